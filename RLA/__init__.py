@@ -1,0 +1,41 @@
+"""RLA: reinforcement-learning experiments managed as a database.
+
+``import RLA`` stays light: the plotting and checkpoint helpers are loaded on
+first use.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from RLA.config import ConfigError, RLAConfig, load_config
+from RLA.db import Database, Item
+from RLA.easy_log import logger
+from RLA.easy_log.tester import ExperimentManager, exp_manager, tester
+from RLA.easy_log.time_step import time_step_holder
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "ConfigError",
+    "Database",
+    "ExperimentManager",
+    "Item",
+    "RLAConfig",
+    "exp_manager",
+    "load_config",
+    "logger",
+    "tester",
+    "time_step_holder",
+]
+
+# public names whose modules import heavy libraries: resolved on first access
+_LAZY = {}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'RLA' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)

@@ -1,0 +1,171 @@
+"""``rla_config.yaml`` -> a typed, validated :class:`RLAConfig`.
+
+Every key has a default, so a two-line file (or an empty dict) is a valid
+configuration. A misspelled or wrongly typed key fails at load time with the
+key, the file and the expected type; nothing else in RLA reads raw YAML.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Union, get_args, get_origin, get_type_hints
+
+__all__ = ["ConfigError", "RLAConfig", "load_config", "LOG_FORMATS", "DL_FRAMEWORKS"]
+
+LOG_FORMATS = ("stdout", "log", "csv", "json", "tensorboard")
+DL_FRAMEWORKS = ("torch", "tensorflow", "none")
+BACKUP_MODES = ("source", "lib")
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown, mistyped or has a value out of range."""
+
+
+@dataclass
+class ProjectType:
+    # "source": copy BACKUP_CONFIG.backup_code_dir; "lib": copy BACKUP_CONFIG.lib_dir
+    backup_code_by: str = "source"
+
+
+@dataclass
+class BackupConfig:
+    # folders (relative to the project's code root) snapshotted with every run
+    backup_code_dir: List[str] = field(default_factory=list)
+    # the installed library folder to snapshot when backup_code_by is "lib"
+    lib_dir: str = ""
+    # gitignore-style patterns left out of the snapshot (secrets are always left out)
+    ignore_code_paths: List[str] = field(default_factory=list)
+    # files larger than this are left out of the snapshot (and listed in warn.txt)
+    max_file_size_mb: float = 10.0
+
+
+@dataclass
+class RemoteSetting:
+    ftp_server: str = ""
+    username: str = ""
+    password: str = ""
+    remote_data_root: str = ""
+    file_transfer_protocol: str = "sftp"
+    port: int = 22
+
+
+@dataclass
+class RLAConfig:
+    PROJECT_TYPE: ProjectType = field(default_factory=ProjectType)
+    BACKUP_CONFIG: BackupConfig = field(default_factory=BackupConfig)
+    LOG_USED: List[str] = field(default_factory=lambda: ["stdout", "log", "csv", "tensorboard"])
+    DL_FRAMEWORK: str = "torch"
+    SEND_LOG_FILE: bool = False
+    REMOTE_SETTING: RemoteSetting = field(default_factory=RemoteSetting)
+    # where the config came from, for error messages; not a YAML key
+    source: Optional[str] = field(default=None, compare=False)
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return data
+
+
+# keys earlier RLA releases wrote under another name -> the name used now
+_KEY_ALIASES = {"REMOTE_SETTING": {"remote_log_root": "remote_data_root"}}
+_CHOICES = {
+    "LOG_USED": LOG_FORMATS,
+    "DL_FRAMEWORK": DL_FRAMEWORKS,
+    "PROJECT_TYPE.backup_code_by": BACKUP_MODES,
+    "REMOTE_SETTING.file_transfer_protocol": ("sftp", "ftp"),
+}
+# spellings users wrote for "no framework"
+_NO_FRAMEWORK = {None, "", "none", "None", "null"}
+
+
+def load_config(source: Union[str, os.PathLike, Mapping[str, Any], RLAConfig, None]) -> RLAConfig:
+    """Load and validate a config from a YAML path, a dict, or an existing config."""
+    if isinstance(source, RLAConfig):
+        return source
+    if source is None:
+        return RLAConfig()
+    if isinstance(source, Mapping):
+        return _build(RLAConfig, dict(source), "", "<dict>")
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"rla config file {str(path)!r} does not exist (cwd: {os.getcwd()}); "
+            "pass the path of your rla_config.yaml, or a dict"
+        )
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    config = _build(RLAConfig, raw, "", str(path))
+    config.source = str(path.resolve())
+    return config
+
+
+def _build(cls: type, raw: Dict[str, Any], prefix: str, where: str) -> Any:
+    hints = get_type_hints(cls)
+    known = [f.name for f in fields(cls) if f.name != "source"]
+    aliases = _KEY_ALIASES.get(prefix.rstrip("."), {})
+    values: Dict[str, Any] = {}
+    for key, value in raw.items():
+        key = aliases.get(key, key)
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            suggestion = f"; did you mean {prefix}{hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                f"{where}: unknown key {dotted!r}{suggestion} (known keys here: {', '.join(known)})"
+            )
+        values[key] = _convert(hints[key], value, dotted, where)
+    return cls(**values)
+
+
+def _convert(expected: Any, value: Any, dotted: str, where: str) -> Any:
+    if dataclasses.is_dataclass(expected):
+        if value is None:
+            return expected()
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: key {dotted!r} must be a mapping, got {value!r}")
+        return _build(expected, value, dotted + ".", where)
+    if dotted == "DL_FRAMEWORK" and value in _NO_FRAMEWORK:
+        return "none"
+    if get_origin(expected) in (list, List):
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: key {dotted!r} must be a list of strings, got {value!r}")
+        _check_choices(dotted, value, where)
+        return list(value)
+    (expected_type,) = [t for t in (get_args(expected) or (expected,)) if t is not type(None)][:1]
+    if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if expected_type is str and value is None:
+        value = ""
+    if not isinstance(value, expected_type) or (expected_type is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{where}: key {dotted!r} must be of type {expected_type.__name__}, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    _check_choices(dotted, [value], where)
+    return value
+
+
+def _check_choices(dotted: str, values: List[Any], where: str) -> None:
+    choices = _CHOICES.get(dotted)
+    if choices is None:
+        return
+    for value in values:
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: key {dotted!r} has value {value!r}; expected one of {', '.join(choices)}"
+            )

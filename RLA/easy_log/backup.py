@@ -1,0 +1,191 @@
+"""Code snapshot, git state and environment capture for a run.
+
+The snapshot copies the project's source (``backup_code_by: source``) or a
+library folder (``lib``) plus the run file, honouring gitignore-style patterns,
+and always leaves out secrets, VCS folders, caches and the database itself.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+__all__ = ["ALWAYS_IGNORED", "SnapshotReport", "snapshot_code", "git_state", "requirements", "environment"]
+
+#: never copied, whatever the configuration says
+ALWAYS_IGNORED = (
+    # secrets
+    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*",
+    "id_ed25519*", ".netrc", ".pgpass", ".pypirc", ".git-credentials", "*credential*", ".aws/",
+    ".ssh/", ".gnupg/",
+    # version control, caches, environments
+    ".git/", ".hg/", ".svn/", "__pycache__/", "*.py[cod]", ".pytest_cache/", ".mypy_cache/",
+    ".ruff_cache/", ".ipynb_checkpoints/", ".tox/", ".nox/", ".venv/", "*.egg-info/",
+)
+
+#: packages whose versions go into run.json (read from metadata, never imported)
+TRACKED_PACKAGES = ("RLA", "numpy", "torch", "tensorflow", "tensorflow-cpu", "gymnasium", "gym",
+                    "stable-baselines3", "jax", "pandas", "tensorboardX")
+
+
+@dataclass
+class SnapshotReport:
+    copied: List[str] = field(default_factory=list)
+    skipped_large: List[str] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+
+
+def _ignore_spec(patterns: Iterable[str]) -> Any:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
+def _read_patterns(path: Optional[Path]) -> List[str]:
+    if path is None or not path.is_file():
+        return []
+    return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def snapshot_code(code_root: Path, dest: Path, *, mode: str, backup_dirs: Sequence[str], lib_dir: str,
+                  run_file: Optional[str], ignore_patterns: Sequence[str], ignore_file: Optional[Path],
+                  exclude_roots: Sequence[Path], max_file_bytes: int) -> SnapshotReport:
+    """Copy the run's code into ``dest``; paths keep their place relative to ``code_root``.
+
+    ``exclude_roots`` (the data root) are pruned wherever they appear. The
+    project's ``.gitignore`` and ``ignore_file`` add patterns to ``ignore_patterns``.
+    """
+    report = SnapshotReport()
+    code_root = code_root.resolve()
+    patterns = [*ALWAYS_IGNORED, *_read_patterns(code_root / ".gitignore"),
+                *_read_patterns(ignore_file), *ignore_patterns]
+    spec = _ignore_spec(patterns)
+    excluded = {os.path.realpath(p) for p in exclude_roots}
+
+    sources: List[Path] = []
+    if mode == "lib":
+        if lib_dir:
+            sources.append(Path(lib_dir).expanduser())
+    else:
+        sources.extend(code_root / d for d in backup_dirs)
+    for source in sources:
+        if not source.exists():
+            report.missing.append(str(source))
+            continue
+        base = code_root if _is_within(source.resolve(), code_root) else source.resolve().parent
+        _copy_tree(source.resolve(), base, dest, spec, excluded, max_file_bytes, report)
+    if run_file:
+        run_path = Path(run_file).expanduser().resolve()
+        if run_path.is_file():
+            base = code_root if _is_within(run_path, code_root) else run_path.parent
+            _copy_file(run_path, base, dest, spec, max_file_bytes, report)
+        else:
+            report.missing.append(str(run_path))
+    return report
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _copy_tree(source: Path, base: Path, dest: Path, spec: Any, excluded: set, max_file_bytes: int,
+               report: SnapshotReport) -> None:
+    if source.is_file():
+        _copy_file(source, base, dest, spec, max_file_bytes, report)
+        return
+    for folder, dir_names, file_names in os.walk(source):
+        rel_folder = os.path.relpath(folder, base)
+        kept = []
+        for name in sorted(dir_names):
+            full = os.path.join(folder, name)
+            rel = os.path.normpath(os.path.join(rel_folder, name))
+            if os.path.realpath(full) in excluded or spec.match_file(rel + "/"):
+                continue
+            kept.append(name)
+        dir_names[:] = kept
+        for name in sorted(file_names):
+            _copy_file(Path(folder) / name, base, dest, spec, max_file_bytes, report)
+
+
+def _copy_file(path: Path, base: Path, dest: Path, spec: Any, max_file_bytes: int,
+               report: SnapshotReport) -> None:
+    rel = os.path.relpath(path, base)
+    if spec.match_file(rel):
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size > max_file_bytes:
+        report.skipped_large.append(rel)
+        return
+    target = dest / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target)
+    report.copied.append(rel)
+
+
+def git_state(code_root: Path) -> Optional[Dict[str, Any]]:
+    """Commit, branch, dirty flag and the uncommitted diff of the repo holding ``code_root``."""
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    try:
+        import git
+    except ImportError:
+        return None
+    try:
+        repo = git.Repo(code_root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, OSError):
+        return None
+    with repo:
+        try:
+            commit = repo.head.commit.hexsha
+        except (ValueError, git.GitCommandError):
+            commit = None
+        try:
+            branch = None if repo.head.is_detached else repo.active_branch.name
+        except (TypeError, git.GitCommandError):
+            branch = None
+        try:
+            diff = repo.git.diff("HEAD") if commit else ""
+            untracked = repo.untracked_files
+            dirty = repo.is_dirty(untracked_files=False)
+        except git.GitCommandError:
+            diff, untracked, dirty = "", [], False
+        return {"commit": commit, "branch": branch, "dirty": dirty, "untracked": len(untracked),
+                "root": repo.working_tree_dir, "diff": diff}
+
+
+def requirements() -> str:
+    """``name==version`` of every installed distribution, sorted (a pip freeze without pip)."""
+    lines = set()
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            lines.add(f"{name}=={dist.version}")
+    return "\n".join(sorted(lines, key=str.lower)) + "\n"
+
+
+def environment() -> Dict[str, Any]:
+    """Host, interpreter and versions of the packages RL results depend on."""
+    packages = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "host": platform.node(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "executable": sys.executable,
+        "packages": packages,
+    }

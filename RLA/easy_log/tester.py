@@ -1,0 +1,480 @@
+"""The experiment manager: configure -> log_files_gen -> run lifecycle.
+
+``exp_manager`` (alias ``tester``) is the process-wide instance a training
+script talks to. ``configure`` says where the database is and which table the
+run belongs to; ``log_files_gen`` claims a new item, starts the logger, and
+writes the code snapshot and the run's records.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+
+from RLA.config import RLAConfig, load_config
+from RLA.db import layout
+from RLA.db.layout import Database, Item
+from RLA.db.records import REPR_MARKER, to_jsonable, write_json_atomic
+from RLA.easy_log import logger
+from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
+
+__all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "local_ip"]
+
+ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
+
+#: how often (seconds) a dump refreshes run.json's heartbeat and last time-step
+HEARTBEAT_SECONDS = 30.0
+
+
+class RunNotStartedError(RuntimeError):
+    """A call needs a run that ``configure`` + ``log_files_gen`` have not started yet."""
+
+
+_ip_cache: Optional[str] = None
+
+
+def local_ip() -> str:
+    """This machine's outbound IPv4 address, or 127.0.0.1; never blocks, sends nothing.
+
+    ``RLA_IP`` in the environment overrides it (e.g. a cluster node name).
+    """
+    global _ip_cache
+    override = os.environ.get("RLA_IP")
+    if override:
+        return override.replace("_", "-").replace(" ", "-").replace("/", "-")
+    if _ip_cache is None:
+        # connect() on a UDP socket only asks the routing table: no packet leaves.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.connect(("192.0.2.1", 9))  # TEST-NET-1: documentation range, never routed
+            _ip_cache = sock.getsockname()[0]
+        except OSError:
+            _ip_cache = "127.0.0.1"
+        finally:
+            sock.close()
+    return _ip_cache
+
+
+def _lookup(params: Any, dotted_key: str) -> Any:
+    """``params[dotted_key]``, or the nested value ``params[a][b]`` for ``"a.b"``."""
+    if isinstance(params, dict) and dotted_key in params:
+        return params[dotted_key]
+    value = params
+    for part in dotted_key.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif not isinstance(value, dict) and hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise KeyError(dotted_key)
+    return value
+
+
+def _now() -> str:
+    return _dt.datetime.now().isoformat(timespec="microseconds")
+
+
+class ExperimentManager:
+    """One run at a time: its parameters, its database item and its lifecycle."""
+
+    def __init__(self, step_holder: TimeStepHolder = time_step_holder):
+        self.time_step_holder = step_holder
+        self.hyper_param: Dict[str, Any] = {}
+        self.record_param: List[str] = []
+        self.custom_data: Dict[str, Any] = {}
+        self.config: RLAConfig = RLAConfig()
+        self.task_table_name: Optional[str] = None
+        self.data_root: Optional[str] = None
+        self.run_file: Optional[str] = None
+        self.code_root: Optional[str] = None
+        self.ignore_file_path: Optional[str] = None
+        self.is_master_node = False
+        self.item: Optional[Item] = None
+        self.run_record: Dict[str, Any] = {}
+        self._params_changed_since_start = False
+        self._record_changed_since_start = False
+        self._owner_pid: Optional[int] = None
+        self._pending_status: Optional[str] = None
+        self._last_heartbeat = 0.0
+        self._hooks_installed = False
+
+    # -- configuration ------------------------------------------------------
+    def configure(self, task_table_name: Optional[str] = None, rla_config: ConfigSource = None,
+                  data_root: Union[str, os.PathLike, None] = None, ignore_file_path: Optional[str] = None,
+                  run_file: Optional[str] = None, is_master_node: bool = False,
+                  code_root: Optional[str] = None, *, task_name: Optional[str] = None,
+                  private_config_path: ConfigSource = None,
+                  log_root: Union[str, os.PathLike, None] = None) -> "ExperimentManager":
+        """Say where the database is and which table the next run belongs to.
+
+        ``task_name``, ``private_config_path`` and ``log_root`` are the names
+        earlier releases used for ``task_table_name``, ``rla_config`` and
+        ``data_root``. Configuring again after a run started begins a fresh
+        experiment: the previous run is finished and nothing of it carries over.
+        """
+        task = _one_of("task_table_name", task_table_name, "task_name", task_name)
+        config_source = _one_of("rla_config", rla_config, "private_config_path", private_config_path)
+        root = _one_of("data_root", data_root, "log_root", log_root)
+        if task is None:
+            raise TypeError("configure() needs task_table_name (the table this run belongs to)")
+        if root is None:
+            raise TypeError("configure() needs data_root (the folder of the database, e.g. '../')")
+        layout.validate_task_name(task)
+        config = load_config(config_source)
+        if self.item is not None:
+            self._start_fresh_experiment()
+        self.config = config
+        self.task_table_name = task
+        self.data_root = os.path.abspath(os.path.expanduser(os.fspath(root)))
+        self.run_file = os.path.abspath(run_file) if run_file else None
+        self.ignore_file_path = ignore_file_path
+        self.is_master_node = is_master_node
+        if code_root is not None:
+            self.code_root = os.path.abspath(code_root)
+        elif isinstance(config_source, (str, os.PathLike)):
+            self.code_root = os.path.dirname(os.path.abspath(config_source))
+        else:
+            self.code_root = os.getcwd()
+        return self
+
+    def _start_fresh_experiment(self) -> None:
+        """End the current run and drop its state, keeping params set for the next one."""
+        self.finish()
+        if not self._params_changed_since_start:
+            self.hyper_param = {}
+        if not self._record_changed_since_start:
+            self.record_param = []
+        self.custom_data = {}
+        self.item = None
+        self.run_record = {}
+        self.time_step_holder.config(0, 0)
+        logger.reset()
+
+    @property
+    def database(self) -> Database:
+        if self.data_root is None:
+            raise RunNotStartedError("call exp_manager.configure(task_table_name=..., data_root=...) first")
+        return Database(self.data_root)
+
+    # -- hyper-parameters ---------------------------------------------------
+    def set_hyper_param(self, **kwargs: Any) -> None:
+        """Add hyper-parameters of the run (merged into those already set)."""
+        self.hyper_param.update(kwargs)
+        self._params_changed_since_start = True
+        self._write_params()
+
+    def update_hyper_param(self, key: str, value: Any) -> None:
+        """Change one hyper-parameter (a dotted key changes a nested value)."""
+        target = self.hyper_param
+        parts = key.split(".") if key not in self.hyper_param else [key]
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+        self._params_changed_since_start = True
+        self._write_params()
+
+    def add_record_param(self, keys: Union[str, Iterable[str]]) -> None:
+        """Track ``keys`` in the item's name (dotted keys index nested dicts)."""
+        for key in [keys] if isinstance(keys, str) else keys:
+            if key not in self.record_param:
+                self.record_param.append(key)
+        self._record_changed_since_start = True
+
+    def clear_record_param(self) -> None:
+        self.record_param = []
+        self._record_changed_since_start = True
+
+    def tracked_params(self) -> List[Tuple[str, Any]]:
+        """``(key, value)`` of every tracked parameter, in the order they were added."""
+        out = []
+        for key in self.record_param:
+            try:
+                out.append((key, _lookup(self.hyper_param, key)))
+            except KeyError:
+                raise KeyError(
+                    f"add_record_param key {key!r} is not a hyper-parameter; set it with "
+                    f"set_hyper_param({key.split('.')[0]}=...) first (known: {sorted(self.hyper_param)})"
+                ) from None
+        return out
+
+    # -- custom data --------------------------------------------------------
+    def add_custom_data(self, key: str, data: Any, dtype: type = list, max_len: int = -1) -> None:
+        """Keep ``data`` with the run (saved with its pickle and checkpoints).
+
+        With ``dtype=list`` values accumulate (the oldest dropped beyond
+        ``max_len`` when it is positive); otherwise the value is replaced.
+        """
+        if dtype is list:
+            values = self.custom_data.setdefault(key, [])
+            values.append(data)
+            if max_len > 0 and len(values) > max_len:
+                del values[: len(values) - max_len]
+        else:
+            self.custom_data[key] = data
+
+    def get_custom_data(self, key: str, default: Any = None) -> Any:
+        return self.custom_data.get(key, default)
+
+    # -- the run --------------------------------------------------------------
+    def log_files_gen(self) -> Item:
+        """Claim a new database item for this run and start writing into it."""
+        if self.task_table_name is None or self.data_root is None:
+            raise RunNotStartedError(
+                "call exp_manager.configure(task_table_name=..., rla_config=..., data_root=...) "
+                "before log_files_gen()"
+            )
+        if self.item is not None:
+            self._start_fresh_experiment()
+        tracked = self.tracked_params()
+        ip = local_ip()
+        self.item = self.database.create_item(self.task_table_name, ip, tracked)
+        self._params_changed_since_start = False
+        self._record_changed_since_start = False
+        self._owner_pid = os.getpid()
+        self._pending_status = None
+        for data_type in ("code", "checkpoint", "results"):
+            self.item.path(data_type).mkdir(parents=True, exist_ok=True)
+        logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
+        logger.get_current().after_dump = self._after_dump
+        self._write_params()
+        self.run_record = self._initial_run_record(ip)
+        self._write_run_record()
+        self._install_hooks()
+        self._backup_code()
+        self._write_tensorboard_params()
+        self.serialize_object_and_save()
+        logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
+        return self.item
+
+    def _initial_run_record(self, ip: str) -> Dict[str, Any]:
+        from RLA.easy_log.backup import environment
+
+        assert self.item is not None
+        return {
+            "format": "v1",
+            "task": self.item.task,
+            "index": self.item.index,
+            "log_name": self.item.name,
+            "status": "running",
+            "start_time": _now(),
+            "end_time": None,
+            "heartbeat": _now(),
+            "last_time_step": None,
+            "record_param": list(self.record_param),
+            "ip": ip,
+            "pid": os.getpid(),
+            "argv": list(sys.argv),
+            "cwd": os.getcwd(),
+            **environment(),
+            "git": None,
+            "log_used": list(self.config.LOG_USED),
+            "resumes": [],
+            "error": None,
+        }
+
+    def _backup_code(self) -> None:
+        from RLA.easy_log.backup import git_state, requirements, snapshot_code
+
+        assert self.item is not None and self.code_root is not None
+        code_dir = self.item.path("code")
+        backup = self.config.BACKUP_CONFIG
+        report = snapshot_code(
+            Path(self.code_root), code_dir,
+            mode=self.config.PROJECT_TYPE.backup_code_by,
+            backup_dirs=backup.backup_code_dir, lib_dir=backup.lib_dir, run_file=self.run_file,
+            ignore_patterns=backup.ignore_code_paths,
+            ignore_file=Path(self.ignore_file_path) if self.ignore_file_path else None,
+            exclude_roots=[Path(self.data_root or "")],
+            max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024),
+        )
+        for missing in report.missing:
+            logger.warn(f"RLA backup: {missing} does not exist; check BACKUP_CONFIG in your rla_config.yaml")
+        if report.skipped_large:
+            logger.warn(f"RLA backup: left out files over {backup.max_file_size_mb} MB: "
+                        + ", ".join(report.skipped_large))
+        state = git_state(Path(self.code_root))
+        if state is not None:
+            (code_dir / layout.GIT_DIFF).write_text(state.pop("diff"), encoding="utf-8")
+            self.run_record["git"] = state
+        (code_dir / layout.REQUIREMENTS_TXT).write_text(requirements(), encoding="utf-8")
+        self._write_run_record()
+
+    def _write_tensorboard_params(self) -> None:
+        board = logger.get_current().tensorboard()
+        if board is None:
+            return
+        flat = _flatten(to_jsonable(self.hyper_param))
+        hparams = {k: v if isinstance(v, (int, float, str, bool)) else repr(v) for k, v in flat.items()}
+        board.write_hparams(hparams)
+        table = "| parameter | value |\n|---|---|\n" + "\n".join(
+            f"| {k} | {str(v).replace('|', '&#124;')} |" for k, v in flat.items())
+        board.write_text("hyperparameters", table)
+
+    def print_args(self) -> None:
+        """Write every hyper-parameter to backup.txt (and the log), one per line."""
+        for key, value in sorted(self.hyper_param.items()):
+            logger.backup(f"{key}: {value}")
+
+    def serialize_object_and_save(self) -> Path:
+        """Pickle this manager (parameters, custom data, time-step) for resuming."""
+        import dill
+
+        path = self._item_or_raise().path("archive_tester")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            dill.dump(self, f)
+        os.replace(tmp, path)
+        return path
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items()
+                 if k in ("hyper_param", "record_param", "custom_data", "config", "task_table_name",
+                          "data_root", "run_file", "code_root", "ignore_file_path", "is_master_node",
+                          "item", "run_record")}
+        state["time_step"] = self.time_step_holder.get_time()
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(TimeStepHolder(state.pop("time_step", 0)))  # type: ignore[misc]
+        self.__dict__.update(state)
+
+    # -- run.json and the lifecycle -------------------------------------------
+    def _write_params(self) -> None:
+        if self.item is not None:
+            write_json_atomic(Path(self.log_dir) / layout.PARAMS_JSON, to_jsonable(self.hyper_param))
+
+    def _write_run_record(self) -> None:
+        if self.item is not None and os.getpid() == self._owner_pid:
+            write_json_atomic(Path(self.log_dir) / layout.RUN_JSON, self.run_record)
+
+    def _after_dump(self, step: int) -> None:
+        self.run_record["last_time_step"] = step
+        now = time.monotonic()
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self._last_heartbeat = now
+            self.run_record["heartbeat"] = _now()
+            self._write_run_record()
+
+    def finish(self, status: str = "finished") -> None:
+        """End the run: record ``status`` and the end time, and close the log files."""
+        if self.item is None or self.run_record.get("status") != "running":
+            return
+        if os.getpid() != self._owner_pid:
+            return
+        current = logger.get_current()
+        board = current.tensorboard()
+        if board is not None:
+            board.write_hparams_end(status, self.time_step_holder.get_time())
+        self.run_record.update(status=status, end_time=_now(), heartbeat=_now())
+        if current.last_dumped_step is not None:
+            self.run_record["last_time_step"] = current.last_dumped_step
+        self._write_run_record()
+        current.close()
+        logger.reset()
+
+    def _install_hooks(self) -> None:
+        if self._hooks_installed:
+            return
+        self._hooks_installed = True
+        atexit.register(self._at_exit)
+        previous_hook = sys.excepthook
+
+        def excepthook(exc_type: type, exc: BaseException, tb: Any) -> None:
+            if self.item is not None and os.getpid() == self._owner_pid:
+                killed = issubclass(exc_type, (KeyboardInterrupt, _Terminated))
+                self._pending_status = "killed" if killed else "failed"
+                if not killed:
+                    self.run_record["error"] = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+            previous_hook(exc_type, exc, tb)
+
+        sys.excepthook = excepthook
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGTERM)
+            if previous in (signal.SIG_DFL, None):
+                signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        if os.getpid() != self._owner_pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        # unwind the stack (running finally blocks), then record "killed" at exit
+        self._pending_status = "killed"
+        raise _Terminated(128 + signum)
+
+    def _at_exit(self) -> None:
+        self.finish(self._pending_status or "finished")
+
+    # -- paths ------------------------------------------------------------------
+    def _item_or_raise(self) -> Item:
+        if self.item is None:
+            raise RunNotStartedError("no run yet: call exp_manager.configure(...) then log_files_gen()")
+        return self.item
+
+    @property
+    def log_dir(self) -> str:
+        return str(self._item_or_raise().path("log"))
+
+    @property
+    def code_dir(self) -> str:
+        return str(self._item_or_raise().path("code"))
+
+    @property
+    def checkpoint_dir(self) -> str:
+        return str(self._item_or_raise().path("checkpoint"))
+
+    @property
+    def results_dir(self) -> str:
+        return str(self._item_or_raise().path("results"))
+
+    @property
+    def pkl_file(self) -> str:
+        return str(self._item_or_raise().path("archive_tester"))
+
+    @property
+    def log_name(self) -> str:
+        return self._item_or_raise().name
+
+    @property
+    def record_date(self) -> str:
+        """``YYYY/MM/DD/<log_name>``: what ExperimentLoader and the tools take."""
+        return self._item_or_raise().record_date
+
+    @property
+    def item_index(self) -> str:
+        return self._item_or_raise().index
+
+
+class _Terminated(SystemExit):
+    """Raised in the main thread on SIGTERM so the run unwinds and is recorded as killed."""
+
+
+def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:
+    if value is not None and old_value is not None and value != old_value:
+        raise TypeError(f"configure() got both {name}={value!r} and its older name {old_name}={old_value!r}")
+    return value if value is not None else old_value
+
+
+def _flatten(params: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    """Nested dicts -> one level with dotted keys (the HParams dashboard is flat)."""
+    out: Dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and REPR_MARKER not in value:
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+exp_manager = ExperimentManager()
+tester = exp_manager

@@ -1,0 +1,1 @@
+"""Thin command-line shells over RLA.db.ops."""
