@@ -1,0 +1,73 @@
+"""Shared fixtures: a real database folder and real subprocess runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from RLA.easy_log import logger
+from RLA.easy_log.tester import exp_manager
+from RLA.easy_log.time_step import time_step_holder
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    return tmp_path / "db"
+
+
+@pytest.fixture(autouse=True)
+def fresh_exp_manager():
+    """Every test starts with the global exp_manager and logger as after import."""
+    yield exp_manager
+    exp_manager.finish()
+    logger.reset()
+    exp_manager.__init__(time_step_holder)
+    time_step_holder.config(0, 0)
+
+
+def subprocess_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def write_script(tmp_path: Path):
+    """Write a dedented python script into tmp_path and return its path."""
+    def write(source: str, name: str = "script.py") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(source))
+        return path
+    return write
+
+
+def run_python(script: Path, *args: str, cwd: Optional[Path] = None, timeout: float = 120,
+               env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+    """Run ``script`` in a real interpreter (the one running the tests)."""
+    return subprocess.run([sys.executable, str(script), *args], cwd=cwd or script.parent,
+                          env=subprocess_env(env), capture_output=True, text=True, timeout=timeout)
+
+
+def popen_python(script: Path, *args: str, cwd: Optional[Path] = None,
+                 env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(script), *args], cwd=cwd or script.parent,
+                            env=subprocess_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_scalars(tb_dir: Path) -> Dict[str, List[tuple]]:
+    """``{tag: [(step, value), ...]}`` read back with tensorboard's own event reader."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(tb_dir), size_guidance={"scalars": 0, "tensors": 0})
+    accumulator.Reload()
+    return {tag: [(e.step, e.value) for e in accumulator.Scalars(tag)]
+            for tag in accumulator.Tags()["scalars"]}
