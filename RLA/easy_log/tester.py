@@ -99,8 +99,9 @@ class ExperimentManager:
         self.is_master_node = False
         self.item: Optional[Item] = None
         self.run_record: Dict[str, Any] = {}
-        self._params_changed_since_start = False
-        self._record_changed_since_start = False
+        # what was set since the current run started: it carries over to the next run
+        self._params_since_start: Dict[str, Any] = {}
+        self._record_since_start: List[str] = []
         self._owner_pid: Optional[int] = None
         self._pending_status: Optional[str] = None
         self._last_heartbeat = 0.0
@@ -148,10 +149,8 @@ class ExperimentManager:
     def _start_fresh_experiment(self) -> None:
         """End the current run and drop its state, keeping params set for the next one."""
         self.finish()
-        if not self._params_changed_since_start:
-            self.hyper_param = {}
-        if not self._record_changed_since_start:
-            self.record_param = []
+        self.hyper_param = self._params_since_start
+        self.record_param = self._record_since_start
         self.custom_data = {}
         self.item = None
         self.run_record = {}
@@ -168,7 +167,7 @@ class ExperimentManager:
     def set_hyper_param(self, **kwargs: Any) -> None:
         """Add hyper-parameters of the run (merged into those already set)."""
         self.hyper_param.update(kwargs)
-        self._params_changed_since_start = True
+        self._params_since_start.update(kwargs)
         self._write_params()
 
     def update_hyper_param(self, key: str, value: Any) -> None:
@@ -178,7 +177,6 @@ class ExperimentManager:
         for part in parts[:-1]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
-        self._params_changed_since_start = True
         self._write_params()
 
     def add_record_param(self, keys: Union[str, Iterable[str]]) -> None:
@@ -186,11 +184,12 @@ class ExperimentManager:
         for key in [keys] if isinstance(keys, str) else keys:
             if key not in self.record_param:
                 self.record_param.append(key)
-        self._record_changed_since_start = True
+            if key not in self._record_since_start:
+                self._record_since_start.append(key)
 
     def clear_record_param(self) -> None:
         self.record_param = []
-        self._record_changed_since_start = True
+        self._record_since_start = []
 
     def tracked_params(self) -> List[Tuple[str, Any]]:
         """``(key, value)`` of every tracked parameter, in the order they were added."""
@@ -236,8 +235,8 @@ class ExperimentManager:
         tracked = self.tracked_params()
         ip = local_ip()
         self.item = self.database.create_item(self.task_table_name, ip, tracked)
-        self._params_changed_since_start = False
-        self._record_changed_since_start = False
+        self._params_since_start = {}
+        self._record_since_start = []
         self._owner_pid = os.getpid()
         self._pending_status = None
         for data_type in ("code", "checkpoint", "results"):

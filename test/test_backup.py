@@ -1,0 +1,100 @@
+"""The code snapshot: what a run copies, what it always leaves out, and its git state."""
+import json
+import subprocess
+
+from RLA import exp_manager
+
+
+def git(project, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=project,
+                   check=True, capture_output=True)
+
+
+def make_project(root):
+    files = {
+        "main.py": "print('train')\n",
+        "src/agent.py": "class Agent: ...\n",
+        "src/utils/helper.py": "def helper(): ...\n",
+        "src/__pycache__/agent.cpython-311.pyc": "bytecode",
+        "src/.env": "WANDB_API_KEY=secret\n",
+        "src/server.pem": "-----BEGIN PRIVATE KEY-----\n",
+        "src/deploy.key": "secret\n",
+        "src/id_rsa": "secret\n",
+        "src/id_rsa.pub": "ssh-rsa AAAA\n",
+        "src/aws_credentials.json": "{}\n",
+        "src/.git/config": "[core]\n",
+        "src/data/replay.npy": "0" * 10,
+        "src/notes.log": "scratch\n",
+        "src/model.ckpt": "weights\n",
+        "src/big.bin": "0" * 3_000_000,
+        ".gitignore": "*.ckpt\n",
+        "ignore.txt": "*.log\n",
+    }
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def test_snapshot_copies_sources_and_leaves_out_secrets_caches_vcs_and_the_database(tmp_path):
+    project = tmp_path / "project"
+    make_project(project)
+    data_root = project / "src" / "db"  # the database lives inside a backed-up folder
+    config = {"BACKUP_CONFIG": {"backup_code_dir": ["src"], "ignore_code_paths": ["data/"],
+                                "max_file_size_mb": 1}, "LOG_USED": ["csv"]}
+    exp_manager.set_hyper_param(seed=1)
+    exp_manager.configure(task_table_name="t", rla_config=config, data_root=data_root,
+                          run_file=str(project / "main.py"), code_root=str(project),
+                          ignore_file_path=str(project / "ignore.txt"))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    code_dir = item.path("code")
+    copied = sorted(str(p.relative_to(code_dir)) for p in code_dir.rglob("*") if p.is_file())
+    # no secrets, caches, VCS folders, ignored patterns, large files or database files
+    assert copied == ["main.py", "requirements.txt", "src/agent.py", "src/utils/helper.py"]
+    assert "big.bin" in (item.path("log") / "warn.txt").read_text()
+    requirements = (code_dir / "requirements.txt").read_text().splitlines()
+    assert any(line.startswith("numpy==") for line in requirements)
+
+
+def test_git_state_and_uncommitted_diff_are_recorded(tmp_path):
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "agent.py").write_text("lr = 0.1\n")
+    git(project, "init", "-q", "-b", "research")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "first")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True,
+                            text=True).stdout.strip()
+    (project / "src" / "agent.py").write_text("lr = 0.3\n")
+
+    exp_manager.configure(task_table_name="t", rla_config={"BACKUP_CONFIG": {"backup_code_dir": ["src"]},
+                                                           "LOG_USED": ["csv"]},
+                          data_root=tmp_path / "db", code_root=str(project))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    diff = (item.path("code") / "git.diff").read_text()
+    assert "-lr = 0.1" in diff and "+lr = 0.3" in diff
+    record = json.loads((item.path("log") / "run.json").read_text())
+    assert record["git"]["commit"] == commit
+    assert record["git"]["branch"] == "research"
+    assert record["git"]["dirty"] is True
+    assert (item.path("code") / "src" / "agent.py").read_text() == "lr = 0.3\n"
+
+
+def test_lib_mode_copies_the_library_folder(tmp_path):
+    lib = tmp_path / "site" / "mylib"
+    (lib / "sub").mkdir(parents=True)
+    (lib / "__init__.py").write_text("")
+    (lib / "sub" / "algo.py").write_text("x = 1\n")
+    (lib / "sub" / "__pycache__").mkdir()
+    (lib / "sub" / "__pycache__" / "algo.pyc").write_text("")
+    config = {"PROJECT_TYPE": {"backup_code_by": "lib"}, "BACKUP_CONFIG": {"lib_dir": str(lib)},
+              "LOG_USED": ["csv"]}
+    exp_manager.configure(task_table_name="t", rla_config=config, data_root=tmp_path / "db",
+                          code_root=str(tmp_path))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    code_dir = item.path("code")
+    assert (code_dir / "site" / "mylib" / "sub" / "algo.py").read_text() == "x = 1\n"
+    assert not list(code_dir.rglob("*.pyc"))

@@ -1,0 +1,297 @@
+"""A run becomes a database item: layout, records, TensorBoard, lifecycle."""
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from RLA import exp_manager, logger
+from RLA.db.layout import DATA_TYPES, Database, parse_log_name
+from RLA.db.records import REPR_MARKER
+from RLA.easy_log.tester import RunNotStartedError, local_ip
+from conftest import REPO_ROOT, popen_python, read_scalars, run_python
+
+CONFIG = {"LOG_USED": ["csv", "json", "tensorboard", "log"], "DL_FRAMEWORK": "none"}
+
+
+def start_run(data_root, task="demo_task", config=CONFIG, **params):
+    exp_manager.set_hyper_param(**params)
+    exp_manager.add_record_param(list(params)[:2])
+    exp_manager.configure(task_table_name=task, rla_config=config, data_root=data_root,
+                          code_root=str(data_root.parent))
+    return exp_manager.log_files_gen()
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def test_quickstart_creates_an_item_with_all_five_data_types(data_root):
+    item = start_run(data_root, hp_a=1, info="description of the experiment", hp_b=[1, 2])
+    for t in range(3):
+        exp_manager.time_step_holder.set_time(t)
+        logger.record_tabular("performance/reward", t)
+        logger.dump_tabular()
+    exp_manager.finish()
+
+    assert item.name.startswith(time.strftime("%H-"))
+    assert item.name.endswith(f"_{local_ip()}_&hp_a=1&info=description of the experiment")
+    assert item.index == f"demo_task/{item.date}/{item.name}"
+    assert set(item.existing_paths()) == set(DATA_TYPES)
+    assert item.path("archive_tester").name == item.name + ".pkl"
+    assert Database(data_root).items() == [item]
+    assert exp_manager.log_dir == str(item.path("log")) and exp_manager.record_date == item.record_date
+    params = read_json(item.path("log") / "params.json")
+    assert params == {"hp_a": 1, "info": "description of the experiment", "hp_b": [1, 2]}
+    run = read_json(item.path("log") / "run.json")
+    assert run["status"] == "finished" and run["last_time_step"] == 2
+    assert run["index"] == item.index and run["record_param"] == ["hp_a", "info"]
+    assert run["pid"] == os.getpid() and run["end_time"] >= run["start_time"]
+    assert run["python"] == sys.version.split()[0]
+
+
+def test_old_keyword_names_and_a_config_path(data_root, tmp_path):
+    config = tmp_path / "rla_config.yaml"
+    config.write_text("LOG_USED: [csv]\n")
+    exp_manager.set_hyper_param(seed=3)
+    exp_manager.add_record_param(["seed"])
+    exp_manager.configure(task_name="old_api", private_config_path=str(config), log_root=str(data_root))
+    item = exp_manager.log_files_gen()
+    assert item.task == "old_api" and item.name.endswith("_&seed=3")
+    assert exp_manager.code_root == str(tmp_path)
+    with pytest.raises(TypeError, match="both task_table_name='a' and its older name task_name='b'"):
+        exp_manager.configure(task_table_name="a", task_name="b", data_root=data_root)
+
+
+def test_dotted_record_params_index_nested_dicts_and_unjsonable_values_keep_a_repr(data_root):
+    exp_manager.set_hyper_param(algo={"lr": 3e-4, "net": {"width": 64}}, env="Hopper-v4", fn=len)
+    exp_manager.add_record_param(["algo.net.width", "env"])
+    exp_manager.configure(task_table_name="t", rla_config=CONFIG, data_root=data_root)
+    item = exp_manager.log_files_gen()
+    assert item.name.endswith("_&algo.net.width=64&env=Hopper-v4")
+    assert parse_log_name(item.name).params() == {"algo.net.width": "64", "env": "Hopper-v4"}
+    params = read_json(item.path("log") / "params.json")
+    assert params["algo"] == {"lr": 3e-4, "net": {"width": 64}}
+    assert params["fn"] == {REPR_MARKER: repr(len)}
+    exp_manager.update_hyper_param("algo.lr", 1e-3)
+    assert read_json(item.path("log") / "params.json")["algo"]["lr"] == 1e-3
+
+
+def test_progress_csv_after_1000_dumps_with_a_key_added_at_step_500(data_root):
+    item = start_run(data_root, seed=1)
+    progress = item.path("log") / "progress.csv"
+    for t in range(1000):
+        exp_manager.time_step_holder.set_time(t * 10)
+        logger.record_tabular("performance/reward", t * 0.5)
+        if t >= 500:
+            logger.record_tabular("eval/return", -t)
+        logger.dump_tabular()
+        if t == 499:  # every row is on disk at once, before any close
+            assert len(pd.read_csv(progress)) == 500
+    exp_manager.finish()
+    frame = pd.read_csv(progress)
+    assert list(frame.columns) == ["time-step", "performance/reward", "eval/return"]
+    assert len(frame) == 1000
+    assert frame["time-step"].tolist() == [t * 10 for t in range(1000)]
+    assert frame["performance/reward"].tolist() == [t * 0.5 for t in range(1000)]
+    assert frame["eval/return"][:500].isna().all()
+    assert frame["eval/return"][500:].tolist() == [-t for t in range(500, 1000)]
+    json_rows = [json.loads(line) for line in (item.path("log") / "progress.json").read_text().splitlines()]
+    assert len(json_rows) == 1000 and json_rows[600] == {"time-step": 6000, "performance/reward": 300.0,
+                                                          "eval/return": -600}
+
+
+def test_tensorboard_scalars_follow_the_time_step_and_skip_text_once(data_root):
+    item = start_run(data_root, seed=1)
+    with pytest.warns(UserWarning, match="'phase' is not a number") as warned:
+        for t in range(5):
+            exp_manager.time_step_holder.set_time(100 + t)
+            logger.record_tabular("loss", 1.0 / (t + 1))
+            logger.record_tabular("phase", "warmup")
+            logger.record_tabular("only_csv", t, exclude="tensorboard")
+            logger.dump_tabular()
+    assert len([w for w in warned if "phase" in str(w.message)]) == 1
+    exp_manager.finish()
+    scalars = read_scalars(item.path("log") / "tb")
+    assert set(scalars) == {"loss"}
+    assert [step for step, _ in scalars["loss"]] == [100, 101, 102, 103, 104]
+    assert [v for _, v in scalars["loss"]] == pytest.approx([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+    frame = pd.read_csv(item.path("log") / "progress.csv")
+    assert frame["phase"].tolist() == ["warmup"] * 5 and frame["only_csv"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_hyper_parameters_in_tensorboard_text_and_hparams_in_the_run_folder(data_root):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    item = start_run(data_root, lr=0.01, env="CartPole-v1", net={"width": 32}, use_gae=True)
+    logger.record_tabular("eval/return", 1.0)
+    logger.dump_tabular()
+    exp_manager.finish()
+    tb_dir = item.path("log") / "tb"
+    assert [p.is_file() for p in tb_dir.iterdir()] == [True]  # one run, no sub-run folders
+    accumulator = EventAccumulator(str(tb_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    content = accumulator.PluginTagToContent("hparams")
+    start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    hparams = start.session_start_info.hparams
+    assert hparams["lr"].number_value == 0.01
+    assert hparams["env"].string_value == "CartPole-v1"
+    assert hparams["net.width"].number_value == 32
+    assert hparams["use_gae"].bool_value is True
+    end = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_end_info"])
+    assert end.session_end_info.status == 1  # STATUS_SUCCESS
+    text = accumulator.Tensors("hyperparameters/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert "| lr | 0.01 |" in text and "| net.width | 32 |" in text
+
+
+def test_logger_accepts_numpy_torch_and_nonfinite_values(data_root):
+    import numpy as np
+    import torch
+
+    item = start_run(data_root, seed=1)
+    logger.record_tabular("np", np.float32(0.5))
+    logger.record_tabular("np_int", np.int64(7))
+    logger.record_tabular("torch", torch.tensor(2.5))
+    logger.record_tabular("nan", float("nan"))
+    logger.record_tabular("inf", np.inf)
+    logger.logkv_mean("mean", 1.0)
+    logger.logkv_mean("mean", torch.tensor(3.0))
+    logger.logkvs({"a": 1, "b": 2}, prefix="group/")
+    logger.dump_tabular()
+    exp_manager.finish()
+    row = pd.read_csv(item.path("log") / "progress.csv").iloc[0]
+    assert row["np"] == 0.5 and row["np_int"] == 7 and row["torch"] == 2.5 and row["mean"] == 2.0
+    assert math.isnan(row["nan"]) and row["inf"] == math.inf
+    assert row["group/a"] == 1 and row["group/b"] == 2
+    scalars = read_scalars(item.path("log") / "tb")
+    assert math.isnan(scalars["nan"][0][1]) and scalars["inf"][0][1] == math.inf
+
+
+def test_tensorflow_scalars_are_accepted(data_root):
+    tf = pytest.importorskip("tensorflow")
+    item = start_run(data_root, seed=1)
+    logger.record_tabular("tf", tf.constant(1.25))
+    logger.dump_tabular()
+    exp_manager.finish()
+    assert pd.read_csv(item.path("log") / "progress.csv")["tf"].tolist() == [1.25]
+
+
+def test_freq_and_moving_average_records(data_root):
+    item = start_run(data_root, seed=1)
+    for t in range(6):
+        exp_manager.time_step_holder.set_time(t)
+        logger.record_tabular("every_third", t, freq=3)
+        logger.ma_record_tabular("ma", float("nan") if t == 2 else t, record_len=2, ignore_nan=True)
+        logger.record_tabular("step", t)
+        logger.dump_tabular()
+    exp_manager.finish()
+    frame = pd.read_csv(item.path("log") / "progress.csv")
+    assert frame["every_third"].tolist()[::3] == [0, 3] and frame["every_third"].isna().sum() == 4
+    # values 0,1,(nan skipped),3,4,5 -> windows of two once full
+    assert frame["ma"].tolist()[1:] == [0.5, 0.5, 2.0, 3.5, 4.5]
+
+
+def test_text_logs_warnings_and_print_args(data_root):
+    item = start_run(data_root, seed=1, lr=0.1)
+    exp_manager.print_args()
+    logger.info("hello")
+    logger.debug("hidden at INFO level")
+    logger.warn("careful")
+    logger.set_level(logger.DEBUG)
+    logger.debug("now shown")
+    assert logger.get_dir() == str(item.path("log"))
+    exp_manager.finish()
+    log_dir = item.path("log")
+    assert (log_dir / "backup.txt").read_text().splitlines() == ["lr: 0.1", "seed: 1"]
+    log_txt = (log_dir / "log.txt").read_text()
+    assert "hello" in log_txt and "careful" in log_txt and "now shown" in log_txt
+    assert "hidden at INFO level" not in log_txt
+    assert (log_dir / "warn.txt").read_text() == "careful\n"
+
+
+def test_configuring_again_starts_a_fresh_experiment(data_root):
+    first = start_run(data_root, task="a", seed=1, lr=0.1)
+    exp_manager.add_custom_data("returns", 1.0)
+    exp_manager.time_step_holder.set_time(99)
+    logger.record_tabular("x", 1)
+    logger.dump_tabular()
+
+    exp_manager.set_hyper_param(gamma=0.9)
+    exp_manager.add_record_param(["gamma"])
+    exp_manager.configure(task_table_name="b", rla_config=CONFIG, data_root=data_root)
+    assert read_json(first.path("log") / "run.json")["status"] == "finished"
+    second = exp_manager.log_files_gen()
+    logger.record_tabular("y", 2)
+    logger.dump_tabular()
+    exp_manager.finish()
+
+    assert second.task == "b" and second.name.endswith("_&gamma=0.9")
+    assert read_json(second.path("log") / "params.json") == {"gamma": 0.9}
+    assert exp_manager.get_custom_data("returns") is None
+    frame = pd.read_csv(second.path("log") / "progress.csv")
+    assert list(frame.columns) == ["time-step", "y"] and frame["time-step"].tolist() == [0]
+    assert pd.read_csv(first.path("log") / "progress.csv")["x"].tolist() == [1]
+
+
+def test_custom_data_and_pickle_round_trip(data_root):
+    import dill
+
+    item = start_run(data_root, seed=1)
+    for value in range(5):
+        exp_manager.add_custom_data("returns", value, max_len=3)
+    exp_manager.add_custom_data("best", 9, dtype=int)
+    assert exp_manager.get_custom_data("returns") == [2, 3, 4]
+    exp_manager.time_step_holder.set_time(42)
+    exp_manager.serialize_object_and_save()
+    with open(item.path("archive_tester"), "rb") as f:
+        loaded = dill.load(f)
+    assert loaded.hyper_param == {"seed": 1} and loaded.custom_data == {"returns": [2, 3, 4], "best": 9}
+    assert loaded.item == item and loaded.time_step_holder.get_time() == 42
+
+
+def test_misuse_gets_errors_that_say_what_to_do(data_root):
+    with pytest.raises(RunNotStartedError, match="configure"):
+        exp_manager.log_files_gen()
+    with pytest.raises(RunNotStartedError, match="log_files_gen"):
+        exp_manager.log_dir
+    with pytest.raises(TypeError, match="needs data_root"):
+        exp_manager.configure(task_table_name="t")
+    exp_manager.add_record_param(["missing"])
+    exp_manager.configure(task_table_name="t", rla_config=CONFIG, data_root=data_root)
+    with pytest.raises(KeyError, match=r"'missing' is not a hyper-parameter; set it with set_hyper_param"):
+        exp_manager.log_files_gen()
+    assert not (data_root / "log").exists()
+
+
+def test_import_writes_nothing_and_stays_light(tmp_path, write_script):
+    script = write_script("""
+        import sys, time
+        start = time.perf_counter()
+        import RLA
+        from RLA.easy_log.tester import exp_manager
+        elapsed = time.perf_counter() - start
+        heavy = [m for m in ("torch", "tensorflow", "matplotlib", "tensorboard", "pandas", "paramiko")
+                 if m in sys.modules]
+        print(heavy, elapsed)
+    """)
+    workdir = tmp_path / "empty"
+    workdir.mkdir()
+    result = run_python(script, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("]")[0] == "["
+    assert list(workdir.iterdir()) == []
+
+
+def test_ip_lookup_is_fast_and_overridable(monkeypatch):
+    start = time.perf_counter()
+    ip = local_ip()
+    assert time.perf_counter() - start < 1.0
+    assert ip.count(".") == 3 and "_" not in ip
+    monkeypatch.setenv("RLA_IP", "node_07")
+    assert local_ip() == "node-07"
