@@ -1,0 +1,89 @@
+"""stable-baselines3 PPO on CartPole, logged into an RLA run through SB3's own logger hooks."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("stable_baselines3")
+import gymnasium as gym  # noqa: E402
+from stable_baselines3 import PPO  # noqa: E402
+from stable_baselines3.common.callbacks import EveryNTimesteps  # noqa: E402
+from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
+from stable_baselines3.common.logger import HParam  # noqa: E402
+from stable_baselines3.common.monitor import Monitor  # noqa: E402
+
+from RLA.easy_log.tester import exp_manager  # noqa: E402
+from RLA.integrations.sb3 import (RLACheckpointCallback, RLAVideoCallback, latest_checkpoint,  # noqa: E402
+                                  sb3_logger)
+from conftest import read_scalars  # noqa: E402
+
+CONFIG = {"LOG_USED": ["csv", "tensorboard"], "BACKUP_CONFIG": {"backup_code_dir": []}}
+
+
+class FrameWrapper(gym.Wrapper):
+    """CartPole rendered as a tiny frame without pygame: the cart's position as a bright column."""
+
+    def render(self):
+        frame = np.zeros((16, 32, 3), dtype=np.uint8)
+        column = int(np.clip((self.env.unwrapped.state[0] + 2.4) / 4.8 * 31, 0, 31))
+        frame[:, column] = 255
+        return frame
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One PPO run of 2048 steps with checkpoints every 1024 steps and a video at 1024."""
+    data_root = tmp_path_factory.mktemp("sb3") / "db"
+    exp_manager.set_hyper_param(learning_rate=1e-3, seed=0)
+    exp_manager.add_record_param(["learning_rate", "seed"])
+    exp_manager.configure(task_table_name="sb3_ppo", rla_config=CONFIG, data_root=data_root,
+                          code_root=str(data_root.parent))
+    exp_manager.log_files_gen()
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=256, batch_size=64, n_epochs=2,
+                learning_rate=1e-3, seed=0, device="cpu")
+    model.set_logger(sb3_logger())
+    model.logger.record("hparams", HParam({"gamma": model.gamma}, {"rollout/ep_rew_mean": 0.0}))
+    video = EveryNTimesteps(n_steps=1024, callback=RLAVideoCallback(FrameWrapper(gym.make("CartPole-v1")),
+                                                                    max_steps=50))
+    model.learn(2048, callback=[RLACheckpointCallback(save_freq=1024), video])
+    item = exp_manager.item
+    exp_manager.finish()
+    return item
+
+
+def test_sb3_keys_in_progress_csv_with_sb3_time_steps(trained):
+    progress = pd.read_csv(trained.path("log") / "progress.csv")
+    assert {"rollout/ep_rew_mean", "rollout/ep_len_mean", "train/loss", "train/entropy_loss",
+            "time/fps", "time/iterations"} <= set(progress.columns)
+    assert list(progress["time-step"]) == [256 * i for i in range(1, 9)]
+    assert progress["train/loss"].notna().sum() == 7  # SB3 dumps an update's losses with the next rollout
+
+
+def test_sb3_keys_in_tensorboard_keeping_sb3_excludes(trained):
+    scalars = read_scalars(trained.path("log") / "tb")
+    assert [step for step, _ in scalars["rollout/ep_rew_mean"]] == [256 * i for i in range(1, 9)]
+    assert len(scalars["train/loss"]) == 7
+    assert "time/iterations" not in scalars  # SB3 logs it with exclude="tensorboard"
+
+
+def test_hparam_values_become_hyper_parameters(trained):
+    import json
+
+    params = json.loads((trained.path("log") / "params.json").read_text())
+    assert params["gamma"] == pytest.approx(0.99)
+
+
+def test_checkpoint_loads_back_into_ppo_and_evaluates(trained):
+    names = sorted(p.name for p in trained.path("checkpoint").glob("*.zip"))
+    assert names == ["rl_model_1024_steps.zip", "rl_model_2048_steps.zip"]
+    path = latest_checkpoint(trained.path("checkpoint"))
+    assert path is not None and path.name == "rl_model_2048_steps.zip"
+    model = PPO.load(path, device="cpu")
+    mean_reward, _ = evaluate_policy(model, Monitor(gym.make("CartPole-v1")), n_eval_episodes=2)
+    assert mean_reward >= 8
+
+
+def test_evaluation_video_in_results(trained):
+    videos = list(trained.path("results").rglob("*.mp4"))
+    assert len(videos) == 2 and all(v.stat().st_size > 0 for v in videos)
