@@ -13,10 +13,11 @@ from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
 from stable_baselines3.common.logger import HParam  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
 
+from RLA.db import Database  # noqa: E402
 from RLA.easy_log.tester import exp_manager  # noqa: E402
 from RLA.integrations.sb3 import (RLACheckpointCallback, RLAVideoCallback, latest_checkpoint,  # noqa: E402
                                   sb3_logger)
-from conftest import read_scalars  # noqa: E402
+from conftest import REPO_ROOT, read_scalars, run_python  # noqa: E402
 
 CONFIG = {"LOG_USED": ["csv", "tensorboard"], "BACKUP_CONFIG": {"backup_code_dir": []}}
 
@@ -87,3 +88,14 @@ def test_checkpoint_loads_back_into_ppo_and_evaluates(trained):
 def test_evaluation_video_in_results(trained):
     videos = list(trained.path("results").rglob("*.mp4"))
     assert len(videos) == 2 and all(v.stat().st_size > 0 for v in videos)
+
+
+def test_example_trains_two_learning_rates_three_seeds_then_plots(tmp_path):
+    demo = REPO_ROOT / "example" / "sb3_ppo" / "run_demo.py"
+    run = run_python(demo, "--data_root", str(tmp_path / "db"), "--total_timesteps", "1024", timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    items = Database(tmp_path / "db").items("sb3_ppo_cartpole")
+    assert sorted(item.name.split("_&")[1] for item in items) == sorted(
+        f"learning_rate={lr}&seed={seed}" for lr in ("0.0003", "0.003") for seed in (1, 2, 3))
+    assert all(latest_checkpoint(item.path("checkpoint")).name == "rl_model_1024_steps.zip" for item in items)
+    assert (tmp_path / "db" / "sb3_ppo_cartpole_ep_rew_mean.png").stat().st_size > 0
