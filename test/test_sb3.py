@@ -10,7 +10,12 @@ import gymnasium as gym  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.callbacks import EveryNTimesteps  # noqa: E402
 from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
-from stable_baselines3.common.logger import HParam  # noqa: E402
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.logger import Figure, HParam, Video  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
 
 from RLA.db import Database  # noqa: E402
@@ -34,7 +39,8 @@ class FrameWrapper(gym.Wrapper):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One PPO run of 2048 steps with checkpoints every 1024 steps and a video at 1024."""
+    """One PPO run of 2048 steps: checkpoints every 1024 steps, evaluation videos at 1024 and 2048,
+    and a video, a figure and hyper-parameters recorded through SB3's logger before the first dump."""
     data_root = tmp_path_factory.mktemp("sb3") / "db"
     exp_manager.set_hyper_param(learning_rate=1e-3, seed=0)
     exp_manager.add_record_param(["learning_rate", "seed"])
@@ -45,6 +51,8 @@ def trained(tmp_path_factory):
                 learning_rate=1e-3, seed=0, device="cpu")
     model.set_logger(sb3_logger())
     model.logger.record("hparams", HParam({"gamma": model.gamma}, {"rollout/ep_rew_mean": 0.0}))
+    model.logger.record("debug/video", Video(torch.rand(1, 4, 3, 16, 16), fps=4))
+    model.logger.record("debug/figure", Figure(plt.figure(), close=True))
     video = EveryNTimesteps(n_steps=1024, callback=RLAVideoCallback(FrameWrapper(gym.make("CartPole-v1")),
                                                                     max_steps=50))
     model.learn(2048, callback=[RLACheckpointCallback(save_freq=1024), video])
@@ -85,9 +93,10 @@ def test_checkpoint_loads_back_into_ppo_and_evaluates(trained):
     assert mean_reward >= 8
 
 
-def test_evaluation_video_in_results(trained):
-    videos = list(trained.path("results").rglob("*.mp4"))
-    assert len(videos) == 2 and all(v.stat().st_size > 0 for v in videos)
+def test_videos_and_figures_in_results(trained):
+    videos = sorted(str(v.relative_to(trained.path("results"))) for v in trained.path("results").rglob("*.mp4"))
+    assert videos == ["videos/debug/video_256.mp4", "videos/eval_1024.mp4", "videos/eval_2048.mp4"]
+    assert (trained.path("results") / "debug" / "figure_256.png").stat().st_size > 0
 
 
 def test_example_trains_two_learning_rates_three_seeds_then_plots(tmp_path):

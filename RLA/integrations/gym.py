@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import RecordEpisodeStatistics
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpisodeStatistics
@@ -31,8 +32,6 @@ def record_episode_statistics(env: Any, buffer_length: int = 100) -> Any:
     """
     if _find_stats(env) is not None:
         return env
-    import gymnasium as gym
-
     if isinstance(env, gym.vector.VectorEnv):
         return VectorRecordEpisodeStatistics(env, buffer_length=buffer_length)
     return RecordEpisodeStatistics(env, buffer_length=buffer_length)

@@ -116,6 +116,7 @@ class RLACheckpointCallback(BaseCallback):
         self.name_prefix = name_prefix
         self.manager = _manager(manager)
         self.last_path: Optional[Path] = None
+        self._last_saved_step: Optional[int] = None
 
     def _on_step(self) -> bool:
         if self.save_freq > 0 and self.n_calls % self.save_freq == 0:
@@ -123,7 +124,7 @@ class RLACheckpointCallback(BaseCallback):
         return True
 
     def _on_training_end(self) -> None:
-        if self.last_path is None or not self.last_path.name.endswith(f"_{self.num_timesteps}_steps.zip"):
+        if self._last_saved_step != self.num_timesteps:
             self.save()
 
     def save(self) -> Path:
@@ -137,6 +138,7 @@ class RLACheckpointCallback(BaseCallback):
         self.manager.time_step_holder.set_time(self.num_timesteps)
         self.manager.serialize_object_and_save()
         self.last_path = path
+        self._last_saved_step = self.num_timesteps
         if self.verbose >= 1:
             logger.info(f"RLA: saved SB3 checkpoint {path}")
         return path
@@ -163,9 +165,9 @@ def _video_frames(frames: Any) -> np.ndarray:
     if array.ndim == 5:
         array = array[0]
     array = np.transpose(array, (0, 2, 3, 1))
-    if array.dtype != np.uint8:
-        array = (np.clip(array, 0, 1) * 255).astype(np.uint8) if array.max() <= 1.0 else array.astype(np.uint8)
-    return array
+    if np.issubdtype(array.dtype, np.floating):  # TensorBoard's convention: floats in [0, 1]
+        array = np.clip(array, 0.0, 1.0) * 255
+    return array.astype(np.uint8)
 
 
 def save_video(name: str, frames: Any, fps: float = 30, manager: Optional[ExperimentManager] = None) -> None:
@@ -200,14 +202,14 @@ def record_policy_video(model: BaseAlgorithm, env: Any, name: str = "eval", max_
     """
     observation, _ = env.reset()
     frames = [env.render()]
+    if frames[0] is None:
+        raise ValueError("the env rendered no frame: create it with render_mode='rgb_array'")
     for _ in range(max_steps):
         action, _ = model.predict(observation, deterministic=deterministic)
         observation, _, terminated, truncated, _ = env.step(action)
         frames.append(env.render())
         if terminated or truncated:
             break
-    if frames[0] is None:
-        raise ValueError("the env rendered no frame: create it with render_mode='rgb_array'")
     save_video(name, np.stack(frames), fps=fps, manager=manager)
     return len(frames)
 
