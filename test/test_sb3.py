@@ -1,20 +1,21 @@
 """stable-baselines3 PPO on CartPole, logged into an RLA run through SB3's own logger hooks."""
 from __future__ import annotations
 
+import json
+
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
+matplotlib.use("Agg")
 pytest.importorskip("stable_baselines3")
 import gymnasium as gym  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.callbacks import EveryNTimesteps  # noqa: E402
 from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
 from stable_baselines3.common.logger import Figure, HParam, Video  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
 
@@ -77,8 +78,6 @@ def test_sb3_keys_in_tensorboard_keeping_sb3_excludes(trained):
 
 
 def test_hparam_values_become_hyper_parameters(trained):
-    import json
-
     params = json.loads((trained.path("log") / "params.json").read_text())
     assert params["gamma"] == pytest.approx(0.99)
 
