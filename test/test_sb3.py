@@ -100,10 +100,10 @@ def test_videos_and_figures_in_results(trained):
 
 def test_example_trains_two_learning_rates_three_seeds_then_plots(tmp_path):
     demo = REPO_ROOT / "example" / "sb3_ppo" / "run_demo.py"
-    run = run_python(demo, "--data_root", str(tmp_path / "db"), "--total_timesteps", "1024", timeout=300)
+    run = run_python(demo, "--data_root", str(tmp_path / "db"), "--total_timesteps", "512", timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     items = Database(tmp_path / "db").items("sb3_ppo_cartpole")
     assert sorted(item.name.split("_&")[1] for item in items) == sorted(
         f"learning_rate={lr}&seed={seed}" for lr in ("0.0003", "0.003") for seed in (1, 2, 3))
-    assert all(latest_checkpoint(item.path("checkpoint")).name == "rl_model_1024_steps.zip" for item in items)
+    assert all(latest_checkpoint(item.path("checkpoint")).name == "rl_model_512_steps.zip" for item in items)
     assert (tmp_path / "db" / "sb3_ppo_cartpole_ep_rew_mean.png").stat().st_size > 0
