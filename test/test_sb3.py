@@ -107,3 +107,16 @@ def test_example_trains_two_learning_rates_three_seeds_then_plots(tmp_path):
         f"learning_rate={lr}&seed={seed}" for lr in ("0.0003", "0.003") for seed in (1, 2, 3))
     assert all(latest_checkpoint(item.path("checkpoint")).name == "rl_model_512_steps.zip" for item in items)
     assert (tmp_path / "db" / "sb3_ppo_cartpole_ep_rew_mean.png").stat().st_size > 0
+
+
+def test_import_rla_loads_no_integration_library(write_script):
+    script = write_script("""
+        import sys
+        import RLA
+        from RLA.easy_log.tester import exp_manager
+        heavy = {"stable_baselines3", "gymnasium", "omegaconf", "torch"} & {m.split(".")[0] for m in sys.modules}
+        print(sorted(heavy))
+    """)
+    run = run_python(script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
