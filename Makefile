@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rla-installed
 DEMO_ROOT ?= $(CURDIR)/demo_data
 
-.PHONY: demo test bench clean
+.PHONY: demo demo-sb3 test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	cd example/simplest_code && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
+
+# PPO on CartPole with stable-baselines3: 2 learning rates x 3 seeds, then the grouped curves
+demo-sb3: $(STAMP)
+	cd example/sb3_ppo && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q test

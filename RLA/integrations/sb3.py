@@ -1,0 +1,234 @@
+"""stable-baselines3 into the RLA database, through SB3's own hooks.
+
+    model = PPO("MlpPolicy", env)
+    model.set_logger(sb3_logger())                       # every SB3 key -> the run's logs
+    model.learn(50_000, callback=RLACheckpointCallback(save_freq=10_000))
+
+:class:`RLAOutputFormat` is an SB3 ``KVWriter``: each SB3 dump becomes one RLA
+row whose time-step is SB3's ``num_timesteps``. Checkpoints are SB3 zips in the
+run's checkpoint folder (``PPO.load`` reads them back); videos go to its
+results folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Figure, HParam, KVWriter, Logger, SeqWriter, Video
+
+from RLA.easy_log import logger
+from RLA.easy_log.tester import ExperimentManager, exp_manager
+
+__all__ = [
+    "RLAOutputFormat", "sb3_logger", "RLACheckpointCallback", "latest_checkpoint",
+    "record_policy_video", "RLAVideoCallback", "save_video",
+]
+
+#: the format word that excludes a key from RLA: ``logger.record(key, value, exclude="rla")``
+FORMAT_NAME = "rla"
+
+
+def _manager(manager: Optional[ExperimentManager]) -> ExperimentManager:
+    return manager if manager is not None else exp_manager
+
+
+class RLAOutputFormat(KVWriter, SeqWriter):
+    """An SB3 output format writing every dumped row into the current RLA run.
+
+    Numbers and strings go to the RLA logger (csv, TensorBoard, ... as set by
+    ``LOG_USED``), keeping SB3's per-format ``exclude``; videos and figures are
+    saved in the run's results folder; ``HParam`` values become hyper-parameters.
+    """
+
+    def __init__(self, manager: Optional[ExperimentManager] = None):
+        self.manager = _manager(manager)
+        self._warned: set = set()
+
+    def write(self, key_values: Dict[str, Any], key_excluded: Dict[str, Tuple[str, ...]], step: int = 0) -> None:
+        self.manager.time_step_holder.set_time(int(step))
+        for key, value in key_values.items():
+            excluded = tuple(fmt for fmt in key_excluded.get(key, ()) if fmt)
+            if FORMAT_NAME in excluded:
+                continue
+            if isinstance(value, Video):
+                save_video(key, _video_frames(value.frames), fps=value.fps, manager=self.manager)
+            elif isinstance(value, Figure):
+                self._save_figure(key, value, step)
+            elif isinstance(value, HParam):
+                self.manager.set_hyper_param(**dict(value.hparam_dict))
+            elif isinstance(value, (str, bool, int, float, np.generic)) or _is_scalar_tensor(value):
+                logger.record_tabular(key, value, exclude=excluded or None)
+            elif key not in self._warned:
+                self._warned.add(key)
+                warnings.warn(
+                    f"RLA: SB3 value {key!r} of type {type(value).__name__} is not saved by RLA; "
+                    f"log it with exclude={FORMAT_NAME!r} to silence this warning", stacklevel=2)
+        logger.dump_tabular()
+
+    def _save_figure(self, key: str, value: Figure, step: int) -> None:
+        path = Path(self.manager.results_dir) / f"{key}_{step}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value.figure.savefig(path)
+        if value.close:
+            import matplotlib.pyplot as plt
+
+            plt.close(value.figure)
+
+    def write_sequence(self, sequence: Sequence[str]) -> None:
+        logger.log(*sequence)
+
+    def close(self) -> None:
+        """Nothing to close: the run's files belong to the experiment manager."""
+
+
+def _is_scalar_tensor(value: Any) -> bool:
+    return hasattr(value, "item") and getattr(value, "ndim", None) == 0
+
+
+def sb3_logger(manager: Optional[ExperimentManager] = None) -> Logger:
+    """An SB3 ``Logger`` writing into the current RLA run: pass it to ``model.set_logger``.
+
+    Call it after ``exp_manager.log_files_gen()``.
+    """
+    manager = _manager(manager)
+    return Logger(folder=manager.log_dir, output_formats=[RLAOutputFormat(manager)])
+
+
+class RLACheckpointCallback(BaseCallback):
+    """Save the model every ``save_freq`` calls to ``env.step()`` and at the end of training.
+
+    Each save is ``<name_prefix>_<num_timesteps>_steps.zip`` in the run's
+    checkpoint folder, written atomically (a killed save never leaves a
+    half-written zip behind), and refreshes the run's pickle with the time-step
+    so the run can be resumed from it. ``save_freq <= 0``: only at the end.
+    """
+
+    def __init__(self, save_freq: int = 0, name_prefix: str = "rl_model",
+                 manager: Optional[ExperimentManager] = None, verbose: int = 0):
+        super().__init__(verbose)
+        self.save_freq = save_freq
+        self.name_prefix = name_prefix
+        self.manager = _manager(manager)
+        self.last_path: Optional[Path] = None
+        self._last_saved_step: Optional[int] = None
+
+    def _on_step(self) -> bool:
+        if self.save_freq > 0 and self.n_calls % self.save_freq == 0:
+            self.save()
+        return True
+
+    def _on_training_end(self) -> None:
+        if self._last_saved_step != self.num_timesteps:
+            self.save()
+
+    def save(self) -> Path:
+        """Save the model now; returns the checkpoint's path."""
+        path = Path(self.manager.checkpoint_dir) / f"{self.name_prefix}_{self.num_timesteps}_steps.zip"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            self.model.save(f)
+        os.replace(tmp, path)
+        self.manager.time_step_holder.set_time(self.num_timesteps)
+        self.manager.serialize_object_and_save()
+        self.last_path = path
+        self._last_saved_step = self.num_timesteps
+        if self.verbose >= 1:
+            logger.info(f"RLA: saved SB3 checkpoint {path}")
+        return path
+
+
+_STEPS = re.compile(r"_(\d+)_steps\.zip$")
+
+
+def latest_checkpoint(checkpoint_dir: Union[str, os.PathLike, None] = None,
+                      name_prefix: str = "rl_model") -> Optional[Path]:
+    """The SB3 checkpoint with the most time-steps (default folder: the current run's), or None."""
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else Path(exp_manager.checkpoint_dir)
+    best: Optional[Tuple[int, Path]] = None
+    for path in folder.glob(f"{name_prefix}_*_steps.zip"):
+        match = _STEPS.search(path.name)
+        if match and (best is None or int(match.group(1)) > best[0]):
+            best = (int(match.group(1)), path)
+    return best[1] if best else None
+
+
+def _video_frames(frames: Any) -> np.ndarray:
+    """SB3/TensorBoard video (N, T, C, H, W) or (T, C, H, W) -> (T, H, W, C) uint8."""
+    array = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames)
+    if array.ndim == 5:
+        array = array[0]
+    array = np.transpose(array, (0, 2, 3, 1))
+    if np.issubdtype(array.dtype, np.floating):  # TensorBoard's convention: floats in [0, 1]
+        array = np.clip(array, 0.0, 1.0) * 255
+    return array.astype(np.uint8)
+
+
+def save_video(name: str, frames: Any, fps: float = 30, manager: Optional[ExperimentManager] = None) -> None:
+    """Save ``frames`` ((T, H, W, C) uint8) as a video of the current run.
+
+    Uses RLA's video recorder when available, otherwise writes
+    ``<results>/videos/<name>_<time-step>.mp4`` with imageio.
+    """
+    manager = _manager(manager)
+    try:
+        from RLA.easy_log.complex_data_recorder import record_video
+    except ImportError:
+        record_video = None
+    if record_video is not None:
+        record_video(name, frames, fps)
+        return
+    try:
+        import imageio
+    except ImportError:
+        raise ImportError("saving videos needs imageio: pip install 'RLA[video]'") from None
+    path = Path(manager.results_dir) / "videos" / f"{name}_{manager.time_step_holder.get_time()}.mp4"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imageio.mimsave(path, list(frames), fps=fps)
+
+
+def record_policy_video(model: BaseAlgorithm, env: Any, name: str = "eval", max_steps: int = 1000,
+                        deterministic: bool = True, fps: float = 30,
+                        manager: Optional[ExperimentManager] = None) -> int:
+    """Play one episode of ``model`` in ``env`` (a gymnasium env with ``render_mode="rgb_array"``) and save it.
+
+    Returns the number of frames recorded.
+    """
+    observation, _ = env.reset()
+    frames = [env.render()]
+    if frames[0] is None:
+        raise ValueError("the env rendered no frame: create it with render_mode='rgb_array'")
+    for _ in range(max_steps):
+        action, _ = model.predict(observation, deterministic=deterministic)
+        observation, _, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        if terminated or truncated:
+            break
+    save_video(name, np.stack(frames), fps=fps, manager=manager)
+    return len(frames)
+
+
+class RLAVideoCallback(BaseCallback):
+    """Record an evaluation episode into the run's results; wrap it to choose when.
+
+        EveryNTimesteps(n_steps=10_000, callback=RLAVideoCallback(eval_env))
+    """
+
+    def __init__(self, eval_env: Any, name: str = "eval", max_steps: int = 1000,
+                 manager: Optional[ExperimentManager] = None, verbose: int = 0):
+        super().__init__(verbose)
+        self.eval_env = eval_env
+        self.name = name
+        self.max_steps = max_steps
+        self.manager = _manager(manager)
+
+    def _on_step(self) -> bool:
+        self.manager.time_step_holder.set_time(self.num_timesteps)
+        record_policy_video(self.model, self.eval_env, self.name, self.max_steps, manager=self.manager)
+        return True
