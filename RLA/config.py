@@ -106,7 +106,7 @@ def load_config(source: Union[str, os.PathLike, Mapping[str, Any], RLAConfig, No
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
     config = _build(RLAConfig, raw, "", str(path))
-    config.source = str(path.resolve())
+    config.source = str(path.absolute())
     return config
 
 

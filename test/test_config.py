@@ -13,7 +13,7 @@ def test_repository_config_loads_with_documented_values():
     config = load_config(REPO_CONFIG)
     assert config.LOG_USED == ["stdout", "log", "csv", "tensorboard"]
     assert config.PROJECT_TYPE.backup_code_by == "source"
-    assert config.BACKUP_CONFIG.backup_code_dir == ["example"]
+    assert config.BACKUP_CONFIG.backup_code_dir == ["."]
     assert config.REMOTE_SETTING.port == 22
     assert config.source == str(REPO_CONFIG)
 
