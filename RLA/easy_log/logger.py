@@ -289,7 +289,7 @@ class TensorBoardOutputFormat(KVWriter):
         from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData, SessionEndInfo
 
         code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE",
-                "killed": "STATUS_ABORTED"}.get(status, "STATUS_UNKNOWN")
+                "killed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")  # the enum has no "aborted"
         content = HParamsPluginData(session_end_info=SessionEndInfo(status=Status.Value(code)), version=0)
         meta = self._summary_pb2.SummaryMetadata(plugin_data=self._summary_pb2.SummaryMetadata.PluginData(
             plugin_name="hparams", content=content.SerializeToString()))
