@@ -166,3 +166,14 @@ def test_kill_during_save_leaves_the_previous_checkpoint_loadable(data_root, wri
     exp_manager.save_checkpoint({"model": torch.nn.Linear(1, 1)})
     assert not temp_folder.exists()
     assert kept_steps(exp_manager.checkpoint_dir) == [0]
+
+
+def test_a_latest_checkpoint_lost_in_a_machine_crash_falls_back_to_the_previous(data_root):
+    start_run(data_root)
+    for step in (1, 2):
+        exp_manager.time_step_holder.set_time(step)
+        exp_manager.save_checkpoint({"w": torch.tensor([float(step)])})
+    latest = Path(exp_manager.checkpoint_dir) / "ckpt-2"
+    (latest / "meta.pkl").unlink()  # its folder entry never reached the disk
+    assert exp_manager.latest_checkpoint_step() == 1
+    assert exp_manager.load_checkpoint()[1]["w"].item() == 1.0

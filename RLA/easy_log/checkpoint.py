@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import random
 import re
 import shutil
@@ -63,11 +64,10 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_tree(folder: Path) -> None:
+def _fsync_files(folder: Path) -> None:
     for root, _, files in os.walk(folder):
         for name in files:
             _fsync_path(Path(root) / name)
-    _fsync_path(folder)
 
 
 def _write_json_durable(path: Path, data: Any) -> None:
@@ -79,6 +79,16 @@ def _write_json_durable(path: Path, data: Any) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     _fsync_path(path.parent)
+
+
+def _pickle_meta(meta: Dict[str, Any]) -> bytes:
+    """pickle (fast) for the usual meta data; dill for custom data plain pickle cannot hold."""
+    try:
+        return pickle.dumps(meta, protocol=4)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        import dill
+
+        return dill.dumps(meta, protocol=4)
 
 
 def _pause_for_tests(tmp_folder: Path) -> None:
@@ -170,16 +180,16 @@ class Saver:
 
     def _entry(self, step: Optional[int], index: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         entries = index["checkpoints"]
-        if step is None:
-            return next((e for e in entries if e["name"] == index.get("latest")), None)
-        return next((e for e in reversed(entries) if e["step"] == step), None)
+        if step is not None:
+            return next((e for e in reversed(entries) if e["step"] == step), None)
+        # the latest; should a machine crash lose its folder, the newest complete one
+        latest_last = sorted(entries, key=lambda e: e["name"] == index.get("latest"))
+        return next((e for e in reversed(latest_last) if (self.directory / e["name"] / META_FILE).is_file()), None)
 
     # save -------------------------------------------------------------------------
     def save(self, step: int, model_dict: Optional[Mapping[str, Any]], meta: Dict[str, Any],
              metric: Optional[float] = None, mode: Optional[str] = None) -> Path:
         """Write a checkpoint for ``step`` atomically, enter it in the index, then rotate."""
-        import dill
-
         if mode not in (None, "max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -191,13 +201,11 @@ class Saver:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         self._write_state(tmp, dict(model_dict or {}))
-        with open(tmp / META_FILE, "wb") as f:
-            dill.dump({**meta, "step": step}, f, protocol=4)
+        (tmp / META_FILE).write_bytes(_pickle_meta({**meta, "step": step}))
         _pause_for_tests(tmp)
-        _fsync_tree(tmp)
+        _fsync_files(tmp)
         final = self._free_name(step)
-        os.replace(tmp, final)
-        _fsync_path(self.directory)
+        os.replace(tmp, final)  # made durable with the index by one fsync of the folder below
 
         entries = [e for e in index["checkpoints"] if e["step"] != step]
         entries.append({"step": int(step), "name": final.name,
