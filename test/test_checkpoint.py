@@ -177,3 +177,11 @@ def test_a_latest_checkpoint_lost_in_a_machine_crash_falls_back_to_the_previous(
     (latest / "meta.pkl").unlink()  # its folder entry never reached the disk
     assert exp_manager.latest_checkpoint_step() == 1
     assert exp_manager.load_checkpoint()[1]["w"].item() == 1.0
+
+
+def test_custom_data_plain_pickle_cannot_hold_is_saved_with_dill(data_root):
+    start_run(data_root)
+    exp_manager.save_checkpoint({"w": torch.zeros(1)}, related_variable={"schedule": lambda t: 0.5 ** t})
+    exp_manager.custom_data.clear()
+    exp_manager.load_checkpoint()
+    assert exp_manager.get_custom_data("schedule")(2) == 0.25

@@ -6,12 +6,14 @@ Inside an item's ``checkpoint/<...>/<name>/`` folder::
     ckpt-<step>/         one complete checkpoint
         model.pt         torch: the states of ``model_dict``
         tf.index, tf.data-*   tensorflow (``tf.train.Checkpoint`` or a ``tf.compat.v1`` Saver)
-        meta.pkl         time-step, RNG states, custom data, logger position (dill)
+        meta.pkl         time-step, RNG states, custom data, logger position (pickle; dill if needed)
 
-A checkpoint is written into a hidden temporary folder, flushed to disk
-(fsync), renamed into place, and only then entered into the index: a process
-killed during a save leaves the previous checkpoint and the index intact.
-torch and tensorflow are imported inside the functions that need them.
+A checkpoint is written into a hidden temporary folder, its files flushed to
+disk (fsync), renamed into place, and only then entered into the index: a
+process killed during a save leaves the previous checkpoint and the index
+intact. One fsync of the folder makes both renames durable; should a machine
+crash still lose the newest folder, loading falls back to the newest complete
+one. torch and tensorflow are imported inside the functions that need them.
 """
 from __future__ import annotations
 

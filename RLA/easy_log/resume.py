@@ -7,12 +7,12 @@ when its process is gone, and two restarted jobs never take the same item.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import errno
 import os
 import platform
 import time
-import datetime as _dt
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.layout import Database, Item
@@ -24,10 +24,10 @@ __all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive"
 RESUME_ENV = "RLA_RESUME"
 #: a run on another host whose heartbeat is older than this is taken as dead
 STALE_HEARTBEAT_SECONDS = 600.0
-_NEVER = {None, "", "never", "no", "false", "False", "0"}
+_NEVER = {"", "never", "no", "false", "0"}
 
 
-def resume_request(value: Optional[str]) -> Optional[str]:
+def resume_request(value: Union[str, bool, None]) -> Optional[str]:
     """``None`` (start a new item), ``"auto"``, or the record date of the item to continue.
 
     ``value`` comes from ``configure(resume=...)``; when it is ``None`` the
@@ -35,9 +35,9 @@ def resume_request(value: Optional[str]) -> Optional[str]:
     """
     if value is None:
         value = os.environ.get(RESUME_ENV)
-    if value in _NEVER:
+    if value is None or value is False or str(value).strip().lower() in _NEVER:
         return None
-    return str(value)
+    return "auto" if value is True else str(value).strip()
 
 
 def is_alive(run: Dict[str, Any]) -> bool:

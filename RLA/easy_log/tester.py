@@ -122,7 +122,7 @@ class ExperimentManager:
                   code_root: Optional[str] = None, *, task_name: Optional[str] = None,
                   private_config_path: ConfigSource = None,
                   log_root: Union[str, os.PathLike, None] = None,
-                  resume: Optional[str] = None) -> "ExperimentManager":
+                  resume: Union[str, bool, None] = None) -> "ExperimentManager":
         """Say where the database is and which table the next run belongs to.
 
         ``task_name``, ``private_config_path`` and ``log_root`` are the names
@@ -473,6 +473,7 @@ class ExperimentManager:
         return logged_step
 
     def _rewind_logs(self, last_kept_step: Optional[int]) -> None:
+        """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""
         logger.get_current().close()
         logger.truncate_progress(self.log_dir, last_kept_step)
         self._open_logger()
