@@ -144,3 +144,15 @@ def test_an_unconfigured_loader_changes_nothing(data_root):
     assert vars(loader.import_hyper_parameters()) == {"seed": 1}
     loader.fork_log_files()
     assert progress_steps(exp_manager.log_dir) == []
+
+
+def test_hyper_parameters_json_cannot_hold_come_from_the_run_pickle(data_root):
+    start_run(data_root, seed=1)
+    exp_manager.set_hyper_param(actions={"left", "right"})
+    record_date = exp_manager.record_date
+    exp_manager.serialize_object_and_save()
+    exp_manager.finish()
+
+    start_run(data_root, seed=2)
+    args = ExperimentLoader().config("loader", record_date, str(data_root)).import_hyper_parameters()
+    assert args.actions == {"left", "right"} and args.seed == 1

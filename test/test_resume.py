@@ -15,7 +15,7 @@ from RLA.db import Database
 from RLA.easy_log import logger
 from RLA.easy_log.resume import claim
 from RLA.easy_log.tester import exp_manager
-from conftest import read_scalars, run_python
+from conftest import popen_python, read_scalars, run_python
 
 LOG_USED = ["csv", "json", "tensorboard"]
 
@@ -232,7 +232,22 @@ def test_explicit_resume_checks_the_tracked_params(data_root):
         start_run(data_root, seed=2, resume=item.record_date)
 
 
-def test_two_processes_never_claim_the_same_resume(data_root):
+def test_two_processes_never_claim_the_same_resume(data_root, write_script):
     start_run(data_root, seed=1)
     item = exp_manager.item
-    assert claim(item, 1) and not claim(item, 1) and claim(item, 2)
+    claimer = write_script(f"""
+        import threading
+        from RLA.db import Database
+        from RLA.easy_log.resume import claim
+        item = Database({str(data_root)!r}).item_from_index({item.index!r})
+        print(claim(item, 1), flush=True)
+        threading.Event().wait()  # hold the claim until killed
+    """)
+    holder = popen_python(claimer)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        assert not claim(item, 1)  # the holder is alive
+    finally:
+        holder.kill()
+        holder.wait()
+    assert claim(item, 1)  # the holder died before recording its resume: the item is free again

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import json
 import os
 import platform
 import time
@@ -96,12 +97,21 @@ def find_unfinished(database: Database, task: str, tracked: Sequence[Tuple[str, 
 
 
 def claim(item: Item, resume_number: int) -> bool:
-    """Take ``item`` for the ``resume_number``-th resume; ``False`` when another process already did."""
-    marker = item.path("log") / f".resume-{resume_number}"
-    try:
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return False
-    os.write(fd, str(os.getpid()).encode())
-    os.close(fd)
-    return True
+    """Take ``item`` for its ``resume_number``-th resume; ``False`` when a live process already did.
+
+    The claim is an exclusively created marker file; a marker left by a process
+    that died before recording its resume in run.json does not block the item.
+    """
+    while True:
+        marker = item.path("log") / f".resume-{resume_number}"
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            owner = read_json(marker) or {}
+            if is_alive({"status": "running", **owner}):
+                return False
+            resume_number += 1
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"host": platform.node(), "pid": os.getpid(), "heartbeat": _dt.datetime.now().isoformat()}, f)
+        return True
