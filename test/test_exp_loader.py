@@ -156,3 +156,26 @@ def test_hyper_parameters_json_cannot_hold_come_from_the_run_pickle(data_root):
     start_run(data_root, seed=2)
     args = ExperimentLoader().config("loader", record_date, str(data_root)).import_hyper_parameters()
     assert args.actions == {"left", "right"} and args.seed == 1
+
+
+def test_forking_an_item_without_checkpoints_copies_every_row(data_root):
+    start_run(data_root, seed=1)
+    for step in range(3):
+        exp_manager.time_step_holder.set_time(step)
+        logger.record_tabular("a", step)
+        logger.dump_tabular()
+    source = exp_manager.item
+    exp_manager.finish()
+
+    start_run(data_root, seed=1, forked=True)
+    ExperimentLoader().config("loader", source.record_date, str(data_root)).fork_log_files()
+    for step in range(3, 5):
+        exp_manager.time_step_holder.set_time(step)
+        logger.record_tabular("a", step)
+        logger.record_tabular("b", -step)
+        logger.dump_tabular()
+    exp_manager.finish()
+    with open(Path(exp_manager.log_dir) / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["time-step"], r["a"], r["b"]) for r in rows] == [
+        ("0", "0", ""), ("1", "1", ""), ("2", "2", ""), ("3", "3", "-3"), ("4", "4", "-4")]

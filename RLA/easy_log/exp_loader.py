@@ -192,7 +192,8 @@ class ExperimentLoader:
 
         Call it after ``exp_manager.log_files_gen()``. The copied rows logged
         after checkpoint ``ckp_index`` (the latest) are dropped, so
-        ``exp_manager.load_checkpoint()`` continues the curves without duplicates.
+        ``exp_manager.load_checkpoint()`` continues the curves without duplicates;
+        an item without checkpoints is copied whole.
         """
         if not self.is_valid_config:
             return
@@ -218,6 +219,8 @@ class ExperimentLoader:
         if exp_manager.has_checkpoint():
             exp_manager.rewind_to_checkpoint(ckp_index)
             forked_from["checkpoint_step"] = ckp_index if ckp_index is not None else exp_manager.latest_checkpoint_step()
+        else:
+            exp_manager.reopen_logger()  # keep every copied row
         exp_manager.record_run_info(forked_from=forked_from)
 
 

@@ -476,7 +476,7 @@ class ExperimentManager:
         """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""
         logger.get_current().close()
         logger.truncate_progress(self.log_dir, last_kept_step)
-        self._open_logger()
+        self.reopen_logger()
         board = logger.get_current().tensorboard()
         if board is not None:
             purge_step = 0 if last_kept_step is None else last_kept_step + 1
@@ -484,6 +484,11 @@ class ExperimentManager:
             if purge_step == 0:
                 self._write_tensorboard_params()
         self._rewound_to = last_kept_step
+
+    def reopen_logger(self) -> None:
+        """Reopen the run's log files, e.g. after fork_log_files replaced them on disk."""
+        logger.get_current().close()
+        self._open_logger()
 
     def record_run_info(self, **info: Any) -> None:
         """Add ``info`` to this run's run.json (e.g. which item it was forked from)."""
