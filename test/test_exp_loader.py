@@ -56,6 +56,7 @@ def test_record_date_can_be_exact_a_prefix_a_glob_a_regex_or_latest(three_items)
     assert resolve_item(db, "loader", "2024/01/05/*") == first
     assert resolve_item(db, "loader", r"2024/01/06/.*seed=3") == third
     assert resolve_item(db, "loader", "*seed=2") == second
+    assert resolve_item(db, "loader", "2024/01/05/10-00") == first  # a regex matches from the start
     newest = db.create_item("loader", "10.0.0.1", [("seed", 1)], dt.datetime(2024, 1, 6, 11, 0))
     assert resolve_item(db, "loader", "latest") == newest
 

@@ -37,8 +37,9 @@ def resolve_item(database: Database, task: str, record_date: str) -> Item:
     """The one item of ``task`` named by ``record_date``.
 
     ``record_date`` is ``"latest"``, an item's ``YYYY/MM/DD/HH-MM-SS-ffffff``
-    (with or without the rest of its name), or a regex or glob that matches
-    exactly one item's ``YYYY/MM/DD/<name>``.
+    (with or without the rest of its name), or a glob (matching the whole
+    ``YYYY/MM/DD/<name>``) or regex (matching from its start) that selects
+    exactly one item.
     """
     items = database.items(task)
     if not items:
@@ -54,8 +55,7 @@ def resolve_item(database: Database, task: str, record_date: str) -> Item:
     except re.error:
         regex = None
     matched = [i for i in items
-               if fnmatch.fnmatchcase(i.record_date, wanted) or fnmatch.fnmatchcase(i.record_date, wanted + "*")
-               or (regex is not None and regex.match(i.record_date))]
+               if fnmatch.fnmatchcase(i.record_date, wanted) or (regex is not None and regex.match(i.record_date))]
     return _only_one(matched, task, record_date)
 
 
