@@ -15,7 +15,6 @@ import datetime as _dt
 import fnmatch
 import re
 import shutil
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from RLA.db import layout

@@ -451,22 +451,36 @@ class Logger:
 
 def truncate_progress(log_dir: str, last_kept_step: Optional[int]) -> None:
     """Drop the rows of ``progress.csv`` and ``progress.json`` logged after ``last_kept_step``
-    (every row when it is ``None``). Call it while no writer has the files open."""
-    keep = (lambda step: False) if last_kept_step is None else (lambda step: step <= last_kept_step)
+    (every row when it is ``None``), and a row torn by a kill. Call it while no writer has
+    the files open."""
+
+    def keep(step: Any) -> bool:
+        try:
+            return last_kept_step is not None and float(step) <= last_kept_step
+        except (TypeError, ValueError):
+            return False
+
     csv_path = os.path.join(log_dir, layout.PROGRESS_CSV)
     if os.path.exists(csv_path):
         with open(csv_path, encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f))
         if rows:
-            column = rows[0].index(TIME_STEP_KEY) if TIME_STEP_KEY in rows[0] else None
-            kept = [r for r in rows[1:] if column is not None and keep(float(r[column]))]
+            column = rows[0].index(TIME_STEP_KEY) if TIME_STEP_KEY in rows[0] else 0
+            kept = [r for r in rows[1:] if len(r) == len(rows[0]) and keep(r[column])]
             _rewrite_atomic(csv_path, lambda out: csv.writer(out).writerows([rows[0]] + kept), newline="")
     json_path = os.path.join(log_dir, layout.PROGRESS_JSON)
     if os.path.exists(json_path):
         with open(json_path, encoding="utf-8") as f:
-            lines = [line for line in f if line.strip()]
-        kept_lines = [line for line in lines if keep(json.loads(line).get(TIME_STEP_KEY, math.inf))]
+            kept_lines = [line for line in f if keep(_json_row(line).get(TIME_STEP_KEY))]
         _rewrite_atomic(json_path, lambda out: out.writelines(kept_lines))
+
+
+def _json_row(line: str) -> Dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    return row if isinstance(row, dict) else {}
 
 
 def _rewrite_atomic(path: str, write: Callable[[TextIO], Any], newline: Optional[str] = None) -> None:
