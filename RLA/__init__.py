@@ -18,6 +18,7 @@ __version__ = "1.0.0"
 __all__ = [
     "ConfigError",
     "Database",
+    "ExperimentLoader",
     "ExperimentManager",
     "Item",
     "RLAConfig",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 # public names whose modules import heavy libraries: resolved on first access
-_LAZY = {}
+_LAZY = {"ExperimentLoader": "RLA.easy_log.exp_loader"}
 
 
 def __getattr__(name: str) -> Any:

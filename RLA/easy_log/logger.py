@@ -25,7 +25,7 @@ from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 __all__ = [
     "DEBUG", "INFO", "WARN", "ERROR", "DISABLED", "TIME_STEP_KEY",
     "KVWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat", "TensorBoardOutputFormat",
-    "make_output_format", "Logger", "configure", "reset", "get_current",
+    "make_output_format", "Logger", "configure", "reset", "get_current", "truncate_progress",
     "record_tabular", "logkv", "logkv_mean", "logkvs", "ma_record_tabular", "dump_tabular", "dumpkvs",
     "getkvs", "log", "debug", "info", "warn", "error", "backup", "set_level", "get_level", "get_dir",
 ]
@@ -263,6 +263,15 @@ class TensorBoardOutputFormat(KVWriter):
     def write_summary(self, summary: Any, step: int) -> None:
         self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
 
+    def write_purge(self, step: int) -> None:
+        """Hide every event at ``step`` or later written before this one.
+
+        A ``SessionLog.START`` event is how TensorBoard marks a restart: its
+        readers drop the earlier events whose step is not below the START's.
+        """
+        session_log = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
+        self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), session_log=session_log))
+
     def write_text(self, tag: str, text: str, step: int = 0) -> None:
         from tensorboardX.summary import text as text_summary
 
@@ -279,7 +288,9 @@ class TensorBoardOutputFormat(KVWriter):
         from tensorboardX.proto.api_pb2 import Status
         from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData, SessionEndInfo
 
-        code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")
+        # the HParams enum has no "aborted": a killed run shows as a failure
+        code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE",
+                "killed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")
         content = HParamsPluginData(session_end_info=SessionEndInfo(status=Status.Value(code)), version=0)
         meta = self._summary_pb2.SummaryMetadata(plugin_data=self._summary_pb2.SummaryMetadata.PluginData(
             plugin_name="hparams", content=content.SerializeToString()))
@@ -321,6 +332,8 @@ class Logger:
         self.ma_buffers: Dict[str, Deque[float]] = {}
         self.level = INFO
         self.last_dumped_step: Optional[int] = None
+        #: the row written by the last dump (what a checkpoint's metric is read from)
+        self.last_row: Dict[str, Any] = {}
         self._side_files: Dict[str, TextIO] = {}
         #: called with the step after every dump (the experiment manager's heartbeat)
         self.after_dump: Optional[Callable[[int], None]] = None
@@ -371,12 +384,28 @@ class Logger:
                 out = row
             fmt.write(out, step)
         self.last_dumped_step = step
+        self.last_row = row
         self.name2val = {}
         self.name2cnt.clear()
         self.name2excluded = {}
         if self.after_dump is not None:
             self.after_dump(step)
         return row
+
+    def pending_state(self) -> Dict[str, Any]:
+        """What a checkpoint keeps of the logger: the row in progress and the moving averages."""
+        return {"name2val": dict(self.name2val), "name2cnt": dict(self.name2cnt),
+                "name2excluded": dict(self.name2excluded),
+                "ma_buffers": {k: (list(v), v.maxlen) for k, v in self.ma_buffers.items()},
+                "last_dumped_step": self.last_dumped_step}
+
+    def restore_pending_state(self, state: Dict[str, Any]) -> None:
+        """Go back to a :meth:`pending_state`, as if the rows after it were never logged."""
+        self.name2val = dict(state["name2val"])
+        self.name2cnt = defaultdict(int, state["name2cnt"])
+        self.name2excluded = dict(state["name2excluded"])
+        self.ma_buffers = {k: deque(values, maxlen=maxlen) for k, (values, maxlen) in state["ma_buffers"].items()}
+        self.last_dumped_step = state["last_dumped_step"]
 
     # -- messages ---------------------------------------------------------
     def log(self, *args: Any, level: int = INFO) -> None:
@@ -419,6 +448,49 @@ class Logger:
         for handle in self._side_files.values():
             handle.close()
         self._side_files.clear()
+
+
+def truncate_progress(log_dir: str, last_kept_step: Optional[int]) -> None:
+    """Drop the rows of ``progress.csv`` and ``progress.json`` logged after ``last_kept_step``
+    (every row when it is ``None``), and a row torn by a kill. Call it while no writer has
+    the files open."""
+
+    def keep(step: Any) -> bool:
+        try:
+            return last_kept_step is not None and float(step) <= last_kept_step
+        except (TypeError, ValueError):
+            return False
+
+    csv_path = os.path.join(log_dir, layout.PROGRESS_CSV)
+    if os.path.exists(csv_path):
+        with open(csv_path, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        if rows:
+            column = rows[0].index(TIME_STEP_KEY) if TIME_STEP_KEY in rows[0] else 0
+            kept = [r for r in rows[1:] if len(r) == len(rows[0]) and keep(r[column])]
+            _rewrite_atomic(csv_path, lambda out: csv.writer(out).writerows([rows[0]] + kept), newline="")
+    json_path = os.path.join(log_dir, layout.PROGRESS_JSON)
+    if os.path.exists(json_path):
+        with open(json_path, encoding="utf-8") as f:
+            kept_lines = [line for line in f if keep(_json_row(line).get(TIME_STEP_KEY))]
+        _rewrite_atomic(json_path, lambda out: out.writelines(kept_lines))
+
+
+def _json_row(line: str) -> Dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    return row if isinstance(row, dict) else {}
+
+
+def _rewrite_atomic(path: str, write: Callable[[TextIO], Any], newline: Optional[str] = None) -> None:
+    tmp_path = path + ".tmp"
+    with open(tmp_path, "w", encoding="utf-8", newline=newline) as out:
+        write(out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp_path, path)
 
 
 def _default_logger() -> Logger:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import datetime as _dt
 import os
+import platform
 import signal
 import socket
 import sys
@@ -17,14 +18,17 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
 from RLA.db.layout import Database, Item
-from RLA.db.records import REPR_MARKER, to_jsonable, write_json_atomic
+from RLA.db.records import REPR_MARKER, read_json, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
+
+if TYPE_CHECKING:
+    from RLA.easy_log.checkpoint import Saver
 
 __all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "local_ip"]
 
@@ -106,6 +110,11 @@ class ExperimentManager:
         self._pending_status: Optional[str] = None
         self._last_heartbeat = 0.0
         self._hooks_installed = False
+        self.resume: Optional[str] = None
+        self._saver: Optional["Saver"] = None
+        #: after a resume or fork, until the first load_checkpoint: the last step the logs keep
+        self._rewind_pending = False
+        self._rewound_to: Optional[int] = None
 
     # -- configuration ------------------------------------------------------
     def configure(self, task_table_name: Optional[str] = None, rla_config: ConfigSource = None,
@@ -113,13 +122,19 @@ class ExperimentManager:
                   run_file: Optional[str] = None, is_master_node: bool = False,
                   code_root: Optional[str] = None, *, task_name: Optional[str] = None,
                   private_config_path: ConfigSource = None,
-                  log_root: Union[str, os.PathLike, None] = None) -> "ExperimentManager":
+                  log_root: Union[str, os.PathLike, None] = None,
+                  resume: Union[str, bool, None] = None) -> "ExperimentManager":
         """Say where the database is and which table the next run belongs to.
 
         ``task_name``, ``private_config_path`` and ``log_root`` are the names
         earlier releases used for ``task_table_name``, ``rla_config`` and
         ``data_root``. Configuring again after a run started begins a fresh
         experiment: the previous run is finished and nothing of it carries over.
+
+        ``resume="auto"`` (or ``RLA_RESUME=auto`` in the environment) makes
+        ``log_files_gen`` continue the newest unfinished run of this task with
+        the same tracked parameters, if there is one; ``resume=<record date>``
+        continues that item.
         """
         task = _one_of("task_table_name", task_table_name, "task_name", task_name)
         config_source = _one_of("rla_config", rla_config, "private_config_path", private_config_path)
@@ -129,6 +144,9 @@ class ExperimentManager:
         if root is None:
             raise TypeError("configure() needs data_root (the folder of the database, e.g. '../')")
         layout.validate_task_name(task)
+        from RLA.easy_log.resume import resume_request
+
+        resume_choice = resume_request(resume)
         config = load_config(config_source)
         if self.item is not None:
             self._start_fresh_experiment()
@@ -138,6 +156,7 @@ class ExperimentManager:
         self.run_file = os.path.abspath(run_file) if run_file else None
         self.ignore_file_path = ignore_file_path
         self.is_master_node = is_master_node
+        self.resume = resume_choice
         if code_root is not None:
             self.code_root = os.path.abspath(code_root)
         elif isinstance(config_source, (str, os.PathLike)):
@@ -154,6 +173,8 @@ class ExperimentManager:
         self.custom_data = {}
         self.item = None
         self.run_record = {}
+        self._saver = None
+        self._rewind_pending = False
         self.time_step_holder.config(0, 0)
         logger.reset()
 
@@ -234,6 +255,10 @@ class ExperimentManager:
             self._start_fresh_experiment()
         tracked = self.tracked_params()
         ip = local_ip()
+        if self.resume is not None:
+            resumed = self._claim_item_to_resume(tracked)
+            if resumed is not None:
+                return self._continue_item(*resumed)
         self.item = self.database.create_item(self.task_table_name, ip, tracked)
         self._params_since_start = {}
         self._record_since_start = []
@@ -241,8 +266,7 @@ class ExperimentManager:
         self._pending_status = None
         for data_type in ("code", "checkpoint", "results"):
             self.item.path(data_type).mkdir(parents=True, exist_ok=True)
-        logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
-        logger.get_current().after_dump = self._after_dump
+        self._open_logger()
         self._write_params()
         self.run_record = self._initial_run_record(ip)
         self._write_run_record()
@@ -252,6 +276,10 @@ class ExperimentManager:
         self.serialize_object_and_save()
         logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
         return self.item
+
+    def _open_logger(self) -> None:
+        logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
+        logger.get_current().after_dump = self._after_dump
 
     def _initial_run_record(self, ip: str) -> Dict[str, Any]:
         from RLA.easy_log.backup import environment
@@ -346,9 +374,184 @@ class ExperimentManager:
         self.__init__(TimeStepHolder(state.pop("time_step", 0)))  # type: ignore[misc]
         self.__dict__.update(state)
 
+    # -- checkpoints and resuming ----------------------------------------------
+    def new_saver(self, max_to_keep: Optional[int] = 10, keep_best: int = 0,
+                  var_prefix: Optional[str] = None) -> "Saver":
+        """Choose how checkpoints are kept: the last ``max_to_keep`` (``None``: all) plus the
+        best ``keep_best`` by the metric given to ``save_checkpoint``.
+
+        ``DL_FRAMEWORK`` picks torch or tensorflow; ``var_prefix`` selects the
+        tf.compat.v1 variables of the default session (TF1-style graphs).
+        """
+        from RLA.easy_log.checkpoint import make_saver
+
+        self._saver = make_saver(self.config.DL_FRAMEWORK, self.checkpoint_dir, max_to_keep, keep_best, var_prefix)
+        return self._saver
+
+    def has_checkpoint(self) -> bool:
+        """Whether this run's item holds a checkpoint (e.g. after an auto-resume)."""
+        return self.latest_checkpoint_step() is not None
+
+    def latest_checkpoint_step(self) -> Optional[int]:
+        """The time-step of this run's latest checkpoint, or ``None``."""
+        from RLA.easy_log.checkpoint import Saver
+
+        return Saver(self.checkpoint_dir).latest_step()
+
+    def save_checkpoint(self, model_dict: Optional[Dict[str, Any]] = None,
+                        related_variable: Optional[Dict[str, Any]] = None, metric: Optional[str] = None,
+                        mode: str = "max", metric_value: Optional[float] = None) -> Path:
+        """Save ``model_dict`` (torch modules/optimizers/tensors, or tensorflow trackables) at the
+        current time-step, with the RNG states, the custom data (``related_variable`` is
+        added to it) and the logger's position.
+
+        ``metric`` names a logged key (its value in the pending row, else in the
+        last dumped row, unless ``metric_value`` is given) that ranks the checkpoint
+        for ``keep_best``; ``mode`` is ``"max"`` or ``"min"``. Call it after
+        ``dump_tabular`` so a resume continues the curves exactly.
+        """
+        from RLA.easy_log.checkpoint import capture_rng
+
+        saver = self._saver or self.new_saver()
+        if related_variable:
+            self.custom_data.update(related_variable)
+        current = logger.get_current()
+        value = metric_value
+        if metric is not None and value is None:
+            value = current.name2val.get(metric, current.last_row.get(metric))
+            if value is None:
+                raise KeyError(f"metric {metric!r} was not logged in this row or the last one; record it with "
+                               f"logger.record_tabular({metric!r}, value) first, or pass metric_value=")
+        step = self.time_step_holder.get_time()
+        meta = {"time_step": step, "rng": capture_rng(), "custom_data": self.custom_data,
+                "logger": current.pending_state()}
+        path = saver.save(step, model_dict, meta, metric=value, mode=mode if metric is not None else None)
+        self.run_record["last_checkpoint_step"] = step
+        self._write_run_record()
+        return path
+
+    def load_checkpoint(self, ckp_index: Optional[int] = None, model_dict: Optional[Dict[str, Any]] = None,
+                        restore_rng: bool = True) -> Tuple[int, Any]:
+        """``(time_step, state)`` of this run's checkpoint ``ckp_index`` (the latest by default).
+
+        ``state`` maps the names of ``model_dict`` to their saved states; objects
+        passed in ``model_dict`` get them loaded (tensorflow needs them). The
+        time-step, custom data, logger position and (unless ``restore_rng`` is
+        False) the RNG states are restored too.
+        """
+        from RLA.easy_log.checkpoint import restore_rng as set_rng
+
+        saver = self._saver or self.new_saver()
+        checkpoint = saver.load(ckp_index, model_dict)
+        meta = checkpoint.meta
+        logger_state = meta.get("logger", {})
+        if self._rewind_pending:
+            self._rewind_pending = False
+            if logger_state.get("last_dumped_step") != self._rewound_to:
+                self._rewind_logs(logger_state.get("last_dumped_step"))
+        self.time_step_holder.set_time(meta.get("time_step", checkpoint.step))
+        self.custom_data.update(meta.get("custom_data", {}))
+        if restore_rng:
+            set_rng(meta.get("rng", {}))
+        if logger_state:
+            logger.get_current().restore_pending_state(logger_state)
+        return checkpoint.step, checkpoint.state
+
+    def rewind_to_checkpoint(self, ckp_index: Optional[int] = None) -> Optional[int]:
+        """Drop the rows logged after checkpoint ``ckp_index`` (the latest; every row when the
+        run has none) from progress.csv/json and hide them in TensorBoard.
+
+        Returns the last step the logs keep. Resuming and forking call it.
+        """
+        logged_step = None
+        if self.has_checkpoint():
+            logged_step = (self._saver or self.new_saver()).load_meta(ckp_index).get("logger", {}).get(
+                "last_dumped_step")
+        self._rewind_logs(logged_step)
+        self._rewind_pending = ckp_index is None
+        return logged_step
+
+    def _rewind_logs(self, last_kept_step: Optional[int]) -> None:
+        """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""
+        logger.get_current().close()
+        logger.truncate_progress(self.log_dir, last_kept_step)
+        self.reopen_logger()
+        board = logger.get_current().tensorboard()
+        if board is not None:
+            purge_step = 0 if last_kept_step is None else last_kept_step + 1
+            board.write_purge(purge_step)
+            if purge_step == 0:
+                self._write_tensorboard_params()
+        self._rewound_to = last_kept_step
+
+    def reopen_logger(self) -> None:
+        """Reopen the run's log files, e.g. after fork_log_files replaced them on disk."""
+        logger.get_current().close()
+        self._open_logger()
+
+    def record_run_info(self, **info: Any) -> None:
+        """Add ``info`` to this run's run.json (e.g. which item it was forked from)."""
+        self._item_or_raise()
+        self.run_record.update(to_jsonable(info))
+        self._write_run_record()
+
+    def _claim_item_to_resume(self, tracked: List[Tuple[str, Any]]) -> Optional[Tuple[Item, Dict[str, Any]]]:
+        """The item this run continues and its run record, claimed atomically; ``None`` for a new item."""
+        from RLA.easy_log import resume
+
+        assert self.task_table_name is not None and self.resume is not None
+        if self.resume == "auto":
+            candidates = resume.find_unfinished(self.database, self.task_table_name, tracked)
+        else:
+            from RLA.easy_log.exp_loader import resolve_item
+
+            item = resolve_item(self.database, self.task_table_name, self.resume)
+            run = read_json(item.path("log") / layout.RUN_JSON)
+            if run is None:
+                raise ValueError(f"item {item.index} has no run.json: it cannot be continued in place; "
+                                 "fork it with ExperimentLoader.fork_log_files() instead")
+            if resume.is_alive(run):
+                raise RuntimeError(f"item {item.index} is still running (pid {run.get('pid')} on "
+                                   f"{run.get('host')}); stop it before continuing it")
+            if not resume.tracked_match(item, run, tracked):
+                raise ValueError(f"item {item.index} was run with other tracked parameters than "
+                                 f"{dict(tracked)}; continue it with the same ones, or fork it")
+            candidates = [item]
+        for item in candidates:
+            run = read_json(item.path("log") / layout.RUN_JSON) or {}
+            if resume.claim(item, len(run.get("resumes") or []) + 1):
+                return item, run
+            if self.resume != "auto":
+                raise RuntimeError(f"item {item.index} was just resumed by another process")
+        return None
+
+    def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
+        """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""
+        self.item = item
+        self._params_changed_since_start = False
+        self._record_changed_since_start = False
+        self._owner_pid = os.getpid()
+        self._pending_status = None
+        for data_type in ("code", "checkpoint", "results"):
+            self.item.path(data_type).mkdir(parents=True, exist_ok=True)
+        last_kept_step = self.rewind_to_checkpoint()
+        self._write_params()
+        resumes = list(previous_run.get("resumes") or [])
+        resumes.append({"time": _now(), "host": platform.node(), "ip": local_ip(), "pid": os.getpid(),
+                        "argv": list(sys.argv), "previous_status": previous_run.get("status"),
+                        "checkpoint_step": self.latest_checkpoint_step(), "last_kept_step": last_kept_step})
+        self.run_record = {**previous_run, "status": "running", "end_time": None, "heartbeat": _now(),
+                           "host": platform.node(), "pid": os.getpid(), "error": None, "resumes": resumes}
+        self._write_run_record()
+        self._install_hooks()
+        self.serialize_object_and_save()
+        logger.info(f"RLA: run {item.index} resumed (resume #{len(resumes)}) -> {self.log_dir}")
+        return item
+
     # -- run.json and the lifecycle -------------------------------------------
     def _write_params(self) -> None:
-        if self.item is not None:
+        # a finished run keeps its parameters: the next run's set_hyper_param must not rewrite them
+        if self.item is not None and self.run_record.get("status") in (None, "running"):
             write_json_atomic(Path(self.log_dir) / layout.PARAMS_JSON, to_jsonable(self.hyper_param))
 
     def _write_run_record(self) -> None:

@@ -1,0 +1,226 @@
+"""ExperimentLoader: load a trained item's model, fork it into a new item, or read its parameters.
+
+Three ways to reuse an item (recipes in the README):
+
+- load: a new item evaluates the old item's model (``load_from_record_date``);
+- fork: a new item starts from a copy of the old item's logs and checkpoints
+  (``fork_log_files``, then ``exp_manager.load_checkpoint``);
+- continue: the old item itself goes on (``exp_manager.configure(resume=...)``).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as _dt
+import fnmatch
+import re
+import shutil
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from RLA.db import layout
+from RLA.db.layout import Database, Item
+from RLA.db.records import REPR_MARKER, read_json
+from RLA.easy_log.tester import exp_manager
+
+__all__ = ["ExperimentLoader", "exp_loader", "experimental_loader", "resolve_item", "ItemNotFoundError"]
+
+#: how many candidates an ambiguous record date lists
+_MAX_LISTED = 20
+
+
+class ItemNotFoundError(LookupError):
+    """A record date matches no item, or more than one."""
+
+
+def resolve_item(database: Database, task: str, record_date: str) -> Item:
+    """The one item of ``task`` named by ``record_date``.
+
+    ``record_date`` is ``"latest"``, an item's ``YYYY/MM/DD/HH-MM-SS-ffffff``
+    (with or without the rest of its name), or a glob (matching the whole
+    ``YYYY/MM/DD/<name>``) or regex (matching from its start) that selects
+    exactly one item.
+    """
+    items = database.items(task)
+    if not items:
+        raise ItemNotFoundError(f"task {task!r} has no item in {database.root}; check task_name and root")
+    if record_date == "latest":
+        return max(items, key=lambda i: (i.start_time or _dt.datetime.min, i.record_date))
+    wanted = record_date.strip("/")
+    exact = [i for i in items if i.record_date == wanted or i.record_date.startswith((wanted + "_", wanted + " "))]
+    if exact:
+        return _only_one(exact, task, record_date)
+    try:
+        regex: Optional[re.Pattern] = re.compile(wanted)
+    except re.error:
+        regex = None
+    matched = [i for i in items
+               if fnmatch.fnmatchcase(i.record_date, wanted) or (regex is not None and regex.match(i.record_date))]
+    return _only_one(matched, task, record_date)
+
+
+def _only_one(candidates: Sequence[Item], task: str, record_date: str) -> Item:
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ItemNotFoundError(f"no item of task {task!r} matches record date {record_date!r}; "
+                                "list them with `rla list` or pass 'latest'")
+    listed = "\n  ".join(i.record_date for i in candidates[:_MAX_LISTED])
+    more = f"\n  ... and {len(candidates) - _MAX_LISTED} more" if len(candidates) > _MAX_LISTED else ""
+    raise ItemNotFoundError(f"record date {record_date!r} matches {len(candidates)} items of task {task!r}; "
+                            f"give one exactly:\n  {listed}{more}")
+
+
+def _has_repr(value: Any) -> bool:
+    if isinstance(value, dict):
+        return REPR_MARKER in value or any(_has_repr(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_repr(v) for v in value)
+    return False
+
+
+class ExperimentLoader:
+    """Reuse the parameters, checkpoints and logs of one item of the database.
+
+    A loader without a record date does nothing (its calls return the current
+    run's values), so one script serves both fresh and loaded runs.
+    """
+
+    def __init__(self) -> None:
+        self.task_name: Optional[str] = exp_manager.hyper_param.get("loaded_task_name")
+        self.load_date: Optional[str] = exp_manager.hyper_param.get("loaded_date")
+        self.data_root: Optional[str] = exp_manager.data_root
+        self._item: Optional[Item] = None
+
+    def config(self, task_name: str, record_date: str, root: str) -> "ExperimentLoader":
+        """Point the loader at the item ``record_date`` of table ``task_name`` in database ``root``."""
+        self.task_name, self.load_date, self.data_root = task_name, record_date, root
+        self._item = None
+        return self
+
+    @property
+    def is_valid_config(self) -> bool:
+        """True once a record date is set (task and root are then required)."""
+        if self.load_date is None:
+            return False
+        if self.task_name is None or self.data_root is None:
+            raise ValueError("ExperimentLoader needs task_name and root besides record_date: "
+                             "call loader.config(task_name, record_date, root)")
+        return True
+
+    @property
+    def item(self) -> Item:
+        """The loaded item (resolved once)."""
+        if not self.is_valid_config:
+            raise ValueError("ExperimentLoader has no record date: call loader.config(task_name, record_date, root)")
+        if self._item is None:
+            assert self.task_name is not None and self.data_root is not None and self.load_date is not None
+            self._item = resolve_item(Database(self.data_root), self.task_name, self.load_date)
+        return self._item
+
+    def hyper_parameters(self) -> Dict[str, Any]:
+        """The loaded item's hyper-parameters: params.json, or its pickle for values JSON cannot hold."""
+        params = read_json(self.item.path("log") / layout.PARAMS_JSON)
+        if params is not None and not _has_repr(params):
+            return params
+        pickle_path = self.item.path("archive_tester")
+        if pickle_path.is_file():
+            import dill
+
+            with open(pickle_path, "rb") as f:
+                return dict(dill.load(f).hyper_param)
+        if params is None:
+            raise FileNotFoundError(f"item {self.item.index} has neither params.json nor a pickle")
+        return params
+
+    def import_hyper_parameters(self, hp_to_overwrite: Optional[Sequence[str]] = None,
+                                sync_timestep: bool = False) -> argparse.Namespace:
+        """The loaded item's hyper-parameters, with the keys ``hp_to_overwrite`` taken from
+        the current ``exp_manager``; ``sync_timestep`` moves the time-step to its latest checkpoint."""
+        if not self.is_valid_config:
+            return argparse.Namespace(**exp_manager.hyper_param)
+        merged = copy.deepcopy(exp_manager.hyper_param)
+        merged.update(self.hyper_parameters())
+        for key in hp_to_overwrite or ():
+            if key not in exp_manager.hyper_param:
+                raise KeyError(f"hp_to_overwrite key {key!r} is not a hyper-parameter of the current run; "
+                               f"set it with exp_manager.set_hyper_param({key}=...) first")
+            merged[key] = exp_manager.hyper_param[key]
+        args = argparse.Namespace(**merged)
+        args.load_date = self.item.record_date
+        args.load_task_name = self.item.task
+        if sync_timestep:
+            exp_manager.time_step_holder.set_time(self._last_step())
+        return args
+
+    def _last_step(self) -> int:
+        from RLA.easy_log.checkpoint import open_saver
+
+        step = open_saver(self.item.path("checkpoint")).latest_step()
+        if step is None:
+            step = (read_json(self.item.path("log") / layout.RUN_JSON) or {}).get("last_time_step")
+        return int(step or 0)
+
+    def load_from_record_date(self, var_prefix: Optional[str] = None, variable_list: Optional[List[str]] = None,
+                              ckp_index: Optional[int] = None, model_dict: Optional[Dict[str, Any]] = None,
+                              restore_rng: bool = False) -> Tuple[int, Any, Dict[str, Any]]:
+        """``(step, state, custom_data)`` of the loaded item's checkpoint (latest by default).
+
+        ``model_dict`` objects get the states loaded into them; ``variable_list``
+        picks custom-data keys (all by default); ``var_prefix`` selects the
+        variables of a tf.compat.v1 checkpoint. The current run's RNGs are left
+        alone unless ``restore_rng``.
+        """
+        if not self.is_valid_config:
+            return 0, {}, {}
+        from RLA.easy_log.checkpoint import open_saver, restore_rng as set_rng
+
+        checkpoint = open_saver(self.item.path("checkpoint"), var_prefix=var_prefix).load(ckp_index, model_dict)
+        custom = checkpoint.meta.get("custom_data", {})
+        if variable_list is not None:
+            missing = [v for v in variable_list if v not in custom]
+            if missing:
+                raise KeyError(f"custom data {missing} not in checkpoint {checkpoint.step} of {self.item.index}; "
+                               f"it holds {sorted(custom)}")
+            custom = {v: custom[v] for v in variable_list}
+        if restore_rng:
+            set_rng(checkpoint.meta.get("rng", {}))
+        return checkpoint.step, checkpoint.state, custom
+
+    def fork_log_files(self, ckp_index: Optional[int] = None) -> None:
+        """Copy the loaded item's progress, TensorBoard events and checkpoints into the current run.
+
+        Call it after ``exp_manager.log_files_gen()``. The copied rows logged
+        after checkpoint ``ckp_index`` (the latest) are dropped, so
+        ``exp_manager.load_checkpoint()`` continues the curves without duplicates;
+        an item without checkpoints is copied whole.
+        """
+        if not self.is_valid_config:
+            return
+        target = exp_manager.item
+        if target is None:
+            raise RuntimeError("fork_log_files copies into the current run: call exp_manager.log_files_gen() first")
+        source = self.item
+        if source.index == target.index:
+            raise ValueError("fork_log_files: the loaded item is the current run; use configure(resume=...) "
+                             "to continue an item in place")
+        source_log, target_log = source.path("log"), target.path("log")
+        for name in (layout.PROGRESS_CSV, layout.PROGRESS_JSON):
+            if (source_log / name).is_file():
+                shutil.copy2(source_log / name, target_log / name)
+        target_tb = target_log / layout.TB_DIR
+        target_tb.mkdir(parents=True, exist_ok=True)
+        for event_file in sorted((source_log / layout.TB_DIR).glob("events.out.tfevents.*")):
+            shutil.copy2(event_file, target_tb / event_file.name)
+        if source.path("checkpoint").is_dir():
+            shutil.copytree(source.path("checkpoint"), target.path("checkpoint"), dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(".*"))
+        forked_from: Dict[str, Any] = {"index": source.index, "checkpoint_step": None}
+        if exp_manager.has_checkpoint():
+            exp_manager.rewind_to_checkpoint(ckp_index)
+            forked_from["checkpoint_step"] = ckp_index if ckp_index is not None else exp_manager.latest_checkpoint_step()
+        else:
+            exp_manager.reopen_logger()  # keep every copied row
+        exp_manager.record_run_info(forked_from=forked_from)
+
+
+exp_loader = experimental_loader = ExperimentLoader()

@@ -1,0 +1,117 @@
+"""Which item a run continues in place: auto-resume of preempted jobs, or an item named by the user.
+
+``configure(resume="auto")`` (or ``RLA_RESUME=auto``) continues the newest
+unfinished run with the same task and tracked parameters; ``resume=<record
+date>`` continues that item. A run still marked ``running`` is only taken over
+when its process is gone, and two restarted jobs never take the same item.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import json
+import os
+import platform
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from RLA.db import layout
+from RLA.db.layout import Database, Item
+from RLA.db.records import read_json, to_jsonable
+
+__all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive", "tracked_match",
+           "find_unfinished", "claim"]
+
+RESUME_ENV = "RLA_RESUME"
+#: a run on another host whose heartbeat is older than this is taken as dead
+STALE_HEARTBEAT_SECONDS = 600.0
+_NEVER = {"", "never", "no", "false", "0"}
+
+
+def resume_request(value: Union[str, bool, None]) -> Optional[str]:
+    """``None`` (start a new item), ``"auto"``, or the record date of the item to continue.
+
+    ``value`` comes from ``configure(resume=...)``; when it is ``None`` the
+    ``RLA_RESUME`` environment variable decides.
+    """
+    if value is None:
+        value = os.environ.get(RESUME_ENV)
+    if value is None or value is False or str(value).strip().lower() in _NEVER:
+        return None
+    return "auto" if value is True else str(value).strip()
+
+
+def is_alive(run: Dict[str, Any]) -> bool:
+    """Whether the process of a run marked ``running`` may still be writing to it."""
+    if run.get("status") != "running":
+        return False
+    if run.get("host") == platform.node():
+        pid = run.get("pid")
+        if not isinstance(pid, int) or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except OSError as exc:
+            return exc.errno == errno.EPERM
+        return True
+    try:
+        heartbeat = _dt.datetime.fromisoformat(run["heartbeat"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return False
+    return time.time() - heartbeat < STALE_HEARTBEAT_SECONDS
+
+
+def _json_lookup(params: Any, dotted_key: str) -> Any:
+    if isinstance(params, dict) and dotted_key in params:
+        return params[dotted_key]
+    for part in dotted_key.split("."):
+        if not isinstance(params, dict) or part not in params:
+            raise KeyError(dotted_key)
+        params = params[part]
+    return params
+
+
+def tracked_match(item: Item, run: Dict[str, Any], tracked: Sequence[Tuple[str, Any]]) -> bool:
+    """Whether ``item`` was run with the same tracked parameters (keys, order and values)."""
+    if list(run.get("record_param") or []) != [key for key, _ in tracked]:
+        return False
+    params = read_json(item.path("log") / layout.PARAMS_JSON)
+    if params is None:
+        return False
+    try:
+        return all(_json_lookup(params, key) == to_jsonable(value) for key, value in tracked)
+    except KeyError:
+        return False
+
+
+def find_unfinished(database: Database, task: str, tracked: Sequence[Tuple[str, Any]]) -> List[Item]:
+    """Unfinished, no longer running items of ``task`` with the ``tracked`` parameters, newest first."""
+    found = []
+    for item in reversed(database.items(task)):
+        run = read_json(item.path("log") / layout.RUN_JSON)
+        if run is None or run.get("status") == "finished" or is_alive(run):
+            continue
+        if tracked_match(item, run, tracked):
+            found.append(item)
+    return found
+
+
+def claim(item: Item, resume_number: int) -> bool:
+    """Take ``item`` for its ``resume_number``-th resume; ``False`` when a live process already did.
+
+    The claim is an exclusively created marker file; a marker left by a process
+    that died before recording its resume in run.json does not block the item.
+    """
+    while True:
+        marker = item.path("log") / f".resume-{resume_number}"
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            owner = read_json(marker) or {}
+            if is_alive({"status": "running", **owner}):
+                return False
+            resume_number += 1
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"host": platform.node(), "pid": os.getpid(), "heartbeat": _dt.datetime.now().isoformat()}, f)
+        return True
