@@ -15,6 +15,7 @@ from RLA.db.layout import DATA_TYPES, Database
 from RLA.db.records import read_json, write_json_atomic
 
 LEGACY_INDEX = f"hopper/{LEGACY_RECORD_DATE}"
+LEGACY_NAME = LEGACY_RECORD_DATE.rsplit("/", 1)[1]
 
 
 def age(root: Path, seconds: float = 3600) -> None:
@@ -68,11 +69,11 @@ def test_glob_pattern_on_the_record_date(db: Path, pattern: str, expected: int):
 
 
 def test_regex_status_time_and_timestep_filters(db: Path):
-    assert names(query.query(db, regex=r"seed=3$")) == [LEGACY_RECORD_DATE.rsplit("/", 1)[1],
+    assert names(query.query(db, regex=r"seed=3$")) == [LEGACY_NAME,
                                                         names(query.query(db, "walker", "*/*/*/*seed=3"))[0]]
     assert len(query.query(db, status="failed")) == 2
     assert len(query.query(db, status=["failed", "running"])) == 3
-    assert names(query.query(db, until="2023-01-01")) == [LEGACY_RECORD_DATE.rsplit("/", 1)[1]]
+    assert names(query.query(db, until="2023-01-01")) == [LEGACY_NAME]
     assert len(query.query(db, since="2023/01/01")) == 7
     assert len(query.query(db, since="2022-03-01 21:13", until="2022-03-01 21:14")) == 1
     small = query.query(db, timestep_below=300)
@@ -104,8 +105,10 @@ def test_expressions_outside_the_subset_are_refused(text: str, tmp_path: Path):
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
 
 
-def test_dotted_names_read_flattened_params():
+def test_dotted_names_lists_and_chained_comparisons():
     assert compile_where("net.layers == 2 and algo")({"net.layers": 2, "algo": "ppo"})
+    assert compile_where("hidden == [64, 64] and 0 < lr <= 1 and lr < seed")({"hidden": [64, 64], "lr": 1, "seed": 2})
+    assert not compile_where("0 < lr < 1")({"lr": 1})
     assert not compile_where("algo")({})
 
 
@@ -113,7 +116,7 @@ def test_the_index_is_reused_and_rebuilt_incrementally(db: Path, monkeypatch: py
     age(db)
     reads = []
     real_read = query._read_item
-    monkeypatch.setattr(query, "_read_item", lambda item, *a: reads.append(item.index) or real_read(item, *a))
+    monkeypatch.setattr(query, "_read_item", lambda paths, name, now: reads.append(name) or real_read(paths, name, now))
 
     assert len(query.scan(db, "hopper")) == 5 and len(reads) == 5
     assert Database(db).index_file("hopper").is_file()
@@ -125,7 +128,7 @@ def test_the_index_is_reused_and_rebuilt_incrementally(db: Path, monkeypatch: py
     run = read_json(run_json)
     write_json_atomic(run_json, dict(run, status="failed"))              # e.g. a resumed run that failed
     assert query.query(db, "hopper").loc[finished.index, "status"] == "failed"
-    assert reads == [finished.index]
+    assert reads == [finished.item.name]
 
     reads.clear()
     with open(db / "log" / LEGACY_INDEX / "progress.csv", "a") as f:
@@ -133,7 +136,7 @@ def test_the_index_is_reused_and_rebuilt_incrementally(db: Path, monkeypatch: py
     row = query.query(db, "hopper").loc[LEGACY_INDEX]
     assert (row["rows"], row["last_time_step"]) == (4, 3000)
     # the item changed a moment ago is read again too: an mtime that recent is not trusted yet
-    assert sorted(reads) == sorted([LEGACY_INDEX, finished.index])
+    assert sorted(reads) == sorted([LEGACY_NAME, finished.item.name])
 
 
 def test_the_index_follows_items_added_and_removed(db: Path, fresh_exp_manager):

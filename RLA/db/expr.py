@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 __all__ = ["ExpressionError", "compile_where"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
+Operand = Tuple[Optional[str], Any]
 
 _MISSING = object()
 _COMPARISONS = {
@@ -49,50 +50,73 @@ def compile_where(text: str) -> Predicate:
 def _compile(node: ast.AST, text: str) -> Predicate:
     if isinstance(node, ast.BoolOp):
         parts = [_compile(v, text) for v in node.values]
-        if isinstance(node.op, ast.And):
-            return lambda p: all(part(p) for part in parts)
-        return lambda p: any(part(p) for part in parts)
+        return _all(parts) if isinstance(node.op, ast.And) else _any(parts)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = _compile(node.operand, text)
         return lambda p: not inner(p)
     if isinstance(node, ast.Compare):
-        return _compile_compare(node, text)
+        operands = [_operand(n, text) for n in [node.left, *node.comparators]]
+        ops = [_COMPARISONS.get(type(op)) for op in node.ops]
+        if None in ops:
+            raise _unsupported(node.ops[ops.index(None)], text)
+        comparisons = [_compare(func, left, right) for func, left, right in zip(ops, operands, operands[1:])]
+        return comparisons[0] if len(comparisons) == 1 else _all(comparisons)
     if isinstance(node, (ast.Name, ast.Attribute)):
         key = _param_name(node, text)
         return lambda p: bool(p.get(key, False))
     raise _unsupported(node, text)
 
 
-def _compile_compare(node: ast.Compare, text: str) -> Predicate:
-    operands = [_operand(n, text) for n in [node.left, *node.comparators]]
-    ops = []
-    for op in node.ops:
-        func = _COMPARISONS.get(type(op))
-        if func is None:
-            raise _unsupported(op, text)
-        ops.append(func)
-
+def _all(parts: List[Predicate]) -> Predicate:
     def predicate(params: Mapping[str, Any]) -> bool:
-        values = [operand(params) for operand in operands]
-        for func, left, right in zip(ops, values, values[1:]):
-            if left is _MISSING or right is _MISSING:
-                return False
-            try:
-                if not func(left, right):
-                    return False
-            except TypeError:
+        for part in parts:
+            if not part(params):
                 return False
         return True
-
     return predicate
 
 
-def _operand(node: ast.AST, text: str) -> Callable[[Mapping[str, Any]], Any]:
+def _any(parts: List[Predicate]) -> Predicate:
+    def predicate(params: Mapping[str, Any]) -> bool:
+        for part in parts:
+            if part(params):
+                return True
+        return False
+    return predicate
+
+
+def _compare(func: Callable[[Any, Any], bool], left: Operand, right: Operand) -> Predicate:
+    """One comparison; specialised for ``name <op> literal``, by far the most common one."""
+    if left[0] is not None and right[0] is None:
+        key, value = left[0], right[1]
+
+        def name_vs_literal(params: Mapping[str, Any]) -> bool:
+            found = params.get(key, _MISSING)
+            if found is _MISSING:
+                return False
+            try:
+                return bool(func(found, value))
+            except TypeError:
+                return False
+        return name_vs_literal
+
+    def general(params: Mapping[str, Any]) -> bool:
+        a = params.get(left[0], _MISSING) if left[0] is not None else left[1]
+        b = params.get(right[0], _MISSING) if right[0] is not None else right[1]
+        if a is _MISSING or b is _MISSING:
+            return False
+        try:
+            return bool(func(a, b))
+        except TypeError:
+            return False
+    return general
+
+
+def _operand(node: ast.AST, text: str) -> Operand:
+    """``(parameter name, None)`` or ``(None, literal value)``."""
     if isinstance(node, (ast.Name, ast.Attribute)):
-        key = _param_name(node, text)
-        return lambda p: p.get(key, _MISSING)
-    value = _literal(node, text)
-    return lambda p: value
+        return _param_name(node, text), None
+    return None, _literal(node, text)
 
 
 def _param_name(node: ast.AST, text: str) -> str:

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import gc
 import io
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.expr import compile_where
@@ -43,7 +44,7 @@ __all__ = ["ItemFilter", "ItemRecord", "UNKNOWN_STATUS", "scan", "select", "quer
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
 TIME_STEP_COLUMN = "time-step"
-INDEX_VERSION = 1
+INDEX_VERSION = 3
 SETTLE_NS = 2_000_000_000
 _DATE_PART = re.compile(r"^\d+$")
 _DATE_WIDTHS = (4, 2, 2)
@@ -84,20 +85,36 @@ class ItemFilter:
         if self.task is not None:
             layout.validate_task_name(self.task)
 
-    def name_matches(self, item: Item) -> bool:
-        """The filters that need only the item's name."""
-        if self.pattern is not None and not _glob_regex(self.pattern).match(item.record_date):
+    def name_matches(self, date: str, name: str) -> bool:
+        """The filters that need only the item's date folder and name."""
+        record_date = f"{date}/{name}"
+        if self.pattern is not None and not _glob_regex(self.pattern).match(record_date):
             return False
-        if self.regex is not None and not re.search(self.regex, item.record_date):
+        if self.regex is not None and not re.search(self.regex, record_date):
             return False
         if self.since is None and self.until is None:
             return True
-        start = start_time(item)
+        start = _start(date, name)
         if self.since is not None and (start is None or start < self.since):
             return False
         if self.until is not None and (start is None or start > self.until):
             return False
         return True
+
+    def entry_matcher(self) -> Callable[[list], bool]:
+        """The filters that need the item's indexed fields (status, time-step, parameters)."""
+        predicate = compile_where(self.where) if self.where else None
+        statuses = set(self.status)
+        bound = self.timestep_below
+
+        def matches(entry: list) -> bool:
+            if statuses and entry[_STATUS] not in statuses:
+                return False
+            if bound is not None and entry[_STEP] is not None and entry[_STEP] >= bound:
+                return False
+            return predicate is None or predicate(entry[_PARAMS])
+
+        return matches
 
 
 @dataclass
@@ -145,16 +162,22 @@ def parse_time(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
 
 
 def start_time(item: Item) -> Optional[_dt.datetime]:
-    """When the item's run started, read from its date and name (fast path for v1 and legacy names)."""
-    y, m, d = item.date.split("/")
-    name = item.name
-    try:
+    """When the item's run started, read from its date folder and name."""
+    return _start(item.date, item.name)
+
+
+def _start(date: str, name: str) -> Optional[_dt.datetime]:
+    try:  # the fast path, for v1 and legacy names alike: HH-MM-SS-ffffff first
         if name[2] == name[5] == name[8] == "-" and name[9:15].isdigit():
-            return _dt.datetime(int(y), int(m), int(d), int(name[0:2]), int(name[3:5]), int(name[6:8]),
-                                int(name[9:15]))
+            year, month, day = date.split("/")
+            return _dt.datetime(int(year), int(month), int(day), int(name[0:2]), int(name[3:5]),
+                                int(name[6:8]), int(name[9:15]))
     except (ValueError, IndexError):
         pass
-    return item.start_time
+    parsed = layout.parse_log_name(name)
+    if parsed is None:
+        return None
+    return _dt.datetime.combine(_dt.datetime.strptime(date, "%Y/%m/%d").date(), parsed.time)
 
 
 def scan(data_root: PathLike, task: Optional[str] = None, archived: bool = False,
@@ -171,20 +194,17 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
     db = Database(data_root)
     if not db.root.is_dir():
         raise FileNotFoundError(f"no RLA database at {db.root}: check the data root (--data-root / RLA_DATA_ROOT)")
-    predicate = compile_where(item_filter.where) if item_filter.where else None
+    matches = item_filter.entry_matcher()
     tasks = [item_filter.task] if item_filter.task is not None else db.tasks(item_filter.archived)
     out: List[ItemRecord] = []
-    for task in tasks:
-        table = _TableIndex(db, task, item_filter.archived, refresh)
-        for record in table.records(item_filter):
-            if item_filter.status and record.status not in item_filter.status:
-                continue
-            if item_filter.timestep_below is not None and not (
-                    record.last_time_step is None or record.last_time_step < item_filter.timestep_below):
-                continue
-            if predicate is not None and not predicate(record.params):
-                continue
-            out.append(record)
+    collecting = gc.isenabled()
+    gc.disable()  # loading the index makes many small objects and no cycles: spare the collector's passes
+    try:
+        for task in tasks:
+            out += _TableIndex(db, task, item_filter.archived, refresh).records(item_filter, matches)
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
@@ -230,6 +250,18 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
 
 # -- the index of one table ------------------------------------------------------------
 
+# The index file: {"version", "days": [{date: [mtime, names]} per data type],
+# "items": {date: [[names], [entries]]}}. A day's names are stored once: a data type
+# whose names are the log's stores 0. An entry is a list (compact in JSON,
+# quick to load): the signature the item was read at (None: read it again next
+# time), then the ItemRecord fields from ``sizes`` on, in their order (sizes as
+# a list aligned with DATA_TYPES, None for a data type the item lacks).
+_SIGNATURE, _SIZES, _PARAMS, _TRACKED, _STATUS, _STEP, _ROWS, _HOST, _IP, _END = range(10)
+_SAME_AS_LOG = 0
+_EVERY = (True,) * len(DATA_TYPES)  # an item with all five data types
+_ALWAYS_RECHECKED = ("running", UNKNOWN_STATUS)
+
+
 class _TableIndex:
     """The cached index of one table (live or archived), checked against the files."""
 
@@ -238,102 +270,153 @@ class _TableIndex:
         self.task = task
         self.archived = archived
         self.path = db.index_file(task, archived)
+        # <type>/<task> folders as strings: paths are joined by hand here, the hot loop of every query
+        self.type_dirs = [os.path.join(str(db.type_root(t, archived)), task) for t in DATA_TYPES]
         cache = {} if refresh else self._load()
-        self.old_days: Dict[str, Dict[str, list]] = cache.get("days", {})
+        self.old_days: List[Dict[str, list]] = cache.get("days") or [{} for _ in DATA_TYPES]
         self.old_items: Dict[str, list] = cache.get("items", {})
-        self.days: Dict[str, Dict[str, list]] = {}
+        self.days: List[Dict[str, list]] = [{} for _ in DATA_TYPES]
         self.items: Dict[str, list] = {}
         self.changed = refresh or not cache
 
     def _load(self) -> Dict[str, Any]:
         try:
             with open(self.path, encoding="utf-8") as f:
-                cache = json.load(f)
+                cache = json.loads(f.read())
         except (OSError, ValueError):
             return {}
-        if not isinstance(cache, dict) or cache.get("version") != INDEX_VERSION:
+        if not isinstance(cache, dict) or cache.get("version") != INDEX_VERSION \
+                or len(cache.get("days", ())) != len(DATA_TYPES):
             return {}
         return cache
 
     def _save(self) -> None:
         """Write the index atomically; a read-only database just goes without one."""
+        days = [{date: [mtime, _SAME_AS_LOG if i and names == self.days[0].get(date, (0, None))[1] else names]
+                 for date, (mtime, names) in by_date.items()} for i, by_date in enumerate(self.days)]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"version": INDEX_VERSION, "days": self.days, "items": self.items}, f,
-                          separators=(",", ":"))
+                f.write(json.dumps({"version": INDEX_VERSION, "days": days, "items": self.items},
+                                   separators=(",", ":")))
             os.replace(tmp, self.path)
         except OSError:
             pass
 
-    def records(self, item_filter: ItemFilter) -> List[ItemRecord]:
-        """The records of the items passing the name filters, each checked against its files."""
+    def records(self, item_filter: ItemFilter, matches: Callable[[list], bool]) -> List[ItemRecord]:
+        """The records of the items passing ``item_filter``, each checked against its files."""
         now = time.time_ns()
-        entries, changed_dates = self._list_entries(now)
         out = []
-        for (date, name), types in sorted(entries.items()):
-            item = Item(self.db.root, self.task, date, name, self.archived)
-            record_date = f"{date}/{name}"
-            cached = self.old_items.get(record_date)
-            if not item_filter.name_matches(item):
+        by_name = item_filter.pattern is not None or item_filter.regex is not None \
+            or item_filter.since is not None or item_filter.until is not None
+        for date, names, changed in self._list_days(now):
+            old = dict(zip(*self.old_items.get(date, ((), ()))))
+            new: Dict[str, list] = {}
+            log_prefix = f"{self.type_dirs[0]}/{date}/"
+            for name, present in names:
+                cached = old.get(name)
+                if by_name and not item_filter.name_matches(date, name):
+                    if cached is not None:
+                        new[name] = cached  # kept, unchecked, for the next call
+                    continue
+                entry = None
                 if cached is not None:
-                    self.items[record_date] = cached  # kept, unchecked, for the next call
-                continue
-            entry = None
-            if cached is not None:
-                entry = self._revalidate(item, types, cached, date in changed_dates)
-            if entry is None:
-                entry = _read_item(item, types, now)
+                    if present is _EVERY and not changed and cached[_SIGNATURE] is not None \
+                            and cached[_STATUS] not in _ALWAYS_RECHECKED and None not in cached[_SIZES]:
+                        # the quick check of an item whose day did not change: its log folder's mtime
+                        # moves whenever run.json or params.json is replaced
+                        try:
+                            if os.stat(log_prefix + name).st_mtime_ns == cached[_SIGNATURE][0]:
+                                entry = cached
+                        except OSError:
+                            pass
+                    else:
+                        entry = self._revalidate(date, name, present, cached, changed)
+                if entry is None:
+                    entry = _read_item(self._paths(date, name, present), name, now)
+                    self.changed = True
+                new[name] = entry
+                if matches(entry):
+                    out.append(self._record(date, name, entry))
+            self.items[date] = [list(new), list(new.values())]
+            if len(new) != len(old):
                 self.changed = True
-            self.items[record_date] = entry
-            out.append(_record_from_entry(item, entry))
-        if self.changed or len(self.items) != len(self.old_items):
+        if self.changed or self.items.keys() != self.old_items.keys():
             self._save()
         return out
 
-    def _list_entries(self, now: int) -> Tuple[Dict[Tuple[str, str], List[str]], set]:
-        """``{(date, name): [data types]}`` of the table, and the dates whose folders changed."""
-        entries: Dict[Tuple[str, str], List[str]] = {}
+    def _paths(self, date: str, name: str, present: Sequence[bool]) -> Dict[str, str]:
+        """The path of each data type the item has, as :meth:`Item.path` gives it."""
+        return {t: f"{self.type_dirs[i]}/{date}/{name}{layout.PICKLE_SUFFIX if t == 'archive_tester' else ''}"
+                for i, t in enumerate(DATA_TYPES) if present[i]}
+
+    def _record(self, date: str, name: str, entry: list) -> ItemRecord:
+        sizes = {t: size for t, size in zip(DATA_TYPES, entry[_SIZES]) if size is not None}
+        return ItemRecord(Item(self.db.root, self.task, date, name, self.archived), sizes, *entry[_PARAMS:])
+
+    def _list_days(self, now: int) -> Iterator[Tuple[str, List[Tuple[str, Sequence[bool]]], bool]]:
+        """Per date (sorted): its items with the data types each has, and whether a day folder changed.
+
+        A day folder whose mtime is the one in the index still holds the names
+        the index has; only the others are listed again.
+        """
+        by_date: Dict[str, List[Optional[List[str]]]] = {}
         changed_dates = set()
-        for data_type in DATA_TYPES:
-            old = self.old_days.get(data_type, {})
-            days = self.days[data_type] = {}
-            for date, day_dir in _day_dirs(self.db.type_root(data_type, self.archived) / self.task):
+        for i, data_type in enumerate(DATA_TYPES):
+            old, days = self.old_days[i], self.days[i]
+            for date, day_dir in _day_dirs(self.type_dirs[i]):
                 try:
                     mtime = os.stat(day_dir).st_mtime_ns
                 except OSError:
                     continue
                 cached = old.get(date)
+                names = None
                 if cached is not None and cached[0] == mtime:
-                    names = cached[1]
-                else:
+                    names = cached[1] if cached[1] != _SAME_AS_LOG else self.old_days[0].get(date, (0, None))[1]
+                if names is None:
                     names = _entry_names(day_dir, data_type)
                     changed_dates.add(date)
                     self.changed = True
                 days[date] = [mtime if mtime < now - SETTLE_NS else None, names]
-                for name in names:
-                    entries.setdefault((date, name), []).append(data_type)
+                by_date.setdefault(date, [None] * len(DATA_TYPES))[i] = names
             if old.keys() - days.keys():
                 self.changed = True
-        return entries, changed_dates
+        for date in sorted(by_date):
+            lists = by_date[date]
+            first = lists[0]
+            if first is not None and all(n is first or n == first for n in lists):
+                yield date, [(name, _EVERY) for name in first], date in changed_dates
+            else:  # some items lack some data types
+                sets = [set(n) if n is not None else set() for n in lists]
+                union = sorted(set().union(*sets))
+                yield date, [(name, tuple(name in s for s in sets)) for name in union], date in changed_dates
 
-    def _revalidate(self, item: Item, types: List[str], cached: list, day_changed: bool) -> Optional[list]:
+    def _revalidate(self, date: str, name: str, present: Sequence[bool], cached: list,
+                    day_changed: bool) -> Optional[list]:
         """``cached`` when it still describes the item's files, else ``None``."""
-        signature, fields_ = cached[0], cached[1]
-        if signature is None or fields_["status"] == "running" or sorted(fields_["sizes"]) != sorted(types):
+        signature = cached[_SIGNATURE]
+        if signature is None or cached[_STATUS] == "running" or \
+                [size is not None for size in cached[_SIZES]] != list(present):
             return None
         if day_changed:
-            return cached if _signature(item, types) == signature else None
-        checked = ["log"] + (["csv"] if fields_["status"] == UNKNOWN_STATUS else [])
-        current = _signature(item, types, only=checked)
-        return cached if all(current.get(k) == signature.get(k) for k in checked) else None
+            return cached if _signature(self._paths(date, name, present)) == signature else None
+        if present[0]:  # the log folder's mtime moves whenever run.json or params.json is replaced
+            log_dir = f"{self.type_dirs[0]}/{date}/{name}"
+            try:
+                if os.stat(log_dir).st_mtime_ns != signature[0]:
+                    return None
+            except OSError:
+                return None
+            if cached[_STATUS] == UNKNOWN_STATUS and _csv_signature(log_dir) != signature[1]:
+                return None  # no run.json: only progress.csv tells that a legacy run went on
+        return cached
 
 
-def _day_dirs(task_root: Path) -> Iterator[Tuple[str, str]]:
+def _day_dirs(task_dir: str) -> Iterator[Tuple[str, str]]:
     """``("YYYY/MM/DD", path)`` for every day folder of a table under one data type."""
-    for year in _dated_subdirs(str(task_root), 0):
-        year_dir = os.path.join(task_root, year)
+    for year in _dated_subdirs(task_dir, 0):
+        year_dir = os.path.join(task_dir, year)
         for month in _dated_subdirs(year_dir, 1):
             month_dir = os.path.join(year_dir, month)
             for day in _dated_subdirs(month_dir, 2):
@@ -350,7 +433,7 @@ def _dated_subdirs(path: str, level: int) -> List[str]:
 
 
 def _entry_names(day_dir: str, data_type: str) -> List[str]:
-    """The item names in a day folder (temporary files and foreign files left out)."""
+    """The item names in a day folder, sorted (temporary and foreign files left out)."""
     try:
         names = os.listdir(day_dir)
     except (FileNotFoundError, NotADirectoryError):
@@ -367,68 +450,87 @@ def _entry_names(day_dir: str, data_type: str) -> List[str]:
     return sorted(out)
 
 
-def _signature(item: Item, types: Iterable[str], only: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    """mtimes (and sizes of files) of the item's entries and its progress.csv."""
-    signature: Dict[str, Any] = {}
-    wanted = set(types) if only is None else set(types) & set(only)
-    for data_type in wanted:
+def _signature(paths: Dict[str, str]) -> List[Optional[int]]:
+    """``[log folder mtime, progress.csv stamp, stamp of every entry]``: what an entry was read at.
+
+    A stamp is a deterministic hash of mtimes (and sizes of files), so the
+    index stays small; the log mtime is kept as is for the quick check.
+    """
+    return _signature_and_newest(paths)[0]
+
+
+def _signature_and_newest(paths: Dict[str, str]) -> Tuple[List[Optional[int]], int]:
+    """The signature, and the newest mtime in it."""
+    stamps: List[int] = []
+    log_mtime = None
+    for data_type in DATA_TYPES:
         try:
-            st = os.lstat(item.path(data_type))
-        except OSError:
+            st = os.lstat(paths[data_type])
+        except (KeyError, OSError):
+            stamps += [-1, -1]
             continue
-        signature[data_type] = [st.st_mtime_ns, st.st_size if data_type == "archive_tester" else 0]
-    if "log" in types and (only is None or "csv" in only):
-        try:
-            st = os.stat(item.path("log") / layout.PROGRESS_CSV)
-            signature["csv"] = [st.st_mtime_ns, st.st_size]
-        except OSError:
-            pass
-    return signature
+        if data_type == "log":
+            log_mtime = st.st_mtime_ns
+        stamps += [st.st_mtime_ns, 0 if stat.S_ISDIR(st.st_mode) else st.st_size]
+    csv_stat = _csv_stat(paths["log"]) if "log" in paths else None
+    csv_stamp = hash(csv_stat) if csv_stat is not None else None
+    newest = max(stamps[::2] + [csv_stat[0] if csv_stat else -1])
+    return [log_mtime, csv_stamp, hash((*stamps, csv_stamp or 0))], newest
 
 
-def _read_item(item: Item, types: List[str], now: int) -> list:
-    """Read an item from its files: ``[signature or None, fields]`` for the index."""
-    signature = _signature(item, types)  # taken first: a later write shows up as a newer mtime
-    log_dir = item.path("log")
-    run = read_json(log_dir / layout.RUN_JSON) if "log" in types else None
-    params = read_json(log_dir / layout.PARAMS_JSON) if "log" in types else None
-    parsed = item.parsed
+def _csv_stat(log_dir: str) -> Optional[Tuple[int, int]]:
+    try:
+        st = os.stat(os.path.join(log_dir, layout.PROGRESS_CSV))
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _csv_signature(log_dir: str) -> Optional[int]:
+    csv_stat = _csv_stat(log_dir)
+    return hash(csv_stat) if csv_stat is not None else None
+
+
+def _read_item(paths: Dict[str, str], name: str, now: int) -> list:
+    """Read an item from its files into an index entry."""
+    signature, newest = _signature_and_newest(paths)  # first: a later write shows up as a newer mtime
+    log_dir = paths.get("log")
+    run = read_json(os.path.join(log_dir, layout.RUN_JSON)) if log_dir else None
+    params = read_json(os.path.join(log_dir, layout.PARAMS_JSON)) if log_dir else None
+    rows, csv_time_step = _csv_summary(os.path.join(log_dir, layout.PROGRESS_CSV)) if log_dir else (None, None)
+    parsed = layout.parse_log_name(name)
     name_params = parsed.params() if parsed is not None else {}
-    rows, csv_time_step = _csv_summary(log_dir / layout.PROGRESS_CSV) if "log" in types else (None, None)
+    run = run or {}
     last_time_step = csv_time_step
-    if last_time_step is None and run is not None and isinstance(run.get("last_time_step"), int):
+    if last_time_step is None and isinstance(run.get("last_time_step"), int):
         last_time_step = run["last_time_step"]
-    tracked = run.get("record_param") if run is not None else None
-    fields_ = {
-        "sizes": {t: _size(item.path(t)) for t in types},
-        "params": _flatten(params) if params is not None else {k: _coerce(v) for k, v in name_params.items()},
-        "tracked": list(tracked) if isinstance(tracked, list) else list(name_params),
-        "status": str(run.get("status")) if run is not None else UNKNOWN_STATUS,
-        "last_time_step": last_time_step,
-        "rows": rows,
-        "host": run.get("host") if run is not None else None,
-        "ip": (run.get("ip") if run is not None else None) or (parsed.ip if parsed is not None else None),
-        "end_time": run.get("end_time") if run is not None else None,
-    }
-    settled = all(v[0] < now - SETTLE_NS for v in signature.values())
-    return [signature if settled and fields_["status"] != "running" else None, fields_]
+    tracked = run.get("record_param")
+    status = str(run["status"]) if run.get("status") else UNKNOWN_STATUS
+    settled = newest < now - SETTLE_NS
+    return [
+        signature if settled and status != "running" else None,
+        [_size(paths[t]) if t in paths else None for t in DATA_TYPES],
+        _flatten(params) if params is not None else {k: _coerce(v) for k, v in name_params.items()},
+        list(tracked) if isinstance(tracked, list) else list(name_params),
+        status,
+        last_time_step,
+        rows,
+        run.get("host"),
+        run.get("ip") or (parsed.ip if parsed is not None else None),
+        run.get("end_time"),
+    ]
 
 
-def _record_from_entry(item: Item, entry: list) -> ItemRecord:
-    fields_ = entry[1]
-    return ItemRecord(item=item, **fields_)
-
-
-def _size(path: Path) -> int:
+def _size(path: str) -> int:
     """Bytes of a file, or of every file under a folder (symbolic links not followed)."""
     try:
         st = os.lstat(path)
     except OSError:
         return 0
-    if not os.path.isdir(path) or os.path.islink(path):
+    if not stat.S_ISDIR(st.st_mode):
         return st.st_size
     total = 0
-    stack = [str(path)]
+    stack = [path]
     while stack:
         try:
             with os.scandir(stack.pop()) as it:
@@ -445,7 +547,7 @@ def _size(path: Path) -> int:
     return total
 
 
-def _csv_summary(path: Path) -> Tuple[Optional[int], Optional[int]]:
+def _csv_summary(path: str) -> Tuple[Optional[int], Optional[int]]:
     """``(rows, last time-step)`` of a progress.csv; ``(None, None)`` without one.
 
     Counts lines in chunks and parses only the header and the last row, so a
