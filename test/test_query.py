@@ -1,6 +1,7 @@
 """Listing and filtering a real database, and the index cache staying true to the files."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -171,3 +172,38 @@ def test_refresh_rebuilds_and_a_missing_database_is_a_clear_error(db: Path, tmp_
     assert len(query.scan(db, refresh=True)) == 8
     with pytest.raises(FileNotFoundError, match="no RLA database"):
         query.scan(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
+    database = Database(db)
+    for record in query.scan(db):
+        table = query._TableIndex(database, record.item.task, archived, refresh=False)
+        item = record.item.moved(archived=archived)
+        assert table._paths(item.date, item.name, (True,) * len(DATA_TYPES)) == \
+            {t: str(item.path(t)) for t in DATA_TYPES}
+
+
+def test_a_damaged_index_is_rebuilt(db: Path):
+    query.scan(db, "hopper")
+    index_file = Database(db).index_file("hopper")
+    index_file.write_text('{"version": 3, "days": [')
+    assert len(query.scan(db, "hopper")) == 5
+    assert index_file.read_text().startswith('{"version":')
+    index_file.write_text('{"version": 3, "days": [], "items": {}}')
+    assert len(query.scan(db, "hopper")) == 5
+    cache = json.loads(index_file.read_text())
+    for date in cache["items"]:
+        cache["items"][date][1] = [["junk"] for _ in cache["items"][date][1]]
+    index_file.write_text(json.dumps(cache))
+    assert sorted(r.status for r in query.scan(db, "hopper")) == ["failed", "finished", "finished", "finished",
+                                                                 "unknown"]
+
+
+def test_sizes_follow_new_checkpoints_of_a_finished_item(db: Path):
+    age(db)
+    record = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=2"))[0]
+    assert record.sizes["checkpoint"] == 700
+    (record.item.path("checkpoint") / "extra.pt").write_bytes(b"x" * 300)
+    again = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=2"))[0]
+    assert again.sizes["checkpoint"] == 1000

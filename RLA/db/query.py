@@ -7,14 +7,19 @@ every call and rebuilt incrementally:
 
 - a day folder (``<type>/<task>/YYYY/MM/DD``) whose mtime is unchanged still
   holds the same entries, so it is not listed again;
-- an item is re-read when its log folder's mtime changes (``run.json`` and
-  ``params.json`` are replaced atomically, which touches it), when an entry of
-  its day changes under any data type, or while it is ``running`` (its
-  progress.csv and event files grow in place);
-- a legacy item (no ``run.json``) is also re-read when its progress.csv changes.
+- an item is read again when its log folder's mtime changes (``run.json`` and
+  ``params.json`` are replaced atomically, which touches it), when its
+  ``checkpoint`` or ``results`` folder changes (checked for the items a query
+  returns: only their sizes can differ), when any entry of it changed in a day
+  whose folder changed, and always while it is ``running`` (its progress.csv
+  and event files grow in place);
+- a legacy item (no ``run.json``) is also read again when its progress.csv changes.
 
-Times within two seconds of a scan are not trusted (a file system stores
-mtimes with coarse ticks), so such entries are checked again next time.
+A folder's mtime moves only when an entry directly inside it is added,
+removed or renamed: a file written deeper (``checkpoint/<item>/sub/x``) after
+the run ended shows in the sizes after ``refresh=True`` (``rla ls --refresh``).
+Times within two seconds of a scan are not trusted (file systems store mtimes
+in coarse ticks), so such entries are checked again next time.
 """
 from __future__ import annotations
 
@@ -201,7 +206,13 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
     gc.disable()  # loading the index makes many small objects and no cycles: spare the collector's passes
     try:
         for task in tasks:
-            out += _TableIndex(db, task, item_filter.archived, refresh).records(item_filter, matches)
+            try:
+                out += _TableIndex(db, task, item_filter.archived, refresh).records(item_filter, matches)
+            except (LookupError, TypeError, AttributeError):
+                if refresh:
+                    raise
+                # an index damaged (or written by another version) in a way loading did not catch
+                out += _TableIndex(db, task, item_filter.archived, True).records(item_filter, matches)
     finally:
         if collecting:
             gc.enable()
@@ -259,7 +270,10 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
 _SIGNATURE, _SIZES, _PARAMS, _TRACKED, _STATUS, _STEP, _ROWS, _HOST, _IP, _END = range(10)
 _SAME_AS_LOG = 0
 _EVERY = (True,) * len(DATA_TYPES)  # an item with all five data types
-_ALWAYS_RECHECKED = ("running", UNKNOWN_STATUS)
+# where tools may still write after a run ended (evaluations, figures): checked for each item returned
+_OUTPUT_TYPES = ("checkpoint", "results")
+# written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
+_SNAPSHOT_TYPES = ("code", "archive_tester")
 
 
 class _TableIndex:
@@ -313,31 +327,24 @@ class _TableIndex:
         for date, names, changed in self._list_days(now):
             old = dict(zip(*self.old_items.get(date, ((), ()))))
             new: Dict[str, list] = {}
-            log_prefix = f"{self.type_dirs[0]}/{date}/"
             for name, present in names:
                 cached = old.get(name)
                 if by_name and not item_filter.name_matches(date, name):
                     if cached is not None:
                         new[name] = cached  # kept, unchecked, for the next call
                     continue
-                entry = None
-                if cached is not None:
-                    if present is _EVERY and not changed and cached[_SIGNATURE] is not None \
-                            and cached[_STATUS] not in _ALWAYS_RECHECKED and None not in cached[_SIZES]:
-                        # the quick check of an item whose day did not change: its log folder's mtime
-                        # moves whenever run.json or params.json is replaced
-                        try:
-                            if os.stat(log_prefix + name).st_mtime_ns == cached[_SIGNATURE][0]:
-                                entry = cached
-                        except OSError:
-                            pass
-                    else:
-                        entry = self._revalidate(date, name, present, cached, changed)
+                entry = self._checked(date, name, present, cached, changed)
+                hit = entry is not None and matches(entry)
+                # checkpoints and results change only the sizes: checked for the items returned alone,
+                # which keeps filtering quick
+                if hit and _stamp(self._paths(date, name, present), _OUTPUT_TYPES)[0] != entry[_SIGNATURE][2]:
+                    entry = None
                 if entry is None:
                     entry = _read_item(self._paths(date, name, present), name, now)
+                    hit = matches(entry)
                     self.changed = True
                 new[name] = entry
-                if matches(entry):
+                if hit:
                     out.append(self._record(date, name, entry))
             self.items[date] = [list(new), list(new.values())]
             if len(new) != len(old):
@@ -345,6 +352,26 @@ class _TableIndex:
         if self.changed or self.items.keys() != self.old_items.keys():
             self._save()
         return out
+
+    def _checked(self, date: str, name: str, present: Sequence[bool], cached: Optional[list],
+                 day_changed: bool) -> Optional[list]:
+        """``cached`` if its status, parameters and time-step still hold, else ``None``."""
+        if cached is None or cached[_SIGNATURE] is None or cached[_STATUS] == "running":
+            return None  # a running item grows in place: read again
+        if present is _EVERY and not day_changed and None not in cached[_SIZES]:
+            # the quick check: the log folder's mtime moves whenever run.json or params.json is replaced
+            log_dir = f"{self.type_dirs[0]}/{date}/{name}"
+            try:
+                if os.stat(log_dir).st_mtime_ns != cached[_SIGNATURE][0]:
+                    return None
+            except OSError:
+                return None
+            if cached[_STATUS] == UNKNOWN_STATUS and _csv_signature(log_dir) != cached[_SIGNATURE][1]:
+                return None  # no run.json: only progress.csv tells that a run of an earlier release went on
+            return cached
+        if [size is not None for size in cached[_SIZES]] != list(present):
+            return None
+        return cached if _signature(self._paths(date, name, present)) == cached[_SIGNATURE] else None
 
     def _paths(self, date: str, name: str, present: Sequence[bool]) -> Dict[str, str]:
         """The path of each data type the item has, as :meth:`Item.path` gives it."""
@@ -392,27 +419,6 @@ class _TableIndex:
                 union = sorted(set().union(*sets))
                 yield date, [(name, tuple(name in s for s in sets)) for name in union], date in changed_dates
 
-    def _revalidate(self, date: str, name: str, present: Sequence[bool], cached: list,
-                    day_changed: bool) -> Optional[list]:
-        """``cached`` when it still describes the item's files, else ``None``."""
-        signature = cached[_SIGNATURE]
-        if signature is None or cached[_STATUS] == "running" or \
-                [size is not None for size in cached[_SIZES]] != list(present):
-            return None
-        if day_changed:
-            return cached if _signature(self._paths(date, name, present)) == signature else None
-        if present[0]:  # the log folder's mtime moves whenever run.json or params.json is replaced
-            log_dir = f"{self.type_dirs[0]}/{date}/{name}"
-            try:
-                if os.stat(log_dir).st_mtime_ns != signature[0]:
-                    return None
-            except OSError:
-                return None
-            if cached[_STATUS] == UNKNOWN_STATUS and _csv_signature(log_dir) != signature[1]:
-                return None  # no run.json: only progress.csv tells that a legacy run went on
-        return cached
-
-
 def _day_dirs(task_dir: str) -> Iterator[Tuple[str, str]]:
     """``("YYYY/MM/DD", path)`` for every day folder of a table under one data type."""
     for year in _dated_subdirs(task_dir, 0):
@@ -451,7 +457,7 @@ def _entry_names(day_dir: str, data_type: str) -> List[str]:
 
 
 def _signature(paths: Dict[str, str]) -> List[Optional[int]]:
-    """``[log folder mtime, progress.csv stamp, stamp of every entry]``: what an entry was read at.
+    """What an entry was read at: ``[log folder mtime, progress.csv stamp, outputs stamp, snapshot stamp]``.
 
     A stamp is a deterministic hash of mtimes (and sizes of files), so the
     index stays small; the log mtime is kept as is for the quick check.
@@ -461,21 +467,30 @@ def _signature(paths: Dict[str, str]) -> List[Optional[int]]:
 
 def _signature_and_newest(paths: Dict[str, str]) -> Tuple[List[Optional[int]], int]:
     """The signature, and the newest mtime in it."""
-    stamps: List[int] = []
     log_mtime = None
-    for data_type in DATA_TYPES:
+    if "log" in paths:
+        try:
+            log_mtime = os.lstat(paths["log"]).st_mtime_ns
+        except OSError:
+            pass
+    csv_stat = _csv_stat(paths["log"]) if "log" in paths else None
+    outputs, newest_output = _stamp(paths, _OUTPUT_TYPES)
+    snapshot, newest_snapshot = _stamp(paths, _SNAPSHOT_TYPES)
+    newest = max(log_mtime or -1, csv_stat[0] if csv_stat else -1, newest_output, newest_snapshot)
+    return [log_mtime, hash(csv_stat) if csv_stat is not None else None, outputs, snapshot], newest
+
+
+def _stamp(paths: Dict[str, str], data_types: Sequence[str]) -> Tuple[int, int]:
+    """A stamp of some entries of an item, and their newest mtime."""
+    stamps: List[int] = []
+    for data_type in data_types:
         try:
             st = os.lstat(paths[data_type])
         except (KeyError, OSError):
             stamps += [-1, -1]
             continue
-        if data_type == "log":
-            log_mtime = st.st_mtime_ns
         stamps += [st.st_mtime_ns, 0 if stat.S_ISDIR(st.st_mode) else st.st_size]
-    csv_stat = _csv_stat(paths["log"]) if "log" in paths else None
-    csv_stamp = hash(csv_stat) if csv_stat is not None else None
-    newest = max(stamps[::2] + [csv_stat[0] if csv_stat else -1])
-    return [log_mtime, csv_stamp, hash((*stamps, csv_stamp or 0))], newest
+    return hash(tuple(stamps)), max(stamps[::2])
 
 
 def _csv_stat(log_dir: str) -> Optional[Tuple[int, int]]:
