@@ -198,15 +198,19 @@ def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 @click.option("--port", type=int, default=6006, show_default=True)
 @click.option("--host", help="The address TensorBoard listens on.")
 @click.option("--no-launch", is_flag=True, help="Make the links and print the command instead of running it.")
+@click.option("--json", "as_json", is_flag=True, help="With --no-launch: print the folder and command as JSON.")
 def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str], port: int,
-               host: Optional[str], no_launch: bool) -> None:
+               host: Optional[str], no_launch: bool, as_json: bool) -> None:
     """Start TensorBoard on the selected items only, through a folder of links."""
     from RLA.db import ops
 
     folder = ops.tensorboard_links(data_root, link_dir=link_dir, **filters)
     command = ops.tensorboard_command(folder, port=port, host=host)
     if no_launch:
-        click.echo(shlex.join(command))
+        if as_json:
+            _print_json({"link_dir": str(folder), "command": command})
+        else:
+            click.echo(shlex.join(command))
         return
     click.echo(f"TensorBoard on the items linked in {folder}", err=True)
     raise SystemExit(ops.launch_tensorboard(command))

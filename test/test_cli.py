@@ -100,6 +100,12 @@ def test_tb_makes_the_link_folder_and_prints_the_command(db: Path, tmp_path: Pat
     assert out.exit_code == 0 and "tensorboard" in out.stdout and "7007" in out.stdout
     links = sorted(p for p in link_dir.rglob("*") if p.is_symlink())
     assert len(links) == 3 and all(p.resolve().name == "tb" for p in links)
+    out = rla("tb", "--data-root", str(db), "-t", "hopper", "2022/*", "--link-dir", str(tmp_path / "legacy"),
+              "--no-launch", "--json")
+    made = json.loads(out.stdout)
+    legacy_link = Path(made["link_dir"]) / "hopper" / LEGACY_RECORD_DATE
+    assert legacy_link.is_symlink() and made["command"][-2:] == ["--port", "6006"]
+    assert (legacy_link / "progress.csv").is_file()  # no tb folder in that item: its log folder is linked
 
 
 def run_module(module: str, *args: str, input: str = None) -> subprocess.CompletedProcess:

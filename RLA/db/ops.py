@@ -27,6 +27,7 @@ from RLA.db.records import read_json, write_json_atomic
 __all__ = [
     "Entry", "OpResult", "SelectionError", "ConflictError",
     "delete", "archive", "migrate", "clean", "view", "tensorboard_links", "tensorboard_command",
+    "launch_tensorboard",
 ]
 
 PathLike = Union[str, os.PathLike]

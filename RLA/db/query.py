@@ -16,8 +16,9 @@ every call and rebuilt incrementally:
 - a legacy item (no ``run.json``) is also read again when its progress.csv changes.
 
 A folder's mtime moves only when an entry directly inside it is added,
-removed or renamed: a file written deeper (``checkpoint/<item>/sub/x``) after
-the run ended shows in the sizes after ``refresh=True`` (``rla ls --refresh``).
+removed or renamed: a file rewritten in place, or written deeper
+(``checkpoint/<item>/sub/x``), after the run ended shows in the sizes after
+``refresh=True`` (``rla ls --refresh``).
 Times within two seconds of a scan are not trusted (file systems store mtimes
 in coarse ticks), so such entries are checked again next time.
 """
@@ -33,7 +34,7 @@ import re
 import stat
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.expr import compile_where
