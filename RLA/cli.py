@@ -16,6 +16,8 @@ import click
 from RLA.db.layout import LayoutError
 
 DATA_ROOT_ENV = "RLA_DATA_ROOT"
+PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in earlier releases: "
+                "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +91,7 @@ def _report(result: Any, as_json: bool) -> None:
 
 # -- commands ---------------------------------------------------------------------------
 
-@main.command("ls")
+@main.command("ls", epilog=PATTERN_HELP)
 @_selection
 @click.option("-c", "--column", "columns", multiple=True,
               help="A column to show (status, rows, size.log, params.lr, ...); repeatable.")
@@ -98,7 +100,7 @@ def _report(result: Any, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
                refresh: bool, as_json: bool) -> None:
-    """List the items of the database (a table with --task)."""
+    """List the items of the database (of one table with --task)."""
     from RLA.db import display, query
 
     records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
@@ -113,7 +115,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     display.console(stderr=False).print(display.frame_table(frame, columns or None, title=title))
 
 
-@main.command("show")
+@main.command("show", epilog=PATTERN_HELP)
 @_selection
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
@@ -140,7 +142,7 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
             click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
 
 
-@main.command("rm")
+@main.command("rm", epilog=PATTERN_HELP)
 @_selection
 @_destructive
 def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
@@ -151,7 +153,7 @@ def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     _report(ops.delete(data_root, quiet=as_json, **filters, **options), as_json)
 
 
-@main.command("clean")
+@main.command("clean", epilog=PATTERN_HELP)
 @_selection
 @click.option("-b", "--timestep-bound", type=int, required=True,
               help="Delete items whose last time-step is below this, or that never logged one.")
@@ -165,7 +167,7 @@ def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> No
     _report(ops.clean(data_root, quiet=as_json, **filters, **options), as_json)
 
 
-@main.command("archive")
+@main.command("archive", epilog=PATTERN_HELP)
 @_selection
 @click.option("--copy", is_flag=True, help="Copy into the archive instead of moving.")
 @_destructive
@@ -177,7 +179,7 @@ def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> 
     _report(ops.archive(data_root, quiet=as_json, **filters, **options), as_json)
 
 
-@main.command("mv")
+@main.command("mv", epilog=PATTERN_HELP)
 @_selection
 @click.option("--to-task", help="The destination table.")
 @click.option("--to-data-root", type=click.Path(file_okay=False), help="The destination database.")
@@ -191,7 +193,7 @@ def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     _report(ops.migrate(data_root, quiet=as_json, **filters, **options), as_json)
 
 
-@main.command("tb")
+@main.command("tb", epilog=PATTERN_HELP)
 @_selection
 @click.option("--link-dir", type=click.Path(file_okay=False),
               help="The folder of links to make (default: a new temporary folder).")
