@@ -420,6 +420,7 @@ class _TableIndex:
                 union = sorted(set().union(*sets))
                 yield date, [(name, tuple(name in s for s in sets)) for name in union], date in changed_dates
 
+
 def _day_dirs(task_dir: str) -> Iterator[Tuple[str, str]]:
     """``("YYYY/MM/DD", path)`` for every day folder of a table under one data type."""
     for year in _dated_subdirs(task_dir, 0):
