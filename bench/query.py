@@ -2,9 +2,10 @@
 
 Builds the database directly through RLA.db.layout (5 parameters and a short
 progress.csv per item, all five data types present), then times, cold (no
-index yet) and warm (index cached): a parameter-filtered listing and a full
+index yet) and warm (index cached on disk; and also kept in memory, as for
+repeated calls in one Python process): a parameter-filtered listing and a full
 listing of the table, each also as a ratio against a plain ``os.walk`` of the
-same tree measured in the same run.
+same tree measured in the same run. Warm timings are the best of five.
 
 Targets (issue 4): warm filtered < 0.1 s, warm full < 0.5 s, cold < 10 s.
 MLflow 3.17 on SQLite with 10,000 runs: 0.08-0.18 s filtered, 3.5 s full.
@@ -98,18 +99,28 @@ def main(argv: List[str] = None) -> None:
             frame = query.query(root, TASK)
             assert len(frame) == args.items
 
+        def from_file(func: Callable[[], None]) -> Callable[[], None]:
+            def call() -> None:
+                query.forget_loaded_indexes()  # as in a new process: the index file is read again
+                func()
+            return call
+
         index_dir = root / layout.INDEX_DIR
         results = []
         for name, func, target in (("filtered", filtered, 0.1), ("full", full, 0.5)):
             shutil.rmtree(index_dir, ignore_errors=True)
+            query.forget_loaded_indexes()
             cold = timed(func)
-            warm = timed(func, repeat=5)
-            results.append((name, cold, warm, target))
-        print(f"{'listing':<10}{'cold s':>9}{'x walk':>9}{'warm s':>9}{'x walk':>9}  target (warm / cold)")
-        for name, cold, warm, target in results:
-            verdict = "ok" if warm < target and cold < 10 else "MISSED"
-            print(f"{name:<10}{cold:>9.3f}{cold / t_walk:>9.2f}{warm:>9.3f}{warm / t_walk:>9.2f}"
-                  f"  < {target} s / < 10 s: {verdict}")
+            warm_file = timed(from_file(func), repeat=5)
+            warm_memory = timed(func, repeat=5)
+            results.append((name, cold, warm_file, warm_memory, target))
+        print("warm: the index file read by a new process (rla ls) / kept in memory (repeated Python calls)")
+        print(f"{'listing':<10}{'cold s':>8}{'x walk':>8}{'warm s':>8}{'x walk':>8}{'memory s':>10}{'x walk':>8}"
+              "  target: warm / cold")
+        for name, cold, warm_file, warm_memory, target in results:
+            verdict = "ok" if warm_file < target and cold < 10 else "MISSED"
+            print(f"{name:<10}{cold:>8.3f}{cold / t_walk:>8.2f}{warm_file:>8.3f}{warm_file / t_walk:>8.2f}"
+                  f"{warm_memory:>10.3f}{warm_memory / t_walk:>8.2f}  < {target} s / < 10 s: {verdict}")
     finally:
         if not args.root:
             shutil.rmtree(base, ignore_errors=True)

@@ -207,3 +207,13 @@ def test_sizes_follow_new_checkpoints_of_a_finished_item(db: Path):
     (record.item.path("checkpoint") / "extra.pt").write_bytes(b"x" * 300)
     again = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=2"))[0]
     assert again.sizes["checkpoint"] == 1000
+
+
+def test_records_are_copies_of_the_index_kept_in_memory(db: Path):
+    first = query.scan(db, "walker")
+    first[0].params["lr"] = "changed"
+    first[0].tracked.append("changed")
+    again = query.scan(db, "walker")
+    assert again[0].params["lr"] != "changed" and "changed" not in again[0].tracked
+    query.forget_loaded_indexes()
+    assert [r.params for r in query.scan(db, "walker")] == [r.params for r in again]

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ItemFilter", "ItemRecord", "UNKNOWN_STATUS", "scan", "select", "query", "to_frame", "parse_time",
-           "start_time"]
+           "start_time", "forget_loaded_indexes"]
 
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
@@ -270,6 +270,8 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
 # a list aligned with DATA_TYPES, None for a data type the item lacks).
 _SIGNATURE, _SIZES, _PARAMS, _TRACKED, _STATUS, _STEP, _ROWS, _HOST, _IP, _END = range(10)
 _SAME_AS_LOG = 0
+# index files this process read or wrote: path -> (file stamp, content), to skip decoding them again
+_LOADED: Dict[str, Tuple[Tuple[int, int, int], Dict[str, Any]]] = {}
 _EVERY = (True,) * len(DATA_TYPES)  # an item with all five data types
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
 _OUTPUT_TYPES = ("checkpoint", "results")
@@ -295,7 +297,12 @@ class _TableIndex:
         self.changed = refresh or not cache
 
     def _load(self) -> Dict[str, Any]:
+        """The index file's content; from memory when this process read or wrote that very file."""
         try:
+            st = os.stat(self.path)
+            remembered = _LOADED.get(str(self.path))
+            if remembered is not None and remembered[0] == _file_stamp(st):
+                return remembered[1]
             with open(self.path, encoding="utf-8") as f:
                 cache = json.loads(f.read())
         except (OSError, ValueError):
@@ -303,21 +310,25 @@ class _TableIndex:
         if not isinstance(cache, dict) or cache.get("version") != INDEX_VERSION \
                 or len(cache.get("days", ())) != len(DATA_TYPES):
             return {}
+        _LOADED[str(self.path)] = (_file_stamp(st), cache)
         return cache
 
     def _save(self) -> None:
         """Write the index atomically; a read-only database just goes without one."""
         days = [{date: [mtime, _SAME_AS_LOG if i and names == self.days[0].get(date, (0, None))[1] else names]
                  for date, (mtime, names) in by_date.items()} for i, by_date in enumerate(self.days)]
+        cache = {"version": INDEX_VERSION, "days": days, "items": self.items}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             with open(tmp, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"version": INDEX_VERSION, "days": days, "items": self.items},
-                                   separators=(",", ":")))
+                f.write(json.dumps(cache, separators=(",", ":")))
+                f.flush()
+                stamp = _file_stamp(os.fstat(f.fileno()))  # a rename keeps inode and mtime
             os.replace(tmp, self.path)
         except OSError:
-            pass
+            return
+        _LOADED[str(self.path)] = (stamp, cache)
 
     def records(self, item_filter: ItemFilter, matches: Callable[[list], bool]) -> List[ItemRecord]:
         """The records of the items passing ``item_filter``, each checked against its files."""
@@ -380,8 +391,10 @@ class _TableIndex:
                 for i, t in enumerate(DATA_TYPES) if present[i]}
 
     def _record(self, date: str, name: str, entry: list) -> ItemRecord:
+        """A record of its own (the index, kept in memory, must not change with it)."""
         sizes = {t: size for t, size in zip(DATA_TYPES, entry[_SIZES]) if size is not None}
-        return ItemRecord(Item(self.db.root, self.task, date, name, self.archived), sizes, *entry[_PARAMS:])
+        return ItemRecord(Item(self.db.root, self.task, date, name, self.archived), sizes, dict(entry[_PARAMS]),
+                          list(entry[_TRACKED]), *entry[_STATUS:])
 
     def _list_days(self, now: int) -> Iterator[Tuple[str, List[Tuple[str, Sequence[bool]]], bool]]:
         """Per date (sorted): its items with the data types each has, and whether a day folder changed.
@@ -419,6 +432,15 @@ class _TableIndex:
                 sets = [set(n) if n is not None else set() for n in lists]
                 union = sorted(set().union(*sets))
                 yield date, [(name, tuple(name in s for s in sets)) for name in union], date in changed_dates
+
+
+def _file_stamp(st: os.stat_result) -> Tuple[int, int, int]:
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def forget_loaded_indexes() -> None:
+    """Drop the index files kept in memory (the next query reads them from disk)."""
+    _LOADED.clear()
 
 
 def _day_dirs(task_dir: str) -> Iterator[Tuple[str, str]]:
