@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict
+import sys
+from typing import Any, Callable, Dict
 
 
 def parser(description: str, destructive: bool = True) -> argparse.ArgumentParser:
@@ -30,7 +31,16 @@ def selection(args: argparse.Namespace) -> Dict[str, Any]:
     return out
 
 
-def report(result: Any) -> None:
+def run(action: Callable[[], Any]) -> None:
+    """Run an operation and report it; a refused selection or a bad argument ends with its message."""
+    try:
+        result = action()
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        sys.exit(f"error: {exc}")
+    _report(result)
+
+
+def _report(result: Any) -> None:
     if result.dry_run:
         print(f"dry run: {result.planned} entries would be touched; nothing was changed")
     elif result.planned and not result.confirmed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from RLA.db import ops
-from rla_scripts._args import parser, report, selection
+from rla_scripts._args import parser, run, selection
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -19,9 +19,9 @@ def main(argv: Optional[List[str]] = None) -> None:
                              help="with small_ts: delete items whose last time-step is below this")
     args = args_parser.parse_args(argv)
     if args.delete_type == "small_ts":
-        report(ops.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
+        run(lambda: ops.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
     else:
-        report(ops.delete(args.data_root, **selection(args)))
+        run(lambda: ops.delete(args.data_root, **selection(args)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from RLA.db import ops
-from rla_scripts._args import parser, report, selection
+from rla_scripts._args import parser, run, selection
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -17,8 +17,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args_parser.add_argument("--target_data_root", default=None, help="the destination database")
     args_parser.add_argument("--copy", action="store_true", help="copy instead of moving")
     args = args_parser.parse_args(argv)
-    report(ops.migrate(args.data_root, to_task=args.target_task_table_name, to_data_root=args.target_data_root,
-                       copy=args.copy, **selection(args)))
+    run(lambda: ops.migrate(args.data_root, to_task=args.target_task_table_name,
+                            to_data_root=args.target_data_root, copy=args.copy, **selection(args)))
 
 
 if __name__ == "__main__":

@@ -142,3 +142,12 @@ def test_the_archive_migrate_and_view_scripts(db: Path, tmp_path: Path):
         view_log.main(["--data_root", str(db), "--task_table_name", "walker_bad"])
     assert exit_info.value.code == 0
     assert os.path.isdir(db / "log" / "walker_bad")
+
+
+def test_scripts_end_with_a_message_on_a_refused_selection_and_no_input_is_a_no(db: Path):
+    refused = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker")
+    assert refused.returncode == 1 and "--all" in refused.stderr and "Traceback" not in refused.stderr
+    no_input = run_module("rla_scripts.archive_log", "--data_root", str(db), "--task_table_name", "hopper",
+                          "--regex", SEED_1, input="")
+    assert no_input.returncode == 0 and "cancelled" in no_input.stdout
+    assert count_items(db, task="hopper") == 5

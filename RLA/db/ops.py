@@ -254,8 +254,12 @@ def _execute(action: str, records: List[ItemRecord], entries: List[Entry], act: 
     if not skip_ask:
         import click
 
-        if not click.confirm(f"{action} these {len(entries)} entries of {len(records)} items?", default=False,
-                             err=True):
+        try:
+            confirmed = click.confirm(f"{action} these {len(entries)} entries of {len(records)} items?",
+                                      default=False, err=True)
+        except click.Abort:  # end of input or Ctrl-C at the prompt: a no
+            confirmed = False
+        if not confirmed:
             return result
     result.confirmed = True
     for entry in display.progress(entries, f"{action}", quiet):
