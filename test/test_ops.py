@@ -165,6 +165,11 @@ def test_tensorboard_links_point_at_the_selected_items_only(db: Path, tmp_path: 
         log_dir = record.item.path("log")
         assert Path(os.readlink(link)) == (log_dir / "tb" if (log_dir / "tb").is_dir() else log_dir)
     assert any(list(link.glob("events.out.tfevents*")) for link in links)
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+    board = EventMultiplexer().AddRunsFromDirectory(str(folder))  # what `tensorboard --logdir` loads
+    board.Reload()
+    assert sorted(board.Runs()) == [r.index for r in selected if (r.item.path("log") / "tb").is_dir()]
 
     ops.tensorboard_links(db, "walker", link_dir=link_dir)  # made again: the old links are replaced
     assert sorted(str(p.relative_to(folder)).split("/")[0] for p in folder.rglob("*") if p.is_symlink()) == \
