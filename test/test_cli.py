@@ -46,6 +46,10 @@ def test_a_missing_data_root_or_bad_filter_is_a_clear_error(db: Path):
     assert result.exit_code == 2 and "--data-root" in result.output and "RLA_DATA_ROOT" in result.output
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--where", "open('x')"])
     assert result.exit_code == 1 and "unsupported Call" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--regex", "2022/(03"])
+    assert result.exit_code == 1 and "not a regular expression" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--since", "yesterday"])
+    assert result.exit_code == 1 and "2022-03-01" in result.output
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "-c", "nope"])
     assert result.exit_code == 2 and "unknown column" in result.output
 

@@ -98,6 +98,8 @@ def test_parameter_expressions(db: Path):
     "lr + 1 > 2",
     "seed == (lambda: 1)()",
     "lr >",
+    "not " * 5000 + "lr",
+    "lr == '\x00'" + "\x00",
 ])
 def test_expressions_outside_the_subset_are_refused(text: str, tmp_path: Path):
     with pytest.raises(ExpressionError, match="expression"):

@@ -42,9 +42,13 @@ def compile_where(text: str) -> Predicate:
     """
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        return _compile(tree.body, text)
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse expression {text!r}: {exc.msg}; {_HELP}") from None
-    return _compile(tree.body, text)
+    except (RecursionError, ValueError) as exc:  # nested too deep, or a null byte
+        if isinstance(exc, ExpressionError):
+            raise
+        raise ExpressionError(f"cannot parse expression {text[:80]!r}...: {exc}; {_HELP}") from None
 
 
 def _compile(node: ast.AST, text: str) -> Predicate:

@@ -90,6 +90,11 @@ class ItemFilter:
                 object.__setattr__(self, name, parse_time(value))
         if self.task is not None:
             layout.validate_task_name(self.task)
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"--regex {self.regex!r} is not a regular expression: {exc}") from None
 
     def name_matches(self, date: str, name: str) -> bool:
         """The filters that need only the item's date folder and name."""
