@@ -1,13 +1,221 @@
-"""The ``rla`` command: a thin face over the Python API (no logic lives here)."""
+"""The ``rla`` command: a thin face over the Python API (no logic lives here).
+
+Every command selects items the same way: an optional PATTERN (a glob on the
+record date ``YYYY/MM/DD/<name>``, as earlier releases took it) and the
+filter options; the database is ``--data-root`` or ``$RLA_DATA_ROOT``.
+"""
 from __future__ import annotations
 
+import functools
+import json
+import shlex
+from typing import Any, Callable, Dict, Optional, Tuple
+
 import click
+
+from RLA.db.layout import LayoutError
+
+DATA_ROOT_ENV = "RLA_DATA_ROOT"
+PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in earlier releases: "
+                "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="RLA")
 def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
+
+
+# -- shared options -------------------------------------------------------------------
+
+def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """PATTERN, --data-root and the filter options, passed on as ``data_root`` and ``filters``."""
+    options = [
+        click.argument("pattern", required=False),
+        click.option("--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
+                     help=f"The database folder (default: ${DATA_ROOT_ENV})."),
+        click.option("-t", "--task", help="The table (task_table_name); default: every table."),
+        click.option("-w", "--where", help='Parameter expression, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.'),
+        click.option("-s", "--status", multiple=True,
+                     help="Keep items with this status (running, finished, failed, killed, unknown); repeatable."),
+        click.option("--since", help="Keep items started at or after this time (2022-03-01, '2022-03-01 21:13')."),
+        click.option("--until", help="Keep items started at or before this time."),
+        click.option("--regex", help="A Python regular expression searched in the record date."),
+        click.option("--archived", is_flag=True, help="Select among archived items (<data_root>/arc)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(data_root: Optional[str], pattern: Optional[str], task: Optional[str], where: Optional[str],
+                status: Tuple[str, ...], since: Optional[str], until: Optional[str], regex: Optional[str],
+                archived: bool, **kwargs: Any) -> Any:
+        if not data_root:
+            raise click.UsageError(f"which database? pass --data-root DIR or set {DATA_ROOT_ENV} "
+                                   "(rla_config.yaml does not name a data root)")
+        filters: Dict[str, Any] = dict(task=task, pattern=pattern, where=where, status=status, since=since,
+                                       until=until, regex=regex, archived=archived)
+        try:
+            return command(data_root=data_root, filters=filters, **kwargs)
+        except (LayoutError, ValueError, FileNotFoundError, FileExistsError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--all", "allow_all", is_flag=True, help="Allow a selection holding a whole table."),
+        click.option("-n", "--dry-run", is_flag=True, help="Show what would be touched; change nothing."),
+        click.option("-y", "--yes", "skip_ask", is_flag=True, help="Do not ask for confirmation."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _report(result: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.to_dict())
+    elif result.dry_run:
+        click.echo(f"dry run: {result.planned} entries would be touched; nothing was changed", err=True)
+    elif result.planned and not result.confirmed:
+        click.echo("cancelled: nothing was changed", err=True)
+    elif result.planned:
+        click.echo(f"{result.action}: {result.count} entries of {len(result.records)} items", err=True)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+@main.command("ls", epilog=PATTERN_HELP)
+@_selection
+@click.option("-c", "--column", "columns", multiple=True,
+              help="A column to show (status, rows, size.log, params.lr, ...); repeatable.")
+@click.option("--timestep-below", type=int, help="Keep items whose last time-step is below this.")
+@click.option("--refresh", is_flag=True, help="Rebuild the index from the files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
+               refresh: bool, as_json: bool) -> None:
+    """List the items of the database (of one table with --task)."""
+    from RLA.db import display, query
+
+    records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+    if as_json:
+        _print_json([r.to_dict() for r in records])
+        return
+    frame = query.to_frame(records)
+    unknown = [c for c in columns if c not in frame.columns]
+    if unknown and len(frame):
+        raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
+    title = f"{len(records)} items in {data_root}"
+    display.console(stderr=False).print(display.frame_table(frame, columns or None, title=title))
+
+
+@main.command("show", epilog=PATTERN_HELP)
+@_selection
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
+    """Show the metadata, parameters and backup.txt of the selected items."""
+    from RLA.db import ops
+
+    views = ops.view(data_root, **filters)
+    if as_json:
+        _print_json(views)
+        return
+    if not views:
+        click.echo("no item matches", err=True)
+    for summary in views:
+        click.secho(summary["index"], bold=True)
+        for key in ("status", "start_time", "end_time", "last_time_step", "rows", "host", "ip", "git", "argv",
+                    "error"):
+            if summary.get(key) is not None:
+                click.echo(f"  {key}: {summary[key]}")
+        click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items()))
+        for data_type, path in summary["paths"].items():
+            click.echo(f"  {data_type}: {path}")
+        if summary["backup"]:
+            click.echo("  backup.txt:")
+            click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
+
+
+@main.command("rm", epilog=PATTERN_HELP)
+@_selection
+@_destructive
+def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Delete the selected items (every data type)."""
+    from RLA.db import ops
+
+    as_json = options.pop("as_json")
+    _report(ops.delete(data_root, quiet=as_json, **filters, **options), as_json)
+
+
+@main.command("clean", epilog=PATTERN_HELP)
+@_selection
+@click.option("-b", "--timestep-bound", type=int, required=True,
+              help="Delete items whose last time-step is below this, or that never logged one.")
+@click.option("--include-running", is_flag=True, help="Also delete items whose status is still running.")
+@_destructive
+def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Delete the selected items that stopped before a time-step bound."""
+    from RLA.db import ops
+
+    as_json = options.pop("as_json")
+    _report(ops.clean(data_root, quiet=as_json, **filters, **options), as_json)
+
+
+@main.command("archive", epilog=PATTERN_HELP)
+@_selection
+@click.option("--copy", is_flag=True, help="Copy into the archive instead of moving.")
+@_destructive
+def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Move the selected items to <data_root>/arc (or copy them with --copy)."""
+    from RLA.db import ops
+
+    as_json = options.pop("as_json")
+    _report(ops.archive(data_root, quiet=as_json, **filters, **options), as_json)
+
+
+@main.command("mv", epilog=PATTERN_HELP)
+@_selection
+@click.option("--to-task", help="The destination table.")
+@click.option("--to-data-root", type=click.Path(file_okay=False), help="The destination database.")
+@click.option("--copy", is_flag=True, help="Copy instead of moving.")
+@_destructive
+def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Move (or copy) the selected items to another table and/or database."""
+    from RLA.db import ops
+
+    as_json = options.pop("as_json")
+    _report(ops.migrate(data_root, quiet=as_json, **filters, **options), as_json)
+
+
+@main.command("tb", epilog=PATTERN_HELP)
+@_selection
+@click.option("--link-dir", type=click.Path(file_okay=False),
+              help="The folder of links to make (default: a new temporary folder).")
+@click.option("--port", type=int, default=6006, show_default=True)
+@click.option("--host", help="The address TensorBoard listens on.")
+@click.option("--no-launch", is_flag=True, help="Make the links and print the command instead of running it.")
+@click.option("--json", "as_json", is_flag=True, help="With --no-launch: print the folder and command as JSON.")
+def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str], port: int,
+               host: Optional[str], no_launch: bool, as_json: bool) -> None:
+    """Start TensorBoard on the selected items only, through a folder of links."""
+    from RLA.db import ops
+
+    folder = ops.tensorboard_links(data_root, link_dir=link_dir, **filters)
+    command = ops.tensorboard_command(folder, port=port, host=host)
+    if no_launch:
+        if as_json:
+            _print_json({"link_dir": str(folder), "command": command})
+        else:
+            click.echo(shlex.join(command))
+        return
+    click.echo(f"TensorBoard on the items linked in {folder}", err=True)
+    raise SystemExit(ops.launch_tensorboard(command))
 
 
 # -- rla init -------------------------------------------------------------------
@@ -32,3 +240,7 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
         click.echo(f"kept  {path} (exists; --force overwrites it)")
     click.echo(f"next: cd {result.project_dir} && python main.py   "
                f"(runs go to table {result.task_table_name!r})")
+
+
+if __name__ == "__main__":
+    main()

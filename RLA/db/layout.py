@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 __all__ = [
     "DATA_TYPES",
     "ARCHIVE_DIR",
+    "INDEX_DIR",
     "Database",
     "Item",
     "ItemName",
@@ -31,6 +32,8 @@ __all__ = [
 
 DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
 ARCHIVE_DIR = "arc"
+#: the query index cache (RLA.db.query), rebuilt from the items whenever it is stale
+INDEX_DIR = ".rla_index"
 PICKLE_SUFFIX = ".pkl"
 TIME_FORMAT = "%H-%M-%S-%f"
 MAX_NAME_BYTES = 250
@@ -191,6 +194,10 @@ class Database:
     def type_root(self, data_type: str, archived: bool = False) -> Path:
         base = self.root / ARCHIVE_DIR if archived else self.root
         return base / data_type
+
+    def index_file(self, task: str, archived: bool = False) -> Path:
+        """Where the query index of one table is cached."""
+        return self.root / INDEX_DIR / (ARCHIVE_DIR if archived else "live") / f"{validate_task_name(task)}.json"
 
     def item(self, task: str, record_date: str, archived: bool = False) -> Item:
         """The item named by ``task`` and ``YYYY/MM/DD/<name>`` (it need not exist)."""

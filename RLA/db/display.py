@@ -1,0 +1,110 @@
+"""Terminal output of the database tools: rich tables and progress bars, on stderr.
+
+Human-readable output goes to stderr so that ``--json`` output on stdout stays
+clean for scripts.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, TypeVar
+
+from RLA.db.layout import DATA_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA.db.ops import OpResult
+
+__all__ = ["console", "show_plan", "progress", "frame_table", "human_size"]
+
+T = TypeVar("T")
+
+#: columns `rla ls` shows by default (parameters are added after them)
+DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
+
+
+def console(stderr: bool = True) -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def human_size(size: Optional[float]) -> str:
+    if size is None or size != size:  # None or NaN
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def show_plan(result: "OpResult") -> None:
+    """List what an operation will touch: one row per item, one column per data type."""
+    from rich.table import Table
+
+    out = console()
+    if not result.entries:
+        out.print(f"[bold]{result.action}[/]: no item matches; nothing to do")
+        return
+    by_item: dict = {}
+    for entry in result.entries:
+        by_item.setdefault(entry.item.index, {})[entry.data_type] = entry
+    table = Table(title=f"{result.action}: {len(result.entries)} entries of {len(by_item)} items"
+                        + (" (dry run: nothing is changed)" if result.dry_run else ""),
+                  title_justify="left")
+    table.add_column("item", overflow="fold", ratio=3)
+    table.add_column("status")
+    for data_type in DATA_TYPES:
+        table.add_column(data_type, justify="right", overflow="fold")
+    records = {r.index: r for r in result.records}
+    for index, entries in by_item.items():
+        record = records[index]
+        table.add_row(index, record.status, *[
+            human_size(record.sizes.get(t)) if t in entries else "" for t in DATA_TYPES])
+    out.print(table)
+    targets = [e for e in result.entries if e.target is not None]
+    if targets:
+        first = targets[0]
+        out.print(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1 else f"to: {first.target}")
+
+
+def progress(items: Sequence[T], description: str, quiet: bool) -> Iterator[T]:
+    """Iterate with a progress bar on a terminal (none when quiet or not a terminal)."""
+    from rich.progress import track
+
+    out = console()
+    if quiet or not out.is_terminal:
+        yield from items
+        return
+    yield from track(items, description=description, console=out, transient=True)
+
+
+def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Any:
+    """A rich Table of a query DataFrame: the index, chosen columns and the tracked parameters."""
+    from rich.table import Table
+
+    if columns is None:
+        tracked: List[str] = []
+        for keys in frame.get("tracked", []):
+            tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
+        columns = [c for c in (*DEFAULT_COLUMNS, *tracked) if c in frame.columns]
+    table = Table(title=title, title_justify="left")
+    table.add_column("index", overflow="fold")
+    for column in columns:
+        table.add_column(column.replace("params.", ""), justify="right")
+    for index, row in frame.iterrows():
+        table.add_row(str(index), *[_cell(column, row[column]) for column in columns])
+    return table
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "size" or column.startswith("size."):
+        return human_size(None if _missing(value) else float(value))
+    return "-" if _missing(value) else str(value)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value))

@@ -1,0 +1,157 @@
+"""The `rla` command and the rla_scripts, through their real entry points."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import subprocess_env
+from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+from RLA.cli import main
+from RLA.db import query
+from RLA.db.layout import ARCHIVE_DIR
+
+SEED_1 = "*/*/*/*&seed=1"
+
+
+def rla(*args: str, input: str = None, env: dict = None):
+    return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def count_items(root: Path, **kw) -> int:
+    return len(query.scan(root, **kw))
+
+
+def test_ls_json_and_table(db: Path):
+    result = rla("ls", "--data-root", str(db), "--json")
+    assert result.exit_code == 0
+    items = json.loads(result.stdout)
+    assert len(items) == 8 and {i["status"] for i in items} == {"finished", "failed", "running", "unknown"}
+    legacy = [i for i in items if i["status"] == "unknown"][0]
+    assert legacy["record_date"] == LEGACY_RECORD_DATE and legacy["params"] == {"lr": 0.01, "seed": 3}
+
+    table = rla("ls", "-t", "hopper", "--where", "lr >= 1e-3", "-c", "status", "-c", "params.env",
+                env={"RLA_DATA_ROOT": str(db), "COLUMNS": "300"})
+    assert table.exit_code == 0 and "3 items" in table.stdout and "Hopper-v4" in table.stdout
+    assert "21-13-03-230208 11.0.91.89 &lr=0.01&seed=3" in table.stdout
+
+
+def test_a_missing_data_root_or_bad_filter_is_a_clear_error(db: Path):
+    result = CliRunner().invoke(main, ["ls"], env={"RLA_DATA_ROOT": ""})
+    assert result.exit_code == 2 and "--data-root" in result.output and "RLA_DATA_ROOT" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--where", "open('x')"])
+    assert result.exit_code == 1 and "unsupported Call" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--regex", "2022/(03"])
+    assert result.exit_code == 1 and "not a regular expression" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--since", "yesterday"])
+    assert result.exit_code == 1 and "2022-03-01" in result.output
+    result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "-c", "nope"])
+    assert result.exit_code == 2 and "unknown column" in result.output
+
+
+def test_rm_asks_first_and_deletes_on_yes(db: Path):
+    no = rla("rm", "--data-root", str(db), "-t", "hopper", SEED_1, input="n\n")
+    assert "delete these 10 entries of 2 items? [y/N]" in no.stderr and "cancelled" in no.stderr
+    assert count_items(db, task="hopper") == 5
+    yes = rla("rm", "--data-root", str(db), "-t", "hopper", SEED_1, input="y\n")
+    assert yes.exit_code == 0 and "delete: 10 entries of 2 items" in yes.stderr
+    assert count_items(db, task="hopper") == 3
+    again = rla("rm", "--data-root", str(db), "-t", "hopper", SEED_1, "-y", "--json")
+    assert json.loads(again.stdout)["count"] == 0
+
+
+def test_rm_refuses_a_whole_table_and_dry_run_changes_nothing(db: Path):
+    refused = CliRunner().invoke(main, ["rm", "--data-root", str(db), "-t", "walker", "-y"])
+    assert refused.exit_code == 1 and "--all" in refused.output
+    dry = rla("rm", "--data-root", str(db), "-t", "walker", "--all", "--dry-run", "--json")
+    assert json.loads(dry.stdout)["planned"] == 15 and count_items(db, task="walker") == 3
+    done = rla("rm", "--data-root", str(db), "-t", "walker", "--all", "-y", "--json")
+    assert json.loads(done.stdout)["count"] == 15 and count_items(db, task="walker") == 0
+
+
+def test_archive_mv_and_clean(db: Path, tmp_path: Path):
+    out = rla("archive", "--data-root", str(db), "-t", "hopper", SEED_1, "-y", "--json")
+    assert json.loads(out.stdout)["count"] == 10 and count_items(db, task="hopper", archived=True) == 2
+    out = rla("rm", "--data-root", str(db), "-t", "hopper", "--archived", SEED_1, "--all", "-y", "--json")
+    assert json.loads(out.stdout)["count"] == 10 and not list((db / ARCHIVE_DIR).glob("*/hopper/*/*/*/*"))
+
+    other = tmp_path / "other"
+    out = rla("mv", "--data-root", str(db), "-t", "walker", "--where", "seed == 1", "--to-data-root", str(other),
+              "--to-task", "walker_v2", "--copy", "-y", "--json")
+    assert json.loads(out.stdout)["count"] == 5 and count_items(other, task="walker_v2") == 1
+    assert count_items(db, task="walker") == 3
+
+    out = rla("clean", "--data-root", str(db), "-b", "300", "-y", "--json")
+    assert json.loads(out.stdout)["count"] == 10
+
+
+def test_show_prints_metadata_and_backup(db: Path):
+    out = rla("show", "--data-root", str(db), "-t", "hopper", "*/*/*/*lr=0.001&seed=2")
+    assert "status: finished" in out.stdout and "seed: 2" in out.stdout and "env=Hopper-v4" in out.stdout
+    views = json.loads(rla("show", "--data-root", str(db), "--status", "failed", "--json").stdout)
+    assert len(views) == 2
+
+
+def test_tb_makes_the_link_folder_and_prints_the_command(db: Path, tmp_path: Path):
+    link_dir = tmp_path / "tb_links"
+    out = rla("tb", "--data-root", str(db), "-t", "walker", "--link-dir", str(link_dir), "--port", "7007",
+              "--no-launch")
+    assert out.exit_code == 0 and "tensorboard" in out.stdout and "7007" in out.stdout
+    links = sorted(p for p in link_dir.rglob("*") if p.is_symlink())
+    assert len(links) == 3 and all(p.resolve().name == "tb" for p in links)
+    out = rla("tb", "--data-root", str(db), "-t", "hopper", "2022/*", "--link-dir", str(tmp_path / "legacy"),
+              "--no-launch", "--json")
+    made = json.loads(out.stdout)
+    legacy_link = Path(made["link_dir"]) / "hopper" / LEGACY_RECORD_DATE
+    assert legacy_link.is_symlink() and made["command"][-2:] == ["--port", "6006"]
+    assert (legacy_link / "progress.csv").is_file()  # no tb folder in that item: its log folder is linked
+
+
+def run_module(module: str, *args: str, input: str = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], input=input, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=120, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_python_m_rla_cli_and_the_delete_log_script(db: Path):
+    listed = run_module("RLA.cli", "ls", "--data-root", str(db), "--json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 8
+
+    args = ["--data_root", str(db), "--task_table_name", "hopper", "--regex", SEED_1]
+    asked = run_module("rla_scripts.delete_log", *args, input="n\n")
+    assert "delete these 10 entries of 2 items?" in asked.stderr and "cancelled" in asked.stdout
+    deleted = run_module("rla_scripts.delete_log", *args, "-y")
+    assert deleted.returncode == 0 and "delete: 10 entries of 2 items" in deleted.stdout
+    assert "nothing to do" in run_module("rla_scripts.delete_log", *args, "-y").stderr
+
+    small = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker",
+                       "--delete_type", "small_ts", "--timestep_bound", "300", "-y")
+    assert small.returncode == 0 and "5 entries of 1 items" in small.stdout
+    assert count_items(db) == 5
+
+
+def test_the_archive_migrate_and_view_scripts(db: Path, tmp_path: Path):
+    from rla_scripts import archive_log, migrate_log, view_log
+
+    archive_log.main(["--data_root", str(db), "--task_table_name", "hopper", "--regex", "2022/*", "-y"])
+    assert count_items(db, task="hopper", archived=True) == 1
+    migrate_log.main(["--data_root", str(db), "--task_table_name", "walker", "--regex", "*/*/*/*seed=2",
+                      "--target_task_table_name", "walker_bad", "-y"])
+    assert count_items(db, task="walker_bad") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        view_log.main(["--data_root", str(db), "--task_table_name", "walker_bad"])
+    assert exit_info.value.code == 0
+    assert os.path.isdir(db / "log" / "walker_bad")
+
+
+def test_scripts_end_with_a_message_on_a_refused_selection_and_no_input_is_a_no(db: Path):
+    refused = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker")
+    assert refused.returncode == 1 and "--all" in refused.stderr and "Traceback" not in refused.stderr
+    no_input = run_module("rla_scripts.archive_log", "--data_root", str(db), "--task_table_name", "hopper",
+                          "--regex", SEED_1, input="")
+    assert no_input.returncode == 0 and "cancelled" in no_input.stdout
+    assert count_items(db, task="hopper") == 5

@@ -1,0 +1,180 @@
+"""Delete, archive, migrate, clean, view and TensorBoard links, checked on disk for every data type."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Set
+
+import pytest
+
+from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+from RLA.db import ops, query
+from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES
+from RLA.db.records import read_json
+
+SEED_1 = "*/*/*/*&seed=1"  # two hopper items: lr=1e-3 and lr=1e-4
+
+
+def entries(root: Path) -> Set[str]:
+    """Every item entry on disk (one per data type per item), as ``<type>/<task>/<date>/<name>``."""
+    found = set()
+    for data_type in DATA_TYPES:
+        type_root = root / data_type
+        for path in type_root.glob("*/*/*/*/*"):
+            found.add(str(path.relative_to(root)))
+    return found
+
+
+def tree(root: Path) -> Dict[str, int]:
+    """Every path under ``root`` with its mtime: what "nothing changed" compares."""
+    out = {}
+    for parent, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            if ".rla_index" not in path:
+                out[path] = os.lstat(path).st_mtime_ns
+    return out
+
+
+def hopper_seed_1(root: Path):
+    return query.select(root, query.ItemFilter(task="hopper", pattern=SEED_1))
+
+
+def test_delete_by_pattern_removes_every_data_type_of_the_items_and_nothing_else(db: Path):
+    before = entries(db)
+    targets = hopper_seed_1(db)
+    assert len(before) == 8 * 5 and len(targets) == 2
+    result = ops.delete(db, "hopper", SEED_1, skip_ask=True)
+    assert result.count == 10 and result.confirmed
+    removed = {str(p.relative_to(db)) for r in targets for p in (r.item.path(t) for t in DATA_TYPES)}
+    assert before - entries(db) == removed and len(removed) == 10
+    assert ops.delete(db, "hopper", SEED_1, skip_ask=True).count == 0
+
+
+def test_archive_then_delete_from_the_archive(db: Path):
+    targets = hopper_seed_1(db)
+    assert ops.archive(db, "hopper", SEED_1, skip_ask=True).count == 10
+    for record in targets:
+        for data_type in DATA_TYPES:
+            assert not os.path.lexists(record.item.path(data_type))
+            assert record.item.moved(archived=True).path(data_type).exists()
+    assert len(query.scan(db, "hopper", archived=True)) == 2 and len(query.scan(db, "hopper")) == 3
+    assert ops.delete(db, "hopper", SEED_1, archived=True, allow_all=True, skip_ask=True).count == 10
+    assert entries(db / ARCHIVE_DIR) == set() and len(entries(db)) == 30
+
+
+def test_archive_copy_keeps_the_items_and_refuses_to_overwrite(db: Path):
+    targets = hopper_seed_1(db)
+    assert ops.archive(db, "hopper", SEED_1, copy=True, skip_ask=True).count == 10
+    for record in targets:
+        archived = record.item.moved(archived=True)
+        assert (archived.path("log") / "progress.csv").read_bytes() == \
+            (record.item.path("log") / "progress.csv").read_bytes()
+        assert archived.path("archive_tester").read_bytes() == record.item.path("archive_tester").read_bytes()
+    snapshot = tree(db)
+    with pytest.raises(ops.ConflictError, match="already exist"):
+        ops.archive(db, "hopper", SEED_1, skip_ask=True)
+    assert tree(db) == snapshot
+
+
+def test_clean_deletes_runs_below_the_bound_and_runs_that_never_logged(db: Path):
+    result = ops.clean(db, timestep_bound=300, skip_ask=True)
+    # hopper lr=1e-4 seed=2 stopped at 0; walker seed=2 never logged; the running walker (200) is kept
+    assert result.count == 10
+    assert sorted(r.item.name.split("_&")[1] for r in result.records) == ["lr=0.0001&seed=2", "lr=0.0003&seed=2"]
+    assert {r.status for r in query.scan(db)} >= {"running", query.UNKNOWN_STATUS}
+    assert ops.clean(db, timestep_bound=300, include_running=True, skip_ask=True).count == 5
+    assert ops.clean(db, timestep_bound=300, skip_ask=True).count == 0
+
+
+def test_the_legacy_item_is_deleted_with_its_pickle(db: Path):
+    assert ops.delete(db, "hopper", "2022/03/01/21-13*", skip_ask=True).count == 5
+    assert not any(LEGACY_RECORD_DATE.split("/")[-1] in e for e in entries(db))
+
+
+def test_a_selection_of_a_whole_table_needs_allow_all(db: Path):
+    snapshot = tree(db)
+    for call in (lambda: ops.delete(db, "hopper", skip_ask=True),
+                 lambda: ops.delete(db, "walker", "*", skip_ask=True),
+                 lambda: ops.delete(db, where="seed >= 0", skip_ask=True),
+                 lambda: ops.archive(db, "walker", "2026/*", skip_ask=True)):
+        with pytest.raises(ops.SelectionError, match="--all"):
+            call()
+    assert tree(db) == snapshot
+    assert ops.delete(db, "walker", allow_all=True, skip_ask=True).count == 15
+
+
+def test_dry_run_touches_nothing(db: Path):
+    snapshot = tree(db)
+    for result in (ops.delete(db, "hopper", SEED_1, dry_run=True),
+                   ops.archive(db, "hopper", SEED_1, dry_run=True),
+                   ops.migrate(db, "hopper", SEED_1, to_task="other", dry_run=True),
+                   ops.clean(db, timestep_bound=10 ** 6, allow_all=True, dry_run=True)):
+        assert result.dry_run and result.count == 0 and result.planned >= 10
+    assert tree(db) == snapshot
+
+
+def test_migrate_to_another_table_moves_and_relabels(db: Path):
+    targets = hopper_seed_1(db)
+    assert ops.migrate(db, "hopper", SEED_1, to_task="hopper_v2", skip_ask=True).count == 10
+    moved = query.scan(db, "hopper_v2")
+    assert [r.item.name for r in moved] == [r.item.name for r in targets]
+    for record in moved:
+        assert set(record.sizes) == set(DATA_TYPES)
+        run = read_json(record.item.path("log") / "run.json")
+        assert run["task"] == "hopper_v2" and run["index"] == record.index
+    assert len(query.scan(db, "hopper")) == 3
+
+
+def test_migrate_copy_to_another_database(db: Path, tmp_path: Path):
+    other = tmp_path / "other_db"
+    snapshot = entries(db)
+    assert ops.migrate(db, "walker", where="seed == 1", to_data_root=other, copy=True, skip_ask=True).count == 5
+    assert entries(db) == snapshot
+    copied = query.scan(other)
+    assert len(copied) == 1 and copied[0].params["env"] == "Walker2d-v4" and copied[0].status == "finished"
+    with pytest.raises(ValueError, match="destination"):
+        ops.migrate(db, "walker", where="seed == 1", skip_ask=True)
+
+
+def test_confirmation_declined_changes_nothing(db: Path, monkeypatch: pytest.MonkeyPatch):
+    import click
+
+    asked = []
+    monkeypatch.setattr(click, "confirm", lambda text, **kw: asked.append(text) or False)
+    snapshot = tree(db)
+    result = ops.delete(db, "hopper", SEED_1)
+    assert asked == ["delete these 10 entries of 2 items?"] and not result.confirmed and result.count == 0
+    assert tree(db) == snapshot
+
+
+def test_view_gives_metadata_and_backup_lines(db: Path):
+    (view,) = ops.view(db, "hopper", "*/*/*/*lr=0.001&seed=2")
+    assert view["status"] == "finished" and view["params"]["env"] == "Hopper-v4"
+    assert "seed: 2" in view["backup"] and set(view["paths"]) == set(DATA_TYPES)
+    assert view["argv"] and "git" in view
+
+
+def test_tensorboard_links_point_at_the_selected_items_only(db: Path, tmp_path: Path):
+    link_dir = tmp_path / "links"
+    folder = ops.tensorboard_links(db, "hopper", where="seed in [1, 3]", link_dir=link_dir)
+    links = sorted(p for p in folder.rglob("*") if p.is_symlink())
+    selected = query.select(db, query.ItemFilter(task="hopper", where="seed in [1, 3]"))
+    assert [str(p.relative_to(folder)) for p in links] == [r.index for r in selected] and len(links) == 3
+    for link, record in zip(links, selected):
+        log_dir = record.item.path("log")
+        assert Path(os.readlink(link)) == (log_dir / "tb" if (log_dir / "tb").is_dir() else log_dir)
+    assert any(list(link.glob("events.out.tfevents*")) for link in links)
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+    board = EventMultiplexer().AddRunsFromDirectory(str(folder))  # what `tensorboard --logdir` loads
+    board.Reload()
+    assert sorted(board.Runs()) == [r.index for r in selected if (r.item.path("log") / "tb").is_dir()]
+
+    ops.tensorboard_links(db, "walker", link_dir=link_dir)  # made again: the old links are replaced
+    assert sorted(str(p.relative_to(folder)).split("/")[0] for p in folder.rglob("*") if p.is_symlink()) == \
+        ["walker"] * 3
+    (link_dir / "notes.txt").write_text("mine")
+    with pytest.raises(ops.ConflictError, match="not links"):
+        ops.tensorboard_links(db, "walker", link_dir=link_dir)
+    assert "--logdir" in ops.tensorboard_command(folder)
