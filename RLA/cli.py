@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -16,6 +17,7 @@ import click
 from RLA.db.layout import LayoutError
 
 DATA_ROOT_ENV = "RLA_DATA_ROOT"
+CONFIG_FILE = "rla_config.yaml"
 PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in earlier releases: "
                 "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
 
@@ -24,6 +26,18 @@ PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in e
 @click.version_option(package_name="RLA")
 def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
+
+
+def _config_data_root() -> Optional[str]:
+    """DATA_ROOT of ./rla_config.yaml, when the file exists and names one."""
+    from RLA.config import ConfigError, load_config
+
+    if not os.path.isfile(CONFIG_FILE):
+        return None
+    try:
+        return load_config(CONFIG_FILE).data_root()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 # -- shared options -------------------------------------------------------------------
@@ -50,9 +64,10 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(data_root: Optional[str], pattern: Optional[str], task: Optional[str], where: Optional[str],
                 status: Tuple[str, ...], since: Optional[str], until: Optional[str], regex: Optional[str],
                 archived: bool, **kwargs: Any) -> Any:
+        data_root = data_root or _config_data_root()
         if not data_root:
-            raise click.UsageError(f"which database? pass --data-root DIR or set {DATA_ROOT_ENV} "
-                                   "(rla_config.yaml does not name a data root)")
+            raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
+                                   f"or set DATA_ROOT in ./{CONFIG_FILE}")
         filters: Dict[str, Any] = dict(task=task, pattern=pattern, where=where, status=status, since=since,
                                        until=until, regex=regex, archived=archived)
         try:

@@ -60,8 +60,18 @@ class RLAConfig:
     DL_FRAMEWORK: str = "torch"
     SEND_LOG_FILE: bool = False
     REMOTE_SETTING: RemoteSetting = field(default_factory=RemoteSetting)
+    # the database folder, relative to this file; used when configure() and the
+    # rla command are given none
+    DATA_ROOT: str = ""
     # where the config came from, for error messages; not a YAML key
     source: Optional[str] = field(default=None, compare=False)
+
+    def data_root(self) -> Optional[str]:
+        """``DATA_ROOT`` as an absolute path (relative to the config file), or None."""
+        if not self.DATA_ROOT:
+            return None
+        base = os.path.dirname(self.source) if self.source else os.getcwd()
+        return os.path.abspath(os.path.join(base, os.path.expanduser(self.DATA_ROOT)))
 
     def to_dict(self) -> Dict[str, Any]:
         data = dataclasses.asdict(self)

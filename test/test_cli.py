@@ -155,3 +155,14 @@ def test_scripts_end_with_a_message_on_a_refused_selection_and_no_input_is_a_no(
                           "--regex", SEED_1, input="")
     assert no_input.returncode == 0 and "cancelled" in no_input.stdout
     assert count_items(db, task="hopper") == 5
+
+
+def test_data_root_defaults_to_the_one_in_the_local_rla_config(db: Path, tmp_path: Path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "rla_config.yaml").write_text(f"DATA_ROOT: {os.path.relpath(db, project)}\n")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("RLA_DATA_ROOT", raising=False)
+    from_config = json.loads(rla("ls", "--json").output)
+    explicit = json.loads(rla("ls", "--json", "--data-root", str(db)).output)
+    assert from_config == explicit and len(from_config) > 0

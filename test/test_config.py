@@ -79,3 +79,14 @@ def test_configure_reports_a_bad_config_before_touching_the_database(data_root):
     with pytest.raises(ConfigError, match="DL_FRAMWORK.*did you mean 'DL_FRAMEWORK'"):
         exp_manager.configure(task_table_name="t", rla_config={"DL_FRAMWORK": "torch"}, data_root=data_root)
     assert not data_root.exists()
+
+
+def test_data_root_in_the_config_is_relative_to_the_file_and_used_by_configure(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    path = project / "rla_config.yaml"
+    path.write_text("DATA_ROOT: ../runs\nLOG_USED: [csv]\n")
+    assert load_config(path).data_root() == str(tmp_path / "runs")
+    exp_manager.configure(task_table_name="t", rla_config=str(path))
+    item = exp_manager.log_files_gen()
+    assert item.path("log").is_relative_to(tmp_path / "runs")

@@ -141,13 +141,16 @@ class ExperimentManager:
         root = _one_of("data_root", data_root, "log_root", log_root)
         if task is None:
             raise TypeError("configure() needs task_table_name (the table this run belongs to)")
-        if root is None:
-            raise TypeError("configure() needs data_root (the folder of the database, e.g. '../')")
         layout.validate_task_name(task)
         from RLA.easy_log.resume import resume_request
 
         resume_choice = resume_request(resume)
         config = load_config(config_source)
+        if root is None:
+            root = config.data_root()
+        if root is None:
+            raise TypeError("configure() needs data_root (the folder of the database, e.g. '../'), "
+                            "or DATA_ROOT in the rla config")
         if self.item is not None:
             self._start_fresh_experiment()
         self.config = config
