@@ -7,7 +7,10 @@ Known curves, so every plotted number can be checked exactly:
 """
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -215,11 +218,8 @@ def test_many_runs_load_in_worker_processes(db: Path, monkeypatch: pytest.Monkey
 
 
 def test_import_rla_stays_light_and_exports_the_plotting_api() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys, RLA; heavy = [m for m in ('matplotlib', 'pandas') if m in sys.modules]; "
             "assert not heavy, heavy; from RLA import plot_func, MatplotlibRecorder, summary_table; "
             "from RLA.easy_plot.plot_func import plot_func as same; assert same is plot_func")
-    subprocess.run([sys.executable, "-c", code], check=True, env={**__import__("os").environ,
-                   "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
