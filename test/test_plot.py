@@ -178,7 +178,7 @@ def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
 
 def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> None:
     _, first = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
-    cache_files = sorted((plot_dir(db) / ".cache").glob("*.npz"))
+    cache_files = sorted((plot_dir(db) / ".cache").glob("*.cols"))
     assert len(cache_files) == 3
     item = Database(db).items("plot_task")[0]
     csv = item.path("log") / "progress.csv"
@@ -207,14 +207,26 @@ def test_clear_errors(db: Path) -> None:
         plot_func(db, "plot_task", None, ["lr"], ["reward"])
 
 
-def test_many_runs_load_in_worker_processes(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_runs_load_in_threads_and_the_cache_remembers_absent_columns(db: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from RLA.easy_plot import loader
 
     monkeypatch.setattr(loader, "PARALLEL_MIN_RUNS", 2)
-    runs = loader.load_runs(db, "plot_task", None, ["time-step", "ret"], use_cache=False, workers=2)
-    serial = loader.load_runs(db, "plot_task", None, ["time-step", "ret"], use_cache=False, workers=1)
-    assert [r.item.index for r in runs] == [r.item.index for r in serial]
-    assert all(np.array_equal(a.columns["ret"], b.columns["ret"]) for a, b in zip(runs, serial))
+    columns = ["time-step", "ret", "loss"]
+    parallel = loader.load_runs(db, "plot_task", None, columns, workers=2)
+    serial = loader.load_runs(db, "plot_task", None, columns, use_cache=False, workers=1)
+    assert [r.item.index for r in parallel] == [r.item.index for r in serial]
+    for a, b in zip(parallel, serial):
+        assert sorted(a.columns) == sorted(b.columns)
+        assert all(np.array_equal(a.columns[c], b.columns[c]) for c in a.columns)
+    assert sum("loss" in r.columns for r in parallel) == 3      # only lr=0.01 logged it
+
+    def no_parsing(*args: object) -> None:
+        raise AssertionError("a cached run was parsed again")
+
+    monkeypatch.setattr(loader, "_read_csv_columns", no_parsing)
+    cached = loader.load_runs(db, "plot_task", None, ["ret", "loss"], workers=2)
+    assert [sorted(r.columns) for r in cached] == [sorted(set(r.columns) - {"time-step"}) for r in serial]
 
 
 def test_import_rla_stays_light_and_exports_the_plotting_api() -> None:

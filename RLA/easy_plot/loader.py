@@ -1,20 +1,21 @@
 """Read runs of a table for plotting: parameters and the needed progress.csv columns.
 
 Only the requested columns are parsed, and each run's columns are cached in
-``<data_root>/results/easy_plot/.cache/`` as an ``.npz`` keyed by the csv's
-size and modification time, so a second plot of the same runs skips csv
-parsing entirely.
+``<data_root>/results/easy_plot/.cache/`` (one file per run), valid while the csv
+keeps its size and modification time, so a second plot of the same runs skips
+csv parsing entirely.
 """
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 import numpy as np
 
@@ -27,9 +28,10 @@ __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_colu
 
 Reg = Union[str, Pattern[str]]
 
-#: parse csv files in worker processes from this many runs on (below it, start-up costs more)
-PARALLEL_MIN_RUNS = 64
+#: parse csv files in threads from this many uncached runs on
+PARALLEL_MIN_RUNS = 8
 NOT_FOUND = "NF"
+CACHE_SUFFIX = ".cols"
 
 
 @dataclass
@@ -99,7 +101,49 @@ def param_value(params: Dict[str, Any], key: str) -> str:
 
 
 def _cache_file(cache_dir: Path, csv_path: Path) -> Path:
-    return cache_dir / (hashlib.sha1(str(csv_path).encode("utf-8")).hexdigest() + ".npz")
+    return cache_dir / (hashlib.sha1(str(csv_path).encode("utf-8")).hexdigest() + CACHE_SUFFIX)
+
+
+def _signature(stat: os.stat_result) -> List[int]:
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _read_cache(cache_path: Path, signature: List[int]) -> Optional[Tuple[Dict[str, np.ndarray], Set[str]]]:
+    """The cached columns and the columns known to be absent, if the cache matches the csv.
+
+    A cache file is one JSON header line (csv size and mtime, column names,
+    absent columns, row count) followed by the columns as raw float64.
+    """
+    try:
+        with open(cache_path, "rb") as f:
+            header = json.loads(f.readline())
+            if header.get("signature") != signature:
+                return None
+            names, rows = header["columns"], header["rows"]
+            values = np.fromfile(f, dtype=np.float64, count=len(names) * rows)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if values.size != len(names) * rows:
+        return None
+    values = values.reshape(len(names), rows)
+    return {name: values[i] for i, name in enumerate(names)}, set(header.get("absent", []))
+
+
+def _write_cache(cache_path: Path, signature: List[int], columns: Dict[str, np.ndarray], absent: Set[str]) -> None:
+    """Store a run's columns; a database we may not write to is simply not cached."""
+    names = list(columns)
+    rows = len(columns[names[0]]) if names else 0
+    header = {"signature": signature, "columns": names, "absent": sorted(absent), "rows": rows}
+    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(json.dumps(header).encode("utf-8") + b"\n")
+            for name in names:
+                f.write(np.ascontiguousarray(columns[name], dtype=np.float64).tobytes())
+        os.replace(tmp, cache_path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.ndarray]:
@@ -110,59 +154,75 @@ def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.nda
     return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in frame.columns}
 
 
-def read_columns(csv_path: Path, columns: Sequence[str], cache_dir: Optional[Path] = None) -> Dict[str, np.ndarray]:
-    """The ``columns`` of a progress.csv that exist, as float arrays (empty cells are NaN).
+def _cached_columns(csv_path: Path, columns: Sequence[str], cache_dir: Path) -> Optional[Dict[str, np.ndarray]]:
+    """``columns`` served by the cache alone, or ``None`` when the csv must be parsed."""
+    try:
+        signature = _signature(os.stat(csv_path))
+    except FileNotFoundError:
+        return {}
+    cached = _read_cache(_cache_file(cache_dir, csv_path), signature)
+    if cached is None or any(c not in cached[0] and c not in cached[1] for c in columns):
+        return None
+    return {c: cached[0][c] for c in columns if c in cached[0]}
 
-    With ``cache_dir`` the columns are served from (and saved to) a per-run cache
-    that is valid while the csv keeps its size and modification time.
-    """
+
+def _parse_and_cache(csv_path: Path, columns: Sequence[str], cache_dir: Optional[Path]) -> Dict[str, np.ndarray]:
+    """Parse ``columns`` from the csv, and store them (with those already cached) in the cache."""
     try:
         stat = os.stat(csv_path)
     except FileNotFoundError:
         return {}
     if cache_dir is None:
         return _read_csv_columns(csv_path, columns)
-    signature = np.array([stat.st_size, stat.st_mtime_ns], dtype=np.int64)
+    signature = _signature(stat)
     cache_path = _cache_file(cache_dir, csv_path)
-    cached: Dict[str, np.ndarray] = {}
-    absent: List[str] = []
-    try:
-        with np.load(cache_path, allow_pickle=False) as archive:
-            if np.array_equal(archive["__signature__"], signature):
-                absent = [str(c) for c in archive["__absent__"]]
-                cached = {k: archive[k] for k in archive.files if not k.startswith("__")}
-    except (FileNotFoundError, OSError, ValueError, KeyError):
-        pass
-    missing = [c for c in columns if c not in cached and c not in absent]
-    if missing:
-        wanted = list(dict.fromkeys([*cached, *missing]))
-        cached = _read_csv_columns(csv_path, wanted)
-        absent = [c for c in dict.fromkeys([*absent, *missing]) if c not in cached]
-        _write_cache(cache_path, signature, absent, cached)
-    return {c: cached[c] for c in columns if c in cached}
+    cached, absent = _read_cache(cache_path, signature) or ({}, set())
+    wanted = list(dict.fromkeys([*cached, *columns]))
+    table = _read_csv_columns(csv_path, wanted)
+    _write_cache(cache_path, signature, table, (absent | set(wanted)) - set(table))
+    return {c: table[c] for c in columns if c in table}
 
 
-def _write_cache(cache_path: Path, signature: np.ndarray, absent: List[str], columns: Dict[str, np.ndarray]) -> None:
-    """Store a run's columns; a database we may not write to is simply not cached."""
-    tmp = cache_path.with_name(f".{cache_path.stem}.{os.getpid()}.tmp.npz")
-    try:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, __signature__=signature, __absent__=np.array(absent, dtype=str), **columns)
-        os.replace(tmp, cache_path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+def read_columns(csv_path: Path, columns: Sequence[str], cache_dir: Optional[Path] = None) -> Dict[str, np.ndarray]:
+    """The ``columns`` of a progress.csv that exist, as float arrays (empty cells are NaN).
+
+    With ``cache_dir`` the columns are served from (and saved to) a per-run cache
+    that is valid while the csv keeps its size and modification time.
+    """
+    if cache_dir is not None:
+        cached = _cached_columns(csv_path, columns, cache_dir)
+        if cached is not None:
+            return cached
+    return _parse_and_cache(csv_path, columns, cache_dir)
 
 
-def _read_many(jobs: Sequence[Tuple[Path, Sequence[str], Optional[Path]]]) -> List[Dict[str, np.ndarray]]:
-    return [read_columns(*job) for job in jobs]
+def _read_all(csv_paths: Sequence[Path], columns: Sequence[str], cache_dir: Optional[Path],
+              workers: int) -> List[Dict[str, np.ndarray]]:
+    """Serve what the cache holds; parse the rest, in threads when there are many
+    (the csv tokenizer and file writes release the GIL)."""
+    tables: List[Optional[Dict[str, np.ndarray]]] = [
+        _cached_columns(p, columns, cache_dir) if cache_dir is not None else None for p in csv_paths]
+    misses = [i for i, table in enumerate(tables) if table is None]
+
+    def parse(i: int) -> Dict[str, np.ndarray]:
+        return _parse_and_cache(csv_paths[i], columns, cache_dir)
+
+    if workers > 1 and len(misses) >= PARALLEL_MIN_RUNS:
+        with ThreadPoolExecutor(workers) as pool:
+            parsed = list(pool.map(parse, misses))
+    else:
+        parsed = [parse(i) for i in misses]
+    for i, table in zip(misses, parsed):
+        tables[i] = table
+    return [table or {} for table in tables]
 
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
               columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None) -> List[Run]:
     """Every matching run with its parameters and the ``columns`` of its progress.csv.
 
-    Runs without a progress.csv are left out. Large loads parse csv files in
-    ``workers`` processes (default: the CPU count).
+    Runs without a progress.csv are left out. Many csv files not yet cached are
+    parsed in ``workers`` threads (default: the CPU count).
     """
     matched = match_items(data_root, task_table_name, regs)
     if not matched:
@@ -172,16 +232,7 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             f"under {where}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v', "
             "so try a glob such as '2024/05/*' or '*lr=0.01*'")
     cache_dir = plot_dir(data_root) / ".cache" if use_cache else None
-    jobs = [(item.path("log") / layout.PROGRESS_CSV, list(columns), cache_dir) for item, _ in matched]
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(jobs) >= PARALLEL_MIN_RUNS:
-        chunks = [jobs[i::workers * 4] for i in range(workers * 4)]
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_read_many, chunks))
-        tables: List[Dict[str, np.ndarray]] = [{}] * len(jobs)
-        for i, part in enumerate(parts):
-            tables[i::workers * 4] = part
-    else:
-        tables = _read_many(jobs)
+    csv_paths = [item.path("log") / layout.PROGRESS_CSV for item, _ in matched]
+    tables = _read_all(csv_paths, list(columns), cache_dir, workers or os.cpu_count() or 1)
     return [Run(item, item_params(item), table, reg_index)
             for (item, reg_index), table in zip(matched, tables) if table]
