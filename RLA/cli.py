@@ -36,7 +36,8 @@ def main() -> None:
               help="File name under <data_root>/results/easy_plot/ (default: <task>-<metrics>).")
 @click.option("--table", "table_score", type=click.Choice(["final", "best"]), default=None,
               help="Also print a markdown summary table of each metric (final or best-k score).")
-@click.option("--k", "table_k", type=int, default=1, show_default=True, help="Points averaged per run score.")
+@click.option("--score-k", "table_k", type=int, default=1, show_default=True,
+              help="Points averaged into each run's score (last k or best k).")
 def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple, regs: tuple,
          regs2legends: tuple, bands: tuple, resample: int, x_range: str, smooth_step: float, smoothing: str,
          xlim: tuple, ylim: tuple, title: str, one_axes: bool, legend_outside: bool, show_number: bool,

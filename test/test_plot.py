@@ -166,6 +166,20 @@ def test_legends_regs2legends_one_axes_and_custom_legend_fn(db: Path) -> None:
         plot_func(db, "plot_task", ["*"], [], ["ret"], regs2legends=["a", "b"])
 
 
+def test_legend_lists_every_group_and_regs_accept_folders_and_regex(db: Path) -> None:
+    import re
+
+    figure, _ = plot_func(db, "plot_task", None, ["lr"], ["loss", "ret"], resample=0)
+    assert [l.get_label() for l in figure.axes[0].lines] == ["lr=0.01"]     # only lr=0.01 logged loss
+    assert _legend_texts(figure) == ["lr=0.01", "lr=0.1"]
+
+    day = Database(db).items("plot_task")[0].date                             # "YYYY/MM/DD"
+    _, by_folder = plot_func(db, "plot_task", [day.rsplit("/", 1)[0]], ["lr"], ["ret"], resample=0)
+    _, by_regex = plot_func(db, "plot_task", [re.compile(r"&lr=0\.1&seed=[12]$")], ["lr"], ["ret"], resample=0)
+    assert by_folder.legend.unique().tolist() == ["lr=0.01", "lr=0.1"]
+    assert by_regex.legend.unique().tolist() == ["lr=0.1"] and by_regex.n.max() == 2
+
+
 def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
     _, data = plot_func(db, "plot_task", None, ["lr"], ["ret"], save_name="paper/lr_sweep.png")
     expected = Database(db).type_root("results") / "easy_plot" / "paper"

@@ -15,7 +15,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Set, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from RLA.db.records import REPR_MARKER, read_json
 __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
            "plot_dir"]
 
-Reg = Union[str, Pattern[str]]
+Reg = Union[str, "re.Pattern[str]"]
 
 #: parse csv files in threads from this many uncached runs on
 PARALLEL_MIN_RUNS = 8

@@ -16,13 +16,14 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, Run, load_runs, param_value, plot_dir
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
 
-DEFAULT_X_NAME = "time-step"
+DEFAULT_X_NAME = TIME_STEP_KEY
 BAND_ALPHA = {"std": 0.2, "stderr": 0.3, "range": 0.1, "ci": 0.25}
 BAND_COLUMNS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "range": ("min", "max"),
                 "ci": ("ci_low", "ci_high")}
@@ -169,11 +170,15 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
             axes.set_ylim(*ylim)
         axes.grid(True, alpha=0.3)
     first = axes_list[0]
+    entries: Dict[str, Any] = {}  # every group once, even one missing from the first subplot
+    for axes in axes_list[:len(panels)]:
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
     if legend_outside:
-        handles, labels = first.get_legend_handles_labels()
-        figure.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        figure.legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.0, 0.5),
+                      frameon=False)
     else:
-        first.legend(fontsize=9)
+        first.legend(list(entries.values()), list(entries), fontsize=9)
     if title:
         if len(panels) == 1:
             first.set_title(title)
@@ -229,10 +234,10 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     - ``use_buf``: use the per-run column cache; ``verbose``: print how many runs
       each group has.
     """
-    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf)
     if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
         raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
                          f"for {0 if regs is None else len(regs)} regs")
+    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf)
     data = group_curves(runs, split_keys, metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
                         regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
                         split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,

@@ -12,12 +12,11 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Unio
 
 import numpy as np
 
+from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, load_runs, param_value
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
-
-DEFAULT_X_NAME = "time-step"
 
 
 def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
@@ -25,7 +24,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                    score: str = "final", k: int = 1,
                    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                    scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                   x_key: str = DEFAULT_X_NAME, use_buf: bool = True) -> Any:
+                   x_key: str = TIME_STEP_KEY, use_buf: bool = True) -> Any:
     """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
     (see :func:`RLA.easy_plot.aggregate.run_score`). Runs without the metric are left out."""
     import pandas as pd
