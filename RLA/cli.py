@@ -57,7 +57,7 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
                             legend_outside=legend_outside, show_number=show_number, save_name=name)
     except (FileNotFoundError, KeyError, ValueError) as error:
         raise click.ClickException(str(error.args[0] if error.args else error)) from None
-    runs = data.attrs["runs"].drop_duplicates("index")
+    runs = {row["index"] for row in data.attrs["runs"]}
     click.echo(f"{len(runs)} runs in {data['legend'].nunique()} curves")
     for path in data.attrs["saved"]:
         click.echo(f"saved {path}")

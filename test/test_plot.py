@@ -162,6 +162,8 @@ def test_legends_regs2legends_one_axes_and_custom_legend_fn(db: Path) -> None:
                              key_to_legend_fn=lambda parse, keys, y, use_y: f"η={parse['lr']} #{parse['seed']}")
     assert _legend_texts(figure)[:3] == ["η=0.01 #1", "η=0.01 #2", "η=0.01 #3"]
     assert set(data.n) == {1} and len(data.legend.unique()) == 6
+    assert data.columns[:5].tolist() == ["metric", "legend", "lr", "seed", "x"]
+    assert len(data.attrs["runs"]) == 6 and len(pd.concat([data, data])) == 2 * len(data)
     with pytest.raises(ValueError, match="one legend per reg"):
         plot_func(db, "plot_task", ["*"], [], ["ret"], regs2legends=["a", "b"])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -46,6 +47,16 @@ def _natural(value: str) -> Tuple[int, Any]:
         return (1, value)
 
 
+def _group_runs(runs: Sequence[Run], split_keys: Sequence[str],
+                by_reg: bool) -> Dict[Tuple[str, ...], List[Run]]:
+    """Runs by the values of ``split_keys`` (or by the reg they matched), in natural order."""
+    groups: Dict[Tuple[str, ...], List[Run]] = {}
+    for run in runs:
+        key = (str(run.reg_index),) if by_reg else tuple(param_value(run.params, k) for k in split_keys)
+        groups.setdefault(key, []).append(run)
+    return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k))}
+
+
 def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
                  x_key: str = DEFAULT_X_NAME, xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                  scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -58,59 +69,43 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
 
     Columns: ``metric``, ``legend``, one per split key (or ``reg`` in
     regs2legends mode), ``x``, ``mean``, ``std``, ``stderr``, ``min``, ``max``,
-    ``n`` (runs present at that x) and, with ``ci``, ``ci_low``/``ci_high``.
-    ``xlim`` keeps only the logged points inside it; ``scale_dict`` maps a
-    metric's values (e.g. ``{"loss": np.log}``); each run is smoothed on the
-    grid before the group statistics are taken.
+    ``n`` (runs present at that x) and, with ``ci``, ``ci_low``/``ci_high``;
+    ``attrs["runs"]`` lists the runs behind each curve. ``xlim`` keeps only the
+    logged points inside it; ``scale_dict`` maps a metric's values (e.g.
+    ``{"loss": np.log}``); each run is smoothed on the grid before the group
+    statistics are taken.
     """
     import pandas as pd
 
     scale_dict = scale_dict or {}
-    frames = []
-    run_rows = []
-    groups: Dict[Tuple[str, ...], List[Run]] = {}
-    for run in runs:
-        if regs2legends is not None:
-            key: Tuple[str, ...] = (str(run.reg_index),)
-        else:
-            key = tuple(param_value(run.params, k) for k in split_keys)
-        groups.setdefault(key, []).append(run)
-    key_names = ["reg"] if regs2legends is not None else list(split_keys)
+    by_reg = regs2legends is not None
+    key_names = ["reg"] if by_reg else list(split_keys)
+    groups = _group_runs(runs, split_keys, by_reg)
+    frames, run_rows = [], []
     for metric in metrics:
-        for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k)):
+        for key, members in groups.items():
             if regs2legends is not None:
                 legend = regs2legends[int(key[0])]
             else:
                 legend = key_to_legend_fn(dict(zip(split_keys, key)), list(split_keys), metric, not split_by_metrics)
-            xs, ys = [], []
-            for run in groups[key]:
-                if metric not in run.columns or x_key not in run.columns:
-                    continue
-                x, y = aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim)
-                if metric in scale_dict:
-                    y = np.asarray(scale_dict[metric](y), dtype=np.float64)
-                xs.append(x)
-                ys.append(y)
-                run_rows.append({"metric": metric, "legend": legend, "index": run.item.index,
-                                 **dict(zip(key_names, key))})
-            if not xs:
+            labels = {"metric": metric, "legend": legend, **dict(zip(key_names, key))}
+            curves = [(run, *aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim))
+                      for run in members if metric in run.columns and x_key in run.columns]
+            if not curves:
                 continue
-            grid = aggregate.common_grid(xs, resample, x_range)
-            curves = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
-                               for x, y in zip(xs, ys)])
-            stats = aggregate.curve_stats(curves, ci, n_bootstrap, seed)
-            frame = pd.DataFrame({"x": grid, **stats})
-            for name, value in zip(key_names, key):
-                frame.insert(0, name, value)
-            frame.insert(0, "legend", legend)
-            frame.insert(0, "metric", metric)
-            frames.append(frame)
+            scale = scale_dict.get(metric)
+            ys = [np.asarray(scale(y), dtype=np.float64) if scale else y for _, _, y in curves]
+            grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
+            resampled = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
+                                  for (_, x, _), y in zip(curves, ys)])
+            frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
+            run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
     if not frames:
         present = sorted({c for run in runs for c in run.columns})
         raise KeyError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
-    data.attrs["runs"] = pd.DataFrame(run_rows)
+    data.attrs["runs"] = run_rows
     return data
 
 
@@ -244,7 +239,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
                         smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
                         n_bootstrap=n_bootstrap)
     if verbose:
-        counts = data.attrs["runs"].groupby(["metric", "legend"], sort=False).size()
+        counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
         for (metric, legend), count in counts.items():
             print(f"plot_func: {metric} | {legend}: {count} runs")
     bands = [band for band, on in (("std", shaded_std), ("stderr", shaded_err), ("range", shaded_range),
