@@ -251,3 +251,10 @@ def test_import_rla_stays_light_and_exports_the_plotting_api() -> None:
             "from RLA.easy_plot.plot_func import plot_func as same; assert same is plot_func")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_plot_load_bench_runs_on_a_small_table(tmp_path: Path) -> None:
+    bench = Path(__file__).resolve().parents[1] / "bench" / "plot_load.py"
+    result = subprocess.run([sys.executable, str(bench), "--runs", "20", "--rows", "50", "--repeat", "1",
+                             "--keep", str(tmp_path / "db")], capture_output=True, text=True, check=True)
+    assert "plot_func cold (no cache)" in result.stdout and "ratio" in result.stdout

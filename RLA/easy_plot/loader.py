@@ -108,8 +108,20 @@ def _signature(stat: os.stat_result) -> List[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _read_cache(cache_path: Path, signature: List[int]) -> Optional[Tuple[Dict[str, np.ndarray], Set[str]]]:
-    """The cached columns and the columns known to be absent, if the cache matches the csv.
+@dataclass
+class _CacheEntry:
+    """What a run's cache file holds: some columns' values, and which columns it knows."""
+
+    values: Dict[str, np.ndarray]
+    names: List[str]
+    absent: Set[str]
+
+    def serves(self, columns: Sequence[str]) -> bool:
+        return all(c in self.values or c in self.absent for c in columns)
+
+
+def _read_cache(cache_path: Path, signature: List[int], columns: Sequence[str]) -> Optional[_CacheEntry]:
+    """The cached ``columns`` (only those are read), if the cache matches the csv.
 
     A cache file is one JSON header line (csv size and mtime, column names,
     absent columns, row count) followed by the columns as raw float64.
@@ -119,14 +131,17 @@ def _read_cache(cache_path: Path, signature: List[int]) -> Optional[Tuple[Dict[s
             header = json.loads(f.readline())
             if header.get("signature") != signature:
                 return None
-            names, rows = header["columns"], header["rows"]
-            values = np.fromfile(f, dtype=np.float64, count=len(names) * rows)
+            names, rows, start = header["columns"], header["rows"], f.tell()
+            values = {}
+            for name in columns:
+                if name in names:
+                    f.seek(start + names.index(name) * rows * 8)
+                    values[name] = np.fromfile(f, dtype=np.float64, count=rows)
+                    if values[name].size != rows:
+                        return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if values.size != len(names) * rows:
-        return None
-    values = values.reshape(len(names), rows)
-    return {name: values[i] for i, name in enumerate(names)}, set(header.get("absent", []))
+    return _CacheEntry(values, names, set(header.get("absent", [])))
 
 
 def _write_cache(cache_path: Path, signature: List[int], columns: Dict[str, np.ndarray], absent: Set[str]) -> None:
@@ -160,10 +175,8 @@ def _cached_columns(csv_path: Path, columns: Sequence[str], cache_dir: Path) -> 
         signature = _signature(os.stat(csv_path))
     except FileNotFoundError:
         return {}
-    cached = _read_cache(_cache_file(cache_dir, csv_path), signature)
-    if cached is None or any(c not in cached[0] and c not in cached[1] for c in columns):
-        return None
-    return {c: cached[0][c] for c in columns if c in cached[0]}
+    entry = _read_cache(_cache_file(cache_dir, csv_path), signature, columns)
+    return entry.values if entry is not None and entry.serves(columns) else None
 
 
 def _parse_and_cache(csv_path: Path, columns: Sequence[str], cache_dir: Optional[Path]) -> Dict[str, np.ndarray]:
@@ -176,10 +189,10 @@ def _parse_and_cache(csv_path: Path, columns: Sequence[str], cache_dir: Optional
         return _read_csv_columns(csv_path, columns)
     signature = _signature(stat)
     cache_path = _cache_file(cache_dir, csv_path)
-    cached, absent = _read_cache(cache_path, signature) or ({}, set())
-    wanted = list(dict.fromkeys([*cached, *columns]))
+    entry = _read_cache(cache_path, signature, []) or _CacheEntry({}, [], set())
+    wanted = list(dict.fromkeys([*entry.names, *columns]))
     table = _read_csv_columns(csv_path, wanted)
-    _write_cache(cache_path, signature, table, (absent | set(wanted)) - set(table))
+    _write_cache(cache_path, signature, table, (entry.absent | set(wanted)) - set(table))
     return {c: table[c] for c in columns if c in table}
 
 
