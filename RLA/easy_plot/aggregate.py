@@ -37,7 +37,10 @@ def _finite_xy(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    if np.all(x[1:] > x[:-1]):  # the usual case: logged in increasing steps
+        return x, y
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
     last = np.ones(len(x), dtype=bool)

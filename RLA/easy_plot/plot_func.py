@@ -113,10 +113,10 @@ def _new_figure(figsize: Tuple[float, float]) -> Any:
     """A pyplot figure when pyplot is in use (notebooks, ``plt.show()``), else a standalone
     Agg-rendered Figure that no global state keeps alive."""
     if "matplotlib.pyplot" in sys.modules:
-        return sys.modules["matplotlib.pyplot"].figure(figsize=figsize)
+        return sys.modules["matplotlib.pyplot"].figure(figsize=figsize, layout="constrained")
     from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize)
+    return Figure(figsize=figsize, layout="constrained")
 
 
 def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bool = True,
@@ -179,7 +179,6 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
             first.set_title(title)
         else:
             figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 
@@ -268,5 +267,4 @@ def plot_performance_profile(profiles: Mapping[str, Mapping[str, np.ndarray]], t
     axes.set_ylim(0, 1.02)
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=9)
-    figure.tight_layout()
     return figure
