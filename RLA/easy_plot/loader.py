@@ -123,38 +123,52 @@ class _CacheEntry:
 def _read_cache(cache_path: Path, signature: List[int], columns: Sequence[str]) -> Optional[_CacheEntry]:
     """The cached ``columns`` (only those are read), if the cache matches the csv.
 
-    A cache file is one JSON header line (csv size and mtime, column names,
-    absent columns, row count) followed by the columns as raw float64.
+    A cache file is one JSON header line (csv size and mtime, row count, the
+    stored columns, columns that are exact arithmetic progressions as
+    ``[start, step]`` — typically the time-step —, and absent columns)
+    followed by the stored columns as raw float64.
     """
     try:
         with open(cache_path, "rb") as f:
             header = json.loads(f.readline())
             if header.get("signature") != signature:
                 return None
-            names, rows, start = header["columns"], header["rows"], f.tell()
+            stored, ranges, rows, start = header["columns"], header["ranges"], header["rows"], f.tell()
             values = {}
             for name in columns:
-                if name in names:
-                    f.seek(start + names.index(name) * rows * 8)
+                if name in ranges:
+                    first, step = ranges[name]
+                    values[name] = first + step * np.arange(rows, dtype=np.float64)
+                elif name in stored:
+                    f.seek(start + stored.index(name) * rows * 8)
                     values[name] = np.fromfile(f, dtype=np.float64, count=rows)
                     if values[name].size != rows:
                         return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return _CacheEntry(values, names, set(header.get("absent", [])))
+    return _CacheEntry(values, [*stored, *ranges], set(header.get("absent", [])))
+
+
+def _as_range(values: np.ndarray) -> Optional[List[float]]:
+    """``[start, step]`` when ``values`` is exactly ``start + step * i``."""
+    if len(values) < 2 or not np.isfinite(values[:2]).all():
+        return None
+    first, step = float(values[0]), float(values[1] - values[0])
+    return [first, step] if np.array_equal(first + step * np.arange(len(values), dtype=np.float64), values) else None
 
 
 def _write_cache(cache_path: Path, signature: List[int], columns: Dict[str, np.ndarray], absent: Set[str]) -> None:
     """Store a run's columns; a database we may not write to is simply not cached."""
-    names = list(columns)
-    rows = len(columns[names[0]]) if names else 0
-    header = {"signature": signature, "columns": names, "absent": sorted(absent), "rows": rows}
+    rows = len(next(iter(columns.values()))) if columns else 0
+    ranges = {name: r for name, values in columns.items() if (r := _as_range(values)) is not None}
+    stored = [name for name in columns if name not in ranges]
+    header = {"signature": signature, "rows": rows, "columns": stored, "ranges": ranges, "absent": sorted(absent)}
     tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(json.dumps(header).encode("utf-8") + b"\n")
-            for name in names:
+            for name in stored:
                 f.write(np.ascontiguousarray(columns[name], dtype=np.float64).tobytes())
         os.replace(tmp, cache_path)
     except OSError:
