@@ -247,6 +247,25 @@ def test_many_runs_load_in_threads_and_the_cache_remembers_absent_columns(db: Pa
         assert all(np.array_equal(a.columns[c], b.columns[c]) for c in a.columns)
 
 
+@pytest.mark.parametrize("parser", ["pyarrow", "pandas"])
+def test_empty_and_non_numeric_cells_read_as_nan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: str) -> None:
+    import importlib.util
+
+    from RLA.easy_plot import loader
+
+    if parser == "pandas":
+        monkeypatch.setattr(loader, "_read_with_pyarrow", lambda *args: None)  # as without pyarrow
+    elif importlib.util.find_spec("pyarrow") is None:
+        pytest.skip("pyarrow is not installed")
+    csv = tmp_path / "progress.csv"
+    csv.write_text("time-step,a,b,c\n0,1.5,,x\n1,nan,inf,2\n2,-inf,3,\n")
+    table = loader.read_columns(csv, ["time-step", "a", "b", "c", "missing"])
+    assert sorted(table) == ["a", "b", "c", "time-step"]
+    np.testing.assert_array_equal(table["a"], [1.5, np.nan, -np.inf])
+    np.testing.assert_array_equal(table["b"], [np.nan, np.inf, 3.0])
+    np.testing.assert_array_equal(table["c"], [np.nan, 2.0, np.nan])
+
+
 def test_import_rla_stays_light_and_exports_the_plotting_api() -> None:
     code = ("import sys, RLA; heavy = [m for m in ('matplotlib', 'pandas') if m in sys.modules]; "
             "assert not heavy, heavy; from RLA import plot_func, MatplotlibRecorder, summary_table; "

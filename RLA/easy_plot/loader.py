@@ -7,6 +7,7 @@ csv parsing entirely.
 """
 from __future__ import annotations
 
+import csv
 import fnmatch
 import hashlib
 import json
@@ -175,12 +176,41 @@ def _write_cache(cache_path: Path, signature: List[int], columns: Dict[str, np.n
         tmp.unlink(missing_ok=True)
 
 
+def _csv_header(csv_path: Path) -> List[str]:
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str, np.ndarray]]:
+    """The columns parsed by pyarrow (about twice as fast as pandas' parser), or ``None``
+    when pyarrow is not installed or a cell is not a number."""
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pa_csv
+    except ImportError:
+        return None
+    options = pa_csv.ConvertOptions(include_columns=present, column_types={c: pa.float64() for c in present})
+    try:
+        table = pa_csv.read_csv(csv_path, read_options=pa_csv.ReadOptions(use_threads=False),
+                                convert_options=options)
+    except pa.ArrowInvalid:
+        return None
+    return {name: table.column(name).to_numpy().astype(np.float64, copy=False) for name in present}
+
+
 def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.ndarray]:
+    """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN)."""
     import pandas as pd
 
-    wanted_set = set(wanted)
-    frame = pd.read_csv(csv_path, usecols=lambda c: c in wanted_set, engine="c", low_memory=False)
-    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in frame.columns}
+    header = _csv_header(csv_path)
+    present = [c for c in dict.fromkeys(wanted) if c in header]
+    if not present:
+        return {}
+    columns = _read_with_pyarrow(csv_path, present)
+    if columns is not None:
+        return columns
+    frame = pd.read_csv(csv_path, usecols=present, engine="c")
+    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in present}
 
 
 def _cached_columns(csv_path: Path, columns: Sequence[str], cache_dir: Path) -> Optional[Dict[str, np.ndarray]]:
