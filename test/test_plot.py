@@ -1,7 +1,8 @@
 """plot_func on a database written by the real exp_manager: 2 learning rates × 3 seeds.
 
 Known curves, so every plotted number can be checked exactly:
-- lr=0.01, seed s: logged at steps 0, 10, ..., 90, ``ret = t/100 + s`` and ``loss = -t``;
+- lr=0.01, seed s: logged at steps 0, 10, ..., 90, ``ret = t/100 + s`` and ``loss = -t``,
+  and ``sparse_eval = t + s`` at every other step (0, 20, ..., 80);
 - lr=0.1,  seed s: logged every 10*s steps up to 120 - 20*s (different grids and
   lengths), ``ret = t + s``.
 """
@@ -35,6 +36,8 @@ def _run(data_root: Path, lr: float, seed: int, steps: range, ret_fn, with_loss:
         logger.record_tabular("ret", ret_fn(t, seed))
         if with_loss:
             logger.record_tabular("loss", -t)
+            if t % 20 == 0:                        # an evaluation every other row: empty cells between
+                logger.record_tabular("sparse_eval", t + seed)
         logger.dump_tabular()
     exp_manager.finish()
 
@@ -93,6 +96,12 @@ def test_groups_by_split_keys_with_exact_means_and_std_bands(db: Path) -> None:
     # loss was logged by lr=0.01 only: one curve on the second subplot
     assert [l.get_label() for l in figure.axes[1].lines] == ["lr=0.01"]
     assert data.attrs["saved"] == [] and not plot_dir(db).joinpath("plot_task.png").exists()
+
+
+def test_a_metric_logged_every_other_row_uses_its_logged_points_only(db: Path) -> None:
+    _, data = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["sparse_eval"], resample=0)
+    assert data.x.tolist() == [0, 20, 40, 60, 80] and np.allclose(data["mean"], data.x + 2)
+    assert (data.n == 3).all()
 
 
 def test_different_grids_and_lengths_are_resampled_before_averaging(db: Path) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = [
-    "filter_x", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
+    "filter_x", "finite_xy", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
     "stratified_bootstrap", "aggregate_metrics", "performance_profile", "performance_profiles",
@@ -32,7 +32,7 @@ SMOOTHERS = ("ema", "window")
 
 
 # -- learning curves ---------------------------------------------------------
-def _finite_xy(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def finite_xy(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Points with finite x and y, sorted by x; of repeated x the last logged value is kept."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -90,7 +90,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
 
 def resample_curve(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """``y(x)`` linearly interpolated on ``grid``; NaN outside the logged x-range."""
-    x, y = _finite_xy(x, y)
+    x, y = finite_xy(x, y)
     out = np.full(len(grid), np.nan)
     if x.size == 0:
         return out

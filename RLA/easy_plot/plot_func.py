@@ -57,6 +57,16 @@ def _group_runs(runs: Sequence[Run], split_keys: Sequence[str],
     return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k))}
 
 
+def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[float], Optional[float]]],
+            scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[np.ndarray, np.ndarray]:
+    """The run's logged (x, y) points of ``metric`` inside ``xlim``, scaled, without empty cells
+    (a metric logged every k-th row leaves NaN in the others)."""
+    x, y = aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim)
+    if scale is not None:
+        y = np.asarray(scale(y), dtype=np.float64)
+    return aggregate.finite_xy(x, y)
+
+
 def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
                  x_key: str = DEFAULT_X_NAME, xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                  scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -89,15 +99,14 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             else:
                 legend = key_to_legend_fn(dict(zip(split_keys, key)), list(split_keys), metric, not split_by_metrics)
             labels = {"metric": metric, "legend": legend, **dict(zip(key_names, key))}
-            curves = [(run, *aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim))
+            curves = [(run, *_points(run, x_key, metric, xlim, scale_dict.get(metric)))
                       for run in members if metric in run.columns and x_key in run.columns]
+            curves = [(run, x, y) for run, x, y in curves if x.size]
             if not curves:
                 continue
-            scale = scale_dict.get(metric)
-            ys = [np.asarray(scale(y), dtype=np.float64) if scale else y for _, _, y in curves]
             grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
             resampled = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
-                                  for (_, x, _), y in zip(curves, ys)])
+                                  for _, x, y in curves])
             frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
     if not frames:
