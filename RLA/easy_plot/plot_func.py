@@ -236,6 +236,9 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
       the paths are in ``data.attrs["saved"]``.
     - ``use_buf``: use the per-run column cache; ``verbose``: print how many runs
       each group has.
+
+    When pyplot is imported (a notebook, a script calling ``plt.show()``) the
+    figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
     """
     if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
         raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
