@@ -5,7 +5,7 @@ metrics, then measures, each phase in a fresh interpreter:
 
 - baseline: ``pandas.read_csv`` of every run's progress.csv in a loop;
 - cold: ``plot_func`` grouping the runs by a parameter, with no cache yet;
-- warm: the same ``plot_func`` call again (per-run column cache).
+- warm: the same ``plot_func`` call again (column cache).
 
 Prints the best time of ``--repeat`` interleaved rounds, the ratios to the
 baseline (target: cold <= 1.0x, warm < 2 s) and the peak resident memory of
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from RLA.db import layout  # noqa: E402
 from RLA.db.layout import Database  # noqa: E402
 from RLA.db.records import write_json_atomic  # noqa: E402
-from RLA.easy_plot.loader import plot_dir  # noqa: E402
+from RLA.easy_plot.loader import CACHE_FILE, plot_dir  # noqa: E402
 
 TASK = "bench_task"
 METRICS = [f"perf/metric_{i}" for i in range(5)]
@@ -115,7 +115,7 @@ def main() -> None:
         measure("baseline", data_root)  # the same page cache for every phase
         results: dict = {"baseline": [], "cold": [], "warm": []}
         for _ in range(args.repeat):  # interleaved, best of each: robust to a busy machine
-            shutil.rmtree(plot_dir(data_root) / ".cache", ignore_errors=True)
+            (plot_dir(data_root) / CACHE_FILE).unlink(missing_ok=True)
             for name in results:
                 results[name].append(measure(name, data_root))
         best = {name: min(rounds) for name, rounds in results.items()}  # by wall time

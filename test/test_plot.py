@@ -203,8 +203,7 @@ def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
 
 def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> None:
     _, first = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
-    cache_files = sorted((plot_dir(db) / ".cache").glob("*.cols"))
-    assert len(cache_files) == 3
+    assert (plot_dir(db) / ".column_cache.sqlite").is_file()
     item = Database(db).items("plot_task")[0]
     csv = item.path("log") / "progress.csv"
     frame = pd.read_csv(csv)
@@ -214,6 +213,9 @@ def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> 
     assert np.allclose(second["mean"], first["mean"] + 1.0)
     _, uncached = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, use_buf=False)
     assert np.allclose(uncached["mean"], second["mean"])
+    (plot_dir(db) / ".column_cache.sqlite").write_bytes(b"not a database")   # a broken cache is skipped
+    _, despite = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
+    assert np.allclose(despite["mean"], second["mean"])
 
 
 def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
