@@ -232,6 +232,8 @@ def test_clear_errors(db: Path) -> None:
         plot_func(db, "plot_task", ["1999/*"], ["lr"], ["ret"])
     with pytest.raises(KeyError, match="progress.csv columns include"):
         plot_func(db, "plot_task", None, ["lr"], ["reward"])
+    with pytest.raises(ValueError, match="one label per metric"):
+        plot_func(db, "plot_task", None, ["lr"], ["ret", "loss"], ylabel=["return"])
 
 
 def test_many_runs_load_in_threads_and_the_cache_remembers_absent_columns(db: Path,

@@ -151,6 +151,9 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     legends = list(dict.fromkeys(data["legend"]))
     color_of = {legend: palette[i % len(palette)] for i, legend in enumerate(legends)}
     ylabels = [ylabel] * len(panels) if ylabel is None or isinstance(ylabel, str) else list(ylabel)
+    if len(ylabels) != len(panels):
+        raise ValueError(f"ylabel has {len(ylabels)} labels for {len(panels)} subplots ({metrics}); "
+                         "give one label per metric, or a single string")
     for i, (axes, panel) in enumerate(zip(axes_list, panels)):
         subset = data if panel is None else data[data["metric"] == panel]
         for (metric, legend), curve in subset.groupby(["metric", "legend"], sort=False):
