@@ -30,7 +30,20 @@ __all__ = [
 ]
 
 # public names whose modules import heavy libraries: resolved on first access
-_LAZY = {"ExperimentLoader": "RLA.easy_log.exp_loader"}
+_LAZY = {
+    "ExperimentLoader": "RLA.easy_log.exp_loader",
+    "plot_func": "RLA.easy_plot.plot_func",
+    "summary_table": "RLA.easy_plot.scores",
+    "aggregate_metrics": "RLA.easy_plot.aggregate",
+    "performance_profiles": "RLA.easy_plot.aggregate",
+    "MatplotlibRecorder": "RLA.easy_log.complex_data_recorder",
+    "ImgRecorder": "RLA.easy_log.complex_data_recorder",
+    "VideoRecorder": "RLA.easy_log.complex_data_recorder",
+    "record_video": "RLA.easy_log.complex_data_recorder",
+    "simple_plot": "RLA.easy_log.simple_mat_plot",
+    "simple_hist": "RLA.easy_log.simple_mat_plot",
+    "simple_scatter": "RLA.easy_log.simple_mat_plot",
+}
 
 
 def __getattr__(name: str) -> Any:

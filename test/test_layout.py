@@ -106,3 +106,12 @@ def test_concurrent_processes_with_the_same_timestamp_get_distinct_items(tmp_pat
     micros = sorted(int(n.split("_")[0].split("-")[3]) for n in names)
     assert micros == list(range(230208, 230214))
     assert len(os.listdir(tmp_path / "log/t/2022/03/01")) == 6
+
+
+def test_the_plot_folder_is_never_a_table(tmp_path):
+    db = Database(tmp_path)
+    db.create_item("t", "1.2.3.4", [])
+    db.plots_dir().mkdir(parents=True)
+    assert db.tasks() == ["t"]
+    with pytest.raises(LayoutError, match="reserved"):
+        db.create_item("easy_plot", "1.2.3.4", [])

@@ -94,7 +94,7 @@ def test_checkpoint_loads_back_into_ppo_and_evaluates(trained):
 
 def test_videos_and_figures_in_results(trained):
     videos = sorted(str(v.relative_to(trained.path("results"))) for v in trained.path("results").rglob("*.mp4"))
-    assert videos == ["videos/debug/video_256.mp4", "videos/eval_1024.mp4", "videos/eval_2048.mp4"]
+    assert videos == ["1024-eval.mp4", "2048-eval.mp4", "debug/256-video.mp4"]
     assert (trained.path("results") / "debug" / "figure_256.png").stat().st_size > 0
 
 
@@ -106,7 +106,8 @@ def test_example_trains_two_learning_rates_three_seeds_then_plots(tmp_path):
     assert sorted(item.name.split("_&")[1] for item in items) == sorted(
         f"learning_rate={lr}&seed={seed}" for lr in ("0.0003", "0.003") for seed in (1, 2, 3))
     assert all(latest_checkpoint(item.path("checkpoint")).name == "rl_model_512_steps.zip" for item in items)
-    assert (tmp_path / "db" / "sb3_ppo_cartpole_ep_rew_mean.png").stat().st_size > 0
+    figure = tmp_path / "db" / "results" / "easy_plot" / "sb3_ppo_cartpole.png"
+    assert figure.stat().st_size > 0 and f"figure: {figure}" in run.stdout
 
 
 def test_import_rla_loads_no_integration_library(write_script):

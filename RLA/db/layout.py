@@ -32,6 +32,8 @@ __all__ = [
 
 DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
 ARCHIVE_DIR = "arc"
+#: ``<data_root>/results/<PLOTS_DIR>`` holds database-wide figures, not a table
+PLOTS_DIR = "easy_plot"
 #: the query index cache (RLA.db.query), rebuilt from the items whenever it is stale
 INDEX_DIR = ".rla_index"
 PICKLE_SUFFIX = ".pkl"
@@ -64,6 +66,8 @@ class LayoutError(ValueError):
 def validate_task_name(task: str) -> str:
     if not isinstance(task, str) or not task.strip():
         raise LayoutError(f"task_table_name must be a non-empty string, got {task!r}")
+    if task == PLOTS_DIR:
+        raise LayoutError(f"task_table_name {task!r} is reserved for plot_func's figures; choose another name")
     if "/" in task or "\\" in task or task in (".", ".."):
         raise LayoutError(
             f"task_table_name {task!r} may not contain '/' or be '.'/'..': it names one folder "
@@ -195,6 +199,10 @@ class Database:
         base = self.root / ARCHIVE_DIR if archived else self.root
         return base / data_type
 
+    def plots_dir(self) -> Path:
+        """Where database-wide figures (plot_func) are saved."""
+        return self.type_root("results") / PLOTS_DIR
+
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""
         return self.root / INDEX_DIR / (ARCHIVE_DIR if archived else "live") / f"{validate_task_name(task)}.json"
@@ -215,6 +223,7 @@ class Database:
         names = set()
         for data_type in DATA_TYPES:
             names.update(_subdirs(self.type_root(data_type, archived)))
+        names.discard(PLOTS_DIR)
         return sorted(names)
 
     def items(self, task: Optional[str] = None, archived: bool = False) -> List[Item]:

@@ -57,7 +57,7 @@ class RLAOutputFormat(KVWriter, SeqWriter):
             if FORMAT_NAME in excluded:
                 continue
             if isinstance(value, Video):
-                save_video(key, _video_frames(value.frames), fps=value.fps, manager=self.manager)
+                save_video(key, _video_frames(value.frames), fps=value.fps)
             elif isinstance(value, Figure):
                 self._save_figure(key, value, step)
             elif isinstance(value, HParam):
@@ -171,27 +171,11 @@ def _video_frames(frames: Any) -> np.ndarray:
     return array.astype(np.uint8)
 
 
-def save_video(name: str, frames: Any, fps: float = 30, manager: Optional[ExperimentManager] = None) -> None:
-    """Save ``frames`` ((T, H, W, C) uint8) as a video of the current run.
+def save_video(name: str, frames: Any, fps: float = 30) -> Path:
+    """Save ``frames`` ((T, H, W, C) uint8) as ``results/<time-step>-<name>.mp4`` of the current run."""
+    from RLA.easy_log.complex_data_recorder import record_video
 
-    Uses RLA's video recorder when available, otherwise writes
-    ``<results>/videos/<name>_<time-step>.mp4`` with imageio.
-    """
-    manager = _manager(manager)
-    try:
-        from RLA.easy_log.complex_data_recorder import record_video
-    except ImportError:
-        record_video = None
-    if record_video is not None:
-        record_video(name, frames, fps)
-        return
-    try:
-        import imageio
-    except ImportError:
-        raise ImportError("saving videos needs imageio: pip install 'RLA[video]'") from None
-    path = Path(manager.results_dir) / "videos" / f"{name}_{manager.time_step_holder.get_time()}.mp4"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimsave(path, list(frames), fps=fps)
+    return record_video(name, frames, fps)
 
 
 def record_policy_video(model: BaseAlgorithm, env: Any, name: str = "eval", max_steps: int = 1000,
@@ -211,7 +195,7 @@ def record_policy_video(model: BaseAlgorithm, env: Any, name: str = "eval", max_
         frames.append(env.render())
         if terminated or truncated:
             break
-    save_video(name, np.stack(frames), fps=fps, manager=manager)
+    save_video(name, np.stack(frames), fps=fps)
     return len(frames)
 
 

@@ -35,47 +35,12 @@ def main() -> None:
 
 
 def plot(data_root: str) -> str:
-    """One figure of the runs grouped by learning rate; returns its path."""
-    import matplotlib
+    """One call: the runs grouped by learning rate, mean ± std over seeds; returns the png's path."""
+    from RLA import plot_func
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = os.path.join(data_root, f"{TASK_TABLE_NAME}_ep_rew_mean.png")
-    try:
-        from RLA.easy_plot.plot_func import plot_func
-    except ImportError:
-        plot_grouped_means(data_root, out)
-        return out
-    plot_func(data_root=data_root, task_table_name=TASK_TABLE_NAME, regs=[".*"],
-              split_keys=["learning_rate"], metrics=["rollout/ep_rew_mean"])
-    plt.gcf().savefig(out, dpi=120, bbox_inches="tight")
-    return out
-
-
-def plot_grouped_means(data_root: str, out: str) -> None:
-    """Mean episode return per learning rate over the seeds (shaded: min to max)."""
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    from RLA.db import Database
-    from RLA.db.records import read_json
-
-    runs = []
-    for item in Database(data_root).items(TASK_TABLE_NAME):
-        params = read_json(item.path("log") / "params.json") or {}
-        progress = pd.read_csv(item.path("log") / "progress.csv", usecols=["time-step", "rollout/ep_rew_mean"])
-        runs.append(progress.assign(learning_rate=params.get("learning_rate"), run=item.name))
-    curves = pd.concat(runs).groupby(["learning_rate", "time-step"])["rollout/ep_rew_mean"].agg(["mean", "min", "max"])
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for lr, curve in curves.groupby(level="learning_rate"):
-        steps = curve.index.get_level_values("time-step")
-        axis.plot(steps, curve["mean"], label=f"learning_rate={lr}")
-        axis.fill_between(steps, curve["min"], curve["max"], alpha=0.2)
-    axis.set_xlabel("time-step")
-    axis.set_ylabel("rollout/ep_rew_mean")
-    axis.legend()
-    figure.savefig(out, dpi=120, bbox_inches="tight")
+    _, data = plot_func(data_root, TASK_TABLE_NAME, regs=None, split_keys=["learning_rate"],
+                        metrics=["rollout/ep_rew_mean"], shaded_std=True, save_name="sb3_ppo_cartpole")
+    return next(path for path in data.attrs["saved"] if str(path).endswith(".png"))
 
 
 if __name__ == "__main__":

@@ -19,27 +19,18 @@ def main() -> None:
 
 
 def plot(data_root: str) -> None:
-    import matplotlib
+    """One call: the runs grouped by learning rate, mean ± std over seeds, saved as png and pdf."""
+    import numpy as np
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
+    from RLA import plot_func
 
-    from RLA.db import Database
-    from RLA.db.records import read_json
-
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for item in Database(data_root).items("demo_task"):
-        params = read_json(item.path("log") / "params.json") or {}
-        progress = pd.read_csv(item.path("log") / "progress.csv")
-        axis.plot(progress["time-step"], progress["eval/mse"], label=f"lr={params.get('lr')} seed={params.get('seed')}")
-    axis.set_xlabel("time-step")
-    axis.set_ylabel("eval/mse")
-    axis.set_yscale("log")
-    axis.legend()
-    out = os.path.join(data_root, "demo_task_eval_mse.png")
-    figure.savefig(out, dpi=120, bbox_inches="tight")
-    print(f"figure: {out}")
+    _, data = plot_func(data_root, "demo_task", regs=None, split_keys=["lr"],
+                        metrics=["eval/neg_log_mse", "train/loss"], scale_dict={"train/loss": np.log10},
+                        ylabel=["-log eval/mse (higher is better)", "log10 train/loss"], smooth_step=4,
+                        shaded_std=True, title="MLP on a noisy sine: 2 learning rates x 2 seeds",
+                        save_name="demo_task_lr")
+    for path in data.attrs["saved"]:
+        print(f"figure: {path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,327 @@
+"""The statistics behind the figures and tables: pure numpy/pandas, no plotting.
+
+- learning curves: a common x-grid, resampling, smoothing, and per-grid-point
+  mean / std / standard error / min-max / bootstrap confidence interval;
+- run scores (final or best-k average) and a summary table per group;
+- rliable-style aggregate metrics over runs × tasks (mean, median, IQM,
+  optimality gap) with stratified bootstrap confidence intervals, and
+  performance profiles (Agarwal et al., 2021, "Deep RL at the edge of the
+  statistical precipice").
+
+Standard deviations are sample standard deviations (``ddof=1``); the standard
+error is ``std / sqrt(n)``. Confidence intervals are percentile bootstrap
+intervals.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    "filter_x", "finite_xy", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
+    "run_score", "summarize_scores", "format_summary",
+    "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
+    "stratified_bootstrap", "aggregate_metrics", "performance_profile", "performance_profiles",
+]
+
+X_RANGES = ("intersection", "union")
+SMOOTHERS = ("ema", "window")
+
+
+# -- learning curves ---------------------------------------------------------
+def finite_xy(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Points with finite x and y, sorted by x; of repeated x the last logged value is kept."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    if np.all(x[1:] > x[:-1]):  # the usual case: logged in increasing steps
+        return x, y
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    last = np.ones(len(x), dtype=bool)
+    last[:-1] = x[1:] != x[:-1]
+    return x[last], y[last]
+
+
+def filter_x(x: np.ndarray, y: np.ndarray,
+             xlim: Optional[Tuple[Optional[float], Optional[float]]]) -> Tuple[np.ndarray, np.ndarray]:
+    """The points with ``low <= x <= high`` (either bound may be ``None``)."""
+    if xlim is None:
+        return x, y
+    low, high = xlim
+    keep = np.ones(len(x), dtype=bool)
+    if low is not None:
+        keep &= x >= low
+    if high is not None:
+        keep &= x <= high
+    return x[keep], y[keep]
+
+
+def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range: str = "intersection") -> np.ndarray:
+    """One x-grid for curves logged at different steps and lengths.
+
+    ``resample`` points evenly spaced over the x-range (``None`` or 0: the union
+    of the logged x values inside the range). ``x_range="intersection"`` keeps
+    the steps every curve reached; ``"union"`` spans them all (points a curve
+    did not reach are then missing for it).
+    """
+    if x_range not in X_RANGES:
+        raise ValueError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
+    xs = [np.asarray(x, dtype=np.float64)[np.isfinite(x)] for x in xs]
+    xs = [x for x in xs if x.size]
+    if not xs:
+        return np.empty(0)
+    starts = [x.min() for x in xs]
+    ends = [x.max() for x in xs]
+    low, high = (max(starts), min(ends)) if x_range == "intersection" else (min(starts), max(ends))
+    if low > high:
+        raise ValueError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
+                         f"at {min(ends):g}..{max(ends):g}); use x_range='union' to average where they exist")
+    if resample:
+        return np.linspace(low, high, int(resample))
+    grid = np.unique(np.concatenate(xs))
+    return grid[(grid >= low) & (grid <= high)]
+
+
+def resample_curve(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """``y(x)`` linearly interpolated on ``grid``; NaN outside the logged x-range."""
+    x, y = finite_xy(x, y)
+    out = np.full(len(grid), np.nan)
+    if x.size == 0:
+        return out
+    inside = (grid >= x[0]) & (grid <= x[-1])
+    out[inside] = np.interp(grid[inside], x, y)
+    return out
+
+
+def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:
+    """Smooth over ``step`` grid points: an exponential moving average with
+    ``alpha = 1/step`` (``"ema"``) or a trailing mean of ``step`` points
+    (``"window"``). ``step <= 1`` leaves the curve unchanged; NaN stay NaN."""
+    import pandas as pd
+
+    if method not in SMOOTHERS:
+        raise ValueError(f"smoothing must be one of {SMOOTHERS}, got {method!r}")
+    y = np.asarray(y, dtype=np.float64)
+    if not step or step <= 1:
+        return y
+    series = pd.Series(y)
+    if method == "ema":
+        smoothed = series.ewm(alpha=1.0 / step, adjust=False, ignore_na=True).mean()
+    else:
+        smoothed = series.rolling(int(round(step)), min_periods=1).mean()
+    out = smoothed.to_numpy(dtype=np.float64, copy=True)
+    out[np.isnan(y)] = np.nan
+    return out
+
+
+def _bootstrap_means(values: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap means over axis 0 of ``values`` (runs × points), NaN-aware: n_bootstrap × points."""
+    n = values.shape[0]
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_bootstrap).astype(np.float64)
+    present = np.isfinite(values)
+    sums = weights @ np.where(present, values, 0.0)
+    counts = weights @ present.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts
+
+
+def bootstrap_mean_ci(values: np.ndarray, ci: float = 0.95, n_bootstrap: int = 1000,
+                      seed: Optional[int] = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of the mean over axis 0 (runs), for each column."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    means = _bootstrap_means(values, n_bootstrap, np.random.default_rng(seed))
+    tail = (1.0 - ci) / 2 * 100
+    with np.errstate(invalid="ignore"):
+        low, high = np.nanpercentile(means, [tail, 100 - tail], axis=0)
+    return low, high
+
+
+def curve_stats(curves: np.ndarray, ci: Optional[float] = None, n_bootstrap: int = 1000,
+                seed: Optional[int] = 0) -> Dict[str, np.ndarray]:
+    """Per grid point over the runs (rows) of ``curves``: mean, std, stderr, min, max, n,
+    and with ``ci`` the bootstrap interval ``ci_low``/``ci_high`` of the mean."""
+    curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    n = np.isfinite(curves).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an empty or single-run point is NaN on purpose
+        std = np.where(n > 1, np.nanstd(curves, axis=0, ddof=1), np.nan)
+        stats = {"mean": np.nanmean(curves, axis=0), "std": std, "stderr": std / np.sqrt(n),
+                 "min": np.nanmin(curves, axis=0), "max": np.nanmax(curves, axis=0), "n": n}
+    if ci is not None:
+        stats["ci_low"], stats["ci_high"] = bootstrap_mean_ci(curves, ci, n_bootstrap, seed)
+    return stats
+
+
+# -- scores and the summary table ----------------------------------------------
+def run_score(y: np.ndarray, how: str = "final", k: int = 1) -> float:
+    """One number for a run's curve: the mean of its last ``k`` finite values
+    (``"final"``) or of its ``k`` highest values (``"best"``). Higher is better:
+    negate loss-like metrics first (e.g. ``scale_dict={"loss": lambda y: -y}``)."""
+    values = np.asarray(y, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if values.size == 0:
+        return float("nan")
+    if how == "final":
+        return float(values[-k:].mean())
+    if how == "best":
+        return float(np.sort(values)[-k:].mean())
+    raise ValueError(f"score must be 'final' or 'best', got {how!r}")
+
+
+def summarize_scores(scores: Any, by: Sequence[str], value: str = "score", ci: float = 0.95,
+                     n_bootstrap: int = 1000, seed: Optional[int] = 0) -> Any:
+    """Per group of ``by``: mean, std, stderr, bootstrap CI of the mean and n (the runs)."""
+    import pandas as pd
+
+    rows = []
+    for key, group in scores.groupby(list(by), sort=True, dropna=False):
+        values = group[value].to_numpy(dtype=np.float64)
+        values = values[np.isfinite(values)]
+        stats = curve_stats(values[:, None], ci=ci, n_bootstrap=n_bootstrap, seed=seed) if values.size else {}
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), **{k: float(v[0]) for k, v in stats.items() if k not in ("min", "max")},
+                     "n": int(values.size)})
+    columns = [*by, "mean", "std", "stderr", "ci_low", "ci_high", "n"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}"}
+
+
+def _latex_escape(text: str) -> str:
+    return re.sub(r"[\\&%$#_{}]", lambda match: _LATEX_SPECIAL[match.group()], text)
+
+
+def format_summary(summary: Any, fmt: str = "markdown", spread: str = "std", digits: int = 3) -> str:
+    """A summary table as markdown or LaTeX: one row per group, the cell ``mean ± std``
+    (``spread="stderr"``: ``± stderr``; ``"ci"``: ``mean [low, high]``) and the number of runs."""
+    if spread not in ("std", "stderr", "ci"):
+        raise ValueError(f"spread must be 'std', 'stderr' or 'ci', got {spread!r}")
+    if fmt not in ("markdown", "latex"):
+        raise ValueError(f"fmt must be 'markdown' or 'latex', got {fmt!r}")
+    latex = fmt == "latex"
+    keys = [c for c in summary.columns if c not in ("mean", "std", "stderr", "ci_low", "ci_high", "n")]
+    pm = "$\\pm$" if latex else "±"
+
+    def cell(row: Any) -> str:
+        if spread == "ci":
+            return f"{row['mean']:.{digits}g} [{row['ci_low']:.{digits}g}, {row['ci_high']:.{digits}g}]"
+        return f"{row['mean']:.{digits}g} {pm} {row[spread]:.{digits}g}"
+
+    text = _latex_escape if latex else str
+    header = [text(str(k)) for k in keys] + ["mean [CI]" if spread == "ci" else f"mean {pm} {spread}", "n"]
+    body = [[text(str(row[k])) for k in keys] + [cell(row), str(int(row["n"]))] for _, row in summary.iterrows()]
+    if latex:
+        return "\n".join(["\\begin{tabular}{" + "l" * len(keys) + "rr}", "\\toprule", " & ".join(header) + " \\\\",
+                          "\\midrule", *(" & ".join(r) + " \\\\" for r in body), "\\bottomrule", "\\end{tabular}"])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+
+
+# -- rliable-style aggregate metrics over runs × tasks -------------------------
+def aggregate_mean(scores: np.ndarray) -> np.ndarray:
+    """Mean over tasks of the per-task mean score (last two axes: runs × tasks)."""
+    return np.mean(np.mean(scores, axis=-2), axis=-1)
+
+
+def aggregate_median(scores: np.ndarray) -> np.ndarray:
+    """Median over tasks of the per-task mean score."""
+    return np.median(np.mean(scores, axis=-2), axis=-1)
+
+
+def aggregate_iqm(scores: np.ndarray) -> np.ndarray:
+    """Interquartile mean: the mean of the middle 50% of all runs × tasks scores
+    (``int(0.25 * n)`` scores cut at each end, as ``scipy.stats.trim_mean``)."""
+    flat = np.sort(scores.reshape(*scores.shape[:-2], -1), axis=-1)
+    n = flat.shape[-1]
+    cut = int(0.25 * n)
+    return np.mean(flat[..., cut:n - cut], axis=-1)
+
+
+def aggregate_optimality_gap(scores: np.ndarray, gamma: float = 1.0) -> np.ndarray:
+    """How far scores fall short of ``gamma`` on average (scores above it count as ``gamma``)."""
+    return gamma - np.mean(np.minimum(scores, gamma), axis=(-2, -1))
+
+
+METRICS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mean": aggregate_mean,
+    "median": aggregate_median,
+    "iqm": aggregate_iqm,
+    "optimality_gap": aggregate_optimality_gap,
+}
+
+
+def _as_runs_by_tasks(scores: Any, name: str) -> np.ndarray:
+    array = np.asarray(scores, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[0] == 0:
+        raise ValueError(f"scores of {name!r} must be a runs × tasks array, got shape {np.shape(scores)}")
+    return array
+
+
+def stratified_bootstrap(scores: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_bootstrap`` resamples of a runs × tasks array, runs drawn with replacement
+    within each task (the task strata are kept): n_bootstrap × runs × tasks."""
+    runs, tasks = scores.shape
+    index = rng.integers(0, runs, size=(n_bootstrap, runs, tasks))
+    return np.take_along_axis(np.broadcast_to(scores, (n_bootstrap, runs, tasks)), index, axis=1)
+
+
+def aggregate_metrics(score_dict: Mapping[str, Any], metrics: Sequence[str] = ("mean", "median", "iqm", "optimality_gap"),
+                      ci: float = 0.95, n_bootstrap: int = 2000, seed: Optional[int] = 0,
+                      gamma: float = 1.0) -> Any:
+    """For each algorithm (a runs × tasks array of normalized scores): each metric
+    with its stratified-bootstrap percentile interval, as a DataFrame indexed by
+    algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``."""
+    import pandas as pd
+
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
+    tail = (1.0 - ci) / 2 * 100
+    rows = {}
+    for algorithm, scores in score_dict.items():
+        array = _as_runs_by_tasks(scores, algorithm)
+        resampled = stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed))
+        row = {}
+        for metric in metrics:
+            fn = (lambda s: aggregate_optimality_gap(s, gamma)) if metric == "optimality_gap" else METRICS[metric]
+            point, boot = fn(array), fn(resampled)
+            low, high = np.percentile(boot, [tail, 100 - tail])
+            row.update({metric: float(point), f"{metric}_low": float(low), f"{metric}_high": float(high)})
+        rows[algorithm] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def performance_profile(scores: Any, taus: Sequence[float]) -> np.ndarray:
+    """The fraction of runs scoring above each ``tau``, averaged over tasks
+    (the run-score distribution of rliable)."""
+    array = np.asarray(scores, dtype=np.float64)
+    taus = np.asarray(taus, dtype=np.float64)
+    return np.mean(np.mean(array[..., None] > taus, axis=-3), axis=-2)
+
+
+def performance_profiles(score_dict: Mapping[str, Any], taus: Sequence[float], ci: float = 0.95,
+                         n_bootstrap: int = 2000, seed: Optional[int] = 0) -> Dict[str, Dict[str, np.ndarray]]:
+    """For each algorithm: ``{"profile", "low", "high"}`` at ``taus``, with a
+    stratified-bootstrap percentile band."""
+    tail = (1.0 - ci) / 2 * 100
+    out = {}
+    for algorithm, scores in score_dict.items():
+        array = _as_runs_by_tasks(scores, algorithm)
+        boot = performance_profile(stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed)), taus)
+        low, high = np.percentile(boot, [tail, 100 - tail], axis=0)
+        out[algorithm] = {"profile": performance_profile(array, taus), "low": low, "high": high}
+    return out

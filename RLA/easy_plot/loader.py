@@ -1,0 +1,190 @@
+"""Read runs of a table for plotting: parameters and the needed progress.csv columns.
+
+Only the requested columns are parsed, and they are cached in
+``<data_root>/results/easy_plot/.column_cache.sqlite`` while each csv keeps its
+size and modification time, so a second plot of the same runs skips csv
+parsing entirely.
+"""
+from __future__ import annotations
+
+import csv
+import fnmatch
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from RLA.db import layout
+from RLA.db.layout import Database, Item
+from RLA.db.records import REPR_MARKER, read_json
+from RLA.easy_plot.column_cache import ColumnCache, signature_of
+
+__all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
+           "plot_dir"]
+
+Reg = Union[str, "re.Pattern[str]"]
+
+#: parse csv files in threads from this many uncached runs on
+PARALLEL_MIN_RUNS = 8
+NOT_FOUND = "NF"
+CACHE_FILE = ".column_cache.sqlite"
+
+
+@dataclass
+class Run:
+    """One item with its parameters and the columns read from its progress.csv."""
+
+    item: Item
+    params: Dict[str, Any]
+    columns: Dict[str, np.ndarray]
+    reg_index: int = 0
+
+
+def plot_dir(data_root: Union[str, os.PathLike]) -> Path:
+    """``<data_root>/results/easy_plot``: where plot_func saves figures."""
+    return Database(data_root).plots_dir()
+
+
+def _matches(reg: Reg, record_date: str) -> bool:
+    """Glob ``reg`` against the record date or one of its leading folders (``2024/05/*``);
+    a compiled regex is searched in the record date."""
+    if isinstance(reg, re.Pattern):
+        return reg.search(record_date) is not None
+    pattern = reg.strip("/")
+    parts = record_date.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[:depth]), pattern) for depth in range(1, len(parts) + 1))
+
+
+def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
+                regs: Optional[Sequence[Reg]] = None) -> List[Tuple[Item, int]]:
+    """The items of a table whose record date matches a pattern, with the index of the
+    first pattern each matches. ``regs=None`` takes every item.
+
+    The single place that lists items for plotting (to be served by the query module later).
+    """
+    patterns: Sequence[Reg] = ["*"] if regs is None else ([regs] if isinstance(regs, (str, re.Pattern)) else regs)
+    found = []
+    for item in Database(data_root).items(task_table_name):
+        for i, reg in enumerate(patterns):
+            if _matches(reg, item.record_date):
+                found.append((item, i))
+                break
+    return found
+
+
+def item_params(item: Item) -> Dict[str, Any]:
+    """The run's parameters: params.json, or the parameters in its name (legacy items)."""
+    params = read_json(item.path("log") / layout.PARAMS_JSON)
+    if params is not None:
+        return params
+    parsed = item.parsed
+    return dict(parsed.params()) if parsed is not None else {}
+
+
+def param_value(params: Dict[str, Any], key: str) -> str:
+    """``params[key]`` (dotted keys index nested dicts) as a legend string; "NF" when missing."""
+    value: Any = params
+    if key in params:
+        value = params[key]
+    else:
+        for part in key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return NOT_FOUND
+            value = value[part]
+    if isinstance(value, dict) and REPR_MARKER in value:
+        return str(value[REPR_MARKER])
+    return str(value)
+
+
+def _csv_header(csv_path: Path) -> List[str]:
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str, np.ndarray]]:
+    """The columns parsed by pyarrow (about twice as fast as pandas' parser), or ``None``
+    when pyarrow is not installed or a cell is not a number."""
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pa_csv
+    except ImportError:
+        return None
+    options = pa_csv.ConvertOptions(include_columns=present, column_types={c: pa.float64() for c in present})
+    try:
+        table = pa_csv.read_csv(csv_path, read_options=pa_csv.ReadOptions(use_threads=False),
+                                convert_options=options)
+    except pa.ArrowInvalid:
+        return None
+    return {name: table.column(name).to_numpy().astype(np.float64, copy=False) for name in present}
+
+
+def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.ndarray]:
+    """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN)."""
+    import pandas as pd
+
+    header = _csv_header(csv_path)
+    present = [c for c in dict.fromkeys(wanted) if c in header]
+    if not present:
+        return {}
+    columns = _read_with_pyarrow(csv_path, present)
+    if columns is not None:
+        return columns
+    frame = pd.read_csv(csv_path, usecols=present, engine="c")
+    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in present}
+
+
+def read_columns(csv_path: Path, columns: Sequence[str]) -> Dict[str, np.ndarray]:
+    """The ``columns`` of a progress.csv that exist, as float arrays (empty cells are NaN);
+    ``{}`` when there is no such file."""
+    try:
+        return _read_csv_columns(csv_path, columns)
+    except FileNotFoundError:
+        return {}
+
+
+def _read_all(csv_paths: Sequence[Path], columns: Sequence[str], cache: Optional[ColumnCache],
+              workers: int) -> List[Dict[str, np.ndarray]]:
+    """Serve what the cache holds; parse the rest (in threads when there are many: the csv
+    parsers release the GIL) and add them to the cache."""
+    keys = [str(p) for p in csv_paths]
+    signatures = {key: sig for key, path in zip(keys, csv_paths) if (sig := signature_of(path)) is not None}
+    cached = cache.get(signatures, columns) if cache is not None else {}
+    misses = [key for key in signatures if key not in cached]
+
+    def parse(key: str) -> Dict[str, np.ndarray]:
+        return read_columns(Path(key), columns)
+
+    if workers > 1 and len(misses) >= PARALLEL_MIN_RUNS:
+        with ThreadPoolExecutor(workers) as pool:
+            parsed = dict(zip(misses, pool.map(parse, misses)))
+    else:
+        parsed = {key: parse(key) for key in misses}
+    if cache is not None and parsed:
+        cache.put((key, signatures[key], table, set(columns) - set(table)) for key, table in parsed.items())
+    tables = {**cached, **parsed}
+    return [tables.get(key, {}) for key in keys]
+
+
+def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
+              columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None) -> List[Run]:
+    """Every matching run with its parameters and the ``columns`` of its progress.csv.
+
+    Runs without a progress.csv are left out. Many csv files not yet cached are
+    parsed in ``workers`` threads (default: the CPU count).
+    """
+    matched = match_items(data_root, task_table_name, regs)
+    if not matched:
+        where = Database(data_root).type_root("log") / task_table_name
+        raise FileNotFoundError(
+            f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'} "
+            f"under {where}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v', "
+            "so try a glob such as '2024/05/*' or '*lr=0.01*'")
+    cache = ColumnCache(plot_dir(data_root) / CACHE_FILE) if use_cache else None
+    csv_paths = [item.path("log") / layout.PROGRESS_CSV for item, _ in matched]
+    tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
+    return [Run(item, item_params(item), table, reg_index)
+            for (item, reg_index), table in zip(matched, tables) if table]

@@ -1,0 +1,285 @@
+"""Grouped learning curves from a database table, in one call.
+
+``plot_func`` loads the runs of a table that match ``regs``, groups them by the
+values of ``split_keys``, resamples every run onto a common x-grid, averages
+each group with an uncertainty band, and returns the figure and the grouped
+data (a long DataFrame: one row per metric × group × grid point). Nothing is
+shown or saved unless asked (``save_name``), so it works the same in a
+notebook and in a script.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from RLA.easy_log.logger import TIME_STEP_KEY
+from RLA.easy_plot import aggregate
+from RLA.easy_plot.loader import Reg, Run, load_runs, param_value, plot_dir
+
+__all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
+           "plot_performance_profile", "save_figure"]
+
+DEFAULT_X_NAME = TIME_STEP_KEY
+BAND_ALPHA = {"std": 0.2, "stderr": 0.3, "range": 0.1, "ci": 0.25}
+BAND_COLUMNS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "range": ("min", "max"),
+                "ci": ("ci_low", "ci_high")}
+
+
+def default_key_to_legend(parse_dict: Mapping[str, str], split_keys: Sequence[str], y_name: str,
+                          use_y_name: bool = True) -> str:
+    """``"lr=0.01 seed=1"``, followed by ``" eval:<metric>"`` when metrics share one axes."""
+    legend = " ".join(f"{k}={parse_dict[k]}" for k in split_keys)
+    if use_y_name:
+        return f"{legend} eval:{y_name}" if legend else y_name
+    return legend or "all runs"
+
+
+def _natural(value: str) -> Tuple[int, Any]:
+    """Sort numbers numerically and before text."""
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
+
+
+def _group_runs(runs: Sequence[Run], split_keys: Sequence[str],
+                by_reg: bool) -> Dict[Tuple[str, ...], List[Run]]:
+    """Runs by the values of ``split_keys`` (or by the reg they matched), in natural order."""
+    groups: Dict[Tuple[str, ...], List[Run]] = {}
+    for run in runs:
+        key = (str(run.reg_index),) if by_reg else tuple(param_value(run.params, k) for k in split_keys)
+        groups.setdefault(key, []).append(run)
+    return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k))}
+
+
+def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[float], Optional[float]]],
+            scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[np.ndarray, np.ndarray]:
+    """The run's logged (x, y) points of ``metric`` inside ``xlim``, scaled, without empty cells
+    (a metric logged every k-th row leaves NaN in the others)."""
+    x, y = aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim)
+    if scale is not None:
+        y = np.asarray(scale(y), dtype=np.float64)
+    return aggregate.finite_xy(x, y)
+
+
+def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
+                 x_key: str = DEFAULT_X_NAME, xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
+                 scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
+                 regs2legends: Optional[Sequence[str]] = None,
+                 key_to_legend_fn: Callable[..., str] = default_key_to_legend, split_by_metrics: bool = True,
+                 resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
+                 smoothing: str = "ema", ci: Optional[float] = None, n_bootstrap: int = 1000,
+                 seed: Optional[int] = 0) -> Any:
+    """The grouped curves behind a figure, as a long DataFrame.
+
+    Columns: ``metric``, ``legend``, one per split key (or ``reg`` in
+    regs2legends mode), ``x``, ``mean``, ``std``, ``stderr``, ``min``, ``max``,
+    ``n`` (runs present at that x) and, with ``ci``, ``ci_low``/``ci_high``;
+    ``attrs["runs"]`` lists the runs behind each curve. ``xlim`` keeps only the
+    logged points inside it; ``scale_dict`` maps a metric's values (e.g.
+    ``{"loss": np.log}``); each run is smoothed on the grid before the group
+    statistics are taken.
+    """
+    import pandas as pd
+
+    scale_dict = scale_dict or {}
+    by_reg = regs2legends is not None
+    key_names = ["reg"] if by_reg else list(split_keys)
+    groups = _group_runs(runs, split_keys, by_reg)
+    frames, run_rows = [], []
+    for metric in metrics:
+        for key, members in groups.items():
+            if regs2legends is not None:
+                legend = regs2legends[int(key[0])]
+            else:
+                legend = key_to_legend_fn(dict(zip(split_keys, key)), list(split_keys), metric, not split_by_metrics)
+            labels = {"metric": metric, "legend": legend, **dict(zip(key_names, key))}
+            curves = [(run, *_points(run, x_key, metric, xlim, scale_dict.get(metric)))
+                      for run in members if metric in run.columns and x_key in run.columns]
+            curves = [(run, x, y) for run, x, y in curves if x.size]
+            if not curves:
+                continue
+            grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
+            resampled = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
+                                  for _, x, y in curves])
+            frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
+            run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
+    if not frames:
+        present = sorted({c for run in runs for c in run.columns})
+        raise KeyError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
+                       f"their progress.csv columns include {present}")
+    data = pd.concat(frames, ignore_index=True)
+    data.attrs["runs"] = run_rows
+    return data
+
+
+def _new_figure(figsize: Tuple[float, float]) -> Any:
+    """A pyplot figure when pyplot is in use (notebooks, ``plt.show()``), else a standalone
+    Agg-rendered Figure that no global state keeps alive."""
+    if "matplotlib.pyplot" in sys.modules:
+        return sys.modules["matplotlib.pyplot"].figure(figsize=figsize, layout="constrained")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bool = True,
+                xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
+                ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
+                legend_outside: bool = False, show_number: bool = False,
+                colors: Optional[Sequence[Any]] = None, ncols: int = 3,
+                figsize: Optional[Tuple[float, float]] = None) -> Any:
+    """Draw the output of :func:`group_curves`: one subplot per metric (or all in one),
+    the group mean as a line and each of ``bands`` (std, stderr, range, ci) shaded."""
+    unknown = [b for b in bands if b not in BAND_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown bands {unknown}; choose from {list(BAND_COLUMNS)}")
+    metrics = list(dict.fromkeys(data["metric"]))
+    panels = metrics if split_by_metrics else [None]
+    ncols = min(ncols, len(panels))
+    nrows = -(-len(panels) // ncols)
+    figure = _new_figure(figsize or (5.0 * ncols, 3.8 * nrows))
+    axes_list = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for extra in axes_list[len(panels):]:
+        figure.delaxes(extra)
+    palette = list(colors) if colors is not None else [f"C{i}" for i in range(10)]
+    legends = list(dict.fromkeys(data["legend"]))
+    color_of = {legend: palette[i % len(palette)] for i, legend in enumerate(legends)}
+    ylabels = [ylabel] * len(panels) if ylabel is None or isinstance(ylabel, str) else list(ylabel)
+    if len(ylabels) != len(panels):
+        raise ValueError(f"ylabel has {len(ylabels)} labels for {len(panels)} subplots ({metrics}); "
+                         "give one label per metric, or a single string")
+    for i, (axes, panel) in enumerate(zip(axes_list, panels)):
+        subset = data if panel is None else data[data["metric"] == panel]
+        for (metric, legend), curve in subset.groupby(["metric", "legend"], sort=False):
+            color = color_of[legend]
+            x = curve["x"].to_numpy()
+            mean = curve["mean"].to_numpy()
+            axes.plot(x, mean, color=color, label=legend)
+            for band in bands:
+                low_col, high_col = BAND_COLUMNS[band]
+                if band in ("std", "stderr"):
+                    low, high = mean - curve[low_col].to_numpy(), mean + curve[high_col].to_numpy()
+                else:
+                    low, high = curve[low_col].to_numpy(), curve[high_col].to_numpy()
+                axes.fill_between(x, low, high, color=color, alpha=BAND_ALPHA[band], linewidth=0)
+            if show_number and len(mean):
+                axes.annotate(f"{mean[-1]:.3g}", xy=(x[-1], mean[-1]), color=color, fontsize=9,
+                              xytext=(3, 0), textcoords="offset points", va="center")
+        axes.set_xlabel(xlabel or "")
+        axes.set_ylabel(ylabels[i] if ylabels[i] is not None else (panel or ", ".join(metrics)))
+        if ylim is not None:
+            axes.set_ylim(*ylim)
+        axes.grid(True, alpha=0.3)
+    first = axes_list[0]
+    entries: Dict[str, Any] = {}  # every group once, even one missing from the first subplot
+    for axes in axes_list[:len(panels)]:
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if legend_outside:
+        figure.legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.0, 0.5),
+                      frameon=False)
+    else:
+        first.legend(list(entries.values()), list(entries), fontsize=9)
+    if title:
+        if len(panels) == 1:
+            first.set_title(title)
+        else:
+            figure.suptitle(title)
+    return figure
+
+
+def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str) -> List[Path]:
+    """Save ``figure`` as ``<data_root>/results/easy_plot/<save_name>`` in png and pdf."""
+    relative = Path(save_name)
+    if relative.is_absolute() or ".." in relative.parts or not relative.name:
+        raise ValueError(f"save_name {save_name!r} must be a relative file name such as 'halfcheetah/lr'")
+    if relative.suffix.lower() in (".png", ".pdf"):
+        relative = relative.with_suffix("")
+    base = plot_dir(data_root) / relative
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.with_name(base.name + suffix) for suffix in (".png", ".pdf")]
+    for path in paths:
+        figure.savefig(path, dpi=150, bbox_inches="tight")
+    return paths
+
+
+def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
+              split_keys: Sequence[str], metrics: Sequence[str], use_buf: bool = True, verbose: bool = False,
+              xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
+              xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
+              scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
+              regs2legends: Optional[Sequence[str]] = None,
+              key_to_legend_fn: Callable[..., str] = default_key_to_legend, split_by_metrics: bool = True,
+              save_name: Optional[str] = None, shaded_std: bool = True, shaded_err: bool = False,
+              shaded_range: bool = False, shaded_ci: bool = False, ci: float = 0.95, n_bootstrap: int = 1000,
+              resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
+              smoothing: str = "ema", ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
+              legend_outside: bool = False, show_number: bool = False, colors: Optional[Sequence[Any]] = None,
+              x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None) -> Tuple[Any, Any]:
+    """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
+    group of ``split_keys`` values; return ``(figure, data)``.
+
+    - ``regs``: globs matched against record dates (``"2024/05/01/*"``,
+      ``"*lr=0.01*"``; a compiled regex is searched), ``None`` for all runs.
+    - ``regs2legends``: one curve per reg, with these legends, instead of split_keys.
+    - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
+    - ``resample``: grid points per curve (0/None: the logged x values);
+      ``x_range``: ``"intersection"`` (steps all runs reached) or ``"union"``.
+    - ``smooth_step``: smoothing over that many grid points, ``smoothing`` ``"ema"``
+      or ``"window"``; each run is smoothed before averaging.
+    - bands: ``shaded_std`` (sample std), ``shaded_err`` (standard error),
+      ``shaded_range`` (min-max), ``shaded_ci`` (bootstrap ``ci`` interval of the mean).
+    - ``save_name``: also save png and pdf under ``<data_root>/results/easy_plot/``;
+      the paths are in ``data.attrs["saved"]``.
+    - ``use_buf``: use the per-run column cache; ``verbose``: print how many runs
+      each group has.
+
+    When pyplot is imported (a notebook, a script calling ``plt.show()``) the
+    figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
+    """
+    if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
+        raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
+                         f"for {0 if regs is None else len(regs)} regs")
+    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf)
+    data = group_curves(runs, split_keys, metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
+                        regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
+                        split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,
+                        smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
+                        n_bootstrap=n_bootstrap)
+    if verbose:
+        counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
+        for (metric, legend), count in counts.items():
+            print(f"plot_func: {metric} | {legend}: {count} runs")
+    bands = [band for band, on in (("std", shaded_std), ("stderr", shaded_err), ("range", shaded_range),
+                                   ("ci", shaded_ci)) if on]
+    figure = draw_curves(data, bands, split_by_metrics=split_by_metrics, xlabel=xlabel, ylabel=ylabel, ylim=ylim,
+                         title=title, legend_outside=legend_outside, show_number=show_number, colors=colors,
+                         figsize=figsize)
+    data.attrs["saved"] = save_figure(figure, data_root, save_name) if save_name else []
+    return figure, data
+
+
+def plot_performance_profile(profiles: Mapping[str, Mapping[str, np.ndarray]], taus: Sequence[float],
+                             xlabel: str = r"normalized score $\tau$", ylabel: str = r"fraction of runs with score $> \tau$",
+                             colors: Optional[Sequence[Any]] = None, figsize: Tuple[float, float] = (5.0, 3.8)) -> Any:
+    """Draw the output of :func:`RLA.easy_plot.aggregate.performance_profiles`: one
+    line per algorithm with its confidence band."""
+    figure = _new_figure(figsize)
+    axes = figure.add_subplot()
+    palette = list(colors) if colors is not None else [f"C{i}" for i in range(10)]
+    for i, (algorithm, profile) in enumerate(profiles.items()):
+        color = palette[i % len(palette)]
+        axes.plot(taus, profile["profile"], color=color, label=algorithm)
+        axes.fill_between(taus, profile["low"], profile["high"], color=color, alpha=0.2, linewidth=0)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(0, 1.02)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=9)
+    return figure

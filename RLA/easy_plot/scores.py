@@ -1,0 +1,86 @@
+"""Scores of runs across tables: summary tables and the inputs of aggregate metrics.
+
+``collect_scores`` reduces each run's curve to one number (final or best-k
+average); ``summary_table`` groups those numbers; ``score_matrices`` shapes
+them as runs × tasks arrays for :func:`RLA.easy_plot.aggregate.aggregate_metrics`
+and :func:`~RLA.easy_plot.aggregate.performance_profiles`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from RLA.easy_log.logger import TIME_STEP_KEY
+from RLA.easy_plot import aggregate
+from RLA.easy_plot.loader import Reg, load_runs, param_value
+
+__all__ = ["collect_scores", "summary_table", "score_matrices"]
+
+
+def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
+                   regs: Optional[Sequence[Reg]], split_keys: Sequence[str], metric: str,
+                   score: str = "final", k: int = 1,
+                   xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
+                   scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                   x_key: str = TIME_STEP_KEY, use_buf: bool = True) -> Any:
+    """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
+    (see :func:`RLA.easy_plot.aggregate.run_score`). Runs without the metric are left out."""
+    import pandas as pd
+
+    tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
+    rows = []
+    for task in tasks:
+        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf):
+            if metric not in run.columns:
+                continue
+            y = run.columns[metric]
+            if x_key in run.columns:
+                _, y = aggregate.filter_x(run.columns[x_key], y, xlim)
+            if scale is not None:
+                y = np.asarray(scale(y), dtype=np.float64)
+            rows.append({"task": task, **{key: param_value(run.params, key) for key in split_keys},
+                         "index": run.item.index, "score": aggregate.run_score(y, score, k)})
+    if not rows:
+        raise KeyError(f"no run of {tasks} logged {metric!r}")
+    return pd.DataFrame(rows)
+
+
+def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
+                  regs: Optional[Sequence[Reg]], split_keys: Sequence[str], metric: str,
+                  score: str = "final", k: int = 1, ci: float = 0.95, n_bootstrap: int = 1000,
+                  **collect_kwargs: Any) -> Any:
+    """Per task and group of ``split_keys``: the mean score over runs with std, stderr,
+    bootstrap CI and the number of runs. Render it with
+    :func:`RLA.easy_plot.aggregate.format_summary` (markdown or LaTeX)."""
+    scores = collect_scores(data_root, task_table_names, regs, split_keys, metric, score, k, **collect_kwargs)
+    return aggregate.summarize_scores(scores, ["task", *split_keys], ci=ci, n_bootstrap=n_bootstrap)
+
+
+def score_matrices(scores: Any, by: Sequence[str],
+                   normalize: Optional[Mapping[str, Tuple[float, float]]] = None) -> Dict[str, np.ndarray]:
+    """``{group label: runs × tasks array}`` from :func:`collect_scores` rows.
+
+    ``normalize`` maps a task to ``(random score, reference score)`` so that its
+    scores become ``(score - random) / (reference - random)``. Every group needs
+    the same number of runs on every task (as rliable requires).
+    """
+    tasks = sorted(scores["task"].unique())
+    out = {}
+    for key, group in scores.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        label = " ".join(f"{name}={value}" for name, value in zip(by, key))
+        columns = []
+        for task in tasks:
+            values = group.loc[group["task"] == task, "score"].to_numpy(dtype=np.float64)
+            if normalize is not None and task in normalize:
+                low, high = normalize[task]
+                values = (values - low) / (high - low)
+            columns.append(values)
+        counts = {task: len(c) for task, c in zip(tasks, columns)}
+        if len(set(counts.values())) != 1:
+            raise ValueError(f"group {label!r} has different numbers of runs per task {counts}; aggregate "
+                             "metrics need a runs × tasks array: select the same seeds on every task")
+        out[label] = np.stack(columns, axis=1)
+    return out

@@ -1,0 +1,47 @@
+"""`rla plot`: the same plot_func from the command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from RLA.cli import main
+from RLA.easy_log import logger
+from RLA.easy_log.tester import exp_manager
+
+
+def _make_runs(data_root: Path) -> None:
+    for lr in (0.1, 0.2):
+        for seed in (1, 2):
+            exp_manager.configure(task_table_name="cli_task", rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
+                                  code_root=str(data_root.parent))
+            exp_manager.set_hyper_param(lr=lr, seed=seed)
+            exp_manager.add_record_param(["lr", "seed"])
+            exp_manager.log_files_gen()
+            for t in range(5):
+                exp_manager.time_step_holder.set_time(t)
+                logger.record_tabular("eval/ret", lr * t + seed)
+                logger.dump_tabular()
+    exp_manager.finish()
+
+
+def test_rla_plot_saves_the_grouped_figure_and_prints_a_table(data_root: Path) -> None:
+    _make_runs(data_root)
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret", "-k", "lr",
+                                       "--band", "std", "--band", "ci", "--resample", "0", "--table", "final"])
+    assert result.exit_code == 0, result.output
+    figure_dir = data_root / "results" / "easy_plot"
+    assert (figure_dir / "cli_task-eval_ret.png").exists() and (figure_dir / "cli_task-eval_ret.pdf").exists()
+    assert "4 runs in 2 curves" in result.output
+    # final values: lr=0.1 -> 0.4 + {1, 2}; lr=0.2 -> 0.8 + {1, 2}
+    assert "| cli_task | 0.1 | 1.9 ± 0.707 | 2 |" in result.output
+    assert "| cli_task | 0.2 | 2.3 ± 0.707 | 2 |" in result.output
+
+
+def test_rla_plot_reports_what_to_fix(data_root: Path) -> None:
+    _make_runs(data_root)
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "reward"])
+    assert result.exit_code == 1 and "progress.csv columns include" in result.output
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret",
+                                       "-r", "1999/*"])
+    assert result.exit_code == 1 and "no item of table 'cli_task' matches" in result.output

@@ -1,0 +1,97 @@
+"""Figures, images and videos saved during a run land in the item's results folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from RLA.easy_log.complex_data_recorder import ImgRecorder, MatplotlibRecorder, VideoRecorder, record_video
+from RLA.easy_log.simple_mat_plot import simple_hist, simple_plot, simple_scatter
+from RLA.easy_log.tester import exp_manager
+
+
+@pytest.fixture
+def run(data_root: Path) -> Path:
+    exp_manager.configure(task_table_name="rec_task", rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
+                          code_root=str(data_root.parent))
+    exp_manager.log_files_gen()
+    return Path(exp_manager.results_dir)
+
+
+def test_simple_plots_carry_the_time_step_and_never_overwrite(run: Path) -> None:
+    exp_manager.time_step_holder.set_time(10)
+    first = simple_plot("curves", data=[[1, 2, 3], [3, 2, 1]], labels=["up", "down"], xlabel="t")
+    exp_manager.time_step_holder.set_time(20)
+    second = simple_plot("curves", x=[[0, 1]], y=[[1, 0]])
+    assert first == run / "10-curves.png" and second == run / "20-curves.png"
+    assert first.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and second.exists()
+
+    hist = simple_hist("dist/hist", np.random.default_rng(0).normal(size=100), bins=10, pretty=True)
+    assert hist == run / "dist" / "20-hist.pdf" and hist.read_bytes()[:4] == b"%PDF"
+    scatter = simple_scatter("cloud", [np.zeros((5, 2)), np.ones((5, 2))], ["a", "b"])
+    assert scatter.exists()
+
+
+def test_existing_file_is_kept_unless_cover(run: Path) -> None:
+    path = simple_plot("same", data=[[1, 2]])
+    path.write_bytes(b"old")
+    assert simple_plot("same", data=[[1, 2]]) == path and path.read_bytes() == b"old"
+    simple_plot("same", data=[[1, 2]], cover=True)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_matplotlib_recorder_and_pretty_wrapper(run: Path) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [1, 0])
+    exp_manager.time_step_holder.set_time(7)
+    assert MatplotlibRecorder.save("fig.png", fig=figure) == run / "7-fig.png"
+    assert MatplotlibRecorder.save("fig.png", fig=figure, add_timestamp=False) == run / "fig.png"
+
+    def draw() -> None:
+        import matplotlib.pyplot as plt
+
+        plt.plot([0, 1], [0, 1], label="line")
+
+    path = MatplotlibRecorder.pretty_plot_wrapper("pretty.pdf", draw, legend_outside=True, title="t")
+    assert path == run / "7-pretty.pdf" and path.read_bytes()[:4] == b"%PDF"
+    with pytest.raises(ValueError, match="relative path"):
+        MatplotlibRecorder.save("../escape.png", fig=figure)
+
+
+def test_img_recorder_round_trips_pixels(run: Path) -> None:
+    from matplotlib import image as mpl_image
+
+    rgb = np.zeros((4, 6, 3), dtype=np.uint8)
+    rgb[:, :3, 0] = 255
+    path = ImgRecorder.save("frame", rgb)
+    back = mpl_image.imread(path)
+    assert back.shape[:2] == (4, 6) and np.allclose(back[:, :3, 0], 1.0) and np.allclose(back[:, 3:, 0], 0.0)
+    gray = ImgRecorder.save("gray.png", np.linspace(0, 1, 12).reshape(3, 4))
+    assert mpl_image.imread(gray).shape[:2] == (3, 4)
+    with pytest.raises(ValueError, match="H×W"):
+        ImgRecorder.save("bad", np.zeros((2, 2, 5)))
+
+
+def test_video_mp4_and_gif_fallback(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import imageio.v2 as imageio
+
+    frames = [np.full((15, 21, 3), i * 20, dtype=np.uint8) for i in range(8)]
+    path = record_video("rollout", frames, fps=10)
+    assert path == run / "0-rollout.mp4" and path.stat().st_size > 0
+    reader = imageio.get_reader(path)
+    assert reader.count_frames() == 8 and reader.get_data(0).shape == (16, 22, 3)
+    reader.close()
+
+    with VideoRecorder("episode", fps=5, add_timestamp=False) as video:
+        for frame in frames[:3]:
+            video.add(frame.astype(float) / 255)
+    assert video.path == run / "episode.mp4"
+
+    import sys
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the ffmpeg extra were missing
+    gif = record_video("rollout", frames, fps=10)
+    assert gif == run / "0-rollout.gif" and len(imageio.mimread(gif)) == 8
+
