@@ -159,15 +159,20 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
             click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
 
 
+def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: Dict[str, Any]) -> None:
+    """Run the destructive ``RLA.db.ops.<name>`` on the selection and report what it did."""
+    from RLA.db import ops
+
+    as_json = options.pop("as_json")
+    _report(getattr(ops, name)(data_root, quiet=as_json, **filters, **options), as_json)
+
+
 @main.command("rm", epilog=PATTERN_HELP)
 @_selection
 @_destructive
 def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Delete the selected items (every data type)."""
-    from RLA.db import ops
-
-    as_json = options.pop("as_json")
-    _report(ops.delete(data_root, quiet=as_json, **filters, **options), as_json)
+    _run_operation("delete", data_root, filters, options)
 
 
 @main.command("clean", epilog=PATTERN_HELP)
@@ -178,10 +183,7 @@ def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 @_destructive
 def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Delete the selected items that stopped before a time-step bound."""
-    from RLA.db import ops
-
-    as_json = options.pop("as_json")
-    _report(ops.clean(data_root, quiet=as_json, **filters, **options), as_json)
+    _run_operation("clean", data_root, filters, options)
 
 
 @main.command("archive", epilog=PATTERN_HELP)
@@ -190,10 +192,7 @@ def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> No
 @_destructive
 def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Move the selected items to <data_root>/arc (or copy them with --copy)."""
-    from RLA.db import ops
-
-    as_json = options.pop("as_json")
-    _report(ops.archive(data_root, quiet=as_json, **filters, **options), as_json)
+    _run_operation("archive", data_root, filters, options)
 
 
 @main.command("mv", epilog=PATTERN_HELP)
@@ -204,10 +203,7 @@ def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> 
 @_destructive
 def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Move (or copy) the selected items to another table and/or database."""
-    from RLA.db import ops
-
-    as_json = options.pop("as_json")
-    _report(ops.migrate(data_root, quiet=as_json, **filters, **options), as_json)
+    _run_operation("migrate", data_root, filters, options)
 
 
 @main.command("tb", epilog=PATTERN_HELP)
