@@ -89,6 +89,8 @@ _CHOICES = {
 }
 # spellings users wrote for "no framework"
 _NO_FRAMEWORK = {None, "", "none", "None", "null"}
+# spellings earlier releases' configs used for a framework
+_FRAMEWORK_ALIASES = {"pytorch": "torch", "tf": "tensorflow", "tf2": "tensorflow"}
 
 
 def load_config(source: Union[str, os.PathLike, Mapping[str, Any], RLAConfig, None]) -> RLAConfig:
@@ -145,8 +147,10 @@ def _convert(expected: Any, value: Any, dotted: str, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key {dotted!r} must be a mapping, got {value!r}")
         return _build(expected, value, dotted + ".", where)
-    if dotted == "DL_FRAMEWORK" and value in _NO_FRAMEWORK:
-        return "none"
+    if dotted == "DL_FRAMEWORK":
+        if value in _NO_FRAMEWORK:
+            return "none"
+        value = _FRAMEWORK_ALIASES.get(value, value)
     if get_origin(expected) in (list, List):
         if value is None:
             return []

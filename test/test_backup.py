@@ -98,3 +98,15 @@ def test_lib_mode_copies_the_library_folder(tmp_path):
     code_dir = item.path("code")
     assert (code_dir / "site" / "mylib" / "sub" / "algo.py").read_text() == "x = 1\n"
     assert not list(code_dir.rglob("*.pyc"))
+
+
+def test_a_database_inside_the_snapshot_folder_is_never_copied(tmp_path):
+    (tmp_path / "train.py").write_text("print('train')\n")
+    config = {"BACKUP_CONFIG": {"backup_code_dir": ["."]}, "LOG_USED": ["csv"]}
+    for _ in range(2):  # data_root is the project folder itself
+        exp_manager.configure(task_table_name="t", rla_config=config, data_root=tmp_path, code_root=str(tmp_path))
+        item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    copied = sorted(str(p.relative_to(item.path("code"))) for p in item.path("code").rglob("*") if p.is_file())
+    assert copied == ["requirements.txt", "train.py"]
+

@@ -90,3 +90,8 @@ def test_data_root_in_the_config_is_relative_to_the_file_and_used_by_configure(t
     exp_manager.configure(task_table_name="t", rla_config=str(path))
     item = exp_manager.log_files_gen()
     assert item.path("log").is_relative_to(tmp_path / "runs")
+
+
+def test_old_framework_spellings_are_read():
+    assert load_config({"DL_FRAMEWORK": "pytorch"}).DL_FRAMEWORK == "torch"
+    assert load_config({"DL_FRAMEWORK": "tf"}).DL_FRAMEWORK == "tensorflow"

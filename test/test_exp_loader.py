@@ -180,3 +180,40 @@ def test_forking_an_item_without_checkpoints_copies_every_row(data_root):
         rows = list(csv.DictReader(f))
     assert [(r["time-step"], r["a"], r["b"]) for r in rows] == [
         ("0", "0", ""), ("1", "1", ""), ("2", "2", ""), ("3", "3", "-3"), ("4", "4", "-4")]
+
+
+def test_fork_at_an_earlier_checkpoint_starts_there_without_a_gap(data_root):
+    start_run(data_root, seed=1)
+    model = torch.nn.Linear(2, 2)
+    train_and_checkpoint(range(0, 9), 3, model)  # checkpoints at 0, 3, 6
+    source = exp_manager.item
+    start_run(data_root, seed=1, forked=True)
+    ExperimentLoader().config("loader", source.record_date, str(data_root)).fork_log_files(ckp_index=3)
+    step, _ = exp_manager.load_checkpoint(model_dict={"model": torch.nn.Linear(2, 2)})
+    exp_manager.finish()
+    assert step == 3
+    assert progress_steps(exp_manager.log_dir) == [0, 1, 2, 3]
+    assert sorted(p.name for p in Path(exp_manager.checkpoint_dir).glob("ckpt-*")) == ["ckpt-0", "ckpt-3"]
+
+
+def test_an_empty_loaded_date_means_a_fresh_run_and_latest_skips_the_current_run(data_root):
+    start_run(data_root, seed=1)
+    train_and_checkpoint(range(0, 2), 1, torch.nn.Linear(2, 2))
+    trained = exp_manager.item
+    exp_manager.set_hyper_param(loaded_date="", loaded_task_name="")
+    start_run(data_root, seed=2)
+    fresh = ExperimentLoader()
+    assert not fresh.is_valid_config and fresh.load_from_record_date() == (0, {}, {})
+    loader = ExperimentLoader().config("loader", "latest", str(data_root))
+    assert loader.item == trained
+    step, state, custom = loader.load_from_record_date()
+    assert step == 1 and custom == {"episodes": 2}
+
+
+def test_a_legacy_item_with_an_unreadable_pickle_gives_the_parameters_in_its_name(data_root):
+    legacy = Database(data_root).item("loader", "2022/03/01/21-13-03-230208 11.0.91.89 &lr=0.01&seed=3")
+    legacy.path("log").mkdir(parents=True)
+    legacy.path("archive_tester").parent.mkdir(parents=True)
+    legacy.path("archive_tester").write_bytes(b"\x80\x04\x95 not a pickle of this release")
+    loader = ExperimentLoader().config("loader", legacy.record_date, str(data_root))
+    assert loader.hyper_parameters() == {"lr": "0.01", "seed": "3"}

@@ -78,8 +78,23 @@ def test_dotted_record_params_index_nested_dicts_and_unjsonable_values_keep_a_re
     params = read_json(item.path("log") / "params.json")
     assert params["algo"] == {"lr": 3e-4, "net": {"width": 64}}
     assert params["fn"] == {REPR_MARKER: repr(len)}
-    exp_manager.update_hyper_param("algo.lr", 1e-3)
-    assert read_json(item.path("log") / "params.json")["algo"]["lr"] == 1e-3
+    exp_manager.add_run_params(obs_dim=4)
+    assert read_json(item.path("log") / "params.json")["obs_dim"] == 4
+
+
+def test_a_sweep_in_one_process_keeps_each_runs_parameters(data_root):
+    exp_manager.set_hyper_param(env="Hopper-v4", algo={"lr": 0.0, "gamma": 0.99})
+    items = []
+    for lr in (0.1, 0.2):
+        exp_manager.update_hyper_param("algo.lr", lr)
+        exp_manager.add_record_param(["algo.lr"])
+        exp_manager.configure(task_table_name="sweep", rla_config=CONFIG, data_root=data_root)
+        items.append(exp_manager.log_files_gen())
+    exp_manager.finish()
+    for item, lr in zip(items, (0.1, 0.2)):
+        assert item.name.endswith(f"_&algo.lr={lr}")
+        assert read_json(item.path("log") / "params.json") == {"env": "Hopper-v4",
+                                                                "algo": {"lr": lr, "gamma": 0.99}}
 
 
 def test_progress_csv_after_1000_dumps_with_a_key_added_at_step_500(data_root):
@@ -231,8 +246,10 @@ def test_configuring_again_starts_a_fresh_experiment(data_root):
     logger.dump_tabular()
     exp_manager.finish()
 
+    # record params do not carry over (the name has only gamma); hyper-parameters stay until changed
     assert second.task == "b" and second.name.endswith("_&gamma=0.9")
-    assert read_json(second.path("log") / "params.json") == {"gamma": 0.9}
+    assert read_json(second.path("log") / "params.json") == {"seed": 1, "lr": 0.1, "gamma": 0.9}
+    assert read_json(first.path("log") / "params.json") == {"seed": 1, "lr": 0.1}
     assert exp_manager.get_custom_data("returns") is None
     frame = pd.read_csv(second.path("log") / "progress.csv")
     assert list(frame.columns) == ["time-step", "y"] and frame["time-step"].tolist() == [0]
@@ -253,6 +270,14 @@ def test_custom_data_and_pickle_round_trip(data_root):
         loaded = dill.load(f)
     assert loaded.hyper_param == {"seed": 1} and loaded.custom_data == {"returns": [2, 3, 4], "best": 9}
     assert loaded.item == item and loaded.time_step_holder.get_time() == 42
+
+
+def test_the_pickle_keeps_no_remote_credentials(data_root):
+    config = {**CONFIG, "REMOTE_SETTING": {"username": "alice", "password": "hunter2-secret"}}
+    exp_manager.configure(task_table_name="t", rla_config=config, data_root=data_root)
+    item = exp_manager.log_files_gen()
+    assert b"hunter2-secret" not in item.path("archive_tester").read_bytes()
+    assert exp_manager.config.REMOTE_SETTING.password == "hunter2-secret"
 
 
 def test_misuse_gets_errors_that_say_what_to_do(data_root):

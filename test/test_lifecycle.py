@@ -56,7 +56,8 @@ def test_uncaught_exception_marks_the_run_failed(data_root, write_script):
     assert pd.read_csv(item.path("log") / "progress.csv")["t"].tolist() == list(range(21))
 
 
-@pytest.mark.parametrize("signum, expected_code", [(signal.SIGTERM, 128 + 15), (signal.SIGINT, -signal.SIGINT)])
+@pytest.mark.parametrize("signum, expected_code", [(signal.SIGTERM, 128 + 15), (signal.SIGHUP, 128 + 1),
+                                                   (signal.SIGINT, -signal.SIGINT)])
 def test_signal_marks_the_run_killed_and_keeps_every_dumped_row(data_root, write_script, signum,
                                                                 expected_code):
     proc = popen_python(write_script(TRAIN_SCRIPT), "hang", str(data_root))

@@ -251,3 +251,21 @@ def test_two_processes_never_claim_the_same_resume(data_root, write_script):
         holder.kill()
         holder.wait()
     assert claim(item, 1)  # the holder died before recording its resume: the item is free again
+
+
+def test_auto_resume_never_takes_over_a_run_with_other_untracked_parameters(data_root):
+    from RLA import exp_manager
+
+    def start(seed):
+        exp_manager.set_hyper_param(lr=0.1, seed=seed)
+        exp_manager.add_record_param(["lr"])
+        exp_manager.configure(task_table_name="t", rla_config={"LOG_USED": ["csv"], "DL_FRAMEWORK": "none"},
+                              data_root=data_root, resume="auto")
+        return exp_manager.log_files_gen()
+
+    preempted = start(seed=1)
+    exp_manager.finish("killed")
+    other_seed = start(seed=2)
+    exp_manager.finish("killed")
+    assert other_seed != preempted
+    assert start(seed=1) == preempted

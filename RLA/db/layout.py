@@ -203,6 +203,10 @@ class Database:
         """Where database-wide figures (plot_func) are saved."""
         return self.type_root("results") / PLOTS_DIR
 
+    def managed_dirs(self) -> List[Path]:
+        """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
+        return [self.type_root(t) for t in DATA_TYPES] + [self.root / ARCHIVE_DIR, self.root / INDEX_DIR]
+
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""
         return self.root / INDEX_DIR / (ARCHIVE_DIR if archived else "live") / f"{validate_task_name(task)}.json"

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
-__all__ = ["REPR_MARKER", "to_jsonable", "write_json_atomic", "read_json"]
+__all__ = ["REPR_MARKER", "to_jsonable", "lookup_param", "write_json_atomic", "read_json"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
@@ -40,6 +40,26 @@ def to_jsonable(value: Any) -> Any:
     if tolist is not None and getattr(value, "ndim", 0) > 0 and getattr(value, "size", 1e9) <= 1000:
         return to_jsonable(tolist())
     return {REPR_MARKER: repr(value)}
+
+
+def lookup_param(params: Any, dotted_key: str) -> Any:
+    """``params[dotted_key]``, or the nested value ``params[a][b]`` for ``"a.b"``; KeyError if absent.
+
+    Attributes are followed too, so namespaces and dataclasses nested in dicts work.
+    """
+    if isinstance(params, Mapping) and dotted_key in params:
+        return params[dotted_key]
+    value = params
+    for part in dotted_key.split("."):
+        if isinstance(value, Mapping):
+            if part not in value:
+                raise KeyError(dotted_key)
+            value = value[part]
+        elif hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise KeyError(dotted_key)
+    return value
 
 
 def write_json_atomic(path: Union[str, os.PathLike], data: Any) -> None:

@@ -57,7 +57,7 @@ def snapshot_code(code_root: Path, dest: Path, *, mode: str, backup_dirs: Sequen
                   exclude_roots: Sequence[Path], max_file_bytes: int) -> SnapshotReport:
     """Copy the run's code into ``dest``; paths keep their place relative to ``code_root``.
 
-    ``exclude_roots`` (the data root) are pruned wherever they appear. The
+    ``exclude_roots`` (the database and its folders) are pruned wherever they appear. The
     project's ``.gitignore`` and ``ignore_file`` add patterns to ``ignore_patterns``.
     """
     report = SnapshotReport()

@@ -247,6 +247,14 @@ class Saver:
             if _CKPT_DIR.match(folder.name) or (folder.name.startswith(".ckpt-") and folder.name.endswith(".tmp")):
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def drop_after(self, step: int) -> None:
+        """Forget the checkpoints saved after ``step``, which becomes the latest (a fork starts there)."""
+        _, entry = self._folder(step)
+        index = self.read_index()
+        kept = [e for e in index["checkpoints"] if e["step"] <= step]
+        _write_json_durable(self.directory / INDEX_FILE, {**index, "checkpoints": kept, "latest": entry["name"]})
+        self._remove_unlisted({e["name"] for e in kept})
+
     # load ----------------------------------------------------------------------------
     def load(self, step: Optional[int] = None, model_dict: Optional[Mapping[str, Any]] = None) -> Checkpoint:
         """Load the checkpoint of ``step`` (the latest by default).

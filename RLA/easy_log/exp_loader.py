@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from RLA.db import layout
 from RLA.db.layout import Database, Item
 from RLA.db.records import REPR_MARKER, read_json
+from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 
 __all__ = ["ExperimentLoader", "exp_loader", "experimental_loader", "resolve_item", "ItemNotFoundError"]
@@ -32,15 +33,17 @@ class ItemNotFoundError(LookupError):
     """A record date matches no item, or more than one."""
 
 
-def resolve_item(database: Database, task: str, record_date: str) -> Item:
+def resolve_item(database: Database, task: str, record_date: str, exclude: Optional[Item] = None) -> Item:
     """The one item of ``task`` named by ``record_date``.
 
     ``record_date`` is ``"latest"``, an item's ``YYYY/MM/DD/HH-MM-SS-ffffff``
     (with or without the rest of its name), or a glob (matching the whole
     ``YYYY/MM/DD/<name>``) or regex (matching from its start) that selects
-    exactly one item.
+    exactly one item. ``"latest"`` never names ``exclude`` (the current run).
     """
     items = database.items(task)
+    if record_date == "latest":
+        items = [i for i in items if i != exclude]
     if not items:
         raise ItemNotFoundError(f"task {task!r} has no item in {database.root}; check task_name and root")
     if record_date == "latest":
@@ -99,10 +102,15 @@ class ExperimentLoader:
 
     @property
     def is_valid_config(self) -> bool:
-        """True once a record date is set (task and root are then required)."""
-        if self.load_date is None:
+        """True once a record date is set; an empty one (``--loaded_date ""``) means a fresh run.
+
+        The task and root default to the current run's.
+        """
+        if not self.load_date:
             return False
-        if self.task_name is None or self.data_root is None:
+        self.task_name = self.task_name or exp_manager.task_table_name
+        self.data_root = self.data_root or exp_manager.data_root
+        if not self.task_name or not self.data_root:
             raise ValueError("ExperimentLoader needs task_name and root besides record_date: "
                              "call loader.config(task_name, record_date, root)")
         return True
@@ -114,7 +122,8 @@ class ExperimentLoader:
             raise ValueError("ExperimentLoader has no record date: call loader.config(task_name, record_date, root)")
         if self._item is None:
             assert self.task_name is not None and self.data_root is not None and self.load_date is not None
-            self._item = resolve_item(Database(self.data_root), self.task_name, self.load_date)
+            self._item = resolve_item(Database(self.data_root), self.task_name, self.load_date,
+                                      exclude=exp_manager.item)
         return self._item
 
     def hyper_parameters(self) -> Dict[str, Any]:
@@ -126,11 +135,19 @@ class ExperimentLoader:
         if pickle_path.is_file():
             import dill
 
-            with open(pickle_path, "rb") as f:
-                return dict(dill.load(f).hyper_param)
-        if params is None:
-            raise FileNotFoundError(f"item {self.item.index} has neither params.json nor a pickle")
-        return params
+            try:
+                with open(pickle_path, "rb") as f:
+                    return dict(dill.load(f).hyper_param)
+            except Exception as exc:  # an earlier release's Tester class, or a damaged file
+                logger.warn(f"RLA: cannot read the pickle of {self.item.index} ({exc}); "
+                            "using the parameters in params.json or in its name")
+        if params is not None:
+            return params
+        parsed = self.item.parsed
+        if parsed is None:
+            raise FileNotFoundError(f"item {self.item.index} has neither params.json, a readable pickle, "
+                                    "nor parameters in its name")
+        return parsed.params()
 
     def import_hyper_parameters(self, hp_to_overwrite: Optional[Sequence[str]] = None,
                                 sync_timestep: bool = False) -> argparse.Namespace:
@@ -162,13 +179,13 @@ class ExperimentLoader:
 
     def load_from_record_date(self, var_prefix: Optional[str] = None, variable_list: Optional[List[str]] = None,
                               ckp_index: Optional[int] = None, model_dict: Optional[Dict[str, Any]] = None,
-                              restore_rng: bool = False) -> Tuple[int, Any, Dict[str, Any]]:
+                              restore_rng: bool = False, verbose: bool = True) -> Tuple[int, Any, Dict[str, Any]]:
         """``(step, state, custom_data)`` of the loaded item's checkpoint (latest by default).
 
         ``model_dict`` objects get the states loaded into them; ``variable_list``
         picks custom-data keys (all by default); ``var_prefix`` selects the
         variables of a tf.compat.v1 checkpoint. The current run's RNGs are left
-        alone unless ``restore_rng``.
+        alone unless ``restore_rng``. ``verbose`` (kept from earlier releases) logs what was loaded.
         """
         if not self.is_valid_config:
             return 0, {}, {}
@@ -184,13 +201,15 @@ class ExperimentLoader:
             custom = {v: custom[v] for v in variable_list}
         if restore_rng:
             set_rng(checkpoint.meta.get("rng", {}))
+        if verbose:
+            logger.info(f"RLA: loaded checkpoint {checkpoint.step} of {self.item.index}")
         return checkpoint.step, checkpoint.state, custom
 
     def fork_log_files(self, ckp_index: Optional[int] = None) -> None:
         """Copy the loaded item's progress, TensorBoard events and checkpoints into the current run.
 
-        Call it after ``exp_manager.log_files_gen()``. The copied rows logged
-        after checkpoint ``ckp_index`` (the latest) are dropped, so
+        Call it after ``exp_manager.log_files_gen()``. The copied checkpoints
+        and rows after checkpoint ``ckp_index`` (the latest) are dropped, so
         ``exp_manager.load_checkpoint()`` continues the curves without duplicates;
         an item without checkpoints is copied whole.
         """
@@ -216,8 +235,12 @@ class ExperimentLoader:
                             ignore=shutil.ignore_patterns(".*"))
         forked_from: Dict[str, Any] = {"index": source.index, "checkpoint_step": None}
         if exp_manager.has_checkpoint():
-            exp_manager.rewind_to_checkpoint(ckp_index)
-            forked_from["checkpoint_step"] = ckp_index if ckp_index is not None else exp_manager.latest_checkpoint_step()
+            if ckp_index is not None:  # the fork starts at ckp_index: later checkpoints are not its past
+                from RLA.easy_log.checkpoint import open_saver
+
+                open_saver(target.path("checkpoint")).drop_after(ckp_index)
+            exp_manager.rewind_to_checkpoint()
+            forked_from["checkpoint_step"] = exp_manager.latest_checkpoint_step()
         else:
             exp_manager.reopen_logger()  # keep every copied row
         exp_manager.record_run_info(forked_from=forked_from)

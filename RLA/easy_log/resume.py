@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.layout import Database, Item
-from RLA.db.records import read_json, to_jsonable
+from RLA.db.records import lookup_param, read_json, to_jsonable
 
 __all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive", "tracked_match",
            "find_unfinished", "claim"]
@@ -61,16 +61,6 @@ def is_alive(run: Dict[str, Any]) -> bool:
     return time.time() - heartbeat < STALE_HEARTBEAT_SECONDS
 
 
-def _json_lookup(params: Any, dotted_key: str) -> Any:
-    if isinstance(params, dict) and dotted_key in params:
-        return params[dotted_key]
-    for part in dotted_key.split("."):
-        if not isinstance(params, dict) or part not in params:
-            raise KeyError(dotted_key)
-        params = params[part]
-    return params
-
-
 def tracked_match(item: Item, run: Dict[str, Any], tracked: Sequence[Tuple[str, Any]]) -> bool:
     """Whether ``item`` was run with the same tracked parameters (keys, order and values)."""
     if list(run.get("record_param") or []) != [key for key, _ in tracked]:
@@ -79,19 +69,22 @@ def tracked_match(item: Item, run: Dict[str, Any], tracked: Sequence[Tuple[str, 
     if params is None:
         return False
     try:
-        return all(_json_lookup(params, key) == to_jsonable(value) for key, value in tracked)
+        return all(lookup_param(params, key) == to_jsonable(value) for key, value in tracked)
     except KeyError:
         return False
 
 
-def find_unfinished(database: Database, task: str, tracked: Sequence[Tuple[str, Any]]) -> List[Item]:
-    """Unfinished, no longer running items of ``task`` with the ``tracked`` parameters, newest first."""
+def find_unfinished(database: Database, task: str, tracked: Sequence[Tuple[str, Any]],
+                    hyper_param: Dict[str, Any]) -> List[Item]:
+    """Unfinished, no longer running items of ``task`` started with the same tracked keys and the
+    same hyper-parameters (all of them: two seeds never share an item), newest first."""
     found = []
+    expected = to_jsonable(hyper_param)
     for item in reversed(database.items(task)):
         run = read_json(item.path("log") / layout.RUN_JSON)
         if run is None or run.get("status") == "finished" or is_alive(run):
             continue
-        if tracked_match(item, run, tracked):
+        if tracked_match(item, run, tracked) and read_json(item.path("log") / layout.PARAMS_JSON) == expected:
             found.append(item)
     return found
 

@@ -8,6 +8,7 @@ writes the code snapshot and the run's records.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as _dt
 import os
 import platform
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Un
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
 from RLA.db.layout import Database, Item
-from RLA.db.records import REPR_MARKER, read_json, to_jsonable, write_json_atomic
+from RLA.db.records import REPR_MARKER, lookup_param, read_json, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 
@@ -67,21 +68,6 @@ def local_ip() -> str:
     return _ip_cache
 
 
-def _lookup(params: Any, dotted_key: str) -> Any:
-    """``params[dotted_key]``, or the nested value ``params[a][b]`` for ``"a.b"``."""
-    if isinstance(params, dict) and dotted_key in params:
-        return params[dotted_key]
-    value = params
-    for part in dotted_key.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif not isinstance(value, dict) and hasattr(value, part):
-            value = getattr(value, part)
-        else:
-            raise KeyError(dotted_key)
-    return value
-
-
 def _now() -> str:
     return _dt.datetime.now().isoformat(timespec="microseconds")
 
@@ -104,7 +90,7 @@ class ExperimentManager:
         self.item: Optional[Item] = None
         self.run_record: Dict[str, Any] = {}
         # what was set since the current run started: it carries over to the next run
-        self._params_since_start: Dict[str, Any] = {}
+        # tracked keys added since the current run started: they name the next run
         self._record_since_start: List[str] = []
         self._owner_pid: Optional[int] = None
         self._pending_status: Optional[str] = None
@@ -169,9 +155,9 @@ class ExperimentManager:
         return self
 
     def _start_fresh_experiment(self) -> None:
-        """End the current run and drop its state, keeping params set for the next one."""
+        """End the current run and drop its state; hyper-parameters stay until changed,
+        tracked keys only when added again since the run started."""
         self.finish()
-        self.hyper_param = self._params_since_start
         self.record_param = self._record_since_start
         self.custom_data = {}
         self.item = None
@@ -189,18 +175,26 @@ class ExperimentManager:
 
     # -- hyper-parameters ---------------------------------------------------
     def set_hyper_param(self, **kwargs: Any) -> None:
-        """Add hyper-parameters of the run (merged into those already set)."""
+        """Set hyper-parameters for the next ``log_files_gen`` (merged into those already set).
+
+        They stay set for later runs of this process until changed. A run's
+        ``params.json`` is written when it starts; to add parameters found
+        while it runs, use :meth:`add_run_params`.
+        """
         self.hyper_param.update(kwargs)
-        self._params_since_start.update(kwargs)
-        self._write_params()
 
     def update_hyper_param(self, key: str, value: Any) -> None:
-        """Change one hyper-parameter (a dotted key changes a nested value)."""
+        """Change one hyper-parameter for the next run (a dotted key changes a nested value)."""
         target = self.hyper_param
         parts = key.split(".") if key not in self.hyper_param else [key]
         for part in parts[:-1]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
+
+    def add_run_params(self, **kwargs: Any) -> None:
+        """Add parameters known only once the run is going (e.g. from a library) to its params.json."""
+        self._item_or_raise()
+        self.hyper_param.update(kwargs)
         self._write_params()
 
     def add_record_param(self, keys: Union[str, Iterable[str]]) -> None:
@@ -220,7 +214,7 @@ class ExperimentManager:
         out = []
         for key in self.record_param:
             try:
-                out.append((key, _lookup(self.hyper_param, key)))
+                out.append((key, lookup_param(self.hyper_param, key)))
             except KeyError:
                 raise KeyError(
                     f"add_record_param key {key!r} is not a hyper-parameter; set it with "
@@ -262,13 +256,7 @@ class ExperimentManager:
             resumed = self._claim_item_to_resume(tracked)
             if resumed is not None:
                 return self._continue_item(*resumed)
-        self.item = self.database.create_item(self.task_table_name, ip, tracked)
-        self._params_since_start = {}
-        self._record_since_start = []
-        self._owner_pid = os.getpid()
-        self._pending_status = None
-        for data_type in ("code", "checkpoint", "results"):
-            self.item.path(data_type).mkdir(parents=True, exist_ok=True)
+        self._begin_run(self.database.create_item(self.task_table_name, ip, tracked))
         self._open_logger()
         self._write_params()
         self.run_record = self._initial_run_record(ip)
@@ -322,7 +310,7 @@ class ExperimentManager:
             backup_dirs=backup.backup_code_dir, lib_dir=backup.lib_dir, run_file=self.run_file,
             ignore_patterns=backup.ignore_code_paths,
             ignore_file=Path(self.ignore_file_path) if self.ignore_file_path else None,
-            exclude_roots=[Path(self.data_root or "")],
+            exclude_roots=[self.database.root, *self.database.managed_dirs()],
             max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024),
         )
         for missing in report.missing:
@@ -371,6 +359,9 @@ class ExperimentManager:
                           "data_root", "run_file", "code_root", "ignore_file_path", "is_master_node",
                           "item", "run_record")}
         state["time_step"] = self.time_step_holder.get_time()
+        # the pickle lives in the database: keep the remote credentials out of it
+        remote = dataclasses.replace(self.config.REMOTE_SETTING, username="", password="")
+        state["config"] = dataclasses.replace(self.config, REMOTE_SETTING=remote)
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -428,7 +419,7 @@ class ExperimentManager:
         step = self.time_step_holder.get_time()
         meta = {"time_step": step, "rng": capture_rng(), "custom_data": self.custom_data,
                 "logger": current.pending_state()}
-        path = saver.save(step, model_dict, meta, metric=value, mode=mode if metric is not None else None)
+        path = saver.save(step, model_dict, meta, metric=value, mode=mode if value is not None else None)
         self.run_record["last_checkpoint_step"] = step
         self._write_run_record()
         return path
@@ -504,7 +495,8 @@ class ExperimentManager:
 
         assert self.task_table_name is not None and self.resume is not None
         if self.resume == "auto":
-            candidates = resume.find_unfinished(self.database, self.task_table_name, tracked)
+            candidates = resume.find_unfinished(self.database, self.task_table_name, tracked,
+                                                 self.hyper_param)
         else:
             from RLA.easy_log.exp_loader import resolve_item
 
@@ -528,15 +520,19 @@ class ExperimentManager:
                 raise RuntimeError(f"item {item.index} was just resumed by another process")
         return None
 
-    def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
-        """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""
+    def _begin_run(self, item: Item) -> None:
+        """Make ``item`` the current run of this process, with all its folders."""
         self.item = item
-        self._params_changed_since_start = False
-        self._record_changed_since_start = False
+        self._record_since_start = []
         self._owner_pid = os.getpid()
         self._pending_status = None
+        self._last_heartbeat = time.monotonic()
         for data_type in ("code", "checkpoint", "results"):
-            self.item.path(data_type).mkdir(parents=True, exist_ok=True)
+            item.path(data_type).mkdir(parents=True, exist_ok=True)
+
+    def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
+        """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""
+        self._begin_run(item)
         last_kept_step = self.rewind_to_checkpoint()
         self._write_params()
         resumes = list(previous_run.get("resumes") or [])
@@ -553,8 +549,7 @@ class ExperimentManager:
 
     # -- run.json and the lifecycle -------------------------------------------
     def _write_params(self) -> None:
-        # a finished run keeps its parameters: the next run's set_hyper_param must not rewrite them
-        if self.item is not None and self.run_record.get("status") in (None, "running"):
+        if self.item is not None:
             write_json_atomic(Path(self.log_dir) / layout.PARAMS_JSON, to_jsonable(self.hyper_param))
 
     def _write_run_record(self) -> None:
@@ -603,9 +598,9 @@ class ExperimentManager:
 
         sys.excepthook = excepthook
         if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGTERM)
-            if previous in (signal.SIG_DFL, None):
-                signal.signal(signal.SIGTERM, self._on_sigterm)
+            for signum in _TERMINATING_SIGNALS:
+                if signal.getsignal(signum) in (signal.SIG_DFL, None):
+                    signal.signal(signum, self._on_sigterm)
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         if os.getpid() != self._owner_pid:
@@ -659,8 +654,12 @@ class ExperimentManager:
         return self._item_or_raise().index
 
 
+#: signals a scheduler or a closed terminal sends to stop a job: recorded as "killed"
+_TERMINATING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 class _Terminated(SystemExit):
-    """Raised in the main thread on SIGTERM so the run unwinds and is recorded as killed."""
+    """Raised in the main thread on SIGTERM/SIGHUP so the run unwinds and is recorded as killed."""
 
 
 def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:

@@ -61,8 +61,7 @@ class RLAOutputFormat(KVWriter, SeqWriter):
             elif isinstance(value, Figure):
                 self._save_figure(key, value, step)
             elif isinstance(value, HParam):
-                for name, hparam in value.hparam_dict.items():  # this run's, not the next one's
-                    self.manager.update_hyper_param(name, hparam)
+                self.manager.add_run_params(**dict(value.hparam_dict))
             elif isinstance(value, (str, bool, int, float, np.generic)) or _is_scalar_tensor(value):
                 logger.record_tabular(key, value, exclude=excluded or None)
             elif key not in self._warned:
