@@ -39,11 +39,12 @@ def resolve_item(database: Database, task: str, record_date: str, exclude: Optio
     ``record_date`` is ``"latest"``, an item's ``YYYY/MM/DD/HH-MM-SS-ffffff``
     (with or without the rest of its name), or a glob (matching the whole
     ``YYYY/MM/DD/<name>``) or regex (matching from its start) that selects
-    exactly one item. ``"latest"`` never names ``exclude`` (the current run).
+    exactly one item. ``"latest"`` names ``exclude`` (the current run) only
+    when it is the table's only item.
     """
     items = database.items(task)
     if record_date == "latest":
-        items = [i for i in items if i != exclude]
+        items = [i for i in items if i != exclude] or items
     if not items:
         raise ItemNotFoundError(f"task {task!r} has no item in {database.root}; check task_name and root")
     if record_date == "latest":
