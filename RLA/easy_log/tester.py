@@ -114,8 +114,12 @@ class ExperimentManager:
 
         ``task_name``, ``private_config_path`` and ``log_root`` are the names
         earlier releases used for ``task_table_name``, ``rla_config`` and
-        ``data_root``. Configuring again after a run started begins a fresh
-        experiment: the previous run is finished and nothing of it carries over.
+        ``data_root`` (which defaults to ``DATA_ROOT`` of the config). Configuring
+        again after a run started begins a fresh experiment: the previous run is
+        finished; its tracked keys, custom data, step and log files do not carry
+        over, its hyper-parameters stay until changed. ``is_master_node`` is kept
+        for scripts of earlier releases (central log collection, not part of
+        this release).
 
         ``resume="auto"`` (or ``RLA_RESUME=auto`` in the environment) makes
         ``log_files_gen`` continue the newest unfinished run of this task with
