@@ -58,7 +58,8 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-s", "--status", multiple=True,
                      help="Keep items with this status (running, finished, failed, killed, unknown); repeatable."),
         click.option("--since", help="Keep items started at or after this time (2022-03-01, '2022-03-01 21:13')."),
-        click.option("--until", help="Keep items started at or before this time."),
+        click.option("--until", help="Keep items started at or before this time; a bare date (2022-03-01) "
+                                     "means the end of that day."),
         click.option("--regex", help="A Python regular expression searched in the record date."),
         click.option("--archived", is_flag=True, help="Select among archived items (<data_root>/arc)."),
     ]
@@ -82,6 +83,9 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
+        click.option("--include-running", is_flag=True,
+                     help="Also act on items whose status is still running (they are skipped otherwise); "
+                          "for stale runs killed without a trace, which stay 'running'."),
         click.option("--all", "allow_all", is_flag=True, help="Allow a selection holding a whole table."),
         click.option("-n", "--dry-run", is_flag=True, help="Show what would be touched; change nothing."),
         click.option("-y", "--yes", "skip_ask", is_flag=True, help="Do not ask for confirmation."),
@@ -96,14 +100,13 @@ def _print_json(data: Any) -> None:
 
 
 def _report(result: Any, as_json: bool) -> None:
+    from RLA.db.display import report_lines
+
     if as_json:
         _print_json(result.to_dict())
-    elif result.dry_run:
-        click.echo(f"dry run: {result.planned} entries would be touched; nothing was changed", err=True)
-    elif result.planned and not result.confirmed:
-        click.echo("cancelled: nothing was changed", err=True)
-    elif result.planned:
-        click.echo(f"{result.action}: {result.count} entries of {len(result.records)} items", err=True)
+        return
+    for line in report_lines(result):
+        click.echo(line, err=True)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -179,7 +182,6 @@ def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 @_selection
 @click.option("-b", "--timestep-bound", type=int, required=True,
               help="Delete items whose last time-step is below this, or that never logged one.")
-@click.option("--include-running", is_flag=True, help="Also delete items whose status is still running.")
 @_destructive
 def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Delete the selected items that stopped before a time-step bound."""

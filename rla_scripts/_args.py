@@ -3,47 +3,57 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Optional
 
 
 def parser(description: str, destructive: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--data_root", required=True, help="the database folder")
-    parser.add_argument("--task_table_name", default=None, help="the table (default: every table)")
-    parser.add_argument("--regex", default=None,
-                        help="glob on the record date YYYY/MM/DD/<name>, e.g. '2022/03/01/21-13*'")
-    parser.add_argument("--where", default=None, help="parameter expression, e.g. 'lr >= 1e-3 and seed == 1'")
-    parser.add_argument("--archived", action="store_true", help="select among archived items")
+    out = argparse.ArgumentParser(description=description)
+    out.add_argument("--data_root", required=True, help="the database folder")
+    out.add_argument("--task_table_name", default=None, help="the table (default: every table)")
+    out.add_argument("--regex", default=None,
+                     help="glob on the record date YYYY/MM/DD/<name>, e.g. '2022/03/01/21-13*'")
+    out.add_argument("--where", default=None, help="parameter expression, e.g. 'lr >= 1e-3 and seed == 1'")
+    out.add_argument("--archived", action="store_true", help="select among archived items")
     if destructive:
-        parser.add_argument("--all", dest="allow_all", action="store_true",
-                            help="allow a selection holding a whole table")
-        parser.add_argument("--dry_run", action="store_true", help="show what would be touched; change nothing")
-        parser.add_argument("-y", "--yes", dest="skip_ask", action="store_true", help="do not ask for confirmation")
-    return parser
+        out.add_argument("--include_running", "--include-running", dest="include_running", action="store_true",
+                         help="also act on items still marked running (skipped otherwise), e.g. stale runs "
+                              "killed without a trace")
+        out.add_argument("--all", dest="allow_all", action="store_true",
+                         help="allow a selection holding a whole table")
+        out.add_argument("--dry_run", action="store_true", help="show what would be touched; change nothing")
+        out.add_argument("-y", "--yes", dest="skip_ask", action="store_true", help="do not ask for confirmation")
+    return out
+
+
+def parse(args_parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> "argparse.Namespace | int":
+    """The parsed arguments, or the exit code when argparse ends (``--help``, a bad flag)."""
+    try:
+        return args_parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
 
 def selection(args: argparse.Namespace) -> Dict[str, Any]:
     """The arguments of an RLA.db.ops function that every script passes the same way."""
     out = dict(task=args.task_table_name, pattern=args.regex, where=args.where, archived=args.archived)
-    for name in ("allow_all", "dry_run", "skip_ask"):
+    for name in ("include_running", "allow_all", "dry_run", "skip_ask"):
         if hasattr(args, name):
             out[name] = getattr(args, name)
     return out
 
 
-def run(action: Callable[[], Any]) -> None:
-    """Run an operation and report it; a refused selection or a bad argument ends with its message."""
+def run(action: Callable[[], Any]) -> int:
+    """Run an operation and report it; a refused selection or a bad argument ends with its message.
+
+    Returns the exit code (0, or 1 after an error message on stderr).
+    """
+    from RLA.db.display import report_lines
+
     try:
         result = action()
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        sys.exit(f"error: {exc}")
-    _report(result)
-
-
-def _report(result: Any) -> None:
-    if result.dry_run:
-        print(f"dry run: {result.planned} entries would be touched; nothing was changed")
-    elif result.planned and not result.confirmed:
-        print("cancelled: nothing was changed")
-    elif result.planned:
-        print(f"{result.action}: {result.count} entries of {len(result.records)} items")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for line in report_lines(result):
+        print(line)
+    return 0

@@ -4,18 +4,22 @@
 """
 from __future__ import annotations
 
+import sys
 from typing import List, Optional
 
 from RLA.db import ops
-from rla_scripts._args import parser, run, selection
+from rla_scripts._args import parse, parser, run, selection
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the script on ``argv`` (default: the command line); returns the exit code."""
     args_parser = parser("Archive the items of an RLA database that match a pattern.")
     args_parser.add_argument("--copy", action="store_true", help="copy into the archive instead of moving")
-    args = args_parser.parse_args(argv)
-    run(lambda: ops.archive(args.data_root, copy=args.copy, **selection(args)))
+    args = parse(args_parser, argv)
+    if isinstance(args, int):
+        return args
+    return run(lambda: ops.archive(args.data_root, copy=args.copy, **selection(args)))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

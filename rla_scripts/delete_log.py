@@ -5,24 +5,28 @@
 """
 from __future__ import annotations
 
+import sys
 from typing import List, Optional
 
 from RLA.db import ops
-from rla_scripts._args import parser, run, selection
+from rla_scripts._args import parse, parser, run, selection
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the script on ``argv`` (default: the command line); returns the exit code."""
     args_parser = parser("Delete the items of an RLA database that match a pattern.")
     args_parser.add_argument("--delete_type", choices=["all", "small_ts"], default="all",
                              help="all: every matching item; small_ts: those below --timestep_bound")
     args_parser.add_argument("--timestep_bound", type=int, default=100,
                              help="with small_ts: delete items whose last time-step is below this")
-    args = args_parser.parse_args(argv)
+    args = parse(args_parser, argv)
+    if isinstance(args, int):
+        return args
     if args.delete_type == "small_ts":
-        run(lambda: ops.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
+        return run(lambda: ops.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
     else:
-        run(lambda: ops.delete(args.data_root, **selection(args)))
+        return run(lambda: ops.delete(args.data_root, **selection(args)))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -69,9 +69,13 @@ def test_rm_refuses_a_whole_table_and_dry_run_changes_nothing(db: Path):
     refused = CliRunner().invoke(main, ["rm", "--data-root", str(db), "-t", "walker", "-y"])
     assert refused.exit_code == 1 and "--all" in refused.output
     dry = rla("rm", "--data-root", str(db), "-t", "walker", "--all", "--dry-run", "--json")
-    assert json.loads(dry.stdout)["planned"] == 15 and count_items(db, task="walker") == 3
+    assert json.loads(dry.stdout)["planned"] == 10 and count_items(db, task="walker") == 3
+    assert [s["index"] for s in json.loads(dry.stdout)["skipped"]] == [
+        r.index for r in query.scan(db, task="walker") if r.status == "running"]
     done = rla("rm", "--data-root", str(db), "-t", "walker", "--all", "-y", "--json")
-    assert json.loads(done.stdout)["count"] == 15 and count_items(db, task="walker") == 0
+    assert json.loads(done.stdout)["count"] == 10 and count_items(db, task="walker") == 1
+    done = rla("rm", "--data-root", str(db), "-t", "walker", "--all", "--include-running", "-y", "--json")
+    assert json.loads(done.stdout)["count"] == 5 and count_items(db, task="walker") == 0
 
 
 def test_archive_mv_and_clean(db: Path, tmp_path: Path):
@@ -142,9 +146,9 @@ def test_the_archive_migrate_and_view_scripts(db: Path, tmp_path: Path):
     migrate_log.main(["--data_root", str(db), "--task_table_name", "walker", "--regex", "*/*/*/*seed=2",
                       "--target_task_table_name", "walker_bad", "-y"])
     assert count_items(db, task="walker_bad") == 1
-    with pytest.raises(SystemExit) as exit_info:
-        view_log.main(["--data_root", str(db), "--task_table_name", "walker_bad"])
-    assert exit_info.value.code == 0
+    assert view_log.main(["--data_root", str(db), "--task_table_name", "walker_bad"]) == 0
+    assert view_log.main(["--data_root", str(db / "missing"), "--task_table_name", "walker_bad"]) == 1
+    assert view_log.main(["--help"]) == 0 and archive_log.main(["--bogus"]) == 2
     assert os.path.isdir(db / "log" / "walker_bad")
 
 
@@ -166,3 +170,28 @@ def test_data_root_defaults_to_the_one_in_the_local_rla_config(db: Path, tmp_pat
     from_config = json.loads(rla("ls", "--json").output)
     explicit = json.loads(rla("ls", "--json", "--data-root", str(db)).output)
     assert from_config == explicit and len(from_config) > 0
+
+
+def test_ls_shows_bracketed_names_and_until_takes_the_whole_day(db: Path):
+    name = "10-00-00-000000 11.0.91.89 &algo=[ppo]&clip=1_0&lr=0.5"
+    (db / "log" / "hopper" / "2022/03/02" / name).mkdir(parents=True)
+    env = {"RLA_DATA_ROOT": str(db), "COLUMNS": "400"}
+    table = rla("ls", "-t", "hopper", "--until", "2022-03-02", env=env)
+    assert table.exit_code == 0 and "2 items" in table.stdout
+    assert name in table.stdout and "1_0" in table.stdout and "[ppo]" in table.stdout
+    listed = json.loads(rla("ls", "-t", "hopper", "--until", "2022-03-01", "--json", env=env).stdout)
+    assert [i["record_date"] for i in listed] == [LEGACY_RECORD_DATE]
+
+
+def test_running_items_are_skipped_by_the_cli_and_the_scripts(db: Path):
+    running = [r for r in query.scan(db, task="walker") if r.status == "running"][0]
+    out = rla("archive", "--data-root", str(db), "-t", "walker", "*/*/*/*seed=3", "-y", env={"COLUMNS": "400"})
+    assert out.exit_code == 0 and "skipped 1 item(s) still marked running" in out.stderr
+    assert "--include-running" in out.stderr and running.item.path("log").is_dir()
+    result = run_module("rla_scripts.migrate_log", "--data_root", str(db), "--task_table_name", "walker",
+                        "--regex", "*/*/*/*seed=3", "--target_task_table_name", "walker_v2", "-y")
+    assert result.returncode == 0 and "skipped 1 item(s)" in result.stdout and running.item.path("log").is_dir()
+    result = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker",
+                        "--regex", "*/*/*/*seed=3", "--include_running", "-y")
+    assert result.returncode == 0 and "delete: 5 entries of 1 items" in result.stdout
+    assert not running.item.path("log").exists()

@@ -10,7 +10,7 @@ import pytest
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
 from RLA.db import ops, query
 from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES
-from RLA.db.records import read_json
+from RLA.db.records import read_json, write_json_atomic
 
 SEED_1 = "*/*/*/*&seed=1"  # two hopper items: lr=1e-3 and lr=1e-4
 
@@ -101,7 +101,9 @@ def test_a_selection_of_a_whole_table_needs_allow_all(db: Path):
         with pytest.raises(ops.SelectionError, match="--all"):
             call()
     assert tree(db) == snapshot
-    assert ops.delete(db, "walker", allow_all=True, skip_ask=True).count == 15
+    result = ops.delete(db, "walker", allow_all=True, skip_ask=True)
+    assert result.count == 10 and [r.status for r, _ in result.skipped] == ["running"]  # the live run is kept
+    assert ops.delete(db, "walker", allow_all=True, include_running=True, skip_ask=True).count == 5
 
 
 def test_dry_run_touches_nothing(db: Path):
@@ -178,3 +180,79 @@ def test_tensorboard_links_point_at_the_selected_items_only(db: Path, tmp_path: 
     with pytest.raises(ops.ConflictError, match="not links"):
         ops.tensorboard_links(db, "walker", link_dir=link_dir)
     assert "--logdir" in ops.tensorboard_command(folder)
+
+
+def running_item(root: Path):
+    [record] = [r for r in query.scan(root) if r.status == "running"]
+    return record
+
+
+@pytest.mark.parametrize("operation", ["delete", "archive", "migrate"])
+def test_running_items_are_skipped_unless_include_running(db: Path, operation: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture):
+    live = running_item(db)
+    call = {"delete": lambda **kw: ops.delete(db, "walker", allow_all=True, skip_ask=True, **kw),
+            "archive": lambda **kw: ops.archive(db, "walker", allow_all=True, skip_ask=True, **kw),
+            "migrate": lambda **kw: ops.migrate(db, "walker", to_data_root=tmp_path / "other", allow_all=True,
+                                                skip_ask=True, **kw)}[operation]
+    result = call()
+    assert result.count == 10 and live.index not in [r.index for r in result.records]
+    assert [(r.index, r.status) for r, _ in result.skipped] == [(live.index, "running")]
+    for data_type in DATA_TYPES:  # the live run's folders are where its process writes them
+        assert os.path.lexists(live.item.path(data_type))
+    # the exp_manager process of the fixture has exited: its pid is gone from this host
+    reason = result.skipped[0][1]
+    assert "gone" in reason and "--include-running" in reason
+    shown = capsys.readouterr().err
+    assert "skipped 1 item(s) still marked running" in shown and "--include-running" in shown
+    assert result.to_dict()["skipped"] == [{"index": live.index, "reason": reason}]
+
+    result = call(include_running=True)
+    assert result.count == 5 and not result.skipped
+    assert not any(os.path.lexists(live.item.path(t)) for t in DATA_TYPES)
+
+
+def test_a_run_whose_process_is_alive_is_said_to_be_alive(db: Path):
+    import subprocess
+    import sys
+
+    live = running_item(db)
+    run_json = live.item.path("log") / "run.json"
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_json_atomic(run_json, {**read_json(run_json), "pid": process.pid})
+        result = ops.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True)
+        assert result.planned == 0 and "alive" in result.skipped[0][1]
+        assert live.item.path("log").is_dir() and not live.item.moved(archived=True).path("log").exists()
+        write_json_atomic(run_json, {**read_json(run_json), "host": "another-host"})
+        reason = ops.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True).skipped[0][1]
+        assert "another-host" in reason and "--include-running" in reason
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_item_names_with_brackets_are_shown_as_they_are(db: Path, capsys: pytest.CaptureFixture,
+                                                       monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("COLUMNS", "400")
+    name = "10-00-00-000000 11.0.91.89 &algo=[ppo]&lr=0.5"
+    (db / "log" / "hopper" / "2022/03/02" / name).mkdir(parents=True)
+    result = ops.delete(db, "hopper", "2022/03/02/*", dry_run=True)
+    assert result.planned == 1
+    assert f"hopper/2022/03/02/{name}" in capsys.readouterr().err  # not "&algo=&lr=0.5"
+
+
+def test_ls_headers_keep_the_params_prefix_when_a_parameter_is_named_like_a_column():
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA.db import display
+
+    frame = pd.DataFrame({"status": ["finished"], "params.status": ["[warm]"], "params.lr": [0.1]},
+                         index=pd.Index(["t/2022/03/02/x &tag=[a]"], name="index"))
+    out = Console(record=True, width=200)
+    out.print(display.frame_table(frame, ["status", "params.status", "params.lr"]))
+    text = out.export_text()
+    header = text.splitlines()[1]
+    assert "params.status" in header and " lr " in header and "params.lr" not in header
+    assert "[warm]" in text and "&tag=[a]" in text

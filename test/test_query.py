@@ -189,10 +189,11 @@ def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
 def test_a_damaged_index_is_rebuilt(db: Path):
     query.scan(db, "hopper")
     index_file = Database(db).index_file("hopper")
-    index_file.write_text('{"version": 3, "days": [')
+    version = query.INDEX_VERSION
+    index_file.write_text(f'{{"version": {version}, "days": [')
     assert len(query.scan(db, "hopper")) == 5
     assert index_file.read_text().startswith('{"version":')
-    index_file.write_text('{"version": 3, "days": [], "items": {}}')
+    index_file.write_text(f'{{"version": {version}, "days": [], "items": {{}}}}')
     assert len(query.scan(db, "hopper")) == 5
     cache = json.loads(index_file.read_text())
     for date in cache["items"]:
@@ -219,3 +220,86 @@ def test_records_are_copies_of_the_index_kept_in_memory(db: Path):
     assert again[0].params["lr"] != "changed" and "changed" not in again[0].tracked
     query.forget_loaded_indexes()
     assert [r.params for r in query.scan(db, "walker")] == [r.params for r in again]
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write a file by rename, as a new file (the folder's mtime moves, as when a run appends)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_a_torn_last_line_of_progress_csv_is_not_read_as_the_last_time_step(db: Path):
+    from RLA.db import ops
+
+    pattern = "*/*/*/*lr=0.001&seed=2"
+    record = query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0]
+    log_dir = record.item.path("log")
+    rows = "".join(f"{t},{t / 100}\n" for t in range(0, 50000, 100))  # 500 rows, the last at 49900
+    replace_text(log_dir / "progress.csv", "time-step,perf/reward\n" + rows + "500")  # killed mid-line
+    torn = query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0]
+    assert (torn.last_time_step, torn.rows) == (49900, 500)
+    result = ops.clean(db, "hopper", pattern, timestep_bound=1000, skip_ask=True)
+    assert result.planned == 0 and log_dir.is_dir()
+
+    # a torn line continued by a resumed run: the line has too many or too few fields
+    replace_text(log_dir / "progress.csv", "time-step,perf/reward\n" + rows + "500,0.549900,1.0\n5\n")
+    assert query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0].last_time_step == 49900
+
+    # run.json's count wins when it is ahead of what progress.csv kept
+    run = read_json(log_dir / "run.json")
+    write_json_atomic(log_dir / "run.json", {**run, "last_time_step": 60000})
+    replace_text(log_dir / "progress.csv", "time-step,perf/reward\n0,0.0\n100,1.0\n")
+    again = query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0]
+    assert (again.last_time_step, again.rows) == (60000, 2)
+
+
+def test_csv_summary_of_torn_files(tmp_path: Path):
+    path = tmp_path / "progress.csv"
+    for text, expected in [
+        ("time-step,r\n0,1\n100,2\n", (2, 100)),
+        ("time-step,r\n0,1\n100,2\n2", (2, 100)),
+        ("time-step,r\n0,1\n100,2\n200,", (2, 100)),
+        ("time-step,r\n500", (0, None)),
+        ("time-step,r", (0, None)),
+        ("time-step,r\n" + "1,2\n" * 40000 + "90", (40000, 1)),
+    ]:
+        path.write_text(text)
+        assert query._csv_summary(str(path)) == expected, text
+
+
+LEGACY_BRACKETS = "2022/03/02/10-00-00-000000 11.0.91.89 &algo=[ppo]&clip=1_0&lr=0.5"
+
+
+def test_legacy_values_are_numbers_only_when_they_are_plain_numbers(db: Path):
+    date, name = LEGACY_BRACKETS.rsplit("/", 1)
+    (db / "log" / "hopper" / date / name).mkdir(parents=True)
+    record = query.select(db, query.ItemFilter(task="hopper", pattern="2022/03/02/*"))[0]
+    assert record.params == {"algo": "[ppo]", "clip": "1_0", "lr": 0.5}
+    assert [query._coerce(t) for t in ("1_0", "10", "-3", "1e-3", ".5", "inf", "nan", " 1", "True", "x")] == \
+        ["1_0", 10, -3, 1e-3, 0.5, "inf", "nan", " 1", True, "x"]
+
+
+def test_a_bare_date_as_until_means_the_end_of_that_day(db: Path):
+    assert LEGACY_INDEX in query.query(db, "hopper", until="2022-03-01").index
+    assert LEGACY_INDEX in query.query(db, "hopper", until="2022/03/01").index
+    assert LEGACY_INDEX not in query.query(db, "hopper", until="2022-02-28").index
+    assert LEGACY_INDEX not in query.query(db, "hopper", until="2022-03-01 21:00").index
+    assert LEGACY_INDEX in query.query(db, "hopper", since="2022-03-01", until="2022-03-01").index
+    import datetime as dt
+    assert LEGACY_INDEX in query.query(db, "hopper", until=dt.date(2022, 3, 1)).index
+
+
+def test_a_bug_while_reading_items_is_raised_not_retried(db: Path, monkeypatch: pytest.MonkeyPatch):
+    shutil.rmtree(db / ".rla_index", ignore_errors=True)
+    query.forget_loaded_indexes()
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(query, "_read_item", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        query.scan(db, "hopper")
+    assert len(calls) == 1  # not read again as if the index were damaged

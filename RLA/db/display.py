@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult
 
-__all__ = ["console", "show_plan", "progress", "frame_table", "human_size"]
+__all__ = ["console", "show_plan", "report_lines", "progress", "frame_table", "human_size"]
 
 T = TypeVar("T")
 
@@ -41,11 +41,15 @@ def human_size(size: Optional[float]) -> str:
 
 def show_plan(result: "OpResult") -> None:
     """List what an operation will touch: one row per item, one column per data type."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
+    _show_skipped(out, result)
     if not result.entries:
-        out.print(f"[bold]{result.action}[/]: no item matches; nothing to do")
+        what = "no other item matches" if result.skipped else "no item matches"
+        out.print(f"[bold]{escape(result.action)}[/]: {what}; nothing to do")
         return
     by_item: dict = {}
     for entry in result.entries:
@@ -60,13 +64,41 @@ def show_plan(result: "OpResult") -> None:
     records = {r.index: r for r in result.records}
     for index, entries in by_item.items():
         record = records[index]
-        table.add_row(index, record.status, *[
+        table.add_row(Text(index), Text(record.status), *[
             human_size(record.sizes.get(t)) if t in entries else "" for t in DATA_TYPES])
     out.print(table)
     targets = [e for e in result.entries if e.target is not None]
     if targets:
         first = targets[0]
-        out.print(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1 else f"to: {first.target}")
+        out.print(Text(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
+                       else f"to: {first.target}"))
+
+
+def _show_skipped(out: "Console", result: "OpResult") -> None:
+    """The selected items an operation leaves alone, each with the reason."""
+    from rich.text import Text
+
+    if not result.skipped:
+        return
+    out.print(Text(f"skipped {len(result.skipped)} item(s) still marked running "
+                   "(pass --include-running to include them):", style="yellow"))
+    for record, reason in result.skipped:
+        out.print(Text(f"  {record.index}: {reason}"))
+
+
+def report_lines(result: "OpResult") -> List[str]:
+    """What an operation did, in words (the summary line of `rla rm`, `rla archive`, ... and the scripts)."""
+    lines = []
+    if result.dry_run:
+        lines.append(f"dry run: {result.planned} entries would be touched; nothing was changed")
+    elif result.planned and not result.confirmed:
+        lines.append("cancelled: nothing was changed")
+    elif result.planned:
+        lines.append(f"{result.action}: {result.count} entries of {len(result.records)} items")
+    if result.skipped:
+        lines.append(f"skipped {len(result.skipped)} item(s) still marked running; "
+                     "pass --include-running to include them if their runs are dead")
+    return lines
 
 
 def progress(items: Sequence[T], description: str, quiet: bool) -> Iterator[T]:
@@ -83,19 +115,30 @@ def progress(items: Sequence[T], description: str, quiet: bool) -> Iterator[T]:
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Any:
     """A rich Table of a query DataFrame: the index, chosen columns and the tracked parameters."""
     from rich.table import Table
+    from rich.text import Text
 
     if columns is None:
         tracked: List[str] = []
         for keys in frame.get("tracked", []):
             tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
         columns = [c for c in (*DEFAULT_COLUMNS, *tracked) if c in frame.columns]
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title) if title is not None else None, title_justify="left")
     table.add_column("index", overflow="fold")
     for column in columns:
-        table.add_column(column.replace("params.", ""), justify="right")
-    for index, row in frame.iterrows():
-        table.add_row(str(index), *[_cell(column, row[column]) for column in columns])
+        table.add_column(Text(_header(column, frame.columns)), justify="right")
+    for index, row in frame.iterrows():  # Text: names such as "&algo=[ppo]" are not rich markup
+        table.add_row(Text(str(index)), *[Text(_cell(column, row[column])) for column in columns])
     return table
+
+
+def _header(column: str, known: Sequence[str]) -> str:
+    """A column's header: ``params.lr`` as ``lr``, unless ``lr`` is also a column of its own
+    (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status)."""
+    if column.startswith("params."):
+        short = column[len("params."):]
+        if short not in known and short != "index":
+            return short
+    return column
 
 
 def _cell(column: str, value: Any) -> str:

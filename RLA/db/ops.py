@@ -7,6 +7,12 @@ show the plan, stop there on ``dry_run``, ask for confirmation (unless
 ``skip_ask``), then act entry by entry. Nothing outside the planned entries is
 touched; emptied date folders are kept, because a run starting at the same
 moment may be creating its item in them.
+
+Items whose run.json says ``running`` are skipped (and listed as skipped,
+with the reason) unless ``include_running``: moving or deleting the folders
+of a live run makes its next heartbeat fail and leaves it ``running`` for
+good. A run that was killed without a trace (SIGKILL) also stays
+``running``; pass ``include_running`` for such stale runs.
 """
 from __future__ import annotations
 
@@ -17,10 +23,11 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.layout import DATA_TYPES, Database, Item
+from RLA.db.liveness import process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select
 from RLA.db.records import read_json, write_json_atomic
 
@@ -65,6 +72,8 @@ class OpResult:
     dry_run: bool = False
     confirmed: bool = False
     done: List[Entry] = field(default_factory=list)
+    #: selected items left alone, with the reason (a run still marked running)
+    skipped: List[Tuple[ItemRecord, str]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -77,20 +86,23 @@ class OpResult:
     def to_dict(self) -> Dict[str, Any]:
         return {"action": self.action, "items": [r.index for r in self.records], "planned": self.planned,
                 "count": self.count, "dry_run": self.dry_run, "confirmed": self.confirmed,
-                "entries": [e.to_dict() for e in self.entries]}
+                "entries": [e.to_dict() for e in self.entries],
+                "skipped": [{"index": r.index, "reason": reason} for r, reason in self.skipped]}
 
 
 def delete(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
-           allow_all: bool = False, dry_run: bool = False, skip_ask: bool = False, quiet: bool = False,
-           **filters: Any) -> OpResult:
+           include_running: bool = False, allow_all: bool = False, dry_run: bool = False, skip_ask: bool = False,
+           quiet: bool = False, **filters: Any) -> OpResult:
     """Delete every data type of the selected items.
 
     ``filters`` are the other fields of :class:`ItemFilter`; ``archived=True``
-    deletes from ``<data_root>/arc``.
+    deletes from ``<data_root>/arc``. Items still ``running`` are skipped
+    unless ``include_running``.
     """
     records = _select(data_root, ItemFilter(task=task, pattern=pattern, **filters), allow_all)
+    records, skipped = _skip_running(records, include_running)
     entries = [Entry(r.item, t, r.item.path(t)) for r in records for t in _present(r)]
-    return _execute("delete", records, entries, _remove, dry_run, skip_ask, quiet)
+    return _execute("delete", records, entries, _remove, dry_run, skip_ask, quiet, skipped)
 
 
 def clean(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
@@ -102,38 +114,44 @@ def clean(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str
     time-step grows; a run killed without a trace stays ``running``, though).
     """
     item_filter = ItemFilter(task=task, pattern=pattern, timestep_below=timestep_bound, **filters)
-    records = [r for r in select(data_root, item_filter) if include_running or r.status != "running"]
+    records, skipped = _skip_running(select(data_root, item_filter), include_running)
     _refuse_whole_tables(data_root, records, item_filter.archived, allow_all)
     entries = [Entry(r.item, t, r.item.path(t)) for r in records for t in _present(r)]
-    return _execute("delete", records, entries, _remove, dry_run, skip_ask, quiet)
+    return _execute("delete", records, entries, _remove, dry_run, skip_ask, quiet, skipped)
 
 
 def archive(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
-            copy: bool = False, allow_all: bool = False, dry_run: bool = False, skip_ask: bool = False,
-            quiet: bool = False, **filters: Any) -> OpResult:
-    """Move (or ``copy``) the selected items to ``<data_root>/arc/<type>/<task>/...``."""
+            copy: bool = False, include_running: bool = False, allow_all: bool = False, dry_run: bool = False,
+            skip_ask: bool = False, quiet: bool = False, **filters: Any) -> OpResult:
+    """Move (or ``copy``) the selected items to ``<data_root>/arc/<type>/<task>/...``.
+
+    Items still ``running`` are skipped unless ``include_running``.
+    """
     if filters.get("archived"):
         raise SelectionError("these items are archived already; select live items (without --archived)")
     records = _select(data_root, ItemFilter(task=task, pattern=pattern, **filters), allow_all)
+    records, skipped = _skip_running(records, include_running)
     entries = [Entry(r.item, t, r.item.path(t), r.item.moved(archived=True).path(t))
                for r in records for t in _present(r)]
     return _execute("copy to archive" if copy else "archive", records, entries,
-                    _copy if copy else _move, dry_run, skip_ask, quiet)
+                    _copy if copy else _move, dry_run, skip_ask, quiet, skipped)
 
 
 def migrate(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
             to_task: Optional[str] = None, to_data_root: Optional[PathLike] = None, copy: bool = False,
-            allow_all: bool = False, dry_run: bool = False, skip_ask: bool = False, quiet: bool = False,
-            **filters: Any) -> OpResult:
+            include_running: bool = False, allow_all: bool = False, dry_run: bool = False, skip_ask: bool = False,
+            quiet: bool = False, **filters: Any) -> OpResult:
     """Move (or ``copy``) the selected items to another table and/or database.
 
     The items keep their names and dates; ``run.json`` is updated to the new
-    table so that the item describes itself correctly.
+    table so that the item describes itself correctly. Items still
+    ``running`` are skipped unless ``include_running``.
     """
     if to_task is None and to_data_root is None:
         raise ValueError("migrate needs a destination: to_task (another table) and/or to_data_root")
     target_root = Database(to_data_root).root if to_data_root is not None else None
     records = _select(data_root, ItemFilter(task=task, pattern=pattern, **filters), allow_all)
+    records, skipped = _skip_running(records, include_running)
     entries = [Entry(r.item, t, r.item.path(t), r.item.moved(root=target_root, task=to_task).path(t))
                for r in records for t in _present(r)]
     if any(e.source == e.target for e in entries):
@@ -145,7 +163,8 @@ def migrate(data_root: PathLike, task: Optional[str] = None, pattern: Optional[s
         if entry.data_type == "log" and entry.target is not None:
             _relabel_run_record(entry.target, entry.item.moved(root=target_root, task=to_task))
 
-    return _execute("copy" if copy else "move", records, entries, transfer_and_relabel, dry_run, skip_ask, quiet)
+    return _execute("copy" if copy else "move", records, entries, transfer_and_relabel, dry_run, skip_ask, quiet,
+                    skipped)
 
 
 def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None,
@@ -232,16 +251,47 @@ def _refuse_whole_tables(data_root: PathLike, records: List[ItemRecord], archive
         )
 
 
+def _skip_running(records: List[ItemRecord], include_running: bool
+                  ) -> Tuple[List[ItemRecord], List[Tuple[ItemRecord, str]]]:
+    """The records to act on, and the running ones left alone with the reason."""
+    if include_running:
+        return records, []
+    kept, skipped = [], []
+    for record in records:
+        if record.status == "running":
+            skipped.append((record, running_reason(record)))
+        else:
+            kept.append(record)
+    return kept, skipped
+
+
+def running_reason(record: ItemRecord) -> str:
+    """Why a ``running`` item is left alone, and what to do if its run is in fact dead."""
+    run = read_json(record.item.path("log") / layout.RUN_JSON) or {}
+    pid, host = run.get("pid"), run.get("host") or record.host or "?"
+    gone = process_gone(run)
+    if gone:
+        return (f"marked running, but its process (pid {pid}) is gone from this host: a stale run "
+                "(killed without a trace); pass --include-running (include_running=True) to include it")
+    if gone is False:
+        return (f"running: its process (pid {pid}) is alive on this host; moving or deleting it would "
+                "crash the run")
+    heartbeat = run.get("heartbeat")
+    return (f"marked running on host {host} (pid {pid}" + (f", last heartbeat {heartbeat}" if heartbeat else "")
+            + "); if that run is dead (killed), pass --include-running (include_running=True)")
+
+
 def _present(record: ItemRecord) -> List[str]:
     """The data types of an item that are on disk now, in the canonical order."""
     return [t for t in DATA_TYPES if os.path.lexists(record.item.path(t))]
 
 
 def _execute(action: str, records: List[ItemRecord], entries: List[Entry], act: Callable[[Entry], None],
-             dry_run: bool, skip_ask: bool, quiet: bool) -> OpResult:
+             dry_run: bool, skip_ask: bool, quiet: bool,
+             skipped: Sequence[Tuple[ItemRecord, str]] = ()) -> OpResult:
     from RLA.db import display
 
-    result = OpResult(action, records, entries, dry_run=dry_run)
+    result = OpResult(action, records, entries, dry_run=dry_run, skipped=list(skipped))
     conflicts = [e for e in entries if e.target is not None and os.path.lexists(e.target)]
     if conflicts:
         listed = "\n  ".join(str(e.target) for e in conflicts[:10])

@@ -45,15 +45,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ItemFilter", "ItemRecord", "UNKNOWN_STATUS", "scan", "select", "query", "to_frame", "parse_time",
-           "start_time", "forget_loaded_indexes"]
+           "parse_until", "start_time", "forget_loaded_indexes"]
 
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
 TIME_STEP_COLUMN = "time-step"
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: time-steps from the last complete line of progress.csv
 SETTLE_NS = 2_000_000_000
 _DATE_PART = re.compile(r"^\d+$")
 _DATE_WIDTHS = (4, 2, 2)
+_BARE_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s*$")
+# a parameter value in a legacy name is converted only when it is a plain number
+# (int() and float() also take "1_0", " 1", "inf", "nan" or "infinity")
+_INT_TEXT = re.compile(r"^[+-]?\d+$")
+_FLOAT_TEXT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
 
 PathLike = Union[str, os.PathLike]
 
@@ -68,7 +73,9 @@ class ItemFilter:
     ``regex`` is a Python regular expression searched in the record date.
     ``where`` is a parameter expression (see :mod:`RLA.db.expr`).
     ``timestep_below`` keeps the items whose last time-step is below it or
-    that never logged one.
+    that never logged one. ``since`` and ``until`` bound the start time
+    (inclusive); a bare date as ``until`` (``2022-03-01``) means the end of
+    that day, so that day's items are kept.
     """
 
     task: Optional[str] = None
@@ -87,7 +94,7 @@ class ItemFilter:
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, _dt.datetime):
-                object.__setattr__(self, name, parse_time(value))
+                object.__setattr__(self, name, parse_until(value) if name == "until" else parse_time(value))
         if self.task is not None:
             layout.validate_task_name(self.task)
         if self.regex is not None:
@@ -172,6 +179,17 @@ def parse_time(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
         raise ValueError(f"cannot read time {value!r}; write it as 2022-03-01 or '2022-03-01 21:13'") from None
 
 
+def parse_until(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
+    """Like :func:`parse_time`, but a bare date (``2022-03-01``, a ``date``) is the end of that day."""
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, _dt.date):
+        return _dt.datetime.combine(value, _dt.time.max)
+    if _BARE_DATE.match(str(value)):
+        return _dt.datetime.combine(parse_time(value).date(), _dt.time.max)
+    return parse_time(value)
+
+
 def start_time(item: Item) -> Optional[_dt.datetime]:
     """When the item's run started, read from its date folder and name."""
     return _start(item.date, item.name)
@@ -214,9 +232,7 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
         for task in tasks:
             try:
                 out += _TableIndex(db, task, item_filter.archived, refresh).records(item_filter, matches)
-            except (LookupError, TypeError, AttributeError):
-                if refresh:
-                    raise
+            except _DamagedIndex:
                 # an index damaged (or written by another version) in a way loading did not catch
                 out += _TableIndex(db, task, item_filter.archived, True).records(item_filter, matches)
     finally:
@@ -284,6 +300,10 @@ _OUTPUT_TYPES = ("checkpoint", "results")
 _SNAPSHOT_TYPES = ("code", "archive_tester")
 
 
+class _DamagedIndex(Exception):
+    """The cached index holds something of the wrong shape: rebuild it from the files."""
+
+
 class _TableIndex:
     """The cached index of one table (live or archived), checked against the files."""
 
@@ -342,7 +362,10 @@ class _TableIndex:
         by_name = item_filter.pattern is not None or item_filter.regex is not None \
             or item_filter.since is not None or item_filter.until is not None
         for date, names, changed in self._list_days(now):
-            old = dict(zip(*self.old_items.get(date, ((), ()))))
+            try:
+                old = dict(zip(*self.old_items.get(date, ((), ()))))
+            except (LookupError, TypeError, ValueError) as exc:
+                raise _DamagedIndex(f"items of {date}") from exc
             new: Dict[str, list] = {}
             for name, present in names:
                 cached = old.get(name)
@@ -373,7 +396,15 @@ class _TableIndex:
     def _checked(self, date: str, name: str, present: Sequence[bool], cached: Optional[list],
                  day_changed: bool) -> Optional[list]:
         """``cached`` if its status, parameters and time-step still hold, else ``None``."""
-        if cached is None or cached[_SIGNATURE] is None or cached[_STATUS] == "running":
+        if cached is None:
+            return None
+        if not (isinstance(cached, list) and len(cached) == _END + 1 and isinstance(cached[_SIZES], list)
+                and len(cached[_SIZES]) == len(DATA_TYPES) and isinstance(cached[_PARAMS], dict)
+                and isinstance(cached[_TRACKED], list) and isinstance(cached[_STATUS], str)
+                and (cached[_SIGNATURE] is None
+                     or isinstance(cached[_SIGNATURE], list) and len(cached[_SIGNATURE]) == 4)):
+            raise _DamagedIndex(f"entry of {date}/{name}")
+        if cached[_SIGNATURE] is None or cached[_STATUS] == "running":
             return None  # a running item grows in place: read again
         if present is _EVERY and not day_changed and None not in cached[_SIZES]:
             # the quick check: the log folder's mtime moves whenever run.json or params.json is replaced
@@ -418,8 +449,13 @@ class _TableIndex:
                     continue
                 cached = old.get(date)
                 names = None
-                if cached is not None and cached[0] == mtime:
-                    names = cached[1] if cached[1] != _SAME_AS_LOG else self.old_days[0].get(date, (0, None))[1]
+                try:
+                    if cached is not None and cached[0] == mtime:
+                        names = cached[1] if cached[1] != _SAME_AS_LOG else self.old_days[0].get(date, (0, None))[1]
+                except (LookupError, TypeError, AttributeError) as exc:
+                    raise _DamagedIndex(f"day {date}") from exc
+                if names is not None and not isinstance(names, list):
+                    raise _DamagedIndex(f"day {date}")
                 if names is None:
                     names = _entry_names(day_dir, data_type)
                     changed_dates.add(date)
@@ -546,8 +582,10 @@ def _read_item(paths: Dict[str, str], name: str, now: int) -> list:
     name_params = parsed.params() if parsed is not None else {}
     run = run or {}
     last_time_step = csv_time_step
-    if last_time_step is None and isinstance(run.get("last_time_step"), int):
-        last_time_step = run["last_time_step"]
+    run_step = run.get("last_time_step")
+    if isinstance(run_step, int) and not isinstance(run_step, bool):
+        # run.json's count survives a torn or truncated progress.csv; progress.csv may be newer
+        last_time_step = run_step if last_time_step is None else max(last_time_step, run_step)
     tracked = run.get("record_param")
     status = str(run["status"]) if run.get("status") else UNKNOWN_STATUS
     settled = newest < now - SETTLE_NS
@@ -594,8 +632,11 @@ def _size(path: str) -> int:
 def _csv_summary(path: str) -> Tuple[Optional[int], Optional[int]]:
     """``(rows, last time-step)`` of a progress.csv; ``(None, None)`` without one.
 
-    Counts lines in chunks and parses only the header and the last row, so a
-    long file costs one sequential read and no parsing.
+    Counts lines in chunks and parses only the header and the last complete
+    row, so a long file costs one sequential read and no parsing. A row is
+    complete when it ends with a newline and has as many fields as the
+    header: the last line of a run killed mid-write (or of a full disk) may
+    be torn (``500`` of ``49900,...``) and is neither counted nor read.
     """
     try:
         f = open(path, "rb")
@@ -603,22 +644,35 @@ def _csv_summary(path: str) -> Tuple[Optional[int], Optional[int]]:
         return None, None
     with f:
         header = f.readline()
-        if not header.strip():
+        if not header.strip() or not header.endswith(b"\n"):
             return 0, None
-        lines, tail = 0, b""
+        lines, tail, cut = 0, b"", False
         for chunk in iter(lambda: f.read(1 << 20), b""):
             lines += chunk.count(b"\n")
-            tail = (tail + chunk)[-65536:]
-    rows_text = [line for line in tail.splitlines() if line.strip()]
-    rows = lines + (1 if tail and not tail.endswith(b"\n") else 0)
-    if not rows_text:
-        return rows, None
+            tail += chunk
+            if len(tail) > 65536:
+                tail, cut = tail[-65536:], True
     try:
         columns = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))))
-        last = next(csv.reader(io.StringIO(rows_text[-1].decode("utf-8", errors="replace"))))
-        return rows, int(float(last[columns.index(TIME_STEP_COLUMN)]))
-    except (ValueError, IndexError, StopIteration):
-        return rows, None
+    except (csv.Error, StopIteration):
+        return lines, None
+    complete = tail.split(b"\n")[:-1]  # the piece after the last newline is partial (or empty)
+    if cut:
+        complete = complete[1:]  # the first piece of a cut tail may be the end of a longer line
+    for line in reversed(complete):
+        if not line.strip():
+            continue
+        try:
+            last = next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))))
+        except (csv.Error, StopIteration):
+            continue
+        if len(last) != len(columns):
+            continue  # torn, then continued by a resumed run
+        try:
+            return lines, int(float(last[columns.index(TIME_STEP_COLUMN)]))
+        except (ValueError, IndexError, OverflowError):
+            return lines, None
+    return lines, None
 
 
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
@@ -636,12 +690,14 @@ def _flatten(params: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
 
 
 def _coerce(text: str) -> Any:
-    """A parameter value read from a legacy name: number, bool or None when it looks like one."""
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
+    """A parameter value read from a legacy name: number, bool or None when it looks like one.
+
+    Only plain numbers are converted (``clip=1_0`` stays the text ``1_0``).
+    """
+    if _INT_TEXT.match(text):
+        return int(text)
+    if _FLOAT_TEXT.match(text):
+        return float(text)
     return {"True": True, "False": False, "None": None}.get(text, text)
 
 

@@ -8,23 +8,20 @@ when its process is gone, and two restarted jobs never take the same item.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import json
 import os
 import platform
-import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db import layout
 from RLA.db.layout import Database, Item
+from RLA.db.liveness import STALE_HEARTBEAT_SECONDS, is_alive
 from RLA.db.records import lookup_param, read_json, to_jsonable
 
 __all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive", "tracked_match",
            "find_unfinished", "claim"]
 
 RESUME_ENV = "RLA_RESUME"
-#: a run on another host whose heartbeat is older than this is taken as dead
-STALE_HEARTBEAT_SECONDS = 600.0
 _NEVER = {"", "never", "no", "false", "0"}
 
 
@@ -39,26 +36,6 @@ def resume_request(value: Union[str, bool, None]) -> Optional[str]:
     if value is None or value is False or str(value).strip().lower() in _NEVER:
         return None
     return "auto" if value is True else str(value).strip()
-
-
-def is_alive(run: Dict[str, Any]) -> bool:
-    """Whether the process of a run marked ``running`` may still be writing to it."""
-    if run.get("status") != "running":
-        return False
-    if run.get("host") == platform.node():
-        pid = run.get("pid")
-        if not isinstance(pid, int) or pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except OSError as exc:
-            return exc.errno == errno.EPERM
-        return True
-    try:
-        heartbeat = _dt.datetime.fromisoformat(run["heartbeat"]).timestamp()
-    except (KeyError, TypeError, ValueError):
-        return False
-    return time.time() - heartbeat < STALE_HEARTBEAT_SECONDS
 
 
 def tracked_match(item: Item, run: Dict[str, Any], tracked: Sequence[Tuple[str, Any]]) -> bool:

@@ -1,0 +1,53 @@
+"""Whether the process of a run marked ``running`` may still be writing to it.
+
+Kept in RLA.db (which imports nothing from RLA.easy_log) so that both the
+database tools and auto-resume (RLA.easy_log.resume) use the same check.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import os
+import platform
+import time
+from typing import Any, Dict, Optional
+
+__all__ = ["STALE_HEARTBEAT_SECONDS", "is_alive", "process_gone"]
+
+#: a run on another host whose heartbeat is older than this is taken as dead
+STALE_HEARTBEAT_SECONDS = 600.0
+
+
+def process_gone(run: Dict[str, Any]) -> Optional[bool]:
+    """``True`` when the run's process provably no longer exists on this host, ``False``
+    when it exists, ``None`` when this host cannot tell (another host, no pid, this process)."""
+    if run.get("host") != platform.node():
+        return None
+    pid = run.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.ESRCH
+    return False
+
+
+def is_alive(run: Dict[str, Any]) -> bool:
+    """Whether the process of a run marked ``running`` may still be writing to it."""
+    if run.get("status") != "running":
+        return False
+    if run.get("host") == platform.node():
+        pid = run.get("pid")
+        if not isinstance(pid, int) or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except OSError as exc:
+            return exc.errno == errno.EPERM
+        return True
+    try:
+        heartbeat = _dt.datetime.fromisoformat(run["heartbeat"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return False
+    return time.time() - heartbeat < STALE_HEARTBEAT_SECONDS
