@@ -293,3 +293,29 @@ def test_plot_load_bench_runs_on_a_small_table(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(bench), "--runs", "20", "--rows", "50", "--repeat", "1",
                              "--keep", str(tmp_path / "db")], capture_output=True, text=True, check=True)
     assert "plot_func cold (no cache)" in result.stdout and "ratio" in result.stdout
+
+
+def test_a_crashed_run_is_named_and_can_be_left_out(db: Path) -> None:
+    from RLA.easy_log.time_step import time_step_holder
+
+    _run(db, 0.01, 4, range(0, 10, 10), lambda t, s: t / 100 + s, with_loss=True)   # crashed after one row
+    logger.reset()
+    exp_manager.__init__(time_step_holder)
+    crashed = [i.index for i in Database(db).items("plot_task") if "seed=4" in i.name]
+    assert len(crashed) == 1
+
+    with pytest.warns(RuntimeWarning, match="x_range='intersection' ends the curve at x=0") as caught:
+        _, data = plot_func(db, "plot_task", None, ["lr"], ["ret"])
+    assert any(crashed[0] in str(w.message) for w in caught)
+    cut = data[data.legend == "lr=0.01"]
+    assert cut.x.max() == 0.0 and cut.n.max() == 4                            # the documented behaviour stays
+
+    with pytest.warns(RuntimeWarning, match="left out 1 of 4 runs") as caught:
+        _, kept = plot_func(db, "plot_task", None, ["lr"], ["ret"], min_run_fraction=0.5)
+    assert any(crashed[0] in str(w.message) for w in caught)
+    assert not any("ends the curve" in str(w.message) for w in caught)
+    full = kept[kept.legend == "lr=0.01"]
+    assert full.x.max() == 90.0 and full.n.min() == 3
+    assert crashed[0] not in {row["index"] for row in kept.attrs["runs"]}
+    with pytest.raises(ValueError, match="min_run_fraction"):
+        plot_func(db, "plot_task", None, ["lr"], ["ret"], min_run_fraction=2)
