@@ -20,7 +20,7 @@ import numpy as np
 
 from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, Run, load_runs, param_value, plot_dir
+from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
@@ -158,7 +158,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
     if not frames:
-        present = sorted({c for run in runs for c in run.columns})
+        present = csv_columns(runs)
         raise KeyError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
@@ -270,12 +270,15 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
               smoothing: str = "ema", ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
               legend_outside: bool = False, show_number: bool = False, colors: Optional[Sequence[Any]] = None,
               x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None,
-              min_run_fraction: Optional[float] = None) -> Tuple[Any, Any]:
+              min_run_fraction: Optional[float] = None, where: Optional[str] = None) -> Tuple[Any, Any]:
     """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
     group of ``split_keys`` values; return ``(figure, data)``.
 
-    - ``regs``: globs matched against record dates (``"2024/05/01/*"``,
-      ``"*lr=0.01*"``; a compiled regex is searched), ``None`` for all runs.
+    - ``regs``: globs matched against record dates ``YYYY/MM/DD/<name>`` by the rule
+      of ``rla ls``: ``*`` stops at ``/`` and a date folder selects its items
+      (``"2024/05/01/*"``, ``"2024/05"``, ``"*/*/*/*lr=0.01*"``); a compiled regex is
+      searched in the record date; ``None`` for all runs.
+    - ``where``: a parameter expression as ``rla ls -w`` (``"lr == 0.01 and seed < 3"``).
     - ``regs2legends``: one curve per reg, with these legends, instead of split_keys.
     - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
     - ``resample``: grid points per curve (0/None: the logged x values);
@@ -299,7 +302,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
         raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
                          f"for {0 if regs is None else len(regs)} regs")
-    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf)
+    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where)
     data = group_curves(runs, split_keys, metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
                         regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
                         split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,

@@ -25,7 +25,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                    score: str = "final", k: int = 1,
                    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                    scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                   x_key: str = TIME_STEP_KEY, use_buf: bool = True) -> Any:
+                   x_key: str = TIME_STEP_KEY, use_buf: bool = True, where: Optional[str] = None) -> Any:
     """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
     (see :func:`RLA.easy_plot.aggregate.run_score`).
 
@@ -39,7 +39,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
     rows, no_score = [], []
     for task in tasks:
-        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf):
+        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where):
             if metric not in run.columns:
                 continue
             y = run.columns[metric]
