@@ -265,12 +265,17 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
 @click.option("--metric", "-m", "metrics", multiple=True, required=True, help="A progress.csv column; repeatable.")
 @click.option("--split-key", "-k", "split_keys", multiple=True, help="Group runs by this parameter; repeatable.")
 @click.option("--reg", "-r", "regs", multiple=True,
-              help="Glob on the record date, e.g. '2024/05/*' or '*lr=0.01*'; repeatable (default: all runs).")
+              help="Glob on the record date YYYY/MM/DD/<name> as `rla ls` takes it ('*' stops at '/'), e.g. "
+                   "'2024/05/*' or '*/*/*/*lr=0.01*'; repeatable (default: all runs).")
+@click.option("-w", "--where", default=None,
+              help='Parameter expression as `rla ls -w`, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.')
 @click.option("--legend", "regs2legends", multiple=True, help="One legend per --reg: a curve per reg.")
 @click.option("--band", "bands", multiple=True, type=click.Choice(["std", "stderr", "range", "ci"]),
               default=("std",), show_default=True, help="Shaded band around the mean; repeatable.")
 @click.option("--resample", type=int, default=512, show_default=True, help="Grid points (0: logged steps).")
 @click.option("--x-range", type=click.Choice(["intersection", "union"]), default="intersection", show_default=True)
+@click.option("--min-run-fraction", type=float, default=None,
+              help="Leave out runs that reached less than this fraction of their group's median last step.")
 @click.option("--smooth-step", type=float, default=0.0, show_default=True, help="Smoothing over N grid points.")
 @click.option("--smoothing", type=click.Choice(["ema", "window"]), default="ema", show_default=True)
 @click.option("--xlim", type=(float, float), default=None, help="Keep logged points with LOW <= x <= HIGH.")
@@ -285,10 +290,10 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
               help="Also print a markdown summary table of each metric (final or best-k score).")
 @click.option("--score-k", "table_k", type=int, default=1, show_default=True,
               help="Points averaged into each run's score (last k or best k).")
-def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple, regs: tuple,
-         regs2legends: tuple, bands: tuple, resample: int, x_range: str, smooth_step: float, smoothing: str,
-         xlim: tuple, ylim: tuple, title: str, one_axes: bool, legend_outside: bool, show_number: bool,
-         save_name: str, table_score: str, table_k: int) -> None:
+def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple, regs: tuple, where: str,
+         regs2legends: tuple, bands: tuple, resample: int, x_range: str, min_run_fraction: float,
+         smooth_step: float, smoothing: str, xlim: tuple, ylim: tuple, title: str, one_axes: bool,
+         legend_outside: bool, show_number: bool, save_name: str, table_score: str, table_k: int) -> None:
     """Grouped learning curves of a table, saved as png and pdf (plot_func)."""
     from RLA.easy_plot.aggregate import format_summary
     from RLA.easy_plot.plot_func import plot_func
@@ -301,18 +306,21 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
                             regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
                             shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
                             resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
-                            xlim=xlim, ylim=ylim, title=title, split_by_metrics=not one_axes,
-                            legend_outside=legend_outside, show_number=show_number, save_name=name)
+                            min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
+                            split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
+                            save_name=name)
     except (FileNotFoundError, KeyError, ValueError) as error:
         raise click.ClickException(str(error.args[0] if error.args else error)) from None
     runs = {row["index"] for row in data.attrs["runs"]}
-    click.echo(f"{len(runs)} runs in {data['legend'].nunique()} curves")
+    curves = data.groupby("metric", sort=False)["legend"].nunique()
+    click.echo(f"{len(runs)} runs in {int(curves.sum())} curves: "
+               + ", ".join(f"{count} of {metric}" for metric, count in curves.items()))
     for path in data.attrs["saved"]:
         click.echo(f"saved {path}")
     if table_score:
         for metric in metrics:
             table = summary_table(data_root, task_table_name, list(regs) or None, list(split_keys), metric,
-                                  score=table_score, k=table_k, xlim=xlim)
+                                  score=table_score, k=table_k, xlim=xlim, where=where)
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")
 
 

@@ -153,3 +153,52 @@ def test_summary_table_and_score_matrices_from_a_database(data_root: Path) -> No
     assert np.allclose(matrices["algo=ppo"], [[0.4, 0.4], [0.5, 0.5]])
     with pytest.raises(ValueError, match="same seeds"):
         score_matrices(scores.iloc[1:], ["algo"])
+
+
+def test_runs_without_a_finite_score_are_left_out_with_one_warning(data_root: Path) -> None:
+    # algo=a: final returns 5.5, 10, 21 and a diverged run that logged only NaN; algo=b: one crashed
+    # run whose progress.csv has only its header
+    finals = {1: 5.5, 2: float("nan"), 3: 10.0, 4: 21.0}
+    for algo, seeds in (("a", (1, 2, 3, 4)), ("b", (1,))):
+        for seed in seeds:
+            exp_manager.configure(task_table_name="nan_task", rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
+                                  code_root=str(data_root.parent))
+            exp_manager.set_hyper_param(algo=algo, seed=seed)
+            exp_manager.add_record_param(["algo", "seed"])
+            exp_manager.log_files_gen()
+            for t in range(3):
+                exp_manager.time_step_holder.set_time(t)
+                logger.record_tabular("ret", finals[seed] if algo == "a" else 1.0)
+                logger.dump_tabular()
+    exp_manager.finish()
+    from RLA.db import Database
+
+    crashed = [i for i in Database(data_root).items("nan_task") if "algo=b" in i.name]
+    assert len(crashed) == 1
+    (crashed[0].path("log") / "progress.csv").write_text("time-step,ret\n")
+
+    with pytest.warns(RuntimeWarning) as caught:
+        scores = collect_scores(data_root, "nan_task", None, ["algo"], "ret")
+    messages = [str(w.message) for w in caught if "left out of the scores" in str(w.message)]
+    assert len(messages) == 1 and "2 run(s)" in messages[0] and "algo=b" in messages[0]
+    assert "algo=a&seed=2" in messages[0]
+    assert sorted(scores["score"].tolist()) == [5.5, 10.0, 21.0]
+
+    with pytest.warns(RuntimeWarning, match="left out"):
+        table = summary_table(data_root, "nan_task", None, ["algo"], "ret")
+    assert table.algo.tolist() == ["a"] and table.n.tolist() == [3]          # no n=0 row for algo=b
+    assert table["mean"].iloc[0] == pytest.approx(36.5 / 3)
+
+    matrices = score_matrices(scores, ["algo"])
+    metrics = agg.aggregate_metrics(matrices, n_bootstrap=200)
+    # 3 scores: int(0.25 * 3) = 0 cut, so the IQM is their mean, like the mean
+    assert metrics.loc["algo=a", "mean"] == pytest.approx(36.5 / 3)
+    assert metrics.loc["algo=a", "iqm"] == pytest.approx(36.5 / 3)
+    assert np.isfinite(metrics.to_numpy()).all()
+
+
+def test_aggregate_metrics_refuses_non_finite_scores() -> None:
+    with pytest.raises(ValueError, match=r"not all finite: \(run 1, task 0\)"):
+        agg.aggregate_metrics({"algo": np.array([[5.5], [np.nan], [10.0], [21.0]])})
+    with pytest.raises(ValueError, match="not all finite"):
+        agg.performance_profiles({"algo": np.array([[np.inf], [1.0]])}, taus=[0.5])

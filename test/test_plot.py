@@ -99,28 +99,28 @@ def test_groups_by_split_keys_with_exact_means_and_std_bands(db: Path) -> None:
 
 
 def test_a_metric_logged_every_other_row_uses_its_logged_points_only(db: Path) -> None:
-    _, data = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["sparse_eval"], resample=0)
+    _, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["sparse_eval"], resample=0)
     assert data.x.tolist() == [0, 20, 40, 60, 80] and np.allclose(data["mean"], data.x + 2)
     assert (data.n == 3).all()
 
 
 def test_different_grids_and_lengths_are_resampled_before_averaging(db: Path) -> None:
-    _, data = plot_func(db, "plot_task", ["*lr=0.1&*"], ["lr"], ["ret"], resample=5)
+    _, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.1&*"], ["lr"], ["ret"], resample=5)
     # seeds end at 100, 80, 60: the intersection is [0, 60]
     assert data.x.tolist() == [0.0, 15.0, 30.0, 45.0, 60.0]
     assert np.allclose(data["mean"], data.x + 2) and (data.n == 3).all()
 
-    _, exact = plot_func(db, "plot_task", ["*lr=0.1&*"], ["lr"], ["ret"], resample=0)
+    _, exact = plot_func(db, "plot_task", ["*/*/*/*lr=0.1&*"], ["lr"], ["ret"], resample=0)
     assert exact.x.tolist() == [0, 10, 20, 30, 40, 50, 60]      # the union of logged steps up to 60
 
-    _, union = plot_func(db, "plot_task", ["*lr=0.1&*"], ["lr"], ["ret"], resample=6, x_range="union")
+    _, union = plot_func(db, "plot_task", ["*/*/*/*lr=0.1&*"], ["lr"], ["ret"], resample=6, x_range="union")
     assert union.x.tolist() == [0, 20, 40, 60, 80, 100]
     assert union.n.tolist() == [3, 3, 3, 3, 2, 1]
     assert np.allclose(union["mean"], [2, 22, 42, 62, 81.5, 101])
 
 
 def test_every_band_kind(db: Path) -> None:
-    figure, data = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, shaded_std=True,
+    figure, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, shaded_std=True,
                              shaded_err=True, shaded_range=True, shaded_ci=True, n_bootstrap=500)
     axes = figure.axes[0]
     assert len(axes.collections) == 4
@@ -133,18 +133,18 @@ def test_every_band_kind(db: Path) -> None:
 
 
 def test_smoothing_filters_scaling_and_axes_options(db: Path) -> None:
-    _, raw = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
-    _, ema = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, smooth_step=2)
+    _, raw = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
+    _, ema = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, smooth_step=2)
     expected, previous = [], None
     for value in raw["mean"]:                      # EMA with alpha 1/2 of each run, then the mean
         previous = value if previous is None else 0.5 * previous + 0.5 * value
         expected.append(previous)
     assert np.allclose(ema["mean"], expected)
-    _, window = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, smooth_step=3,
+    _, window = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, smooth_step=3,
                           smoothing="window")
     assert np.allclose(window["mean"].iloc[2:], raw["mean"].rolling(3).mean().iloc[2:])
 
-    figure, part = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, xlim=(20, 60),
+    figure, part = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, xlim=(20, 60),
                              scale_dict={"ret": lambda y: 10 * y}, ylim=(0, 50), title="scaled",
                              xlabel="steps", ylabel="return", show_number=True, colors=["#123456"])
     assert part.x.tolist() == [20, 30, 40, 50, 60]
@@ -157,7 +157,7 @@ def test_smoothing_filters_scaling_and_axes_options(db: Path) -> None:
 
 
 def test_legends_regs2legends_one_axes_and_custom_legend_fn(db: Path) -> None:
-    figure, data = plot_func(db, "plot_task", ["*lr=0.01&*", "*lr=0.1&*"], [], ["ret"], resample=0,
+    figure, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*", "*/*/*/*lr=0.1&*"], [], ["ret"], resample=0,
                              regs2legends=["small lr", "large lr"])
     assert _legend_texts(figure) == ["small lr", "large lr"]
     assert data.groupby("legend").n.max().to_dict() == {"large lr": 3, "small lr": 3}
@@ -202,19 +202,19 @@ def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
 
 
 def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> None:
-    _, first = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
+    _, first = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert (plot_dir(db) / ".column_cache.sqlite").is_file()
     item = Database(db).items("plot_task")[0]
     csv = item.path("log") / "progress.csv"
     frame = pd.read_csv(csv)
     frame["ret"] += 3.0
     frame.to_csv(csv, index=False)
-    _, second = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
+    _, second = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(second["mean"], first["mean"] + 1.0)
-    _, uncached = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0, use_buf=False)
+    _, uncached = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, use_buf=False)
     assert np.allclose(uncached["mean"], second["mean"])
     (plot_dir(db) / ".column_cache.sqlite").write_bytes(b"not a database")   # a broken cache is skipped
-    _, despite = plot_func(db, "plot_task", ["*lr=0.01&*"], ["lr"], ["ret"], resample=0)
+    _, despite = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(despite["mean"], second["mean"])
 
 
@@ -293,3 +293,58 @@ def test_plot_load_bench_runs_on_a_small_table(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(bench), "--runs", "20", "--rows", "50", "--repeat", "1",
                              "--keep", str(tmp_path / "db")], capture_output=True, text=True, check=True)
     assert "plot_func cold (no cache)" in result.stdout and "ratio" in result.stdout
+
+
+def test_a_crashed_run_is_named_and_can_be_left_out(db: Path) -> None:
+    from RLA.easy_log.time_step import time_step_holder
+
+    _run(db, 0.01, 4, range(0, 10, 10), lambda t, s: t / 100 + s, with_loss=True)   # crashed after one row
+    logger.reset()
+    exp_manager.__init__(time_step_holder)
+    crashed = [i.index for i in Database(db).items("plot_task") if "seed=4" in i.name]
+    assert len(crashed) == 1
+
+    with pytest.warns(RuntimeWarning, match="x_range='intersection' ends the curve at x=0") as caught:
+        _, data = plot_func(db, "plot_task", None, ["lr"], ["ret"])
+    assert any(crashed[0] in str(w.message) for w in caught)
+    cut = data[data.legend == "lr=0.01"]
+    assert cut.x.max() == 0.0 and cut.n.max() == 4                            # the documented behaviour stays
+
+    with pytest.warns(RuntimeWarning, match="left out 1 of 4 runs") as caught:
+        _, kept = plot_func(db, "plot_task", None, ["lr"], ["ret"], min_run_fraction=0.5)
+    assert any(crashed[0] in str(w.message) for w in caught)
+    assert not any("ends the curve" in str(w.message) for w in caught)
+    full = kept[kept.legend == "lr=0.01"]
+    assert full.x.max() == 90.0 and full.n.min() == 3
+    assert crashed[0] not in {row["index"] for row in kept.attrs["runs"]}
+    with pytest.raises(ValueError, match="min_run_fraction"):
+        plot_func(db, "plot_task", None, ["lr"], ["ret"], min_run_fraction=2)
+
+
+def test_regs_select_what_rla_ls_selects(db: Path) -> None:
+    from click.testing import CliRunner
+
+    from RLA.cli import main
+
+    def ls(pattern: str) -> set:
+        result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "-t", "plot_task", pattern, "--json"])
+        assert result.exit_code == 0, result.output
+        import json
+
+        return {row["index"] for row in json.loads(result.output)}
+
+    def plotted(reg: str) -> set:
+        _, data = plot_func(db, "plot_task", [reg], ["lr"], ["ret"], resample=0)
+        return {row["index"] for row in data.attrs["runs"]}
+
+    day = Database(db).items("plot_task")[0].date
+    for reg in ("*/*/*/*lr=0.01&*", day, day.rsplit("/", 1)[0] + "/*", "*/*/*/*seed=[12]"):
+        assert plotted(reg) == ls(reg) and plotted(reg), reg
+    assert len(plotted("*/*/*/*lr=0.01&*")) == 3
+    # '*' stops at '/' as in `rla ls`: the old fnmatch form selects nothing, and says how to write it
+    assert ls("*lr=0.01*") == set()
+    with pytest.warns(UserWarning, match=r"'\*/\*/\*/\*lr=0.01\*'"), \
+            pytest.raises(FileNotFoundError, match="stops at '/'"):
+        plot_func(db, "plot_task", ["*lr=0.01*"], ["lr"], ["ret"])
+    _, where = plot_func(db, "plot_task", None, ["lr"], ["ret"], resample=0, where="lr == 0.01 and seed < 3")
+    assert where.legend.unique().tolist() == ["lr=0.01"] and where.n.max() == 2

@@ -32,16 +32,35 @@ def test_rla_plot_saves_the_grouped_figure_and_prints_a_table(data_root: Path) -
     assert result.exit_code == 0, result.output
     figure_dir = data_root / "results" / "easy_plot"
     assert (figure_dir / "cli_task-eval_ret.png").exists() and (figure_dir / "cli_task-eval_ret.pdf").exists()
-    assert "4 runs in 2 curves" in result.output
+    assert "4 runs in 2 curves: 2 of eval/ret" in result.output
     # final values: lr=0.1 -> 0.4 + {1, 2}; lr=0.2 -> 0.8 + {1, 2}
     assert "| cli_task | 0.1 | 1.9 ± 0.707 | 2 |" in result.output
     assert "| cli_task | 0.2 | 2.3 ± 0.707 | 2 |" in result.output
+
+
+def test_rla_plot_counts_curves_per_metric_and_selects_like_rla_ls(data_root: Path) -> None:
+    _make_runs(data_root)
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret", "-m",
+                                       "time-step", "-k", "lr"])
+    assert result.exit_code == 0, result.output
+    assert "4 runs in 4 curves: 2 of eval/ret, 2 of time-step" in result.output
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret", "-k", "seed",
+                                       "-r", "*/*/*/*lr=0.1*", "--table", "final"])
+    assert result.exit_code == 0, result.output
+    assert "2 runs in 2 curves: 2 of eval/ret" in result.output
+    assert "| cli_task | 1 | 1.4 ± nan | 1 |" in result.output and "| cli_task | 2 | 2.4 ± nan | 1 |" in result.output
+    result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret", "-k", "lr",
+                                       "-w", "lr == 0.2 and seed == 1"])
+    assert result.exit_code == 0, result.output
+    assert "1 runs in 1 curves: 1 of eval/ret" in result.output
 
 
 def test_rla_plot_reports_what_to_fix(data_root: Path) -> None:
     _make_runs(data_root)
     result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "reward"])
     assert result.exit_code == 1 and "progress.csv columns include" in result.output
+    # the columns the csv has, not only the ones plot_func read
+    assert "'eval/ret'" in result.output and "'time-step'" in result.output
     result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret",
                                        "-r", "1999/*"])
     assert result.exit_code == 1 and "no item of table 'cli_task' matches" in result.output

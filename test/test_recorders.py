@@ -36,9 +36,29 @@ def test_simple_plots_carry_the_time_step_and_never_overwrite(run: Path) -> None
 def test_existing_file_is_kept_unless_cover(run: Path) -> None:
     path = simple_plot("same", data=[[1, 2]])
     path.write_bytes(b"old")
-    assert simple_plot("same", data=[[1, 2]]) == path and path.read_bytes() == b"old"
+    second = simple_plot("same", data=[[1, 2]])
+    assert second == path.with_name(path.stem + "-1.png") and second.read_bytes()[:4] == b"\x89PNG"
+    assert path.read_bytes() == b"old"
     simple_plot("same", data=[[1, 2]], cover=True)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_two_figures_and_images_at_one_step_are_both_kept(run: Path) -> None:
+    from matplotlib import image as mpl_image
+    from matplotlib.figure import Figure
+
+    exp_manager.time_step_holder.set_time(7)
+    paths = []
+    for color in ("red", "blue"):
+        figure = Figure()
+        figure.add_subplot().plot([0, 1], color=color)
+        paths.append(MatplotlibRecorder.save("eval", figure))
+    assert paths == [run / "7-eval.png", run / "7-eval-1.png"]
+    assert paths[0].read_bytes() != paths[1].read_bytes()
+    black, white = np.zeros((2, 2), dtype=np.uint8), np.full((2, 2), 255, dtype=np.uint8)
+    images = [ImgRecorder.save("obs", black), ImgRecorder.save("obs", white), ImgRecorder.save("obs", black)]
+    assert images == [run / "7-obs.png", run / "7-obs-1.png", run / "7-obs-2.png"]
+    assert mpl_image.imread(images[0])[..., 0].max() == 0.0 and mpl_image.imread(images[1])[..., 0].min() == 1.0
 
 
 def test_matplotlib_recorder_and_pretty_wrapper(run: Path) -> None:

@@ -1,7 +1,10 @@
 """Figures, images and videos of a run, saved under the item's ``results/`` folder.
 
 File names start with the current time-step (``<step>-<name>``), so a figure
-saved at every evaluation never overwrites the previous one. Everything is
+saved at every evaluation never overwrites the previous one. A second file of
+the same name at the same time-step is saved beside the first as
+``<step>-<name>-1.png``, ``-2``, ... (``cover=True`` overwrites instead), so
+no figure is ever dropped silently. Everything is
 headless: figures are drawn on matplotlib's Agg canvas.
 """
 from __future__ import annotations
@@ -14,6 +17,16 @@ from typing import Any, Callable, Iterable, Optional
 from RLA.easy_log.tester import exp_manager
 
 __all__ = ["MatplotlibRecorder", "ImgRecorder", "VideoRecorder", "record_video", "results_path"]
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or when it exists the first free ``<stem>-<n><suffix>`` beside it."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
 
 
 def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".png") -> Path:
@@ -54,12 +67,15 @@ class MatplotlibRecorder:
              **savefig_kwargs: Any) -> Path:
         """Save ``fig`` (default: pyplot's current figure) as ``name``; return its path.
 
-        An existing file is kept unless ``cover`` is true.
+        An existing file of that name is kept and this figure is saved beside it as
+        ``<name>-1``, ``<name>-2``, ... (the returned path says which); ``cover=True``
+        overwrites the existing file instead.
         """
         path = results_path(name, add_timestamp)
-        if cover or not path.exists():
-            figure = fig if fig is not None else _pyplot().gcf()
-            figure.savefig(path, **savefig_kwargs)
+        if not cover:
+            path = _free_path(path)
+        figure = fig if fig is not None else _pyplot().gcf()
+        figure.savefig(path, **savefig_kwargs)
         return path
 
     @classmethod
@@ -116,8 +132,9 @@ class ImgRecorder:
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
             raise ValueError(f"ImgRecorder.save expects an H×W, H×W×3 or H×W×4 array, got shape {np.shape(img)}")
         path = results_path(name, add_timestamp)
-        if cover or not path.exists():
-            mpl_image.imsave(path, array, cmap="gray" if array.ndim == 2 else None, vmin=0, vmax=255)
+        if not cover:  # never drop an image: a second one of the same name goes to <name>-1, -2, ...
+            path = _free_path(path)
+        mpl_image.imsave(path, array, cmap="gray" if array.ndim == 2 else None, vmin=0, vmax=255)
         return path
 
 
@@ -185,10 +202,10 @@ def _write_video(name: str, frames: list, fps: float, add_timestamp: bool) -> Pa
     try:
         import imageio_ffmpeg  # noqa: F401  (the mp4 writer)
     except ImportError:
-        path = results_path(stem + ".gif", add_timestamp)
+        path = _free_path(results_path(stem + ".gif", add_timestamp))
         imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
         return path
-    path = results_path(stem + ".mp4", add_timestamp)
+    path = _free_path(results_path(stem + ".mp4", add_timestamp))
     imageio.mimwrite(path, [_even(f) for f in frames], fps=fps, codec="libx264", macro_block_size=1,
                      pixelformat="yuv420p")
     return path

@@ -180,13 +180,16 @@ def run_score(y: np.ndarray, how: str = "final", k: int = 1) -> float:
 
 def summarize_scores(scores: Any, by: Sequence[str], value: str = "score", ci: float = 0.95,
                      n_bootstrap: int = 1000, seed: Optional[int] = 0) -> Any:
-    """Per group of ``by``: mean, std, stderr, bootstrap CI of the mean and n (the runs)."""
+    """Per group of ``by``: mean, std, stderr, bootstrap CI of the mean and n (the runs
+    with a finite score; a group without any is left out)."""
     import pandas as pd
 
     rows = []
     for key, group in scores.groupby(list(by), sort=True, dropna=False):
         values = group[value].to_numpy(dtype=np.float64)
         values = values[np.isfinite(values)]
+        if not values.size:
+            continue
         stats = curve_stats(values[:, None], ci=ci, n_bootstrap=n_bootstrap, seed=seed) if values.size else {}
         key = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(by, key)), **{k: float(v[0]) for k, v in stats.items() if k not in ("min", "max")},
@@ -262,12 +265,18 @@ METRICS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def _as_runs_by_tasks(scores: Any, name: str) -> np.ndarray:
+def _as_runs_by_tasks(scores: Any, name: str, finite: bool = False) -> np.ndarray:
     array = np.asarray(scores, dtype=np.float64)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[0] == 0:
         raise ValueError(f"scores of {name!r} must be a runs × tasks array, got shape {np.shape(scores)}")
+    if finite and not np.isfinite(array).all():
+        runs, tasks = np.nonzero(~np.isfinite(array))
+        cells = ", ".join(f"(run {r}, task {t})" for r, t in zip(runs.tolist(), tasks.tolist()))
+        raise ValueError(f"scores of {name!r} are not all finite: {cells}; a NaN would make the mean NaN and "
+                         "sort to the top of the IQM. Drop those runs (collect_scores leaves out runs "
+                         "without a finite score) and keep the same number of runs per task")
     return array
 
 
@@ -284,7 +293,10 @@ def aggregate_metrics(score_dict: Mapping[str, Any], metrics: Sequence[str] = ("
                       gamma: float = 1.0) -> Any:
     """For each algorithm (a runs × tasks array of normalized scores): each metric
     with its stratified-bootstrap percentile interval, as a DataFrame indexed by
-    algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``."""
+    algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``.
+
+    Every score must be finite (``ValueError`` names the NaN/inf cells otherwise):
+    :func:`RLA.easy_plot.scores.collect_scores` already leaves out runs without one."""
     import pandas as pd
 
     unknown = [m for m in metrics if m not in METRICS]
@@ -293,7 +305,7 @@ def aggregate_metrics(score_dict: Mapping[str, Any], metrics: Sequence[str] = ("
     tail = (1.0 - ci) / 2 * 100
     rows = {}
     for algorithm, scores in score_dict.items():
-        array = _as_runs_by_tasks(scores, algorithm)
+        array = _as_runs_by_tasks(scores, algorithm, finite=True)
         resampled = stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed))
         row = {}
         for metric in metrics:
@@ -320,7 +332,7 @@ def performance_profiles(score_dict: Mapping[str, Any], taus: Sequence[float], c
     tail = (1.0 - ci) / 2 * 100
     out = {}
     for algorithm, scores in score_dict.items():
-        array = _as_runs_by_tasks(scores, algorithm)
+        array = _as_runs_by_tasks(scores, algorithm, finite=True)
         boot = performance_profile(stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed)), taus)
         low, high = np.percentile(boot, [tail, 100 - tail], axis=0)
         out[algorithm] = {"profile": performance_profile(array, taus), "low": low, "high": high}

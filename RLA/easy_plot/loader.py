@@ -11,6 +11,7 @@ import csv
 import fnmatch
 import os
 import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,12 @@ import numpy as np
 
 from RLA.db import layout
 from RLA.db.layout import Database, Item
+from RLA.db.query import ItemFilter, select
 from RLA.db.records import REPR_MARKER, read_json
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 
 __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
-           "plot_dir"]
+           "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
 
@@ -49,31 +51,57 @@ def plot_dir(data_root: Union[str, os.PathLike]) -> Path:
     return Database(data_root).plots_dir()
 
 
-def _matches(reg: Reg, record_date: str) -> bool:
-    """Glob ``reg`` against the record date or one of its leading folders (``2024/05/*``);
-    a compiled regex is searched in the record date."""
-    if isinstance(reg, re.Pattern):
-        return reg.search(record_date) is not None
+def _legacy_match(reg: str, record_date: str) -> bool:
+    """The rule of earlier plot releases (``*`` crossed ``/``): only used to explain a glob
+    that now selects nothing."""
     pattern = reg.strip("/")
     parts = record_date.split("/")
     return any(fnmatch.fnmatchcase("/".join(parts[:depth]), pattern) for depth in range(1, len(parts) + 1))
 
 
 def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
-                regs: Optional[Sequence[Reg]] = None) -> List[Tuple[Item, int]]:
+                regs: Optional[Sequence[Reg]] = None, where: Optional[str] = None) -> List[Tuple[Item, int]]:
     """The items of a table whose record date matches a pattern, with the index of the
     first pattern each matches. ``regs=None`` takes every item.
 
-    The single place that lists items for plotting (to be served by the query module later).
+    Items are listed by :func:`RLA.db.query.select`, and a glob is matched by the same
+    rule as ``rla ls`` (:class:`RLA.db.query.ItemFilter`: ``*`` and ``?`` stop at ``/``;
+    a date folder such as ``2024/05/*`` selects everything below it). A compiled regex
+    is searched in the record date. ``where`` is a parameter expression (``rla ls -w``).
     """
     patterns: Sequence[Reg] = ["*"] if regs is None else ([regs] if isinstance(regs, (str, re.Pattern)) else regs)
+    matchers = [reg.search if isinstance(reg, re.Pattern) else _glob_matcher(task_table_name, reg)
+                for reg in patterns]
+    records = select(data_root, ItemFilter(task=task_table_name, where=where))
     found = []
-    for item in Database(data_root).items(task_table_name):
-        for i, reg in enumerate(patterns):
-            if _matches(reg, item.record_date):
+    used = set()
+    for record in records:
+        item = record.item
+        for i, matches in enumerate(matchers):
+            if matches(item.record_date):
                 found.append((item, i))
+                used.add(i)
                 break
+    for i, reg in enumerate(patterns):
+        if i in used or not isinstance(reg, str):
+            continue
+        legacy = sum(_legacy_match(reg, record.item.record_date) for record in records)
+        if legacy:
+            warnings.warn(f"reg {reg!r} selects no item: as in `rla ls`, '*' stops at '/' in record dates "
+                          f"'YYYY/MM/DD/<name>' (earlier plot releases let it cross '/', which selected {legacy}); "
+                          f"write {'*/*/*/' + reg.lstrip('/')!r} or use where='<expression>'",
+                          UserWarning, stacklevel=3)
     return found
+
+
+def _glob_matcher(task_table_name: str, reg: str) -> Any:
+    item_filter = ItemFilter(task=task_table_name, pattern=reg)
+
+    def matches(record_date: str) -> bool:
+        date, _, name = record_date.rpartition("/")
+        return item_filter.name_matches(date, name)
+
+    return matches
 
 
 def item_params(item: Item) -> Dict[str, Any]:
@@ -103,6 +131,18 @@ def param_value(params: Dict[str, Any], key: str) -> str:
 def _csv_header(csv_path: Path) -> List[str]:
     with open(csv_path, encoding="utf-8", newline="") as f:
         return next(csv.reader(f), [])
+
+
+def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
+    """Every column name in the progress.csv headers of (up to ``limit`` of) ``runs``,
+    sorted: what a run actually logged, not only the columns read."""
+    names: set = set()
+    for run in runs[:limit]:
+        try:
+            names.update(_csv_header(run.item.path("log") / layout.PROGRESS_CSV))
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str, np.ndarray]]:
@@ -170,19 +210,22 @@ def _read_all(csv_paths: Sequence[Path], columns: Sequence[str], cache: Optional
 
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
-              columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None) -> List[Run]:
+              columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None,
+              where: Optional[str] = None) -> List[Run]:
     """Every matching run with its parameters and the ``columns`` of its progress.csv.
 
     Runs without a progress.csv are left out. Many csv files not yet cached are
-    parsed in ``workers`` threads (default: the CPU count).
+    parsed in ``workers`` threads (default: the CPU count). ``regs`` and ``where``
+    select items as in :func:`match_items`.
     """
-    matched = match_items(data_root, task_table_name, regs)
+    matched = match_items(data_root, task_table_name, regs, where)
     if not matched:
-        where = Database(data_root).type_root("log") / task_table_name
+        folder = Database(data_root).type_root("log") / task_table_name
+        also = f" and where={where!r}" if where else ""
         raise FileNotFoundError(
-            f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'} "
-            f"under {where}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v', "
-            "so try a glob such as '2024/05/*' or '*lr=0.01*'")
+            f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
+            f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
+            "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*/*/*/*lr=0.01*'")
     cache = ColumnCache(plot_dir(data_root) / CACHE_FILE) if use_cache else None
     csv_paths = [item.path("log") / layout.PROGRESS_CSV for item, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)

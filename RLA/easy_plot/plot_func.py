@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -19,12 +20,14 @@ import numpy as np
 
 from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, Run, load_runs, param_value, plot_dir
+from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
 
 DEFAULT_X_NAME = TIME_STEP_KEY
+#: with x_range="intersection", warn when a run reaches less than this fraction of its group's median reach
+SHORT_RUN_WARN_FRACTION = 0.5
 BAND_ALPHA = {"std": 0.2, "stderr": 0.3, "range": 0.1, "ci": 0.25}
 BAND_COLUMNS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "range": ("min", "max"),
                 "ci": ("ci_low", "ci_high")}
@@ -67,6 +70,41 @@ def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[flo
     return aggregate.finite_xy(x, y)
 
 
+def _short_runs(curves: Sequence[Tuple[Run, np.ndarray, np.ndarray]], fraction: float) -> List[int]:
+    """Positions of the curves whose reach (last x minus the group's first x) is below
+    ``fraction`` of the group's median reach."""
+    first = min(float(x[0]) for _, x, _ in curves)
+    reach = np.array([float(x[-1]) - first for _, x, _ in curves])
+    median = float(np.median(reach))
+    return [i for i, r in enumerate(reach) if r < fraction * median]
+
+
+def _check_short_runs(curves: List[Tuple[Run, np.ndarray, np.ndarray]], where: str, x_range: str,
+                      min_run_fraction: Optional[float]) -> List[Tuple[Run, np.ndarray, np.ndarray]]:
+    """Leave out the runs far shorter than their group (``min_run_fraction``), or warn when
+    such runs cut the group's intersection x-range; the other runs are returned."""
+    if len(curves) < 2:
+        return curves
+    median_end = float(np.median([x[-1] for _, x, _ in curves]))
+    if min_run_fraction is not None:
+        short = _short_runs(curves, min_run_fraction)
+        if short:
+            names = ", ".join(f"{curves[i][0].item.index} (last x={curves[i][1][-1]:g})" for i in short)
+            warnings.warn(f"{where}: left out {len(short)} of {len(curves)} runs that reached less than "
+                          f"min_run_fraction={min_run_fraction:g} of the group's median (x={median_end:g}): {names}",
+                          RuntimeWarning, stacklevel=3)
+            curves = [c for i, c in enumerate(curves) if i not in short]
+    if x_range == "intersection":
+        short = _short_runs(curves, SHORT_RUN_WARN_FRACTION)
+        if short:
+            names = ", ".join(f"{curves[i][0].item.index} (last x={curves[i][1][-1]:g})" for i in short)
+            high = min(float(x[-1]) for _, x, _ in curves)
+            warnings.warn(f"{where}: x_range='intersection' ends the curve at x={high:g}, far below the group's "
+                          f"median last x={median_end:g}, because of {names}; pass min_run_fraction (e.g. 0.5) "
+                          "to leave such runs out, or x_range='union'", RuntimeWarning, stacklevel=3)
+    return curves
+
+
 def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
                  x_key: str = DEFAULT_X_NAME, xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                  scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -74,7 +112,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                  key_to_legend_fn: Callable[..., str] = default_key_to_legend, split_by_metrics: bool = True,
                  resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
                  smoothing: str = "ema", ci: Optional[float] = None, n_bootstrap: int = 1000,
-                 seed: Optional[int] = 0) -> Any:
+                 seed: Optional[int] = 0, min_run_fraction: Optional[float] = None) -> Any:
     """The grouped curves behind a figure, as a long DataFrame.
 
     Columns: ``metric``, ``legend``, one per split key (or ``reg`` in
@@ -84,9 +122,18 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     logged points inside it; ``scale_dict`` maps a metric's values (e.g.
     ``{"loss": np.log}``); each run is smoothed on the grid before the group
     statistics are taken.
+
+    A run of a group that reached less than half of the group's median last x
+    (a crashed run) would cut the whole group's curve with
+    ``x_range="intersection"``: a ``RuntimeWarning`` names such runs.
+    ``min_run_fraction`` (e.g. ``0.5``) leaves out, with a warning, every run
+    that reached less than that fraction of its group's median (measured from
+    the group's first x); ``None`` (default) keeps every run.
     """
     import pandas as pd
 
+    if min_run_fraction is not None and not 0 < min_run_fraction <= 1:
+        raise ValueError(f"min_run_fraction must be in (0, 1], got {min_run_fraction}")
     scale_dict = scale_dict or {}
     by_reg = regs2legends is not None
     key_names = ["reg"] if by_reg else list(split_keys)
@@ -104,13 +151,14 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             curves = [(run, x, y) for run, x, y in curves if x.size]
             if not curves:
                 continue
+            curves = _check_short_runs(curves, f"{metric} | {legend}", x_range, min_run_fraction)
             grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
             resampled = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
                                   for _, x, y in curves])
             frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
     if not frames:
-        present = sorted({c for run in runs for c in run.columns})
+        present = csv_columns(runs)
         raise KeyError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
@@ -221,16 +269,24 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
               resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
               smoothing: str = "ema", ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
               legend_outside: bool = False, show_number: bool = False, colors: Optional[Sequence[Any]] = None,
-              x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None) -> Tuple[Any, Any]:
+              x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None,
+              min_run_fraction: Optional[float] = None, where: Optional[str] = None) -> Tuple[Any, Any]:
     """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
     group of ``split_keys`` values; return ``(figure, data)``.
 
-    - ``regs``: globs matched against record dates (``"2024/05/01/*"``,
-      ``"*lr=0.01*"``; a compiled regex is searched), ``None`` for all runs.
+    - ``regs``: globs matched against record dates ``YYYY/MM/DD/<name>`` by the rule
+      of ``rla ls``: ``*`` stops at ``/`` and a date folder selects its items
+      (``"2024/05/01/*"``, ``"2024/05"``, ``"*/*/*/*lr=0.01*"``); a compiled regex is
+      searched in the record date; ``None`` for all runs.
+    - ``where``: a parameter expression as ``rla ls -w`` (``"lr == 0.01 and seed < 3"``).
     - ``regs2legends``: one curve per reg, with these legends, instead of split_keys.
     - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
     - ``resample``: grid points per curve (0/None: the logged x values);
       ``x_range``: ``"intersection"`` (steps all runs reached) or ``"union"``.
+    - ``min_run_fraction``: leave out (with a warning) the runs that reached less
+      than this fraction of their group's median last x; by default every run is
+      kept, with a warning naming a run that cuts its group's intersection range
+      below half of the group's median.
     - ``smooth_step``: smoothing over that many grid points, ``smoothing`` ``"ema"``
       or ``"window"``; each run is smoothed before averaging.
     - bands: ``shaded_std`` (sample std), ``shaded_err`` (standard error),
@@ -246,12 +302,12 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
         raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
                          f"for {0 if regs is None else len(regs)} regs")
-    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf)
+    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where)
     data = group_curves(runs, split_keys, metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
                         regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
                         split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,
                         smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
-                        n_bootstrap=n_bootstrap)
+                        n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
     if verbose:
         counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
         for (metric, legend), count in counts.items():

@@ -8,6 +8,7 @@ and :func:`~RLA.easy_plot.aggregate.performance_profiles`.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -24,15 +25,21 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                    score: str = "final", k: int = 1,
                    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                    scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                   x_key: str = TIME_STEP_KEY, use_buf: bool = True) -> Any:
+                   x_key: str = TIME_STEP_KEY, use_buf: bool = True, where: Optional[str] = None) -> Any:
     """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
-    (see :func:`RLA.easy_plot.aggregate.run_score`). Runs without the metric are left out."""
+    (see :func:`RLA.easy_plot.aggregate.run_score`).
+
+    Runs without the metric are left out, and so are runs whose metric has no
+    finite value (a header-only progress.csv, a diverged run logging NaN):
+    they have no score, and a NaN would make every mean NaN and sort to the
+    top of an IQM. One ``RuntimeWarning`` names the runs left out.
+    """
     import pandas as pd
 
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
-    rows = []
+    rows, no_score = [], []
     for task in tasks:
-        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf):
+        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where):
             if metric not in run.columns:
                 continue
             y = run.columns[metric]
@@ -40,10 +47,17 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                 _, y = aggregate.filter_x(run.columns[x_key], y, xlim)
             if scale is not None:
                 y = np.asarray(scale(y), dtype=np.float64)
+            value = aggregate.run_score(y, score, k)
+            if not np.isfinite(value):
+                no_score.append(run.item.index)
+                continue
             rows.append({"task": task, **{key: param_value(run.params, key) for key in split_keys},
-                         "index": run.item.index, "score": aggregate.run_score(y, score, k)})
+                         "index": run.item.index, "score": value})
+    if no_score:
+        warnings.warn(f"{len(no_score)} run(s) left out of the scores: {metric!r} has no finite value in "
+                      f"{', '.join(no_score)}", RuntimeWarning, stacklevel=2)
     if not rows:
-        raise KeyError(f"no run of {tasks} logged {metric!r}")
+        raise KeyError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
 
 
