@@ -266,7 +266,7 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
 @click.option("--split-key", "-k", "split_keys", multiple=True, help="Group runs by this parameter; repeatable.")
 @click.option("--reg", "-r", "regs", multiple=True,
               help="Glob on the record date YYYY/MM/DD/<name> as `rla ls` takes it ('*' stops at '/'), e.g. "
-                   "'2024/05/*' or '*/*/*/*lr=0.01*'; repeatable (default: all runs).")
+                   "'2024/05/*' or '*lr=0.01*'; repeatable (default: all runs).")
 @click.option("-w", "--where", default=None,
               help='Parameter expression as `rla ls -w`, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.')
 @click.option("--legend", "regs2legends", multiple=True, help="One legend per --reg: a curve per reg.")

@@ -338,13 +338,13 @@ def test_regs_select_what_rla_ls_selects(db: Path) -> None:
         return {row["index"] for row in data.attrs["runs"]}
 
     day = Database(db).items("plot_task")[0].date
-    for reg in ("*/*/*/*lr=0.01&*", day, day.rsplit("/", 1)[0] + "/*", "*/*/*/*seed=[12]"):
+    for reg in ("*/*/*/*lr=0.01&*", "*lr=0.01&*", day, day.rsplit("/", 1)[0] + "/*", "*seed=[12]"):
         assert plotted(reg) == ls(reg) and plotted(reg), reg
-    assert len(plotted("*/*/*/*lr=0.01&*")) == 3
-    # '*' stops at '/' as in `rla ls`: the old fnmatch form selects nothing, and says how to write it
-    assert ls("*lr=0.01*") == set()
-    with pytest.warns(UserWarning, match=r"'\*/\*/\*/\*lr=0.01\*'"), \
+    assert len(plotted("*lr=0.01&*")) == 3
+    # '*' stops at '/' as in `rla ls`: a pattern crossing folders selects nothing, and says how to write it
+    assert ls("2*lr=0.01*") == set()
+    with pytest.warns(UserWarning, match=r"'\*/\*/\*/2\*lr=0.01\*'"), \
             pytest.raises(FileNotFoundError, match="stops at '/'"):
-        plot_func(db, "plot_task", ["*lr=0.01*"], ["lr"], ["ret"])
+        plot_func(db, "plot_task", ["2*lr=0.01*"], ["lr"], ["ret"])
     _, where = plot_func(db, "plot_task", None, ["lr"], ["ret"], resample=0, where="lr == 0.01 and seed < 3")
     assert where.legend.unique().tolist() == ["lr=0.01"] and where.n.max() == 2

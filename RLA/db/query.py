@@ -706,7 +706,8 @@ _GLOB_CACHE: Dict[str, "re.Pattern[str]"] = {}
 
 def _glob_regex(pattern: str) -> "re.Pattern[str]":
     """A glob on ``YYYY/MM/DD/<name>``: ``*``/``?`` stay within one ``/`` part, and a
-    pattern matching a leading part (a date folder) matches everything below it."""
+    pattern matching a leading part (a date folder) matches everything below it.
+    A pattern without ``/`` also matches the name alone (``*lr=0.01*``)."""
     compiled = _GLOB_CACHE.get(pattern)
     if compiled is None:
         parts = []
@@ -729,5 +730,7 @@ def _glob_regex(pattern: str) -> "re.Pattern[str]":
             else:
                 parts.append(re.escape(char))
             i += 1
-        compiled = _GLOB_CACHE[pattern] = re.compile("".join(parts) + r"(?:/.*)?\Z", re.S)
+        body = "".join(parts)
+        regex = body + r"(?:/.*)?" if "/" in text else rf"(?:{body}(?:/.*)?|[^/]*/[^/]*/[^/]*/{body})"
+        compiled = _GLOB_CACHE[pattern] = re.compile(regex + r"\Z", re.S)
     return compiled

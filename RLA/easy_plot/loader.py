@@ -225,7 +225,7 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
         raise FileNotFoundError(
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
-            "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*/*/*/*lr=0.01*'")
+            "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")
     cache = ColumnCache(plot_dir(data_root) / CACHE_FILE) if use_cache else None
     csv_paths = [item.path("log") / layout.PROGRESS_CSV for item, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)

@@ -276,7 +276,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
 
     - ``regs``: globs matched against record dates ``YYYY/MM/DD/<name>`` by the rule
       of ``rla ls``: ``*`` stops at ``/`` and a date folder selects its items
-      (``"2024/05/01/*"``, ``"2024/05"``, ``"*/*/*/*lr=0.01*"``); a compiled regex is
+      (``"2024/05/01/*"``, ``"2024/05"``, ``"*lr=0.01*"``); a compiled regex is
       searched in the record date; ``None`` for all runs.
     - ``where``: a parameter expression as ``rla ls -w`` (``"lr == 0.01 and seed < 3"``).
     - ``regs2legends``: one curve per reg, with these legends, instead of split_keys.
