@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as _dt
-import fnmatch
 import re
 import shutil
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from RLA.db import layout
 from RLA.db.layout import Database, Item
+from RLA.db.query import ItemFilter
 from RLA.db.records import REPR_MARKER, read_json
 from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
@@ -37,8 +37,8 @@ def resolve_item(database: Database, task: str, record_date: str, exclude: Optio
     """The one item of ``task`` named by ``record_date``.
 
     ``record_date`` is ``"latest"``, an item's ``YYYY/MM/DD/HH-MM-SS-ffffff``
-    (with or without the rest of its name), or a glob (matching the whole
-    ``YYYY/MM/DD/<name>``) or regex (matching from its start) that selects
+    (with or without the rest of its name), or a glob (as in ``rla ls``:
+    on ``YYYY/MM/DD/<name>``, or the name alone) or regex (matching from its start) that selects
     exactly one item. ``"latest"`` names ``exclude`` (the current run) only
     when it is the table's only item.
     """
@@ -57,8 +57,9 @@ def resolve_item(database: Database, task: str, record_date: str, exclude: Optio
         regex: Optional[re.Pattern] = re.compile(wanted)
     except re.error:
         regex = None
+    glob = ItemFilter(task=task, pattern=wanted)  # the same glob rule as `rla ls`
     matched = [i for i in items
-               if fnmatch.fnmatchcase(i.record_date, wanted) or (regex is not None and regex.match(i.record_date))]
+               if glob.name_matches(i.date, i.name) or (regex is not None and regex.match(i.record_date))]
     return _only_one(matched, task, record_date)
 
 
