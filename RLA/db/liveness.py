@@ -38,14 +38,7 @@ def is_alive(run: Dict[str, Any]) -> bool:
     if run.get("status") != "running":
         return False
     if run.get("host") == platform.node():
-        pid = run.get("pid")
-        if not isinstance(pid, int) or pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except OSError as exc:
-            return exc.errno == errno.EPERM
-        return True
+        return process_gone(run) is False
     try:
         heartbeat = _dt.datetime.fromisoformat(run["heartbeat"]).timestamp()
     except (KeyError, TypeError, ValueError):
