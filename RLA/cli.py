@@ -51,8 +51,8 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
     """PATTERN, --data-root and the filter options, passed on as ``data_root`` and ``filters``."""
     options = [
         click.argument("pattern", required=False),
-        click.option("--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
-                     help=f"The database folder (default: ${DATA_ROOT_ENV})."),
+        click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
+                     help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE})."),
         click.option("-t", "--task", help="The table (task_table_name); default: every table."),
         click.option("-w", "--where", help='Parameter expression, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.'),
         click.option("-s", "--status", multiple=True,

@@ -24,6 +24,8 @@ for t in range(1000000):
     if t == 20:
         if mode == "raise":
             raise ValueError("diverged at step 20")
+        if mode == "exit":
+            sys.exit(3)
         if mode == "finish":
             break
         print("ready", flush=True)
@@ -54,6 +56,13 @@ def test_uncaught_exception_marks_the_run_failed(data_root, write_script):
     assert record["error"] == "ValueError: diverged at step 20"
     assert record["last_time_step"] == 20
     assert pd.read_csv(item.path("log") / "progress.csv")["t"].tolist() == list(range(21))
+
+
+def test_a_non_zero_sys_exit_marks_the_run_failed(data_root, write_script):
+    result = run_python(write_script(TRAIN_SCRIPT), "exit", str(data_root))
+    assert result.returncode == 3
+    item, record = run_record(data_root)
+    assert record["status"] == "failed" and record["error"] == "sys.exit(3)"
 
 
 @pytest.mark.parametrize("signum, expected_code", [(signal.SIGTERM, 128 + 15), (signal.SIGHUP, 128 + 1),

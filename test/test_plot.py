@@ -157,7 +157,7 @@ def test_smoothing_filters_scaling_and_axes_options(db: Path) -> None:
 
 
 def test_legends_regs2legends_one_axes_and_custom_legend_fn(db: Path) -> None:
-    figure, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*", "*/*/*/*lr=0.1&*"], [], ["ret"], resample=0,
+    figure, data = plot_func(db, "plot_task", ["*lr=0.01&*", "*lr=0.1&*"], None, ["ret"], resample=0,
                              regs2legends=["small lr", "large lr"])
     assert _legend_texts(figure) == ["small lr", "large lr"]
     assert data.groupby("legend").n.max().to_dict() == {"large lr": 3, "small lr": 3}
@@ -348,3 +348,14 @@ def test_regs_select_what_rla_ls_selects(db: Path) -> None:
         plot_func(db, "plot_task", ["2*lr=0.01*"], ["lr"], ["ret"])
     _, where = plot_func(db, "plot_task", None, ["lr"], ["ret"], resample=0, where="lr == 0.01 and seed < 3")
     assert where.legend.unique().tolist() == ["lr=0.01"] and where.n.max() == 2
+
+
+def test_a_run_that_died_before_its_first_row_is_named_and_left_out_of_the_scores(db: Path) -> None:
+    from RLA.easy_plot.scores import collect_scores
+
+    _run(db, 0.01, 9, range(0), lambda t, s: 0.0, with_loss=False)  # progress.csv stays empty
+    crashed = exp_manager.item.index
+    with pytest.warns(RuntimeWarning, match=r"left out of the scores") as warned:
+        scores = collect_scores(db, "plot_task", None, ["lr"], "ret")
+    assert crashed in str(warned[0].message)
+    assert crashed not in set(scores["index"]) and len(scores) == 6

@@ -21,8 +21,10 @@ def test_rla_init_then_main_py_creates_a_database_item(tmp_path):
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "main.py" in result.output
     config_text = (project / "rla_config.yaml").read_text()
-    assert config_text == template_text("rla_config.yaml") and config_text.count("#") > 10
-    assert load_config(str(project / "rla_config.yaml")).LOG_USED
+    assert config_text == template_text("rla_config.yaml").replace('DATA_ROOT: ""', 'DATA_ROOT: "rla_data"')
+    assert config_text.count("#") > 10
+    config = load_config(str(project / "rla_config.yaml"))
+    assert config.LOG_USED and config.data_root() == str(project / "rla_data")
 
     run = run_python(project / "main.py", "--lr", "0.01", "--info", "first try", "--steps", "30")
     assert run.returncode == 0, run.stderr

@@ -601,6 +601,16 @@ class ExperimentManager:
             previous_hook(exc_type, exc, tb)
 
         sys.excepthook = excepthook
+        previous_exit = sys.exit
+
+        def exit_recording_status(status: Any = None) -> None:
+            # atexit cannot see the exit status, and SystemExit never reaches excepthook
+            if status not in (None, 0) and self.item is not None and os.getpid() == self._owner_pid:
+                self._pending_status = "failed"
+                self.run_record["error"] = f"sys.exit({status!r})"
+            previous_exit(status)
+
+        sys.exit = exit_recording_status
         if threading.current_thread() is threading.main_thread():
             for signum in _TERMINATING_SIGNALS:
                 if signal.getsignal(signum) in (signal.SIG_DFL, None):

@@ -258,7 +258,7 @@ def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str)
 
 
 def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
-              split_keys: Sequence[str], metrics: Sequence[str], use_buf: bool = True, verbose: bool = False,
+              split_keys: Optional[Sequence[str]], metrics: Sequence[str], use_buf: bool = True, verbose: bool = False,
               xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
               xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
               scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -279,7 +279,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
       (``"2024/05/01/*"``, ``"2024/05"``, ``"*lr=0.01*"``); a compiled regex is
       searched in the record date; ``None`` for all runs.
     - ``where``: a parameter expression as ``rla ls -w`` (``"lr == 0.01 and seed < 3"``).
-    - ``regs2legends``: one curve per reg, with these legends, instead of split_keys.
+    - ``regs2legends``: one curve per reg, with these legends, instead of split_keys
+      (which may then be ``None``).
     - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
     - ``resample``: grid points per curve (0/None: the logged x values);
       ``x_range``: ``"intersection"`` (steps all runs reached) or ``"union"``.
@@ -303,7 +304,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
         raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
                          f"for {0 if regs is None else len(regs)} regs")
     runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where)
-    data = group_curves(runs, split_keys, metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
+    data = group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
                         regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
                         split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,
                         smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from RLA.db import layout
 from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, load_runs, param_value
+from RLA.easy_plot.loader import Reg, load_runs, match_items, param_value
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
 
@@ -30,7 +31,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     (see :func:`RLA.easy_plot.aggregate.run_score`).
 
     Runs without the metric are left out, and so are runs whose metric has no
-    finite value (a header-only progress.csv, a diverged run logging NaN):
+    finite value (an empty or header-only progress.csv, a diverged run logging NaN):
     they have no score, and a NaN would make every mean NaN and sort to the
     top of an IQM. One ``RuntimeWarning`` names the runs left out.
     """
@@ -39,7 +40,9 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
     rows, no_score = [], []
     for task in tasks:
-        for run in load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where):
+        runs = load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where)
+        no_score += _died_before_first_row(data_root, task, regs, where, {run.item.index for run in runs})
+        for run in runs:
             if metric not in run.columns:
                 continue
             y = run.columns[metric]
@@ -59,6 +62,13 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     if not rows:
         raise KeyError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
+
+
+def _died_before_first_row(data_root: Union[str, os.PathLike], task: str, regs: Optional[Sequence[Reg]],
+                           where: Optional[str], loaded: set) -> List[str]:
+    """Matching runs whose progress.csv exists but holds no row (load_runs leaves them out)."""
+    return [item.index for item, _ in match_items(data_root, task, regs, where)
+            if item.index not in loaded and (item.path("log") / layout.PROGRESS_CSV).is_file()]
 
 
 def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],

@@ -5,6 +5,8 @@ Writes a commented ``rla_config.yaml`` and a starter ``main.py`` (both from
 """
 from __future__ import annotations
 
+import json
+
 import re
 import string
 from dataclasses import dataclass, field
@@ -53,7 +55,9 @@ def init_project(project_dir: Union[str, Path] = ".", task_table_name: Optional[
     result = InitResult(project, task)
     main_source = string.Template(template_text("main.py.template")).substitute(
         task_table_name=repr(task), data_root=repr(data_root))
-    for name, text in ((CONFIG_FILE, template_text(CONFIG_FILE)), (MAIN_FILE, main_source)):
+    # the project's database, so that `rla ls` run in the project finds it
+    config_source = template_text(CONFIG_FILE).replace('DATA_ROOT: ""', f"DATA_ROOT: {json.dumps(data_root)}", 1)
+    for name, text in ((CONFIG_FILE, config_source), (MAIN_FILE, main_source)):
         path = project / name
         if path.exists() and not force:
             result.kept.append(path)
