@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
@@ -30,6 +30,21 @@ def fresh_exp_manager():
     logger.reset()
     exp_manager.__init__(time_step_holder)
     time_step_holder.config(0, 0)
+
+
+def log_run(data_root: Path, task: str, params: Dict[str, object], rows: Iterable[Tuple[int, Dict[str, object]]]):
+    """Start a csv-logging run with every key of ``params`` tracked and log ``(step, {key: value})`` rows;
+    the next configure or ``exp_manager.finish()`` ends it."""
+    exp_manager.configure(task_table_name=task, rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
+                          code_root=str(data_root.parent))
+    exp_manager.set_hyper_param(**params)
+    exp_manager.add_record_param(list(params))
+    item = exp_manager.log_files_gen()
+    for step, values in rows:
+        exp_manager.time_step_holder.set_time(step)
+        logger.logkvs(values)
+        logger.dump_tabular()
+    return item
 
 
 def subprocess_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_plot import aggregate as agg
 from RLA.easy_plot.scores import collect_scores, score_matrices, summary_table
+from conftest import log_run
 
 # 4 runs × 2 tasks
 SCORES = np.array([[0.1, 0.5],
@@ -128,15 +128,9 @@ def test_summary_table_and_score_matrices_from_a_database(data_root: Path) -> No
     for task, offset in (("task_a", 0.0), ("task_b", 10.0)):
         for algo in ("ppo", "sac"):
             for seed in (1, 2):
-                exp_manager.configure(task_table_name=task, rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
-                                      code_root=str(data_root.parent))
-                exp_manager.set_hyper_param(algo=algo, seed=seed)
-                exp_manager.add_record_param(["algo", "seed"])
-                exp_manager.log_files_gen()
-                for t, value in enumerate([0.0, 5.0, 3.0]):
-                    exp_manager.time_step_holder.set_time(t)
-                    logger.record_tabular("ret", offset + value + seed + (algo == "sac"))
-                    logger.dump_tabular()
+                log_run(data_root, task, {"algo": algo, "seed": seed},
+                        [(t, {"ret": offset + value + seed + (algo == "sac")})
+                         for t, value in enumerate([0.0, 5.0, 3.0])])
     exp_manager.finish()
 
     table = summary_table(data_root, ["task_a", "task_b"], None, ["algo"], "ret")
@@ -161,15 +155,8 @@ def test_runs_without_a_finite_score_are_left_out_with_one_warning(data_root: Pa
     finals = {1: 5.5, 2: float("nan"), 3: 10.0, 4: 21.0}
     for algo, seeds in (("a", (1, 2, 3, 4)), ("b", (1,))):
         for seed in seeds:
-            exp_manager.configure(task_table_name="nan_task", rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
-                                  code_root=str(data_root.parent))
-            exp_manager.set_hyper_param(algo=algo, seed=seed)
-            exp_manager.add_record_param(["algo", "seed"])
-            exp_manager.log_files_gen()
-            for t in range(3):
-                exp_manager.time_step_holder.set_time(t)
-                logger.record_tabular("ret", finals[seed] if algo == "a" else 1.0)
-                logger.dump_tabular()
+            log_run(data_root, "nan_task", {"algo": algo, "seed": seed},
+                    [(t, {"ret": finals[seed] if algo == "a" else 1.0}) for t in range(3)])
     exp_manager.finish()
     from RLA.db import Database
 

@@ -6,22 +6,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from RLA.cli import main
-from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
+from conftest import log_run
 
 
 def _make_runs(data_root: Path) -> None:
     for lr in (0.1, 0.2):
         for seed in (1, 2):
-            exp_manager.configure(task_table_name="cli_task", rla_config={"LOG_USED": ["csv"]}, data_root=data_root,
-                                  code_root=str(data_root.parent))
-            exp_manager.set_hyper_param(lr=lr, seed=seed)
-            exp_manager.add_record_param(["lr", "seed"])
-            exp_manager.log_files_gen()
-            for t in range(5):
-                exp_manager.time_step_holder.set_time(t)
-                logger.record_tabular("eval/ret", lr * t + seed)
-                logger.dump_tabular()
+            log_run(data_root, "cli_task", {"lr": lr, "seed": seed},
+                    [(t, {"eval/ret": lr * t + seed}) for t in range(5)])
     exp_manager.finish()
 
 
