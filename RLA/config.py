@@ -13,15 +13,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union, get_args, get_origin, get_type_hints
 
+from RLA.errors import ConfigError
+
 __all__ = ["ConfigError", "RLAConfig", "load_config", "LOG_FORMATS", "DL_FRAMEWORKS"]
 
 LOG_FORMATS = ("stdout", "log", "csv", "json", "tensorboard")
 DL_FRAMEWORKS = ("torch", "tensorflow", "none")
 BACKUP_MODES = ("source", "lib")
-
-
-class ConfigError(ValueError):
-    """A configuration key is unknown, mistyped or has a value out of range."""
 
 
 @dataclass

@@ -10,6 +10,8 @@ import ast
 import operator
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from RLA.errors import ExpressionError
+
 __all__ = ["ExpressionError", "compile_where"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -28,10 +30,6 @@ _COMPARISONS = {
 }
 _HELP = ('write comparisons of parameters with literals joined by and/or/not, '
          'e.g. lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"')
-
-
-class ExpressionError(ValueError):
-    """A parameter expression uses syntax outside the supported subset."""
 
 
 def compile_where(text: str) -> Predicate:

@@ -10,37 +10,46 @@ regex filters match) is the part after ``<task>/``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name
+from RLA.errors import LayoutError
+
 __all__ = [
     "DATA_TYPES",
     "ARCHIVE_DIR",
     "INDEX_DIR",
+    "TIME_STEP_COLUMN",
     "Database",
     "Item",
     "ItemName",
+    "LogFolder",
+    "CodeFolder",
     "LayoutError",
     "format_log_name",
     "parse_log_name",
     "validate_task_name",
+    "day_folders",
 ]
 
 DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
 ARCHIVE_DIR = "arc"
 #: ``<data_root>/results/<PLOTS_DIR>`` holds database-wide figures, not a table
 PLOTS_DIR = "easy_plot"
-#: the query index cache (RLA.db.query), rebuilt from the items whenever it is stale
+#: the query index cache (RLA.db.index), rebuilt from the items whenever it is stale
 INDEX_DIR = ".rla_index"
+#: plot_func's cache of parsed progress.csv columns, in the plots folder
+COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
-TIME_FORMAT = "%H-%M-%S-%f"
-MAX_NAME_BYTES = 250
 
-# files inside an item's log folder
+#: the first column of progress.csv: the x-axis of every curve
+TIME_STEP_COLUMN = "time-step"
+
+# files inside an item's log folder (use the accessors of LogFolder / Item, not these names)
 PROGRESS_CSV = "progress.csv"
 PROGRESS_JSON = "progress.json"
 PARAMS_JSON = "params.json"
@@ -49,18 +58,13 @@ TB_DIR = "tb"
 LOG_TXT = "log.txt"
 WARN_TXT = "warn.txt"
 BACKUP_TXT = "backup.txt"
+EVENT_FILE_PREFIX = "events.out.tfevents."
+RESUME_MARKER_PREFIX = ".resume-"
 # files beside an item's code snapshot
 GIT_DIFF = "git.diff"
 REQUIREMENTS_TXT = "requirements.txt"
 
-_V1_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6})_(?P<ip>[^_ ]*)_(?P<info>&.*)$", re.S)
-_LEGACY_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6}) (?P<ip>\S*) ?(?P<info>.*)$", re.S)
 _DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
-_VALUE_REPLACEMENTS = str.maketrans({"[": "{", "]": "}", "/": "_", "\\": "_", "\0": "_", "\n": " "})
-
-
-class LayoutError(ValueError):
-    """A name or path does not follow the RLA database layout."""
 
 
 def validate_task_name(task: str) -> str:
@@ -76,58 +80,70 @@ def validate_task_name(task: str) -> str:
     return task
 
 
-def _format_value(value: Any) -> str:
-    return str(value).translate(_VALUE_REPLACEMENTS)
+@dataclass(frozen=True)
+class LogFolder:
+    """The files of an item's ``log`` folder (or of any folder the logger writes into)."""
 
+    path: Path
 
-def format_log_name(timestamp: _dt.datetime, ip: str, tracked: Sequence[Tuple[str, Any]]) -> str:
-    """The v1 log_name: ``<HH-MM-SS-ffffff>_<ip>_&k1=v1&k2=v2`` (``_&`` with no params).
+    @property
+    def progress_csv(self) -> Path:
+        return self.path / PROGRESS_CSV
 
-    A name longer than a file system allows is cut and ends in a hash of the
-    full info, so two different parameter sets never share a name.
-    """
-    info = "&" + "&".join(f"{_format_value(k)}={_format_value(v)}" for k, v in tracked)
-    prefix = f"{timestamp.strftime(TIME_FORMAT)}_{ip}_"
-    name = prefix + info
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        digest = hashlib.sha1(info.encode("utf-8")).hexdigest()[:10]
-        budget = MAX_NAME_BYTES - len(prefix.encode("utf-8")) - len(digest) - 1
-        cut = info.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
-        name = f"{prefix}{cut}~{digest}"
-    return name
+    @property
+    def progress_json(self) -> Path:
+        return self.path / PROGRESS_JSON
+
+    @property
+    def params_json(self) -> Path:
+        return self.path / PARAMS_JSON
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / RUN_JSON
+
+    @property
+    def tb_dir(self) -> Path:
+        return self.path / TB_DIR
+
+    @property
+    def log_txt(self) -> Path:
+        return self.path / LOG_TXT
+
+    @property
+    def warn_txt(self) -> Path:
+        return self.path / WARN_TXT
+
+    @property
+    def backup_txt(self) -> Path:
+        return self.path / BACKUP_TXT
+
+    def resume_marker(self, number: int) -> Path:
+        """The file that claims the ``number``-th resume of the item."""
+        return self.path / f"{RESUME_MARKER_PREFIX}{number}"
+
+    def event_files(self) -> List[Path]:
+        """The TensorBoard event files, oldest name first."""
+        return sorted(self.tb_dir.glob(EVENT_FILE_PREFIX + "*"))
+
+    def new_event_file(self, host: str, pid: int, wall_time: float) -> Path:
+        """A new TensorBoard event file name (TensorBoard finds files by this prefix)."""
+        return self.tb_dir / f"{EVENT_FILE_PREFIX}{wall_time:.6f}.{host}.{pid}.rla"
 
 
 @dataclass(frozen=True)
-class ItemName:
-    """A parsed log_name: v1 (``_``-separated) or legacy (space-separated)."""
+class CodeFolder:
+    """The files RLA adds beside an item's code snapshot."""
 
-    time: _dt.time
-    ip: str
-    info: str
-    legacy: bool
+    path: Path
 
-    def params(self) -> Dict[str, str]:
-        """The tracked parameters encoded in the name, as strings."""
-        out: Dict[str, str] = {}
-        for part in self.info.split("&"):
-            if not part:
-                continue
-            key, sep, value = part.partition("=")
-            out[key] = value if sep else ""
-        return out
+    @property
+    def git_diff(self) -> Path:
+        return self.path / GIT_DIFF
 
-
-def parse_log_name(name: str) -> Optional[ItemName]:
-    """Parse a log_name (v1 or legacy); ``None`` when it is not an RLA name."""
-    for pattern, legacy in ((_V1_NAME, False), (_LEGACY_NAME, True)):
-        match = pattern.match(name)
-        if match:
-            try:
-                time = _dt.datetime.strptime(match["time"], TIME_FORMAT).time()
-            except ValueError:
-                return None
-            return ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)
-    return None
+    @property
+    def requirements_txt(self) -> Path:
+        return self.path / REQUIREMENTS_TXT
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,54 @@ class Item:
             return folder / (self.name + PICKLE_SUFFIX)
         return folder / self.name
 
+    @property
+    def log(self) -> LogFolder:
+        return LogFolder(self.path("log"))
+
+    @property
+    def code(self) -> CodeFolder:
+        return CodeFolder(self.path("code"))
+
+    @property
+    def log_dir(self) -> Path:
+        return self.path("log")
+
+    @property
+    def code_dir(self) -> Path:
+        return self.path("code")
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path("checkpoint")
+
+    @property
+    def results_dir(self) -> Path:
+        return self.path("results")
+
+    @property
+    def pickle_file(self) -> Path:
+        """The pickled experiment manager of the run (``archive_tester/...pkl``)."""
+        return self.path("archive_tester")
+
+    @property
+    def run_json(self) -> Path:
+        return self.log.run_json
+
+    @property
+    def params_json(self) -> Path:
+        return self.log.params_json
+
+    @property
+    def progress_csv(self) -> Path:
+        return self.log.progress_csv
+
+    @property
+    def tb_dir(self) -> Path:
+        return self.log.tb_dir
+
+    def resume_marker(self, number: int) -> Path:
+        return self.log.resume_marker(number)
+
     def existing_paths(self) -> Dict[str, Path]:
         """The data types this item has on disk, with their paths."""
         return {t: p for t in DATA_TYPES if os.path.lexists(p := self.path(t))}
@@ -202,6 +266,10 @@ class Database:
     def plots_dir(self) -> Path:
         """Where database-wide figures (plot_func) are saved."""
         return self.type_root("results") / PLOTS_DIR
+
+    def column_cache_file(self) -> Path:
+        """plot_func's cache of parsed progress.csv columns for this database."""
+        return self.plots_dir() / COLUMN_CACHE_FILE
 
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
@@ -276,20 +344,31 @@ def _subdirs(path: Path) -> Iterator[str]:
         return
 
 
+def day_folders(task_root: Union[str, os.PathLike]) -> Iterator[Tuple[str, str]]:
+    """``("YYYY/MM/DD", path)`` for every day folder of one table under one data type."""
+    task_dir = os.fspath(task_root)
+    for year in _dated_subdirs(task_dir, 0):
+        year_dir = os.path.join(task_dir, year)
+        for month in _dated_subdirs(year_dir, 1):
+            month_dir = os.path.join(year_dir, month)
+            for day in _dated_subdirs(month_dir, 2):
+                yield f"{year}/{month}/{day}", os.path.join(month_dir, day)
+
+
+def _dated_subdirs(path: str, level: int) -> List[str]:
+    try:
+        with os.scandir(path) as entries:
+            return [e.name for e in entries if _DATE_PARTS[level].match(e.name) and e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def _walk_dated(task_root: Path) -> Iterable[Tuple[str, str]]:
     """Yield ``("YYYY/MM/DD", name)`` for every entry under ``task_root/YYYY/MM/DD/``."""
-    for year in _subdirs(task_root):
-        if not _DATE_PARTS[0].match(year):
+    for date, day_dir in day_folders(task_root):
+        try:
+            names = os.listdir(day_dir)
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        for month in _subdirs(task_root / year):
-            if not _DATE_PARTS[1].match(month):
-                continue
-            for day in _subdirs(task_root / year / month):
-                if not _DATE_PARTS[2].match(day):
-                    continue
-                try:
-                    names = os.listdir(task_root / year / month / day)
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                for name in names:
-                    yield f"{year}/{month}/{day}", name
+        for name in names:
+            yield date, name

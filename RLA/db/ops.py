@@ -30,6 +30,7 @@ from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select
 from RLA.db.records import read_json, write_json_atomic
+from RLA.errors import ConflictError, SelectionError
 
 __all__ = [
     "Entry", "OpResult", "SelectionError", "ConflictError",
@@ -38,14 +39,6 @@ __all__ = [
 ]
 
 PathLike = Union[str, os.PathLike]
-
-
-class SelectionError(ValueError):
-    """A selection is refused (it would take a whole table without ``allow_all``)."""
-
-
-class ConflictError(FileExistsError):
-    """The destination of a move or copy already exists."""
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,47 @@
-"""The JSON records of an item: ``params.json`` and ``run.json``.
+"""The JSON records of an item (``params.json``, ``run.json``) and the values they hold.
 
-Both are written atomically (temporary file + rename), so a reader never sees
-half a record and a crash never destroys the previous one.
+Both are written with :func:`RLA.db.atomic.atomic_write` (durable), so a reader
+never sees half a record and a crash never destroys the previous one. The
+helpers here turn parameters into JSON, flatten them and look up dotted keys:
+every module that needs one of those uses these.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
-__all__ = ["REPR_MARKER", "to_jsonable", "lookup_param", "write_json_atomic", "read_json"]
+from RLA.db.atomic import atomic_write
+
+__all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "write_json_atomic",
+           "read_json"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
+#: values whose attributes are not parameters (``"abc".upper`` is no nested key)
+_PLAIN = (str, bytes, int, float, bool, list, tuple, type(None))
+
+
+def unwrap_scalar(value: Any) -> Any:
+    """numpy / torch / tensorflow scalars (and one-element arrays) -> python numbers; other values unchanged."""
+    if type(value) in (float, int, str, bool):
+        return value
+    to_numpy = getattr(value, "numpy", None)
+    if to_numpy is not None and not hasattr(value, "item"):  # tf.Tensor
+        try:
+            value = to_numpy()
+        except Exception:  # a symbolic tensor has no value: keep it as it is
+            return value
+    item = getattr(value, "item", None)  # numpy scalar, 1-element array or torch tensor
+    if item is not None:
+        try:
+            return item()
+        except (ValueError, RuntimeError, TypeError):
+            return value
+    return value
 
 
 def to_jsonable(value: Any) -> Any:
@@ -30,16 +55,31 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    item = getattr(value, "item", None)
-    if item is not None and getattr(value, "ndim", 0) == 0:
-        try:
-            return to_jsonable(item())
-        except (ValueError, RuntimeError, TypeError):
-            pass
+    if getattr(value, "ndim", None) == 0:
+        scalar = unwrap_scalar(value)
+        if scalar is not value:
+            return to_jsonable(scalar)
     tolist = getattr(value, "tolist", None)  # numpy arrays
     if tolist is not None and getattr(value, "ndim", 0) > 0 and getattr(value, "size", 1e9) <= 1000:
         return to_jsonable(tolist())
     return {REPR_MARKER: repr(value)}
+
+
+def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
+    """Nested dicts -> one level with joined keys (``{"optim": {"lr": 1}}`` -> ``{"optim.lr": 1}``).
+
+    A value stored as a repr (``{REPR_MARKER: text}``) becomes that text.
+    """
+    out: Dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and REPR_MARKER in value:
+            out[str(key)] = value[REPR_MARKER]
+        elif isinstance(value, Mapping) and value:
+            for sub_key, sub_value in flatten_params(value, sep).items():
+                out[f"{key}{sep}{sub_key}"] = sub_value
+        else:
+            out[str(key)] = value
+    return out
 
 
 def lookup_param(params: Any, dotted_key: str) -> Any:
@@ -55,7 +95,7 @@ def lookup_param(params: Any, dotted_key: str) -> Any:
             if part not in value:
                 raise KeyError(dotted_key)
             value = value[part]
-        elif hasattr(value, part):
+        elif not isinstance(value, _PLAIN) and hasattr(value, part):
             value = getattr(value, part)
         else:
             raise KeyError(dotted_key)
@@ -63,12 +103,8 @@ def lookup_param(params: Any, dotted_key: str) -> Any:
 
 
 def write_json_atomic(path: Union[str, os.PathLike], data: Any) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    """Replace the record at ``path`` with ``data``, durably (see :mod:`RLA.db.atomic`)."""
+    atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_json(path: Union[str, os.PathLike]) -> Optional[Dict[str, Any]]:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from RLA.errors import CheckpointNotFoundError
+
 __all__ = [
     "INDEX_FILE", "META_FILE", "Checkpoint", "CheckpointNotFoundError", "Saver", "TorchSaver",
     "TFSaver", "TF1Saver", "make_saver", "open_saver", "capture_rng", "restore_rng",
@@ -42,10 +44,6 @@ PAUSE_ENV = "RLA_TEST_PAUSE_IN_SAVE"
 _CKPT_DIR = re.compile(r"^ckpt-(?P<step>-?\d+)(?:-\d+)?$")
 
 PathLike = Union[str, os.PathLike]
-
-
-class CheckpointNotFoundError(FileNotFoundError):
-    """The requested checkpoint does not exist."""
 
 
 @dataclass

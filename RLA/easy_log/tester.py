@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Un
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
 from RLA.db.layout import Database, Item
-from RLA.db.records import REPR_MARKER, lookup_param, read_json, to_jsonable, write_json_atomic
+from RLA.db.records import flatten_params, lookup_param, read_json, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
+from RLA.errors import RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -37,10 +38,6 @@ ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
 
 #: how often (seconds) a dump refreshes run.json's heartbeat and last time-step
 HEARTBEAT_SECONDS = 30.0
-
-
-class RunNotStartedError(RuntimeError):
-    """A call needs a run that ``configure`` + ``log_files_gen`` have not started yet."""
 
 
 _ip_cache: Optional[str] = None
@@ -333,7 +330,7 @@ class ExperimentManager:
         board = logger.get_current().tensorboard()
         if board is None:
             return
-        flat = _flatten(to_jsonable(self.hyper_param))
+        flat = flatten_params(to_jsonable(self.hyper_param))
         hparams = {k: v if isinstance(v, (int, float, str, bool)) else repr(v) for k, v in flat.items()}
         board.write_hparams(hparams)
         table = "| parameter | value |\n|---|---|\n" + "\n".join(
@@ -502,7 +499,7 @@ class ExperimentManager:
             candidates = resume.find_unfinished(self.database, self.task_table_name, tracked,
                                                  self.hyper_param)
         else:
-            from RLA.easy_log.exp_loader import resolve_item
+            from RLA.db.resolve import resolve_item
 
             item = resolve_item(self.database, self.task_table_name, self.resume)
             run = read_json(item.path("log") / layout.RUN_JSON)
@@ -680,18 +677,6 @@ def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:
     if value is not None and old_value is not None and value != old_value:
         raise TypeError(f"configure() got both {name}={value!r} and its older name {old_name}={old_value!r}")
     return value if value is not None else old_value
-
-
-def _flatten(params: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
-    """Nested dicts -> one level with dotted keys (the HParams dashboard is flat)."""
-    out: Dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and REPR_MARKER not in value:
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
 
 
 exp_manager = ExperimentManager()

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 from typing import Any, Dict, Iterable, Mapping, Optional, Union
 
+from RLA.db.records import flatten_params
 from RLA.easy_log.tester import ExperimentManager, exp_manager
 
 __all__ = ["params_to_dict", "flatten_params", "set_hyper_params_from", "arg_parser_postprocess"]
@@ -48,18 +49,6 @@ def params_to_dict(source: Any) -> Dict[str, Any]:
             f"OmegaConf DictConfig; got {type(source).__name__}"
         )
     return params
-
-
-def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
-    """Nested dicts -> one level, keys joined with ``sep`` (``{"optim": {"lr": 1}}`` -> ``{"optim.lr": 1}``)."""
-    out: Dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Mapping) and value:
-            for sub_key, sub_value in flatten_params(value, sep).items():
-                out[f"{key}{sep}{sub_key}"] = sub_value
-        else:
-            out[str(key)] = value
-    return out
 
 
 def set_hyper_params_from(source: Any, record: Union[str, Iterable[str], None] = None,

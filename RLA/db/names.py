@@ -1,0 +1,75 @@
+"""Log names: ``<HH-MM-SS-ffffff>_<ip>_&k1=v1&k2=v2``, written in v1 form, read in legacy form too.
+
+Legacy names (earlier releases) separate the parts with spaces; they are read
+everywhere and never written.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+__all__ = ["ItemName", "format_log_name", "parse_log_name", "TIME_FORMAT", "MAX_NAME_BYTES"]
+
+TIME_FORMAT = "%H-%M-%S-%f"
+MAX_NAME_BYTES = 250
+
+_V1_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6})_(?P<ip>[^_ ]*)_(?P<info>&.*)$", re.S)
+_LEGACY_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6}) (?P<ip>\S*) ?(?P<info>.*)$", re.S)
+_VALUE_REPLACEMENTS = str.maketrans({"[": "{", "]": "}", "/": "_", "\\": "_", "\0": "_", "\n": " "})
+
+
+def _format_value(value: Any) -> str:
+    return str(value).translate(_VALUE_REPLACEMENTS)
+
+
+def format_log_name(timestamp: _dt.datetime, ip: str, tracked: Sequence[Tuple[str, Any]]) -> str:
+    """The v1 log_name: ``<HH-MM-SS-ffffff>_<ip>_&k1=v1&k2=v2`` (``_&`` with no params).
+
+    A name longer than a file system allows is cut and ends in a hash of the
+    full info, so two different parameter sets never share a name.
+    """
+    info = "&" + "&".join(f"{_format_value(k)}={_format_value(v)}" for k, v in tracked)
+    prefix = f"{timestamp.strftime(TIME_FORMAT)}_{ip}_"
+    name = prefix + info
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        digest = hashlib.sha1(info.encode("utf-8")).hexdigest()[:10]
+        budget = MAX_NAME_BYTES - len(prefix.encode("utf-8")) - len(digest) - 1
+        cut = info.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+        name = f"{prefix}{cut}~{digest}"
+    return name
+
+
+@dataclass(frozen=True)
+class ItemName:
+    """A parsed log_name: v1 (``_``-separated) or legacy (space-separated)."""
+
+    time: _dt.time
+    ip: str
+    info: str
+    legacy: bool
+
+    def params(self) -> Dict[str, str]:
+        """The tracked parameters encoded in the name, as strings."""
+        out: Dict[str, str] = {}
+        for part in self.info.split("&"):
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            out[key] = value if sep else ""
+        return out
+
+
+def parse_log_name(name: str) -> Optional[ItemName]:
+    """Parse a log_name (v1 or legacy); ``None`` when it is not an RLA name."""
+    for pattern, legacy in ((_V1_NAME, False), (_LEGACY_NAME, True)):
+        match = pattern.match(name)
+        if match:
+            try:
+                time = _dt.datetime.strptime(match["time"], TIME_FORMAT).time()
+            except ValueError:
+                return None
+            return ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)
+    return None

@@ -1,0 +1,82 @@
+"""Every exception RLA raises on purpose, under one root: :class:`RLAError`.
+
+A caller (the ``rla`` command, the scripts, the web page) catches
+``RLAError`` and shows its message, which says what to do next; anything else
+is a bug and keeps its traceback. Each class also keeps the built-in base that
+callers of earlier releases caught (``ValueError``, ``LookupError``, ...).
+"""
+from __future__ import annotations
+
+__all__ = [
+    "RLAError",
+    "UsageError",
+    "ConfigError",
+    "LayoutError",
+    "ExpressionError",
+    "SelectionError",
+    "ConflictError",
+    "ItemNotFoundError",
+    "NoDataError",
+    "RunNotStartedError",
+    "RunStateError",
+    "CheckpointNotFoundError",
+]
+
+
+class RLAError(Exception):
+    """The root of every RLA exception; the message tells the user what to do next."""
+
+    #: the exit status of the ``rla`` command and the scripts when this error ends them
+    exit_code = 1
+
+
+class UsageError(RLAError, ValueError):
+    """A call got arguments that cannot work together or are out of range."""
+
+    exit_code = 2
+
+
+class ConfigError(RLAError, ValueError):
+    """A configuration key is unknown, mistyped or has a value out of range."""
+
+    exit_code = 2
+
+
+class LayoutError(RLAError, ValueError):
+    """A name or path does not follow the RLA database layout."""
+
+    exit_code = 2
+
+
+class ExpressionError(RLAError, ValueError):
+    """A parameter expression or pattern that cannot be used, with the reason."""
+
+    exit_code = 2
+
+
+class SelectionError(RLAError, ValueError):
+    """A selection is refused (it would take a whole table without ``allow_all``)."""
+
+
+class ConflictError(RLAError, FileExistsError):
+    """The destination of a move or copy already exists."""
+
+
+class ItemNotFoundError(RLAError, LookupError):
+    """A record date matches no item, or more than one."""
+
+
+class NoDataError(RLAError, LookupError):
+    """A value asked for was never recorded: a metric, a parameter, custom data."""
+
+
+class RunNotStartedError(RLAError, RuntimeError):
+    """A call needs a run that ``configure`` + ``log_files_gen`` have not started yet."""
+
+
+class RunStateError(RLAError, RuntimeError):
+    """An item cannot be taken in its present state (still running, claimed by another process)."""
+
+
+class CheckpointNotFoundError(RLAError, FileNotFoundError):
+    """A run has no checkpoint, or none at the asked time-step."""
