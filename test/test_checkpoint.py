@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from RLA.errors import NoDataError
 import torch
 
 from RLA.db import Database
@@ -113,7 +115,7 @@ def test_best_k_by_logged_metric_survive_rotation(data_root, mode, best):
 
 def test_metric_that_was_not_logged_is_an_error(data_root):
     start_run(data_root)
-    with pytest.raises(KeyError, match="record_tabular"):
+    with pytest.raises(NoDataError, match="record_tabular"):
         exp_manager.save_checkpoint({"w": torch.zeros(1)}, metric="eval/return")
 
 

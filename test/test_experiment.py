@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from RLA.errors import NoDataError
+
 from RLA import exp_manager, logger
 from RLA.db.layout import DATA_TYPES, Database, parse_log_name
 from RLA.db.records import REPR_MARKER
@@ -289,7 +291,7 @@ def test_misuse_gets_errors_that_say_what_to_do(data_root):
         exp_manager.configure(task_table_name="t")
     exp_manager.add_record_param(["missing"])
     exp_manager.configure(task_table_name="t", rla_config=CONFIG, data_root=data_root)
-    with pytest.raises(KeyError, match=r"'missing' is not a hyper-parameter; set it with set_hyper_param"):
+    with pytest.raises(NoDataError, match=r"'missing' is not a hyper-parameter; set it with set_hyper_param"):
         exp_manager.log_files_gen()
     assert not (data_root / "log").exists()
 

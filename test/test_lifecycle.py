@@ -1,4 +1,8 @@
-"""run.json follows a real process: finished, failed (raised), killed (SIGTERM / SIGINT)."""
+"""run.json follows a real process: finished, failed (raised), killed (SIGTERM / SIGINT).
+
+Every case runs in both forms: the fallback hooks of a script that calls
+``log_files_gen()``, and the explicit ``with exp_manager.run():``.
+"""
 import json
 import signal
 
@@ -9,47 +13,56 @@ from RLA.db.layout import Database
 from conftest import popen_python, run_python
 
 TRAIN_SCRIPT = """
-import sys, time
+import contextlib, sys, time
 from RLA import exp_manager, logger
-mode, data_root = sys.argv[1], sys.argv[2]
+mode, data_root, form = sys.argv[1], sys.argv[2], sys.argv[3]
+original_exit = sys.exit
 exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
 exp_manager.configure(task_table_name="life", rla_config={"LOG_USED": ["csv", "tensorboard"]},
                       data_root=data_root)
-exp_manager.log_files_gen()
-for t in range(1000000):
-    exp_manager.time_step_holder.set_time(t)
-    logger.record_tabular("t", t)
-    logger.dump_tabular()
-    if t == 20:
-        if mode == "raise":
-            raise ValueError("diverged at step 20")
-        if mode == "exit":
-            sys.exit(3)
-        if mode == "finish":
-            break
-        print("ready", flush=True)
-        time.sleep(0.01 if mode == "hang" else 0)
-    if t > 20:
-        time.sleep(0.01)
+if form == "hooks":
+    exp_manager.log_files_gen()
+with exp_manager.run() if form == "explicit" else contextlib.nullcontext():
+    if form == "explicit":
+        assert sys.exit is original_exit, "the explicit form must leave sys.exit alone"
+    for t in range(1000000):
+        exp_manager.time_step_holder.set_time(t)
+        logger.record_tabular("t", t)
+        logger.dump_tabular()
+        if t == 20:
+            if mode == "raise":
+                raise ValueError("diverged at step 20")
+            if mode == "exit":
+                sys.exit(3)
+            if mode == "finish":
+                break
+            print("ready", flush=True)
+            time.sleep(0.01 if mode == "hang" else 0)
+        if t > 20:
+            time.sleep(0.01)
 """
+
+FORMS = pytest.mark.parametrize("form", ["hooks", "explicit"])
 
 
 def run_record(data_root):
     (item,) = Database(data_root).items("life")
-    return item, json.loads((item.path("log") / "run.json").read_text())
+    return item, json.loads(item.run_json.read_text())
 
 
-def test_finished_run(data_root, write_script):
-    result = run_python(write_script(TRAIN_SCRIPT), "finish", str(data_root))
+@FORMS
+def test_finished_run(data_root, write_script, form):
+    result = run_python(write_script(TRAIN_SCRIPT), "finish", str(data_root), form)
     assert result.returncode == 0, result.stderr
     item, record = run_record(data_root)
     assert record["status"] == "finished" and record["last_time_step"] == 20
     assert record["end_time"] is not None and record["error"] is None
 
 
-def test_uncaught_exception_marks_the_run_failed(data_root, write_script):
-    result = run_python(write_script(TRAIN_SCRIPT), "raise", str(data_root))
+@FORMS
+def test_uncaught_exception_marks_the_run_failed(data_root, write_script, form):
+    result = run_python(write_script(TRAIN_SCRIPT), "raise", str(data_root), form)
     assert result.returncode == 1 and "diverged at step 20" in result.stderr
     item, record = run_record(data_root)
     assert record["status"] == "failed"
@@ -58,18 +71,20 @@ def test_uncaught_exception_marks_the_run_failed(data_root, write_script):
     assert pd.read_csv(item.path("log") / "progress.csv")["t"].tolist() == list(range(21))
 
 
-def test_a_non_zero_sys_exit_marks_the_run_failed(data_root, write_script):
-    result = run_python(write_script(TRAIN_SCRIPT), "exit", str(data_root))
+@FORMS
+def test_a_non_zero_sys_exit_marks_the_run_failed(data_root, write_script, form):
+    result = run_python(write_script(TRAIN_SCRIPT), "exit", str(data_root), form)
     assert result.returncode == 3
     item, record = run_record(data_root)
     assert record["status"] == "failed" and record["error"] == "sys.exit(3)"
 
 
+@FORMS
 @pytest.mark.parametrize("signum, expected_code", [(signal.SIGTERM, 128 + 15), (signal.SIGHUP, 128 + 1),
                                                    (signal.SIGINT, -signal.SIGINT)])
 def test_signal_marks_the_run_killed_and_keeps_every_dumped_row(data_root, write_script, signum,
-                                                                expected_code):
-    proc = popen_python(write_script(TRAIN_SCRIPT), "hang", str(data_root))
+                                                                expected_code, form):
+    proc = popen_python(write_script(TRAIN_SCRIPT), "hang", str(data_root), form)
     assert proc.stdout.readline().strip() == "ready"
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
@@ -82,7 +97,7 @@ def test_signal_marks_the_run_killed_and_keeps_every_dumped_row(data_root, write
 
 
 def test_sigkill_leaves_running_status_and_every_dumped_row(data_root, write_script):
-    proc = popen_python(write_script(TRAIN_SCRIPT), "hang", str(data_root))
+    proc = popen_python(write_script(TRAIN_SCRIPT), "hang", str(data_root), "hooks")
     assert proc.stdout.readline().strip() == "ready"
     proc.kill()
     proc.communicate(timeout=60)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from RLA.errors import NoDataError
+
 from RLA.easy_log.tester import exp_manager
 from RLA.integrations.params import (arg_parser_postprocess, flatten_params, params_to_dict,
                                      set_hyper_params_from)
@@ -68,7 +70,7 @@ def test_omegaconf_source_resolves_interpolations(data_root, tmp_path):
 
 
 def test_unknown_record_key_fails_early_with_known_keys():
-    with pytest.raises(KeyError, match="optim.lr"):
+    with pytest.raises(NoDataError, match="optim.lr"):
         set_hyper_params_from({"optimizer": {"lr": 1}}, record="optim.lr")
 
 

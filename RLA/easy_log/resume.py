@@ -13,13 +13,14 @@ import os
 import platform
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from RLA.db import layout
 from RLA.db.layout import Database, Item
 from RLA.db.liveness import STALE_HEARTBEAT_SECONDS, is_alive
 from RLA.db.records import lookup_param, read_json, to_jsonable
+from RLA.db.resolve import resolve_item
+from RLA.errors import RunStateError, UsageError
 
 __all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive", "tracked_match",
-           "find_unfinished", "claim"]
+           "find_unfinished", "claim", "claim_item_to_resume"]
 
 RESUME_ENV = "RLA_RESUME"
 _NEVER = {"", "never", "no", "false", "0"}
@@ -42,7 +43,7 @@ def tracked_match(item: Item, run: Dict[str, Any], tracked: Sequence[Tuple[str, 
     """Whether ``item`` was run with the same tracked parameters (keys, order and values)."""
     if list(run.get("record_param") or []) != [key for key, _ in tracked]:
         return False
-    params = read_json(item.path("log") / layout.PARAMS_JSON)
+    params = read_json(item.params_json)
     if params is None:
         return False
     try:
@@ -58,10 +59,10 @@ def find_unfinished(database: Database, task: str, tracked: Sequence[Tuple[str, 
     found = []
     expected = to_jsonable(hyper_param)
     for item in reversed(database.items(task)):
-        run = read_json(item.path("log") / layout.RUN_JSON)
+        run = read_json(item.run_json)
         if run is None or run.get("status") == "finished" or is_alive(run):
             continue
-        if tracked_match(item, run, tracked) and read_json(item.path("log") / layout.PARAMS_JSON) == expected:
+        if tracked_match(item, run, tracked) and read_json(item.params_json) == expected:
             found.append(item)
     return found
 
@@ -73,7 +74,7 @@ def claim(item: Item, resume_number: int) -> bool:
     that died before recording its resume in run.json does not block the item.
     """
     while True:
-        marker = item.path("log") / f".resume-{resume_number}"
+        marker = item.resume_marker(resume_number)
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
@@ -85,3 +86,34 @@ def claim(item: Item, resume_number: int) -> bool:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"host": platform.node(), "pid": os.getpid(), "heartbeat": _dt.datetime.now().isoformat()}, f)
         return True
+
+
+def claim_item_to_resume(database: Database, task: str, request: str, tracked: Sequence[Tuple[str, Any]],
+                         hyper_param: Dict[str, Any]) -> Optional[Tuple[Item, Dict[str, Any]]]:
+    """The item a run continues and its run record, claimed atomically; ``None`` to start a new item.
+
+    ``request`` is ``"auto"`` (the newest unfinished run with the same
+    parameters, if any) or the record date of the item to continue.
+    """
+    if request == "auto":
+        candidates = find_unfinished(database, task, tracked, hyper_param)
+    else:
+        item = resolve_item(database, task, request)
+        run = read_json(item.run_json)
+        if run is None:
+            raise UsageError(f"item {item.index} has no run.json: it cannot be continued in place; "
+                             "fork it with ExperimentLoader.fork_log_files() instead")
+        if is_alive(run):
+            raise RunStateError(f"item {item.index} is still running (pid {run.get('pid')} on "
+                                f"{run.get('host')}); stop it before continuing it")
+        if not tracked_match(item, run, tracked):
+            raise UsageError(f"item {item.index} was run with other tracked parameters than "
+                             f"{dict(tracked)}; continue it with the same ones, or fork it")
+        candidates = [item]
+    for item in candidates:
+        run = read_json(item.run_json) or {}
+        if claim(item, len(run.get("resumes") or []) + 1):
+            return item, run
+        if request != "auto":
+            raise RunStateError(f"item {item.index} was just resumed by another process")
+    return None

@@ -1,73 +1,39 @@
-"""The experiment manager: configure -> log_files_gen -> run lifecycle.
+"""The experiment manager: configure -> log_files_gen (or ``with exp_manager.run():``) -> the run.
 
 ``exp_manager`` (alias ``tester``) is the process-wide instance a training
 script talks to. ``configure`` says where the database is and which table the
 run belongs to; ``log_files_gen`` claims a new item, starts the logger, and
-writes the code snapshot and the run's records.
+writes the code snapshot and the run's records. The manager is a facade: the
+run's record lives in :mod:`run_record`, how the process ends in :mod:`hooks`,
+checkpoints in :mod:`run_checkpoints`, resuming in :mod:`resume`.
 """
 from __future__ import annotations
 
-import atexit
+import contextlib
 import dataclasses
-import datetime as _dt
 import os
-import platform
-import signal
-import socket
-import sys
-import threading
-import time
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
+from RLA.db.atomic import atomic_writer
 from RLA.db.layout import Database, Item
-from RLA.db.records import flatten_params, lookup_param, read_json, to_jsonable, write_json_atomic
+from RLA.db.records import flatten_params, lookup_param, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
+from RLA.easy_log.hooks import ProcessHooks, exit_status
+from RLA.easy_log.net import local_ip
+from RLA.easy_log.run_checkpoints import RunCheckpoints
+from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
-from RLA.errors import RunNotStartedError
+from RLA.errors import NoDataError, RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
 
-__all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "local_ip"]
+__all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "local_ip", "HEARTBEAT_SECONDS"]
 
 ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
-
-#: how often (seconds) a dump refreshes run.json's heartbeat and last time-step
-HEARTBEAT_SECONDS = 30.0
-
-
-_ip_cache: Optional[str] = None
-
-
-def local_ip() -> str:
-    """This machine's outbound IPv4 address, or 127.0.0.1; never blocks, sends nothing.
-
-    ``RLA_IP`` in the environment overrides it (e.g. a cluster node name).
-    """
-    global _ip_cache
-    override = os.environ.get("RLA_IP")
-    if override:
-        return override.replace("_", "-").replace(" ", "-").replace("/", "-")
-    if _ip_cache is None:
-        # connect() on a UDP socket only asks the routing table: no packet leaves.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.connect(("192.0.2.1", 9))  # TEST-NET-1: documentation range, never routed
-            _ip_cache = sock.getsockname()[0]
-        except OSError:
-            _ip_cache = "127.0.0.1"
-        finally:
-            sock.close()
-    return _ip_cache
-
-
-def _now() -> str:
-    return _dt.datetime.now().isoformat(timespec="microseconds")
-
 
 class ExperimentManager:
     """One run at a time: its parameters, its database item and its lifecycle."""
@@ -85,19 +51,19 @@ class ExperimentManager:
         self.ignore_file_path: Optional[str] = None
         self.is_master_node = False
         self.item: Optional[Item] = None
-        self.run_record: Dict[str, Any] = {}
-        # what was set since the current run started: it carries over to the next run
         # tracked keys added since the current run started: they name the next run
         self._record_since_start: List[str] = []
-        self._owner_pid: Optional[int] = None
-        self._pending_status: Optional[str] = None
-        self._last_heartbeat = 0.0
-        self._hooks_installed = False
         self.resume: Optional[str] = None
-        self._saver: Optional["Saver"] = None
-        #: after a resume or fork, until the first load_checkpoint: the last step the logs keep
-        self._rewind_pending = False
-        self._rewound_to: Optional[int] = None
+        self._record = RunRecord()
+        self._checkpoints = RunCheckpoints(self)
+        self._hooks = ProcessHooks(self.finish, lambda: self._record.owned_here())
+        #: set by run(): the context records how the run ends, no exit hooks are needed
+        self._explicit_lifecycle = False
+
+    @property
+    def run_record(self) -> Dict[str, Any]:
+        """The current run's run.json, as a dict."""
+        return self._record.data
 
     # -- configuration ------------------------------------------------------
     def configure(self, task_table_name: Optional[str] = None, rla_config: ConfigSource = None,
@@ -162,9 +128,9 @@ class ExperimentManager:
         self.record_param = self._record_since_start
         self.custom_data = {}
         self.item = None
-        self.run_record = {}
-        self._saver = None
-        self._rewind_pending = False
+        self._record = RunRecord()
+        self._checkpoints = RunCheckpoints(self)
+        self._hooks.reset()
         self.time_step_holder.config(0, 0)
         logger.reset()
 
@@ -217,7 +183,7 @@ class ExperimentManager:
             try:
                 out.append((key, lookup_param(self.hyper_param, key)))
             except KeyError:
-                raise KeyError(
+                raise NoDataError(
                     f"add_record_param key {key!r} is not a hyper-parameter; set it with "
                     f"set_hyper_param({key.split('.')[0]}=...) first (known: {sorted(self.hyper_param)})"
                 ) from None
@@ -254,56 +220,32 @@ class ExperimentManager:
         tracked = self.tracked_params()
         ip = local_ip()
         if self.resume is not None:
-            resumed = self._claim_item_to_resume(tracked)
+            from RLA.easy_log.resume import claim_item_to_resume
+
+            resumed = claim_item_to_resume(self.database, self.task_table_name, self.resume, tracked,
+                                           self.hyper_param)
             if resumed is not None:
                 return self._continue_item(*resumed)
         self._begin_run(self.database.create_item(self.task_table_name, ip, tracked))
         self._open_logger()
         self._write_params()
-        self.run_record = self._initial_run_record(ip)
-        self._write_run_record()
+        self._record.start(self.item, self.record_param, self.config.LOG_USED)
         self._install_hooks()
         self._backup_code()
-        self._write_tensorboard_params()
+        self.write_tensorboard_params()
         self.serialize_object_and_save()
         logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
         return self.item
 
     def _open_logger(self) -> None:
         logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
-        logger.get_current().after_dump = self._after_dump
-
-    def _initial_run_record(self, ip: str) -> Dict[str, Any]:
-        from RLA.easy_log.backup import environment
-
-        assert self.item is not None
-        return {
-            "format": "v1",
-            "task": self.item.task,
-            "index": self.item.index,
-            "log_name": self.item.name,
-            "status": "running",
-            "start_time": _now(),
-            "end_time": None,
-            "heartbeat": _now(),
-            "last_time_step": None,
-            "record_param": list(self.record_param),
-            "ip": ip,
-            "pid": os.getpid(),
-            "argv": list(sys.argv),
-            "cwd": os.getcwd(),
-            **environment(),
-            "git": None,
-            "log_used": list(self.config.LOG_USED),
-            "resumes": [],
-            "error": None,
-        }
+        logger.get_current().after_dump = self._record.on_dump
 
     def _backup_code(self) -> None:
         from RLA.easy_log.backup import git_state, requirements, snapshot_code
 
         assert self.item is not None and self.code_root is not None
-        code_dir = self.item.path("code")
+        code_dir = self.item.code_dir
         backup = self.config.BACKUP_CONFIG
         report = snapshot_code(
             Path(self.code_root), code_dir,
@@ -321,12 +263,12 @@ class ExperimentManager:
                         + ", ".join(report.skipped_large))
         state = git_state(Path(self.code_root))
         if state is not None:
-            (code_dir / layout.GIT_DIFF).write_text(state.pop("diff"), encoding="utf-8")
-            self.run_record["git"] = state
-        (code_dir / layout.REQUIREMENTS_TXT).write_text(requirements(), encoding="utf-8")
-        self._write_run_record()
+            self.item.code.git_diff.write_text(state.pop("diff"), encoding="utf-8")
+        self.item.code.requirements_txt.write_text(requirements(), encoding="utf-8")
+        self._record.update(git=state)
 
-    def _write_tensorboard_params(self) -> None:
+    def write_tensorboard_params(self) -> None:
+        """Write the hyper-parameters to TensorBoard's HParams and Text dashboards."""
         board = logger.get_current().tensorboard()
         if board is None:
             return
@@ -346,19 +288,18 @@ class ExperimentManager:
         """Pickle this manager (parameters, custom data, time-step) for resuming."""
         import dill
 
-        path = self._item_or_raise().path("archive_tester")
+        path = self._item_or_raise().pickle_file
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with atomic_writer(path, "wb") as f:
             dill.dump(self, f)
-        os.replace(tmp, path)
         return path
 
     def __getstate__(self) -> Dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items()
                  if k in ("hyper_param", "record_param", "custom_data", "config", "task_table_name",
                           "data_root", "run_file", "code_root", "ignore_file_path", "is_master_node",
-                          "item", "run_record")}
+                          "item")}
+        state["run_record"] = self._record.data
         state["time_step"] = self.time_step_holder.get_time()
         # the pickle lives in the database: keep the remote credentials out of it
         remote = dataclasses.replace(self.config.REMOTE_SETTING, username="", password="")
@@ -367,9 +308,10 @@ class ExperimentManager:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__init__(TimeStepHolder(state.pop("time_step", 0)))  # type: ignore[misc]
+        self._record.data = state.pop("run_record", None) or {}
         self.__dict__.update(state)
 
-    # -- checkpoints and resuming ----------------------------------------------
+    # -- checkpoints --------------------------------------------------------------
     def new_saver(self, max_to_keep: Optional[int] = 10, keep_best: int = 0,
                   var_prefix: Optional[str] = None) -> "Saver":
         """Choose how checkpoints are kept: the last ``max_to_keep`` (``None``: all) plus the
@@ -378,10 +320,7 @@ class ExperimentManager:
         ``DL_FRAMEWORK`` picks torch or tensorflow; ``var_prefix`` selects the
         tf.compat.v1 variables of the default session (TF1-style graphs).
         """
-        from RLA.easy_log.checkpoint import make_saver
-
-        self._saver = make_saver(self.config.DL_FRAMEWORK, self.checkpoint_dir, max_to_keep, keep_best, var_prefix)
-        return self._saver
+        return self._checkpoints.new_saver(max_to_keep, keep_best, var_prefix)
 
     def has_checkpoint(self) -> bool:
         """Whether this run's item holds a checkpoint (e.g. after an auto-resume)."""
@@ -389,9 +328,7 @@ class ExperimentManager:
 
     def latest_checkpoint_step(self) -> Optional[int]:
         """The time-step of this run's latest checkpoint, or ``None``."""
-        from RLA.easy_log.checkpoint import Saver
-
-        return Saver(self.checkpoint_dir).latest_step()
+        return self._checkpoints.latest_step()
 
     def save_checkpoint(self, model_dict: Optional[Dict[str, Any]] = None,
                         related_variable: Optional[Dict[str, Any]] = None, metric: Optional[str] = None,
@@ -405,25 +342,7 @@ class ExperimentManager:
         for ``keep_best``; ``mode`` is ``"max"`` or ``"min"``. Call it after
         ``dump_tabular`` so a resume continues the curves exactly.
         """
-        from RLA.easy_log.checkpoint import capture_rng
-
-        saver = self._saver or self.new_saver()
-        if related_variable:
-            self.custom_data.update(related_variable)
-        current = logger.get_current()
-        value = metric_value
-        if metric is not None and value is None:
-            value = current.name2val.get(metric, current.last_row.get(metric))
-            if value is None:
-                raise KeyError(f"metric {metric!r} was not logged in this row or the last one; record it with "
-                               f"logger.record_tabular({metric!r}, value) first, or pass metric_value=")
-        step = self.time_step_holder.get_time()
-        meta = {"time_step": step, "rng": capture_rng(), "custom_data": self.custom_data,
-                "logger": current.pending_state()}
-        path = saver.save(step, model_dict, meta, metric=value, mode=mode if value is not None else None)
-        self.run_record["last_checkpoint_step"] = step
-        self._write_run_record()
-        return path
+        return self._checkpoints.save(model_dict, related_variable, metric, mode, metric_value)
 
     def load_checkpoint(self, ckp_index: Optional[int] = None, model_dict: Optional[Dict[str, Any]] = None,
                         restore_rng: bool = True) -> Tuple[int, Any]:
@@ -434,23 +353,7 @@ class ExperimentManager:
         time-step, custom data, logger position and (unless ``restore_rng`` is
         False) the RNG states are restored too.
         """
-        from RLA.easy_log.checkpoint import restore_rng as set_rng
-
-        saver = self._saver or self.new_saver()
-        checkpoint = saver.load(ckp_index, model_dict)
-        meta = checkpoint.meta
-        logger_state = meta.get("logger", {})
-        if self._rewind_pending:
-            self._rewind_pending = False
-            if logger_state.get("last_dumped_step") != self._rewound_to:
-                self._rewind_logs(logger_state.get("last_dumped_step"))
-        self.time_step_holder.set_time(meta.get("time_step", checkpoint.step))
-        self.custom_data.update(meta.get("custom_data", {}))
-        if restore_rng:
-            set_rng(meta.get("rng", {}))
-        if logger_state:
-            logger.get_current().restore_pending_state(logger_state)
-        return checkpoint.step, checkpoint.state
+        return self._checkpoints.load(ckp_index, model_dict, restore_rng)
 
     def rewind_to_checkpoint(self, ckp_index: Optional[int] = None) -> Optional[int]:
         """Drop the rows logged after checkpoint ``ckp_index`` (the latest; every row when the
@@ -458,26 +361,7 @@ class ExperimentManager:
 
         Returns the last step the logs keep. Resuming and forking call it.
         """
-        logged_step = None
-        if self.has_checkpoint():
-            logged_step = (self._saver or self.new_saver()).load_meta(ckp_index).get("logger", {}).get(
-                "last_dumped_step")
-        self._rewind_logs(logged_step)
-        self._rewind_pending = ckp_index is None
-        return logged_step
-
-    def _rewind_logs(self, last_kept_step: Optional[int]) -> None:
-        """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""
-        logger.get_current().close()
-        logger.truncate_progress(self.log_dir, last_kept_step)
-        self.reopen_logger()
-        board = logger.get_current().tensorboard()
-        if board is not None:
-            purge_step = 0 if last_kept_step is None else last_kept_step + 1
-            board.write_purge(purge_step)
-            if purge_step == 0:
-                self._write_tensorboard_params()
-        self._rewound_to = last_kept_step
+        return self._checkpoints.rewind_to(ckp_index)
 
     def reopen_logger(self) -> None:
         """Reopen the run's log files, e.g. after fork_log_files replaced them on disk."""
@@ -487,143 +371,67 @@ class ExperimentManager:
     def record_run_info(self, **info: Any) -> None:
         """Add ``info`` to this run's run.json (e.g. which item it was forked from)."""
         self._item_or_raise()
-        self.run_record.update(to_jsonable(info))
-        self._write_run_record()
-
-    def _claim_item_to_resume(self, tracked: List[Tuple[str, Any]]) -> Optional[Tuple[Item, Dict[str, Any]]]:
-        """The item this run continues and its run record, claimed atomically; ``None`` for a new item."""
-        from RLA.easy_log import resume
-
-        assert self.task_table_name is not None and self.resume is not None
-        if self.resume == "auto":
-            candidates = resume.find_unfinished(self.database, self.task_table_name, tracked,
-                                                 self.hyper_param)
-        else:
-            from RLA.db.resolve import resolve_item
-
-            item = resolve_item(self.database, self.task_table_name, self.resume)
-            run = read_json(item.path("log") / layout.RUN_JSON)
-            if run is None:
-                raise ValueError(f"item {item.index} has no run.json: it cannot be continued in place; "
-                                 "fork it with ExperimentLoader.fork_log_files() instead")
-            if resume.is_alive(run):
-                raise RuntimeError(f"item {item.index} is still running (pid {run.get('pid')} on "
-                                   f"{run.get('host')}); stop it before continuing it")
-            if not resume.tracked_match(item, run, tracked):
-                raise ValueError(f"item {item.index} was run with other tracked parameters than "
-                                 f"{dict(tracked)}; continue it with the same ones, or fork it")
-            candidates = [item]
-        for item in candidates:
-            run = read_json(item.path("log") / layout.RUN_JSON) or {}
-            if resume.claim(item, len(run.get("resumes") or []) + 1):
-                return item, run
-            if self.resume != "auto":
-                raise RuntimeError(f"item {item.index} was just resumed by another process")
-        return None
+        self._record.update(**info)
 
     def _begin_run(self, item: Item) -> None:
         """Make ``item`` the current run of this process, with all its folders."""
         self.item = item
         self._record_since_start = []
-        self._owner_pid = os.getpid()
-        self._pending_status = None
-        self._last_heartbeat = time.monotonic()
-        for data_type in ("code", "checkpoint", "results"):
-            item.path(data_type).mkdir(parents=True, exist_ok=True)
+        self._hooks.reset()
+        for folder in (item.code_dir, item.checkpoint_dir, item.results_dir):
+            folder.mkdir(parents=True, exist_ok=True)
 
     def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
         """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""
         self._begin_run(item)
         last_kept_step = self.rewind_to_checkpoint()
         self._write_params()
-        resumes = list(previous_run.get("resumes") or [])
-        resumes.append({"time": _now(), "host": platform.node(), "ip": local_ip(), "pid": os.getpid(),
-                        "argv": list(sys.argv), "previous_status": previous_run.get("status"),
-                        "checkpoint_step": self.latest_checkpoint_step(), "last_kept_step": last_kept_step})
-        self.run_record = {**previous_run, "status": "running", "end_time": None, "heartbeat": _now(),
-                           "host": platform.node(), "pid": os.getpid(), "error": None, "resumes": resumes}
-        self._write_run_record()
+        number = self._record.resume(item, previous_run, self.latest_checkpoint_step(), last_kept_step)
         self._install_hooks()
         self.serialize_object_and_save()
-        logger.info(f"RLA: run {item.index} resumed (resume #{len(resumes)}) -> {self.log_dir}")
+        logger.info(f"RLA: run {item.index} resumed (resume #{number}) -> {self.log_dir}")
         return item
 
-    # -- run.json and the lifecycle -------------------------------------------
+    # -- the lifecycle ---------------------------------------------------------------
     def _write_params(self) -> None:
         if self.item is not None:
-            write_json_atomic(Path(self.log_dir) / layout.PARAMS_JSON, to_jsonable(self.hyper_param))
+            write_json_atomic(self.item.params_json, to_jsonable(self.hyper_param))
 
-    def _write_run_record(self) -> None:
-        if self.item is not None and os.getpid() == self._owner_pid:
-            write_json_atomic(Path(self.log_dir) / layout.RUN_JSON, self.run_record)
+    @contextlib.contextmanager
+    def run(self) -> Iterator[Item]:
+        """The explicit form of a run: ``with exp_manager.run(): ...train...``.
 
-    def _after_dump(self, step: int) -> None:
-        self.run_record["last_time_step"] = step
-        now = time.monotonic()
-        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
-            self._last_heartbeat = now
-            self.run_record["heartbeat"] = _now()
-            self._write_run_record()
+        Starts the run (``log_files_gen``) unless one is going, and on leaving
+        records ``finished``, ``failed`` (an exception, ``sys.exit(1)``) or
+        ``killed`` (Ctrl-C, SIGTERM, SIGHUP). Scripts that never use it are
+        covered by process hooks (:mod:`RLA.easy_log.hooks`).
+        """
+        self._explicit_lifecycle = True
+        try:
+            item = self.item if self._record.running else self.log_files_gen()
+            try:
+                yield item
+            except BaseException as exc:
+                self.finish(*exit_status(exc))
+                raise
+            self.finish()
+        finally:
+            self._explicit_lifecycle = False
 
-    def finish(self, status: str = "finished") -> None:
-        """End the run: record ``status`` and the end time, and close the log files."""
-        if self.item is None or self.run_record.get("status") != "running":
-            return
-        if os.getpid() != self._owner_pid:
+    def finish(self, status: str = "finished", error: Optional[str] = None) -> None:
+        """End the run: record ``status`` (and ``error``) and the end time, and close the log files."""
+        if not self._record.running or not self._record.owned_here():
             return
         current = logger.get_current()
         board = current.tensorboard()
         if board is not None:
             board.write_hparams_end(status, self.time_step_holder.get_time())
-        self.run_record.update(status=status, end_time=_now(), heartbeat=_now())
-        if current.last_dumped_step is not None:
-            self.run_record["last_time_step"] = current.last_dumped_step
-        self._write_run_record()
+        self._record.end(status, current.last_dumped_step, error)
         current.close()
         logger.reset()
 
     def _install_hooks(self) -> None:
-        if self._hooks_installed:
-            return
-        self._hooks_installed = True
-        atexit.register(self._at_exit)
-        previous_hook = sys.excepthook
-
-        def excepthook(exc_type: type, exc: BaseException, tb: Any) -> None:
-            if self.item is not None and os.getpid() == self._owner_pid:
-                killed = issubclass(exc_type, (KeyboardInterrupt, _Terminated))
-                self._pending_status = "killed" if killed else "failed"
-                if not killed:
-                    self.run_record["error"] = "".join(traceback.format_exception_only(exc_type, exc)).strip()
-            previous_hook(exc_type, exc, tb)
-
-        sys.excepthook = excepthook
-        previous_exit = sys.exit
-
-        def exit_recording_status(status: Any = None) -> None:
-            # atexit cannot see the exit status, and SystemExit never reaches excepthook
-            if status not in (None, 0) and self.item is not None and os.getpid() == self._owner_pid:
-                self._pending_status = "failed"
-                self.run_record["error"] = f"sys.exit({status!r})"
-            previous_exit(status)
-
-        sys.exit = exit_recording_status
-        if threading.current_thread() is threading.main_thread():
-            for signum in _TERMINATING_SIGNALS:
-                if signal.getsignal(signum) in (signal.SIG_DFL, None):
-                    signal.signal(signum, self._on_sigterm)
-
-    def _on_sigterm(self, signum: int, frame: Any) -> None:
-        if os.getpid() != self._owner_pid:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        # unwind the stack (running finally blocks), then record "killed" at exit
-        self._pending_status = "killed"
-        raise _Terminated(128 + signum)
-
-    def _at_exit(self) -> None:
-        self.finish(self._pending_status or "finished")
+        self._hooks.install(watch_exit=not self._explicit_lifecycle)
 
     # -- paths ------------------------------------------------------------------
     def _item_or_raise(self) -> Item:
@@ -633,23 +441,23 @@ class ExperimentManager:
 
     @property
     def log_dir(self) -> str:
-        return str(self._item_or_raise().path("log"))
+        return str(self._item_or_raise().log_dir)
 
     @property
     def code_dir(self) -> str:
-        return str(self._item_or_raise().path("code"))
+        return str(self._item_or_raise().code_dir)
 
     @property
     def checkpoint_dir(self) -> str:
-        return str(self._item_or_raise().path("checkpoint"))
+        return str(self._item_or_raise().checkpoint_dir)
 
     @property
     def results_dir(self) -> str:
-        return str(self._item_or_raise().path("results"))
+        return str(self._item_or_raise().results_dir)
 
     @property
     def pkl_file(self) -> str:
-        return str(self._item_or_raise().path("archive_tester"))
+        return str(self._item_or_raise().pickle_file)
 
     @property
     def log_name(self) -> str:
@@ -663,14 +471,6 @@ class ExperimentManager:
     @property
     def item_index(self) -> str:
         return self._item_or_raise().index
-
-
-#: signals a scheduler or a closed terminal sends to stop a job: recorded as "killed"
-_TERMINATING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-class _Terminated(SystemExit):
-    """Raised in the main thread on SIGTERM/SIGHUP so the run unwinds and is recorded as killed."""
 
 
 def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:

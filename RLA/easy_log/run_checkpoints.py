@@ -1,0 +1,112 @@
+"""The checkpoints of the current run: what one holds besides the model, and rewinding the logs to one.
+
+A checkpoint (written by a saver of :mod:`RLA.easy_log.checkpoint`) also holds
+the time-step, the RNG states, the custom data and the logger's position, so
+that a resumed or forked run continues its curves exactly: the rows logged
+after the checkpoint are dropped from progress.csv/json and hidden in
+TensorBoard.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+
+from RLA.easy_log import logger
+from RLA.errors import NoDataError
+
+if TYPE_CHECKING:
+    from RLA.easy_log.checkpoint import Saver
+    from RLA.easy_log.tester import ExperimentManager
+
+__all__ = ["RunCheckpoints"]
+
+
+class RunCheckpoints:
+    """Saving, loading and rewinding to the checkpoints of ``manager``'s current run."""
+
+    def __init__(self, manager: "ExperimentManager"):
+        self.manager = manager
+        self._saver: Optional["Saver"] = None
+        #: after a resume or fork, until the first load: the last step the logs keep
+        self._rewind_pending = False
+        self._rewound_to: Optional[int] = None
+
+    def new_saver(self, max_to_keep: Optional[int] = 10, keep_best: int = 0,
+                  var_prefix: Optional[str] = None) -> "Saver":
+        from RLA.easy_log.checkpoint import make_saver
+
+        self._saver = make_saver(self.manager.config.DL_FRAMEWORK, self.manager.checkpoint_dir, max_to_keep,
+                                 keep_best, var_prefix)
+        return self._saver
+
+    @property
+    def saver(self) -> "Saver":
+        return self._saver or self.new_saver()
+
+    def latest_step(self) -> Optional[int]:
+        from RLA.easy_log.checkpoint import Saver
+
+        return Saver(self.manager.checkpoint_dir).latest_step()
+
+    def save(self, model_dict: Optional[Dict[str, Any]], related_variable: Optional[Dict[str, Any]],
+             metric: Optional[str], mode: str, metric_value: Optional[float]) -> Path:
+        from RLA.easy_log.checkpoint import capture_rng
+
+        manager = self.manager
+        if related_variable:
+            manager.custom_data.update(related_variable)
+        current = logger.get_current()
+        value = metric_value
+        if metric is not None and value is None:
+            value = current.name2val.get(metric, current.last_row.get(metric))
+            if value is None:
+                raise NoDataError(f"metric {metric!r} was not logged in this row or the last one; record it with "
+                                  f"logger.record_tabular({metric!r}, value) first, or pass metric_value=")
+        step = manager.time_step_holder.get_time()
+        meta = {"time_step": step, "rng": capture_rng(), "custom_data": manager.custom_data,
+                "logger": current.pending_state()}
+        path = self.saver.save(step, model_dict, meta, metric=value, mode=mode if value is not None else None)
+        manager.record_run_info(last_checkpoint_step=step)
+        return path
+
+    def load(self, ckp_index: Optional[int], model_dict: Optional[Dict[str, Any]],
+             restore_rng: bool) -> Tuple[int, Any]:
+        from RLA.easy_log.checkpoint import restore_rng as set_rng
+
+        manager = self.manager
+        checkpoint = self.saver.load(ckp_index, model_dict)
+        meta = checkpoint.meta
+        logger_state = meta.get("logger", {})
+        if self._rewind_pending:
+            self._rewind_pending = False
+            if logger_state.get("last_dumped_step") != self._rewound_to:
+                self._rewind_logs(logger_state.get("last_dumped_step"))
+        manager.time_step_holder.set_time(meta.get("time_step", checkpoint.step))
+        manager.custom_data.update(meta.get("custom_data", {}))
+        if restore_rng:
+            set_rng(meta.get("rng", {}))
+        if logger_state:
+            logger.get_current().restore_pending_state(logger_state)
+        return checkpoint.step, checkpoint.state
+
+    def rewind_to(self, ckp_index: Optional[int]) -> Optional[int]:
+        """Drop the rows logged after checkpoint ``ckp_index`` (every row without one); the last step kept."""
+        logged_step = None
+        if self.latest_step() is not None:
+            logged_step = self.saver.load_meta(ckp_index).get("logger", {}).get("last_dumped_step")
+        self._rewind_logs(logged_step)
+        self._rewind_pending = ckp_index is None
+        return logged_step
+
+    def _rewind_logs(self, last_kept_step: Optional[int]) -> None:
+        """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""
+        logger.get_current().close()
+        logger.truncate_progress(self.manager.log_dir, last_kept_step)
+        self.manager.reopen_logger()
+        board = logger.get_current().tensorboard()
+        if board is not None:
+            purge_step = 0 if last_kept_step is None else last_kept_step + 1
+            board.write_purge(purge_step)
+            if purge_step == 0:
+                self.manager.write_tensorboard_params()
+        self._rewound_to = last_kept_step
