@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 from RLA.db import layout  # noqa: E402
 from RLA.db.layout import Database  # noqa: E402
 from RLA.db.records import write_json_atomic  # noqa: E402
-from RLA.easy_plot.loader import CACHE_FILE, plot_dir  # noqa: E402
 
 TASK = "bench_task"
 METRICS = [f"perf/metric_{i}" for i in range(5)]
@@ -115,7 +114,7 @@ def main() -> None:
         measure("baseline", data_root)  # the same page cache for every phase
         results: dict = {"baseline": [], "cold": [], "warm": []}
         for _ in range(args.repeat):  # interleaved, best of each: robust to a busy machine
-            (plot_dir(data_root) / CACHE_FILE).unlink(missing_ok=True)
+            Database(data_root).column_cache_file().unlink(missing_ok=True)
             for name in results:
                 results[name].append(measure(name, data_root))
         best = {name: min(rounds) for name, rounds in results.items()}  # by wall time

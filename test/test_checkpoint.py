@@ -14,9 +14,11 @@ from RLA.errors import NoDataError
 import torch
 
 from RLA.db import Database
+from RLA.db.atomic import is_temp_name
 from RLA.easy_log import logger
 from RLA.easy_log.checkpoint import INDEX_FILE, PAUSE_ENV, CheckpointNotFoundError
 from RLA.easy_log.tester import exp_manager
+from RLA.errors import NoDataError
 from conftest import popen_python
 
 LOG_USED = ["csv", "json", "tensorboard"]
@@ -119,6 +121,13 @@ def test_metric_that_was_not_logged_is_an_error(data_root):
         exp_manager.save_checkpoint({"w": torch.zeros(1)}, metric="eval/return")
 
 
+def test_loading_into_a_state_the_checkpoint_does_not_hold_is_an_error(data_root):
+    start_run(data_root)
+    exp_manager.save_checkpoint({"model": torch.nn.Linear(1, 1)})
+    with pytest.raises(NoDataError, match=r"has no 'critic'; it holds \['model'\]"):
+        exp_manager.load_checkpoint(model_dict={"critic": torch.nn.Linear(1, 1)})
+
+
 def test_saving_the_same_step_twice_keeps_the_newest(data_root):
     start_run(data_root)
     exp_manager.save_checkpoint({"w": torch.zeros(1)})
@@ -156,6 +165,9 @@ def test_kill_during_save_leaves_the_previous_checkpoint_loadable(data_root, wri
     finally:
         if process.poll() is None:
             process.kill()
+    # the killed save left only its temporary folder beside the first checkpoint and the index
+    assert is_temp_name(temp_folder.name)
+    assert sorted(p.name for p in temp_folder.parent.iterdir()) == sorted([INDEX_FILE, "ckpt-0", temp_folder.name])
 
     (item,) = Database(data_root).items("ckpt")
     exp_manager.configure("ckpt", {"LOG_USED": ["csv"]}, data_root, code_root=str(tmp_path),

@@ -13,6 +13,7 @@ from RLA.db import Database
 from RLA.easy_log import logger
 from RLA.easy_log.exp_loader import ExperimentLoader, ItemNotFoundError, resolve_item
 from RLA.easy_log.tester import exp_manager
+from RLA.errors import NoDataError
 from conftest import read_scalars
 
 LOG_USED = ["csv", "json", "tensorboard"]
@@ -89,7 +90,7 @@ def test_load_mode_evaluates_a_trained_model_in_a_new_item(data_root):
     assert torch.equal(evaluated.weight, state["model"]["weight"])
     assert exp_manager.item != trained_item and progress_steps(exp_manager.log_dir) == []
     assert (trained_item.path("log") / "progress.csv").read_text() == trained_rows
-    with pytest.raises(KeyError, match="episodes"):
+    with pytest.raises(NoDataError, match="episodes"):
         loader.load_from_record_date(variable_list=["missing"])
 
 

@@ -23,6 +23,7 @@ from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_plot import plot_func
 from RLA.easy_plot.loader import plot_dir
+from RLA.errors import NoDataError
 
 
 def _run(data_root: Path, lr: float, seed: int, steps: range, ret_fn, with_loss: bool) -> None:
@@ -230,7 +231,7 @@ def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
 def test_clear_errors(db: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no item of table 'plot_task' matches"):
         plot_func(db, "plot_task", ["1999/*"], ["lr"], ["ret"])
-    with pytest.raises(KeyError, match="progress.csv columns include"):
+    with pytest.raises(NoDataError, match="progress.csv columns include"):
         plot_func(db, "plot_task", None, ["lr"], ["reward"])
     with pytest.raises(ValueError, match="one label per metric"):
         plot_func(db, "plot_task", None, ["lr"], ["ret", "loss"], ylabel=["return"])

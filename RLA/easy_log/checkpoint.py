@@ -9,11 +9,12 @@ Inside an item's ``checkpoint/<...>/<name>/`` folder::
         meta.pkl         time-step, RNG states, custom data, logger position (pickle; dill if needed)
 
 A checkpoint is written into a hidden temporary folder, its files flushed to
-disk (fsync), renamed into place, and only then entered into the index: a
-process killed during a save leaves the previous checkpoint and the index
-intact. One fsync of the folder makes both renames durable; should a machine
-crash still lose the newest folder, loading falls back to the newest complete
-one. torch and tensorflow are imported inside the functions that need them.
+disk, published into place and only then entered into the index (all through
+:mod:`RLA.db.atomic`): a process killed during a save leaves the previous
+checkpoint and the index intact, and a temporary folder the next save removes.
+The index write's fsync of the folder makes both renames durable; should a
+machine crash still lose the newest folder, loading falls back to the newest
+complete one. torch and tensorflow are imported inside the functions that need them.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from RLA.errors import CheckpointNotFoundError
+from RLA.db.atomic import free_path, fsync_tree, is_temp_name, publish, temp_path
+from RLA.db.records import write_json_atomic
+from RLA.errors import CheckpointNotFoundError, ConfigError, NoDataError, UsageError
 
 __all__ = [
     "INDEX_FILE", "META_FILE", "Checkpoint", "CheckpointNotFoundError", "Saver", "TorchSaver",
@@ -53,32 +56,6 @@ class Checkpoint:
     step: int
     state: Any
     meta: Dict[str, Any]
-
-
-# -- durable file helpers -------------------------------------------------------
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_files(folder: Path) -> None:
-    for root, _, files in os.walk(folder):
-        for name in files:
-            _fsync_path(Path(root) / name)
-
-
-def _write_json_durable(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_path(path.parent)
 
 
 def _pickle_meta(meta: Dict[str, Any]) -> bytes:
@@ -140,9 +117,9 @@ class Saver:
 
     def __init__(self, directory: PathLike, max_to_keep: Optional[int] = 10, keep_best: int = 0):
         if max_to_keep is not None and max_to_keep < 1:
-            raise ValueError(f"max_to_keep must be at least 1 (or None to keep every checkpoint), got {max_to_keep}")
+            raise UsageError(f"max_to_keep must be at least 1 (or None to keep every checkpoint), got {max_to_keep}")
         if keep_best < 0:
-            raise ValueError(f"keep_best must be 0 or more, got {keep_best}")
+            raise UsageError(f"keep_best must be 0 or more, got {keep_best}")
         self.directory = Path(directory)
         self.max_to_keep = max_to_keep
         self.keep_best = keep_best
@@ -191,21 +168,20 @@ class Saver:
              metric: Optional[float] = None, mode: Optional[str] = None) -> Path:
         """Write a checkpoint for ``step`` atomically, enter it in the index, then rotate."""
         if mode not in (None, "max", "min"):
-            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+            raise UsageError(f"mode must be 'max' or 'min', got {mode!r}")
         self.directory.mkdir(parents=True, exist_ok=True)
         index = self.read_index()
         if mode is not None and index.get("mode") not in (None, mode):
-            raise ValueError(f"this run's checkpoints are ranked with mode={index['mode']!r}; "
+            raise UsageError(f"this run's checkpoints are ranked with mode={index['mode']!r}; "
                              f"save_checkpoint got mode={mode!r}: use one mode per run")
-        tmp = self.directory / f".ckpt-{step}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = temp_path(self.directory / f"ckpt-{step}")
         tmp.mkdir()
         self._write_state(tmp, dict(model_dict or {}))
         (tmp / META_FILE).write_bytes(_pickle_meta({**meta, "step": step}))
         _pause_for_tests(tmp)
-        _fsync_files(tmp)
-        final = self._free_name(step)
-        os.replace(tmp, final)  # made durable with the index by one fsync of the folder below
+        fsync_tree(tmp)
+        final = free_path(self.directory / f"ckpt-{step}")
+        publish(tmp, final, durable=False)  # made durable with the index by the index write's folder fsync
 
         entries = [e for e in index["checkpoints"] if e["step"] != step]
         entries.append({"step": int(step), "name": final.name,
@@ -214,16 +190,8 @@ class Saver:
         kept = self._rotate(entries, mode or "max")
         new_index = {"framework": self.framework, **self._index_extra(), "checkpoints": kept,
                      "latest": final.name, "mode": mode}
-        _write_json_durable(self.directory / INDEX_FILE, new_index)
+        write_json_atomic(self.directory / INDEX_FILE, new_index)
         self._remove_unlisted({e["name"] for e in kept})
-        return final
-
-    def _free_name(self, step: int) -> Path:
-        final = self.directory / f"ckpt-{step}"
-        suffix = 1
-        while final.exists():
-            final = self.directory / f"ckpt-{step}-{suffix}"
-            suffix += 1
         return final
 
     def _rotate(self, entries: List[Dict[str, Any]], mode: str) -> List[Dict[str, Any]]:
@@ -242,7 +210,7 @@ class Saver:
         for folder in _subdirs(self.directory):
             if folder.name in kept_names:
                 continue
-            if _CKPT_DIR.match(folder.name) or (folder.name.startswith(".ckpt-") and folder.name.endswith(".tmp")):
+            if _CKPT_DIR.match(folder.name) or is_temp_name(folder.name):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def drop_after(self, step: int) -> None:
@@ -250,7 +218,7 @@ class Saver:
         _, entry = self._folder(step)
         index = self.read_index()
         kept = [e for e in index["checkpoints"] if e["step"] <= step]
-        _write_json_durable(self.directory / INDEX_FILE, {**index, "checkpoints": kept, "latest": entry["name"]})
+        write_json_atomic(self.directory / INDEX_FILE, {**index, "checkpoints": kept, "latest": entry["name"]})
         self._remove_unlisted({e["name"] for e in kept})
 
     # load ----------------------------------------------------------------------------
@@ -312,7 +280,7 @@ class TorchSaver(Saver):
         states = torch.load(folder / self.STATE_FILE, map_location=self.map_location, weights_only=False)
         for name, obj in (model_dict or {}).items():
             if name not in states:
-                raise KeyError(f"checkpoint {folder.name} has no {name!r}; it holds {sorted(states)}")
+                raise NoDataError(f"checkpoint {folder.name} has no {name!r}; it holds {sorted(states)}")
             if hasattr(obj, "load_state_dict"):
                 obj.load_state_dict(states[name])
         return states
@@ -329,7 +297,7 @@ class TFSaver(Saver):
         import tensorflow as tf
 
         if not model_dict:
-            raise ValueError("save_checkpoint needs model_dict={'model': model, ...} of tensorflow trackables")
+            raise UsageError("save_checkpoint needs model_dict={'model': model, ...} of tensorflow trackables")
         tf.train.Checkpoint(**model_dict).write(str(folder / self.PREFIX))
 
     def _read_state(self, folder: Path, model_dict: Optional[Mapping[str, Any]]) -> Any:
@@ -376,7 +344,7 @@ class TF1Saver(Saver):
         if self._tf_saver is None:
             self._variables = [v for v in tf.compat.v1.global_variables() if v.name.startswith(self.var_prefix)]
             if not self._variables:
-                raise ValueError(f"no global variable is named {self.var_prefix!r}...; check var_prefix")
+                raise UsageError(f"no global variable is named {self.var_prefix!r}...; check var_prefix")
             self._tf_saver = tf.compat.v1.train.Saver(var_list=self._variables, max_to_keep=None,
                                                       save_relative_paths=True)
         return session, self._tf_saver
@@ -400,7 +368,7 @@ def make_saver(framework: str, directory: PathLike, max_to_keep: Optional[int] =
         if var_prefix is not None:
             return TF1Saver(directory, max_to_keep, keep_best, var_prefix)
         return TFSaver(directory, max_to_keep, keep_best)
-    raise ValueError(f"checkpoints need DL_FRAMEWORK torch or tensorflow in rla_config.yaml, got {framework!r}")
+    raise ConfigError(f"checkpoints need DL_FRAMEWORK torch or tensorflow in rla_config.yaml, got {framework!r}")
 
 
 def open_saver(directory: PathLike, var_prefix: Optional[str] = None,

@@ -14,19 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
+from RLA.db.atomic import free_path
 from RLA.easy_log.tester import exp_manager
+from RLA.errors import UsageError
 
 __all__ = ["MatplotlibRecorder", "ImgRecorder", "VideoRecorder", "record_video", "results_path"]
-
-
-def _free_path(path: Path) -> Path:
-    """``path``, or when it exists the first free ``<stem>-<n><suffix>`` beside it."""
-    n = 1
-    candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate
 
 
 def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".png") -> Path:
@@ -38,7 +30,7 @@ def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".
     """
     relative = Path(name)
     if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"results name {name!r} must be a relative path inside the run's results folder")
+        raise UsageError(f"results name {name!r} must be a relative path inside the run's results folder")
     if not relative.suffix:
         relative = relative.with_name(relative.name + default_suffix)
     if add_timestamp:
@@ -73,7 +65,7 @@ class MatplotlibRecorder:
         """
         path = results_path(name, add_timestamp)
         if not cover:
-            path = _free_path(path)
+            path = free_path(path)
         figure = fig if fig is not None else _pyplot().gcf()
         figure.savefig(path, **savefig_kwargs)
         return path
@@ -130,10 +122,10 @@ class ImgRecorder:
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[:, :, 0]
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-            raise ValueError(f"ImgRecorder.save expects an H×W, H×W×3 or H×W×4 array, got shape {np.shape(img)}")
+            raise UsageError(f"ImgRecorder.save expects an H×W, H×W×3 or H×W×4 array, got shape {np.shape(img)}")
         path = results_path(name, add_timestamp)
         if not cover:  # never drop an image: a second one of the same name goes to <name>-1, -2, ...
-            path = _free_path(path)
+            path = free_path(path)
         mpl_image.imsave(path, array, cmap="gray" if array.ndim == 2 else None, vmin=0, vmax=255)
         return path
 
@@ -177,7 +169,7 @@ def record_video(name: str, frames: Iterable[Any], fps: float = 30, add_timestam
     """Write ``frames`` (H×W×3 uint8 or floats in [0, 1]) as a video; return its path."""
     frames = [_as_uint8(f) for f in frames]
     if not frames:
-        raise ValueError("record_video got no frames")
+        raise UsageError("record_video got no frames")
     return _write_video(name, frames, fps, add_timestamp)
 
 
@@ -202,10 +194,10 @@ def _write_video(name: str, frames: list, fps: float, add_timestamp: bool) -> Pa
     try:
         import imageio_ffmpeg  # noqa: F401  (the mp4 writer)
     except ImportError:
-        path = _free_path(results_path(stem + ".gif", add_timestamp))
+        path = free_path(results_path(stem + ".gif", add_timestamp))
         imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
         return path
-    path = _free_path(results_path(stem + ".mp4", add_timestamp))
+    path = free_path(results_path(stem + ".mp4", add_timestamp))
     imageio.mimwrite(path, [_even(f) for f in frames], fps=fps, codec="libx264", macro_block_size=1,
                      pixelformat="yuv420p")
     return path

@@ -14,15 +14,15 @@ import copy
 import shutil
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from RLA.db import layout
 from RLA.db.layout import Database, Item
 from RLA.db.records import REPR_MARKER, read_json
-from RLA.easy_log import logger
 from RLA.db.resolve import resolve_item
+from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
-from RLA.errors import ItemNotFoundError
+from RLA.errors import ItemNotFoundError, NoDataError, RunNotStartedError, UsageError
 
 __all__ = ["ExperimentLoader", "exp_loader", "experimental_loader", "resolve_item", "ItemNotFoundError"]
+
 
 def _has_repr(value: Any) -> bool:
     if isinstance(value, dict):
@@ -62,7 +62,7 @@ class ExperimentLoader:
         self.task_name = self.task_name or exp_manager.task_table_name
         self.data_root = self.data_root or exp_manager.data_root
         if not self.task_name or not self.data_root:
-            raise ValueError("ExperimentLoader needs task_name and root besides record_date: "
+            raise UsageError("ExperimentLoader needs task_name and root besides record_date: "
                              "call loader.config(task_name, record_date, root)")
         return True
 
@@ -70,7 +70,7 @@ class ExperimentLoader:
     def item(self) -> Item:
         """The loaded item (resolved once)."""
         if not self.is_valid_config:
-            raise ValueError("ExperimentLoader has no record date: call loader.config(task_name, record_date, root)")
+            raise UsageError("ExperimentLoader has no record date: call loader.config(task_name, record_date, root)")
         if self._item is None:
             assert self.task_name is not None and self.data_root is not None and self.load_date is not None
             self._item = resolve_item(Database(self.data_root), self.task_name, self.load_date,
@@ -79,10 +79,10 @@ class ExperimentLoader:
 
     def hyper_parameters(self) -> Dict[str, Any]:
         """The loaded item's hyper-parameters: params.json, or its pickle for values JSON cannot hold."""
-        params = read_json(self.item.path("log") / layout.PARAMS_JSON)
+        params = read_json(self.item.params_json)
         if params is not None and not _has_repr(params):
             return params
-        pickle_path = self.item.path("archive_tester")
+        pickle_path = self.item.pickle_file
         if pickle_path.is_file():
             import dill
 
@@ -110,7 +110,7 @@ class ExperimentLoader:
         merged.update(self.hyper_parameters())
         for key in hp_to_overwrite or ():
             if key not in exp_manager.hyper_param:
-                raise KeyError(f"hp_to_overwrite key {key!r} is not a hyper-parameter of the current run; "
+                raise NoDataError(f"hp_to_overwrite key {key!r} is not a hyper-parameter of the current run; "
                                f"set it with exp_manager.set_hyper_param({key}=...) first")
             merged[key] = exp_manager.hyper_param[key]
         args = argparse.Namespace(**merged)
@@ -123,9 +123,9 @@ class ExperimentLoader:
     def _last_step(self) -> int:
         from RLA.easy_log.checkpoint import open_saver
 
-        step = open_saver(self.item.path("checkpoint")).latest_step()
+        step = open_saver(self.item.checkpoint_dir).latest_step()
         if step is None:
-            step = (read_json(self.item.path("log") / layout.RUN_JSON) or {}).get("last_time_step")
+            step = (read_json(self.item.run_json) or {}).get("last_time_step")
         return int(step or 0)
 
     def load_from_record_date(self, var_prefix: Optional[str] = None, variable_list: Optional[List[str]] = None,
@@ -142,12 +142,12 @@ class ExperimentLoader:
             return 0, {}, {}
         from RLA.easy_log.checkpoint import open_saver, restore_rng as set_rng
 
-        checkpoint = open_saver(self.item.path("checkpoint"), var_prefix=var_prefix).load(ckp_index, model_dict)
+        checkpoint = open_saver(self.item.checkpoint_dir, var_prefix=var_prefix).load(ckp_index, model_dict)
         custom = checkpoint.meta.get("custom_data", {})
         if variable_list is not None:
             missing = [v for v in variable_list if v not in custom]
             if missing:
-                raise KeyError(f"custom data {missing} not in checkpoint {checkpoint.step} of {self.item.index}; "
+                raise NoDataError(f"custom data {missing} not in checkpoint {checkpoint.step} of {self.item.index}; "
                                f"it holds {sorted(custom)}")
             custom = {v: custom[v] for v in variable_list}
         if restore_rng:
@@ -168,28 +168,28 @@ class ExperimentLoader:
             return
         target = exp_manager.item
         if target is None:
-            raise RuntimeError("fork_log_files copies into the current run: call exp_manager.log_files_gen() first")
+            raise RunNotStartedError("fork_log_files copies into the current run: call exp_manager.log_files_gen() first")
         source = self.item
         if source.index == target.index:
-            raise ValueError("fork_log_files: the loaded item is the current run; use configure(resume=...) "
+            raise UsageError("fork_log_files: the loaded item is the current run; use configure(resume=...) "
                              "to continue an item in place")
-        source_log, target_log = source.path("log"), target.path("log")
-        for name in (layout.PROGRESS_CSV, layout.PROGRESS_JSON):
-            if (source_log / name).is_file():
-                shutil.copy2(source_log / name, target_log / name)
-        target_tb = target_log / layout.TB_DIR
-        target_tb.mkdir(parents=True, exist_ok=True)
-        for event_file in sorted((source_log / layout.TB_DIR).glob("events.out.tfevents.*")):
-            shutil.copy2(event_file, target_tb / event_file.name)
-        if source.path("checkpoint").is_dir():
-            shutil.copytree(source.path("checkpoint"), target.path("checkpoint"), dirs_exist_ok=True,
+        source_log, target_log = source.log, target.log
+        for source_file, target_file in ((source_log.progress_csv, target_log.progress_csv),
+                                         (source_log.progress_json, target_log.progress_json)):
+            if source_file.is_file():
+                shutil.copy2(source_file, target_file)
+        target_log.tb_dir.mkdir(parents=True, exist_ok=True)
+        for event_file in source_log.event_files():
+            shutil.copy2(event_file, target_log.tb_dir / event_file.name)
+        if source.checkpoint_dir.is_dir():
+            shutil.copytree(source.checkpoint_dir, target.checkpoint_dir, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(".*"))
         forked_from: Dict[str, Any] = {"index": source.index, "checkpoint_step": None}
         if exp_manager.has_checkpoint():
             if ckp_index is not None:  # the fork starts at ckp_index: later checkpoints are not its past
                 from RLA.easy_log.checkpoint import open_saver
 
-                open_saver(target.path("checkpoint")).drop_after(ckp_index)
+                open_saver(target.checkpoint_dir).drop_after(ckp_index)
             exp_manager.rewind_to_checkpoint()
             forked_from["checkpoint_step"] = exp_manager.latest_checkpoint_step()
         else:

@@ -20,6 +20,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from RLA.errors import UsageError
+
 __all__ = [
     "filter_x", "finite_xy", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
@@ -71,7 +73,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     did not reach are then missing for it).
     """
     if x_range not in X_RANGES:
-        raise ValueError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
+        raise UsageError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
     xs = [np.asarray(x, dtype=np.float64)[np.isfinite(x)] for x in xs]
     xs = [x for x in xs if x.size]
     if not xs:
@@ -80,7 +82,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     ends = [x.max() for x in xs]
     low, high = (max(starts), min(ends)) if x_range == "intersection" else (min(starts), max(ends))
     if low > high:
-        raise ValueError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
+        raise UsageError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
                          f"at {min(ends):g}..{max(ends):g}); use x_range='union' to average where they exist")
     if resample:
         return np.linspace(low, high, int(resample))
@@ -106,7 +108,7 @@ def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:
     import pandas as pd
 
     if method not in SMOOTHERS:
-        raise ValueError(f"smoothing must be one of {SMOOTHERS}, got {method!r}")
+        raise UsageError(f"smoothing must be one of {SMOOTHERS}, got {method!r}")
     y = np.asarray(y, dtype=np.float64)
     if not step or step <= 1:
         return y
@@ -168,14 +170,14 @@ def run_score(y: np.ndarray, how: str = "final", k: int = 1) -> float:
     values = np.asarray(y, dtype=np.float64)
     values = values[np.isfinite(values)]
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise UsageError(f"k must be at least 1, got {k}")
     if values.size == 0:
         return float("nan")
     if how == "final":
         return float(values[-k:].mean())
     if how == "best":
         return float(np.sort(values)[-k:].mean())
-    raise ValueError(f"score must be 'final' or 'best', got {how!r}")
+    raise UsageError(f"score must be 'final' or 'best', got {how!r}")
 
 
 def summarize_scores(scores: Any, by: Sequence[str], value: str = "score", ci: float = 0.95,
@@ -210,9 +212,9 @@ def format_summary(summary: Any, fmt: str = "markdown", spread: str = "std", dig
     """A summary table as markdown or LaTeX: one row per group, the cell ``mean ± std``
     (``spread="stderr"``: ``± stderr``; ``"ci"``: ``mean [low, high]``) and the number of runs."""
     if spread not in ("std", "stderr", "ci"):
-        raise ValueError(f"spread must be 'std', 'stderr' or 'ci', got {spread!r}")
+        raise UsageError(f"spread must be 'std', 'stderr' or 'ci', got {spread!r}")
     if fmt not in ("markdown", "latex"):
-        raise ValueError(f"fmt must be 'markdown' or 'latex', got {fmt!r}")
+        raise UsageError(f"fmt must be 'markdown' or 'latex', got {fmt!r}")
     latex = fmt == "latex"
     keys = [c for c in summary.columns if c not in ("mean", "std", "stderr", "ci_low", "ci_high", "n")]
     pm = "$\\pm$" if latex else "±"
@@ -270,11 +272,11 @@ def _as_runs_by_tasks(scores: Any, name: str, finite: bool = False) -> np.ndarra
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[0] == 0:
-        raise ValueError(f"scores of {name!r} must be a runs × tasks array, got shape {np.shape(scores)}")
+        raise UsageError(f"scores of {name!r} must be a runs × tasks array, got shape {np.shape(scores)}")
     if finite and not np.isfinite(array).all():
         runs, tasks = np.nonzero(~np.isfinite(array))
         cells = ", ".join(f"(run {r}, task {t})" for r, t in zip(runs.tolist(), tasks.tolist()))
-        raise ValueError(f"scores of {name!r} are not all finite: {cells}; a NaN would make the mean NaN and "
+        raise UsageError(f"scores of {name!r} are not all finite: {cells}; a NaN would make the mean NaN and "
                          "sort to the top of the IQM. Drop those runs (collect_scores leaves out runs "
                          "without a finite score) and keep the same number of runs per task")
     return array
@@ -295,13 +297,13 @@ def aggregate_metrics(score_dict: Mapping[str, Any], metrics: Sequence[str] = ("
     with its stratified-bootstrap percentile interval, as a DataFrame indexed by
     algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``.
 
-    Every score must be finite (``ValueError`` names the NaN/inf cells otherwise):
+    Every score must be finite (``UsageError`` names the NaN/inf cells otherwise):
     :func:`RLA.easy_plot.scores.collect_scores` already leaves out runs without one."""
     import pandas as pd
 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
-        raise ValueError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
+        raise UsageError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
     tail = (1.0 - ci) / 2 * 100
     rows = {}
     for algorithm, scores in score_dict.items():

@@ -1,8 +1,8 @@
 """Read runs of a table for plotting: parameters and the needed progress.csv columns.
 
-Only the requested columns are parsed, and they are cached in
-``<data_root>/results/easy_plot/.column_cache.sqlite`` while each csv keeps its
-size and modification time, so a second plot of the same runs skips csv
+Only the requested columns are parsed, and they are cached in the database's
+column cache (:meth:`RLA.db.layout.Database.column_cache_file`) while each csv
+keeps its size and modification time, so a second plot of the same runs skips csv
 parsing entirely.
 """
 from __future__ import annotations
@@ -19,10 +19,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from RLA.db import layout
 from RLA.db.layout import Database, Item
 from RLA.db.query import ItemFilter, select
-from RLA.db.records import REPR_MARKER, read_json
+from RLA.db.records import REPR_MARKER, lookup_param, read_json
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 
 __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
@@ -33,7 +32,6 @@ Reg = Union[str, "re.Pattern[str]"]
 #: parse csv files in threads from this many uncached runs on
 PARALLEL_MIN_RUNS = 8
 NOT_FOUND = "NF"
-CACHE_FILE = ".column_cache.sqlite"
 
 
 @dataclass
@@ -106,7 +104,7 @@ def _glob_matcher(task_table_name: str, reg: str) -> Any:
 
 def item_params(item: Item) -> Dict[str, Any]:
     """The run's parameters: params.json, or the parameters in its name (legacy items)."""
-    params = read_json(item.path("log") / layout.PARAMS_JSON)
+    params = read_json(item.params_json)
     if params is not None:
         return params
     parsed = item.parsed
@@ -115,14 +113,10 @@ def item_params(item: Item) -> Dict[str, Any]:
 
 def param_value(params: Dict[str, Any], key: str) -> str:
     """``params[key]`` (dotted keys index nested dicts) as a legend string; "NF" when missing."""
-    value: Any = params
-    if key in params:
-        value = params[key]
-    else:
-        for part in key.split("."):
-            if not isinstance(value, dict) or part not in value:
-                return NOT_FOUND
-            value = value[part]
+    try:
+        value = lookup_param(params, key)
+    except KeyError:
+        return NOT_FOUND
     if isinstance(value, dict) and REPR_MARKER in value:
         return str(value[REPR_MARKER])
     return str(value)
@@ -139,7 +133,7 @@ def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
     names: set = set()
     for run in runs[:limit]:
         try:
-            names.update(_csv_header(run.item.path("log") / layout.PROGRESS_CSV))
+            names.update(_csv_header(run.item.progress_csv))
         except OSError:
             continue
     return sorted(names)
@@ -226,8 +220,8 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
             "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")
-    cache = ColumnCache(plot_dir(data_root) / CACHE_FILE) if use_cache else None
-    csv_paths = [item.path("log") / layout.PROGRESS_CSV for item, _ in matched]
+    cache = ColumnCache(Database(data_root).column_cache_file()) if use_cache else None
+    csv_paths = [item.progress_csv for item, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
     return [Run(item, item_params(item), table, reg_index)
             for (item, reg_index), table in zip(matched, tables) if table]

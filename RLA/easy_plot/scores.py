@@ -13,10 +13,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from RLA.db import layout
-from RLA.easy_log.logger import TIME_STEP_KEY
+from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, load_runs, match_items, param_value
+from RLA.errors import NoDataError, UsageError
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
 
@@ -26,7 +26,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                    score: str = "final", k: int = 1,
                    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                    scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                   x_key: str = TIME_STEP_KEY, use_buf: bool = True, where: Optional[str] = None) -> Any:
+                   x_key: str = TIME_STEP_COLUMN, use_buf: bool = True, where: Optional[str] = None) -> Any:
     """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
     (see :func:`RLA.easy_plot.aggregate.run_score`).
 
@@ -60,7 +60,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
         warnings.warn(f"{len(no_score)} run(s) left out of the scores: {metric!r} has no finite value in "
                       f"{', '.join(no_score)}", RuntimeWarning, stacklevel=2)
     if not rows:
-        raise KeyError(f"no run of {tasks} logged a finite value of {metric!r}")
+        raise NoDataError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
 
 
@@ -68,7 +68,7 @@ def _died_before_first_row(data_root: Union[str, os.PathLike], task: str, regs: 
                            where: Optional[str], loaded: set) -> List[str]:
     """Matching runs whose progress.csv exists but holds no row (load_runs leaves them out)."""
     return [item.index for item, _ in match_items(data_root, task, regs, where)
-            if item.index not in loaded and (item.path("log") / layout.PROGRESS_CSV).is_file()]
+            if item.index not in loaded and item.progress_csv.is_file()]
 
 
 def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
@@ -104,7 +104,7 @@ def score_matrices(scores: Any, by: Sequence[str],
             columns.append(values)
         counts = {task: len(c) for task, c in zip(tasks, columns)}
         if len(set(counts.values())) != 1:
-            raise ValueError(f"group {label!r} has different numbers of runs per task {counts}; aggregate "
+            raise UsageError(f"group {label!r} has different numbers of runs per task {counts}; aggregate "
                              "metrics need a runs × tasks array: select the same seeds on every task")
         out[label] = np.stack(columns, axis=1)
     return out

@@ -18,6 +18,7 @@ from gymnasium.wrappers import RecordEpisodeStatistics
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpisodeStatistics
 
 from RLA.easy_log import logger
+from RLA.errors import UsageError
 
 __all__ = ["record_episode_statistics", "log_episode_statistics"]
 
@@ -54,7 +55,7 @@ def log_episode_statistics(env: Any, prefix: str = "episode/") -> Optional[Dict[
     """
     stats = _find_stats(env)
     if stats is None:
-        raise ValueError("env has no episode statistics: wrap it with record_episode_statistics(env) first")
+        raise UsageError("env has no episode statistics: wrap it with record_episode_statistics(env) first")
     if not stats.return_queue:
         return None
     returns = np.asarray(stats.return_queue, dtype=float)

@@ -22,8 +22,10 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Figure, HParam, KVWriter, Logger, SeqWriter, Video
 
+from RLA.db.atomic import atomic_writer
 from RLA.easy_log import logger
 from RLA.easy_log.tester import ExperimentManager, exp_manager
+from RLA.errors import UsageError
 
 __all__ = [
     "RLAOutputFormat", "sb3_logger", "RLACheckpointCallback", "latest_checkpoint",
@@ -131,10 +133,8 @@ class RLACheckpointCallback(BaseCallback):
         """Save the model now; returns the checkpoint's path."""
         path = Path(self.manager.checkpoint_dir) / f"{self.name_prefix}_{self.num_timesteps}_steps.zip"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with atomic_writer(path, "wb") as f:
             self.model.save(f)
-        os.replace(tmp, path)
         self.manager.time_step_holder.set_time(self.num_timesteps)
         self.manager.serialize_object_and_save()
         self.last_path = path
@@ -187,7 +187,7 @@ def record_policy_video(model: BaseAlgorithm, env: Any, name: str = "eval", max_
     observation, _ = env.reset()
     frames = [env.render()]
     if frames[0] is None:
-        raise ValueError("the env rendered no frame: create it with render_mode='rgb_array'")
+        raise UsageError("the env rendered no frame: create it with render_mode='rgb_array'")
     for _ in range(max_steps):
         action, _ = model.predict(observation, deterministic=deterministic)
         observation, _, terminated, truncated, _ = env.step(action)

@@ -1,0 +1,272 @@
+"""The logger's output formats: one :class:`KVWriter` per ``LOG_USED`` word.
+
+:func:`make_output_format` maps a word (``stdout``, ``log``, ``csv``, ``json``,
+``tensorboard``) to its writer; the file each writes is named by
+:class:`RLA.db.layout.LogFolder`. Adding a format touches one class and one line.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, TextIO, Union
+
+from RLA.db.atomic import atomic_writer
+from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
+from RLA.errors import UsageError
+
+__all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
+           "TensorBoardOutputFormat", "make_output_format"]
+
+PathLike = Union[str, os.PathLike]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, complex)
+
+
+class KVWriter:
+    """One output format: receives every dumped row."""
+
+    #: the LOG_USED word for this format, used by ``exclude``
+    name = ""
+
+    def write(self, key_values: Dict[str, Any], step: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class SeqWriter:
+    """A format that also receives free-text log messages."""
+
+    def write_seq(self, seq: Iterable[Any]) -> None:
+        raise NotImplementedError
+
+
+class HumanOutputFormat(KVWriter, SeqWriter):
+    """A boxed table per row, to stdout (``stdout``) or ``log.txt`` (``log``)."""
+
+    def __init__(self, target: Union[PathLike, TextIO], name: str = "log", max_length: int = 40):
+        self.name = name
+        self.max_length = max_length
+        if isinstance(target, (str, os.PathLike)):
+            self.file: TextIO = open(target, "a", encoding="utf-8")
+            self.own_file = True
+        else:
+            self.file = target
+            self.own_file = False
+
+    def write(self, key_values: Dict[str, Any], step: int) -> None:
+        rows = [(self._truncate(k), self._truncate(self._format(v))) for k, v in key_values.items()]
+        if not rows:
+            return
+        key_width = max(len(k) for k, _ in rows)
+        val_width = max(len(v) for _, v in rows)
+        dashes = "-" * (key_width + val_width + 7)
+        lines = [dashes]
+        lines += [f"| {k}{' ' * (key_width - len(k))} | {v}{' ' * (val_width - len(v))} |" for k, v in rows]
+        lines.append(dashes)
+        self.file.write("\n".join(lines) + "\n")
+        self.file.flush()
+
+    @staticmethod
+    def _format(value: Any) -> str:
+        if isinstance(value, float) and not isinstance(value, bool):
+            return f"{value:<8.3g}"
+        return str(value)
+
+    def _truncate(self, text: str) -> str:
+        return text[: self.max_length - 3] + "..." if len(text) > self.max_length else text
+
+    def write_seq(self, seq: Iterable[Any]) -> None:
+        self.file.write(" ".join(str(s) for s in seq) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.own_file:
+            self.file.close()
+
+
+class CSVOutputFormat(KVWriter):
+    """``progress.csv``: one row per dump, ``time-step`` first.
+
+    A key that first appears mid-run adds a column: the file is rewritten once,
+    atomically and durably (:mod:`RLA.db.atomic`), so earlier rows are never
+    lost (they get empty cells in the new column).
+    """
+
+    name = "csv"
+
+    def __init__(self, path: PathLike):
+        self.path = os.fspath(path)
+        self.keys: List[str] = self._read_header(self.path)
+        self._key_set = set(self.keys)
+        self.file = open(self.path, "a", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.file)
+
+    @staticmethod
+    def _read_header(path: str) -> List[str]:
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                return next(csv.reader(f), [])
+        except FileNotFoundError:
+            return []
+
+    def write(self, key_values: Dict[str, Any], step: int) -> None:
+        new_keys = [k for k in key_values if k not in self._key_set]
+        if new_keys:
+            self._add_columns(new_keys)
+        self.writer.writerow(["" if key_values.get(k) is None else key_values[k] for k in self.keys])
+        self.file.flush()
+
+    def _add_columns(self, new_keys: List[str]) -> None:
+        self.file.close()
+        old_keys = self.keys
+        self.keys = old_keys + new_keys
+        self._key_set.update(new_keys)
+        with atomic_writer(self.path, durable=True, newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(self.keys)
+            if old_keys:
+                with open(self.path, encoding="utf-8", newline="") as old:
+                    reader = csv.reader(old)
+                    next(reader, None)
+                    padding = [""] * len(new_keys)
+                    for row in reader:
+                        writer.writerow(row + padding)
+        self.file = open(self.path, "a", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.file)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class JSONOutputFormat(KVWriter):
+    """``progress.json``: one JSON object per line (NaN and Infinity kept)."""
+
+    name = "json"
+
+    def __init__(self, path: PathLike):
+        self.file = open(path, "a", encoding="utf-8")
+
+    def write(self, key_values: Dict[str, Any], step: int) -> None:
+        self.file.write(json.dumps(key_values, default=repr) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class TensorBoardOutputFormat(KVWriter):
+    """TensorBoard events in a log folder's ``tb``: one event carries a whole row.
+
+    Writes the record framing itself (synchronously, flushed at every dump)
+    instead of going through a per-key ``add_scalar`` and a writer thread.
+    """
+
+    name = "tensorboard"
+
+    def __init__(self, log_folder: LogFolder):
+        from tensorboardX.proto import event_pb2, summary_pb2
+        from tensorboardX.record_writer import masked_crc32c
+
+        self._event_pb2 = event_pb2
+        self._summary_pb2 = summary_pb2
+        self._crc = masked_crc32c
+        os.makedirs(log_folder.tb_dir, exist_ok=True)
+        self.folder = os.fspath(log_folder.tb_dir)
+        self.path = os.fspath(log_folder.new_event_file(socket.gethostname(), os.getpid(), time.time()))
+        self.file = open(self.path, "ab")
+        self._skipped: set = set()
+        self._write_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+
+    def _write_event(self, event: Any) -> None:
+        import struct
+
+        data = event.SerializeToString()
+        header = struct.pack("<Q", len(data))
+        self.file.write(header + struct.pack("<I", self._crc(header)) + data
+                        + struct.pack("<I", self._crc(data)))
+        self.file.flush()
+
+    def write(self, key_values: Dict[str, Any], step: int) -> None:
+        value_cls = self._summary_pb2.Summary.Value
+        values = []
+        for key, value in key_values.items():
+            if key == TIME_STEP_COLUMN:
+                continue
+            if _is_number(value):
+                values.append(value_cls(tag=key, simple_value=value))
+            elif key not in self._skipped:
+                self._skipped.add(key)
+                warnings.warn(
+                    f"RLA logger: value of {key!r} is not a number ({type(value).__name__}); it is "
+                    "written to the text outputs and skipped for TensorBoard. Exclude it from "
+                    "TensorBoard with record_tabular(key, value, exclude='tensorboard').",
+                    stacklevel=4,
+                )
+        if values:
+            self.write_summary(self._summary_pb2.Summary(value=values), step)
+
+    def write_summary(self, summary: Any, step: int) -> None:
+        self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+
+    def write_purge(self, step: int) -> None:
+        """Hide every event at ``step`` or later written before this one.
+
+        A ``SessionLog.START`` event is how TensorBoard marks a restart: its
+        readers drop the earlier events whose step is not below the START's.
+        """
+        session_log = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
+        self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), session_log=session_log))
+
+    def write_text(self, tag: str, text: str, step: int = 0) -> None:
+        from tensorboardX.summary import text as text_summary
+
+        self.write_summary(text_summary(tag, text), step)
+
+    def write_hparams(self, hparams: Dict[str, Any], step: int = 0) -> None:
+        """Session-start info for the HParams dashboard, in this run's own folder."""
+        from tensorboardX.summary import hparams as hparams_summaries
+
+        _, session_start, _ = hparams_summaries(hparams, {})
+        self.write_summary(session_start, step)
+
+    def write_hparams_end(self, status: str, step: int) -> None:
+        from tensorboardX.proto.api_pb2 import Status
+        from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData, SessionEndInfo
+
+        # the HParams enum has no "aborted": a killed run shows as a failure
+        code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE",
+                "killed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")
+        content = HParamsPluginData(session_end_info=SessionEndInfo(status=Status.Value(code)), version=0)
+        meta = self._summary_pb2.SummaryMetadata(plugin_data=self._summary_pb2.SummaryMetadata.PluginData(
+            plugin_name="hparams", content=content.SerializeToString()))
+        value = self._summary_pb2.Summary.Value(tag="_hparams_/session_end_info", metadata=meta)
+        self.write_summary(self._summary_pb2.Summary(value=[value]), step)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def make_output_format(fmt: str, log_dir: PathLike) -> KVWriter:
+    """The writer for one ``LOG_USED`` word, writing under ``log_dir``."""
+    folder = LogFolder(Path(log_dir))
+    if fmt == "stdout":
+        return HumanOutputFormat(sys.stdout, name="stdout")
+    if fmt == "log":
+        return HumanOutputFormat(folder.log_txt, name="log")
+    if fmt == "csv":
+        return CSVOutputFormat(folder.progress_csv)
+    if fmt == "json":
+        return JSONOutputFormat(folder.progress_json)
+    if fmt == "tensorboard":
+        return TensorBoardOutputFormat(folder)
+    raise UsageError(f"unknown log format {fmt!r}; LOG_USED accepts stdout, log, csv, json, tensorboard")
