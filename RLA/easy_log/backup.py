@@ -13,9 +13,14 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence
 
-__all__ = ["ALWAYS_IGNORED", "SnapshotReport", "snapshot_code", "git_state", "requirements", "environment"]
+if TYPE_CHECKING:
+    from RLA.config import RLAConfig
+    from RLA.db.layout import Database, Item
+
+__all__ = ["ALWAYS_IGNORED", "SnapshotReport", "snapshot_code", "git_state", "requirements", "environment",
+           "back_up_run"]
 
 #: never copied, whatever the configuration says
 ALWAYS_IGNORED = (
@@ -189,3 +194,30 @@ def environment() -> Dict[str, Any]:
         "executable": sys.executable,
         "packages": packages,
     }
+
+
+def back_up_run(item: "Item", database: "Database", config: "RLAConfig", code_root: Path, run_file: Optional[str],
+                ignore_file: Optional[Path], warn: Callable[[str], None]) -> Optional[Dict[str, Any]]:
+    """Snapshot the run's code, its ``git diff`` and the installed packages into ``item``'s code folder.
+
+    Returns the git state for run.json (``None`` outside a repository); what
+    the snapshot left out is reported through ``warn``.
+    """
+    backup = config.BACKUP_CONFIG
+    report = snapshot_code(
+        code_root, item.code_dir,
+        mode=config.PROJECT_TYPE.backup_code_by,
+        backup_dirs=backup.backup_code_dir, lib_dir=backup.lib_dir, run_file=run_file,
+        ignore_patterns=backup.ignore_code_paths, ignore_file=ignore_file,
+        exclude_roots=[database.root, *database.managed_dirs()],
+        max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024),
+    )
+    for missing in report.missing:
+        warn(f"RLA backup: {missing} does not exist; check BACKUP_CONFIG in your rla_config.yaml")
+    if report.skipped_large:
+        warn(f"RLA backup: left out files over {backup.max_file_size_mb} MB: " + ", ".join(report.skipped_large))
+    state = git_state(code_root)
+    if state is not None:
+        item.code.git_diff.write_text(state.pop("diff"), encoding="utf-8")
+    item.code.requirements_txt.write_text(requirements(), encoding="utf-8")
+    return state

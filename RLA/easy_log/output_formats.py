@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
+from RLA.db.records import flatten_params, to_jsonable
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
@@ -231,6 +232,14 @@ class TensorBoardOutputFormat(KVWriter):
         from tensorboardX.summary import text as text_summary
 
         self.write_summary(text_summary(tag, text), step)
+
+    def write_params(self, params: Dict[str, Any]) -> None:
+        """The run's parameters, flat, to the HParams dashboard and as a table to the Text dashboard."""
+        flat = flatten_params(to_jsonable(params))
+        self.write_hparams({k: v if isinstance(v, (int, float, str, bool)) else repr(v) for k, v in flat.items()})
+        table = "| parameter | value |\n|---|---|\n" + "\n".join(
+            f"| {k} | {str(v).replace('|', '&#124;')} |" for k, v in flat.items())
+        self.write_text("hyperparameters", table)
 
     def write_hparams(self, hparams: Dict[str, Any], step: int = 0) -> None:
         """Session-start info for the HParams dashboard, in this run's own folder."""

@@ -19,11 +19,12 @@ from RLA.config import RLAConfig, load_config
 from RLA.db import layout
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import Database, Item
-from RLA.db.records import flatten_params, lookup_param, to_jsonable, write_json_atomic
+from RLA.db.records import lookup_param, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.hooks import ProcessHooks, exit_status
 from RLA.easy_log.net import local_ip
 from RLA.easy_log.run_checkpoints import RunCheckpoints
+from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import NoDataError, RunNotStartedError
@@ -35,7 +36,7 @@ __all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "
 
 ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
 
-class ExperimentManager:
+class ExperimentManager(RunPaths):
     """One run at a time: its parameters, its database item and its lifecycle."""
 
     def __init__(self, step_holder: TimeStepHolder = time_step_holder):
@@ -242,42 +243,18 @@ class ExperimentManager:
         logger.get_current().after_dump = self._record.on_dump
 
     def _backup_code(self) -> None:
-        from RLA.easy_log.backup import git_state, requirements, snapshot_code
+        from RLA.easy_log.backup import back_up_run
 
         assert self.item is not None and self.code_root is not None
-        code_dir = self.item.code_dir
-        backup = self.config.BACKUP_CONFIG
-        report = snapshot_code(
-            Path(self.code_root), code_dir,
-            mode=self.config.PROJECT_TYPE.backup_code_by,
-            backup_dirs=backup.backup_code_dir, lib_dir=backup.lib_dir, run_file=self.run_file,
-            ignore_patterns=backup.ignore_code_paths,
-            ignore_file=Path(self.ignore_file_path) if self.ignore_file_path else None,
-            exclude_roots=[self.database.root, *self.database.managed_dirs()],
-            max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024),
-        )
-        for missing in report.missing:
-            logger.warn(f"RLA backup: {missing} does not exist; check BACKUP_CONFIG in your rla_config.yaml")
-        if report.skipped_large:
-            logger.warn(f"RLA backup: left out files over {backup.max_file_size_mb} MB: "
-                        + ", ".join(report.skipped_large))
-        state = git_state(Path(self.code_root))
-        if state is not None:
-            self.item.code.git_diff.write_text(state.pop("diff"), encoding="utf-8")
-        self.item.code.requirements_txt.write_text(requirements(), encoding="utf-8")
+        state = back_up_run(self.item, self.database, self.config, Path(self.code_root), self.run_file,
+                            Path(self.ignore_file_path) if self.ignore_file_path else None, logger.warn)
         self._record.update(git=state)
 
     def write_tensorboard_params(self) -> None:
         """Write the hyper-parameters to TensorBoard's HParams and Text dashboards."""
         board = logger.get_current().tensorboard()
-        if board is None:
-            return
-        flat = flatten_params(to_jsonable(self.hyper_param))
-        hparams = {k: v if isinstance(v, (int, float, str, bool)) else repr(v) for k, v in flat.items()}
-        board.write_hparams(hparams)
-        table = "| parameter | value |\n|---|---|\n" + "\n".join(
-            f"| {k} | {str(v).replace('|', '&#124;')} |" for k, v in flat.items())
-        board.write_text("hyperparameters", table)
+        if board is not None:
+            board.write_params(self.hyper_param)
 
     def print_args(self) -> None:
         """Write every hyper-parameter to backup.txt (and the log), one per line."""
@@ -432,45 +409,6 @@ class ExperimentManager:
 
     def _install_hooks(self) -> None:
         self._hooks.install(watch_exit=not self._explicit_lifecycle)
-
-    # -- paths ------------------------------------------------------------------
-    def _item_or_raise(self) -> Item:
-        if self.item is None:
-            raise RunNotStartedError("no run yet: call exp_manager.configure(...) then log_files_gen()")
-        return self.item
-
-    @property
-    def log_dir(self) -> str:
-        return str(self._item_or_raise().log_dir)
-
-    @property
-    def code_dir(self) -> str:
-        return str(self._item_or_raise().code_dir)
-
-    @property
-    def checkpoint_dir(self) -> str:
-        return str(self._item_or_raise().checkpoint_dir)
-
-    @property
-    def results_dir(self) -> str:
-        return str(self._item_or_raise().results_dir)
-
-    @property
-    def pkl_file(self) -> str:
-        return str(self._item_or_raise().pickle_file)
-
-    @property
-    def log_name(self) -> str:
-        return self._item_or_raise().name
-
-    @property
-    def record_date(self) -> str:
-        """``YYYY/MM/DD/<log_name>``: what ExperimentLoader and the tools take."""
-        return self._item_or_raise().record_date
-
-    @property
-    def item_index(self) -> str:
-        return self._item_or_raise().index
 
 
 def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:
