@@ -100,7 +100,7 @@ def _print_json(data: Any) -> None:
 
 
 def _report(result: Any, as_json: bool) -> None:
-    from RLA.db.display import report_lines
+    from RLA.cli_display import report_lines
 
     if as_json:
         _print_json(result.to_dict())
@@ -121,7 +121,8 @@ def _report(result: Any, as_json: bool) -> None:
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
                refresh: bool, as_json: bool) -> None:
     """List the items of the database (of one table with --task)."""
-    from RLA.db import display, query
+    from RLA import cli_display as display
+    from RLA.db import query
 
     records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     if as_json:
@@ -163,11 +164,11 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
 
 
 def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: Dict[str, Any]) -> None:
-    """Run the destructive ``RLA.db.ops.<name>`` on the selection and report what it did."""
-    from RLA.db import ops
+    """Run ``RLA.cli_ops.<name>`` (plan, show, ask, apply) on the selection and report what it did."""
+    from RLA import cli_ops
 
     as_json = options.pop("as_json")
-    _report(getattr(ops, name)(data_root, quiet=as_json, **filters, **options), as_json)
+    _report(getattr(cli_ops, name)(data_root, quiet=as_json, **filters, **options), as_json)
 
 
 @main.command("rm", epilog=PATTERN_HELP)

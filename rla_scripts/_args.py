@@ -34,7 +34,7 @@ def parse(args_parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> "a
 
 
 def selection(args: argparse.Namespace) -> Dict[str, Any]:
-    """The arguments of an RLA.db.ops function that every script passes the same way."""
+    """The arguments of an RLA.cli_ops function that every script passes the same way."""
     out = dict(task=args.task_table_name, pattern=args.regex, where=args.where, archived=args.archived)
     for name in ("include_running", "allow_all", "dry_run", "skip_ask"):
         if hasattr(args, name):
@@ -47,7 +47,7 @@ def run(action: Callable[[], Any]) -> int:
 
     Returns the exit code (0, or 1 after an error message on stderr).
     """
-    from RLA.db.display import report_lines
+    from RLA.cli_display import report_lines
 
     try:
         result = action()

@@ -195,3 +195,19 @@ def test_running_items_are_skipped_by_the_cli_and_the_scripts(db: Path):
                         "--regex", "*/*/*/*seed=3", "--include_running", "-y")
     assert result.returncode == 0 and "delete: 5 entries of 1 items" in result.stdout
     assert not running.item.path("log").exists()
+
+
+def test_ls_headers_keep_the_params_prefix_when_a_parameter_is_named_like_a_column():
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA import cli_display as display
+
+    frame = pd.DataFrame({"status": ["finished"], "params.status": ["[warm]"], "params.lr": [0.1]},
+                         index=pd.Index(["t/2022/03/02/x &tag=[a]"], name="index"))
+    out = Console(record=True, width=200)
+    out.print(display.frame_table(frame, ["status", "params.status", "params.lr"]))
+    text = out.export_text()
+    header = text.splitlines()[1]
+    assert "params.status" in header and " lr " in header and "params.lr" not in header
+    assert "[warm]" in text and "&tag=[a]" in text
