@@ -3,6 +3,8 @@
 Every command selects items the same way: an optional PATTERN (a glob on the
 record date ``YYYY/MM/DD/<name>``, as earlier releases took it) and the
 filter options; the database is ``--data-root`` or ``$RLA_DATA_ROOT``.
+An :class:`RLA.errors.RLAError` ends a command with its message and exit
+code; any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import click
 
-from RLA.db.layout import LayoutError
+from RLA.errors import RLAError
 
 DATA_ROOT_ENV = "RLA_DATA_ROOT"
 CONFIG_FILE = "rla_config.yaml"
@@ -22,7 +24,25 @@ PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in e
                 "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ErrorMessage(click.ClickException):
+    """An RLAError shown as click shows its own errors: ``Error: <message>``, with the error's exit code."""
+
+    def __init__(self, error: RLAError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class _Commands(click.Group):
+    """The ``rla`` group: turns an RLAError of any command into its message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RLAError as error:
+            raise _ErrorMessage(error) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="RLA")
 def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
@@ -30,15 +50,12 @@ def main() -> None:
 
 def _resolve_data_root(data_root: Optional[str]) -> str:
     """``--data-root`` (or ``$RLA_DATA_ROOT``), else DATA_ROOT of ./rla_config.yaml."""
-    from RLA.config import ConfigError, load_config
+    from RLA.config import load_config
 
     if data_root:
         return data_root
     if os.path.isfile(CONFIG_FILE):
-        try:
-            data_root = load_config(CONFIG_FILE).data_root()
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from exc
+        data_root = load_config(CONFIG_FILE).data_root()
     if not data_root:
         raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
                                f"or set DATA_ROOT in ./{CONFIG_FILE}")
@@ -73,10 +90,7 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
         data_root = _resolve_data_root(data_root)
         filters: Dict[str, Any] = dict(task=task, pattern=pattern, where=where, status=status, since=since,
                                        until=until, regex=regex, archived=archived)
-        try:
-            return command(data_root=data_root, filters=filters, **kwargs)
-        except (LayoutError, ValueError, FileNotFoundError, FileExistsError) as exc:
-            raise click.ClickException(str(exc)) from exc
+        return command(data_root=data_root, filters=filters, **kwargs)
 
     return wrapper
 
@@ -246,10 +260,7 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
     """Add RLA to PROJECT_DIR: a commented rla_config.yaml and a starter main.py."""
     from RLA.integrations.init_project import init_project
 
-    try:
-        result = init_project(project_dir, task_table_name, data_root, force)
-    except (FileNotFoundError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = init_project(project_dir, task_table_name, data_root, force)
     for path in result.written:
         click.echo(f"wrote {path}")
     for path in result.kept:
@@ -302,16 +313,13 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
 
     data_root = _resolve_data_root(data_root)
     name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
-    try:
-        _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
-                            regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
-                            shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
-                            resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
-                            min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
-                            split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
-                            save_name=name)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise click.ClickException(str(error.args[0] if error.args else error)) from None
+    _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
+                        regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
+                        shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
+                        resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
+                        min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
+                        split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
+                        save_name=name)
     runs = {row["index"] for row in data.attrs["runs"]}
     curves = data.groupby("metric", sort=False)["legend"].nunique()
     click.echo(f"{len(runs)} runs in {int(curves.sum())} curves: "

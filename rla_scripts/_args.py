@@ -43,17 +43,18 @@ def selection(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def run(action: Callable[[], Any]) -> int:
-    """Run an operation and report it; a refused selection or a bad argument ends with its message.
+    """Run an operation and report it; an RLA error (a refused selection, a bad argument) ends with its message.
 
-    Returns the exit code (0, or 1 after an error message on stderr).
+    Returns the exit code: 0, or the error's ``exit_code`` after its message on stderr.
     """
     from RLA.cli_display import report_lines
+    from RLA.errors import RLAError
 
     try:
         result = action()
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+    except RLAError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     for line in report_lines(result):
         print(line)
     return 0

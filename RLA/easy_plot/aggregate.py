@@ -20,6 +20,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from RLA.errors import UsageError
+
 __all__ = [
     "filter_x", "finite_xy", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
@@ -80,7 +82,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     ends = [x.max() for x in xs]
     low, high = (max(starts), min(ends)) if x_range == "intersection" else (min(starts), max(ends))
     if low > high:
-        raise ValueError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
+        raise UsageError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
                          f"at {min(ends):g}..{max(ends):g}); use x_range='union' to average where they exist")
     if resample:
         return np.linspace(low, high, int(resample))
@@ -168,7 +170,7 @@ def run_score(y: np.ndarray, how: str = "final", k: int = 1) -> float:
     values = np.asarray(y, dtype=np.float64)
     values = values[np.isfinite(values)]
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise UsageError(f"k must be at least 1, got {k}")
     if values.size == 0:
         return float("nan")
     if how == "final":

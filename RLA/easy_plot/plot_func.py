@@ -21,6 +21,7 @@ import numpy as np
 from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
+from RLA.errors import NoDataError, UsageError
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
@@ -133,7 +134,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     import pandas as pd
 
     if min_run_fraction is not None and not 0 < min_run_fraction <= 1:
-        raise ValueError(f"min_run_fraction must be in (0, 1], got {min_run_fraction}")
+        raise UsageError(f"min_run_fraction must be in (0, 1], got {min_run_fraction}")
     scale_dict = scale_dict or {}
     by_reg = regs2legends is not None
     key_names = ["reg"] if by_reg else list(split_keys)
@@ -159,7 +160,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
     if not frames:
         present = csv_columns(runs)
-        raise KeyError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
+        raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
     data.attrs["runs"] = run_rows
@@ -246,7 +247,7 @@ def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str)
     """Save ``figure`` as ``<data_root>/results/easy_plot/<save_name>`` in png and pdf."""
     relative = Path(save_name)
     if relative.is_absolute() or ".." in relative.parts or not relative.name:
-        raise ValueError(f"save_name {save_name!r} must be a relative file name such as 'halfcheetah/lr'")
+        raise UsageError(f"save_name {save_name!r} must be a relative file name such as 'halfcheetah/lr'")
     if relative.suffix.lower() in (".png", ".pdf"):
         relative = relative.with_suffix("")
     base = plot_dir(data_root) / relative
@@ -301,7 +302,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
     """
     if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
-        raise ValueError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
+        raise UsageError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
                          f"for {0 if regs is None else len(regs)} regs")
     runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where)
     data = group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,

@@ -17,6 +17,7 @@ from RLA.db import layout
 from RLA.easy_log.logger import TIME_STEP_KEY
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, load_runs, match_items, param_value
+from RLA.errors import NoDataError
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
 
@@ -60,7 +61,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
         warnings.warn(f"{len(no_score)} run(s) left out of the scores: {metric!r} has no finite value in "
                       f"{', '.join(no_score)}", RuntimeWarning, stacklevel=2)
     if not rows:
-        raise KeyError(f"no run of {tasks} logged a finite value of {metric!r}")
+        raise NoDataError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
 
 
