@@ -156,6 +156,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
     """Show the metadata, parameters and backup.txt of the selected items."""
     from RLA.db import ops
+    from RLA.db.layout import BACKUP_TXT
 
     views = ops.view(data_root, **filters)
     if as_json:
@@ -173,7 +174,7 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
         for data_type, path in summary["paths"].items():
             click.echo(f"  {data_type}: {path}")
         if summary["backup"]:
-            click.echo("  backup.txt:")
+            click.echo(f"  {BACKUP_TXT}:")
             click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
 
 
