@@ -167,6 +167,7 @@ def plan_migrate(data_root: PathLike, task: Optional[str] = None, pattern: Optio
 
 def _plan(action: str, data_root: PathLike, item_filter: ItemFilter, include_running: bool, allow_all: bool,
           destination: Optional[Callable[[Item], Item]] = None, copy: bool = False) -> Plan:
+    """The steps every plan shares: select, guard whole tables, leave running items out, list the entries."""
     records = select(data_root, item_filter)
     # The whole-table guard judges the selection before running items are left out. Judged after,
     # `rm -t T` on a table with one live run would pass the guard and delete every other item, and
