@@ -3,6 +3,8 @@
 Every command selects items the same way: an optional PATTERN (a glob on the
 record date ``YYYY/MM/DD/<name>``, as earlier releases took it) and the
 filter options; the database is ``--data-root`` or ``$RLA_DATA_ROOT``.
+An :class:`RLA.errors.RLAError` ends a command with its message and exit
+code; any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import click
 
-from RLA.db.layout import LayoutError
+from RLA.errors import RLAError
 
 DATA_ROOT_ENV = "RLA_DATA_ROOT"
 CONFIG_FILE = "rla_config.yaml"
@@ -22,7 +24,25 @@ PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in e
                 "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ErrorMessage(click.ClickException):
+    """An RLAError shown as click shows its own errors: ``Error: <message>``, with the error's exit code."""
+
+    def __init__(self, error: RLAError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class _Commands(click.Group):
+    """The ``rla`` group: turns an RLAError of any command into its message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RLAError as error:
+            raise _ErrorMessage(error) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="RLA")
 def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
@@ -30,15 +50,12 @@ def main() -> None:
 
 def _resolve_data_root(data_root: Optional[str]) -> str:
     """``--data-root`` (or ``$RLA_DATA_ROOT``), else DATA_ROOT of ./rla_config.yaml."""
-    from RLA.config import ConfigError, load_config
+    from RLA.config import load_config
 
     if data_root:
         return data_root
     if os.path.isfile(CONFIG_FILE):
-        try:
-            data_root = load_config(CONFIG_FILE).data_root()
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from exc
+        data_root = load_config(CONFIG_FILE).data_root()
     if not data_root:
         raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
                                f"or set DATA_ROOT in ./{CONFIG_FILE}")
@@ -73,10 +90,7 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
         data_root = _resolve_data_root(data_root)
         filters: Dict[str, Any] = dict(task=task, pattern=pattern, where=where, status=status, since=since,
                                        until=until, regex=regex, archived=archived)
-        try:
-            return command(data_root=data_root, filters=filters, **kwargs)
-        except (LayoutError, ValueError, FileNotFoundError, FileExistsError) as exc:
-            raise click.ClickException(str(exc)) from exc
+        return command(data_root=data_root, filters=filters, **kwargs)
 
     return wrapper
 
@@ -100,7 +114,7 @@ def _print_json(data: Any) -> None:
 
 
 def _report(result: Any, as_json: bool) -> None:
-    from RLA.db.display import report_lines
+    from RLA.cli_display import report_lines
 
     if as_json:
         _print_json(result.to_dict())
@@ -121,7 +135,8 @@ def _report(result: Any, as_json: bool) -> None:
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
                refresh: bool, as_json: bool) -> None:
     """List the items of the database (of one table with --task)."""
-    from RLA.db import display, query
+    from RLA import cli_display as display
+    from RLA.db import query
 
     records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     if as_json:
@@ -141,6 +156,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
     """Show the metadata, parameters and backup.txt of the selected items."""
     from RLA.db import ops
+    from RLA.db.layout import BACKUP_TXT
 
     views = ops.view(data_root, **filters)
     if as_json:
@@ -158,16 +174,16 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
         for data_type, path in summary["paths"].items():
             click.echo(f"  {data_type}: {path}")
         if summary["backup"]:
-            click.echo("  backup.txt:")
+            click.echo(f"  {BACKUP_TXT}:")
             click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
 
 
 def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: Dict[str, Any]) -> None:
-    """Run the destructive ``RLA.db.ops.<name>`` on the selection and report what it did."""
-    from RLA.db import ops
+    """Run ``RLA.cli_ops.<name>`` (plan, show, ask, apply) on the selection and report what it did."""
+    from RLA import cli_ops
 
     as_json = options.pop("as_json")
-    _report(getattr(ops, name)(data_root, quiet=as_json, **filters, **options), as_json)
+    _report(getattr(cli_ops, name)(data_root, quiet=as_json, **filters, **options), as_json)
 
 
 @main.command("rm", epilog=PATTERN_HELP)
@@ -245,10 +261,7 @@ def init_command(project_dir: str, task_table_name: "str | None", data_root: str
     """Add RLA to PROJECT_DIR: a commented rla_config.yaml and a starter main.py."""
     from RLA.integrations.init_project import init_project
 
-    try:
-        result = init_project(project_dir, task_table_name, data_root, force)
-    except (FileNotFoundError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = init_project(project_dir, task_table_name, data_root, force)
     for path in result.written:
         click.echo(f"wrote {path}")
     for path in result.kept:
@@ -301,16 +314,13 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
 
     data_root = _resolve_data_root(data_root)
     name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
-    try:
-        _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
-                            regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
-                            shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
-                            resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
-                            min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
-                            split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
-                            save_name=name)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise click.ClickException(str(error.args[0] if error.args else error)) from None
+    _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
+                        regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
+                        shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
+                        resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
+                        min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
+                        split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
+                        save_name=name)
     runs = {row["index"] for row in data.attrs["runs"]}
     curves = data.groupby("metric", sort=False)["legend"].nunique()
     click.echo(f"{len(runs)} runs in {int(curves.sum())} curves: "

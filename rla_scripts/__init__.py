@@ -1,1 +1,1 @@
-"""Thin command-line shells over RLA.db.ops."""
+"""Thin command-line shells over the functions of RLA.cli_ops and the `rla` command."""

@@ -34,7 +34,7 @@ def parse(args_parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> "a
 
 
 def selection(args: argparse.Namespace) -> Dict[str, Any]:
-    """The arguments of an RLA.db.ops function that every script passes the same way."""
+    """The arguments of an RLA.cli_ops function that every script passes the same way."""
     out = dict(task=args.task_table_name, pattern=args.regex, where=args.where, archived=args.archived)
     for name in ("include_running", "allow_all", "dry_run", "skip_ask"):
         if hasattr(args, name):
@@ -43,17 +43,18 @@ def selection(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def run(action: Callable[[], Any]) -> int:
-    """Run an operation and report it; a refused selection or a bad argument ends with its message.
+    """Run an operation and report it; an RLA error (a refused selection, a bad argument) ends with its message.
 
-    Returns the exit code (0, or 1 after an error message on stderr).
+    Returns the exit code: 0, or the error's ``exit_code`` after its message on stderr.
     """
-    from RLA.db.display import report_lines
+    from RLA.cli_display import report_lines
+    from RLA.errors import RLAError
 
     try:
         result = action()
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+    except RLAError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     for line in report_lines(result):
         print(line)
     return 0

@@ -44,12 +44,13 @@ def test_ls_json_and_table(db: Path):
 def test_a_missing_data_root_or_bad_filter_is_a_clear_error(db: Path):
     result = CliRunner().invoke(main, ["ls"], env={"RLA_DATA_ROOT": ""})
     assert result.exit_code == 2 and "--data-root" in result.output and "RLA_DATA_ROOT" in result.output
+    # bad input is an RLA error: its message and exit code (2, a usage error), no traceback
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--where", "open('x')"])
-    assert result.exit_code == 1 and "unsupported Call" in result.output
+    assert result.exit_code == 2 and "unsupported Call" in result.output
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--regex", "2022/(03"])
-    assert result.exit_code == 1 and "not a regular expression" in result.output
+    assert result.exit_code == 2 and "not a regular expression" in result.output
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "--since", "yesterday"])
-    assert result.exit_code == 1 and "2022-03-01" in result.output
+    assert result.exit_code == 2 and "2022-03-01" in result.output
     result = CliRunner().invoke(main, ["ls", "--data-root", str(db), "-c", "nope"])
     assert result.exit_code == 2 and "unknown column" in result.output
 
@@ -195,3 +196,38 @@ def test_running_items_are_skipped_by_the_cli_and_the_scripts(db: Path):
                         "--regex", "*/*/*/*seed=3", "--include_running", "-y")
     assert result.returncode == 0 and "delete: 5 entries of 1 items" in result.stdout
     assert not running.item.path("log").exists()
+
+
+def test_an_rla_error_ends_a_command_with_its_message_and_exit_code(db: Path, monkeypatch: pytest.MonkeyPatch):
+    moved = run_module("RLA.cli", "mv", "--data-root", str(db), "-t", "hopper", SEED_1, "-y")
+    assert moved.returncode == 2 and "migrate needs a destination" in moved.stderr
+    assert "Traceback" not in moved.stderr
+    script = run_module("rla_scripts.migrate_log", "--data_root", str(db), "--task_table_name", "hopper",
+                        "--regex", SEED_1, "-y")
+    assert script.returncode == 2 and "migrate needs a destination" in script.stderr
+    assert "Traceback" not in script.stderr and count_items(db, task="hopper") == 5
+
+    from RLA.db import ops
+
+    def bug(*args, **kwargs):
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(ops, "plan_delete", bug)  # any other exception keeps its traceback
+    result = CliRunner().invoke(main, ["rm", "--data-root", str(db), "-t", "hopper", SEED_1, "-y"])
+    assert isinstance(result.exception, ValueError) and "a bug" not in result.output
+
+
+def test_ls_headers_keep_the_params_prefix_when_a_parameter_is_named_like_a_column():
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA import cli_display as display
+
+    frame = pd.DataFrame({"status": ["finished"], "params.status": ["[warm]"], "params.lr": [0.1]},
+                         index=pd.Index(["t/2022/03/02/x &tag=[a]"], name="index"))
+    out = Console(record=True, width=200)
+    out.print(display.frame_table(frame, ["status", "params.status", "params.lr"]))
+    text = out.export_text()
+    header = text.splitlines()[1]
+    assert "params.status" in header and " lr " in header and "params.lr" not in header
+    assert "[warm]" in text and "&tag=[a]" in text

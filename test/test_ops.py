@@ -1,12 +1,16 @@
-"""Delete, archive, migrate, clean, view and TensorBoard links, checked on disk for every data type."""
+"""Plans and their application (delete, archive, migrate, clean), view and TensorBoard links, checked on disk
+for every data type; ``ops.delete`` & co. are the asking, printing forms of earlier releases."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Set
 
 import pytest
 
+from conftest import subprocess_env
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
 from RLA.db import ops, query
 from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES
@@ -242,17 +246,77 @@ def test_item_names_with_brackets_are_shown_as_they_are(db: Path, capsys: pytest
     assert f"hopper/2022/03/02/{name}" in capsys.readouterr().err  # not "&algo=&lr=0.5"
 
 
-def test_ls_headers_keep_the_params_prefix_when_a_parameter_is_named_like_a_column():
-    import pandas as pd
-    from rich.console import Console
+# -- plans and apply: the database layer alone, which never asks nor prints ------------------------
 
-    from RLA.db import display
+def test_a_plan_lists_the_entries_and_changes_nothing(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+    snapshot = tree(db)
+    plans = [ops.plan_delete(db, "hopper", SEED_1),
+             ops.plan_clean(db, "hopper", SEED_1, timestep_bound=10 ** 6),
+             ops.plan_archive(db, "hopper", SEED_1),
+             ops.plan_migrate(db, "hopper", SEED_1, to_data_root=tmp_path / "other")]
+    for plan in plans:
+        assert plan.planned == 10 and [r.index for r in plan.records] == [r.index for r in hopper_seed_1(db)]
+        assert not plan.skipped and not plan.conflicts
+        assert all(os.path.lexists(entry.source) for entry in plan.entries)
+    assert [p.action for p in plans] == ["delete", "delete", "archive", "move"]
+    assert plans[2].entries[0].target == plans[2].records[0].item.moved(archived=True).path("log")
+    assert plans[0].to_dict()["planned"] == 10 and plans[0].to_dict()["entries"][0]["target"] is None
+    assert tree(db) == snapshot and not (tmp_path / "other").exists()
+    assert capsys.readouterr() == ("", "")  # no table, no question
 
-    frame = pd.DataFrame({"status": ["finished"], "params.status": ["[warm]"], "params.lr": [0.1]},
-                         index=pd.Index(["t/2022/03/02/x &tag=[a]"], name="index"))
-    out = Console(record=True, width=200)
-    out.print(display.frame_table(frame, ["status", "params.status", "params.lr"]))
-    text = out.export_text()
-    header = text.splitlines()[1]
-    assert "params.status" in header and " lr " in header and "params.lr" not in header
-    assert "[warm]" in text and "&tag=[a]" in text
+
+def test_apply_acts_entry_by_entry_and_reports_each_to_on_progress(db: Path, capsys: pytest.CaptureFixture):
+    plan = ops.plan_archive(db, "hopper", SEED_1)
+    seen = []
+
+    def follow(entry: ops.Entry) -> None:  # called once the entry is done
+        assert os.path.lexists(entry.target) and not os.path.lexists(entry.source)
+        seen.append(entry)
+
+    result = ops.apply(plan, on_progress=follow)
+    assert seen == plan.entries == result.done and result.count == 10 and result.confirmed
+    assert len(query.scan(db, "hopper", archived=True)) == 2 and capsys.readouterr() == ("", "")
+    assert ops.apply(ops.plan_delete(db, "hopper", SEED_1, archived=True, allow_all=True)).count == 10
+    assert entries(db / ARCHIVE_DIR) == set()
+
+
+def test_apply_refuses_a_plan_whose_destination_exists_before_changing_anything(db: Path):
+    ops.apply(ops.plan_archive(db, "hopper", SEED_1, copy=True))
+    plan = ops.plan_archive(db, "hopper", SEED_1)
+    assert len(plan.conflicts) == 10 and len(plan.to_dict()["conflicts"]) == 10
+    snapshot = tree(db)
+    with pytest.raises(ops.ConflictError, match="already exist"):
+        ops.apply(plan)
+    assert tree(db) == snapshot
+
+    plan = ops.plan_migrate(db, "hopper", SEED_1, to_task="hopper_v2")
+    assert not plan.conflicts
+    plan.entries[-1].target.mkdir(parents=True)  # appeared after planning: apply looks again
+    snapshot = tree(db)
+    with pytest.raises(ops.ConflictError, match="1 destination"):
+        ops.apply(plan)
+    assert tree(db) == snapshot
+
+
+def test_delete_and_clean_refuse_a_whole_table_before_leaving_running_items_out(db: Path):
+    # walker holds three items, one of them running: selecting all three is the whole table, even
+    # though the running one would be skipped; selecting the two others is not
+    snapshot = tree(db)
+    for plan in (lambda **kw: ops.plan_delete(db, "walker", **kw),
+                 lambda **kw: ops.plan_clean(db, "walker", timestep_bound=10 ** 6, **kw)):
+        with pytest.raises(ops.SelectionError, match="--all"):
+            plan()
+        allowed = plan(allow_all=True)
+        assert [r.status for r, _ in allowed.skipped] == ["running"] and len(allowed.records) == 2
+        others = plan(pattern="*/*/*/*seed=[12]")
+        assert not others.skipped and len(others.records) == 2 and others.planned == allowed.planned
+    assert tree(db) == snapshot
+
+
+def test_the_database_layer_plans_and_applies_without_a_terminal_library(db: Path):
+    code = ("import sys; from RLA.db import ops; "
+            f"result = ops.apply(ops.plan_delete({str(db)!r}, 'hopper', {SEED_1!r})); "
+            "loaded = [m for m in ('click', 'rich') if m in sys.modules]; "
+            "assert result.count == 10 and not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], env=subprocess_env(), check=True, timeout=120)
+    assert len(query.scan(db, "hopper")) == 3

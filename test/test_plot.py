@@ -23,7 +23,7 @@ from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_plot import plot_func
 from RLA.easy_plot.loader import plot_dir
-from RLA.errors import NoDataError
+from RLA.errors import ItemNotFoundError, NoDataError
 
 
 def _run(data_root: Path, lr: float, seed: int, steps: range, ret_fn, with_loss: bool) -> None:
@@ -229,7 +229,7 @@ def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
 
 
 def test_clear_errors(db: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no item of table 'plot_task' matches"):
+    with pytest.raises(ItemNotFoundError, match="no item of table 'plot_task' matches"):
         plot_func(db, "plot_task", ["1999/*"], ["lr"], ["ret"])
     with pytest.raises(NoDataError, match="progress.csv columns include"):
         plot_func(db, "plot_task", None, ["lr"], ["reward"])
@@ -345,7 +345,7 @@ def test_regs_select_what_rla_ls_selects(db: Path) -> None:
     # '*' stops at '/' as in `rla ls`: a pattern crossing folders selects nothing, and says how to write it
     assert ls("2*lr=0.01*") == set()
     with pytest.warns(UserWarning, match=r"'\*/\*/\*/2\*lr=0.01\*'"), \
-            pytest.raises(FileNotFoundError, match="stops at '/'"):
+            pytest.raises(ItemNotFoundError, match="stops at '/'"):
         plot_func(db, "plot_task", ["2*lr=0.01*"], ["lr"], ["ret"])
     _, where = plot_func(db, "plot_task", None, ["lr"], ["ret"], resample=0, where="lr == 0.01 and seed < 3")
     assert where.legend.unique().tolist() == ["lr=0.01"] and where.n.max() == 2

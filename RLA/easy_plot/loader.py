@@ -23,6 +23,7 @@ from RLA.db.layout import Database, Item
 from RLA.db.query import ItemFilter, select
 from RLA.db.records import REPR_MARKER, lookup_param, read_json
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
+from RLA.errors import ItemNotFoundError
 
 __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
            "plot_dir", "csv_columns"]
@@ -216,7 +217,7 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     if not matched:
         folder = Database(data_root).type_root("log") / task_table_name
         also = f" and where={where!r}" if where else ""
-        raise FileNotFoundError(
+        raise ItemNotFoundError(
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
             "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")

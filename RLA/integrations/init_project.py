@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List, Optional, Union
 
 from RLA.db.layout import validate_task_name
+from RLA.errors import UsageError
 
 __all__ = ["InitResult", "init_project", "template_text"]
 
@@ -50,7 +51,7 @@ def init_project(project_dir: Union[str, Path] = ".", task_table_name: Optional[
     """
     project = Path(project_dir).resolve()
     if not project.is_dir():
-        raise FileNotFoundError(f"{project} is not a folder: create it first, or pass an existing project folder")
+        raise UsageError(f"{project} is not a folder: create it first, or pass an existing project folder")
     task = validate_task_name(task_table_name or _default_task_name(project))
     result = InitResult(project, task)
     main_source = string.Template(template_text("main.py.template")).substitute(

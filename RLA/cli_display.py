@@ -1,11 +1,13 @@
-"""Terminal output of the database tools: rich tables and progress bars, on stderr.
+"""Terminal output of the ``rla`` command and the scripts: rich tables and progress bars, on stderr.
 
 Human-readable output goes to stderr so that ``--json`` output on stdout stays
-clean for scripts.
+clean for scripts. The database layer (RLA.db) never prints; this module shows
+what it returns.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
 
 from RLA.db.layout import DATA_TYPES
 
@@ -13,11 +15,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from RLA.db.ops import OpResult
+    from RLA.db.ops import OpResult, Plan
 
-__all__ = ["console", "show_plan", "report_lines", "progress", "frame_table", "human_size"]
-
-T = TypeVar("T")
+__all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table", "human_size"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -39,50 +39,50 @@ def human_size(size: Optional[float]) -> str:
     return f"{size:.1f} TB"
 
 
-def show_plan(result: "OpResult") -> None:
-    """List what an operation will touch: one row per item, one column per data type."""
+def show_plan(plan: "Plan", dry_run: bool = False) -> None:
+    """List what a plan will touch: one row per item, one column per data type."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    _show_skipped(out, result)
-    if not result.entries:
-        what = "no other item matches" if result.skipped else "no item matches"
-        out.print(f"[bold]{escape(result.action)}[/]: {what}; nothing to do")
+    _show_skipped(out, plan)
+    if not plan.entries:
+        what = "no other item matches" if plan.skipped else "no item matches"
+        out.print(f"[bold]{escape(plan.action)}[/]: {what}; nothing to do")
         return
     by_item: dict = {}
-    for entry in result.entries:
+    for entry in plan.entries:
         by_item.setdefault(entry.item.index, {})[entry.data_type] = entry
-    table = Table(title=f"{result.action}: {len(result.entries)} entries of {len(by_item)} items"
-                        + (" (dry run: nothing is changed)" if result.dry_run else ""),
+    table = Table(title=f"{plan.action}: {len(plan.entries)} entries of {len(by_item)} items"
+                        + (" (dry run: nothing is changed)" if dry_run else ""),
                   title_justify="left")
     table.add_column("item", overflow="fold", ratio=3)
     table.add_column("status")
     for data_type in DATA_TYPES:
         table.add_column(data_type, justify="right", overflow="fold")
-    records = {r.index: r for r in result.records}
+    records = {r.index: r for r in plan.records}
     for index, entries in by_item.items():
         record = records[index]
         table.add_row(Text(index), Text(record.status), *[
             human_size(record.sizes.get(t)) if t in entries else "" for t in DATA_TYPES])
     out.print(table)
-    targets = [e for e in result.entries if e.target is not None]
+    targets = [e for e in plan.entries if e.target is not None]
     if targets:
         first = targets[0]
         out.print(Text(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
                        else f"to: {first.target}"))
 
 
-def _show_skipped(out: "Console", result: "OpResult") -> None:
-    """The selected items an operation leaves alone, each with the reason."""
+def _show_skipped(out: "Console", plan: "Plan") -> None:
+    """The selected items a plan leaves alone, each with the reason."""
     from rich.text import Text
 
-    if not result.skipped:
+    if not plan.skipped:
         return
-    out.print(Text(f"skipped {len(result.skipped)} item(s) still marked running "
+    out.print(Text(f"skipped {len(plan.skipped)} item(s) still marked running "
                    "(pass --include-running to include them):", style="yellow"))
-    for record, reason in result.skipped:
+    for record, reason in plan.skipped:
         out.print(Text(f"  {record.index}: {reason}"))
 
 
@@ -101,15 +101,19 @@ def report_lines(result: "OpResult") -> List[str]:
     return lines
 
 
-def progress(items: Sequence[T], description: str, quiet: bool) -> Iterator[T]:
-    """Iterate with a progress bar on a terminal (none when quiet or not a terminal)."""
-    from rich.progress import track
-
+@contextmanager
+def progress_bar(total: int, description: str, quiet: bool) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on a terminal (none when quiet or not a terminal), advanced by the callback it gives:
+    pass that as ``on_progress`` to :func:`RLA.db.ops.apply`."""
     out = console()
     if quiet or not out.is_terminal:
-        yield from items
+        yield lambda _done: None
         return
-    yield from track(items, description=description, console=out, transient=True)
+    from rich.progress import Progress
+
+    with Progress(console=out, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda _done: bar.advance(task)
 
 
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Any:
