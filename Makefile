@@ -5,7 +5,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rla-installed
 DEMO_ROOT ?= $(CURDIR)/demo_data
 
-.PHONY: demo demo-sb3 test bench clean
+.PHONY: demo demo-sb3 test bench clean system-deps
+
+# Debian packages the tests start for real: sshd (sync), munge + slurm (sweeps), chromium (rla ui).
+# Installed when one is missing and we may (root with apt-get); the tests say what is missing otherwise.
+SYSTEM_PACKAGES := openssh-server openssh-client rsync munge slurm-wlm chromium chromium-driver
+SYSTEM_COMMANDS := /usr/sbin/sshd /usr/bin/rsync /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/chromium
+
+system-deps:
+	@missing=0; for c in $(SYSTEM_COMMANDS); do [ -x $$c ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing some of $(SYSTEM_COMMANDS): install the Debian packages $(SYSTEM_PACKAGES)"; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +37,7 @@ demo: $(STAMP)
 demo-sb3: $(STAMP)
 	cd example/sb3_ppo && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q test
 
 bench: $(STAMP)
