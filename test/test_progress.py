@@ -26,5 +26,17 @@ def test_torn_last_lines_are_neither_counted_nor_read(tmp_path: Path, text: str,
     assert summarize_csv(path) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("time-step,r,s\n0,1,2\n100,2,3\n,,\n,,\n", (4, 100)),
+    ("time-step,r,s\n0,1,2\n100,2,3\n,5,\n", (3, 100)),                 # a dump without a time-step
+    ("time-step,r,s\n,,\n", (1, None)),
+    ("time-step,r,s\n0,1,2\n100,2,3\n\n\n", (4, 100)),                  # blank lines
+])
+def test_rows_without_a_time_step_count_but_do_not_end_the_run(tmp_path: Path, text: str, expected: tuple):
+    path = tmp_path / "progress.csv"
+    path.write_text(text)
+    assert summarize_csv(path) == expected
+
+
 def test_a_missing_file_has_no_summary(tmp_path: Path):
     assert summarize_csv(tmp_path / "progress.csv") == ProgressSummary(rows=None, last_time_step=None)

@@ -31,7 +31,9 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
     Counts lines in chunks and parses only the header and the last complete
     rows. A row is complete when it ends with a newline and has as many fields
     as the header: the last line of a run killed mid-write (or of a full disk)
-    may be torn (``500`` of ``49900,...``) and is neither counted nor read.
+    may be torn (``500`` of ``49900,...``) and is neither counted nor read. A
+    row with an empty time-step (a dump without one: ``,,``) counts as a row,
+    and the time-step is taken from the rows before it.
     """
     try:
         f = open(path, "rb")
@@ -58,6 +60,8 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
         row = _fields(line)
         if row is None or len(row) != len(columns):
             continue  # blank, or torn and then continued by a resumed run
+        if not row[step_at].strip():
+            continue  # a dump without a time-step
         try:
             return ProgressSummary(lines, int(float(row[step_at])))
         except (ValueError, OverflowError):
