@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
 import shutil
 import sys
@@ -27,8 +28,8 @@ from typing import Callable, List
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from RLA.db import layout, query  # noqa: E402
+from RLA.db.atomic import atomic_write  # noqa: E402
 from RLA.db.layout import Database  # noqa: E402
-from RLA.db.records import write_json_atomic  # noqa: E402
 
 TASK = "bench_task"
 WHERE = 'lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"'
@@ -47,19 +48,18 @@ def build(root: Path, n_items: int) -> None:
                   "net": {"layers": 2 + i % 3}}
         timestamp = start + _dt.timedelta(days=i // 100, seconds=i % 100)
         item = db.create_item(TASK, "10.0.0.1", [("lr", params["lr"]), ("seed", params["seed"])], timestamp)
-        log_dir = item.path("log")
-        write_json_atomic(log_dir / layout.PARAMS_JSON, params)
-        write_json_atomic(log_dir / layout.RUN_JSON, {
+        # the records as write_json_atomic writes them, without its fsyncs (the build is not measured)
+        atomic_write(item.params_json, json.dumps(params, indent=2) + "\n", durable=False)
+        atomic_write(item.run_json, json.dumps({
             "format": "v1", "task": TASK, "index": item.index, "log_name": item.name, "status": "finished",
             "start_time": timestamp.isoformat(), "end_time": timestamp.isoformat(), "last_time_step": 9000,
-            "record_param": ["lr", "seed"], "ip": "10.0.0.1", "host": "bench"})
-        (log_dir / layout.PROGRESS_CSV).write_text(csv_text)
+            "record_param": ["lr", "seed"], "ip": "10.0.0.1", "host": "bench"}, indent=2) + "\n", durable=False)
+        item.progress_csv.write_text(csv_text)
         for data_type in ("code", "checkpoint", "results"):
             item.path(data_type).mkdir(parents=True, exist_ok=True)
-        (item.path("code") / "main.py").write_text("print('hello')\n")
-        pickle = item.path("archive_tester")
-        pickle.parent.mkdir(parents=True, exist_ok=True)
-        pickle.write_bytes(b"\x80\x04N.")
+        (item.code_dir / "main.py").write_text("print('hello')\n")
+        item.pickle_file.parent.mkdir(parents=True, exist_ok=True)
+        item.pickle_file.write_bytes(b"\x80\x04N.")
 
 
 def timed(func: Callable[[], object], repeat: int = 1) -> float:
@@ -85,7 +85,7 @@ def main(argv: List[str] = None) -> None:
     root = base / "db"
     try:
         t_build = timed(lambda: build(root, args.items))
-        time.sleep(2.1)  # mtimes younger than 2 s are never trusted by the index (see RLA.db.query)
+        time.sleep(2.1)  # mtimes younger than 2 s are never trusted by the index (see RLA.db.index)
         n_files = walk(root)
         t_walk = timed(lambda: walk(root), repeat=3)
         print(f"synthetic database: {args.items} items, {n_files} files, built in {t_build:.1f} s")

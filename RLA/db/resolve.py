@@ -6,7 +6,7 @@ import re
 from typing import Optional, Sequence
 
 from RLA.db.layout import Database, Item
-from RLA.db.query import ItemFilter
+from RLA.db.select import ItemFilter
 from RLA.errors import ItemNotFoundError
 
 __all__ = ["resolve_item"]

@@ -1,0 +1,204 @@
+"""One item's entry in the query index: what is read from its files, and when to read it again.
+
+An entry summarises ``run.json``, ``params.json``, ``progress.csv`` and the
+sizes of the item's five data types; its :class:`Signature` records the mtimes
+it was read at, so :mod:`RLA.db.index` reads the item again only when they move.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from RLA.db import layout
+from RLA.db.layout import DATA_TYPES, LogFolder
+from RLA.db.progress import summarize_csv
+from RLA.db.records import flatten_params, read_json
+
+__all__ = ["UNKNOWN_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
+           "outputs_stamp", "progress_stamp"]
+
+#: the status of an item that has no run.json (written by an earlier release)
+UNKNOWN_STATUS = "unknown"
+#: mtimes younger than this are not trusted (file systems store them in coarse ticks)
+SETTLE_NS = 2_000_000_000
+# where tools may still write after a run ended (evaluations, figures): checked for each item returned
+_OUTPUT_TYPES = ("checkpoint", "results")
+# written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
+_SNAPSHOT_TYPES = ("code", "archive_tester")
+# a parameter value in a legacy name is converted only when it is a plain number
+# (int() and float() also take "1_0", " 1", "inf", "nan" or "infinity")
+_INT_TEXT = re.compile(r"^[+-]?\d+$")
+_FLOAT_TEXT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
+
+
+class Signature(NamedTuple):
+    """What an item's files were when its entry was read: the entry holds while they are the same.
+
+    The stamps are deterministic hashes of mtimes (and sizes of files), so the index stays small.
+    """
+
+    log_mtime: Optional[int]  # the log folder's mtime, kept as is for the quick check
+    progress: Optional[int]  # progress.csv's mtime and size; None without one
+    outputs: int  # checkpoint and results
+    snapshot: int  # code and the pickled experiment manager
+
+
+@dataclass
+class IndexEntry:
+    """What the index keeps of one item: what listing, filtering and planning operations need."""
+
+    __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
+                 "end_time")
+    signature: Optional[Signature]  # None: read the item again next time
+    sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
+    params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
+    tracked: List[str]  # the parameters in the item's name
+    status: str  # running, finished, failed, killed, or unknown (no run.json)
+    last_time_step: Optional[int]
+    rows: Optional[int]  # rows of progress.csv; None without one
+    host: Optional[str]
+    ip: Optional[str]
+    end_time: Optional[str]
+
+    # to_json and from_json spell out the stored order: it is the file format (bump INDEX_VERSION to change it)
+    def to_json(self) -> list:
+        """The entry as stored in the index file: a list, compact in JSON and quick to load."""
+        return [self.signature, self.sizes, self.params, self.tracked, self.status, self.last_time_step, self.rows,
+                self.host, self.ip, self.end_time]
+
+    @classmethod
+    def from_json(cls, data: Any) -> "IndexEntry":
+        """The entry :meth:`to_json` stored; ``ValueError`` when ``data`` is not one."""
+        try:
+            signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time = data
+            if signature is not None:
+                signature = Signature(*signature)
+        except (TypeError, ValueError):
+            raise ValueError(f"not an index entry: {data!r:.80}") from None
+        if not (isinstance(sizes, list) and len(sizes) == len(DATA_TYPES) and isinstance(params, dict)
+                and isinstance(tracked, list) and isinstance(status, str)):
+            raise ValueError(f"not an index entry: {data!r:.80}")
+        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time)
+
+
+def read_signature(paths: Dict[str, str]) -> Tuple[Signature, int]:
+    """The signature of the item whose data types are at ``paths``, and the newest mtime in it."""
+    log_mtime = None
+    if "log" in paths:
+        try:
+            log_mtime = os.lstat(paths["log"]).st_mtime_ns
+        except OSError:
+            pass
+    csv_stat = _progress_stat(paths["log"]) if "log" in paths else None
+    outputs, newest_output = _stamp(paths, _OUTPUT_TYPES)
+    snapshot, newest_snapshot = _stamp(paths, _SNAPSHOT_TYPES)
+    newest = max(log_mtime or -1, csv_stat[0] if csv_stat else -1, newest_output, newest_snapshot)
+    return Signature(log_mtime, hash(csv_stat) if csv_stat is not None else None, outputs, snapshot), newest
+
+
+def outputs_stamp(paths: Dict[str, str]) -> int:
+    """The stamp of the item's checkpoint and results: where tools may still write after the run ended."""
+    return _stamp(paths, _OUTPUT_TYPES)[0]
+
+
+def _stamp(paths: Dict[str, str], data_types: Sequence[str]) -> Tuple[int, int]:
+    """A stamp of some entries of an item, and their newest mtime."""
+    stamps: List[int] = []
+    for data_type in data_types:
+        try:
+            st = os.lstat(paths[data_type])
+        except (KeyError, OSError):
+            stamps += [-1, -1]
+            continue
+        stamps += [st.st_mtime_ns, 0 if stat.S_ISDIR(st.st_mode) else st.st_size]
+    return hash(tuple(stamps)), max(stamps[::2])
+
+
+def _progress_stat(log_dir: str) -> Optional[Tuple[int, int]]:
+    """``(mtime, size)`` of the log folder's progress.csv (a string join: this runs per item of a warm query)."""
+    try:
+        st = os.stat(os.path.join(log_dir, layout.PROGRESS_CSV))
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def progress_stamp(log_dir: str) -> Optional[int]:
+    """The stamp of the log folder's progress.csv, as in :attr:`Signature.progress`."""
+    csv_stat = _progress_stat(log_dir)
+    return hash(csv_stat) if csv_stat is not None else None
+
+
+def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
+    """Read an item from its files into an index entry."""
+    item_signature, newest = read_signature(paths)  # first: a later write shows up as a newer mtime
+    log = LogFolder(Path(paths["log"])) if "log" in paths else None
+    run = (read_json(log.run_json) if log else None) or {}
+    params = read_json(log.params_json) if log else None
+    rows, csv_time_step = summarize_csv(log.progress_csv) if log else (None, None)
+    parsed = layout.parse_log_name(name)
+    name_params = parsed.params() if parsed is not None else {}
+    last_time_step = csv_time_step
+    run_step = run.get("last_time_step")
+    if isinstance(run_step, int) and not isinstance(run_step, bool):
+        # run.json's count survives a torn or truncated progress.csv; progress.csv may be newer
+        last_time_step = run_step if last_time_step is None else max(last_time_step, run_step)
+    tracked = run.get("record_param")
+    status = str(run["status"]) if run.get("status") else UNKNOWN_STATUS
+    settled = newest < now - SETTLE_NS
+    if params is None:  # a run of an earlier release: the tracked parameters in its name are all there is
+        params = {k: _coerce(v) for k, v in name_params.items()}
+    return IndexEntry(
+        signature=item_signature if settled and status != "running" else None,
+        sizes=[_size(paths[t]) if t in paths else None for t in DATA_TYPES],
+        params=flatten_params(params),
+        tracked=list(tracked) if isinstance(tracked, list) else list(name_params),
+        status=status,
+        last_time_step=last_time_step,
+        rows=rows,
+        host=run.get("host"),
+        ip=run.get("ip") or (parsed.ip if parsed is not None else None),
+        end_time=run.get("end_time"),
+    )
+
+
+def _coerce(text: str) -> Any:
+    """A parameter value read from a legacy name: number, bool or None when it looks like one.
+
+    Only plain numbers are converted (``clip=1_0`` stays the text ``1_0``).
+    """
+    if _INT_TEXT.match(text):
+        return int(text)
+    if _FLOAT_TEXT.match(text):
+        return float(text)
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def _size(path: str) -> int:
+    """Bytes of a file, or of every file under a folder (symbolic links not followed)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return 0
+    if not stat.S_ISDIR(st.st_mode):
+        return st.st_size
+    total = 0
+    stack = [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        try:
+                            total += entry.stat(follow_symlinks=False).st_size
+                        except OSError:
+                            pass
+        except OSError:
+            continue
+    return total

@@ -1,0 +1,79 @@
+"""What the tail of a ``progress.csv`` says: how many rows it has and the last time-step logged.
+
+Read without parsing the whole file, so listing many items (the query index),
+checking a run before plotting it, or comparing two copies of it (sync) costs
+one sequential read per file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from typing import List, NamedTuple, Optional, Union
+
+from RLA.db.layout import TIME_STEP_COLUMN
+
+__all__ = ["ProgressSummary", "summarize_csv"]
+
+_CHUNK = 1 << 20
+#: how much of the file's end is kept to find the last complete row in
+_TAIL = 1 << 16
+
+
+class ProgressSummary(NamedTuple):
+    rows: Optional[int]  # complete rows after the header; None without a file
+    last_time_step: Optional[int]  # the time-step of the last complete row that has one
+
+
+def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
+    """``(rows, last time-step)`` of a progress.csv; ``(None, None)`` without one.
+
+    Counts lines in chunks and parses only the header and the last complete
+    rows. A row is complete when it ends with a newline and has as many fields
+    as the header: the last line of a run killed mid-write (or of a full disk)
+    may be torn (``500`` of ``49900,...``) and is neither counted nor read. A
+    row with an empty time-step (a dump without one: ``,,``) counts as a row,
+    and the time-step is taken from the rows before it.
+    """
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return ProgressSummary(None, None)
+    with f:
+        header = f.readline()
+        if not header.strip() or not header.endswith(b"\n"):
+            return ProgressSummary(0, None)
+        lines, tail, cut = 0, b"", False
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            lines += chunk.count(b"\n")
+            tail += chunk
+            if len(tail) > _TAIL:
+                tail, cut = tail[-_TAIL:], True
+    columns = _fields(header)
+    if columns is None or TIME_STEP_COLUMN not in columns:
+        return ProgressSummary(lines, None)
+    step_at = columns.index(TIME_STEP_COLUMN)
+    complete = tail.split(b"\n")[:-1]  # the piece after the last newline is partial (or empty)
+    if cut:
+        complete = complete[1:]  # the first piece of a cut tail may be the end of a longer line
+    for line in reversed(complete):
+        row = _fields(line)
+        if row is None or len(row) != len(columns):
+            continue  # blank, or torn and then continued by a resumed run
+        if not row[step_at].strip():
+            continue  # a dump without a time-step
+        try:
+            return ProgressSummary(lines, int(float(row[step_at])))
+        except (ValueError, OverflowError):
+            return ProgressSummary(lines, None)
+    return ProgressSummary(lines, None)
+
+
+def _fields(line: bytes) -> Optional[List[str]]:
+    """The csv fields of one line; ``None`` for a blank or unreadable line."""
+    if not line.strip():
+        return None
+    try:
+        return next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))))
+    except (csv.Error, StopIteration):
+        return None

@@ -1,0 +1,185 @@
+"""Which items an operation selects: globs and regexes on the record date, start-time bounds,
+status, a time-step bound and parameter expressions (:mod:`RLA.db.expr`).
+
+:class:`ItemFilter` is the one selection model: ``rla ls``, the operations of
+:mod:`RLA.db.ops`, plot loading and :func:`RLA.db.resolve.resolve_item` all
+match items by it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple, Union
+
+from RLA.db import layout
+from RLA.db.expr import compile_where
+from RLA.db.layout import Item
+from RLA.errors import ExpressionError, UsageError
+
+__all__ = ["ItemFilter", "ItemSummary", "parse_time", "parse_until", "start_time"]
+
+_BARE_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s*$")
+_GLOB_CACHE: Dict[str, "re.Pattern[str]"] = {}
+
+
+class ItemSummary(Protocol):
+    """What :meth:`ItemFilter.entry_matcher` reads of an item: an index entry, or an ItemRecord."""
+
+    status: str
+    last_time_step: Optional[int]
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items an operation selects; every field narrows the selection.
+
+    ``pattern`` is a glob on the record date ``YYYY/MM/DD/<name>`` as earlier
+    releases took it (``2022/03/01/21-13*``; ``*`` stops at ``/``, and a
+    pattern naming a date folder such as ``2022/03/*`` selects its items).
+    ``regex`` is a Python regular expression searched in the record date.
+    ``where`` is a parameter expression (see :mod:`RLA.db.expr`).
+    ``timestep_below`` keeps the items whose last time-step is below it or
+    that never logged one. ``since`` and ``until`` bound the start time
+    (inclusive); a bare date as ``until`` (``2022-03-01``) means the end of
+    that day, so that day's items are kept.
+    """
+
+    task: Optional[str] = None
+    pattern: Optional[str] = None
+    regex: Optional[str] = None
+    where: Optional[str] = None
+    status: Tuple[str, ...] = ()
+    since: Optional[_dt.datetime] = None
+    until: Optional[_dt.datetime] = None
+    timestep_below: Optional[int] = None
+    archived: bool = False
+
+    def __post_init__(self) -> None:
+        statuses = (self.status,) if isinstance(self.status, str) else tuple(self.status or ())
+        object.__setattr__(self, "status", statuses)
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, _dt.datetime):
+                object.__setattr__(self, name, parse_until(value) if name == "until" else parse_time(value))
+        if self.task is not None:
+            layout.validate_task_name(self.task)
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ExpressionError(f"--regex {self.regex!r} is not a regular expression: {exc}") from None
+
+    @property
+    def uses_name(self) -> bool:
+        """Whether :meth:`name_matches` can leave an item out (a glob, a regex or a time bound is set)."""
+        return self.pattern is not None or self.regex is not None or self.since is not None \
+            or self.until is not None
+
+    def name_matches(self, date: str, name: str) -> bool:
+        """The filters that need only the item's date folder and name."""
+        record_date = f"{date}/{name}"
+        if self.pattern is not None and not _glob_regex(self.pattern).match(record_date):
+            return False
+        if self.regex is not None and not re.search(self.regex, record_date):
+            return False
+        if self.since is None and self.until is None:
+            return True
+        start = _start(date, name)
+        if self.since is not None and (start is None or start < self.since):
+            return False
+        if self.until is not None and (start is None or start > self.until):
+            return False
+        return True
+
+    def entry_matcher(self) -> Callable[[ItemSummary], bool]:
+        """The filters that need what is read from the item's files (status, time-step, parameters)."""
+        predicate = compile_where(self.where) if self.where else None
+        statuses = set(self.status)
+        bound = self.timestep_below
+
+        def matches(summary: ItemSummary) -> bool:
+            if statuses and summary.status not in statuses:
+                return False
+            step = summary.last_time_step
+            if bound is not None and step is not None and step >= bound:
+                return False
+            return predicate is None or predicate(summary.params)
+
+        return matches
+
+
+def parse_time(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
+    """``2022-03-01``, ``2022/03/01 21:13``, an ISO time, a date or a datetime -> datetime."""
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, _dt.date):
+        return _dt.datetime.combine(value, _dt.time())
+    text = str(value).strip().replace("/", "-")
+    try:
+        return _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"cannot read time {value!r}; write it as 2022-03-01 or '2022-03-01 21:13'") from None
+
+
+def parse_until(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
+    """Like :func:`parse_time`, but a bare date (``2022-03-01``, a ``date``) is the end of that day."""
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, _dt.date):
+        return _dt.datetime.combine(value, _dt.time.max)
+    if _BARE_DATE.match(str(value)):
+        return _dt.datetime.combine(parse_time(value).date(), _dt.time.max)
+    return parse_time(value)
+
+
+def start_time(item: Item) -> Optional[_dt.datetime]:
+    """When the item's run started, read from its date folder and name."""
+    return _start(item.date, item.name)
+
+
+def _start(date: str, name: str) -> Optional[_dt.datetime]:
+    try:  # the fast path, for v1 and legacy names alike: HH-MM-SS-ffffff first
+        if name[2] == name[5] == name[8] == "-" and name[9:15].isdigit():
+            year, month, day = date.split("/")
+            return _dt.datetime(int(year), int(month), int(day), int(name[0:2]), int(name[3:5]),
+                                int(name[6:8]), int(name[9:15]))
+    except (ValueError, IndexError):
+        pass
+    parsed = layout.parse_log_name(name)
+    if parsed is None:
+        return None
+    return _dt.datetime.combine(_dt.datetime.strptime(date, "%Y/%m/%d").date(), parsed.time)
+
+
+def _glob_regex(pattern: str) -> "re.Pattern[str]":
+    """A glob on ``YYYY/MM/DD/<name>``: ``*``/``?`` stay within one ``/`` part, and a
+    pattern matching a leading part (a date folder) matches everything below it.
+    A pattern without ``/`` also matches the name alone (``*lr=0.01*``)."""
+    compiled = _GLOB_CACHE.get(pattern)
+    if compiled is None:
+        parts = []
+        i = 0
+        text = pattern.strip().strip("/")
+        while i < len(text):
+            char = text[i]
+            if char == "*":
+                parts.append("[^/]*")
+            elif char == "?":
+                parts.append("[^/]")
+            elif char == "[":
+                end = text.find("]", i + 2 if text[i + 1: i + 2] in ("!", "]") else i + 1)
+                if end < 0:
+                    parts.append(re.escape(char))
+                else:
+                    body = text[i + 1: end].replace("\\", "\\\\")
+                    parts.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+                    i = end
+            else:
+                parts.append(re.escape(char))
+            i += 1
+        body = "".join(parts)
+        regex = body + r"(?:/.*)?" if "/" in text else rf"(?:{body}(?:/.*)?|[^/]*/[^/]*/[^/]*/{body})"
+        compiled = _GLOB_CACHE[pattern] = re.compile(regex + r"\Z", re.S)
+    return compiled
