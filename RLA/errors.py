@@ -15,6 +15,7 @@ __all__ = [
     "ExpressionError",
     "SelectionError",
     "ConflictError",
+    "DatabaseNotFoundError",
     "ItemNotFoundError",
     "NoDataError",
     "RunNotStartedError",
@@ -60,6 +61,10 @@ class SelectionError(RLAError, ValueError):
 
 class ConflictError(RLAError, FileExistsError):
     """The destination of a move or copy already exists."""
+
+
+class DatabaseNotFoundError(RLAError, FileNotFoundError):
+    """The data root given holds no RLA database."""
 
 
 class ItemNotFoundError(RLAError, LookupError):

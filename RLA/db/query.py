@@ -14,6 +14,7 @@ from RLA.db.entry import UNKNOWN_STATUS, IndexEntry
 from RLA.db.index import TableIndex, forget_loaded_indexes
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.select import ItemFilter, parse_time, parse_until, start_time
+from RLA.errors import DatabaseNotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,7 +69,7 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
     """
     db = Database(data_root)
     if not db.root.is_dir():
-        raise FileNotFoundError(f"no RLA database at {db.root}: check the data root (--data-root / RLA_DATA_ROOT)")
+        raise DatabaseNotFoundError(f"no RLA database at {db.root}: check the data root (--data-root / RLA_DATA_ROOT)")
     matches = item_filter.entry_matcher()
     tasks = [item_filter.task] if item_filter.task is not None else db.tasks(item_filter.archived)
     out: List[ItemRecord] = []
