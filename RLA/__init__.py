@@ -12,6 +12,7 @@ from RLA.db import Database, Item
 from RLA.easy_log import logger
 from RLA.easy_log.tester import ExperimentManager, exp_manager, tester
 from RLA.easy_log.time_step import time_step_holder
+from RLA.errors import RLAError
 
 __version__ = "1.0.0"
 
@@ -22,6 +23,7 @@ __all__ = [
     "ExperimentManager",
     "Item",
     "RLAConfig",
+    "RLAError",
     "exp_manager",
     "load_config",
     "logger",
