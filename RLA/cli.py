@@ -132,8 +132,9 @@ def _report(result: Any, as_json: bool) -> None:
 @click.option("--timestep-below", type=int, help="Keep items whose last time-step is below this.")
 @click.option("--refresh", is_flag=True, help="Rebuild the index from the files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+@click.option("--wide", is_flag=True, help="Name items by their full index, however wide the table gets.")
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
-               refresh: bool, as_json: bool) -> None:
+               refresh: bool, as_json: bool, wide: bool) -> None:
     """List the items of the database (of one table with --task)."""
     from RLA import cli_display as display
     from RLA.db import query
@@ -147,14 +148,16 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     if unknown and len(frame):
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
     title = f"{len(records)} items in {data_root}"
-    display.console(stderr=False).print(display.frame_table(frame, columns or None, title=title))
+    out = display.console(stderr=False)
+    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide))
 
 
 @main.command("show", epilog=PATTERN_HELP)
 @_selection
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
-    """Show the metadata, parameters and backup.txt of the selected items."""
+    """Show the metadata, parameters and backup.txt of the selected items
+    (PATTERN `latest`: the item that started last)."""
     from RLA.db import ops
     from RLA.db.layout import BACKUP_TXT
 

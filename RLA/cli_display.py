@@ -21,6 +21,8 @@ __all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table"
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
+#: headers of the compact table (80 columns)
+_SHORT_HEADERS = {"last_time_step": "step"}
 
 
 def console(stderr: bool = True) -> "Console":
@@ -116,28 +118,82 @@ def progress_bar(total: int, description: str, quiet: bool) -> Iterator[Callable
         yield lambda _done: bar.advance(task)
 
 
-def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Any:
-    """A rich Table of a query DataFrame: the index, chosen columns and the tracked parameters."""
-    from rich.table import Table
-    from rich.text import Text
+def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,
+                out: Optional["Console"] = None, wide: bool = False) -> Any:
+    """A rich Table of a query DataFrame: the item, chosen columns and the tracked parameters.
 
+    Items are named by their full index when the table fits ``out``'s width
+    (or ``wide``); otherwise by their start time (and table), so that a run is
+    one line in an 80-column terminal. ``--wide`` / ``--json`` show everything.
+    """
     if columns is None:
         tracked: List[str] = []
         for keys in frame.get("tracked", []):
             tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
         columns = [c for c in (*DEFAULT_COLUMNS, *tracked) if c in frame.columns]
-    table = Table(title=Text(title) if title is not None else None, title_justify="left")
-    table.add_column("index", overflow="fold")
+    full = _table(frame, columns, title, short_names=False)
+    if wide or out is None:
+        return full
+    from rich.measure import Measurement
+
+    if Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
+        return full
+    return _table(frame, columns, title, short_names=True)
+
+
+def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], short_names: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title is not None else None, title_justify="left",
+                  box=box.SIMPLE_HEAD if short_names else box.HEAVY_HEAD, show_edge=not short_names,
+                  pad_edge=not short_names)
+    cells = {column: [_cell(column, value) for value in frame[column]] for column in columns}
+    if not short_names:
+        lead = {"index": [str(index) for index in frame.index]}
+        table.add_column("index", overflow="fold")
+    else:
+        lead = {"task": [str(task) for task in frame["task"]]} if frame["task"].nunique() > 1 else {}
+        lead["started"] = _start_labels(frame)
+        for name, values in lead.items():  # never cut: they say which item a row is
+            table.add_column(name, no_wrap=True, min_width=max(map(len, values), default=len(name)))
     for column in columns:
-        table.add_column(Text(_header(column, frame.columns)), justify="right")
-    for index, row in frame.iterrows():  # Text: names such as "&algo=[ppo]" are not rich markup
-        table.add_row(Text(str(index)), *[Text(_cell(column, row[column])) for column in columns])
+        header = _header(column, frame.columns, short_names)
+        if not short_names:
+            table.add_column(Text(header), justify="right")
+        elif column.startswith("params."):  # cut long values first
+            table.add_column(Text(header), justify="right", no_wrap=True, overflow="ellipsis",
+                             min_width=min(len(header), 6), max_width=12)
+        else:  # status, step, rows, size: never cut
+            width = max([len(header), *map(len, cells[column])])
+            table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
+    for position in range(len(frame)):  # Text: "&algo=[ppo]" is no rich markup
+        table.add_row(*[Text(values[position]) for values in (*lead.values(), *cells.values())])
     return table
 
 
-def _header(column: str, known: Sequence[str]) -> str:
+def _start_labels(frame: "pd.DataFrame") -> List[str]:
+    """Each item's start time, as short as keeps them apart: ``12-02 07:44:40`` (the year when it varies,
+    digits of the second when two items start in the same second)."""
+    import pandas as pd
+
+    dates = list(frame["date"])
+    years = {d.year for d in dates if not pd.isna(d)}
+    fmt = "%Y-%m-%d %H:%M:%S" if len(years) > 1 else "%m-%d %H:%M:%S"
+    for digits in range(7):
+        labels = ["?" if pd.isna(d) else d.strftime(fmt) + (f".{d.microsecond:06d}"[:digits + 1] if digits else "")
+                  for d in dates]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
+def _header(column: str, known: Sequence[str], short: bool = False) -> str:
     """A column's header: ``params.lr`` as ``lr``, unless ``lr`` is also a column of its own
     (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status)."""
+    if short and column in _SHORT_HEADERS:
+        return _SHORT_HEADERS[column]
     if column.startswith("params."):
         short = column[len("params."):]
         if short not in known and short != "index":

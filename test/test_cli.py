@@ -231,3 +231,37 @@ def test_ls_headers_keep_the_params_prefix_when_a_parameter_is_named_like_a_colu
     header = text.splitlines()[1]
     assert "params.status" in header and " lr " in header and "params.lr" not in header
     assert "[warm]" in text and "&tag=[a]" in text
+
+
+def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
+    narrow = rla("ls", "--data-root", str(db), env={"COLUMNS": "80"})
+    lines = narrow.stdout.splitlines()
+    assert narrow.exit_code == 0 and max(map(len, lines)) <= 80
+    header = next(line for line in lines if "started" in line)
+    assert header.split()[:4] == ["task", "started", "status", "step"]
+    rows = [line for line in lines if line.split()[:1] in (["hopper"], ["walker"])]
+    assert len(rows) == 8  # every item on one line, named by table and start time (with the year: 2022 and now)
+    assert any("2022-03-01 21:13:03" in line and "unknown" in line for line in rows)
+    wide = rla("ls", "--data-root", str(db), "--wide", env={"COLUMNS": "80"})
+    assert "index" in wide.stdout and "started" not in wide.stdout  # the full index, folded
+
+
+def test_integer_parameters_stay_integers_when_some_runs_lack_them(db: Path):
+    from conftest import log_run
+    from RLA import exp_manager
+
+    log_run(db, "hopper", {"lr": 0.5}, [(0, {"r": 1.0})])  # a run without a seed
+    exp_manager.finish()
+    frame = query.query(db, "hopper")
+    assert str(frame["params.seed"].dtype) == "Int64" and frame["params.seed"].isna().sum() == 1
+    table = rla("ls", "--data-root", str(db), "-t", "hopper", "-c", "params.seed", env={"COLUMNS": "80"})
+    seeds = [line.strip("│ ").split()[-1] for line in table.stdout.splitlines() if "hopper/" in line]
+    assert sorted(seeds) == ["-", "1", "1", "2", "2", "3"]
+
+
+def test_show_latest_names_the_item_that_started_last(db: Path):
+    newest = max(query.scan(db), key=lambda r: query.start_time(r.item))
+    shown = json.loads(rla("show", "latest", "--data-root", str(db), "--json").stdout)
+    assert [s["index"] for s in shown] == [newest.index]
+    of_walker = json.loads(rla("show", "latest", "-t", "walker", "--data-root", str(db), "--json").stdout)
+    assert of_walker[0]["task"] == "walker" and len(of_walker) == 1

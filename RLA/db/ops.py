@@ -20,6 +20,7 @@ for good. A run that was killed without a trace (SIGKILL) also stays
 """
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import shutil
 import subprocess
@@ -31,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import process_gone
-from RLA.db.query import ItemFilter, ItemRecord, scan, select
+from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
 from RLA.db.records import read_json, write_json_atomic
 from RLA.errors import ConflictError, SelectionError, UsageError
 
@@ -296,9 +297,17 @@ def _relabel_run_record(item: Item) -> None:
 
 def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None,
          **filters: Any) -> List[Dict[str, Any]]:
-    """Key metadata and the ``backup.txt`` lines of each selected item."""
+    """Key metadata and the ``backup.txt`` lines of each selected item.
+
+    The pattern ``latest`` selects the item that started last (of ``task``, and
+    among those the other filters keep).
+    """
+    latest = pattern == "latest"
+    records = select(data_root, ItemFilter(task=task, pattern=None if latest else pattern, **filters))
+    if latest and records:
+        records = [max(records, key=lambda r: (start_time(r.item) or _dt.datetime.min, r.item.record_date))]
     out = []
-    for record in select(data_root, ItemFilter(task=task, pattern=pattern, **filters)):
+    for record in records:
         run = read_json(record.item.run_json) or {}
         try:
             backup = record.item.log.backup_txt.read_text(encoding="utf-8", errors="replace")

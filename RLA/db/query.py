@@ -128,6 +128,9 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
     for record in records:
         keys.update(dict.fromkeys(record.params))
     for key in keys:
-        columns[f"params.{key}"] = [r.params.get(key) for r in records]
+        values = [r.params.get(key) for r in records]
+        integers = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
+        # integer parameters stay integers (888, not 888.0) when some runs lack them
+        columns[f"params.{key}"] = pd.array(values, dtype="Int64") if integers and None in values else values
     frame = pd.DataFrame(columns, index=pd.Index([r.item.index for r in records], name="index"))
     return frame
