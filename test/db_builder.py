@@ -45,9 +45,10 @@ for task, params, rows, status in runs:
         exp_manager.time_step_holder.set_time(t * 100)
         logger.record_tabular("perf/reward", float(t))
         logger.dump_tabular()
-    if status == "running":
+    if status == "running":  # a live run: run.json keeps saying "running" (no atexit), with the pid of the
+        exp_manager.record_run_info(pid=os.getppid())  # test session, which is alive while the tests run
         logger.get_current().close()
-        os._exit(0)  # no atexit: run.json keeps saying "running", like a live run
+        os._exit(0)
     exp_manager.finish(status)
 """
 

@@ -9,6 +9,7 @@ import signal
 import pandas as pd
 import pytest
 
+from RLA.db import query
 from RLA.db.layout import Database
 from conftest import popen_python, run_python
 
@@ -103,5 +104,6 @@ def test_sigkill_leaves_running_status_and_every_dumped_row(data_root, write_scr
     proc.communicate(timeout=60)
     item, record = run_record(data_root)
     assert record["status"] == "running"
+    assert [r.status for r in query.scan(data_root)] == ["lost"]  # what rla ls shows: its process is gone
     rows = pd.read_csv(item.path("log") / "progress.csv")["t"].tolist()
     assert rows == list(range(len(rows))) and rows[-1] >= 20

@@ -2,6 +2,7 @@
 for every data type; ``ops.delete`` & co. are the asking, printing forms of earlier releases."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -204,9 +205,8 @@ def test_running_items_are_skipped_unless_include_running(db: Path, operation: s
     assert [(r.index, r.status) for r, _ in result.skipped] == [(live.index, "running")]
     for data_type in DATA_TYPES:  # the live run's folders are where its process writes them
         assert os.path.lexists(live.item.path(data_type))
-    # the exp_manager process of the fixture has exited: its pid is gone from this host
-    reason = result.skipped[0][1]
-    assert "gone" in reason and "--include-running" in reason
+    reason = result.skipped[0][1]  # its pid is the test session's: alive
+    assert f"pid {os.getpid()}" in reason and "gone" not in reason
     shown = capsys.readouterr().err
     assert "skipped 1 item(s) still marked running" in shown and "--include-running" in shown
     assert result.to_dict()["skipped"] == [{"index": live.index, "reason": reason}]
@@ -320,3 +320,16 @@ def test_the_database_layer_plans_and_applies_without_a_terminal_library(db: Pat
             "assert result.count == 10 and not loaded, loaded")
     subprocess.run([sys.executable, "-c", code], env=subprocess_env(), check=True, timeout=120)
     assert len(query.scan(db, "hopper")) == 3
+
+
+def test_a_run_killed_without_a_trace_shows_as_lost_and_is_still_skipped(db: Path):
+    live = running_item(db)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    run = json.loads(live.item.run_json.read_text())
+    write_json_atomic(live.item.run_json, {**run, "pid": int(dead.stdout)})  # SIGKILLed: pid gone, "running" kept
+    [record] = [r for r in query.scan(db, task="walker") if r.index == live.index]
+    assert record.status == "lost"
+    assert [r.index for r in query.select(db, query.ItemFilter(task="walker", status=("lost",)))] == [live.index]
+    plan = ops.plan_delete(db, "walker", allow_all=True)
+    [(skipped, reason)] = plan.skipped
+    assert skipped.index == live.index and "gone" in reason and "--include-running" in reason

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from RLA.db import layout
 from RLA.db.layout import DATA_TYPES, LogFolder
+from RLA.db.liveness import shown_status
 from RLA.db.progress import summarize_csv
 from RLA.db.records import flatten_params, read_json
 
@@ -148,7 +149,7 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         # run.json's count survives a torn or truncated progress.csv; progress.csv may be newer
         last_time_step = run_step if last_time_step is None else max(last_time_step, run_step)
     tracked = run.get("record_param")
-    status = str(run["status"]) if run.get("status") else UNKNOWN_STATUS
+    status = str(shown_status(run) or UNKNOWN_STATUS)
     settled = newest < now - SETTLE_NS
     if params is None:  # a run of an earlier release: the tracked parameters in its name are all there is
         params = {k: _coerce(v) for k, v in name_params.items()}

@@ -12,10 +12,12 @@ import platform
 import time
 from typing import Any, Dict, Optional
 
-__all__ = ["STALE_HEARTBEAT_SECONDS", "is_alive", "process_gone"]
+__all__ = ["STALE_HEARTBEAT_SECONDS", "LOST_STATUS", "is_alive", "process_gone", "shown_status"]
 
 #: a run on another host whose heartbeat is older than this is taken as dead
 STALE_HEARTBEAT_SECONDS = 600.0
+#: the status shown for a run marked ``running`` whose process is gone (killed without a trace)
+LOST_STATUS = "lost"
 
 
 def process_gone(run: Dict[str, Any]) -> Optional[bool]:
@@ -38,9 +40,17 @@ def is_alive(run: Dict[str, Any]) -> bool:
     if run.get("status") != "running":
         return False
     if run.get("host") == platform.node():
-        return process_gone(run) is False
+        return run.get("pid") == os.getpid() or process_gone(run) is False
     try:
         heartbeat = _dt.datetime.fromisoformat(run["heartbeat"]).timestamp()
     except (KeyError, TypeError, ValueError):
         return False
     return time.time() - heartbeat < STALE_HEARTBEAT_SECONDS
+
+
+def shown_status(run: Dict[str, Any]) -> Optional[str]:
+    """The run's status as the tools show it: ``lost`` for a ``running`` run that is not alive."""
+    status = run.get("status")
+    if status == "running" and not is_alive(run):
+        return LOST_STATUS
+    return status

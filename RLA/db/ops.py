@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.layout import DATA_TYPES, Database, Item
-from RLA.db.liveness import process_gone
+from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
 from RLA.db.records import read_json, write_json_atomic
 from RLA.errors import ConflictError, SelectionError, UsageError
@@ -202,7 +202,7 @@ def _skip_running(records: List[ItemRecord], include_running: bool) -> Tuple[Lis
         return records, []
     kept, skipped = [], []
     for record in records:
-        if record.status == "running":
+        if record.status in ("running", LOST_STATUS):
             skipped.append((record, running_reason(record)))
         else:
             kept.append(record)
