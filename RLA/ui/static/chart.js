@@ -13,6 +13,14 @@ function fmt(v) {
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(3) : +v.toPrecision(4) + "";
 }
 
+function compact(v) {  // axis ticks and steps: 1.2M, 250k
+  const a = Math.abs(v);
+  if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "G";
+  if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
+  if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
+  return fmt(v);
+}
+
 function nearest(xs, x) {  // index of the x closest to x in a sorted array
   let lo = 0, hi = xs.length - 1;
   while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid; else hi = mid; }
@@ -53,7 +61,7 @@ function drawMetric(container, metric, groups, opts) {
   const u = new uPlot({
     width, height: 320, series, bands, legend: {show: false},
     scales: {x: {time: false}, y: opts.logY ? {distr: 3} : {}},
-    axes: [{label: opts.xLabel || "time-step", grid: {stroke: "#eef0f4"}},
+    axes: [{label: opts.xLabel || "time-step", grid: {stroke: "#eef0f4"}, values: (u, splits) => splits.map(compact)},
            {grid: {stroke: "#eef0f4"}, size: 60}],
     cursor: {points: {show: false}},
     hooks: {setCursor: [u => showTooltip(u, groups, tooltip, metric)]},
@@ -81,11 +89,12 @@ function showTooltip(u, groups, tooltip, metric) {
     return `<tr><td><span class="swatch" style="background:${PALETTE[gi % PALETTE.length]}"></span>${escapeHtml(g.legend)}</td>` +
            `<td>${fmt(g.mean[i])}</td><td>${band}</td><td>n=${g.n[i]}</td></tr>`;
   }).join("");
-  tooltip.innerHTML = `<div><b>${escapeHtml(metric)}</b> · step ${fmt(x)}</div><table>` +
+  tooltip.innerHTML = `<div><b>${escapeHtml(metric)}</b> · step ${compact(x)}</div><table>` +
     `<tr><td></td><td>mean</td><td>band</td><td></td></tr>${rows}</table>`;
   const box = u.over.getBoundingClientRect();
   tooltip.hidden = false;
-  tooltip.style.left = Math.min(box.left + u.cursor.left + 16, window.innerWidth - tooltip.offsetWidth - 8) + "px";
+  const right = box.left + u.cursor.left + 16;  // on the cursor's left in the right half, to keep the curves visible
+  tooltip.style.left = (u.cursor.left > box.width / 2 ? right - 32 - tooltip.offsetWidth : right) + "px";
   tooltip.style.top = (box.top + u.cursor.top + 16) + "px";
 }
 
