@@ -337,5 +337,8 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")
 
 
+from RLA.cli_ui import ui_command  # noqa: E402
+main.add_command(ui_command)
+
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from RLA.db.records import REPR_MARKER, lookup_param, read_json
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
-__all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs",
+__all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs", "csv_header",
            "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
@@ -59,9 +59,11 @@ def _legacy_match(reg: str, record_date: str) -> bool:
 
 
 def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
-                regs: Optional[Sequence[Reg]] = None, where: Optional[str] = None) -> List[Tuple[Item, int]]:
+                regs: Optional[Sequence[Reg]] = None, where: Optional[str] = None,
+                items: Optional[Collection[str]] = None) -> List[Tuple[Item, int]]:
     """The items of a table whose record date matches a pattern, with the index of the
-    first pattern each matches. ``regs=None`` takes every item.
+    first pattern each matches. ``regs=None`` takes every item; ``items`` (record dates,
+    such as a selection made in ``rla ui``) keeps only those.
 
     Items are listed by :func:`RLA.db.query.select`, and a glob is matched by the same
     rule as ``rla ls`` (:class:`RLA.db.query.ItemFilter`: ``*`` and ``?`` stop at ``/``;
@@ -74,6 +76,9 @@ def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
     records = select(data_root, ItemFilter(task=task_table_name, where=where))
     found = []
     used = set()
+    if items is not None:
+        wanted = set(items)
+        records = [record for record in records if record.item.record_date in wanted]
     for record in records:
         item = record.item
         for i, matches in enumerate(matchers):
@@ -123,7 +128,8 @@ def param_value(params: Dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def _csv_header(csv_path: Path) -> List[str]:
+def csv_header(csv_path: Path) -> List[str]:
+    """The column names of a csv file (its first line)."""
     with open(csv_path, encoding="utf-8", newline="") as f:
         return next(csv.reader(f), [])
 
@@ -134,7 +140,7 @@ def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
     names: set = set()
     for run in runs[:limit]:
         try:
-            names.update(_csv_header(run.item.progress_csv))
+            names.update(csv_header(run.item.progress_csv))
         except OSError:
             continue
     return sorted(names)
@@ -161,7 +167,7 @@ def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.nda
     """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN)."""
     import pandas as pd
 
-    header = _csv_header(csv_path)
+    header = csv_header(csv_path)
     present = [c for c in dict.fromkeys(wanted) if c in header]
     if not present:
         return {}
@@ -206,17 +212,18 @@ def _read_all(csv_paths: Sequence[Path], columns: Sequence[str], cache: Optional
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
               columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None,
-              where: Optional[str] = None) -> List[Run]:
+              where: Optional[str] = None, items: Optional[Collection[str]] = None) -> List[Run]:
     """Every matching run with its parameters and the ``columns`` of its progress.csv.
 
     Runs without a progress.csv are left out. Many csv files not yet cached are
-    parsed in ``workers`` threads (default: the CPU count). ``regs`` and ``where``
-    select items as in :func:`match_items`.
+    parsed in ``workers`` threads (default: the CPU count). ``regs``, ``where`` and
+    ``items`` select items as in :func:`match_items`.
     """
-    matched = match_items(data_root, task_table_name, regs, where)
+    matched = match_items(data_root, task_table_name, regs, where, items)
     if not matched:
         folder = Database(data_root).type_root("log") / task_table_name
         also = f" and where={where!r}" if where else ""
+        also += f" among the {len(items)} chosen items" if items is not None else ""
         raise ItemNotFoundError(
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "

@@ -23,7 +23,7 @@ from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.errors import NoDataError, UsageError
 
-__all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "draw_curves", "plot_func",
+__all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
 
 DEFAULT_X_NAME = TIME_STEP_COLUMN
@@ -113,7 +113,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                  key_to_legend_fn: Callable[..., str] = default_key_to_legend, split_by_metrics: bool = True,
                  resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
                  smoothing: str = "ema", ci: Optional[float] = None, n_bootstrap: int = 1000,
-                 seed: Optional[int] = 0, min_run_fraction: Optional[float] = None) -> Any:
+                 seed: Optional[int] = 0, min_run_fraction: Optional[float] = None, run_curves: int = 0) -> Any:
     """The grouped curves behind a figure, as a long DataFrame.
 
     Columns: ``metric``, ``legend``, one per split key (or ``reg`` in
@@ -130,6 +130,10 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     ``min_run_fraction`` (e.g. ``0.5``) leaves out, with a warning, every run
     that reached less than that fraction of its group's median (measured from
     the group's first x); ``None`` (default) keeps every run.
+
+    ``run_curves`` keeps up to that many of each group's runs, smoothed on the
+    group's grid, in ``attrs["run_curves"]`` (``metric``, ``legend``, ``index``,
+    ``y``): the thin per-run lines of ``rla ui``.
     """
     import pandas as pd
 
@@ -139,7 +143,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     by_reg = regs2legends is not None
     key_names = ["reg"] if by_reg else list(split_keys)
     groups = _group_runs(runs, split_keys, by_reg)
-    frames, run_rows = [], []
+    frames, run_rows, kept_curves = [], [], []
     for metric in metrics:
         for key, members in groups.items():
             if regs2legends is not None:
@@ -158,13 +162,31 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                                   for _, x, y in curves])
             frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
+            kept_curves += [{"metric": metric, "legend": legend, "index": run.item.index, "y": y}
+                            for (run, _, _), y in zip(curves[:run_curves], resampled)]
     if not frames:
         present = csv_columns(runs)
         raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
     data.attrs["runs"] = run_rows
+    data.attrs["run_curves"] = kept_curves
     return data
+
+
+def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
+               split_keys: Optional[Sequence[str]], metrics: Sequence[str], use_buf: bool = True,
+               where: Optional[str] = None, items: Optional[Sequence[str]] = None, x_key: str = DEFAULT_X_NAME,
+               **grouping: Any) -> Any:
+    """Load the selected runs and group them (:func:`group_curves`): the numbers of
+    :func:`plot_func`'s figure, also served by ``rla ui``. ``items`` keeps only these
+    record dates; ``grouping`` are the other arguments of :func:`group_curves`."""
+    if grouping.get("regs2legends") is not None and (regs is None or len(grouping["regs2legends"]) != len(regs)):
+        raise UsageError(f"regs2legends needs one legend per reg: got {len(grouping['regs2legends'])} legends "
+                         f"for {0 if regs is None else len(regs)} regs")
+    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where,
+                     items=items)
+    return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, **grouping)
 
 
 def _new_figure(figsize: Tuple[float, float]) -> Any:
@@ -271,7 +293,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
               smoothing: str = "ema", ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
               legend_outside: bool = False, show_number: bool = False, colors: Optional[Sequence[Any]] = None,
               x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None,
-              min_run_fraction: Optional[float] = None, where: Optional[str] = None) -> Tuple[Any, Any]:
+              min_run_fraction: Optional[float] = None, where: Optional[str] = None,
+              items: Optional[Sequence[str]] = None) -> Tuple[Any, Any]:
     """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
     group of ``split_keys`` values; return ``(figure, data)``.
 
@@ -280,6 +303,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
       (``"2024/05/01/*"``, ``"2024/05"``, ``"*lr=0.01*"``); a compiled regex is
       searched in the record date; ``None`` for all runs.
     - ``where``: a parameter expression as ``rla ls -w`` (``"lr == 0.01 and seed < 3"``).
+    - ``items``: only these record dates (a selection made in ``rla ui``).
     - ``regs2legends``: one curve per reg, with these legends, instead of split_keys
       (which may then be ``None``).
     - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
@@ -301,15 +325,11 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     When pyplot is imported (a notebook, a script calling ``plt.show()``) the
     figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
     """
-    if regs2legends is not None and (regs is None or len(regs2legends) != len(regs)):
-        raise UsageError(f"regs2legends needs one legend per reg: got {len(regs2legends)} legends "
-                         f"for {0 if regs is None else len(regs)} regs")
-    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where)
-    data = group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, xlim=xlim, scale_dict=scale_dict,
-                        regs2legends=regs2legends, key_to_legend_fn=key_to_legend_fn,
-                        split_by_metrics=split_by_metrics, resample=resample, x_range=x_range,
-                        smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
-                        n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
+    data = curve_data(data_root, task_table_name, regs, split_keys, metrics, use_buf=use_buf, where=where,
+                      items=items, x_key=x_key, xlim=xlim, scale_dict=scale_dict, regs2legends=regs2legends,
+                      key_to_legend_fn=key_to_legend_fn, split_by_metrics=split_by_metrics, resample=resample,
+                      x_range=x_range, smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
+                      n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
     if verbose:
         counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
         for (metric, legend), count in counts.items():

@@ -1,0 +1,163 @@
+"""The Starlette application of ``rla ui``: the page, its static files and a small JSON API.
+
+Every endpoint is a thin face over :mod:`RLA.ui.runs`, :mod:`RLA.ui.curves`
+and :mod:`RLA.ui.actions`; the work runs in a worker thread, one request at a
+time (the index and column caches are shared), and an RLA error comes back as
+``{"error": message}`` for the page to show.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from RLA.db.layout import Database
+from RLA.errors import ItemNotFoundError, RLAError, UsageError
+from RLA.ui import curves, runs
+from RLA.ui.actions import Actions
+from RLA.ui.guard import guard_middleware, safe_path
+from RLA.ui.selection import find_record
+
+__all__ = ["create_app", "STATIC_DIR"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+FILE_TYPES = ("results", "code", "checkpoint")
+
+
+class _JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=str, separators=(",", ":")).encode("utf-8")
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, "1", "true", "yes")
+
+
+def _api(work: Callable[[Path, Any, Dict[str, Any]], Any]) -> Callable[[Request], Any]:
+    """An endpoint calling ``work(data_root, state, arguments)`` in a worker thread, under the app's lock;
+    the arguments are the query string and, for a POST, the JSON body."""
+
+    async def endpoint(request: Request) -> Response:
+        arguments: Dict[str, Any] = {k: v for k, v in request.query_params.items() if k != "token"}
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                return _JSON({"error": "the request body is not JSON"}, status_code=400)
+            if not isinstance(body, dict):
+                return _JSON({"error": "the request body must be a JSON object"}, status_code=400)
+            arguments.update(body)
+        state = request.app.state
+
+        def locked() -> Any:
+            with state.lock:
+                return work(state.data_root, state, arguments)
+
+        try:
+            result = await run_in_threadpool(locked)
+        except (ItemNotFoundError, FileNotFoundError) as error:
+            return _JSON({"error": str(error)}, status_code=404)
+        except PermissionError as error:
+            return _JSON({"error": str(error)}, status_code=403)
+        except (RLAError, TypeError) as error:  # TypeError: a request with arguments of the wrong kind
+            return _JSON({"error": str(error)}, status_code=400)
+        return result if isinstance(result, Response) else _JSON(result)
+
+    return endpoint
+
+
+def _runs(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    chosen = [k for k in a.get("cols", "").split(",") if k]
+    return runs.runs_table(root, a.get("q", ""), chosen)
+
+
+def _run(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return runs.run_detail(root, a.get("index", ""), _flag(a.get("archived")))
+
+
+def _file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    data_type = a.get("type", "")
+    if data_type not in FILE_TYPES:
+        raise UsageError(f"type must be one of {FILE_TYPES}")
+    record = find_record(root, a.get("index", ""), _flag(a.get("archived")))
+    return FileResponse(safe_path(root, record.item.path(data_type), a.get("path", "")))
+
+
+def _metrics(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    from RLA.ui.selection import select_records
+
+    return {"metrics": runs.metrics_of(select_records(root, a.get("filter", ""), a.get("indices")))}
+
+
+def _compare(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return runs.compare(root, a.get("filter", ""), a.get("indices") or [])
+
+
+def _curve_request(a: Dict[str, Any]) -> curves.CurveRequest:
+    return curves.CurveRequest.of({k: v for k, v in a.items() if k != "format"})
+
+
+def _curves(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return curves.curves(root, _curve_request(a))
+
+
+def _curves_csv(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return Response(curves.curves_csv(root, _curve_request(a)), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="curves.csv"'})
+
+
+def _curves_figure(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    fmt = a.get("format", "png")
+    media = "application/pdf" if fmt == "pdf" else "image/png"
+    return Response(curves.curves_figure(root, _curve_request(a), fmt), media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="curves.{fmt}"'})
+
+
+def _plan(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return state.actions.plan(a.get("action", ""), a.get("indices") or [], _flag(a.get("include_running")),
+                              _flag(a.get("allow_all")), _flag(a.get("archived")), a.get("to_task") or "")
+
+
+def _apply(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return state.actions.apply(a.get("id", ""))
+
+
+async def _index(request: Request) -> Response:
+    return FileResponse(STATIC_DIR / "index.html")
+
+
+def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = True,
+               port: Optional[int] = None) -> Starlette:
+    """The app over the database at ``data_root``. ``token``: required on every request (bound to a
+    non-loopback address); ``loopback``: answer only requests naming a loopback host."""
+    root = Database(data_root).root
+    routes = [
+        Route("/", _index),
+        Route("/api/runs", _api(_runs)),
+        Route("/api/run", _api(_run)),
+        Route("/api/file", _api(_file)),
+        Route("/api/metrics", _api(_metrics), methods=["POST"]),
+        Route("/api/compare", _api(_compare), methods=["POST"]),
+        Route("/api/curves", _api(_curves), methods=["POST"]),
+        Route("/api/curves.csv", _api(_curves_csv), methods=["POST"]),
+        Route("/api/figure", _api(_curves_figure), methods=["POST"]),
+        Route("/api/plan", _api(_plan), methods=["POST"]),
+        Route("/api/apply", _api(_apply), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guard_middleware(token, loopback, port))]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.data_root = root
+    app.state.lock = threading.Lock()
+    app.state.actions = Actions(root)
+    return app

@@ -1,0 +1,153 @@
+"""The Curves page: grouped learning curves computed by :mod:`RLA.easy_plot`, never here.
+
+A request names the selection (filter box and chosen rows), the metrics, the
+grouping keys and the band. The numbers come from
+:func:`RLA.easy_plot.plot_func.curve_data` (what ``plot_func`` draws); the
+figure download is ``plot_func``'s own figure. The browser receives the
+aggregated series only, at most :data:`MAX_POINTS` points per group.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from RLA.errors import UsageError
+from RLA.ui.selection import select_records
+
+__all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curves", "curves_csv", "curves_figure"]
+
+MAX_POINTS = 2000
+#: band name -> (low, high) columns of group_curves' data; std and stderr are around the mean
+BANDS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "ci": ("ci_low", "ci_high"), "range": ("min", "max"),
+         "none": None}
+#: individual runs drawn per group at most
+MAX_RUN_LINES = 20
+
+
+@dataclass
+class CurveRequest:
+    """What the Curves page asks for (the JSON body of its requests)."""
+
+    metrics: List[str]
+    filter: str = ""
+    indices: Optional[List[str]] = None
+    split_keys: List[str] = field(default_factory=list)
+    band: str = "std"
+    resample: int = 512
+    x_range: str = "intersection"
+    smooth_step: float = 0.0
+    smoothing: str = "ema"
+    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None
+    runs: bool = False
+
+    @classmethod
+    def of(cls, body: Dict[str, Any]) -> "CurveRequest":
+        known = set(cls.__dataclass_fields__)
+        unknown = set(body) - known
+        if unknown:
+            raise UsageError(f"unknown curve options {sorted(unknown)}; known: {sorted(known)}")
+        request = cls(**body)
+        if not request.metrics:
+            raise UsageError("pick at least one metric")
+        if request.band not in BANDS:
+            raise UsageError(f"band must be one of {list(BANDS)}, got {request.band!r}")
+        if not 0 <= int(request.resample) <= MAX_POINTS:
+            raise UsageError(f"resample must be 0 (the logged steps) or at most {MAX_POINTS} points")
+        if request.xlim is not None:
+            low, high = request.xlim
+            request.xlim = (None if low in (None, "") else float(low), None if high in (None, "") else float(high))
+        return request
+
+    def selection(self, data_root: Path) -> Tuple[str, List[str]]:
+        """The table and the record dates of the chosen runs; the curves need one table."""
+        records = select_records(data_root, self.filter, self.indices)
+        tasks = sorted({r.item.task for r in records})
+        if not tasks:
+            raise UsageError("no run is selected: widen the filter or tick some rows on the Runs page")
+        if len(tasks) > 1:
+            raise UsageError(f"the curves need the runs of one table, the selection spans {', '.join(tasks)}: "
+                             f"add -t {tasks[0]} to the filter, or tick runs of one table")
+        return tasks[0], [r.item.record_date for r in records]
+
+    def grouping(self) -> Dict[str, Any]:
+        """The arguments of curve_data / plot_func shared by the page and the figure."""
+        return dict(split_keys=self.split_keys, xlim=self.xlim, resample=int(self.resample), x_range=self.x_range,
+                    smooth_step=float(self.smooth_step or 0), smoothing=self.smoothing)
+
+
+def _data(data_root: Path, request: CurveRequest) -> Tuple[str, Any]:
+    from RLA.easy_plot.plot_func import curve_data
+
+    task, items = request.selection(data_root)
+    grouping = request.grouping()
+    split_keys = grouping.pop("split_keys")
+    data = curve_data(data_root, task, None, split_keys, request.metrics, items=items,
+                      ci=0.95 if request.band == "ci" else None, run_curves=MAX_RUN_LINES if request.runs else 0,
+                      **grouping)
+    return task, data
+
+
+def _stride(length: int) -> slice:
+    """Every k-th point, so that at most MAX_POINTS remain (the last one kept)."""
+    return slice(None, None, max(1, -(-length // MAX_POINTS)))
+
+
+def _series(values: np.ndarray, step: slice) -> List[Optional[float]]:
+    return [None if not np.isfinite(v) else float(v) for v in values[step]]
+
+
+def curves(data_root: Path, request: CurveRequest) -> Dict[str, Any]:
+    """Per metric, per group: x, mean, band low/high, n (and the thin per-run lines when asked)."""
+    task, data = _data(data_root, request)
+    band = BANDS[request.band]
+    lines: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
+    for line in data.attrs["run_curves"]:
+        lines.setdefault((line["metric"], line["legend"]), []).append(line)
+    runs_of: Dict[Tuple[str, str], int] = {}
+    for row in data.attrs["runs"]:
+        runs_of[(row["metric"], row["legend"])] = runs_of.get((row["metric"], row["legend"]), 0) + 1
+    out: Dict[str, List[Dict[str, Any]]] = {m: [] for m in request.metrics}
+    for (metric, legend), curve in data.groupby(["metric", "legend"], sort=False):
+        step = _stride(len(curve))
+        mean = curve["mean"].to_numpy()
+        group: Dict[str, Any] = {"legend": legend, "keys": {k: str(curve[k].iloc[0]) for k in request.split_keys},
+                                 "runs": runs_of.get((metric, legend), 0), "x": _series(curve["x"].to_numpy(), step),
+                                 "mean": _series(mean, step), "n": [int(v) for v in curve["n"].to_numpy()[step]]}
+        if band is not None:
+            low, high = curve[band[0]].to_numpy(), curve[band[1]].to_numpy()
+            if request.band in ("std", "stderr"):
+                low, high = mean - low, mean + high
+            group["low"], group["high"] = _series(low, step), _series(high, step)
+        group["lines"] = [{"index": line["index"], "y": _series(line["y"], step)}
+                          for line in lines.get((metric, legend), [])]
+        out[metric].append(group)
+    return {"task": task, "band": request.band, "metrics": out}
+
+
+def curves_csv(data_root: Path, request: CurveRequest) -> str:
+    """The aggregated data behind the curves (group_curves' long table) as csv."""
+    return _data(data_root, request)[1].to_csv(index=False)
+
+
+def curves_figure(data_root: Path, request: CurveRequest, fmt: str) -> bytes:
+    """``plot_func``'s figure of the same request, as png or pdf bytes."""
+    from RLA.easy_plot.plot_func import plot_func
+
+    if fmt not in ("png", "pdf"):
+        raise UsageError(f"the figure is png or pdf, not {fmt!r}")
+    task, items = request.selection(data_root)
+    grouping = request.grouping()
+    split_keys = grouping.pop("split_keys")
+    figure, _ = plot_func(data_root, task, None, split_keys, request.metrics, items=items,
+                          shaded_std=request.band == "std", shaded_err=request.band == "stderr",
+                          shaded_ci=request.band == "ci", shaded_range=request.band == "range", **grouping)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
+    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure stays alive until closed
+        sys.modules["matplotlib.pyplot"].close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,111 @@
+"""What the Runs, One run and Compare pages show, as JSON-ready dictionaries."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from RLA.db.query import ItemRecord
+from RLA.db.records import read_json
+from RLA.db.select import start_time
+from RLA.easy_plot.loader import csv_header
+from RLA.ui.selection import find_record, select_records
+
+__all__ = ["runs_table", "run_detail", "compare", "metrics_of"]
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".webm", ".ogg"}
+#: files listed per folder of a run (results, code, checkpoints)
+MAX_FILES = 500
+MAX_DIFF_BYTES = 512 * 1024
+#: progress.csv headers read to list the metrics of a selection
+MAX_HEADERS = 200
+
+
+def _row(record: ItemRecord, chosen: Sequence[str]) -> Dict[str, Any]:
+    start = start_time(record.item)
+    return {"index": record.index, "task": record.item.task, "record_date": record.item.record_date,
+            "start": start.isoformat(sep=" ", timespec="seconds") if start else None, "status": record.status,
+            "last_time_step": record.last_time_step, "rows": record.rows, "size": sum(record.sizes.values()),
+            "tracked": {k: record.params.get(k) for k in record.tracked},
+            "params": {k: record.params[k] for k in chosen if k in record.params}}
+
+
+def runs_table(data_root: Path, text: str, chosen: Sequence[str] = ()) -> Dict[str, Any]:
+    """Every selected item as a table row, with the parameter keys a user may add as columns."""
+    records = select_records(data_root, text)
+    keys: Dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record.params))
+    return {"runs": [_row(r, chosen) for r in records], "param_keys": sorted(keys)}
+
+
+def _files(folder: Path) -> List[Dict[str, Any]]:
+    """The files under ``folder`` (relative path, size, kind), at most MAX_FILES."""
+    out: List[Dict[str, Any]] = []
+    if not folder.is_dir():
+        return out
+    for directory, subdirs, names in os.walk(folder):
+        subdirs.sort()
+        for name in sorted(names):
+            path = Path(directory) / name
+            suffix = path.suffix.lower()
+            kind = "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else "file"
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            out.append({"path": path.relative_to(folder).as_posix(), "size": size, "kind": kind})
+            if len(out) >= MAX_FILES:
+                return out
+    return out
+
+
+def _read_diff(path: Path) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(MAX_DIFF_BYTES)
+    except OSError:
+        return None
+
+
+def run_detail(data_root: Path, index: str, archived: bool = False) -> Dict[str, Any]:
+    """One run: parameters, run.json, metrics, results, code snapshot with git.diff, checkpoints."""
+    record = find_record(data_root, index, archived)
+    item = record.item
+    try:
+        metrics = csv_header(item.progress_csv)
+    except OSError:
+        metrics = []
+    return {"row": _row(record, []), "params": read_json(item.params_json) or record.params,
+            "run": read_json(item.run_json), "metrics": metrics,
+            "results": _files(item.results_dir), "code": _files(item.code_dir),
+            "git_diff": _read_diff(item.code.git_diff), "checkpoints": _files(item.checkpoint_dir)}
+
+
+def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
+    """The progress.csv columns of (up to MAX_HEADERS of) the records, sorted."""
+    names: Dict[str, None] = {}
+    for record in records[:MAX_HEADERS]:
+        try:
+            names.update(dict.fromkeys(csv_header(record.item.progress_csv)))
+        except OSError:
+            continue
+    return sorted(names)
+
+
+def compare(data_root: Path, text: str, indices: Sequence[str]) -> Dict[str, Any]:
+    """The parameters whose values differ among the selected runs, and how many agree."""
+    records = select_records(data_root, text, indices)
+    missing = object()
+    keys: Dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record.params))
+    differing, same = [], 0
+    for key in keys:
+        values = [record.params.get(key, missing) for record in records]
+        if all(v == values[0] and v is not missing for v in values):
+            same += 1
+        else:
+            differing.append({"key": key, "values": [None if v is missing else v for v in values]})
+    return {"runs": [r.index for r in records], "differing": differing, "same": same}

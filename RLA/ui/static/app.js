@@ -1,0 +1,299 @@
+// rla ui: the pages (Runs, Curves, One run, Compare) over the JSON API of RLA.ui.app.
+"use strict";
+const $ = sel => document.querySelector(sel);
+const MAX_ROWS = 1000;  // rows rendered at once; the filter narrows the rest
+const state = {filter: "", runs: [], paramKeys: [], columns: [], selected: new Set(), sort: {key: "index", desc: false},
+               refresh: null, metrics: [], curveBody: null};
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+const apiJson = async (path, body) => (await api(path, body)).json();
+
+function showError(error) {
+  const box = $("#filter-error");
+  box.textContent = error ? String(error.message || error) : "";
+  box.hidden = !error;
+}
+
+function humanSize(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
+  return (i ? bytes.toFixed(1) : bytes) + " " + units[i];
+}
+
+// -- Runs -----------------------------------------------------------------------------------
+const FIXED = [["task", "task"], ["record_date", "record date"], ["status", "status"], ["last_time_step", "last step"],
+               ["rows", "rows"], ["size", "size"], ["tracked", "tracked"]];
+
+function cell(run, key) {
+  if (key.startsWith("params.")) return run.params[key.slice(7)];
+  if (key === "tracked") return Object.entries(run.tracked).map(([k, v]) => `${k}=${v}`).join(" ");
+  return run[key];
+}
+
+async function loadRuns() {
+  const query = new URLSearchParams({q: state.filter, cols: state.columns.join(",")});
+  const table = await apiJson("api/runs?" + query);
+  state.runs = table.runs;
+  state.paramKeys = table.param_keys;
+  const known = new Set(state.runs.map(r => r.index));
+  state.selected = new Set([...state.selected].filter(i => known.has(i)));
+  showError(null);
+  renderRuns();
+  clearTimeout(state.refresh);
+  if (state.runs.some(r => r.status === "running")) state.refresh = setTimeout(() => { if (page() === "runs") loadRuns().catch(showError); }, 5000);
+}
+
+function sortedRuns() {
+  const {key, desc} = state.sort;
+  const value = r => key === "index" ? r.index : cell(r, key);
+  return [...state.runs].sort((a, b) => {
+    const x = value(a), y = value(b);
+    const order = x === y ? 0 : x === undefined || x === null ? 1 : y === undefined || y === null ? -1 : x < y ? -1 : 1;
+    return desc ? -order : order;
+  });
+}
+
+function renderRuns() {
+  const columns = [...FIXED, ...state.columns.map(k => ["params." + k, k])];
+  const head = $("#runs-table thead");
+  head.innerHTML = "";
+  const tr = document.createElement("tr");
+  const all = document.createElement("th");
+  all.innerHTML = `<input type="checkbox" id="select-all" title="select every listed run">`;
+  tr.appendChild(all);
+  columns.forEach(([key, label]) => {
+    const th = document.createElement("th");
+    th.textContent = label + (state.sort.key === key ? (state.sort.desc ? " ▾" : " ▴") : "");
+    th.dataset.key = key;
+    th.onclick = () => { state.sort = {key, desc: state.sort.key === key && !state.sort.desc}; renderRuns(); };
+    tr.appendChild(th);
+  });
+  head.appendChild(tr);
+  const body = $("#runs-table tbody");
+  body.innerHTML = "";
+  const rows = sortedRuns().slice(0, MAX_ROWS);
+  for (const run of rows) {
+    const row = document.createElement("tr");
+    row.dataset.index = run.index;
+    const box = document.createElement("td");
+    box.innerHTML = `<input type="checkbox" class="sel">`;
+    box.firstChild.checked = state.selected.has(run.index);
+    box.firstChild.onchange = e => { e.target.checked ? state.selected.add(run.index) : state.selected.delete(run.index); counts(); };
+    row.appendChild(box);
+    for (const [key] of columns) {
+      const td = document.createElement("td");
+      const value = cell(run, key);
+      if (key === "record_date") {
+        const link = document.createElement("a");
+        link.href = "#/run/" + encodeURIComponent(run.index);
+        link.textContent = value;
+        td.appendChild(link);
+      } else if (key === "status") {
+        td.innerHTML = `<span class="badge ${value}">${value}</span>`;
+      } else if (key === "size") {
+        td.className = "num"; td.textContent = humanSize(value);
+      } else {
+        if (typeof value === "number") td.className = "num";
+        td.textContent = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : value;
+      }
+      row.appendChild(td);
+    }
+    body.appendChild(row);
+  }
+  $("#select-all").onchange = e => {
+    for (const run of rows) e.target.checked ? state.selected.add(run.index) : state.selected.delete(run.index);
+    renderRuns();
+  };
+  $("#runs-more").textContent = state.runs.length > MAX_ROWS ? `showing ${MAX_ROWS} of ${state.runs.length} runs: narrow the filter` : "";
+  const add = $("#add-column");
+  add.innerHTML = `<option value="">parameter…</option>` +
+    state.paramKeys.filter(k => !state.columns.includes(k)).map(k => `<option>${escapeHtml(k)}</option>`).join("");
+  counts();
+}
+
+function counts() {
+  $("#runs-count").textContent = `${state.runs.length} runs`;
+  $("#selected-count").textContent = state.selected.size ? `· ${state.selected.size} selected` : "";
+}
+
+// -- Actions: plan, show, confirm, apply ----------------------------------------------------------
+async function planAction(action) {
+  if (!state.selected.size) return showError("tick the runs to act on first");
+  const body = {action, indices: [...state.selected], include_running: $("#include-running").checked,
+                archived: /--archived\b/.test(state.filter), to_task: $("#move-to").value.trim()};
+  let plan;
+  try { plan = await apiJson("api/plan", body); } catch (e) { return showError(e); }
+  showError(null);
+  $("#plan-title").textContent = `${plan.action}: ${plan.items.length} runs, ${plan.planned} folders`;
+  const entries = plan.entries.map(e => `<tr><td>${escapeHtml(e.index)}</td><td>${e.data_type}</td><td>${escapeHtml(e.target || "")}</td></tr>`).join("");
+  const skipped = plan.skipped.map(s => `<li><b>${escapeHtml(s.index)}</b>: ${escapeHtml(s.reason)}</li>`).join("");
+  $("#plan-body").innerHTML = `<table><tr><th>item</th><th>data type</th><th>to</th></tr>${entries}</table>` +
+    (skipped ? `<p>Skipped:</p><ul>${skipped}</ul>` : "") +
+    (plan.conflicts.length ? `<p class="error">Destinations exist: ${plan.conflicts.map(escapeHtml).join(", ")}</p>` : "");
+  $("#plan-confirm").disabled = !plan.planned;
+  $("#plan-dialog").hidden = false;
+  $("#plan-confirm").onclick = async () => {
+    $("#plan-dialog").hidden = true;
+    try {
+      const result = await apiJson("api/apply", {id: plan.id});
+      state.selected.clear();
+      await loadRuns();
+      $("#runs-more").textContent = `${result.action}: done on ${result.count} folders of ${result.items.length} runs`;
+    } catch (e) { showError(e); }
+  };
+}
+
+// -- Curves ---------------------------------------------------------------------------------------
+function scope() {
+  return state.selected.size ? {filter: state.filter, indices: [...state.selected]} : {filter: state.filter};
+}
+
+function checklist(container, names, checked, cls) {
+  container.innerHTML = "";
+  for (const name of names) {
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="checkbox" class="${cls}"> `;
+    label.firstChild.value = name;
+    label.firstChild.checked = checked.includes(name);
+    label.appendChild(document.createTextNode(name));
+    container.appendChild(label);
+  }
+}
+
+async function openCurves() {
+  const sc = scope();
+  $("#curve-scope").textContent = sc.indices ? `${sc.indices.length} selected runs` : `runs of the filter "${state.filter || "(all)"}"`;
+  const {metrics} = await apiJson("api/metrics", sc);
+  const previous = [...document.querySelectorAll(".metric:checked")].map(e => e.value);
+  const chosen = previous.length ? previous : metrics.filter(m => m !== "time-step").slice(0, 2);
+  checklist($("#metric-list"), metrics.filter(m => m !== "time-step"), chosen, "metric");
+  if (!state.paramKeys.length) await loadRuns();
+  const splits = [...document.querySelectorAll(".split:checked")].map(e => e.value);
+  checklist($("#split-list"), state.paramKeys, splits, "split");
+}
+
+function curveBody() {
+  const low = $("#x-low").value, high = $("#x-high").value;
+  return {...scope(), metrics: [...document.querySelectorAll(".metric:checked")].map(e => e.value),
+          split_keys: [...document.querySelectorAll(".split:checked")].map(e => e.value),
+          band: $("#band").value, smooth_step: +$("#smooth-step").value || 0, smoothing: $("#smoothing").value,
+          xlim: low === "" && high === "" ? null : [low === "" ? null : +low, high === "" ? null : +high],
+          x_range: $("#x-range").value, resample: +$("#resample").value, runs: $("#show-runs").checked};
+}
+
+async function drawCurves(container, body, logY) {
+  const result = await apiJson("api/curves", body);
+  container.innerHTML = "";
+  window.rlaCharts = {};
+  for (const [metric, groups] of Object.entries(result.metrics)) {
+    if (groups.length) drawMetric(container, metric, groups, {logY});
+  }
+  return result;
+}
+
+async function draw() {
+  try {
+    await drawCurves($("#charts"), curveBody(), $("#log-y").checked);
+    showError(null);
+  } catch (e) { showError(e); }
+}
+
+async function download(path, body, name) {
+  try {
+    const blob = await (await api(path, body)).blob();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    link.click();
+  } catch (e) { showError(e); }
+}
+
+// -- One run ----------------------------------------------------------------------------------------
+function fileUrl(index, type, path) {
+  return "api/file?" + new URLSearchParams({index, type, path});
+}
+
+function fileList(index, type, files) {
+  if (!files.length) return `<p class="muted">none</p>`;
+  return `<table>${files.map(f => `<tr><td><a href="${fileUrl(index, type, f.path)}" target="_blank">${escapeHtml(f.path)}</a></td>` +
+    `<td class="num">${humanSize(f.size)}</td></tr>`).join("")}</table>`;
+}
+
+async function openRun(index) {
+  const body = $("#run-body");
+  body.innerHTML = `<p class="muted">loading…</p>`;
+  let run;
+  try { run = await apiJson("api/run?" + new URLSearchParams({index})); } catch (e) { body.innerHTML = ""; return showError(e); }
+  const r = run.run || {};
+  const info = ["status", "host", "pid", "start_time", "end_time", "heartbeat"].filter(k => r[k] !== undefined)
+    .map(k => `<tr><th>${k}</th><td>${escapeHtml(r[k])}</td></tr>`).join("");
+  const git = r.git ? `<tr><th>git</th><td>${escapeHtml(JSON.stringify(r.git))}</td></tr>` : "";
+  const resumes = r.resumes ? `<tr><th>resumes</th><td>${escapeHtml(JSON.stringify(r.resumes))}</td></tr>` : "";
+  const params = Object.entries(run.params).map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`).join("");
+  const gallery = run.results.filter(f => f.kind !== "file").map(f => `<figure>${f.kind === "image"
+      ? `<img src="${fileUrl(index, "results", f.path)}" alt="${escapeHtml(f.path)}">`
+      : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
+  body.innerHTML = `<h2>${escapeHtml(index)} <span class="badge ${run.row.status}">${run.row.status}</span></h2>
+    <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params}</table></div>
+    <div class="card"><h3>run.json</h3><table>${info}${git}${resumes}</table></div></div>
+    <h3>Curves</h3><div id="run-charts" class="charts"></div>
+    <div class="grid2"><div class="card gallery"><h3>Results</h3>${gallery}${fileList(index, "results", run.results)}</div>
+    <div class="card"><h3>Checkpoints</h3>${fileList(index, "checkpoint", run.checkpoints)}</div></div>
+    <div class="card"><h3>Code snapshot</h3>${fileList(index, "code", run.code)}
+    ${run.git_diff ? `<h3>git.diff</h3><pre>${escapeHtml(run.git_diff)}</pre>` : ""}</div>`;
+  const metrics = run.metrics.filter(m => m !== "time-step");
+  if (metrics.length) {
+    drawCurves($("#run-charts"), {filter: "", indices: [index], metrics, band: "none"}, false).catch(showError);
+  }
+}
+
+// -- Compare ----------------------------------------------------------------------------------------
+async function openCompare() {
+  const body = $("#compare-body");
+  if (state.selected.size < 2) { body.innerHTML = `<p class="muted">Tick two runs or more on the Runs page.</p>`; return; }
+  const result = await apiJson("api/compare", {filter: state.filter, indices: [...state.selected]});
+  const head = result.runs.map(i => `<th>${escapeHtml(i.split("/").pop())}</th>`).join("");
+  const rows = result.differing.map(d => `<tr><td>${escapeHtml(d.key)}</td>${d.values.map(v => `<td>${v === null ? "–" : escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td>`).join("")}</tr>`).join("");
+  body.innerHTML = `<div class="card"><h3>${result.differing.length} parameters differ, ${result.same} are the same</h3>
+    <div class="table-wrap"><table id="compare-table"><tr><th>parameter</th>${head}</tr>${rows}</table></div></div>`;
+}
+
+// -- routing ------------------------------------------------------------------------------------------
+function page() { return (location.hash.slice(2) || "runs").split("/")[0]; }
+
+async function route() {
+  const name = page();
+  document.querySelectorAll(".page").forEach(p => { p.hidden = p.id !== "page-" + name; });
+  document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.page === name));
+  try {
+    if (name === "runs") await loadRuns();
+    else if (name === "curves") await openCurves();
+    else if (name === "compare") await openCompare();
+    else if (name === "run") await openRun(decodeURIComponent(location.hash.slice("#/run/".length)));
+  } catch (e) { showError(e); }
+}
+
+$("#filter-form").onsubmit = e => { e.preventDefault(); state.filter = $("#filter").value; state.selected.clear(); route(); };
+$("#add-column").onchange = e => { if (e.target.value) { state.columns.push(e.target.value); loadRuns().catch(showError); } };
+$("#btn-curves").onclick = () => { location.hash = "#/curves"; };
+$("#btn-compare").onclick = () => { location.hash = "#/compare"; };
+$("#btn-delete").onclick = () => planAction("delete");
+$("#btn-archive").onclick = () => planAction("archive");
+$("#btn-move").onclick = () => planAction("move");
+$("#plan-cancel").onclick = () => { $("#plan-dialog").hidden = true; };
+$("#btn-draw").onclick = draw;
+$("#dl-png").onclick = () => download("api/figure?format=png", curveBody(), "curves.png");
+$("#dl-pdf").onclick = () => download("api/figure?format=pdf", curveBody(), "curves.pdf");
+$("#dl-csv").onclick = () => download("api/curves.csv", curveBody(), "curves.csv");
+window.addEventListener("hashchange", route);
+route();
