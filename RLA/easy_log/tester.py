@@ -372,7 +372,10 @@ class ExperimentManager(RunPaths):
     # -- the lifecycle ---------------------------------------------------------------
     def _write_params(self) -> None:
         if self.item is not None:
-            write_json_atomic(self.item.params_json, to_jsonable(self.hyper_param))
+            params = to_jsonable(self.hyper_param)
+            write_json_atomic(self.item.params_json, params)
+            if self.item.hyperparameter_dir.is_dir():
+                write_json_atomic(self.item.hyperparameter_json, params)
 
     @contextlib.contextmanager
     def run(self) -> Iterator[Item]:
