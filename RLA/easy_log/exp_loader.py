@@ -14,8 +14,8 @@ import copy
 import shutil
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from RLA.db.layout import Database, Item
-from RLA.db.records import REPR_MARKER, read_json
+from RLA.db.layout import Database, Item, LogFolder
+from RLA.db.records import REPR_MARKER, read_json, read_legacy_params
 from RLA.db.resolve import resolve_item
 from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
@@ -80,7 +80,8 @@ class ExperimentLoader:
 
     def hyper_parameters(self) -> Dict[str, Any]:
         """The loaded item's hyper-parameters: params.json, or its pickle for values JSON cannot hold."""
-        params = read_json(self.item.params_json)
+        params = read_json(self.item.params_json) or read_legacy_params(
+            self.item.log.legacy_params_files() + LogFolder(self.item.hyperparameter_dir).legacy_params_files())
         if params is not None and not _has_repr(params):
             return params
         pickle_path = self.item.pickle_file
