@@ -67,7 +67,7 @@ def test_the_index_follows_items_added_and_removed(db: Path, fresh_exp_manager):
     age(db)
     before = query.scan(db, "hopper")
     gone = before[1].item
-    for data_type in DATA_TYPES:
+    for data_type in gone.existing_paths():
         path = gone.path(data_type)
         if data_type == "archive_tester":
             path.unlink()
