@@ -11,7 +11,11 @@ from RLA.config import ConfigError, RLAConfig, load_config
 from RLA.db import Database, Item
 from RLA.easy_log import logger
 from RLA.easy_log.tester import ExperimentManager, exp_manager, tester
+from RLA.easy_log.const import *  # noqa: F401,F403  (RLA 0.6's constants: LOG, CHECKPOINT, ...)
+from RLA.const import *  # noqa: F401,F403
+from RLA.easy_log.tester import Tester
 from RLA.easy_log.time_step import time_step_holder
+from RLA.easy_log.time_tracker import time_tracker
 from RLA.errors import RLAError
 
 __version__ = "1.0.0"
@@ -29,11 +33,17 @@ __all__ = [
     "logger",
     "tester",
     "time_step_holder",
+    "time_tracker",
+    "Tester",
 ]
 
 # public names whose modules import heavy libraries: resolved on first access
 _LAZY = {
     "ExperimentLoader": "RLA.easy_log.exp_loader",
+    "fork_log_file_fn": "RLA.easy_log.exp_loader",
+    "update_hyper_parameters_fn": "RLA.easy_log.exp_loader",
+    "experiment_data_query": "RLA.query_tool",
+    "single_experiment_query": "RLA.query_tool",
     "plot_func": "RLA.easy_plot.plot_func",
     "summary_table": "RLA.easy_plot.scores",
     "aggregate_metrics": "RLA.easy_plot.aggregate",

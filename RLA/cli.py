@@ -140,6 +140,10 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     from RLA.db import query
 
     records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+    if not records and not filters.get("task") and filters.get("pattern") in query.Database(data_root).tasks():
+        click.echo(f"note: {filters['pattern']!r} is a table: listing it (next time: -t {filters['pattern']})", err=True)
+        filters = {**filters, "task": filters["pattern"], "pattern": None}
+        records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     if as_json:
         _print_json([r.to_dict() for r in records])
         return

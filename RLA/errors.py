@@ -85,3 +85,7 @@ class RunStateError(RLAError, RuntimeError):
 
 class CheckpointNotFoundError(RLAError, FileNotFoundError):
     """A run has no checkpoint, or none at the asked time-step."""
+
+
+class SyncUnavailableError(RLAError, RuntimeError):
+    """SEND_LOG_FILE asks for sending the run to a central database, and no sync backend is installed."""

@@ -20,7 +20,8 @@ def parser(description: str, destructive: bool = True) -> argparse.ArgumentParse
                               "killed without a trace")
         out.add_argument("--all", dest="allow_all", action="store_true",
                          help="allow a selection holding a whole table")
-        out.add_argument("--dry_run", action="store_true", help="show what would be touched; change nothing")
+        out.add_argument("--dry_run", "--dry-run", dest="dry_run", action="store_true",
+                         help="show what would be touched; change nothing")
         out.add_argument("-y", "--yes", dest="skip_ask", action="store_true", help="do not ask for confirmation")
     return out
 
@@ -58,3 +59,32 @@ def run(action: Callable[[], Any]) -> int:
     for line in report_lines(result):
         print(line)
     return 0
+
+
+def expt_parser(description: str) -> argparse.ArgumentParser:
+    """The flags of RLA 0.6's ``*_expt`` scripts; the data root defaults to ``DATA_ROOT`` of a
+    ``rla_script_config.py`` in the current folder, as 0.6 read it."""
+    out = argparse.ArgumentParser(description=description)
+    out.add_argument("--data_root", default=None, help="the database folder (default: rla_script_config.DATA_ROOT)")
+    out.add_argument("--regex", default=None, help="glob on the record date YYYY/MM/DD/<name>")
+    out.add_argument("--dry_run", "--dry-run", dest="dry_run", action="store_true")
+    out.add_argument("-y", "--yes", dest="skip_ask", action="store_true", help="do not ask for confirmation")
+    return out
+
+
+def expt_data_root(args: argparse.Namespace) -> str:
+    """``--data_root``, else ``DATA_ROOT`` of ``./rla_script_config.py``."""
+    if args.data_root:
+        return args.data_root
+    import importlib
+    import os
+
+    sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module("rla_script_config").DATA_ROOT
+    except (ImportError, AttributeError):
+        from RLA.errors import UsageError
+
+        raise UsageError("give --data_root, or DATA_ROOT = '<database folder>' in ./rla_script_config.py") from None
+    finally:
+        sys.path.pop(0)

@@ -67,7 +67,7 @@ def test_the_index_follows_items_added_and_removed(db: Path, fresh_exp_manager):
     age(db)
     before = query.scan(db, "hopper")
     gone = before[1].item
-    for data_type in DATA_TYPES:
+    for data_type in gone.existing_paths():
         path = gone.path(data_type)
         if data_type == "archive_tester":
             path.unlink()
@@ -114,7 +114,7 @@ def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
 
 @pytest.mark.parametrize("signature", [None, Signature(1_700_000_000_123456789, -42, 7, None)])
 def test_an_index_entry_round_trips_through_json(signature):
-    original = IndexEntry(signature=signature, sizes=[10, 0, None, 3, None],
+    original = IndexEntry(signature=signature, sizes=[10, 0, None, 3, None, 5, None],
                           params={"lr": 1e-3, "net.layers": 2, "env": "Hopper-v4", "hidden": [64, 64]},
                           tracked=["lr"], status="finished", last_time_step=49900, rows=500, host="box",
                           ip="10.0.0.1", end_time="2024-01-01T08:00:00")

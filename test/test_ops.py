@@ -14,7 +14,10 @@ import pytest
 from conftest import subprocess_env
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
 from RLA.db import ops, query
-from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES
+from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES as ALL_DATA_TYPES
+
+#: what exp_manager makes for every run (hyperparameter and tmp_data: on first use)
+DATA_TYPES = ALL_DATA_TYPES[:5]
 from RLA.db.records import read_json, write_json_atomic
 
 SEED_1 = "*/*/*/*&seed=1"  # two hopper items: lr=1e-3 and lr=1e-4

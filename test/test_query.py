@@ -9,7 +9,10 @@ import pytest
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
 from RLA.db import query
 from RLA.db.expr import ExpressionError, compile_where
-from RLA.db.layout import DATA_TYPES
+from RLA.db.layout import DATA_TYPES as ALL_DATA_TYPES
+
+#: what exp_manager makes for every run (hyperparameter and tmp_data: on first use)
+DATA_TYPES = ALL_DATA_TYPES[:5]
 from RLA.db.records import read_json, write_json_atomic
 
 LEGACY_INDEX = f"hopper/{LEGACY_RECORD_DATE}"

@@ -1,7 +1,7 @@
 """One item's entry in the query index: what is read from its files, and when to read it again.
 
 An entry summarises ``run.json``, ``params.json``, ``progress.csv`` and the
-sizes of the item's five data types; its :class:`Signature` records the mtimes
+sizes of the item's data types; its :class:`Signature` records the mtimes
 it was read at, so :mod:`RLA.db.index` reads the item again only when they move.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from RLA.db import layout
 from RLA.db.layout import DATA_TYPES, LogFolder
 from RLA.db.liveness import shown_status
 from RLA.db.progress import summarize_csv
-from RLA.db.records import flatten_params, read_json
+from RLA.db.records import flatten_params, read_json, read_legacy_params
 
 __all__ = ["UNKNOWN_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
            "outputs_stamp", "progress_stamp"]
@@ -27,9 +27,9 @@ UNKNOWN_STATUS = "unknown"
 #: mtimes younger than this are not trusted (file systems store them in coarse ticks)
 SETTLE_NS = 2_000_000_000
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
-_OUTPUT_TYPES = ("checkpoint", "results")
+_OUTPUT_TYPES = ("checkpoint", "results", "tmp_data")
 # written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
-_SNAPSHOT_TYPES = ("code", "archive_tester")
+_SNAPSHOT_TYPES = ("code", "archive_tester", "hyperparameter")
 # a parameter value in a legacy name is converted only when it is a plain number
 # (int() and float() also take "1_0", " 1", "inf", "nan" or "infinity")
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
@@ -139,7 +139,7 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     item_signature, newest = read_signature(paths)  # first: a later write shows up as a newer mtime
     log = LogFolder(Path(paths["log"])) if "log" in paths else None
     run = (read_json(log.run_json) if log else None) or {}
-    params = read_json(log.params_json) if log else None
+    params = (read_json(log.params_json) or read_legacy_params(log.legacy_params_files())) if log else None
     rows, csv_time_step = summarize_csv(log.progress_csv) if log else (None, None)
     parsed = layout.parse_log_name(name)
     name_params = parsed.params() if parsed is not None else {}

@@ -1,7 +1,7 @@
 """The query index of a table: one :class:`IndexEntry` per item, cached in ``<data_root>/.rla_index/``.
 
 Reading every item's ``run.json``, ``params.json`` and ``progress.csv`` and
-walking its five folders is slow on a large database, so each table keeps an
+walking its data-type folders is slow on a large database, so each table keeps an
 index cache that is checked against the files on every call and rebuilt
 incrementally:
 
@@ -42,13 +42,13 @@ from RLA.db.select import ItemFilter
 
 __all__ = ["INDEX_VERSION", "TableIndex", "forget_loaded_indexes"]
 
-INDEX_VERSION = 5  # 5: entries written by IndexEntry.to_json
+INDEX_VERSION = 6  # 5: entries written by IndexEntry.to_json; 6: seven data types
 
 # The index file: {"version", "days": [{date: [mtime, names]} per data type],
 # "items": {date: [[names], [entries]]}}. A day's names are stored once: a data type
 # whose names are the log's stores 0. Entries are IndexEntry.to_json() lists.
 _SAME_AS_LOG = 0
-_EVERY = (True,) * len(DATA_TYPES)  # an item with all five data types
+_EVERY = (True,) * len(DATA_TYPES)  # an item with every data type
 
 
 class _Content(NamedTuple):

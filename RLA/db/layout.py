@@ -36,7 +36,9 @@ __all__ = [
     "day_folders",
 ]
 
-DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
+#: the seven data types; ``hyperparameter`` and ``tmp_data`` came with RLA 0.6 (the parameters as
+#: ``parameter.json``/``.yaml``, and per-run scratch data such as replay buffers)
+DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results", "hyperparameter", "tmp_data")
 ARCHIVE_DIR = "arc"
 #: ``<data_root>/results/<PLOTS_DIR>`` holds database-wide figures, not a table
 PLOTS_DIR = "easy_plot"
@@ -59,6 +61,11 @@ LOG_TXT = "log.txt"
 WARN_TXT = "warn.txt"
 BACKUP_TXT = "backup.txt"
 EVENT_FILE_PREFIX = "events.out.tfevents."
+#: RLA 0.6 wrote its event files one folder deeper, in ``tb/events/``
+LEGACY_EVENTS_DIR = "events"
+#: the parameters as RLA 0.6 wrote them (``.json``, or ``.yaml`` when omegaconf was installed), in the
+#: log, code and hyperparameter folders of an item
+LEGACY_PARAMS_FILES = ("parameter.json", "parameter.yaml")
 RESUME_MARKER_PREFIX = ".resume-"
 # files beside an item's code snapshot
 GIT_DIFF = "git.diff"
@@ -122,9 +129,15 @@ class LogFolder:
         """The file that claims the ``number``-th resume of the item."""
         return self.path / f"{RESUME_MARKER_PREFIX}{number}"
 
+    def legacy_params_files(self) -> List[Path]:
+        """``parameter.json`` / ``parameter.yaml`` as RLA 0.6 wrote them here (when present)."""
+        return [self.path / name for name in LEGACY_PARAMS_FILES if (self.path / name).is_file()]
+
     def event_files(self) -> List[Path]:
-        """The TensorBoard event files, oldest name first."""
-        return sorted(self.tb_dir.glob(EVENT_FILE_PREFIX + "*"))
+        """The TensorBoard event files, oldest name first (with those RLA 0.6 wrote in ``tb/events/``)."""
+        return sorted([*self.tb_dir.glob(EVENT_FILE_PREFIX + "*"),
+                       *(self.tb_dir / LEGACY_EVENTS_DIR).glob(EVENT_FILE_PREFIX + "*")],
+                      key=lambda p: p.name)
 
     def new_event_file(self, host: str, pid: int, wall_time: float) -> Path:
         """A new TensorBoard event file name (TensorBoard finds files by this prefix)."""
@@ -148,7 +161,7 @@ class CodeFolder:
 
 @dataclass(frozen=True)
 class Item:
-    """One experiment: the same relative path under each of the five data types."""
+    """One experiment: the same relative path under each of the data types."""
 
     root: Path
     task: str
@@ -209,6 +222,19 @@ class Item:
     @property
     def results_dir(self) -> Path:
         return self.path("results")
+
+    @property
+    def hyperparameter_dir(self) -> Path:
+        return self.path("hyperparameter")
+
+    @property
+    def tmp_data_dir(self) -> Path:
+        return self.path("tmp_data")
+
+    @property
+    def hyperparameter_json(self) -> Path:
+        """The parameters in the ``hyperparameter`` folder, where RLA 0.6's query tools read them."""
+        return self.hyperparameter_dir / LEGACY_PARAMS_FILES[0]
 
     @property
     def pickle_file(self) -> Path:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from RLA.db.atomic import atomic_write
 
 __all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "write_json_atomic",
-           "read_json"]
+           "read_json", "read_legacy_params"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
@@ -115,3 +115,22 @@ def read_json(path: Union[str, os.PathLike]) -> Optional[Dict[str, Any]]:
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_legacy_params(paths: Sequence[Union[str, os.PathLike]]) -> Optional[Dict[str, Any]]:
+    """The parameters of the first readable ``parameter.json`` / ``parameter.yaml`` RLA 0.6 wrote
+    (:meth:`RLA.db.layout.LogFolder.legacy_params_files`), or ``None``."""
+    for path in paths:
+        if str(path).endswith(".json"):
+            data = read_json(path)
+        else:
+            import yaml
+
+            try:
+                with open(path, encoding="utf-8") as f:
+                    data = yaml.safe_load(f)
+            except (OSError, yaml.YAMLError):
+                data = None
+        if isinstance(data, dict):
+            return data
+    return None

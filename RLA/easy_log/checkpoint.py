@@ -374,7 +374,12 @@ def make_saver(framework: str, directory: PathLike, max_to_keep: Optional[int] =
 def open_saver(directory: PathLike, var_prefix: Optional[str] = None,
                default_framework: str = "torch") -> Saver:
     """A saver for the checkpoints already in ``directory`` (framework read from its index)."""
+    from RLA.easy_log.legacy_checkpoint import legacy_saver
+
     index_path = Path(directory) / INDEX_FILE
+    legacy = legacy_saver(directory, var_prefix)
+    if legacy is not None:
+        return legacy
     framework = default_framework
     if index_path.is_file():
         with open(index_path, encoding="utf-8") as f:

@@ -14,14 +14,15 @@ import copy
 import shutil
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from RLA.db.layout import Database, Item
-from RLA.db.records import REPR_MARKER, read_json
+from RLA.db.layout import Database, Item, LogFolder
+from RLA.db.records import REPR_MARKER, read_json, read_legacy_params
 from RLA.db.resolve import resolve_item
 from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import ItemNotFoundError, NoDataError, RunNotStartedError, UsageError
 
-__all__ = ["ExperimentLoader", "exp_loader", "experimental_loader", "resolve_item", "ItemNotFoundError"]
+__all__ = ["ExperimentLoader", "exp_loader", "experimental_loader", "resolve_item", "ItemNotFoundError",
+           "fork_log_file_fn", "update_hyper_parameters_fn"]
 
 
 def _has_repr(value: Any) -> bool:
@@ -79,7 +80,8 @@ class ExperimentLoader:
 
     def hyper_parameters(self) -> Dict[str, Any]:
         """The loaded item's hyper-parameters: params.json, or its pickle for values JSON cannot hold."""
-        params = read_json(self.item.params_json)
+        params = read_json(self.item.params_json) or read_legacy_params(
+            self.item.log.legacy_params_files() + LogFolder(self.item.hyperparameter_dir).legacy_params_files())
         if params is not None and not _has_repr(params):
             return params
         pickle_path = self.item.pickle_file
@@ -198,3 +200,28 @@ class ExperimentLoader:
 
 
 exp_loader = experimental_loader = ExperimentLoader()
+
+
+def _loader_for(first: str, task_name: str, third: str) -> ExperimentLoader:
+    """0.6's code took ``(root, task, date)`` and its README ``(task, date, root)``: accept both."""
+    import os
+
+    root, task, date = (first, task_name, third) if os.path.isdir(first) else (third, first, task_name)
+    return ExperimentLoader().config(task, date, root)
+
+
+def fork_log_file_fn(root: str, task_name: str, record_date: str, hp_to_overwrite: Optional[Sequence[str]] = None,
+                     sync_timestep: bool = False) -> None:
+    """RLA 0.6: fork the logs and checkpoints of ``record_date`` into the current run
+    (:meth:`ExperimentLoader.fork_log_files`); ``sync_timestep`` moves the time-step to its checkpoint."""
+    loader = _loader_for(root, task_name, record_date)
+    loader.fork_log_files()
+    if sync_timestep:
+        exp_manager.time_step_holder.set_time(loader._last_step())
+
+
+def update_hyper_parameters_fn(task_name: str, record_date: str, root: str,
+                               hp_to_overwrite: Optional[Sequence[str]] = None, sync_timestep: bool = False) -> None:
+    """RLA 0.6: take the hyper-parameters of ``record_date`` into the current exp_manager (but ``hp_to_overwrite``)."""
+    args = _loader_for(task_name, record_date, root).import_hyper_parameters(hp_to_overwrite, sync_timestep)
+    exp_manager.set_hyper_param(**{k: v for k, v in vars(args).items() if k not in ("load_date", "load_task_name")})

@@ -31,6 +31,8 @@ __all__ = [
     "make_output_format", "Logger", "configure", "reset", "get_current", "truncate_progress",
     "record_tabular", "logkv", "logkv_mean", "logkvs", "ma_record_tabular", "dump_tabular", "dumpkvs",
     "getkvs", "log", "debug", "info", "warn", "error", "backup", "set_level", "get_level", "get_dir",
+    "set_time", "get_time", "timestep", "log_key_value", "open_time_tracker", "log_time_tracker",
+    "get_tbx_writer", "log_from_tf_summary",
 ]
 
 DEBUG = 10
@@ -67,6 +69,7 @@ class Logger:
         self._side_files: Dict[Path, TextIO] = {}
         #: called with the step after every dump (the experiment manager's heartbeat)
         self.after_dump: Optional[Callable[[int], None]] = None
+        self._tbx_writer: Any = None
 
     # -- key-values -------------------------------------------------------
     def _due(self, freq: Optional[int]) -> bool:
@@ -171,7 +174,22 @@ class Logger:
                 return fmt
         return None
 
+    def tbx_writer(self) -> Any:
+        """A tensorboardX ``SummaryWriter`` into this run's TensorBoard folder (made once), for what
+        rows cannot hold: images, audio, histograms, graphs."""
+        board = self.tensorboard()
+        if board is None:
+            raise UsageError("no TensorBoard output: add 'tensorboard' to LOG_USED in rla_config.yaml")
+        if self._tbx_writer is None:
+            from tensorboardX import SummaryWriter
+
+            self._tbx_writer = SummaryWriter(board.folder)
+        return self._tbx_writer
+
     def close(self) -> None:
+        if self._tbx_writer is not None:
+            self._tbx_writer.close()
+            self._tbx_writer = None
         for fmt in self.output_formats:
             fmt.close()
         for handle in self._side_files.values():
@@ -317,3 +335,61 @@ def get_level() -> int:
 
 def get_dir() -> Optional[str]:
     return Logger.CURRENT.get_dir()
+
+
+def set_time(ts: int) -> None:
+    """Set the time-step the next rows are logged at (the run's ``time_step_holder``)."""
+    Logger.CURRENT.step_holder.set_time(ts)
+
+
+def get_time() -> int:
+    """The time-step the next row is logged at."""
+    return Logger.CURRENT.step_holder.get_time()
+
+
+timestep = get_time
+
+
+def log_key_value(keys: Sequence[str], values: Sequence[Any], prefix_name: str = "") -> None:
+    """Record ``values`` under ``keys`` (each prefixed by ``prefix_name``)."""
+    for key, value in zip(keys, values):
+        Logger.CURRENT.logkv(prefix_name + key, value)
+
+
+def open_time_tracker(name: str) -> Any:
+    """``with logger.open_time_tracker("rollout"): ...`` counts the calls and time of a snippet."""
+    from RLA.easy_log.time_tracker import time_tracker
+
+    return time_tracker(name)
+
+
+def log_time_tracker(exclude_lst: Optional[Sequence[str]] = ("csv",)) -> Dict[str, float]:
+    """Record the statistics of every time tracker as ``time_used/...`` keys (not in csv by default)."""
+    from RLA.easy_log.time_tracker import time_tracker
+
+    return time_tracker.log(exclude_lst)
+
+
+def get_tbx_writer() -> Any:
+    """A tensorboardX ``SummaryWriter`` writing into the run's TensorBoard folder."""
+    return Logger.CURRENT.tbx_writer()
+
+
+def log_from_tf_summary(summary: Any) -> List[str]:
+    """Log a TensorFlow ``Summary`` (serialized bytes or the message): its scalars as keys of the
+    pending row, anything else (images, histograms, text) to TensorBoard at the current step.
+
+    Returns the scalar tags recorded.
+    """
+    from tensorboardX.proto import summary_pb2
+
+    message = summary_pb2.Summary()
+    message.ParseFromString(summary if isinstance(summary, bytes) else summary.SerializeToString())
+    scalars = [v for v in message.value if v.WhichOneof("value") == "simple_value"]
+    for value in scalars:
+        Logger.CURRENT.logkv(value.tag, value.simple_value)
+    others = [v for v in message.value if v.WhichOneof("value") != "simple_value"]
+    board = Logger.CURRENT.tensorboard()
+    if others and board is not None:
+        board.write_summary(summary_pb2.Summary(value=others), get_time())
+    return [v.tag for v in scalars]

@@ -43,10 +43,17 @@ class RunCheckpoints:
     def saver(self) -> "Saver":
         return self._saver or self.new_saver()
 
+    def _reader(self) -> "Saver":
+        """The saver that reads this run's checkpoints: those of RLA 0.6 when the folder holds only those."""
+        from RLA.easy_log.legacy_checkpoint import legacy_saver
+
+        return legacy_saver(self.manager.checkpoint_dir, getattr(self._saver, "var_prefix", None)) or self.saver
+
     def latest_step(self) -> Optional[int]:
         from RLA.easy_log.checkpoint import Saver
+        from RLA.easy_log.legacy_checkpoint import legacy_saver
 
-        return Saver(self.manager.checkpoint_dir).latest_step()
+        return (legacy_saver(self.manager.checkpoint_dir) or Saver(self.manager.checkpoint_dir)).latest_step()
 
     def save(self, model_dict: Optional[Dict[str, Any]], related_variable: Optional[Dict[str, Any]],
              metric: Optional[str], mode: str, metric_value: Optional[float]) -> Path:
@@ -74,7 +81,7 @@ class RunCheckpoints:
         from RLA.easy_log.checkpoint import restore_rng as set_rng
 
         manager = self.manager
-        checkpoint = self.saver.load(ckp_index, model_dict)
+        checkpoint = self._reader().load(ckp_index, model_dict)
         meta = checkpoint.meta
         logger_state = meta.get("logger", {})
         if self._rewind_pending:
@@ -93,7 +100,7 @@ class RunCheckpoints:
         """Drop the rows logged after checkpoint ``ckp_index`` (every row without one); the last step kept."""
         logged_step = None
         if self.latest_step() is not None:
-            logged_step = self.saver.load_meta(ckp_index).get("logger", {}).get("last_dumped_step")
+            logged_step = self._reader().load_meta(ckp_index).get("logger", {}).get("last_dumped_step")
         self._rewind_logs(logged_step)
         self._rewind_pending = ckp_index is None
         return logged_step

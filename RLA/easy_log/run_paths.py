@@ -36,6 +36,26 @@ class RunPaths:
         return str(self._item_or_raise().results_dir)
 
     @property
+    def hyperparameter_dir(self) -> str:
+        """The run's parameters as ``parameter.json`` (RLA 0.6's folder; made on first use, then kept
+        up to date with params.json)."""
+        item = self._item_or_raise()
+        if not item.hyperparameter_dir.is_dir():
+            item.hyperparameter_dir.mkdir(parents=True)
+            self._write_params()
+        return str(item.hyperparameter_dir)
+
+    @property
+    def tmp_data_dir(self) -> str:
+        """Scratch data of the run (replay buffers, datasets), kept with its item; made on first use."""
+        item = self._item_or_raise()
+        item.tmp_data_dir.mkdir(parents=True, exist_ok=True)
+        return str(item.tmp_data_dir)
+
+    def _write_params(self) -> None:
+        raise NotImplementedError
+
+    @property
     def pkl_file(self) -> str:
         return str(self._item_or_raise().pickle_file)
 

@@ -22,6 +22,7 @@ from RLA.db.layout import Database, Item
 from RLA.db.records import lookup_param, to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.hooks import ProcessHooks, exit_status
+from RLA.easy_log.manager_extras import ManagerExtras
 from RLA.easy_log.net import local_ip
 from RLA.easy_log.run_checkpoints import RunCheckpoints
 from RLA.easy_log.run_paths import RunPaths
@@ -32,11 +33,11 @@ from RLA.errors import NoDataError, RunNotStartedError
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
 
-__all__ = ["ExperimentManager", "exp_manager", "tester", "RunNotStartedError", "local_ip", "HEARTBEAT_SECONDS"]
+__all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip", "HEARTBEAT_SECONDS"]
 
 ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
 
-class ExperimentManager(RunPaths):
+class ExperimentManager(ManagerExtras, RunPaths):
     """One run at a time: its parameters, its database item and its lifecycle."""
 
     def __init__(self, step_holder: TimeStepHolder = time_step_holder):
@@ -372,7 +373,10 @@ class ExperimentManager(RunPaths):
     # -- the lifecycle ---------------------------------------------------------------
     def _write_params(self) -> None:
         if self.item is not None:
-            write_json_atomic(self.item.params_json, to_jsonable(self.hyper_param))
+            params = to_jsonable(self.hyper_param)
+            write_json_atomic(self.item.params_json, params)
+            if self.item.hyperparameter_dir.is_dir():
+                write_json_atomic(self.item.hyperparameter_json, params)
 
     @contextlib.contextmanager
     def run(self) -> Iterator[Item]:
@@ -417,5 +421,7 @@ def _one_of(name: str, value: Any, old_name: str, old_value: Any) -> Any:
     return value if value is not None else old_value
 
 
+#: the class's name in RLA 0.6
+Tester = ExperimentManager
 exp_manager = ExperimentManager()
 tester = exp_manager

@@ -87,3 +87,11 @@ def arg_parser_postprocess(parser: argparse.ArgumentParser) -> argparse.Argument
         except argparse.ArgumentError:
             pass  # the script defines this flag itself
     return parser
+
+
+def boolean_flag(parser: argparse.ArgumentParser, name: str, default: bool = False,
+                 help: Optional[str] = None) -> None:
+    """Add ``--<name>`` (sets True) and ``--no-<name>`` (sets False) to ``parser``."""
+    dest = name.replace("-", "_")
+    parser.add_argument(f"--{name}", action="store_true", default=default, dest=dest, help=help)
+    parser.add_argument(f"--no-{name}", action="store_false", dest=dest)
