@@ -21,6 +21,8 @@ __all__ = [
     "RunNotStartedError",
     "RunStateError",
     "CheckpointNotFoundError",
+    "SyncError",
+    "HostKeyError",
 ]
 
 
@@ -85,3 +87,13 @@ class RunStateError(RLAError, RuntimeError):
 
 class CheckpointNotFoundError(RLAError, FileNotFoundError):
     """A run has no checkpoint, or none at the asked time-step."""
+
+
+class SyncError(RLAError, OSError):
+    """A push or pull could not reach the remote database or write to it."""
+
+
+class HostKeyError(SyncError):
+    """The remote host's key is unknown or does not match known_hosts: the connection was refused."""
+
+    exit_code = 2
