@@ -334,5 +334,7 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")
 
 
+main.add_command(__import__("RLA.cli_sync", fromlist=["_"]).sync_group())
+
 if __name__ == "__main__":
     main()
