@@ -16,7 +16,6 @@ from typing import Optional
 
 from RLA.config import RemoteSetting
 from RLA.db.layout import Item
-from RLA.errors import SyncError
 
 __all__ = ["RunSync"]
 
@@ -44,7 +43,7 @@ class RunSync:
         self._gave_last_try = False
 
     def push_now(self) -> None:
-        """Push in this thread; raise :class:`SyncError` when it fails."""
+        """Push in this thread; raise :class:`RLA.errors.SyncError` when it fails."""
         from RLA.db import remote
 
         with self._lock:
@@ -99,7 +98,7 @@ class RunSync:
                 self._busy = True
             try:
                 self.push_now()
-            except (SyncError, OSError) as exc:
+            except Exception as exc:  # whatever goes wrong with the sync, the run must go on
                 self._note_failure(exc)
                 with self._wake:
                     self._busy = False

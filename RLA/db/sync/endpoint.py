@@ -91,9 +91,9 @@ class Endpoint:
                     "host_key_policy: accept-new") from exc
             raise SyncError(f"cannot log in to {self.url}: {exc}; check username, key_file or "
                             f"${PASSWORD_ENV}") from exc
-        except OSError as exc:
+        except (OSError, EOFError) as exc:
             client.close()
-            raise SyncError(f"cannot reach {self.url}: {exc}") from exc
+            raise SyncError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from exc
         if self.host_key_policy == "accept-new":
             client.save_host_keys(known)
         sftp.ssh_client = client  # type: ignore[attr-defined]
