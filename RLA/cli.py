@@ -343,6 +343,7 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
 
 from RLA.cli_ui import ui_command  # noqa: E402
 main.add_command(ui_command)
+main.add_command(__import__("RLA.cli_sync", fromlist=["_"]).sync_group())
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,10 @@ __all__ = ["ConfigError", "RLAConfig", "load_config", "LOG_FORMATS", "DL_FRAMEWO
 LOG_FORMATS = ("stdout", "log", "csv", "json", "tensorboard")
 DL_FRAMEWORKS = ("torch", "tensorflow", "none")
 BACKUP_MODES = ("source", "lib")
+#: what ``rla sync`` may send: the data types of RLA.db.layout.DATA_TYPES
+SYNC_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
+#: an unknown remote host key is refused ("reject") or trusted once and written to known_hosts ("accept-new")
+HOST_KEY_POLICIES = ("reject", "accept-new")
 
 
 @dataclass
@@ -42,12 +46,27 @@ class BackupConfig:
 
 @dataclass
 class RemoteSetting:
+    """The central database that ``sync_log_file`` and ``rla sync`` push to (0.6 key names kept)."""
+
+    # the central host (0.6 name: it is an SSH host now)
     ftp_server: str = ""
     username: str = ""
+    # better: a key file, the ssh-agent or $RLA_REMOTE_PASSWORD; never written into any item
     password: str = ""
+    # the central data root; 0.6's remote_log_root is read as this key
     remote_data_root: str = ""
     file_transfer_protocol: str = "sftp"
     port: int = 22
+    # a private key file; default: the ssh-agent, then ~/.ssh/config and the usual ~/.ssh/id_* keys
+    key_file: str = ""
+    # where host keys are checked (default ~/.ssh/known_hosts); an unknown host is refused unless
+    # host_key_policy is "accept-new"
+    known_hosts: str = ""
+    host_key_policy: str = "reject"
+    # the data types sent; default: all of them
+    sync_types: List[str] = field(default_factory=lambda: list(SYNC_TYPES))
+    # at the end of a run, how long the last sync may take before the process exits anyway
+    final_sync_timeout: float = 30.0
 
 
 @dataclass
@@ -84,6 +103,8 @@ _CHOICES = {
     "DL_FRAMEWORK": DL_FRAMEWORKS,
     "PROJECT_TYPE.backup_code_by": BACKUP_MODES,
     "REMOTE_SETTING.file_transfer_protocol": ("sftp", "ftp"),
+    "REMOTE_SETTING.host_key_policy": HOST_KEY_POLICIES,
+    "REMOTE_SETTING.sync_types": SYNC_TYPES,
 }
 # spellings users wrote for "no framework"
 _NO_FRAMEWORK = {None, "", "none", "None", "null"}

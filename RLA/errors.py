@@ -21,6 +21,8 @@ __all__ = [
     "RunNotStartedError",
     "RunStateError",
     "CheckpointNotFoundError",
+    "SyncError",
+    "HostKeyError",
 ]
 
 
@@ -87,5 +89,11 @@ class CheckpointNotFoundError(RLAError, FileNotFoundError):
     """A run has no checkpoint, or none at the asked time-step."""
 
 
-class SyncUnavailableError(RLAError, RuntimeError):
-    """SEND_LOG_FILE asks for sending the run to a central database, and no sync backend is installed."""
+class SyncError(RLAError, OSError):
+    """A push or pull could not reach the remote database or write to it."""
+
+
+class HostKeyError(SyncError):
+    """The remote host's key is unknown or does not match known_hosts: the connection was refused."""
+
+    exit_code = 2

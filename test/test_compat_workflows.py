@@ -86,12 +86,12 @@ def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
     exp_manager.finish()
 
 
-def test_sync_log_file_says_the_feature_is_missing_when_send_log_file_is_on(tmp_path: Path):
+def test_sync_log_file_says_what_is_missing_when_send_log_file_is_on_without_a_server(tmp_path: Path):
     from RLA import exp_manager
 
     exp_manager.configure("t", {"LOG_USED": ["csv"], "SEND_LOG_FILE": True}, str(tmp_path), code_root=str(tmp_path))
     exp_manager.log_files_gen()
-    with pytest.raises(Exception, match="remote-sync"):
+    with pytest.raises(Exception, match="REMOTE_SETTING needs ftp_server"):
         exp_manager.sync_log_file(skip_error=True)
     exp_manager.finish()
 

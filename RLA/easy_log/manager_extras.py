@@ -1,19 +1,18 @@
-"""The experiment manager's smaller conveniences: time-step, custom data, timed spans, log sync.
+"""The experiment manager's smaller conveniences: time-step, custom data, timed spans.
 
 A mixin of :class:`RLA.easy_log.tester.ExperimentManager`, kept apart so the
 manager's module stays about the run's lifecycle. The names are those
 training scripts of RLA 0.6 call (``get_timestep``, ``time_record``,
-``sync_log_file``, ...).
+``update_fph``, ...).
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder
 from RLA.easy_log.time_tracker import time_record, time_record_end
-from RLA.errors import SyncUnavailableError
 
 __all__ = ["ManagerExtras"]
 
@@ -24,8 +23,6 @@ class ManagerExtras:
     time_step_holder: TimeStepHolder
     task_table_name: Optional[str]
     custom_data: Dict[str, Any]
-    is_master_node: bool
-    config: Any
     _fph_start: Optional[float] = None
 
     time_record = staticmethod(time_record)
@@ -60,29 +57,3 @@ class ManagerExtras:
         hours = (time.time() - self._fph_start) / 3600
         if hours > 0:
             logger.record_tabular("fph", cum_epochs / hours)
-
-    # -- central log collection -----------------------------------------------------------------
-    def sync_log_file(self, skip_error: bool = False) -> None:
-        """Send this run's logs to the central database when ``SEND_LOG_FILE`` is on (on workers:
-        the master node, ``is_master_node=True``, has them already); a no-op when it is off.
-
-        ``skip_error`` logs a failed send as a warning instead of raising it.
-        """
-        if not self.config.SEND_LOG_FILE or self.is_master_node:
-            return
-        backend = self._sync_backend()
-        if backend is None:
-            raise SyncUnavailableError(
-                "SEND_LOG_FILE is on in rla_config.yaml, but sending logs to a central database needs RLA's "
-                "remote-sync feature, which this installation lacks; set SEND_LOG_FILE: false (or share "
-                "the data root over NFS) until it is installed")
-        try:
-            backend()
-        except Exception as exc:  # a network failure must not end a training run when asked to skip
-            if not skip_error:
-                raise
-            logger.warn(f"RLA: sync_log_file failed ({exc}); the run goes on")
-
-    def _sync_backend(self) -> Optional[Callable[[], None]]:
-        """The function that sends this run's new log data, or ``None`` without a sync feature."""
-        return None

@@ -32,6 +32,7 @@ from RLA.errors import NoDataError, RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
+    from RLA.easy_log.run_sync import RunSync
 
 __all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip", "HEARTBEAT_SECONDS"]
 
@@ -61,6 +62,7 @@ class ExperimentManager(ManagerExtras, RunPaths):
         self._hooks = ProcessHooks(self.finish, lambda: self._record.owned_here())
         #: set by run(): the context records how the run ends, no exit hooks are needed
         self._explicit_lifecycle = False
+        self._sync: Optional["RunSync"] = None
 
     @property
     def run_record(self) -> Dict[str, Any]:
@@ -82,9 +84,8 @@ class ExperimentManager(ManagerExtras, RunPaths):
         ``data_root`` (which defaults to ``DATA_ROOT`` of the config). Configuring
         again after a run started begins a fresh experiment: the previous run is
         finished; its tracked keys, custom data, step and log files do not carry
-        over, its hyper-parameters stay until changed. ``is_master_node`` is kept
-        for scripts of earlier releases (central log collection, not part of
-        this release).
+        over, its hyper-parameters stay until changed. ``is_master_node=True``
+        says this process runs on the central host: ``sync_log_file`` does nothing there.
 
         ``resume="auto"`` (or ``RLA_RESUME=auto`` in the environment) makes
         ``log_files_gen`` continue the newest unfinished run of this task with
@@ -400,7 +401,11 @@ class ExperimentManager(ManagerExtras, RunPaths):
             self._explicit_lifecycle = False
 
     def finish(self, status: str = "finished", error: Optional[str] = None) -> None:
-        """End the run: record ``status`` (and ``error``) and the end time, and close the log files."""
+        """End the run: record ``status`` (and ``error``) and the end time, and close the log files.
+
+        A run that synced itself (``sync_log_file``) pushes once more, waiting at most
+        ``REMOTE_SETTING.final_sync_timeout`` seconds.
+        """
         if not self._record.running or not self._record.owned_here():
             return
         current = logger.get_current()
@@ -410,6 +415,30 @@ class ExperimentManager(ManagerExtras, RunPaths):
         self._record.end(status, current.last_dumped_step, error)
         current.close()
         logger.reset()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    def sync_log_file(self, skip_error: bool = True) -> None:
+        """Push this run's item to the central database of ``REMOTE_SETTING`` (with ``SEND_LOG_FILE: true``).
+
+        With ``skip_error`` (the default) it returns at once: a background thread
+        pushes what changed, and a server that is down costs one warning and
+        retries, never the training. ``skip_error=False`` pushes now and raises
+        :class:`RLA.errors.SyncError` on failure. A no-op on the central host
+        (``configure(is_master_node=True)``) and when ``SEND_LOG_FILE`` is off.
+        """
+        if self.is_master_node or not self.config.SEND_LOG_FILE:
+            return
+        item = self._item_or_raise()
+        if self._sync is None or self._sync.item != item:
+            from RLA.easy_log.run_sync import RunSync
+
+            self._sync = RunSync(item, self.config.REMOTE_SETTING)
+        if skip_error:
+            self._sync.request()
+        else:
+            self._sync.push_now()
 
     def _install_hooks(self) -> None:
         self._hooks.install(watch_exit=not self._explicit_lifecycle)

@@ -1,0 +1,112 @@
+"""What a sync of one item must do: compare the source's files with the record of the destination.
+
+Each file of the item becomes at most one :class:`Action`: ``append`` (an
+append-only file grew: send its new bytes), ``replace`` (send it whole under a
+temporary name, rename it into place), ``folder`` (a checkpoint folder, sent
+whole or not at all) or ``remove`` (gone from the source since it was sent,
+e.g. a rotated-out checkpoint). Planning reads only the source and the local
+record, so ``rla sync status`` needs no connection.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from RLA.db import layout
+from RLA.db.layout import Item
+from RLA.db.sync.manifest import Manifest
+from RLA.db.sync.sides import Side, Stat
+
+__all__ = ["Action", "ItemPlan", "plan_item", "item_paths", "is_append_only"]
+
+_APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.LOG_TXT, layout.WARN_TXT, layout.BACKUP_TXT}
+
+
+@dataclass
+class Action:
+    kind: str  # append | replace | folder | remove
+    rel: str
+    size: int = 0  # bytes to send (an estimate for append: the growth seen when planning)
+    files: Dict[str, Stat] = field(default_factory=dict)  # a folder's files, by name inside it
+    signature: str = ""  # a folder's files, sizes and times, hashed
+
+
+@dataclass
+class ItemPlan:
+    item: Item
+    actions: List[Action]
+
+    @property
+    def bytes(self) -> int:
+        return sum(a.size for a in self.actions)
+
+
+def item_paths(item: Item, data_types: Sequence[str]) -> Dict[str, str]:
+    """``data type -> path relative to the data root`` of ``item``, ``/``-separated."""
+    return {t: item.path(t).relative_to(item.root).as_posix() for t in data_types}
+
+
+def is_append_only(item: Item, rel: str) -> bool:
+    """Whether ``rel`` is one of the item's append-only files (progress, logs, TensorBoard events)."""
+    log_rel = item.log_dir.relative_to(item.root).as_posix()
+    folder, name = posixpath.split(rel)
+    if folder == log_rel:
+        return name in _APPEND_ONLY
+    return folder == f"{log_rel}/{layout.TB_DIR}" and name.startswith(layout.EVENT_FILE_PREFIX)
+
+
+def plan_item(source: Side, item: Item, manifest: Manifest, data_types: Sequence[str]) -> ItemPlan:
+    """The actions that bring the destination of ``manifest`` level with ``source`` for ``item``."""
+    paths = item_paths(item, data_types)
+    files: Dict[str, Stat] = {}
+    for rel in paths.values():
+        files.update(source.scan(rel))
+    checkpoint_rel = paths.get("checkpoint")
+    folders: Dict[str, Dict[str, Stat]] = {}
+    loose: Dict[str, Stat] = {}
+    for rel, stat in files.items():
+        folder = _checkpoint_folder(rel, checkpoint_rel)
+        if folder is None:
+            loose[rel] = stat
+        else:
+            folders.setdefault(folder, {})[rel[len(folder) + 1:]] = stat
+
+    first: List[Action] = []
+    last: List[Action] = []  # what points at other files goes after them: checkpoint index, run.json
+    for rel, (size, mtime) in sorted(loose.items()):
+        entry = manifest.get(rel)
+        if entry is not None and entry.get("size") == size and entry.get("mtime") == mtime:
+            continue
+        grew = entry is not None and "fp" in entry and size > entry["size"]
+        action = Action("append", rel, size - entry["size"]) if grew else Action("replace", rel, size)
+        points_at_others = rel == f"{paths.get('log')}/{layout.RUN_JSON}" or posixpath.dirname(rel) == checkpoint_rel
+        (last if points_at_others else first).append(action)
+    folder_actions = []
+    for rel, content in sorted(folders.items()):
+        signature = _signature(content)
+        entry = manifest.get(rel)
+        if entry is None or entry.get("folder") != signature:
+            folder_actions.append(Action("folder", rel, sum(s for s, _ in content.values()), content, signature))
+    present = set(loose) | set(folders)
+    roots = tuple(rel + "/" for rel in paths.values())
+    removals = [Action("remove", rel) for rel in sorted(manifest.entries)
+                if rel not in present and (rel.startswith(roots) or rel in paths.values())]
+    return ItemPlan(item, folder_actions + first + last + removals)
+
+
+def _checkpoint_folder(rel: str, checkpoint_rel: Optional[str]) -> Optional[str]:
+    """The checkpoint folder (``<item checkpoint dir>/<folder>``) that holds ``rel``, if any."""
+    if checkpoint_rel is None or not rel.startswith(checkpoint_rel + "/"):
+        return None
+    inner = rel[len(checkpoint_rel) + 1:]
+    if "/" not in inner:
+        return None
+    return f"{checkpoint_rel}/{inner.split('/', 1)[0]}"
+
+
+def _signature(content: Dict[str, Stat]) -> str:
+    return hashlib.sha1(json.dumps(sorted(content.items())).encode()).hexdigest()
+

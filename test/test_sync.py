@@ -1,0 +1,232 @@
+"""Many machines, one database: runs and `rla sync` push items to a real OpenSSH server on loopback."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import log_run, popen_python, run_python
+from RLA.cli import main as rla
+from RLA.config import RemoteSetting
+from RLA.db import remote
+from RLA.db.layout import Database
+from RLA.db.query import select
+from RLA.db.select import ItemFilter
+from RLA.easy_log.tester import exp_manager
+from RLA.errors import HostKeyError
+from sshd_server import Sshd, make_sshd, running_sshd, trust
+
+PASSWORD = "pw-7f3a-never-on-disk"
+
+TRAIN = """
+import json, sys, time
+from RLA.easy_log.tester import exp_manager
+from RLA.easy_log import logger
+
+data_root, config_file, steps, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+config = json.load(open(config_file))
+exp_manager.configure("ppo", config_file, data_root, code_root=sys.argv[5])
+exp_manager.set_hyper_param(lr=3e-4, seed=1)
+exp_manager.add_record_param(["lr"])
+exp_manager.log_files_gen()
+saver = exp_manager.new_saver(max_to_keep=2) if config.get("DL_FRAMEWORK") == "torch" else None
+for t in range(steps):
+    exp_manager.time_step_holder.set_time(t)
+    logger.record_tabular("reward", float(t))
+    logger.info(f"step {t}")
+    logger.dump_tabular()
+    if saver is not None and t % 20 == 19:
+        import torch
+        exp_manager.save_checkpoint({"w": torch.ones(3) * t})
+    if t % 10 == 0:
+        exp_manager.sync_log_file()
+    time.sleep(pause)
+print("trained", steps)
+"""
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory) -> Sshd:
+    yield from running_sshd(tmp_path_factory.mktemp("sshd"))
+
+
+def _config(server: Sshd, central: Path, **extra) -> Dict:
+    return {"LOG_USED": ["stdout", "log", "csv", "json", "tensorboard"], "DL_FRAMEWORK": "torch",
+            "SEND_LOG_FILE": True, "REMOTE_SETTING": server.remote_setting(central, **extra)}
+
+
+def _train(tmp_path: Path, write_script, config: Dict, steps: int = 50, pause: float = 0.0):
+    """The command line of a training run; its rla_config.yaml (JSON is YAML) is kept out of the code root."""
+    script = write_script(TRAIN, "train.py")
+    config_file = tmp_path / "private" / "rla_config.yaml"
+    config_file.parent.mkdir(exist_ok=True)
+    config_file.write_text(json.dumps(config))
+    return [str(script), str(tmp_path / "local"), str(config_file), str(steps), str(pause), str(tmp_path)]
+
+
+def _files(root: Path, item) -> Dict[str, bytes]:
+    """Every file of ``item`` under ``root`` (all data types), by path relative to root."""
+    moved = item.moved(root=root)
+    out = {}
+    for path in moved.existing_paths().values():
+        paths = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        out.update({str(p.relative_to(root)): p.read_bytes() for p in paths})
+    return out
+
+
+def _endpoint(server: Sshd, central: Path, **extra) -> remote.Endpoint:
+    return remote.from_setting(RemoteSetting(**server.remote_setting(central, **extra)))
+
+
+def test_a_run_syncing_itself_leaves_a_byte_equal_item_on_the_central_host(sshd, tmp_path, write_script):
+    central = tmp_path / "central"
+    args = _train(tmp_path, write_script, _config(sshd, central), steps=60)
+    done = run_python(Path(args[0]), *args[1:], timeout=180)
+    assert done.returncode == 0, done.stderr
+    (item,) = Database(tmp_path / "local").items("ppo")
+    local, pushed = _files(tmp_path / "local", item), _files(central, item)
+    assert set(item.existing_paths()) == {"log", "code", "checkpoint", "archive_tester", "results"}
+    assert any("ckpt-" in p for p in local) and any("tfevents" in p for p in local)
+    assert pushed == local, done.stderr[-3000:]
+    (record,) = select(central, ItemFilter(task="ppo"))
+    assert record.status == "finished" and record.rows == 60
+
+
+def _many_items(root: Path, count: int, size: int) -> List:
+    items = []
+    for i in range(count):
+        item = log_run(root, "bulk", {"seed": i}, [(t, {"r": t}) for t in range(5)])
+        item.results_dir.mkdir(parents=True, exist_ok=True)
+        (item.results_dir / "video.bin").write_bytes(os.urandom(size))
+        items.append(item)
+    exp_manager.finish()
+    return items
+
+
+PUSH = """
+import sys
+from RLA.config import RemoteSetting
+from RLA.db import remote
+from RLA.db.select import ItemFilter
+import json
+endpoint = remote.from_setting(RemoteSetting(**json.loads(sys.argv[2])))
+print(remote.push(sys.argv[1], endpoint, ItemFilter(task="bulk")).sent_bytes)
+"""
+
+
+def test_a_push_killed_midway_resumes_without_sending_everything_again(sshd, tmp_path, write_script):
+    local, central = tmp_path / "local", tmp_path / "central"
+    items = _many_items(local, 12, 1 << 20)
+    total = sum(len(b) for item in items for b in _files(local, item).values())
+    setting = sshd.remote_setting(central)
+    process = popen_python(write_script(PUSH, "push.py"), str(local), json.dumps(setting))
+    manifests = local / ".rla_sync"
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size for p in manifests.rglob("*.jsonl")) if manifests.exists() else True:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    report = remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk"))
+    assert 0 < report.sent_bytes < total
+    for item in items:
+        assert _files(central, item) == _files(local, item)
+    assert remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk")).sent_bytes == 0
+
+
+def test_training_goes_on_while_the_server_is_down_and_the_item_catches_up(tmp_path, write_script):
+    central = tmp_path / "central"
+    server = make_sshd(tmp_path / "sshd").start()
+    trust(server)
+    try:
+        config = _config(server, central, final_sync_timeout=2.0)
+        config["DL_FRAMEWORK"] = "none"
+        args = _train(tmp_path, write_script, config, steps=200, pause=0.01)
+        process = popen_python(Path(args[0]), *args[1:])
+        deadline = time.monotonic() + 60
+        while not list(central.rglob("progress.csv")):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.02)
+        server.stop()
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "trained 200" in out and "cannot sync" in err
+        (record,) = select(tmp_path / "local", ItemFilter(task="ppo"))
+        assert record.rows == 200 and record.status == "finished"
+        server.start()
+        remote.push(tmp_path / "local", _endpoint(server, central), ItemFilter(task="ppo"))
+        assert _files(central, record.item) == _files(tmp_path / "local", record.item)
+    finally:
+        server.stop()
+
+
+def test_pull_by_pattern_fetches_only_the_matching_items(sshd, tmp_path):
+    central = tmp_path / "central"
+    for seed in range(3):
+        log_run(central, "walker", {"seed": seed, "env": "Walker2d"}, [(0, {"r": seed})])
+    exp_manager.finish()
+    wanted = [i for i in Database(central).items("walker") if "seed=1" in i.name]
+    report = remote.pull(tmp_path / "mine", _endpoint(sshd, central), ItemFilter(task="walker", pattern="*seed=1*"))
+    assert [r.index for r in report.items] == [wanted[0].index]
+    assert [i.index for i in Database(tmp_path / "mine").items()] == [wanted[0].index]
+    assert _files(tmp_path / "mine", wanted[0]) == _files(central, wanted[0])
+    by_where = remote.pull(tmp_path / "mine2", _endpoint(sshd, central), ItemFilter(task="walker", where="seed >= 1"))
+    assert len(by_where.items) == 2
+
+
+def test_the_password_is_never_written_on_either_side(sshd, tmp_path, write_script, monkeypatch):
+    central = tmp_path / "central"
+    config = _config(sshd, central, password=PASSWORD)  # the key logs in; the password must still stay in memory
+    config["DL_FRAMEWORK"] = "none"
+    args = _train(tmp_path, write_script, config, steps=20)
+    done = run_python(Path(args[0]), *args[1:], env={"RLA_REMOTE_PASSWORD": PASSWORD})
+    assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(tmp_path / "private")
+    monkeypatch.setenv("RLA_REMOTE_PASSWORD", PASSWORD)
+    result = CliRunner().invoke(rla, ["sync", "push", "-d", str(tmp_path / "local"), "-t", "ppo"])
+    assert result.exit_code == 0, result.output
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent.name != "private"]
+    assert any(".rla_sync" in str(p) for p in written) and any(central in p.parents for p in written)
+    assert [p for p in written if PASSWORD.encode() in p.read_bytes()] == []
+
+
+def test_an_unknown_host_key_is_refused_unless_accept_new(sshd, tmp_path):
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    with pytest.raises(HostKeyError, match="not in"):
+        remote.connect(_endpoint(sshd, tmp_path / "c", known_hosts=str(empty)))
+    session = remote.connect(_endpoint(sshd, tmp_path / "c", known_hosts=str(empty), host_key_policy="accept-new"))
+    session.close()
+    assert sshd.host_key.with_suffix(".pub").read_text().split()[1] in empty.read_text()
+
+
+def test_rla_sync_status_and_push_on_the_command_line(sshd, tmp_path):
+    local, central = tmp_path / "local", tmp_path / "central"
+    log_run(local, "ppo", {"lr": 0.1}, [(t, {"r": t}) for t in range(10)])
+    exp_manager.finish()
+    runner = CliRunner()
+    base = ["-d", str(local), "-t", "ppo", "--remote", sshd.url(central)]
+    url_setting = {"REMOTE_SETTING": {"key_file": str(sshd.user_key), "known_hosts": str(sshd.known_hosts)}}
+    (tmp_path / "rla_config.yaml").write_text(json.dumps(url_setting))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        behind = runner.invoke(rla, ["sync", "status", "--json", *base])
+        assert behind.exit_code == 0, behind.output
+        assert json.loads(behind.output)["items"][0]["actions"] > 0
+        dry = runner.invoke(rla, ["sync", "push", "--dry-run", *base])
+        assert dry.exit_code == 0 and not central.exists()
+        pushed = runner.invoke(rla, ["sync", "push", *base])
+        assert pushed.exit_code == 0, pushed.output
+        after = runner.invoke(rla, ["sync", "status", "--json", *base])
+        assert json.loads(after.output)["items"][0]["actions"] == 0
+        refused = runner.invoke(rla, ["sync", "push", "-d", str(local), "--remote", "sftp://u:pw@h/x"])
+        assert refused.exit_code == 2 and "password" in refused.output
+    finally:
+        os.chdir(cwd)
