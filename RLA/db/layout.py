@@ -44,6 +44,8 @@ ARCHIVE_DIR = "arc"
 PLOTS_DIR = "easy_plot"
 #: the query index cache (RLA.db.index), rebuilt from the items whenever it is stale
 INDEX_DIR = ".rla_index"
+#: what each remote database holds, for incremental sync (RLA.db.sync.manifest)
+SYNC_DIR = ".rla_sync"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
@@ -299,7 +301,7 @@ class Database:
 
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
-        return [self.type_root(t) for t in DATA_TYPES] + [self.root / ARCHIVE_DIR, self.root / INDEX_DIR]
+        return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR)]
 
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""

@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import IO, Any, Dict, Optional
 
 from RLA.db.atomic import atomic_write
-from RLA.db.layout import Database, Item
+from RLA.db.layout import SYNC_DIR, Database, Item
 
 __all__ = ["SYNC_DIR", "Manifest", "fingerprint"]
 
-#: ``<data_root>/<SYNC_DIR>``: the records of what each remote holds (not an item, not a table)
-SYNC_DIR = ".rla_sync"
 #: bytes hashed at the head and before the end of what was sent of an append-only file
 WINDOW = 4096
 

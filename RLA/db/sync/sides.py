@@ -297,7 +297,15 @@ class RemoteSide(Side):
             else:
                 if not stat_module.S_ISDIR(attrs.st_mode or 0):
                     raise
+                self._clear_leftover_files(path)
         self._dirs.add(path)
+
+    def _clear_leftover_files(self, path: str) -> None:
+        """Remove the temporary files of uploads killed midway in a folder this session writes into
+        (once per folder and session; temporary folders are cleared by publish_folder)."""
+        for entry in self.sftp.listdir_attr(path):
+            if is_temp_name(entry.filename) and not stat_module.S_ISDIR(entry.st_mode or 0):
+                self.sftp.remove(posixpath.join(path, entry.filename))
 
     def _remove_tree(self, path: str) -> None:
         for entry in self.sftp.listdir_attr(path):
