@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from RLA.errors import NoDataError
 import torch
 
 from RLA.db import Database

@@ -2,7 +2,6 @@
 import json
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -10,13 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from RLA.errors import NoDataError
-
 from RLA import exp_manager, logger
 from RLA.db.layout import DATA_TYPES, Database, parse_log_name
 from RLA.db.records import REPR_MARKER
 from RLA.easy_log.tester import RunNotStartedError, local_ip
-from conftest import REPO_ROOT, popen_python, read_scalars, run_python
+from RLA.errors import NoDataError
+from conftest import read_scalars, run_python
 
 CONFIG = {"LOG_USED": ["csv", "json", "tensorboard", "log"], "DL_FRAMEWORK": "none"}
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from RLA.errors import NoDataError
-
 from RLA.easy_log.tester import exp_manager
+from RLA.errors import NoDataError
 from RLA.integrations.params import (arg_parser_postprocess, flatten_params, params_to_dict,
                                      set_hyper_params_from)
 

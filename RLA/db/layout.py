@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name
+from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
 from RLA.errors import LayoutError
 
 __all__ = [

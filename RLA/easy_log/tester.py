@@ -13,22 +13,23 @@ import contextlib
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import Database, Item
-from RLA.db.records import lookup_param, to_jsonable, write_json_atomic
+from RLA.db.records import to_jsonable, write_json_atomic
 from RLA.easy_log import logger
 from RLA.easy_log.hooks import ProcessHooks, exit_status
 from RLA.easy_log.manager_extras import ManagerExtras
 from RLA.easy_log.net import local_ip
 from RLA.easy_log.run_checkpoints import RunCheckpoints
+from RLA.easy_log.run_params import RunParams
 from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
-from RLA.errors import NoDataError, RunNotStartedError
+from RLA.errors import RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -38,7 +39,7 @@ __all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStarte
 
 ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
 
-class ExperimentManager(ManagerExtras, RunPaths):
+class ExperimentManager(RunParams, ManagerExtras, RunPaths):
     """One run at a time: its parameters, its database item and its lifecycle."""
 
     def __init__(self, step_holder: TimeStepHolder = time_step_holder):
@@ -142,73 +143,6 @@ class ExperimentManager(ManagerExtras, RunPaths):
         if self.data_root is None:
             raise RunNotStartedError("call exp_manager.configure(task_table_name=..., data_root=...) first")
         return Database(self.data_root)
-
-    # -- hyper-parameters ---------------------------------------------------
-    def set_hyper_param(self, **kwargs: Any) -> None:
-        """Set hyper-parameters for the next ``log_files_gen`` (merged into those already set).
-
-        They stay set for later runs of this process until changed. A run's
-        ``params.json`` is written when it starts; to add parameters found
-        while it runs, use :meth:`add_run_params`.
-        """
-        self.hyper_param.update(kwargs)
-
-    def update_hyper_param(self, key: str, value: Any) -> None:
-        """Change one hyper-parameter for the next run (a dotted key changes a nested value)."""
-        target = self.hyper_param
-        parts = key.split(".") if key not in self.hyper_param else [key]
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
-
-    def add_run_params(self, **kwargs: Any) -> None:
-        """Add parameters known only once the run is going (e.g. from a library) to its params.json."""
-        self._item_or_raise()
-        self.hyper_param.update(kwargs)
-        self._write_params()
-
-    def add_record_param(self, keys: Union[str, Iterable[str]]) -> None:
-        """Track ``keys`` in the item's name (dotted keys index nested dicts)."""
-        for key in [keys] if isinstance(keys, str) else keys:
-            if key not in self.record_param:
-                self.record_param.append(key)
-            if key not in self._record_since_start:
-                self._record_since_start.append(key)
-
-    def clear_record_param(self) -> None:
-        self.record_param = []
-        self._record_since_start = []
-
-    def tracked_params(self) -> List[Tuple[str, Any]]:
-        """``(key, value)`` of every tracked parameter, in the order they were added."""
-        out = []
-        for key in self.record_param:
-            try:
-                out.append((key, lookup_param(self.hyper_param, key)))
-            except KeyError:
-                raise NoDataError(
-                    f"add_record_param key {key!r} is not a hyper-parameter; set it with "
-                    f"set_hyper_param({key.split('.')[0]}=...) first (known: {sorted(self.hyper_param)})"
-                ) from None
-        return out
-
-    # -- custom data --------------------------------------------------------
-    def add_custom_data(self, key: str, data: Any, dtype: type = list, max_len: int = -1) -> None:
-        """Keep ``data`` with the run (saved with its pickle and checkpoints).
-
-        With ``dtype=list`` values accumulate (the oldest dropped beyond
-        ``max_len`` when it is positive); otherwise the value is replaced.
-        """
-        if dtype is list:
-            values = self.custom_data.setdefault(key, [])
-            values.append(data)
-            if max_len > 0 and len(values) > max_len:
-                del values[: len(values) - max_len]
-        else:
-            self.custom_data[key] = data
-
-    def get_custom_data(self, key: str, default: Any = None) -> Any:
-        return self.custom_data.get(key, default)
 
     # -- the run --------------------------------------------------------------
     def log_files_gen(self) -> Item:

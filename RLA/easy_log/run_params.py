@@ -1,0 +1,86 @@
+"""A run's hyper-parameters, the keys tracked in its name, and its custom data: the manager's methods for them."""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Tuple, Union
+
+from RLA.db.records import lookup_param
+from RLA.errors import NoDataError
+
+__all__ = ["RunParams"]
+
+
+class RunParams:
+    """Methods of :class:`ExperimentManager` over ``hyper_param``, ``record_param`` and ``custom_data``."""
+
+    hyper_param: Dict[str, Any]
+    record_param: List[str]
+    custom_data: Dict[str, Any]
+    _record_since_start: List[str]
+    # and, from the manager: _item_or_raise() (RunPaths) and _write_params()
+
+    # -- hyper-parameters ---------------------------------------------------
+    def set_hyper_param(self, **kwargs: Any) -> None:
+        """Set hyper-parameters for the next ``log_files_gen`` (merged into those already set).
+
+        They stay set for later runs of this process until changed. A run's
+        ``params.json`` is written when it starts; to add parameters found
+        while it runs, use :meth:`add_run_params`.
+        """
+        self.hyper_param.update(kwargs)
+
+    def update_hyper_param(self, key: str, value: Any) -> None:
+        """Change one hyper-parameter for the next run (a dotted key changes a nested value)."""
+        target = self.hyper_param
+        parts = key.split(".") if key not in self.hyper_param else [key]
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+
+    def add_run_params(self, **kwargs: Any) -> None:
+        """Add parameters known only once the run is going (e.g. from a library) to its params.json."""
+        self._item_or_raise()
+        self.hyper_param.update(kwargs)
+        self._write_params()
+
+    def add_record_param(self, keys: Union[str, Iterable[str]]) -> None:
+        """Track ``keys`` in the item's name (dotted keys index nested dicts)."""
+        for key in [keys] if isinstance(keys, str) else keys:
+            if key not in self.record_param:
+                self.record_param.append(key)
+            if key not in self._record_since_start:
+                self._record_since_start.append(key)
+
+    def clear_record_param(self) -> None:
+        self.record_param = []
+        self._record_since_start = []
+
+    def tracked_params(self) -> List[Tuple[str, Any]]:
+        """``(key, value)`` of every tracked parameter, in the order they were added."""
+        out = []
+        for key in self.record_param:
+            try:
+                out.append((key, lookup_param(self.hyper_param, key)))
+            except KeyError:
+                raise NoDataError(
+                    f"add_record_param key {key!r} is not a hyper-parameter; set it with "
+                    f"set_hyper_param({key.split('.')[0]}=...) first (known: {sorted(self.hyper_param)})"
+                ) from None
+        return out
+
+    # -- custom data --------------------------------------------------------
+    def add_custom_data(self, key: str, data: Any, dtype: type = list, max_len: int = -1) -> None:
+        """Keep ``data`` with the run (saved with its pickle and checkpoints).
+
+        With ``dtype=list`` values accumulate (the oldest dropped beyond
+        ``max_len`` when it is positive); otherwise the value is replaced.
+        """
+        if dtype is list:
+            values = self.custom_data.setdefault(key, [])
+            values.append(data)
+            if max_len > 0 and len(values) > max_len:
+                del values[: len(values) - max_len]
+        else:
+            self.custom_data[key] = data
+
+    def get_custom_data(self, key: str, default: Any = None) -> Any:
+        return self.custom_data.get(key, default)
