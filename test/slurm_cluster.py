@@ -142,6 +142,11 @@ class SlurmCluster:
         return subprocess.run(["squeue", "-h", "-o", "%i %T %j"], env={**os.environ, **self.env},
                               capture_output=True, text=True).stdout
 
+    def squeue_reasons(self, job_id: str) -> str:
+        """squeue's state and reason of the jobs ``job_id`` (e.g. ``PENDING BeginTime``)."""
+        return subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T %r"], env={**os.environ, **self.env},
+                              capture_output=True, text=True).stdout
+
     def stop(self) -> None:
         for proc in reversed(self._procs):
             if proc.poll() is None:

@@ -82,6 +82,8 @@ def steps_of(item) -> List[int]:
 
 
 def sweep_items(data_root: Path, name: str):
+    if not data_root.is_dir():  # a sweep just started has not written anything yet
+        return []
     return select(data_root, ItemFilter(where=f'sweep == "{name}"'), refresh=True)
 
 

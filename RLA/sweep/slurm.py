@@ -8,6 +8,7 @@ failure) starts it again too. Either way the command runs again with
 """
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -20,6 +21,11 @@ __all__ = ["TrialJob", "TrialFailed", "executor_parameters", "submit", "wait"]
 #: AutoExecutor's own parameter names; any other ``--slurm key=value`` is a SLURM one (``slurm_<key>``)
 _GENERIC = ("timeout_min", "mem_gb", "nodes", "cpus_per_task", "gpus_per_node", "tasks_per_node",
             "stderr_to_stdout", "name")
+
+
+#: exit statuses of a command ended by SIGTERM (killed by the signal, or RLA's hooks exiting with 128 + 15)
+_TERMINATED = (-signal.SIGTERM, 128 + signal.SIGTERM)
+_TERMINATION_GRACE_S = 300.0
 
 
 class TrialFailed(RLAError):
@@ -36,6 +42,10 @@ class TrialJob:
 
     def __call__(self) -> int:
         returncode = run_command(self.trial, self.sweep, self.cwd)
+        if returncode in _TERMINATED:
+            # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
+            # seconds; returning now would record a failure for a trial that is about to run again
+            time.sleep(_TERMINATION_GRACE_S)
         if returncode != 0:
             raise TrialFailed(f"trial {self.trial.label()} exited with status {returncode}")
         return returncode
