@@ -2,7 +2,9 @@
 ASHA, whose early-stopped trials are recorded as stopped."""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +16,8 @@ from test_sweep import by_params, steps_of, sweep_items, trial_env, write_train_
 
 @pytest.fixture(scope="module")
 def ray_instance():
-    trial_env()  # the workers inherit the environment Ray starts with
+    trial_env()  # the workers inherit the environment Ray starts with: RLA, and this module (train_fn)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), os.environ["PYTHONPATH"]])
     import ray
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
@@ -54,7 +57,7 @@ def test_rla_trainable_under_asha_records_stopped_trials(ray_instance, tmp_path)
                       code_root=str(tmp_path)),
         # better trials first: ASHA compares the later ones with them and stops the worse
         param_space={"quality": tune.grid_search([4.0, 3.0, 1.0, 0.5])},
-        tune_config=tune.TuneConfig(scheduler=ASHAScheduler(metric="score", mode="max", max_t=12, grace_period=1,
+        tune_config=tune.TuneConfig(scheduler=ASHAScheduler(metric="score", mode="max", max_t=100, grace_period=1,
                                                             reduction_factor=2), max_concurrent_trials=1),
         run_config=tune.RunConfig(name="asha_exp", storage_path=str(tmp_path / "ray"), verbose=0),
     )

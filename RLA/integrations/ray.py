@@ -22,7 +22,6 @@ from RLA.config import RLAConfig
 from RLA.easy_log import logger
 from RLA.easy_log.hooks import exit_status
 from RLA.easy_log.output_formats import KVWriter
-from RLA.easy_log.tester import ExperimentManager, exp_manager
 from RLA.sweep.trial import SWEEP_ENV
 
 __all__ = ["TuneReportFormat", "rla_trainable", "STOPPED"]
@@ -61,17 +60,18 @@ class TuneReportFormat(KVWriter):
 def rla_trainable(train_fn: Callable[[Dict[str, Any]], Any], task_table_name: str,
                   data_root: Union[str, os.PathLike, None] = None,
                   rla_config: Union[str, os.PathLike, Dict[str, Any], RLAConfig, None] = None,
-                  record_param: Optional[Sequence[str]] = None, code_root: Optional[str] = None,
-                  manager: Optional[ExperimentManager] = None) -> Callable[[Dict[str, Any]], None]:
+                  record_param: Optional[Sequence[str]] = None,
+                  code_root: Optional[str] = None) -> Callable[[Dict[str, Any]], None]:
     """A Tune function trainable running ``train_fn(config)`` as one RLA run per trial.
 
     ``record_param`` names the config keys in the item's name (default: all).
     ``train_fn`` logs with ``RLA.easy_log.logger`` as any RLA script does.
     """
-    run_manager = manager if manager is not None else exp_manager
-
     def trainable(config: Dict[str, Any]) -> None:
         from ray import tune
+
+        # the worker's own exp_manager (the one train_fn logs through); a captured one would be a pickled copy
+        from RLA.easy_log.tester import exp_manager as run_manager
 
         os.environ[SWEEP_ENV] = tune.get_context().get_experiment_name()
         run_manager.configure(task_table_name, rla_config, data_root, code_root=code_root, resume="auto")
