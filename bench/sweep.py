@@ -41,7 +41,7 @@ def main() -> None:
     ideal = TRIALS * one / 2
     print(f"one trial alone: {one:.2f}s; ideal for {TRIALS} trials on 2 CPUs: {ideal:.2f}s")
     for launcher in args.launchers.split(","):
-        with tempfile.TemporaryDirectory() as root:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root:
             cluster = None
             options = {}
             if launcher == "slurm":
