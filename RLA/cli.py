@@ -73,7 +73,7 @@ def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-t", "--task", help="The table (task_table_name); default: every table."),
         click.option("-w", "--where", help='Parameter expression, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.'),
         click.option("-s", "--status", multiple=True,
-                     help="Keep items with this status (running, finished, failed, killed, lost, unknown); repeatable."),
+                     help="Keep items with this status (running, finished, failed, killed, stopped, lost, unknown); repeatable."),
         click.option("--since", help="Keep items started at or after this time (2022-03-01, '2022-03-01 21:13')."),
         click.option("--until", help="Keep items started at or before this time; a bare date (2022-03-01) "
                                      "means the end of that day."),
@@ -344,6 +344,7 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
 from RLA.cli_ui import ui_command  # noqa: E402
 main.add_command(ui_command)
 main.add_command(__import__("RLA.cli_sync", fromlist=["_"]).sync_group())
+main.add_command(__import__("RLA.cli_sweep", fromlist=["sweep"]).sweep)
 
 if __name__ == "__main__":
     main()

@@ -58,7 +58,7 @@ class IndexEntry:
     sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
     tracked: List[str]  # the parameters in the item's name
-    status: str  # running, finished, failed, killed, or unknown (no run.json)
+    status: str  # running, finished, failed, killed, stopped, or unknown (no run.json)
     last_time_step: Optional[int]
     rows: Optional[int]  # rows of progress.csv; None without one
     host: Optional[str]

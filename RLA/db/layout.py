@@ -46,6 +46,10 @@ PLOTS_DIR = "easy_plot"
 INDEX_DIR = ".rla_index"
 #: what each remote database holds, for incremental sync (RLA.db.sync.manifest)
 SYNC_DIR = ".rla_sync"
+#: the records of ``rla sweep`` (RLA.sweep): one JSON file per sweep, engine logs beside it
+SWEEPS_DIR = ".rla_sweeps"
+#: where rank 0 of a multi-process run publishes its item for the other ranks (RLA.easy_log.ranks)
+RANKS_DIR = ".rla_ranks"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
@@ -69,6 +73,7 @@ LEGACY_EVENTS_DIR = "events"
 #: log, code and hyperparameter folders of an item
 LEGACY_PARAMS_FILES = ("parameter.json", "parameter.yaml")
 RESUME_MARKER_PREFIX = ".resume-"
+RANK_LOG = "log-rank{}.txt"
 # files beside an item's code snapshot
 GIT_DIFF = "git.diff"
 REQUIREMENTS_TXT = "requirements.txt"
@@ -126,6 +131,10 @@ class LogFolder:
     @property
     def backup_txt(self) -> Path:
         return self.path / BACKUP_TXT
+
+    def rank_log(self, rank: int) -> Path:
+        """The log of process ``rank`` (> 0) of a multi-process run; rank 0 writes the item's usual files."""
+        return self.path / RANK_LOG.format(int(rank))
 
     def resume_marker(self, number: int) -> Path:
         """The file that claims the ``number``-th resume of the item."""
@@ -301,7 +310,20 @@ class Database:
 
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
-        return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR)]
+        return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR,
+                                                                                   SWEEPS_DIR, RANKS_DIR)]
+
+    def sweep_file(self, name: str) -> Path:
+        """The record of the sweep ``name``: its command and trials (written by RLA.sweep)."""
+        return self.root / SWEEPS_DIR / f"{validate_task_name(name)}.json"
+
+    def sweep_dir(self, name: str) -> Path:
+        """The engines' files of the sweep ``name`` (submitit's job scripts and logs, Ray Tune's results)."""
+        return self.root / SWEEPS_DIR / validate_task_name(name)
+
+    def rank_file(self, group: str) -> Path:
+        """Where rank 0 of the process group ``group`` (a file-name-safe key) publishes its item."""
+        return self.root / RANKS_DIR / f"{group}.json"
 
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""

@@ -33,7 +33,7 @@ class ItemRecord:
     sizes: Dict[str, int]  # data type -> bytes, for the data types the item has on disk
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
     tracked: List[str]  # the parameters in the item's name
-    status: str  # running, finished, failed, killed, or unknown (no run.json)
+    status: str  # running, finished, failed, killed, stopped, or unknown (no run.json)
     last_time_step: Optional[int]
     rows: Optional[int]  # rows of progress.csv; None without one
     host: Optional[str] = None

@@ -20,7 +20,8 @@ __all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "loo
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
 
-RUN_STATUSES = ("running", "finished", "failed", "killed")
+#: ``stopped``: a scheduler (Ray Tune's ASHA, PBT) ended the run early on purpose; not a failure
+RUN_STATUSES = ("running", "finished", "failed", "killed", "stopped")
 #: values whose attributes are not parameters (``"abc".upper`` is no nested key)
 _PLAIN = (str, bytes, int, float, bool, list, tuple, type(None))
 

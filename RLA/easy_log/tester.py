@@ -20,7 +20,7 @@ from RLA.db import layout
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import Database, Item
 from RLA.db.records import to_jsonable, write_json_atomic
-from RLA.easy_log import logger
+from RLA.easy_log import logger, ranks
 from RLA.easy_log.hooks import ProcessHooks, exit_status
 from RLA.easy_log.manager_extras import ManagerExtras
 from RLA.easy_log.net import local_ip
@@ -30,6 +30,7 @@ from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import RunNotStartedError
+from RLA.sweep.trial import SWEEP_ENV
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -154,6 +155,11 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             )
         if self.item is not None:
             self._start_fresh_experiment()
+        if os.environ.get(SWEEP_ENV):  # a trial of `rla sweep`: find it with -w 'sweep == "<name>"'
+            self.hyper_param["sweep"] = os.environ[SWEEP_ENV]
+        rank = ranks.process_rank()
+        if rank:
+            return self._join_rank0(rank)
         tracked = self.tracked_params()
         ip = local_ip()
         if self.resume is not None:
@@ -172,6 +178,13 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self.write_tensorboard_params()
         self.serialize_object_and_save()
         logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
+        return self.item
+
+    def _join_rank0(self, rank: int) -> Item:
+        """Rank > 0 of a multi-process run: log into rank 0's item, in ``log-rank<N>.txt`` only."""
+        self.item = ranks.wait_for_item(self.database, self.task_table_name)
+        logger.get_current().close()
+        logger.Logger.CURRENT = ranks.rank_logger(self.item, rank, self.time_step_holder)
         return self.item
 
     def _open_logger(self) -> None:
@@ -293,6 +306,8 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self._hooks.reset()
         for folder in (item.code_dir, item.checkpoint_dir, item.results_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        if ranks.in_group():
+            ranks.publish_item(self.database, item.task, item)
 
     def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
         """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""

@@ -1,0 +1,24 @@
+"""The ``local`` launcher: the trials in a pool of ``jobs`` child processes on this machine."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
+
+from RLA.sweep.state import SweepState
+from RLA.sweep.trial import Trial, run_command
+
+__all__ = ["run_local"]
+
+
+def run_local(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1) -> None:
+    """Run every trial, ``jobs`` at a time; each one's output goes to ``<sweep dir>/<trial id>.log``."""
+    log_dir = state.database.sweep_dir(state.name)
+
+    def one(trial: Trial) -> None:
+        state.note(trial, status="running", launcher="local")
+        returncode = run_command(trial, state.name, cwd, str(log_dir / f"{trial.trial_id}.log"))
+        state.note(trial, status="finished" if returncode == 0 else "failed", returncode=returncode)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for future in [pool.submit(one, trial) for trial in trials]:
+            future.result()

@@ -1,0 +1,66 @@
+"""One trial of a sweep: the user's command with ``--key=value`` appended, run with auto-resume.
+
+A trial's id is a hash of its parameters, so the same sweep command names its
+trials the same way every time it is run (and skips those already finished).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from RLA.easy_log.resume import RESUME_ENV
+
+__all__ = ["SWEEP_ENV", "TRIAL_ENV", "Trial", "format_arg", "run_command"]
+
+#: the sweep a trial belongs to; the experiment manager records it as the parameter ``sweep``
+SWEEP_ENV = "RLA_SWEEP"
+#: the trial's id (for the user's own bookkeeping)
+TRIAL_ENV = "RLA_SWEEP_TRIAL"
+
+
+def format_arg(value: Any) -> str:
+    """A parameter value as the command line takes it (``repr`` of a float keeps every digit)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """The parameters of one trial and the command that runs it."""
+
+    params: Dict[str, Any]
+    command: Sequence[str] = field(default=())
+
+    @property
+    def trial_id(self) -> str:
+        text = json.dumps(self.params, sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    def argv(self) -> List[str]:
+        return [*self.command, *(f"--{key}={format_arg(value)}" for key, value in self.params.items())]
+
+    def env(self, sweep: str, base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        """The environment of the trial: ``base`` (default: this process's) with the sweep's variables."""
+        env = dict(os.environ if base is None else base)
+        # RLA_RESUME=auto: a requeued or re-run trial continues its own item
+        env.update({RESUME_ENV: "auto", SWEEP_ENV: sweep, TRIAL_ENV: self.trial_id})
+        return env
+
+    def label(self) -> str:
+        return " ".join(f"{key}={format_arg(value)}" for key, value in self.params.items())
+
+
+def run_command(trial: Trial, sweep: str, cwd: Optional[str] = None, log_path: Optional[str] = None) -> int:
+    """Run ``trial`` to its end in a child process; its exit status.
+
+    Output goes to ``log_path`` (appended: a requeued trial adds to it) or is inherited.
+    """
+    if log_path is None:
+        return subprocess.run(trial.argv(), env=trial.env(sweep), cwd=cwd).returncode
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "ab") as out:
+        return subprocess.run(trial.argv(), env=trial.env(sweep), cwd=cwd, stdout=out,
+                              stderr=subprocess.STDOUT).returncode

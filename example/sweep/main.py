@@ -1,0 +1,57 @@
+"""A small real RL training for `rla sweep`: REINFORCE with a linear softmax policy on CartPole-v1.
+
+    python main.py --lr=0.01 --seed=0          # one run
+    sh run_sweep.sh                            # 2 learning rates x 3 seeds, then the figure
+
+Resumable: it checkpoints every 10 episodes, so a trial re-run by `rla sweep`
+(RLA_RESUME=auto) continues its own item.
+"""
+import argparse
+import os
+
+import gymnasium as gym
+import numpy as np
+
+from RLA import exp_manager, logger
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float, default=0.01)
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--episodes", type=int, default=150)
+args = parser.parse_args()
+
+here = os.path.dirname(os.path.abspath(__file__))
+exp_manager.set_hyper_param(lr=args.lr, seed=args.seed, episodes=args.episodes)
+exp_manager.add_record_param(["lr", "seed"])
+exp_manager.configure("cartpole_reinforce", os.path.join(here, "rla_config.yaml"), code_root=here)
+exp_manager.log_files_gen()
+
+env = gym.make("CartPole-v1")
+rng = np.random.default_rng(args.seed)
+weights = np.zeros((4, 2))
+start, steps = 0, 0
+if exp_manager.has_checkpoint():
+    _, state = exp_manager.load_checkpoint()
+    weights, start, steps = state["policy"]["weights"], state["policy"]["episode"] + 1, state["policy"]["steps"]
+
+for episode in range(start, args.episodes):
+    observation, _ = env.reset(seed=args.seed * 10_000 + episode)
+    grads, rewards, done = [], [], False
+    while not done:
+        logits = observation @ weights
+        probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        action = int(rng.choice(2, p=probs))
+        grads.append(np.outer(observation, np.eye(2)[action] - probs))
+        observation, reward, terminated, truncated, _ = env.step(action)
+        rewards.append(reward)
+        done = terminated or truncated
+    returns = np.cumsum(rewards[::-1])[::-1]
+    advantages = (returns - returns.mean()) / (returns.std() + 1e-8)
+    weights += args.lr * sum(g * a for g, a in zip(grads, advantages))
+    steps += len(rewards)
+    exp_manager.time_step_holder.set_time(steps)
+    logger.record_tabular("episode", episode)
+    logger.record_tabular("eval/return", float(sum(rewards)))
+    logger.dump_tabular()
+    if episode % 10 == 9:
+        exp_manager.save_checkpoint({"policy": {"weights": weights, "episode": episode, "steps": steps}})

@@ -1,0 +1,61 @@
+"""Sweeps on a real single-node SLURM (started by test/slurm_cluster.py): one item per array task, and a
+trial requeued mid-run (``scontrol requeue``) continuing its own item."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from RLA.db.records import read_json
+from RLA.sweep import run_sweep, sweep_status
+from slurm_cluster import slurm_cluster, wait_for  # noqa: F401  (the fixture)
+from test_sweep import by_params, steps_of, sweep_items, trial_env, write_train_script
+
+
+def test_slurm_sweep_2x2_makes_four_finished_items(slurm_cluster, tmp_path):  # noqa: F811
+    trial_env()
+    db = tmp_path / "db"
+    script = write_train_script(tmp_path / "code")
+    launched = run_sweep("slurm_scan", [sys.executable, str(script), f"--data_root={db}"], str(db),
+                         grid=[("lr", [0.01, 0.1]), ("seed", [0, 1])], launcher="slurm", jobs=2,
+                         slurm={"timeout_min": 5, "cpus_per_task": 1})
+    assert len(launched) == 4
+    records = by_params(sweep_items(db, "slurm_scan"))
+    assert sorted(records) == [(0.01, 0), (0.01, 1), (0.1, 0), (0.1, 1)], slurm_cluster.logs()
+    for (lr, seed), record in records.items():
+        assert record.status == "finished" and record.params["sweep"] == "slurm_scan"
+        assert steps_of(record.item) == list(range(9))
+    jobs = {s.job_id for s in sweep_status(str(db), "slurm_scan")}
+    assert len(jobs) == 4 and all("_" in j for j in jobs)  # one job array
+
+
+def test_requeued_trial_continues_its_item(slurm_cluster, tmp_path):  # noqa: F811
+    trial_env()
+    db = tmp_path / "db"
+    script = write_train_script(tmp_path / "code")
+    command = [sys.executable, str(script), f"--data_root={db}", "--steps=30", "--sleep=0.25"]
+    sweep = threading.Thread(target=run_sweep, args=("requeue", command, str(db)),
+                             kwargs=dict(grid=[("lr", [0.05]), ("seed", [3])], launcher="slurm",
+                                         slurm={"timeout_min": 5}))
+    sweep.start()
+
+    def past_first_checkpoint():
+        records = sweep_items(db, "requeue")
+        return records and (records[0].last_time_step or 0) >= 6 and records[0]
+
+    first = wait_for(past_first_checkpoint, 120, "the trial to pass its checkpoint at step 5",
+                     on_timeout=slurm_cluster.logs())
+    job_id = sweep_status(str(db), "requeue")[0].job_id
+    subprocess.run(["scontrol", "requeue", job_id], check=True, capture_output=True)
+    # SLURM holds a requeued batch job back for a while before it may start again: release it now
+    base_id = job_id.split("_")[0]
+    wait_for(lambda: "BeginTime" in slurm_cluster.squeue_reasons(base_id), 60, "the requeued job to be held")
+    subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True, capture_output=True)
+    sweep.join(240)
+    assert not sweep.is_alive(), slurm_cluster.squeue()
+    records = sweep_items(db, "requeue")
+    assert [r.index for r in records] == [first.index]
+    assert records[0].status == "finished"
+    run = read_json(records[0].item.run_json)
+    assert len(run["resumes"]) == 1 and run["resumes"][0]["previous_status"] == "killed"
+    assert steps_of(records[0].item) == list(range(30))
