@@ -8,21 +8,16 @@ code; any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
-import functools
-import json
-import os
 import shlex
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import click
 
+from RLA.cli_options import CONFIG_FILE, DATA_ROOT_ENV, PATTERN_HELP, print_json, resolve_data_root, selection
+from RLA.cli_sweep import sweep as sweep_command
+from RLA.cli_sync import sync_group
+from RLA.cli_ui import ui_command
 from RLA.errors import RLAError
-
-DATA_ROOT_ENV = "RLA_DATA_ROOT"
-CONFIG_FILE = "rla_config.yaml"
-PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in earlier releases: "
-                "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
-
 
 class _ErrorMessage(click.ClickException):
     """An RLAError shown as click shows its own errors: ``Error: <message>``, with the error's exit code."""
@@ -48,53 +43,6 @@ def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
 
 
-def _resolve_data_root(data_root: Optional[str]) -> str:
-    """``--data-root`` (or ``$RLA_DATA_ROOT``), else DATA_ROOT of ./rla_config.yaml."""
-    from RLA.config import load_config
-
-    if data_root:
-        return data_root
-    if os.path.isfile(CONFIG_FILE):
-        data_root = load_config(CONFIG_FILE).data_root()
-    if not data_root:
-        raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
-                               f"or set DATA_ROOT in ./{CONFIG_FILE}")
-    return data_root
-
-
-# -- shared options -------------------------------------------------------------------
-
-def _selection(command: Callable[..., Any]) -> Callable[..., Any]:
-    """PATTERN, --data-root and the filter options, passed on as ``data_root`` and ``filters``."""
-    options = [
-        click.argument("pattern", required=False),
-        click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
-                     help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE})."),
-        click.option("-t", "--task", help="The table (task_table_name); default: every table."),
-        click.option("-w", "--where", help='Parameter expression, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.'),
-        click.option("-s", "--status", multiple=True,
-                     help="Keep items with this status (running, finished, failed, killed, stopped, lost, unknown); repeatable."),
-        click.option("--since", help="Keep items started at or after this time (2022-03-01, '2022-03-01 21:13')."),
-        click.option("--until", help="Keep items started at or before this time; a bare date (2022-03-01) "
-                                     "means the end of that day."),
-        click.option("--regex", help="A Python regular expression searched in the record date."),
-        click.option("--archived", is_flag=True, help="Select among archived items (<data_root>/arc)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-
-    @functools.wraps(command)
-    def wrapper(data_root: Optional[str], pattern: Optional[str], task: Optional[str], where: Optional[str],
-                status: Tuple[str, ...], since: Optional[str], until: Optional[str], regex: Optional[str],
-                archived: bool, **kwargs: Any) -> Any:
-        data_root = _resolve_data_root(data_root)
-        filters: Dict[str, Any] = dict(task=task, pattern=pattern, where=where, status=status, since=since,
-                                       until=until, regex=regex, archived=archived)
-        return command(data_root=data_root, filters=filters, **kwargs)
-
-    return wrapper
-
-
 def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         click.option("--include-running", is_flag=True,
@@ -109,15 +57,11 @@ def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
-
-
 def _report(result: Any, as_json: bool) -> None:
     from RLA.cli_display import report_lines
 
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     for line in report_lines(result):
         click.echo(line, err=True)
@@ -126,7 +70,7 @@ def _report(result: Any, as_json: bool) -> None:
 # -- commands ---------------------------------------------------------------------------
 
 @main.command("ls", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("-c", "--column", "columns", multiple=True,
               help="A column to show (status, rows, size.log, params.lr, ...); repeatable.")
 @click.option("--timestep-below", type=int, help="Keep items whose last time-step is below this.")
@@ -145,7 +89,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         filters = {**filters, "task": filters["pattern"], "pattern": None}
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     if as_json:
-        _print_json([r.to_dict() for r in records])
+        print_json([r.to_dict() for r in records])
         return
     frame = query.to_frame(records)
     unknown = [c for c in columns if c not in frame.columns]
@@ -157,7 +101,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
 
 
 @main.command("show", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
     """Show the metadata, parameters and backup.txt of the selected items
@@ -167,7 +111,7 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
 
     views = ops.view(data_root, **filters)
     if as_json:
-        _print_json(views)
+        print_json(views)
         return
     if not views:
         click.echo("no item matches", err=True)
@@ -194,7 +138,7 @@ def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: 
 
 
 @main.command("rm", epilog=PATTERN_HELP)
-@_selection
+@selection
 @_destructive
 def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
     """Delete the selected items (every data type)."""
@@ -202,7 +146,7 @@ def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 
 
 @main.command("clean", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("-b", "--timestep-bound", type=int, required=True,
               help="Delete items whose last time-step is below this, or that never logged one.")
 @_destructive
@@ -212,7 +156,7 @@ def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> No
 
 
 @main.command("archive", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("--copy", is_flag=True, help="Copy into the archive instead of moving.")
 @_destructive
 def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
@@ -221,7 +165,7 @@ def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> 
 
 
 @main.command("mv", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("--to-task", help="The destination table.")
 @click.option("--to-data-root", type=click.Path(file_okay=False), help="The destination database.")
 @click.option("--copy", is_flag=True, help="Copy instead of moving.")
@@ -232,7 +176,7 @@ def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 
 
 @main.command("tb", epilog=PATTERN_HELP)
-@_selection
+@selection
 @click.option("--link-dir", type=click.Path(file_okay=False),
               help="The folder of links to make (default: a new temporary folder).")
 @click.option("--port", type=int, default=6006, show_default=True)
@@ -248,7 +192,7 @@ def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str],
     command = ops.tensorboard_command(folder, port=port, host=host)
     if no_launch:
         if as_json:
-            _print_json({"link_dir": str(folder), "command": command})
+            print_json({"link_dir": str(folder), "command": command})
         else:
             click.echo(shlex.join(command))
         return
@@ -319,7 +263,7 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
     from RLA.easy_plot.plot_func import plot_func
     from RLA.easy_plot.scores import summary_table
 
-    data_root = _resolve_data_root(data_root)
+    data_root = resolve_data_root(data_root)
     name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
     _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
                         regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
@@ -341,10 +285,9 @@ def plot(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")
 
 
-from RLA.cli_ui import ui_command  # noqa: E402
+main.add_command(sync_group)
+main.add_command(sweep_command)
 main.add_command(ui_command)
-main.add_command(__import__("RLA.cli_sync", fromlist=["_"]).sync_group())
-main.add_command(__import__("RLA.cli_sweep", fromlist=["sweep"]).sweep)
 
 if __name__ == "__main__":
     main()

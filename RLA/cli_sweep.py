@@ -6,8 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import click
 
-# RLA.cli registers this command, so it is imported from inside the command (no import cycle)
-DATA_ROOT_ENV = "RLA_DATA_ROOT"
+from RLA.cli_options import DATA_ROOT_ENV, resolve_data_root
 
 EPILOG = """Examples:
 
@@ -65,10 +64,9 @@ def sweep(data_root: Optional[str], name: Optional[str], grids: Tuple[str, ...],
           address: Optional[str], no_wait: bool, status_of: Optional[str], as_json: bool,
           command: Tuple[str, ...]) -> None:
     """Run COMMAND once per trial of a parameter grid / random space, one RLA item per trial."""
-    from RLA.cli import _resolve_data_root
     from RLA.sweep import parse_grid, parse_random, run_sweep
 
-    data_root = _resolve_data_root(data_root)
+    data_root = resolve_data_root(data_root)
     if status_of:
         _show_status(data_root, status_of, as_json)
         return

@@ -12,10 +12,9 @@ from typing import Any, Dict, Optional
 
 import click
 
+from RLA.cli_options import CONFIG_FILE, PATTERN_HELP, selection
 
 __all__ = ["sync_group"]
-
-CONFIG_FILE = "rla_config.yaml"
 
 
 def _remote_options(command: Any) -> Any:
@@ -78,37 +77,32 @@ def _show(report: Any, direction: str) -> None:
 
 
 
-def sync_group() -> click.Group:
-    """The ``rla sync`` group, built when ``RLA.cli`` registers it (its selection options come from there)."""
-    from RLA.cli import PATTERN_HELP, _selection
-
-    @click.group("sync")
-    def group() -> None:
-        """Push and pull items to and from a central database over SSH (SFTP)."""
-
-    @group.command("push", epilog=PATTERN_HELP)
-    @_selection
-    @_remote_options
-    @click.option("-n", "--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
-    def push_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
-        """Send the selected items to the central database (only what changed since the last push)."""
-        _sync("push", data_root, filters, **options)
+@click.group("sync")
+def sync_group() -> None:
+    """Push and pull items to and from a central database over SSH (SFTP)."""
 
 
-    @group.command("pull", epilog=PATTERN_HELP)
-    @_selection
-    @_remote_options
-    @click.option("-n", "--dry-run", is_flag=True, help="Show what would be fetched; change nothing here.")
-    def pull_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
-        """Fetch the selected items of the central database into this one."""
-        _sync("pull", data_root, filters, **options)
+@sync_group.command("push", epilog=PATTERN_HELP)
+@selection
+@_remote_options
+@click.option("-n", "--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+def push_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Send the selected items to the central database (only what changed since the last push)."""
+    _sync("push", data_root, filters, **options)
 
 
-    @group.command("status", epilog=PATTERN_HELP)
-    @_selection
-    @_remote_options
-    def status_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
-        """What the central database lacks of the selected items, per item (from the local record, offline)."""
-        _sync("status", data_root, filters, dry_run=True, **options)
+@sync_group.command("pull", epilog=PATTERN_HELP)
+@selection
+@_remote_options
+@click.option("-n", "--dry-run", is_flag=True, help="Show what would be fetched; change nothing here.")
+def pull_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Fetch the selected items of the central database into this one."""
+    _sync("pull", data_root, filters, **options)
 
-    return group
+
+@sync_group.command("status", epilog=PATTERN_HELP)
+@selection
+@_remote_options
+def status_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """What the central database lacks of the selected items, per item."""
+    _sync("status", data_root, filters, dry_run=True, **options)

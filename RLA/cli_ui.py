@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import click
 
+from RLA.cli_options import CONFIG_FILE, DATA_ROOT_ENV, resolve_data_root
+
 __all__ = ["ui_command"]
 
 
 @click.command("ui")
-@click.option("-d", "--data-root", "data_root", envvar="RLA_DATA_ROOT", type=click.Path(file_okay=False),
-              help="The database folder (default: $RLA_DATA_ROOT, else DATA_ROOT in ./rla_config.yaml).")
+@click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
+              help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
 @click.option("--port", type=int, default=6007, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on; any other than loopback requires the token printed in the URL.")
 def ui_command(data_root: "str | None", port: int, host: str) -> None:
     """Serve a web page over the database: runs, grouped curves, one run, compare, actions."""
-    from RLA.cli import _resolve_data_root
 
     try:
         from RLA.ui.server import serve
@@ -22,4 +23,4 @@ def ui_command(data_root: "str | None", port: int, host: str) -> None:
         raise click.ClickException(f"rla ui needs the web stack ({error.name} is missing): "
                                    "pip install 'RLA[ui]'") from None
     click.echo("serving until Ctrl-C; open:", err=True)
-    serve(_resolve_data_root(data_root), host=host, port=port, echo=click.echo)
+    serve(resolve_data_root(data_root), host=host, port=port, echo=click.echo)
