@@ -68,11 +68,12 @@ class LegacySaver(Saver):
             state = self._read_torch(path, model_dict)
         else:
             state = self._read_tensorflow(path, model_dict)
-        return Checkpoint(step=entry["step"], state=state, meta={})
+        return Checkpoint(step=entry["step"], state=state, meta={"time_step": entry["step"]})
 
     def load_meta(self, step: Optional[int] = None) -> Dict[str, Any]:
-        self._folder(step)  # a missing step still raises
-        return {}
+        """Only the time-step: 0.6 saved no logger, RNG or custom data beside the model."""
+        _, entry = self._folder(step)  # a missing step still raises
+        return {"time_step": entry["step"]}
 
     @staticmethod
     def _read_torch(path: Path, model_dict: Optional[Mapping[str, Any]]) -> Any:

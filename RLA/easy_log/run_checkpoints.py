@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 __all__ = ["RunCheckpoints"]
 
 
+def _last_logged_step(meta: Dict[str, Any]) -> Optional[int]:
+    """The last row a checkpoint's logs hold: its logger state, or its time-step for the
+    checkpoints of RLA 0.6, which kept no logger state."""
+    if "logger" in meta:
+        return meta["logger"].get("last_dumped_step")
+    return meta.get("time_step")
+
+
 class RunCheckpoints:
     """Saving, loading and rewinding to the checkpoints of ``manager``'s current run."""
 
@@ -86,8 +94,8 @@ class RunCheckpoints:
         logger_state = meta.get("logger", {})
         if self._rewind_pending:
             self._rewind_pending = False
-            if logger_state.get("last_dumped_step") != self._rewound_to:
-                self._rewind_logs(logger_state.get("last_dumped_step"))
+            if _last_logged_step(meta) != self._rewound_to:
+                self._rewind_logs(_last_logged_step(meta))
         manager.time_step_holder.set_time(meta.get("time_step", checkpoint.step))
         manager.custom_data.update(meta.get("custom_data", {}))
         if restore_rng:
@@ -100,7 +108,7 @@ class RunCheckpoints:
         """Drop the rows logged after checkpoint ``ckp_index`` (every row without one); the last step kept."""
         logged_step = None
         if self.latest_step() is not None:
-            logged_step = self._reader().load_meta(ckp_index).get("logger", {}).get("last_dumped_step")
+            logged_step = _last_logged_step(self._reader().load_meta(ckp_index))
         self._rewind_logs(logged_step)
         self._rewind_pending = ckp_index is None
         return logged_step

@@ -21,6 +21,7 @@ import numpy as np
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
+from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
@@ -177,13 +178,20 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
 def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
                split_keys: Optional[Sequence[str]], metrics: Sequence[str], use_buf: bool = True,
                where: Optional[str] = None, items: Optional[Sequence[str]] = None, x_key: str = DEFAULT_X_NAME,
-               **grouping: Any) -> Any:
+               hp_filter_dict: Optional[Mapping[str, Sequence[Any]]] = None, **grouping: Any) -> Any:
     """Load the selected runs and group them (:func:`group_curves`): the numbers of
     :func:`plot_func`'s figure, also served by ``rla ui``. ``items`` keeps only these
-    record dates; ``grouping`` are the other arguments of :func:`group_curves`."""
+    record dates; ``hp_filter_dict`` only the runs whose parameters have one of the listed
+    values (:func:`RLA.easy_plot.plot_style.matches_hp_filter`); ``grouping`` are the other
+    arguments of :func:`group_curves`."""
     if grouping.get("regs2legends") is not None and (regs is None or len(grouping["regs2legends"]) != len(regs)):
         raise UsageError(f"regs2legends needs one legend per reg: got {len(grouping['regs2legends'])} legends "
                          f"for {0 if regs is None else len(regs)} regs")
+    if hp_filter_dict is not None:
+        items = hp_filter_items(data_root, task_table_name, regs, hp_filter_dict, where, items)
+        if not items:
+            raise NoDataError(f"no item of table {task_table_name!r} selected by {regs} has parameters matching "
+                              f"hp_filter_dict={dict(hp_filter_dict)}")
     runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where,
                      items=items)
     return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, **grouping)
@@ -203,24 +211,26 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
                 xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
                 ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
                 legend_outside: bool = False, show_number: bool = False,
-                colors: Optional[Sequence[Any]] = None, ncols: int = 3,
-                figsize: Optional[Tuple[float, float]] = None) -> Any:
+                colors: Optional[Sequence[Any]] = None, ncols: Optional[int] = None,
+                figsize: Optional[Tuple[float, float]] = None, style: Optional[PlotStyle] = None) -> Any:
     """Draw the output of :func:`group_curves`: one subplot per metric (or all in one),
-    the group mean as a line and each of ``bands`` (std, stderr, range, ci) shaded."""
+    the group mean as a line and each of ``bands`` (std, stderr, range, ci) shaded;
+    ``style`` sets markers, fonts, the legend layout and the subplot grid."""
     unknown = [b for b in bands if b not in BAND_COLUMNS]
     if unknown:
         raise UsageError(f"unknown bands {unknown}; choose from {list(BAND_COLUMNS)}")
+    style = style or PlotStyle()
     metrics = list(dict.fromkeys(data["metric"]))
     panels = metrics if split_by_metrics else [None]
-    ncols = min(ncols, len(panels))
-    nrows = -(-len(panels) // ncols)
+    nrows, ncols = style.grid(len(panels), ncols)
     figure = _new_figure(figsize or (5.0 * ncols, 3.8 * nrows))
     axes_list = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for extra in axes_list[len(panels):]:
         figure.delaxes(extra)
-    palette = list(colors) if colors is not None else [f"C{i}" for i in range(10)]
+    palette = style.palette(colors)
     legends = list(dict.fromkeys(data["legend"]))
     color_of = {legend: palette[i % len(palette)] for i, legend in enumerate(legends)}
+    index_of = {legend: i for i, legend in enumerate(legends)}
     ylabels = [ylabel] * len(panels) if ylabel is None or isinstance(ylabel, str) else list(ylabel)
     if len(ylabels) != len(panels):
         raise UsageError(f"ylabel has {len(ylabels)} labels for {len(panels)} subplots ({metrics}); "
@@ -231,7 +241,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
             color = color_of[legend]
             x = curve["x"].to_numpy()
             mean = curve["mean"].to_numpy()
-            axes.plot(x, mean, color=color, label=legend)
+            axes.plot(x, mean, color=color, label=legend, **style.line_kwargs(index_of[legend], len(x)))
             for band in bands:
                 low_col, high_col = BAND_COLUMNS[band]
                 if band in ("std", "stderr"):
@@ -242,39 +252,43 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
             if show_number and len(mean):
                 axes.annotate(f"{mean[-1]:.3g}", xy=(x[-1], mean[-1]), color=color, fontsize=9,
                               xytext=(3, 0), textcoords="offset points", va="center")
-        axes.set_xlabel(xlabel or "")
-        axes.set_ylabel(ylabels[i] if ylabels[i] is not None else (panel or ", ".join(metrics)))
+        axes.set_xlabel(xlabel or "", fontsize=style.font("label"))
+        axes.set_ylabel(ylabels[i] if ylabels[i] is not None else (panel or ", ".join(metrics)),
+                        fontsize=style.font("label"))
         if ylim is not None:
             axes.set_ylim(*ylim)
         axes.grid(True, alpha=0.3)
+        style.style_axes(axes)
     first = axes_list[0]
     entries: Dict[str, Any] = {}  # every group once, even one missing from the first subplot
     for axes in axes_list[:len(panels)]:
         for handle, label in zip(*axes.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    if legend_outside:
-        figure.legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.0, 0.5),
-                      frameon=False)
+    handles, labels, font = list(entries.values()), list(entries), style.font("legend")
+    if style.skip_legend:
+        pass
+    elif legend_outside:
+        figure.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+                      ncols=style.legend_ncol, fontsize=font)
+    elif len(panels) > 1 and style.legend_ncol > 1:  # one legend row under all subplots, as RLA 0.6 drew it
+        figure.legend(handles, labels, loc="outside lower center", ncols=style.legend_ncol, fontsize=font)
     else:
-        first.legend(list(entries.values()), list(entries), fontsize=9)
+        first.legend(handles, labels, fontsize=font or 9, ncols=style.legend_ncol)
     if title:
         if len(panels) == 1:
-            first.set_title(title)
+            first.set_title(title, fontsize=style.font("title"))
         else:
-            figure.suptitle(title)
+            figure.suptitle(title, fontsize=style.font("title"))
     return figure
 
 
 def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str) -> List[Path]:
-    """Save ``figure`` as ``<data_root>/results/easy_plot/<save_name>`` in png and pdf."""
-    relative = Path(save_name)
-    if relative.is_absolute() or ".." in relative.parts or not relative.name:
-        raise UsageError(f"save_name {save_name!r} must be a relative file name such as 'halfcheetah/lr'")
-    if relative.suffix.lower() in (".png", ".pdf"):
-        relative = relative.with_suffix("")
+    """Save ``figure`` as ``<data_root>/results/easy_plot/<save_name>``: png and pdf, or the one
+    format its suffix names (``.svg``, ``.jpg``, ...; :func:`RLA.easy_plot.plot_style.save_formats`)."""
+    relative, suffixes = save_formats(save_name)
     base = plot_dir(data_root) / relative
     base.parent.mkdir(parents=True, exist_ok=True)
-    paths = [base.with_name(base.name + suffix) for suffix in (".png", ".pdf")]
+    paths = [base.with_name(base.name + suffix) for suffix in suffixes]
     for path in paths:
         figure.savefig(path, dpi=150, bbox_inches="tight")
     return paths
@@ -294,7 +308,11 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
               legend_outside: bool = False, show_number: bool = False, colors: Optional[Sequence[Any]] = None,
               x_key: str = DEFAULT_X_NAME, figsize: Optional[Tuple[float, float]] = None,
               min_run_fraction: Optional[float] = None, where: Optional[str] = None,
-              items: Optional[Sequence[str]] = None) -> Tuple[Any, Any]:
+              items: Optional[Sequence[str]] = None, hp_filter_dict: Optional[Mapping[str, Sequence[Any]]] = None,
+              x_bound: Union[None, float, Tuple[Optional[float], Optional[float]]] = None, pretty: bool = False,
+              use_marker: bool = False, markers: Optional[Sequence[str]] = None, legend_ncol: int = 1,
+              skip_legend: bool = False, log: bool = False, tiling: str = "symmetric",
+              ncols: Optional[int] = None) -> Tuple[Any, Any]:
     """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
     group of ``split_keys`` values; return ``(figure, data)``.
 
@@ -306,7 +324,10 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     - ``items``: only these record dates (a selection made in ``rla ui``).
     - ``regs2legends``: one curve per reg, with these legends, instead of split_keys
       (which may then be ``None``).
-    - ``xlim=(low, high)`` filters the logged points; ``ylim`` sets the axes.
+    - ``hp_filter_dict``: keep the runs whose parameters take one of the listed values
+      (``{"lr": [0.01, 0.1]}``; a run without the key is kept, as in RLA 0.6).
+    - ``xlim=(low, high)`` filters the logged points (``x_bound=high`` or ``(low, high)``,
+      RLA 0.6's name, too); ``ylim`` sets the axes.
     - ``resample``: grid points per curve (0/None: the logged x values);
       ``x_range``: ``"intersection"`` (steps all runs reached) or ``"union"``.
     - ``min_run_fraction``: leave out (with a warning) the runs that reached less
@@ -317,16 +338,22 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
       or ``"window"``; each run is smoothed before averaging.
     - bands: ``shaded_std`` (sample std), ``shaded_err`` (standard error),
       ``shaded_range`` (min-max), ``shaded_ci`` (bootstrap ``ci`` interval of the mean).
-    - ``save_name``: also save png and pdf under ``<data_root>/results/easy_plot/``;
-      the paths are in ``data.attrs["saved"]``.
+    - the look (:class:`RLA.easy_plot.plot_style.PlotStyle`): ``pretty`` (RLA 0.6's paper
+      style), ``use_marker``/``markers``, ``legend_ncol``, ``skip_legend``, ``log`` (log y axes),
+      ``tiling``/``ncols`` (the subplot grid; 3 columns by default); ``ylabel`` may list one
+      label per metric.
+    - ``save_name``: also save under ``<data_root>/results/easy_plot/``, png and pdf, or the one
+      format its suffix names (``.svg``, ``.jpg``, ...); the paths are in ``data.attrs["saved"]``.
     - ``use_buf``: use the per-run column cache; ``verbose``: print how many runs
       each group has.
 
     When pyplot is imported (a notebook, a script calling ``plt.show()``) the
     figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
     """
+    style = PlotStyle(pretty=pretty, use_marker=use_marker, markers=markers, legend_ncol=legend_ncol,
+                      skip_legend=skip_legend, log=log, tiling=tiling)
     data = curve_data(data_root, task_table_name, regs, split_keys, metrics, use_buf=use_buf, where=where,
-                      items=items, x_key=x_key, xlim=xlim, scale_dict=scale_dict, regs2legends=regs2legends,
+                      items=items, x_key=x_key, hp_filter_dict=hp_filter_dict, xlim=x_bound_to_xlim(x_bound, xlim), scale_dict=scale_dict, regs2legends=regs2legends,
                       key_to_legend_fn=key_to_legend_fn, split_by_metrics=split_by_metrics, resample=resample,
                       x_range=x_range, smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
                       n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
@@ -338,7 +365,7 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
                                    ("ci", shaded_ci)) if on]
     figure = draw_curves(data, bands, split_by_metrics=split_by_metrics, xlabel=xlabel, ylabel=ylabel, ylim=ylim,
                          title=title, legend_outside=legend_outside, show_number=show_number, colors=colors,
-                         figsize=figsize)
+                         figsize=figsize, style=style, ncols=ncols)
     data.attrs["saved"] = save_figure(figure, data_root, save_name) if save_name else []
     return figure, data
 
