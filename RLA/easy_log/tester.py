@@ -154,6 +154,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             )
         if self.item is not None:
             self._start_fresh_experiment()
+        self.check_storable()
         tracked = self.tracked_params()
         ip = local_ip()
         if self.resume is not None:
