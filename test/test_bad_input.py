@@ -347,12 +347,18 @@ BAD_WHERE = ["lr >=", "lr >= 1e-3 and", "__import__('os').system('true')", "lr *
 BAD_PATTERNS = [("[z-a]", "pattern"), ("2024/[9-0]*", "pattern")]
 
 
-@pytest.fixture
-def one_run(data_root: Path) -> Path:
-    start(data_root, formats=("csv",), lr=0.1)
-    logger.record_tabular("r", 1)
-    logger.dump_tabular()
-    exp_manager.finish()
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one item, shared: every command below must leave it as it is."""
+    data_root = tmp_path_factory.mktemp("patterns") / "db"
+    try:
+        start(data_root, formats=("csv",), lr=0.1)
+        logger.record_tabular("r", 1)
+        logger.dump_tabular()
+    finally:
+        exp_manager.finish()
+        logger.reset()
+        exp_manager.__init__(time_step_holder)
     return data_root
 
 
