@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import numbers
 import os
 import sys
 from collections import defaultdict, deque
@@ -20,9 +19,9 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, TextIO,
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
-from RLA.db.records import unwrap_scalar
 from RLA.easy_log.output_formats import (CSVOutputFormat, HumanOutputFormat, JSONOutputFormat, KVWriter,
                                          SeqWriter, TensorBoardOutputFormat, make_output_format)
+from RLA.easy_log.row_values import cell_value, checked_key, number
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import UsageError
 
@@ -79,12 +78,12 @@ class Logger:
     def logkv(self, key: str, val: Any, exclude: Exclude = None, freq: Optional[int] = None) -> None:
         if not self._due(freq):
             return
-        self.name2val[_checked_key(key)] = _cell_value(key, val)
+        self.name2val[checked_key(key)] = cell_value(key, val)
         if exclude:
             self.name2excluded[key] = (exclude,) if isinstance(exclude, str) else tuple(exclude)
 
     def logkv_mean(self, key: str, val: Any, exclude: Exclude = None) -> None:
-        val = _number(_checked_key(key), val, "logkv_mean")
+        val = number(checked_key(key), val, "logkv_mean")
         old_val, count = self.name2val.get(key, 0.0), self.name2cnt[key]
         self.name2val[key] = old_val * count / (count + 1) + val / (count + 1)
         self.name2cnt[key] = count + 1
@@ -94,7 +93,7 @@ class Logger:
     def ma_record(self, key: str, val: Any, record_len: int, ignore_nan: bool = False,
                   exclude: Exclude = None, freq: Optional[int] = None) -> None:
         """Record the moving average of the last ``record_len`` values of ``key``."""
-        val = _number(_checked_key(key), val, "ma_record_tabular")
+        val = number(checked_key(key), val, "ma_record_tabular")
         buffer = self.ma_buffers.get(key)
         if buffer is None or buffer.maxlen != record_len:
             buffer = self.ma_buffers[key] = deque(buffer or (), maxlen=record_len)
@@ -196,44 +195,6 @@ class Logger:
         for handle in self._side_files.values():
             handle.close()
         self._side_files.clear()
-
-
-def _checked_key(key: Any) -> str:
-    """``key`` if it can name a column of every output format, else a UsageError saying why."""
-    if not isinstance(key, str) or not key:
-        raise UsageError(f"a logged key must be a non-empty string, got {key!r}; e.g. record_tabular('loss', x)")
-    if "\0" in key or not _is_utf8(key):
-        raise UsageError(f"logged key {key!r} holds a NUL or a lone surrogate, which no file can store; "
-                         "write it as plain text")
-    return key
-
-
-def _cell_value(key: str, val: Any) -> Any:
-    """What a row stores for ``val``: a number as a python number, an array as its full list
-    (``str`` of a big array would cut it with '...'), anything else as given (written as ``str``)."""
-    val = unwrap_scalar(val)
-    tolist = getattr(val, "tolist", None)
-    if tolist is not None and getattr(val, "ndim", 0) >= 1:
-        return tolist()
-    if isinstance(val, str) and not _is_utf8(val):
-        raise UsageError(f"the value of {key!r} holds a lone surrogate, which no file can store: {val!r}")
-    return val
-
-
-def _number(key: str, val: Any, function: str) -> float:
-    val = unwrap_scalar(val)
-    if not isinstance(val, numbers.Real):
-        raise UsageError(f"{function}({key!r}, ...) averages numbers, got {type(val).__name__} {val!r}; "
-                         "record other values with record_tabular")
-    return val
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def truncate_progress(log_dir: str, last_kept_step: Optional[int]) -> None:
