@@ -86,6 +86,9 @@ def validate_task_name(task: str) -> str:
         raise LayoutError(f"task_table_name must be a non-empty string, got {task!r}")
     if task == PLOTS_DIR:
         raise LayoutError(f"task_table_name {task!r} is reserved for plot_func's figures; choose another name")
+    if "\0" in task or len(task.encode("utf-8", errors="replace")) > MAX_NAME_BYTES:
+        raise LayoutError(f"task_table_name {task[:80]!r} holds a NUL or is longer than {MAX_NAME_BYTES} bytes; "
+                          "it names one folder of the database: choose a short name such as 'hopper_v2'")
     if "/" in task or "\\" in task or task in (".", ".."):
         raise LayoutError(
             f"task_table_name {task!r} may not contain '/' or be '.'/'..': it names one folder "

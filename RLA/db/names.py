@@ -18,11 +18,18 @@ MAX_NAME_BYTES = 250
 
 _V1_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6})_(?P<ip>[^_ ]*)_(?P<info>&.*)$", re.S)
 _LEGACY_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6}) (?P<ip>\S*) ?(?P<info>.*)$", re.S)
-_VALUE_REPLACEMENTS = str.maketrans({"[": "{", "]": "}", "/": "_", "\\": "_", "\0": "_", "\n": " "})
+# "&" separates parameters and the first "=" a key from its value: neither may appear where it
+# would split a parameter differently when the name is read back
+_VALUE_REPLACEMENTS = str.maketrans({"[": "{", "]": "}", "/": "_", "\\": "_", "\0": "_", "\n": " ", "&": "_"})
+_KEY_REPLACEMENTS = str.maketrans({"=": "_"})
 
 
 def _format_value(value: Any) -> str:
     return str(value).translate(_VALUE_REPLACEMENTS)
+
+
+def _format_key(key: Any) -> str:
+    return _format_value(key).translate(_KEY_REPLACEMENTS)
 
 
 def format_log_name(timestamp: _dt.datetime, ip: str, tracked: Sequence[Tuple[str, Any]]) -> str:
@@ -31,7 +38,7 @@ def format_log_name(timestamp: _dt.datetime, ip: str, tracked: Sequence[Tuple[st
     A name longer than a file system allows is cut and ends in a hash of the
     full info, so two different parameter sets never share a name.
     """
-    info = "&" + "&".join(f"{_format_value(k)}={_format_value(v)}" for k, v in tracked)
+    info = "&" + "&".join(f"{_format_key(k)}={_format_value(v)}" for k, v in tracked)
     prefix = f"{timestamp.strftime(TIME_FORMAT)}_{ip}_"
     name = prefix + info
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:

@@ -41,10 +41,15 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
         return ProgressSummary(None, None)
     with f:
         header = f.readline()
+        if _spans_lines(header):
+            return _summarize_quoted(header + f.read())
         if not header.strip() or not header.endswith(b"\n"):
             return ProgressSummary(0, None)
         lines, tail, cut = 0, b"", False
         for chunk in iter(lambda: f.read(_CHUNK), b""):
+            if _spans_lines(chunk):
+                f.seek(0)
+                return _summarize_quoted(f.read())
             lines += chunk.count(b"\n")
             tail += chunk
             if len(tail) > _TAIL:
@@ -67,6 +72,37 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
         except (ValueError, OverflowError):
             return ProgressSummary(lines, None)
     return ProgressSummary(lines, None)
+
+
+def _spans_lines(data: bytes) -> bool:
+    """Whether a quoted csv field may run over a newline in ``data`` (a line with an odd number of
+    quotes); then counting newlines would count such a row twice."""
+    return b'"' in data and any(line.count(b'"') % 2 for line in data.split(b"\n"))
+
+
+def _summarize_quoted(data: bytes) -> ProgressSummary:
+    """:func:`summarize_csv` for a file with quoted fields, which may span lines: parsed whole."""
+    text = data.decode("utf-8", errors="replace")
+    complete = text.endswith("\n")
+    try:
+        records = [r for r in csv.reader(io.StringIO(text)) if r]
+    except csv.Error:
+        return ProgressSummary(None, None)
+    if not complete and records:
+        records.pop()  # torn by a kill
+    if not records:
+        return ProgressSummary(0, None)
+    columns, rows = records[0], records[1:]
+    if TIME_STEP_COLUMN not in columns:
+        return ProgressSummary(len(rows), None)
+    step_at = columns.index(TIME_STEP_COLUMN)
+    for row in reversed(rows):
+        if len(row) == len(columns) and row[step_at].strip():
+            try:
+                return ProgressSummary(len(rows), int(float(row[step_at])))
+            except (ValueError, OverflowError):
+                return ProgressSummary(len(rows), None)
+    return ProgressSummary(len(rows), None)
 
 
 def _fields(line: bytes) -> Optional[List[str]]:

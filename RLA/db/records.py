@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_write
+from RLA.errors import UsageError
 
 __all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "write_json_atomic",
            "read_json", "read_legacy_params"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
+
+#: how deep :func:`to_jsonable` follows nested containers (json itself fails near 1000)
+MAX_DEPTH = 100
 
 #: ``stopped``: a scheduler (Ray Tune's ASHA, PBT) ended the run early on purpose; not a failure
 RUN_STATUSES = ("running", "finished", "failed", "killed", "stopped")
@@ -45,17 +49,28 @@ def unwrap_scalar(value: Any) -> Any:
     return value
 
 
-def to_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any, _path: Tuple[int, ...] = ()) -> Any:
     """``value`` as plain JSON: containers recursed, numpy/torch scalars unwrapped,
-    anything else kept as its repr under :data:`REPR_MARKER`."""
+    anything else kept as its repr under :data:`REPR_MARKER`.
+
+    A container holding itself, or nested deeper than :data:`MAX_DEPTH`, raises
+    :class:`UsageError`: JSON cannot hold it and its repr would be as unbounded.
+    """
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {REPR_MARKER: repr(value)}
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in _path:
+            raise UsageError(f"a {type(value).__name__} that holds itself cannot be stored as JSON; "
+                             "pass a copy without the self-reference")
+        if len(_path) >= MAX_DEPTH:
+            raise UsageError(f"a value nested deeper than {MAX_DEPTH} levels cannot be stored as JSON; "
+                             "flatten it")
+        inner = (*_path, id(value))
+        if isinstance(value, Mapping):
+            return {str(k): to_jsonable(v, inner) for k, v in value.items()}
+        return [to_jsonable(v, inner) for v in value]
     if getattr(value, "ndim", None) == 0:
         scalar = unwrap_scalar(value)
         if scalar is not value:

@@ -65,6 +65,8 @@ class ItemFilter:
                 object.__setattr__(self, name, parse_until(value) if name == "until" else parse_time(value))
         if self.task is not None:
             layout.validate_task_name(self.task)
+        if self.pattern is not None:
+            _glob_regex(self.pattern)
         if self.regex is not None:
             try:
                 re.compile(self.regex)
@@ -181,5 +183,9 @@ def _glob_regex(pattern: str) -> "re.Pattern[str]":
             i += 1
         body = "".join(parts)
         regex = body + r"(?:/.*)?" if "/" in text else rf"(?:{body}(?:/.*)?|[^/]*/[^/]*/[^/]*/{body})"
-        compiled = _GLOB_CACHE[pattern] = re.compile(regex + r"\Z", re.S)
+        try:
+            compiled = _GLOB_CACHE[pattern] = re.compile(regex + r"\Z", re.S)
+        except re.error as exc:  # a bracket such as [z-a]
+            raise ExpressionError(f"pattern {pattern!r} is not a glob RLA can read ({exc}); "
+                                  "write it as 2022/03/01/21-13* (* and ? within one part, [abc] a set)") from None
     return compiled

@@ -20,14 +20,16 @@ if TYPE_CHECKING:
     from RLA.db.layout import Database, Item
 
 __all__ = ["ALWAYS_IGNORED", "SnapshotReport", "snapshot_code", "git_state", "requirements", "environment",
-           "back_up_run"]
+           "back_up_run", "redact", "known_secrets"]
 
 #: never copied, whatever the configuration says
 ALWAYS_IGNORED = (
     # secrets
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*",
-    "id_ed25519*", ".netrc", ".pgpass", ".pypirc", ".git-credentials", "*credential*", ".aws/",
-    ".ssh/", ".gnupg/",
+    ".env", ".env.*", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.ppk", "*.jks", "*.keystore", "*.kdbx",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".netrc", "_netrc", ".pgpass", ".pypirc", ".npmrc",
+    ".git-credentials", ".htpasswd", ".s3cfg", ".boto", "*credential*", "secrets.*", "*.secret", "*.secrets",
+    "client_secret*.json", "*service[-_]account*.json", "*.tfvars", ".aws/", ".ssh/", ".gnupg/", ".docker/",
+    ".kube/", ".azure/", ".config/gcloud/", ".huggingface/",
     # version control, caches, environments
     ".git/", ".hg/", ".svn/", "__pycache__/", "*.py[cod]", ".pytest_cache/", ".mypy_cache/",
     ".ruff_cache/", ".ipynb_checkpoints/", ".tox/", ".nox/", ".venv/", "*.egg-info/",
@@ -38,11 +40,19 @@ TRACKED_PACKAGES = ("RLA", "numpy", "torch", "tensorflow", "tensorflow-cpu", "gy
                     "stable-baselines3", "jax", "pandas", "tensorboardX")
 
 
+#: a file whose start holds this is a private key, whatever its name
+_PRIVATE_KEY_MARK = b"PRIVATE KEY-----"
+_REDACTED = b"<redacted by RLA>"
+
+
 @dataclass
 class SnapshotReport:
     copied: List[str] = field(default_factory=list)
     skipped_large: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
+    #: files left out because they hold a private key, and files copied with a known secret blanked
+    skipped_keys: List[str] = field(default_factory=list)
+    redacted: List[str] = field(default_factory=list)
 
 
 def _ignore_spec(patterns: Iterable[str]) -> Any:
@@ -59,11 +69,14 @@ def _read_patterns(path: Optional[Path]) -> List[str]:
 
 def snapshot_code(code_root: Path, dest: Path, *, mode: str, backup_dirs: Sequence[str], lib_dir: str,
                   run_file: Optional[str], ignore_patterns: Sequence[str], ignore_file: Optional[Path],
-                  exclude_roots: Sequence[Path], max_file_bytes: int) -> SnapshotReport:
+                  exclude_roots: Sequence[Path], max_file_bytes: int,
+                  secrets: Sequence[str] = ()) -> SnapshotReport:
     """Copy the run's code into ``dest``; paths keep their place relative to ``code_root``.
 
     ``exclude_roots`` (the database and its folders) are pruned wherever they appear. The
-    project's ``.gitignore`` and ``ignore_file`` add patterns to ``ignore_patterns``.
+    project's ``.gitignore`` and ``ignore_file`` add patterns to ``ignore_patterns``. Files
+    holding a private key are left out, and each of ``secrets`` (the remote password) is
+    blanked wherever it appears (e.g. in an rla_config.yaml beside the code).
     """
     report = SnapshotReport()
     code_root = code_root.resolve()
@@ -71,6 +84,7 @@ def snapshot_code(code_root: Path, dest: Path, *, mode: str, backup_dirs: Sequen
                 *_read_patterns(ignore_file), *ignore_patterns]
     spec = _ignore_spec(patterns)
     excluded = {os.path.realpath(p) for p in exclude_roots}
+    hidden = [secret.encode("utf-8") for secret in secrets if secret]
 
     sources: List[Path] = []
     if mode == "lib":
@@ -83,12 +97,12 @@ def snapshot_code(code_root: Path, dest: Path, *, mode: str, backup_dirs: Sequen
             report.missing.append(str(source))
             continue
         base = code_root if _is_within(source.resolve(), code_root) else source.resolve().parent
-        _copy_tree(source.resolve(), base, dest, spec, excluded, max_file_bytes, report)
+        _copy_tree(source.resolve(), base, dest, spec, excluded, max_file_bytes, report, hidden)
     if run_file:
         run_path = Path(run_file).expanduser().resolve()
         if run_path.is_file():
             base = code_root if _is_within(run_path, code_root) else run_path.parent
-            _copy_file(run_path, base, dest, spec, max_file_bytes, report)
+            _copy_file(run_path, base, dest, spec, max_file_bytes, report, hidden)
         else:
             report.missing.append(str(run_path))
     return report
@@ -103,9 +117,9 @@ def _is_within(path: Path, root: Path) -> bool:
 
 
 def _copy_tree(source: Path, base: Path, dest: Path, spec: Any, excluded: set, max_file_bytes: int,
-               report: SnapshotReport) -> None:
+               report: SnapshotReport, secrets: Sequence[bytes]) -> None:
     if source.is_file():
-        _copy_file(source, base, dest, spec, max_file_bytes, report)
+        _copy_file(source, base, dest, spec, max_file_bytes, report, secrets)
         return
     for folder, dir_names, file_names in os.walk(source):
         rel_folder = os.path.relpath(folder, base)
@@ -118,25 +132,48 @@ def _copy_tree(source: Path, base: Path, dest: Path, spec: Any, excluded: set, m
             kept.append(name)
         dir_names[:] = kept
         for name in sorted(file_names):
-            _copy_file(Path(folder) / name, base, dest, spec, max_file_bytes, report)
+            _copy_file(Path(folder) / name, base, dest, spec, max_file_bytes, report, secrets)
 
 
 def _copy_file(path: Path, base: Path, dest: Path, spec: Any, max_file_bytes: int,
-               report: SnapshotReport) -> None:
+               report: SnapshotReport, secrets: Sequence[bytes]) -> None:
     rel = os.path.relpath(path, base)
     if spec.match_file(rel):
         return
     try:
         size = path.stat().st_size
+        if size > max_file_bytes:
+            report.skipped_large.append(rel)
+            return
+        data = path.read_bytes()
     except OSError:
         return
-    if size > max_file_bytes:
-        report.skipped_large.append(rel)
+    if _PRIVATE_KEY_MARK in data[:4096]:
+        report.skipped_keys.append(rel)
         return
     target = dest / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, target)
+    clean = redact(data, secrets)
+    target.write_bytes(clean)
+    shutil.copystat(path, target)
+    if clean != data:
+        report.redacted.append(rel)
     report.copied.append(rel)
+
+
+def redact(data: bytes, secrets: Sequence[bytes]) -> bytes:
+    """``data`` with every one of ``secrets`` blanked."""
+    for secret in secrets:
+        data = data.replace(secret, _REDACTED)
+    return data
+
+
+def known_secrets(config: "RLAConfig") -> List[str]:
+    """The secrets this process knows and no file may hold: the remote password, from the config
+    or the environment."""
+    from RLA.db.sync.endpoint import PASSWORD_ENV
+
+    return [s for s in (config.REMOTE_SETTING.password, os.environ.get(PASSWORD_ENV, "")) if s]
 
 
 def git_state(code_root: Path) -> Optional[Dict[str, Any]]:
@@ -204,20 +241,26 @@ def back_up_run(item: "Item", database: "Database", config: "RLAConfig", code_ro
     the snapshot left out is reported through ``warn``.
     """
     backup = config.BACKUP_CONFIG
+    secrets = known_secrets(config)
     report = snapshot_code(
         code_root, item.code_dir,
         mode=config.PROJECT_TYPE.backup_code_by,
         backup_dirs=backup.backup_code_dir, lib_dir=backup.lib_dir, run_file=run_file,
         ignore_patterns=backup.ignore_code_paths, ignore_file=ignore_file,
         exclude_roots=[database.root, *database.managed_dirs()],
-        max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024),
+        max_file_bytes=int(backup.max_file_size_mb * 1024 * 1024), secrets=secrets,
     )
     for missing in report.missing:
         warn(f"RLA backup: {missing} does not exist; check BACKUP_CONFIG in your rla_config.yaml")
+    if report.skipped_keys:
+        warn("RLA backup: left out files holding a private key: " + ", ".join(report.skipped_keys))
+    if report.redacted:
+        warn("RLA backup: blanked the remote password in: " + ", ".join(report.redacted))
     if report.skipped_large:
         warn(f"RLA backup: left out files over {backup.max_file_size_mb} MB: " + ", ".join(report.skipped_large))
     state = git_state(code_root)
     if state is not None:
-        item.code.git_diff.write_text(state.pop("diff"), encoding="utf-8")
+        hidden = [secret.encode("utf-8") for secret in secrets]
+        item.code.git_diff.write_bytes(redact(state.pop("diff").encode("utf-8", errors="replace"), hidden))
     item.code.requirements_txt.write_text(requirements(), encoding="utf-8")
     return state

@@ -29,7 +29,7 @@ def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".
     ``default_suffix``. The parent folder is created.
     """
     relative = Path(name)
-    if relative.is_absolute() or ".." in relative.parts:
+    if not relative.name or relative.is_absolute() or ".." in relative.parts or "\0" in name:
         raise UsageError(f"results name {name!r} must be a relative path inside the run's results folder")
     if not relative.suffix:
         relative = relative.with_name(relative.name + default_suffix)

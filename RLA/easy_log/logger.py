@@ -19,9 +19,9 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, TextIO,
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
-from RLA.db.records import unwrap_scalar
 from RLA.easy_log.output_formats import (CSVOutputFormat, HumanOutputFormat, JSONOutputFormat, KVWriter,
                                          SeqWriter, TensorBoardOutputFormat, make_output_format)
+from RLA.easy_log.row_values import cell_value, checked_key, number
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import UsageError
 
@@ -78,12 +78,12 @@ class Logger:
     def logkv(self, key: str, val: Any, exclude: Exclude = None, freq: Optional[int] = None) -> None:
         if not self._due(freq):
             return
-        self.name2val[key] = unwrap_scalar(val)
+        self.name2val[checked_key(key)] = cell_value(key, val)
         if exclude:
             self.name2excluded[key] = (exclude,) if isinstance(exclude, str) else tuple(exclude)
 
     def logkv_mean(self, key: str, val: Any, exclude: Exclude = None) -> None:
-        val = unwrap_scalar(val)
+        val = number(checked_key(key), val, "logkv_mean")
         old_val, count = self.name2val.get(key, 0.0), self.name2cnt[key]
         self.name2val[key] = old_val * count / (count + 1) + val / (count + 1)
         self.name2cnt[key] = count + 1
@@ -93,10 +93,10 @@ class Logger:
     def ma_record(self, key: str, val: Any, record_len: int, ignore_nan: bool = False,
                   exclude: Exclude = None, freq: Optional[int] = None) -> None:
         """Record the moving average of the last ``record_len`` values of ``key``."""
+        val = number(checked_key(key), val, "ma_record_tabular")
         buffer = self.ma_buffers.get(key)
         if buffer is None or buffer.maxlen != record_len:
             buffer = self.ma_buffers[key] = deque(buffer or (), maxlen=record_len)
-        val = unwrap_scalar(val)
         if not (ignore_nan and isinstance(val, float) and math.isnan(val)):
             buffer.append(val)
         if len(buffer) == record_len:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import socket
 import sys
@@ -29,6 +30,14 @@ PathLike = Union[str, os.PathLike]
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, complex)
+
+
+def _float32(value: Any) -> float:
+    """A number as TensorBoard's float32 holds it: an int beyond a double's range becomes ±inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 class KVWriter:
@@ -204,7 +213,7 @@ class TensorBoardOutputFormat(KVWriter):
             if key == TIME_STEP_COLUMN:
                 continue
             if _is_number(value):
-                values.append(value_cls(tag=key, simple_value=value))
+                values.append(value_cls(tag=key, simple_value=_float32(value)))
             elif key not in self._skipped:
                 self._skipped.add(key)
                 warnings.warn(

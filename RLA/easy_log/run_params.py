@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Tuple, Union
 
 from RLA.db.records import lookup_param
-from RLA.errors import NoDataError
+from RLA.errors import NoDataError, UsageError
 
 __all__ = ["RunParams"]
 
@@ -53,6 +53,25 @@ class RunParams:
     def clear_record_param(self) -> None:
         self.record_param = []
         self._record_since_start = []
+
+    def check_storable(self) -> None:
+        """Raise :class:`UsageError`, naming the parameter, when params.json or the run's pickle
+        cannot hold a hyper-parameter; called before the run's item is made, so none is left half-made."""
+        import dill
+
+        from RLA.db.records import to_jsonable
+
+        for key, value in self.hyper_param.items():
+            try:
+                to_jsonable(value)
+            except UsageError as error:
+                raise UsageError(f"hyper-parameter {key!r}: {error}") from None
+            try:
+                dill.dumps(value)
+            except Exception as error:  # dill raises whatever the object's reducer raises
+                raise UsageError(
+                    f"hyper-parameter {key!r} ({type(value).__name__}) cannot be pickled for resuming ({error}); "
+                    f"pass what it is made from (a path, a host and port, a seed) instead") from None
 
     def tracked_params(self) -> List[Tuple[str, Any]]:
         """``(key, value)`` of every tracked parameter, in the order they were added."""

@@ -157,6 +157,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             self._start_fresh_experiment()
         if os.environ.get(SWEEP_ENV):  # a trial of `rla sweep`: find it with -w 'sweep == "<name>"'
             self.hyper_param["sweep"] = os.environ[SWEEP_ENV]
+        self.check_storable()
         rank = ranks.process_rank()
         if rank:
             return self._join_rank0(rank)

@@ -40,15 +40,18 @@ def runs_table(data_root: Path, text: str, chosen: Sequence[str] = ()) -> Dict[s
     return {"runs": [_row(r, chosen) for r in records], "param_keys": sorted(keys)}
 
 
-def _files(folder: Path) -> List[Dict[str, Any]]:
-    """The files under ``folder`` (relative path, size, kind), at most MAX_FILES."""
+def _files(data_root: Path, folder: Path) -> List[Dict[str, Any]]:
+    """The files under ``folder`` (relative path, size, kind), at most MAX_FILES; symbolic links
+    are not followed (a folder linked out of the data root is not listed)."""
     out: List[Dict[str, Any]] = []
-    if not folder.is_dir():
+    if not folder.is_dir() or not folder.resolve().is_relative_to(data_root.resolve()):
         return out
     for directory, subdirs, names in os.walk(folder):
         subdirs.sort()
         for name in sorted(names):
             path = Path(directory) / name
+            if path.is_symlink():
+                continue
             suffix = path.suffix.lower()
             kind = "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else "file"
             try:
@@ -79,8 +82,8 @@ def run_detail(data_root: Path, index: str, archived: bool = False) -> Dict[str,
         metrics = []
     return {"row": _row(record, []), "params": read_json(item.params_json) or record.params,
             "run": read_json(item.run_json), "metrics": metrics,
-            "results": _files(item.results_dir), "code": _files(item.code_dir),
-            "git_diff": _read_diff(item.code.git_diff), "checkpoints": _files(item.checkpoint_dir)}
+            "results": _files(data_root, item.results_dir), "code": _files(data_root, item.code_dir),
+            "git_diff": _read_diff(item.code.git_diff), "checkpoints": _files(data_root, item.checkpoint_dir)}
 
 
 def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
