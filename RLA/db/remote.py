@@ -56,6 +56,7 @@ class SyncReport:
     remote: str
     dry_run: bool
     items: List[ItemResult] = field(default_factory=list)
+    requests: int = 0  # SFTP requests sent
 
     @property
     def sent_bytes(self) -> int:
@@ -67,7 +68,7 @@ class SyncReport:
 
     def to_dict(self) -> dict:
         return {"direction": self.direction, "remote": self.remote, "dry_run": self.dry_run,
-                "sent_bytes": self.sent_bytes, "items": [vars(r) for r in self.items]}
+                "sent_bytes": self.sent_bytes, "requests": self.requests, "items": [vars(r) for r in self.items]}
 
 
 def connect(endpoint: Endpoint) -> RemoteSide:
@@ -138,10 +139,12 @@ def _run(source: Side, destination: Optional[Side], items: Sequence[Item], local
             jobs.append((plan_item(source, item, manifest, data_types), manifest))
             report.items.append(ItemResult(item.index, jobs[-1][0].count, jobs[-1][0].bytes))
         if destination is not None:
+            before = source.requests + destination.requests
             sent = destination.run(_item_task(plan, source, destination, manifest, direction, endpoint, on_progress)
                                    for plan, manifest in jobs)
             for result, item_sent in zip(report.items, sent):
                 result.sent_bytes = item_sent
+            report.requests = source.requests + destination.requests - before
     except _transport_errors() as exc:
         raise SyncError(f"{direction} to {endpoint.url} stopped: {exc}; what was sent is recorded, the next sync "
                         "continues from there") from exc

@@ -127,7 +127,8 @@ def _new_trees(paths: Dict[str, str], manifest: Manifest, actions: List[Action])
     for root in paths.values():
         parts = [a for a in actions if a.rel.startswith(root + "/")]
         size = sum(a.size for a in parts)
-        if not parts or size > STAGE_LIMIT or any(rel == root or rel.startswith(root + "/") for rel in manifest.entries):
+        received = any(rel == root or rel.startswith(root + "/") for rel in manifest.entries)
+        if not parts or size > STAGE_LIMIT or received:
             continue
         trees.append(Action("tree", root, size, parts=parts))
     return trees

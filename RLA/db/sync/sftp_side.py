@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 from RLA.db.atomic import is_temp_name
-from RLA.db.sync.pipeline import Request, Task, immediate, run_tasks
+from RLA.db.sync.pipeline import Request, Task, run_tasks
 from RLA.db.sync.sides import CHUNK, Side, Stat, tmp_name
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class RemoteSide(Side):
 
     def _abs(self, rel: str) -> str:
         return posixpath.join(self.root, rel)
+
+    @property
+    def requests(self) -> int:  # type: ignore[override]
+        return self.sftp.request_number
 
     def run(self, tasks: Iterator[Task]) -> List:
         return run_tasks(self.sftp, tasks)
@@ -125,17 +129,16 @@ class RemoteSide(Side):
         names.add(name)
         return sum(sizes)
 
-    @immediate
-    def remove(self, rel: str) -> None:
+    def remove(self, rel: str) -> Task:
         path = self._abs(rel)
         try:
             attrs = self.sftp.stat(path)
         except FileNotFoundError:
             return
         if stat_module.S_ISDIR(attrs.st_mode or 0):
-            run_tasks(self.sftp, [self._remove_tree(path)])
+            yield from self._remove_tree(path)
         else:
-            self.sftp.remove(path)
+            yield [Request(_cmd("REMOVE"), path)]
 
     def close(self) -> None:
         client = getattr(self.sftp, "ssh_client", None)

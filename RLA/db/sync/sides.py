@@ -31,6 +31,7 @@ class Side:
     """What the sync engine needs of a data root."""
 
     label = ""
+    requests = 0  # requests sent over the network so far
 
     def scan(self, rel: str) -> Dict[str, Stat]:
         """Every file under ``rel`` (or ``rel`` itself when it is a file), temporary names left out."""
