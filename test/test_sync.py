@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -15,9 +16,11 @@ from conftest import log_run, popen_python, run_python
 from RLA.cli import main as rla
 from RLA.config import RemoteSetting
 from RLA.db import remote
+from RLA.db.atomic import is_temp_name
 from RLA.db.layout import Database
 from RLA.db.query import select
 from RLA.db.select import ItemFilter
+from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import HostKeyError
 from sshd_server import Sshd, make_sshd, running_sshd, trust
@@ -26,6 +29,7 @@ PASSWORD = "pw-7f3a-never-on-disk"
 
 TRAIN = """
 import json, sys, time
+from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_log import logger
 
@@ -138,6 +142,59 @@ def test_a_push_killed_midway_resumes_without_sending_everything_again(sshd, tmp
     for item in items:
         assert _files(central, item) == _files(local, item)
     assert remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk")).sent_bytes == 0
+
+
+def _folder(path: Path) -> Dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def test_a_new_item_appears_whole_to_a_reader_of_the_central_host(sshd, tmp_path):
+    local, central = tmp_path / "local", tmp_path / "central"
+    items = _many_items(local, 24, 256 << 10)
+    folders = [(item.moved(root=central).path(kind), _folder(item.path(kind))) for item in items
+               for kind in ("log", "results")]
+    pushing = threading.Thread(target=remote.push, args=(local, _endpoint(sshd, central), ItemFilter(task="bulk")))
+    pushing.start()
+    looks, partial = 0, []
+    while pushing.is_alive():
+        for path, whole in folders:
+            if path.exists():
+                seen = _folder(path)
+                if seen != whole:
+                    partial.append((path, sorted(seen), sorted(whole)))
+        looks += 1
+    pushing.join()
+    assert looks and partial == []
+    assert all(_folder(path) == whole for path, whole in folders)
+    assert [p for p in central.rglob("*") if is_temp_name(p.name)] == []
+    again = remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk"))
+    assert again.sent_bytes == 0 and again.actions == 0
+
+
+def _log_rows(start: int, stop: int) -> None:
+    for t in range(start, stop):
+        exp_manager.time_step_holder.set_time(t)
+        logger.logkvs({"r": t})
+        logger.dump_tabular()
+
+
+def test_an_append_goes_on_from_the_record_and_a_file_gone_remotely_is_sent_whole(sshd, tmp_path):
+    local, central = tmp_path / "local", tmp_path / "central"
+    item = log_run(local, "grow", {"seed": 0}, [(t, {"r": t}) for t in range(50)])
+    try:
+        remote.push(local, _endpoint(sshd, central), ItemFilter(task="grow"))
+        pushed = item.moved(root=central)
+        _log_rows(50, 80)
+        grown = item.progress_csv.stat().st_size - pushed.progress_csv.stat().st_size
+        report = remote.push(local, _endpoint(sshd, central), ItemFilter(task="grow"))
+        assert _folder(pushed.log_dir) == _folder(item.log_dir)
+        assert grown <= report.sent_bytes < grown + item.run_json.stat().st_size + 4096
+        pushed.progress_csv.unlink()  # gone from the central host: the next append sends the file whole
+        _log_rows(80, 90)
+        remote.push(local, _endpoint(sshd, central), ItemFilter(task="grow"))
+        assert _folder(pushed.log_dir) == _folder(item.log_dir)
+    finally:
+        exp_manager.finish()
 
 
 def test_training_goes_on_while_the_server_is_down_and_the_item_catches_up(tmp_path, write_script):

@@ -6,9 +6,10 @@
 
 What the other side holds is recorded locally per item (:mod:`RLA.db.sync.manifest`),
 so a sync sends only what changed: the new bytes of append-only files, whole
-other files under a temporary name renamed into place, checkpoint folders
-whole or not at all (:mod:`RLA.db.sync.sides`). The record is written after
-every file, so a sync killed at any point continues where it stopped. Item
+other files under a temporary name renamed into place, checkpoint folders and
+new items whole or not at all (:mod:`RLA.db.sync.sides`), many files in flight
+at once (:mod:`RLA.db.sync.pipeline`). The record is written after every file
+(a new item: after the item), so a sync killed at any point continues where it stopped. Item
 names carry the host's address: workers pushing into one central database
 never write the same item.
 """
@@ -18,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from RLA.config import SYNC_TYPES
 from RLA.db import layout
@@ -28,7 +29,9 @@ from RLA.db.select import ItemFilter
 from RLA.db.sync.endpoint import Endpoint, from_setting, from_url
 from RLA.db.sync.manifest import Manifest, fingerprint
 from RLA.db.sync.plan import Action, ItemPlan, is_append_only, plan_item
-from RLA.db.sync.sides import LocalSide, RemoteSide, Side, chunks
+from RLA.db.sync.pipeline import Task
+from RLA.db.sync.sftp_side import RemoteSide
+from RLA.db.sync.sides import LocalSide, Side, chunks
 from RLA.errors import SyncError, UsageError
 
 __all__ = ["Endpoint", "SyncReport", "ItemResult", "push", "pull", "status", "connect", "push_items",
@@ -53,6 +56,7 @@ class SyncReport:
     remote: str
     dry_run: bool
     items: List[ItemResult] = field(default_factory=list)
+    requests: int = 0  # SFTP requests sent
 
     @property
     def sent_bytes(self) -> int:
@@ -64,7 +68,7 @@ class SyncReport:
 
     def to_dict(self) -> dict:
         return {"direction": self.direction, "remote": self.remote, "dry_run": self.dry_run,
-                "sent_bytes": self.sent_bytes, "items": [vars(r) for r in self.items]}
+                "sent_bytes": self.sent_bytes, "requests": self.requests, "items": [vars(r) for r in self.items]}
 
 
 def connect(endpoint: Endpoint) -> RemoteSide:
@@ -123,84 +127,142 @@ def pull(data_root: Any, endpoint: Endpoint, item_filter: ItemFilter, data_types
 
 def _run(source: Side, destination: Optional[Side], items: Sequence[Item], local_root: Path, endpoint: Endpoint,
          direction: str, data_types: Sequence[str], on_progress: Progress) -> SyncReport:
-    """Plan each item and, with a destination, carry the plan out file by file."""
+    """Plan each item and, with a destination, carry the plans out (many files in flight at once)."""
     unknown = sorted(set(data_types) - set(SYNC_TYPES))
     if unknown:
         raise UsageError(f"cannot sync data types {unknown}; choose among {', '.join(SYNC_TYPES)}")
     report = SyncReport(direction, endpoint.url, destination is None)
-    for item in items:
-        manifest = Manifest.of(local_root, endpoint.key, direction, item)
-        try:
-            plan = plan_item(source, item, manifest, data_types)
-            result = ItemResult(item.index, len(plan.actions), plan.bytes)
-            report.items.append(result)
-            if destination is not None:
-                result.sent_bytes = _carry_out(plan, source, destination, manifest, on_progress)
-        except _transport_errors() as exc:
-            raise SyncError(f"{direction} of {item.index} to {endpoint.url} stopped: {exc}; what was sent is "
-                            "recorded, the next sync continues from there") from exc
-        finally:
+    jobs = []
+    try:
+        for item in items:
+            manifest = Manifest.of(local_root, endpoint.key, direction, item)
+            jobs.append((plan_item(source, item, manifest, data_types), manifest))
+            report.items.append(ItemResult(item.index, jobs[-1][0].count, jobs[-1][0].bytes))
+        if destination is not None:
+            before = source.requests + destination.requests
+            sent = destination.run(_item_task(plan, source, destination, manifest, direction, endpoint, on_progress)
+                                   for plan, manifest in jobs)
+            for result, item_sent in zip(report.items, sent):
+                result.sent_bytes = item_sent
+            report.requests = source.requests + destination.requests - before
+    except _transport_errors() as exc:
+        raise SyncError(f"{direction} to {endpoint.url} stopped: {exc}; what was sent is recorded, the next sync "
+                        "continues from there") from exc
+    finally:
+        for _, manifest in jobs:
             manifest.close()
     return report
 
 
-def _carry_out(plan: ItemPlan, source: Side, destination: Side, manifest: Manifest, on_progress: Progress) -> int:
+def _item_task(plan: ItemPlan, source: Side, destination: Side, manifest: Manifest, direction: str,
+               endpoint: Endpoint, on_progress: Progress) -> Task:
+    """One item's sync, phase after phase; the bytes sent."""
     sent = 0
-    for action in plan.actions:
-        try:
-            sent += _apply(action, plan.item, source, destination, manifest)
-        except FileNotFoundError:
-            if source.stat(_first_file(action)) is not None:
-                raise
-            # gone from the source while we sent it (a rotated-out checkpoint): the next plan removes it
-        if on_progress is not None:
-            on_progress(action)
+    try:
+        for phase in plan.phases:
+            done = yield [_action_task(a, plan.item, source, destination, manifest, on_progress) for a in phase]
+            sent += sum(done)
+    except _transport_errors() as exc:
+        raise SyncError(f"{direction} of {plan.item.index} to {endpoint.url} stopped: {exc}; what was sent is "
+                        "recorded, the next sync continues from there") from exc
     return sent
 
 
-def _apply(action: Action, item: Item, source: Side, destination: Side, manifest: Manifest) -> int:
-    """Carry out one action and record its outcome; returns the bytes sent."""
+def _action_task(action: Action, item: Item, source: Side, destination: Side, manifest: Manifest,
+                 on_progress: Progress) -> Task:
+    try:
+        sent = yield from _apply(action, item, source, destination, manifest, on_progress)
+    except FileNotFoundError:
+        if source.stat(_first_file(action)) is not None:
+            raise
+        sent = 0  # gone from the source while we sent it (a rotated-out checkpoint): the next plan removes it
+    if on_progress is not None:
+        on_progress(action)
+    return sent
+
+
+def _apply(action: Action, item: Item, source: Side, destination: Side, manifest: Manifest,
+           on_progress: Progress) -> Task:
+    """Carry out one action and record its outcome; the bytes sent."""
     rel = action.rel
     if action.kind == "remove":
-        destination.remove(rel)
+        yield from destination.remove(rel)
         manifest.record(rel, None)
         return 0
     if action.kind == "folder":
         files = {name: _file_chunks(source, f"{rel}/{name}") for name in sorted(action.files)}
-        sent = destination.publish_folder(rel, files)
+        sent = yield from destination.publish_folder(rel, files)
         manifest.record(rel, {"folder": action.signature})
         return sent
+    if action.kind == "tree":
+        return (yield from _apply_tree(action, item, source, destination, manifest, on_progress))
     with source.open_read(rel) as (f, (size, mtime)):
         entry = manifest.get(rel)
-        offset = _append_offset(f, size, entry, destination, rel) if action.kind == "append" else None
-        if offset is None:
-            sent = destination.replace(rel, chunks(f, 0, size))
-        else:
-            sent = destination.append(rel, offset, chunks(f, offset, size - offset))
-        new_entry = {"size": size, "mtime": mtime}
-        if is_append_only(item, rel):
-            new_entry["fp"] = fingerprint(f, size)
-        manifest.record(rel, new_entry)
+        offset = _append_offset(f, size, entry) if action.kind == "append" else None
+        sent = None
+        if offset is not None:
+            try:
+                sent = yield from destination.append(rel, offset, chunks(f, offset, size - offset))
+            except FileNotFoundError:  # gone from the destination: sent whole below
+                pass
+        if sent is None:
+            sent = yield from destination.replace(rel, chunks(f, 0, size))
+        manifest.record(rel, _entry(item, rel, f, size, mtime))
     return sent
 
 
-def _append_offset(f: Any, size: int, entry: Optional[dict], destination: Side, rel: str) -> Optional[int]:
-    """Where the new bytes go: the destination's size, when the source only grew since it was sent
-    and the destination holds a prefix of it; ``None`` when the file must be sent whole."""
-    if entry is None or fingerprint(f, entry["size"]) != entry.get("fp"):
-        return None
-    held = destination.stat(rel)
-    if held is None or not entry["size"] <= held[0] <= size:
-        return None
-    return held[0]
+def _apply_tree(action: Action, item: Item, source: Side, destination: Side, manifest: Manifest,
+                on_progress: Progress) -> Task:
+    """Send a folder the destination never received under a temporary name, rename it once, record its
+    files; when the destination has that folder after all (its record was lost), send file by file."""
+    sent_files: Dict[str, dict] = {}
+    files = {}
+    for part in action.parts:
+        names = [f"{part.rel}/{name}" for name in sorted(part.files)] if part.kind == "folder" else [part.rel]
+        for rel in names:
+            files[rel[len(action.rel) + 1:]] = _file_chunks(source, rel, item, sent_files)
+    try:
+        sent = yield from destination.publish_folder(action.rel, files, new=True)
+    except FileExistsError:
+        done = yield [_action_task(part, item, source, destination, manifest, None) for part in action.parts]
+        sent = sum(done)
+    else:
+        manifest.record_many([(part.rel, {"folder": part.signature} if part.kind == "folder" else sent_files[part.rel])
+                              for part in action.parts])
+    if on_progress is not None:
+        for part in action.parts[1:]:
+            on_progress(part)
+    return sent
 
 
-def _file_chunks(source: Side, rel: str) -> Iterator[bytes]:
-    with source.open_read(rel) as (f, (size, _)):
+def _entry(item: Item, rel: str, f: Any, size: int, mtime: int) -> dict:
+    """The record of a file sent: size and time, and a fingerprint of an append-only file."""
+    entry = {"size": size, "mtime": mtime}
+    if is_append_only(item, rel):
+        entry["fp"] = fingerprint(f, size)
+    return entry
+
+
+def _append_offset(f: Any, size: int, entry: Optional[dict]) -> Optional[int]:
+    """Where the new bytes go: the size the record says was sent, when the source only grew since
+    (its head and that tail unchanged); ``None`` when the file must be sent whole."""
+    if entry is None or not entry["size"] <= size or fingerprint(f, entry["size"]) != entry.get("fp"):
+        return None
+    return entry["size"]
+
+
+def _file_chunks(source: Side, rel: str, item: Optional[Item] = None,
+                 sent_files: Optional[Dict[str, dict]] = None) -> Iterator[bytes]:
+    """The bytes of ``rel``, read as they are sent; with ``sent_files``, its record is put there at the end."""
+    with source.open_read(rel) as (f, (size, mtime)):
         yield from chunks(f, 0, size)
+        if sent_files is not None:
+            sent_files[rel] = _entry(item, rel, f, size, mtime)
 
 
 def _first_file(action: Action) -> str:
+    if action.parts:
+        return _first_file(action.parts[0])
     return f"{action.rel}/{next(iter(action.files))}" if action.files else action.rel
 
 

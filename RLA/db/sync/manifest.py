@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import IO, Any, Dict, Optional
+from typing import IO, Any, Dict, List, Optional, Tuple
 
 from RLA.db.atomic import atomic_write
 from RLA.db.layout import SYNC_DIR, Database, Item
@@ -76,16 +76,21 @@ class Manifest:
 
     def record(self, rel: str, entry: Optional[Entry]) -> None:
         """Note that the destination now holds ``entry`` at ``rel`` (``None``: holds nothing there)."""
-        if entry is None:
-            self.entries.pop(rel, None)
-        else:
-            self.entries[rel] = entry
+        self.record_many([(rel, entry)])
+
+    def record_many(self, entries: List[Tuple[str, Optional[Entry]]]) -> None:
+        """:meth:`record` for files that reached the destination together, in one write."""
+        for rel, entry in entries:
+            if entry is None:
+                self.entries.pop(rel, None)
+            else:
+                self.entries[rel] = entry
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")
-        self._file.write(json.dumps([rel, entry], separators=(",", ":")) + "\n")
+        self._file.write("".join(json.dumps(pair, separators=(",", ":")) + "\n" for pair in entries))
         self._file.flush()
-        self._lines += 1
+        self._lines += len(entries)
 
     def close(self) -> None:
         """Stop writing; compact the journal when most of its lines are outdated."""

@@ -4,8 +4,13 @@ Each file of the item becomes at most one :class:`Action`: ``append`` (an
 append-only file grew: send its new bytes), ``replace`` (send it whole under a
 temporary name, rename it into place), ``folder`` (a checkpoint folder, sent
 whole or not at all) or ``remove`` (gone from the source since it was sent,
-e.g. a rotated-out checkpoint). Planning reads only the source and the local
-record, so ``rla sync status`` needs no connection.
+e.g. a rotated-out checkpoint). The folders of an item the destination has
+never received (its log folder, code snapshot, ...) of at most ``STAGE_LIMIT``
+bytes become one ``tree`` action holding those: the folder is sent under a
+temporary name and renamed once, so a new item appears whole (a push killed
+midway sends it again; larger folders go file by file, resumable per file).
+Planning reads only the source and the local record, so ``rla sync status``
+needs no connection.
 """
 from __future__ import annotations
 
@@ -20,28 +25,42 @@ from RLA.db.layout import Item
 from RLA.db.sync.manifest import Manifest
 from RLA.db.sync.sides import Side, Stat
 
-__all__ = ["Action", "ItemPlan", "plan_item", "item_paths", "is_append_only"]
+__all__ = ["Action", "ItemPlan", "plan_item", "item_paths", "is_append_only", "STAGE_LIMIT"]
+
+STAGE_LIMIT = 32 << 20
 
 _APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.LOG_TXT, layout.WARN_TXT, layout.BACKUP_TXT}
 
 
 @dataclass
 class Action:
-    kind: str  # append | replace | folder | remove
+    kind: str  # append | replace | folder | remove | tree
     rel: str
     size: int = 0  # bytes to send (an estimate for append: the growth seen when planning)
     files: Dict[str, Stat] = field(default_factory=dict)  # a folder's files, by name inside it
     signature: str = ""  # a folder's files, sizes and times, hashed
+    parts: List["Action"] = field(default_factory=list)  # a tree's actions, one per file or checkpoint folder
 
 
 @dataclass
 class ItemPlan:
+    """The actions of one item in phases: a phase starts when the one before is done."""
+
     item: Item
-    actions: List[Action]
+    phases: List[List[Action]]
+
+    @property
+    def actions(self) -> List[Action]:
+        return [a for phase in self.phases for a in phase]
 
     @property
     def bytes(self) -> int:
         return sum(a.size for a in self.actions)
+
+    @property
+    def count(self) -> int:
+        """Files and checkpoint folders to send or remove."""
+        return sum(len(a.parts) or 1 for a in self.actions)
 
 
 def item_paths(item: Item, data_types: Sequence[str]) -> Dict[str, str]:
@@ -94,7 +113,25 @@ def plan_item(source: Side, item: Item, manifest: Manifest, data_types: Sequence
     roots = tuple(rel + "/" for rel in paths.values())
     removals = [Action("remove", rel) for rel in sorted(manifest.entries)
                 if rel not in present and (rel.startswith(roots) or rel in paths.values())]
-    return ItemPlan(item, folder_actions + first + last + removals)
+    trees = _new_trees(paths, manifest, folder_actions + first + last)
+    staged = {id(part) for tree in trees for part in tree.parts}
+    log_tree = [t for t in trees if t.rel == paths.get("log")]  # holds run.json: last, like run.json
+    first_phase = [t for t in trees if t not in log_tree] + [a for a in folder_actions + first if id(a) not in staged]
+    last_phase = [a for a in last if id(a) not in staged] + log_tree
+    return ItemPlan(item, [first_phase, last_phase, removals])
+
+
+def _new_trees(paths: Dict[str, str], manifest: Manifest, actions: List[Action]) -> List[Action]:
+    """The item folders the destination never received, small enough to send whole, as tree actions."""
+    trees = []
+    for root in paths.values():
+        parts = [a for a in actions if a.rel.startswith(root + "/")]
+        size = sum(a.size for a in parts)
+        received = any(rel == root or rel.startswith(root + "/") for rel in manifest.entries)
+        if not parts or size > STAGE_LIMIT or received:
+            continue
+        trees.append(Action("tree", root, size, parts=parts))
+    return trees
 
 
 def _checkpoint_folder(rel: str, checkpoint_rel: Optional[str]) -> Optional[str]:
