@@ -1,5 +1,7 @@
 """Launcher overhead: 8 trials of a fixed CPU-bound workload on 2 CPUs, each launcher's wall time against
-the ideal (the sum of the trial times / 2, the trial time measured alone in the same run).
+the ideal (the sum of the trial times / 2, the trial time measured alone in the same run) and against a
+bare pool (the same 8 commands, 2 at a time, with nothing of RLA) run just before it: on a shared,
+loaded machine two processes do not get two CPUs, and the bare pool measures what they do get.
 
     PYTHONPATH=. python bench/sweep.py [--launchers local,slurm,ray] [--work 30000000]
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import tempfile
 import time
@@ -31,6 +34,12 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def bare_pool(command) -> None:
+    """The 8 trials 2 at a time with nothing but subprocess: the machine's own parallel throughput."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda _: subprocess.run(command, check=True), range(TRIALS)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--launchers", default="local,slurm,ray")
@@ -39,7 +48,8 @@ def main() -> None:
     command = workload(args.work)
     one = min(timed(lambda: subprocess.run(command, check=True)) for _ in range(2))
     ideal = TRIALS * one / 2
-    print(f"one trial alone: {one:.2f}s; ideal for {TRIALS} trials on 2 CPUs: {ideal:.2f}s")
+    print(f"load average {open('/proc/loadavg').read().split()[0]}; one trial alone: {one:.2f}s; "
+          f"ideal for {TRIALS} trials on 2 CPUs: {ideal:.2f}s")
     for launcher in args.launchers.split(","):
         with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root:
             cluster = None
@@ -53,6 +63,7 @@ def main() -> None:
                 from RLA.sweep.ray_tune import ensure_ray
 
                 ensure_ray(num_cpus=2)  # started outside the timing, as a running cluster would be
+            bare = timed(lambda: bare_pool(command))
             try:
                 wall = timed(lambda: run_sweep(f"bench_{launcher}", command, str(Path(root) / "db"),
                                                grid=[("i", list(range(TRIALS)))], launcher=launcher, jobs=2,
@@ -60,7 +71,8 @@ def main() -> None:
             finally:
                 if cluster is not None:
                     cluster.stop()
-            print(f"{launcher:6s} wall {wall:6.2f}s  ratio {wall / ideal:.2f}x")
+            print(f"{launcher:6s} wall {wall:6.2f}s  ratio {wall / ideal:.2f}x ideal, "
+                  f"{wall / bare:.2f}x bare pool ({bare:.2f}s)")
 
 
 if __name__ == "__main__":

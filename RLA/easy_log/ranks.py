@@ -5,7 +5,8 @@ Rank 0 (``RANK``, else ``SLURM_PROCID``, ``OMPI_COMM_WORLD_RANK``, ``PMI_RANK``,
 processes of the group share (``RLA_RUN_GROUP``, else torchrun's
 ``MASTER_ADDR:MASTER_PORT`` and run id, srun's job and step ids, or the MPI job
 id); the other ranks wait for it and write nothing but ``log-rank<N>.txt``
-into that item.
+into that item. A trial of ``rla sweep`` (``RLA_SWEEP`` set) records its sweep
+as the hyper-parameter ``sweep``.
 """
 from __future__ import annotations
 
@@ -13,17 +14,19 @@ import hashlib
 import os
 import platform
 import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from RLA.db.layout import Database, Item
 from RLA.db.liveness import is_alive
 from RLA.db.records import read_json, write_json_atomic
+from RLA.easy_log import logger
 from RLA.easy_log.logger import HumanOutputFormat, Logger
 from RLA.easy_log.time_step import TimeStepHolder
 from RLA.errors import RunStateError, UsageError
+from RLA.sweep.trial import SWEEP_ENV
 
 __all__ = ["RANK_ENVS", "GROUP_ENV", "WAIT_ENV", "process_rank", "in_group", "group_key", "publish_item",
-           "wait_for_item", "rank_logger"]
+           "wait_for_item", "rank_logger", "join_rank0", "note_sweep"]
 
 #: the variables that carry a process's rank, first found wins (LOCAL_RANK alone: one node)
 RANK_ENVS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "LOCAL_RANK")
@@ -71,7 +74,9 @@ def group_key(task: str) -> str:
 
 
 def publish_item(database: Database, task: str, item: Item) -> None:
-    """Rank 0: tell the other ranks of this group which item the run writes into."""
+    """Rank 0: tell the other ranks of this group, if any, which item the run writes into."""
+    if not in_group():
+        return
     path = database.rank_file(group_key(task))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, {"index": item.index, "host": platform.node(), "pid": os.getpid()})
@@ -98,3 +103,17 @@ def wait_for_item(database: Database, task: str, timeout_s: Optional[float] = No
 def rank_logger(item: Item, rank: int, step_holder: TimeStepHolder) -> Logger:
     """The logger of a rank > 0: rows and messages go to ``log-rank<N>.txt`` of rank 0's item, nothing else."""
     return Logger(None, [HumanOutputFormat(item.log.rank_log(rank), name="log")], step_holder)
+
+
+def join_rank0(database: Database, task: str, rank: int, step_holder: TimeStepHolder) -> Item:
+    """Rank > 0: rank 0's item, with this process's logger writing into its ``log-rank<N>.txt`` only."""
+    item = wait_for_item(database, task)
+    logger.get_current().close()
+    logger.Logger.CURRENT = rank_logger(item, rank, step_holder)
+    return item
+
+
+def note_sweep(hyper_param: Dict[str, Any]) -> None:
+    """A trial of ``rla sweep``: record its sweep name, so ``-w 'sweep == "<name>"'`` finds it."""
+    if os.environ.get(SWEEP_ENV):
+        hyper_param["sweep"] = os.environ[SWEEP_ENV]

@@ -5,6 +5,11 @@ the time-step, the RNG states, the custom data and the logger's position, so
 that a resumed or forked run continues its curves exactly: the rows logged
 after the checkpoint are dropped from progress.csv/json and hidden in
 TensorBoard.
+
+A run that saves its own checkpoints (SB3 zips, a script's own files in the
+checkpoint folder) says itself where its logs go on from: on resume its rows
+stay until it calls :meth:`RunCheckpoints.rewind_logs_to` with the step of the
+checkpoint it loaded (or loads an RLA checkpoint).
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ class RunCheckpoints:
         #: after a resume or fork, until the first load: the last step the logs keep
         self._rewind_pending = False
         self._rewound_to: Optional[int] = None
+        #: resumed from the script's own checkpoints: the rows stay until the script says which to keep
+        self.logs_rewind_deferred = False
 
     def new_saver(self, max_to_keep: Optional[int] = 10, keep_best: int = 0,
                   var_prefix: Optional[str] = None) -> "Saver":
@@ -92,9 +99,9 @@ class RunCheckpoints:
         checkpoint = self._reader().load(ckp_index, model_dict)
         meta = checkpoint.meta
         logger_state = meta.get("logger", {})
-        if self._rewind_pending:
-            self._rewind_pending = False
-            if _last_logged_step(meta) != self._rewound_to:
+        if self._rewind_pending or self.logs_rewind_deferred:
+            deferred, self._rewind_pending, self.logs_rewind_deferred = self.logs_rewind_deferred, False, False
+            if deferred or _last_logged_step(meta) != self._rewound_to:
                 self._rewind_logs(_last_logged_step(meta))
         manager.time_step_holder.set_time(meta.get("time_step", checkpoint.step))
         manager.custom_data.update(meta.get("custom_data", {}))
@@ -112,6 +119,27 @@ class RunCheckpoints:
         self._rewind_logs(logged_step)
         self._rewind_pending = ckp_index is None
         return logged_step
+
+    def continue_logs(self) -> Optional[int]:
+        """On a resume: rewind the logs to the latest RLA checkpoint (every row without one), the last
+        step kept; or, when the checkpoint folder holds only the script's own files, defer to the script."""
+        if self.latest_step() is None and any(Path(self.manager.checkpoint_dir).iterdir()):
+            self.logs_rewind_deferred = True
+            return None
+        return self.rewind_to(None)
+
+    def rewind_logs_to(self, last_kept_step: Optional[int]) -> None:
+        """Drop the rows logged after ``last_kept_step`` (every row if ``None``); the time-step goes there.
+
+        After a deferred resume, the resume in run.json records the step.
+        """
+        resumes = self.manager.run_record.get("resumes")
+        if self.logs_rewind_deferred and resumes:
+            resumes[-1].update(checkpoint_step=last_kept_step, last_kept_step=last_kept_step)
+            self.manager.record_run_info(resumes=resumes)
+        self.logs_rewind_deferred = self._rewind_pending = False
+        self._rewind_logs(last_kept_step)
+        self.manager.time_step_holder.set_time(last_kept_step or 0)
 
     def _rewind_logs(self, last_kept_step: Optional[int]) -> None:
         """Truncate the progress files after ``last_kept_step``, reopen the logger, purge TensorBoard."""

@@ -10,17 +10,15 @@ checkpoints in :mod:`run_checkpoints`, resuming in :mod:`resume`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from RLA.config import RLAConfig, load_config
 from RLA.db import layout
-from RLA.db.atomic import atomic_writer
 from RLA.db.layout import Database, Item
 from RLA.db.records import to_jsonable, write_json_atomic
-from RLA.easy_log import logger, ranks
+from RLA.easy_log import logger, ranks, run_pickle
 from RLA.easy_log.hooks import ProcessHooks, exit_status
 from RLA.easy_log.manager_extras import ManagerExtras
 from RLA.easy_log.net import local_ip
@@ -30,7 +28,6 @@ from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import RunNotStartedError
-from RLA.sweep.trial import SWEEP_ENV
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -155,12 +152,12 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             )
         if self.item is not None:
             self._start_fresh_experiment()
-        if os.environ.get(SWEEP_ENV):  # a trial of `rla sweep`: find it with -w 'sweep == "<name>"'
-            self.hyper_param["sweep"] = os.environ[SWEEP_ENV]
+        ranks.note_sweep(self.hyper_param)
         self.check_storable()
         rank = ranks.process_rank()
         if rank:
-            return self._join_rank0(rank)
+            self.item = ranks.join_rank0(self.database, self.task_table_name, rank, self.time_step_holder)
+            return self.item
         tracked = self.tracked_params()
         ip = local_ip()
         if self.resume is not None:
@@ -179,13 +176,6 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self.write_tensorboard_params()
         self.serialize_object_and_save()
         logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
-        return self.item
-
-    def _join_rank0(self, rank: int) -> Item:
-        """Rank > 0 of a multi-process run: log into rank 0's item, in ``log-rank<N>.txt`` only."""
-        self.item = ranks.wait_for_item(self.database, self.task_table_name)
-        logger.get_current().close()
-        logger.Logger.CURRENT = ranks.rank_logger(self.item, rank, self.time_step_holder)
         return self.item
 
     def _open_logger(self) -> None:
@@ -213,25 +203,10 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
 
     def serialize_object_and_save(self) -> Path:
         """Pickle this manager (parameters, custom data, time-step) for resuming."""
-        import dill
-
-        path = self._item_or_raise().pickle_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_writer(path, "wb") as f:
-            dill.dump(self, f)
-        return path
+        return run_pickle.save(self, self._item_or_raise().pickle_file)
 
     def __getstate__(self) -> Dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items()
-                 if k in ("hyper_param", "record_param", "custom_data", "config", "task_table_name",
-                          "data_root", "run_file", "code_root", "ignore_file_path", "is_master_node",
-                          "item")}
-        state["run_record"] = self._record.data
-        state["time_step"] = self.time_step_holder.get_time()
-        # the pickle lives in the database: keep the remote credentials out of it
-        remote = dataclasses.replace(self.config.REMOTE_SETTING, username="", password="")
-        state["config"] = dataclasses.replace(self.config, REMOTE_SETTING=remote)
-        return state
+        return run_pickle.state_of(self)
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__init__(TimeStepHolder(state.pop("time_step", 0)))  # type: ignore[misc]
@@ -290,6 +265,19 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         """
         return self._checkpoints.rewind_to(ckp_index)
 
+    def rewind_logs_to(self, step: Optional[int]) -> None:
+        """Drop the rows logged after ``step`` (every row if ``None``) and hide them in TensorBoard.
+
+        For runs that save their own checkpoints (e.g. SB3 zips): on resume, call it
+        with the step of the checkpoint loaded; the resume in run.json records it.
+        """
+        self._checkpoints.rewind_logs_to(step)
+
+    @property
+    def logs_rewind_deferred(self) -> bool:
+        """Resumed from the script's own checkpoints, the logs not yet rewound (see rewind_logs_to)."""
+        return self._checkpoints.logs_rewind_deferred
+
     def reopen_logger(self) -> None:
         """Reopen the run's log files, e.g. after fork_log_files replaced them on disk."""
         logger.get_current().close()
@@ -307,13 +295,13 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self._hooks.reset()
         for folder in (item.code_dir, item.checkpoint_dir, item.results_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        if ranks.in_group():
-            ranks.publish_item(self.database, item.task, item)
+        ranks.publish_item(self.database, item.task, item)
 
     def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
-        """Go on writing into ``item``: rewind its logs to its latest checkpoint, record the resume."""
+        """Go on writing into ``item``: rewind its logs to its latest checkpoint (or let the script
+        say where, when it saves its own checkpoints), record the resume."""
         self._begin_run(item)
-        last_kept_step = self.rewind_to_checkpoint()
+        last_kept_step = self._checkpoints.continue_logs()
         self._write_params()
         number = self._record.resume(item, previous_run, self.latest_checkpoint_step(), last_kept_step)
         self._install_hooks()

@@ -1,13 +1,16 @@
 """stable-baselines3 into the RLA database, through SB3's own hooks.
 
-    model = PPO("MlpPolicy", env)
+    model = resume_model(PPO, env) or PPO("MlpPolicy", env)   # a resumed run goes on from its last zip
     model.set_logger(sb3_logger())                       # every SB3 key -> the run's logs
-    model.learn(50_000, callback=RLACheckpointCallback(save_freq=10_000))
+    model.learn(50_000 - model.num_timesteps, callback=RLACheckpointCallback(save_freq=10_000),
+                reset_num_timesteps=False)
 
 :class:`RLAOutputFormat` is an SB3 ``KVWriter``: each SB3 dump becomes one RLA
 row whose time-step is SB3's ``num_timesteps``. Checkpoints are SB3 zips in the
 run's checkpoint folder (``PPO.load`` reads them back); videos go to its
-results folder.
+results folder. On a resume (``RLA_RESUME=auto``) :func:`resume_model` loads
+the newest zip and rewinds the logs to its ``num_timesteps``; a resumed run that
+starts a new model instead has its old rows dropped at its first dump.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -28,7 +31,7 @@ from RLA.easy_log.tester import ExperimentManager, exp_manager
 from RLA.errors import UsageError
 
 __all__ = [
-    "RLAOutputFormat", "sb3_logger", "RLACheckpointCallback", "latest_checkpoint",
+    "RLAOutputFormat", "sb3_logger", "RLACheckpointCallback", "latest_checkpoint", "resume_model",
     "record_policy_video", "RLAVideoCallback", "save_video",
 ]
 
@@ -53,6 +56,8 @@ class RLAOutputFormat(KVWriter, SeqWriter):
         self._warned: set = set()
 
     def write(self, key_values: Dict[str, Any], key_excluded: Dict[str, Tuple[str, ...]], step: int = 0) -> None:
+        if self.manager.logs_rewind_deferred:  # resumed, but no checkpoint loaded: the run starts over
+            self.manager.rewind_logs_to(None)
         self.manager.time_step_holder.set_time(int(step))
         for key, value in key_values.items():
             excluded = tuple(fmt for fmt in key_excluded.get(key, ()) if fmt)
@@ -157,6 +162,28 @@ def latest_checkpoint(checkpoint_dir: Union[str, os.PathLike, None] = None,
         if match and (best is None or int(match.group(1)) > best[0]):
             best = (int(match.group(1)), path)
     return best[1] if best else None
+
+
+Algorithm = TypeVar("Algorithm", bound=BaseAlgorithm)
+
+
+def resume_model(algorithm: Type[Algorithm], env: Any = None, name_prefix: str = "rl_model",
+                 manager: Optional[ExperimentManager] = None, **load_kwargs: Any) -> Optional[Algorithm]:
+    """The model of the run's newest SB3 checkpoint, with the run's logs rewound to its
+    ``num_timesteps``; ``None`` when the run has no checkpoint (a new run).
+
+    Continue it with ``model.learn(total - model.num_timesteps, reset_num_timesteps=False)``:
+    every time-step is then logged once in progress.csv and TensorBoard.
+    ``load_kwargs`` go to ``algorithm.load`` (e.g. ``device="cpu"``).
+    """
+    manager = _manager(manager)
+    path = latest_checkpoint(manager.checkpoint_dir, name_prefix)
+    if path is None:
+        return None
+    model = algorithm.load(path, env=env, **load_kwargs)
+    manager.rewind_logs_to(model.num_timesteps)
+    logger.info(f"RLA: resumed SB3 model from {path} at time-step {model.num_timesteps}")
+    return model
 
 
 def _video_frames(frames: Any) -> np.ndarray:

@@ -51,7 +51,8 @@ def run_ray(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1,
     tuner = tune.Tuner(
         tune.with_resources(trainable, {"cpu": cpus_per_trial}),
         param_space={"trial": tune.grid_search(list(by_id))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=max(1, jobs)),
+        # one worker process runs trial after trial: no actor start-up per trial
+        tune_config=tune.TuneConfig(max_concurrent_trials=max(1, jobs), reuse_actors=True),
         run_config=tune.RunConfig(name=sweep, storage_path=str(state.database.sweep_dir(sweep) / "ray"),
                                   verbose=0),
     )

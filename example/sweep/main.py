@@ -3,7 +3,8 @@
     python main.py --lr=0.01 --seed=0          # one run
     sh run_sweep.sh                            # 2 learning rates x 3 seeds, then the figure
 
-Resumable: it checkpoints every 10 episodes, so a trial re-run by `rla sweep`
+Every trial gets the same budget of environment steps (``--steps``), so the
+curves of a sweep share one x range. Resumable: it checkpoints every 10 episodes, so a trial re-run by `rla sweep`
 (RLA_RESUME=auto) continues its own item.
 """
 import argparse
@@ -17,11 +18,11 @@ from RLA import exp_manager, logger
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, default=0.01)
 parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--episodes", type=int, default=150)
+parser.add_argument("--steps", type=int, default=15_000, help="environment steps to train for")
 args = parser.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
-exp_manager.set_hyper_param(lr=args.lr, seed=args.seed, episodes=args.episodes)
+exp_manager.set_hyper_param(lr=args.lr, seed=args.seed, steps=args.steps)
 exp_manager.add_record_param(["lr", "seed"])
 exp_manager.configure("cartpole_reinforce", os.path.join(here, "rla_config.yaml"), code_root=here)
 exp_manager.log_files_gen()
@@ -29,18 +30,20 @@ exp_manager.log_files_gen()
 env = gym.make("CartPole-v1")
 rng = np.random.default_rng(args.seed)
 weights = np.zeros((4, 2))
-start, steps = 0, 0
+episode, steps = 0, 0
 if exp_manager.has_checkpoint():
     _, state = exp_manager.load_checkpoint()
-    weights, start, steps = state["policy"]["weights"], state["policy"]["episode"] + 1, state["policy"]["steps"]
+    weights, episode, steps = state["policy"]["weights"], state["policy"]["episode"] + 1, state["policy"]["steps"]
+    rng.bit_generator.state = state["policy"]["rng"]
 
-for episode in range(start, args.episodes):
+while steps < args.steps:
     observation, _ = env.reset(seed=args.seed * 10_000 + episode)
     grads, rewards, done = [], [], False
     while not done:
         logits = observation @ weights
-        probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-        action = int(rng.choice(2, p=probs))
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        action = int(rng.random() < probs[1])
         grads.append(np.outer(observation, np.eye(2)[action] - probs))
         observation, reward, terminated, truncated, _ = env.step(action)
         rewards.append(reward)
@@ -54,4 +57,6 @@ for episode in range(start, args.episodes):
     logger.record_tabular("eval/return", float(sum(rewards)))
     logger.dump_tabular()
     if episode % 10 == 9:
-        exp_manager.save_checkpoint({"policy": {"weights": weights, "episode": episode, "steps": steps}})
+        exp_manager.save_checkpoint({"policy": {"weights": weights, "episode": episode, "steps": steps,
+                                                "rng": rng.bit_generator.state}})
+    episode += 1
