@@ -47,6 +47,8 @@ INDEX_DIR = ".rla_index"
 #: what each remote database holds, for incremental sync (RLA.db.sync.manifest)
 SYNC_DIR = ".rla_sync"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
+COLUMN_CACHE_DIR = ".column_cache"
+#: the SQLite column cache of earlier releases (removed by the new one)
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
 
@@ -295,8 +297,12 @@ class Database:
         """Where database-wide figures (plot_func) are saved."""
         return self.type_root("results") / PLOTS_DIR
 
+    def column_cache_dir(self) -> Path:
+        """plot_func's cache of parsed progress.csv columns for this database (RLA.easy_plot.column_cache)."""
+        return self.plots_dir() / COLUMN_CACHE_DIR
+
     def column_cache_file(self) -> Path:
-        """plot_func's cache of parsed progress.csv columns for this database."""
+        """The SQLite column cache of earlier releases: removed when the column cache is written."""
         return self.plots_dir() / COLUMN_CACHE_FILE
 
     def managed_dirs(self) -> List[Path]:
