@@ -198,10 +198,8 @@ class Item:
         if data_type not in DATA_TYPES:
             raise LayoutError(f"unknown data type {data_type!r}; expected one of {', '.join(DATA_TYPES)}")
         base = self.root / ARCHIVE_DIR if self.archived else self.root
-        folder = base / data_type / self.task / self.date
-        if data_type == "archive_tester":
-            return folder / (self.name + PICKLE_SUFFIX)
-        return folder / self.name
+        name = self.name + PICKLE_SUFFIX if data_type == "archive_tester" else self.name
+        return base.joinpath(data_type, self.task, self.date, name)  # one join: plotting builds thousands
 
     @property
     def log(self) -> LogFolder:

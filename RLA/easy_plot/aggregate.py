@@ -64,6 +64,11 @@ def filter_x(x: np.ndarray, y: np.ndarray,
     return x[keep], y[keep]
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    return x if finite.all() else x[finite]
+
+
 def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range: str = "intersection") -> np.ndarray:
     """One x-grid for curves logged at different steps and lengths.
 
@@ -74,7 +79,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     """
     if x_range not in X_RANGES:
         raise UsageError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
-    xs = [np.asarray(x, dtype=np.float64)[np.isfinite(x)] for x in xs]
+    xs = [_finite(np.asarray(x, dtype=np.float64)) for x in xs]
     xs = [x for x in xs if x.size]
     if not xs:
         return np.empty(0)

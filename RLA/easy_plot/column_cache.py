@@ -4,8 +4,10 @@ The files of one csv live in a folder named by a hash of its path, under
 :meth:`RLA.db.layout.Database.column_cache_dir`, and are named by the csv's
 signature (size and modification time) and a hash of the column name::
 
-    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.npy     the float64 values
-    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.absent  the csv has no such column
+    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.npy        the float64 values
+    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.range.npy  [first, step, rows] of a
+                                                                        column first + step * i
+    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.absent     the csv has no such column
 
 A csv that changes (a run still logging) gets a new signature, so its old
 files no longer match; they are removed when the new ones are written. A run's
@@ -18,26 +20,27 @@ plotting goes on without it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
 from RLA.db.atomic import atomic_write, atomic_writer, is_temp_name
 
-__all__ = ["ColumnCache", "CachedColumns", "Signature", "signature_of", "read_npy"]
+__all__ = ["ColumnCache", "CachedColumns", "Signature", "signature_of", "read_column", "read_npy"]
 
 #: (size, mtime in ns) of a csv file
 Signature = Tuple[int, int]
 
-_NPY, _ABSENT = ".npy", ".absent"
+_NPY, _RANGE, _ABSENT = ".npy", ".range.npy", ".absent"
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format 1.0: a 2-byte header length follows
 _FLOAT64 = np.dtype("<f8")
 
 
-def signature_of(path: Path) -> Optional[Signature]:
+def signature_of(path: Union[str, Path]) -> Optional[Signature]:
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -45,8 +48,30 @@ def signature_of(path: Path) -> Optional[Signature]:
     return stat.st_size, stat.st_mtime_ns
 
 
+@functools.lru_cache(maxsize=4096)
 def _hash(text: str, length: int) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:length]
+
+
+def _as_range(values: np.ndarray) -> Optional[np.ndarray]:
+    """``[first, step, rows]`` when ``values`` is exactly ``first + step * i`` (a regular time-step)."""
+    if len(values) < 2 or not np.isfinite(values[:2]).all():
+        return None
+    first, step = float(values[0]), float(values[1] - values[0])
+    if not np.array_equal(first + step * np.arange(len(values), dtype=np.float64), values):
+        return None
+    return np.array([first, step, len(values)], dtype=np.float64)
+
+
+def read_column(path: str) -> Optional[np.ndarray]:
+    """A column from its cache file (``.npy`` or ``.range.npy``); ``None`` when it is unreadable."""
+    values = read_npy(path)
+    if values is None or not path.endswith(_RANGE):
+        return values
+    if len(values) != 3:
+        return None
+    first, step, rows = values
+    return first + step * np.arange(int(rows), dtype=np.float64)
 
 
 def read_npy(path: str) -> Optional[np.ndarray]:
@@ -81,7 +106,7 @@ class CachedColumns(Mapping[str, np.ndarray]):
         self._reread = reread
 
     def __getitem__(self, name: str) -> np.ndarray:
-        values = read_npy(self._files[name])
+        values = read_column(self._files[name])
         return values if values is not None else self._reread(name)
 
     def __contains__(self, name: object) -> bool:
@@ -118,6 +143,8 @@ class ColumnCache:
             stem = prefix + _hash(column, 16)
             if stem + _NPY in names:
                 found[column] = os.path.join(folder, stem + _NPY)
+            elif stem + _RANGE in names:
+                found[column] = os.path.join(folder, stem + _RANGE)
             elif stem + _ABSENT not in names:
                 return None
         return found
@@ -135,9 +162,11 @@ class ColumnCache:
                 if not name.startswith(prefix) and not is_temp_name(name):
                     os.unlink(os.path.join(folder, name))
             for column, values in table.items():
-                path = os.path.join(folder, prefix + _hash(column, 16) + _NPY)
+                as_range = _as_range(values)
+                path = os.path.join(folder, prefix + _hash(column, 16) + (_NPY if as_range is None else _RANGE))
                 with atomic_writer(path, "wb", durable=False) as f:
-                    np.save(f, np.ascontiguousarray(values, dtype=_FLOAT64), allow_pickle=False)
+                    np.save(f, np.ascontiguousarray(values if as_range is None else as_range, dtype=_FLOAT64),
+                            allow_pickle=False)
                 written[column] = path
             for column in absent:
                 atomic_write(os.path.join(folder, prefix + _hash(column, 16) + _ABSENT), b"", durable=False)

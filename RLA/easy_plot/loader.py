@@ -198,7 +198,7 @@ def _reread(cache: ColumnCache, key: str, name: str) -> np.ndarray:
     """A column whose cache file turned out damaged or gone: parsed again and cached again
     (empty when the csv no longer has it)."""
     table = read_columns(Path(key), [name])
-    signature = signature_of(Path(key))
+    signature = signature_of(key)
     if signature is not None:
         cache.put(key, signature, table, {name} - set(table))
     return table.get(name, np.empty(0))
@@ -212,7 +212,7 @@ def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[
     Cached columns are read from their files when used (:class:`CachedColumns`), and misses
     are parsed :data:`PARSE_CHUNK` at a time, so the runs' data is never all in memory at once.
     """
-    signatures = {key: sig for key in csv_paths if (sig := signature_of(Path(key))) is not None}
+    signatures = {key: sig for key in csv_paths if (sig := signature_of(key)) is not None}
     tables: Dict[str, Mapping[str, np.ndarray]] = {}
     misses = []
     for key, signature in signatures.items():

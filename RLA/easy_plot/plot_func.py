@@ -172,6 +172,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
             kept_curves += [{"metric": metric, "legend": legend, "index": run.item.index, "y": y}
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
+            del curves  # the next group's columns are read while this name is still bound: one group at a time
     if not frames:
         present = csv_columns(runs)
         raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
