@@ -20,6 +20,7 @@ plotting goes on without it.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -170,8 +171,10 @@ class ColumnCache:
                 written[column] = path
             for column in absent:
                 atomic_write(os.path.join(folder, prefix + _hash(column, 16) + _ABSENT), b"", durable=False)
-            if self.legacy_file is not None and os.path.exists(self.legacy_file):
-                os.unlink(self.legacy_file)
         except OSError:
             return None
+        if self.legacy_file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.legacy_file)
+            self.legacy_file = None
         return written
