@@ -231,7 +231,7 @@ def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[
             chunk = misses[start:start + PARSE_CHUNK]
             parsed = pool.map(parse, chunk) if pool is not None else map(parse, chunk)
             for key, table in zip(chunk, parsed):
-                files = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache else None
+                files = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache is not None else None
                 tables[key] = _cached(cache, key, files) if files is not None else table
     finally:
         if pool is not None:
