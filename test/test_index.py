@@ -191,3 +191,19 @@ def test_legacy_values_are_numbers_only_when_they_are_plain_numbers(db: Path):
     assert record.params == {"algo": "[ppo]", "clip": "1_0", "lr": 0.5}
     assert [entry._coerce(t) for t in ("1_0", "10", "-3", "1e-3", ".5", "inf", "nan", " 1", "True", "x")] == \
         ["1_0", 10, -3, 1e-3, 0.5, "inf", "nan", " 1", True, "x"]
+
+
+def test_a_warm_query_checks_items_lacking_data_types_by_their_log_folder_alone(db: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    age(db)
+    records = query.scan(db, "hopper")
+    assert any(len(r.sizes) < len(DATA_TYPES) for r in records)           # e.g. no tmp_data folder
+    signatures = []
+    real_signature = index.read_signature
+    monkeypatch.setattr(index, "read_signature", lambda paths: signatures.append(paths) or real_signature(paths))
+    reads = count_reads(monkeypatch)
+    assert len(query.scan(db, "hopper")) == len(records) and reads == [] and signatures == []
+    changed = next(r for r in records if r.status != "unknown" and len(r.sizes) < len(DATA_TYPES))
+    params_json = changed.item.path("log") / "params.json"
+    write_json_atomic(params_json, dict(read_json(params_json) or {}, lr=0.5))  # still seen on the quick path
+    assert query.query(db, "hopper").loc[changed.index, "params.lr"] == 0.5 and reads == [changed.item.name]

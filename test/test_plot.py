@@ -203,8 +203,12 @@ def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
 
 
 def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> None:
+    legacy = Database(db).column_cache_file()          # the SQLite cache of earlier releases goes away
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"SQLite format 3\x00")
     _, first = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
-    assert (plot_dir(db) / ".column_cache.sqlite").is_file()
+    cache_dir = Database(db).column_cache_dir()
+    assert len(list(cache_dir.glob("*/*.npy"))) == 3 * 2 and not legacy.exists()   # time-step and ret of 3 runs
     item = Database(db).items("plot_task")[0]
     csv = item.path("log") / "progress.csv"
     frame = pd.read_csv(csv)
@@ -212,11 +216,16 @@ def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> 
     frame.to_csv(csv, index=False)
     _, second = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(second["mean"], first["mean"] + 1.0)
+    assert len(list(cache_dir.glob("*/*.npy"))) == 3 * 2           # the changed csv's old files are removed
     _, uncached = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, use_buf=False)
     assert np.allclose(uncached["mean"], second["mean"])
-    (plot_dir(db) / ".column_cache.sqlite").write_bytes(b"not a database")   # a broken cache is skipped
+    damaged = sorted(cache_dir.glob("*/*.npy"))
+    for i, path in enumerate(damaged):                 # a damaged cache file is read again from the csv
+        path.write_bytes(path.read_bytes()[: [0, 10, 100, -8][i % 4]])
     _, despite = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(despite["mean"], second["mean"])
+    # ... and written again (a regular time-step as [first, step, rows])
+    assert all(np.load(path).size == (3 if path.name.endswith(".range.npy") else 10) for path in damaged)
 
 
 def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:

@@ -48,6 +48,9 @@ class Signature(NamedTuple):
     snapshot: int  # code and the pickled experiment manager
 
 
+_SIGNATURE_FIELDS = len(Signature._fields)
+
+
 @dataclass
 class IndexEntry:
     """What the index keeps of one item: what listing, filtering and planning operations need."""
@@ -73,17 +76,24 @@ class IndexEntry:
 
     @classmethod
     def from_json(cls, data: Any) -> "IndexEntry":
-        """The entry :meth:`to_json` stored; ``ValueError`` when ``data`` is not one."""
-        try:
-            signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time = data
-            if signature is not None:
-                signature = Signature(*signature)
-        except (TypeError, ValueError):
-            raise ValueError(f"not an index entry: {data!r:.80}") from None
-        if not (isinstance(sizes, list) and len(sizes) == len(DATA_TYPES) and isinstance(params, dict)
-                and isinstance(tracked, list) and isinstance(status, str)):
+        """The entry :meth:`to_json` stored; ``ValueError`` when ``data`` is not one.
+
+        Exact type checks, not isinstance: this runs for every entry of a loaded index (JSON makes
+        plain lists, dicts and strings)."""
+        if type(data) is not list or len(data) != _STORED_FIELDS:
+            raise ValueError(f"not an index entry: {data!r:.80}")
+        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time = data
+        if signature is not None:
+            if type(signature) is not list or len(signature) != _SIGNATURE_FIELDS:
+                raise ValueError(f"not an index entry: {data!r:.80}")
+            signature = Signature._make(signature)
+        if not (type(sizes) is list and len(sizes) == len(DATA_TYPES) and type(params) is dict
+                and type(tracked) is list and type(status) is str):
             raise ValueError(f"not an index entry: {data!r:.80}")
         return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time)
+
+
+_STORED_FIELDS = len(IndexEntry.__slots__)
 
 
 def read_signature(paths: Dict[str, str]) -> Tuple[Signature, int]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from operator import is_not
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -49,6 +50,7 @@ INDEX_VERSION = 6  # 5: entries written by IndexEntry.to_json; 6: seven data typ
 # whose names are the log's stores 0. Entries are IndexEntry.to_json() lists.
 _SAME_AS_LOG = 0
 _EVERY = (True,) * len(DATA_TYPES)  # an item with every data type
+_NONE = (None,) * len(DATA_TYPES)
 
 
 class _Content(NamedTuple):
@@ -143,8 +145,9 @@ class TableIndex:
         """``cached`` if its status, parameters and time-step still hold, else ``None``."""
         if cached is None or cached.signature is None or cached.status == "running":
             return None  # a running item grows in place: read again
-        if present is _EVERY and not day_changed and None not in cached.sizes:
-            # the quick check: the log folder's mtime moves whenever run.json or params.json is replaced
+        if not day_changed and present[0] and _presence(cached) == present:
+            # the quick check: the day folders are those indexed, so the item has the same data types;
+            # the log folder's mtime moves whenever run.json or params.json is replaced
             log_dir = f"{self.type_dirs[0]}/{date}/{name}"
             try:
                 if os.stat(log_dir).st_mtime_ns != cached.signature.log_mtime:
@@ -154,7 +157,7 @@ class TableIndex:
             if cached.status == UNKNOWN_STATUS and progress_stamp(log_dir) != cached.signature.progress:
                 return None  # no run.json: only progress.csv tells that a run of an earlier release went on
             return cached
-        if [size is not None for size in cached.sizes] != list(present):
+        if _presence(cached) != present:
             return None
         return cached if read_signature(self._paths(date, name, present))[0] == cached.signature else None
 
@@ -197,7 +200,7 @@ class TableIndex:
             else:  # some items lack some data types
                 sets = [set(n) if n is not None else set() for n in lists]
                 union = sorted(set().union(*sets))
-                yield date, [(name, tuple(name in s for s in sets)) for name in union], date in changed_dates
+                yield date, [(name, tuple([name in s for s in sets])) for name in union], date in changed_dates
 
 
 def _load(path: Path) -> Optional[_Content]:
@@ -239,6 +242,11 @@ def _decode(stored: Any) -> Optional[_Content]:
             raise ValueError(f"items of {date}")
         items[date] = dict(zip(names, map(IndexEntry.from_json, entries)))
     return _Content(days, items)
+
+
+def _presence(entry: IndexEntry) -> Tuple[bool, ...]:
+    """Which data types the entry was read with, as :meth:`TableIndex._list_days` gives them."""
+    return tuple(map(is_not, entry.sizes, _NONE))
 
 
 def _file_stamp(st: os.stat_result) -> Tuple[int, int, int]:

@@ -51,6 +51,8 @@ SWEEPS_DIR = ".rla_sweeps"
 #: where rank 0 of a multi-process run publishes its item for the other ranks (RLA.easy_log.ranks)
 RANKS_DIR = ".rla_ranks"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
+COLUMN_CACHE_DIR = ".column_cache"
+#: the SQLite column cache of earlier releases (removed by the new one)
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
 
@@ -208,10 +210,8 @@ class Item:
         if data_type not in DATA_TYPES:
             raise LayoutError(f"unknown data type {data_type!r}; expected one of {', '.join(DATA_TYPES)}")
         base = self.root / ARCHIVE_DIR if self.archived else self.root
-        folder = base / data_type / self.task / self.date
-        if data_type == "archive_tester":
-            return folder / (self.name + PICKLE_SUFFIX)
-        return folder / self.name
+        name = self.name + PICKLE_SUFFIX if data_type == "archive_tester" else self.name
+        return base.joinpath(data_type, self.task, self.date, name)  # one join: plotting builds thousands
 
     @property
     def log(self) -> LogFolder:
@@ -307,8 +307,12 @@ class Database:
         """Where database-wide figures (plot_func) are saved."""
         return self.type_root("results") / PLOTS_DIR
 
+    def column_cache_dir(self) -> Path:
+        """plot_func's cache of parsed progress.csv columns for this database (RLA.easy_plot.column_cache)."""
+        return self.plots_dir() / COLUMN_CACHE_DIR
+
     def column_cache_file(self) -> Path:
-        """plot_func's cache of parsed progress.csv columns for this database."""
+        """The SQLite column cache of earlier releases: removed when the column cache is written."""
         return self.plots_dir() / COLUMN_CACHE_FILE
 
     def managed_dirs(self) -> List[Path]:

@@ -23,7 +23,7 @@ import numpy as np
 from RLA.errors import UsageError
 
 __all__ = [
-    "filter_x", "finite_xy", "common_grid", "resample_curve", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
+    "filter_x", "finite_xy", "common_grid", "resample_curve", "resample_points", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
     "stratified_bootstrap", "aggregate_metrics", "performance_profile", "performance_profiles",
@@ -64,6 +64,11 @@ def filter_x(x: np.ndarray, y: np.ndarray,
     return x[keep], y[keep]
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    return x if finite.all() else x[finite]
+
+
 def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range: str = "intersection") -> np.ndarray:
     """One x-grid for curves logged at different steps and lengths.
 
@@ -74,7 +79,7 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     """
     if x_range not in X_RANGES:
         raise UsageError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
-    xs = [np.asarray(x, dtype=np.float64)[np.isfinite(x)] for x in xs]
+    xs = [_finite(np.asarray(x, dtype=np.float64)) for x in xs]
     xs = [x for x in xs if x.size]
     if not xs:
         return np.empty(0)
@@ -101,10 +106,23 @@ def resample_curve(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray
     return out
 
 
+def resample_points(points: Sequence[Tuple[np.ndarray, np.ndarray]], grid: np.ndarray) -> np.ndarray:
+    """Many curves of finite points sorted by x (as :func:`finite_xy` returns them), each
+    linearly interpolated on the sorted ``grid``: a runs × grid array, NaN outside each
+    curve's x-range (what :func:`resample_curve` gives each, without sorting again)."""
+    out = np.full((len(points), len(grid)), np.nan)
+    for row, (x, y) in zip(out, points):
+        if x.size:
+            low, high = np.searchsorted(grid, x[0], "left"), np.searchsorted(grid, x[-1], "right")
+            row[low:high] = np.interp(grid[low:high], x, y)
+    return out
+
+
 def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:
     """Smooth over ``step`` grid points: an exponential moving average with
     ``alpha = 1/step`` (``"ema"``) or a trailing mean of ``step`` points
-    (``"window"``). ``step <= 1`` leaves the curve unchanged; NaN stay NaN."""
+    (``"window"``). ``step <= 1`` leaves the curve unchanged; NaN stay NaN.
+    A 2-D ``y`` (runs × grid points) smooths each run's curve."""
     import pandas as pd
 
     if method not in SMOOTHERS:
@@ -112,12 +130,14 @@ def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     if not step or step <= 1:
         return y
-    series = pd.Series(y)
+    # each column (run) is smoothed on its own: curves go in as the columns of one frame
+    frame = pd.DataFrame(y.T) if y.ndim == 2 else pd.Series(y)
     if method == "ema":
-        smoothed = series.ewm(alpha=1.0 / step, adjust=False, ignore_na=True).mean()
+        smoothed = frame.ewm(alpha=1.0 / step, adjust=False, ignore_na=True).mean()
     else:
-        smoothed = series.rolling(int(round(step)), min_periods=1).mean()
+        smoothed = frame.rolling(int(round(step)), min_periods=1).mean()
     out = smoothed.to_numpy(dtype=np.float64, copy=True)
+    out = out.T if y.ndim == 2 else out
     out[np.isnan(y)] = np.nan
     return out
 

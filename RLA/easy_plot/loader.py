@@ -1,9 +1,10 @@
 """Read runs of a table for plotting: parameters and the needed progress.csv columns.
 
 Only the requested columns are parsed, and they are cached in the database's
-column cache (:meth:`RLA.db.layout.Database.column_cache_file`) while each csv
-keeps its size and modification time, so a second plot of the same runs skips csv
-parsing entirely.
+column cache (:mod:`RLA.easy_plot.column_cache`, under
+:meth:`RLA.db.layout.Database.column_cache_dir`) while each csv keeps its size
+and modification time, so a second plot of the same runs skips csv parsing
+entirely, and reads a run's columns only when they are used.
 """
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from RLA.db.layout import Database, Item
+from RLA.db.layout import Database, Item, LogFolder
 from RLA.db.query import ItemFilter, select
 from RLA.db.records import REPR_MARKER, lookup_param, read_json
-from RLA.easy_plot.column_cache import ColumnCache, signature_of
+from RLA.easy_plot.column_cache import CachedColumns, ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
 __all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs", "csv_header",
@@ -32,6 +33,8 @@ Reg = Union[str, "re.Pattern[str]"]
 
 #: parse csv files in threads from this many uncached runs on
 PARALLEL_MIN_RUNS = 8
+#: uncached runs parsed (and written to the cache) at a time
+PARSE_CHUNK = 64
 NOT_FOUND = "NF"
 
 
@@ -41,7 +44,7 @@ class Run:
 
     item: Item
     params: Dict[str, Any]
-    columns: Dict[str, np.ndarray]
+    columns: Mapping[str, np.ndarray]  # read from the column cache on each access when cached
     reg_index: int = 0
 
 
@@ -110,7 +113,11 @@ def _glob_matcher(task_table_name: str, reg: str) -> Any:
 
 def item_params(item: Item) -> Dict[str, Any]:
     """The run's parameters: params.json, or the parameters in its name (legacy items)."""
-    params = read_json(item.params_json)
+    return _params(item, item.log)
+
+
+def _params(item: Item, log: LogFolder) -> Dict[str, Any]:
+    params = read_json(log.params_json)
     if params is not None:
         return params
     parsed = item.parsed
@@ -187,27 +194,53 @@ def read_columns(csv_path: Path, columns: Sequence[str]) -> Dict[str, np.ndarray
         return {}
 
 
-def _read_all(csv_paths: Sequence[Path], columns: Sequence[str], cache: Optional[ColumnCache],
-              workers: int) -> List[Dict[str, np.ndarray]]:
+def _reread(cache: ColumnCache, key: str, name: str) -> np.ndarray:
+    """A column whose cache file turned out damaged or gone: parsed again and cached again
+    (empty when the csv no longer has it)."""
+    table = read_columns(Path(key), [name])
+    signature = signature_of(key)
+    if signature is not None:
+        cache.put(key, signature, table, {name} - set(table))
+    return table.get(name, np.empty(0))
+
+
+def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[ColumnCache],
+              workers: int) -> List[Mapping[str, np.ndarray]]:
     """Serve what the cache holds; parse the rest (in threads when there are many: the csv
-    parsers release the GIL) and add them to the cache."""
-    keys = [str(p) for p in csv_paths]
-    signatures = {key: sig for key, path in zip(keys, csv_paths) if (sig := signature_of(path)) is not None}
-    cached = cache.get(signatures, columns) if cache is not None else {}
-    misses = [key for key in signatures if key not in cached]
+    parsers release the GIL) and add them to the cache.
+
+    Cached columns are read from their files when used (:class:`CachedColumns`), and misses
+    are parsed :data:`PARSE_CHUNK` at a time, so the runs' data is never all in memory at once.
+    """
+    signatures = {key: sig for key in csv_paths if (sig := signature_of(key)) is not None}
+    tables: Dict[str, Mapping[str, np.ndarray]] = {}
+    misses = []
+    for key, signature in signatures.items():
+        files = cache.files(key, signature, columns) if cache is not None else None
+        if files is None:
+            misses.append(key)
+        else:
+            tables[key] = _cached(cache, key, files)
 
     def parse(key: str) -> Dict[str, np.ndarray]:
         return read_columns(Path(key), columns)
 
-    if workers > 1 and len(misses) >= PARALLEL_MIN_RUNS:
-        with ThreadPoolExecutor(workers) as pool:
-            parsed = dict(zip(misses, pool.map(parse, misses)))
-    else:
-        parsed = {key: parse(key) for key in misses}
-    if cache is not None and parsed:
-        cache.put((key, signatures[key], table, set(columns) - set(table)) for key, table in parsed.items())
-    tables = {**cached, **parsed}
-    return [tables.get(key, {}) for key in keys]
+    pool = ThreadPoolExecutor(workers) if workers > 1 and len(misses) >= PARALLEL_MIN_RUNS else None
+    try:
+        for start in range(0, len(misses), PARSE_CHUNK):
+            chunk = misses[start:start + PARSE_CHUNK]
+            parsed = pool.map(parse, chunk) if pool is not None else map(parse, chunk)
+            for key, table in zip(chunk, parsed):
+                files = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache is not None else None
+                tables[key] = _cached(cache, key, files) if files is not None else table
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return [tables.get(key, {}) for key in csv_paths]
+
+
+def _cached(cache: ColumnCache, key: str, files: Dict[str, str]) -> CachedColumns:
+    return CachedColumns(files, lambda name: _reread(cache, key, name))
 
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
@@ -228,8 +261,10 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
             "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")
-    cache = ColumnCache(Database(data_root).column_cache_file()) if use_cache else None
-    csv_paths = [item.progress_csv for item, _ in matched]
-    tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
-    return [Run(item, item_params(item), table, reg_index)
-            for (item, reg_index), table in zip(matched, tables) if table]
+    database = Database(data_root)
+    cache = ColumnCache(database.column_cache_dir(), database.column_cache_file()) if use_cache else None
+    logs = [item.log for item, _ in matched]  # built once: paths cost more than the cached columns
+    tables = _read_all([str(log.progress_csv) for log in logs], list(dict.fromkeys(columns)), cache,
+                       workers or os.cpu_count() or 1)
+    return [Run(item, _params(item, log), table, reg_index)
+            for (item, reg_index), log, table in zip(matched, logs, tables) if table]

@@ -107,6 +107,14 @@ def _check_short_runs(curves: List[Tuple[Run, np.ndarray, np.ndarray]], where: s
     return curves
 
 
+class _SharedList(list):
+    """A list in ``DataFrame.attrs`` that frames derived from it share: pandas deep-copies attrs
+    on every column access and selection, which for a thousand runs costs more than the plot."""
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "_SharedList":
+        return self
+
+
 def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
                  x_key: str = DEFAULT_X_NAME, xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                  scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -159,19 +167,20 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                 continue
             curves = _check_short_runs(curves, f"{metric} | {legend}", x_range, min_run_fraction)
             grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
-            resampled = np.stack([aggregate.smooth_curve(aggregate.resample_curve(x, y, grid), smooth_step, smoothing)
-                                  for _, x, y in curves])
+            resampled = aggregate.smooth_curve(aggregate.resample_points([(x, y) for _, x, y in curves], grid),
+                                               smooth_step, smoothing)
             frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
             kept_curves += [{"metric": metric, "legend": legend, "index": run.item.index, "y": y}
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
+            del curves  # the next group's columns are read while this name is still bound: one group at a time
     if not frames:
         present = csv_columns(runs)
         raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
     data = pd.concat(frames, ignore_index=True)
-    data.attrs["runs"] = run_rows
-    data.attrs["run_curves"] = kept_curves
+    data.attrs["runs"] = _SharedList(run_rows)
+    data.attrs["run_curves"] = _SharedList(kept_curves)
     return data
 
 
