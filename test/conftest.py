@@ -78,6 +78,17 @@ def popen_python(script: Path, *args: str, cwd: Optional[Path] = None,
                             env=subprocess_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def build_database(base: Path, script_source: str) -> Path:
+    """Run ``script_source`` (argv: data root, code root) in a real interpreter; the database it wrote."""
+    root, code = base / "db", base / "code"
+    code.mkdir()
+    script = base / "build.py"
+    script.write_text(textwrap.dedent(script_source))
+    result = run_python(script, str(root), str(code))
+    assert result.returncode == 0, result.stderr
+    return root
+
+
 def read_scalars(tb_dir: Path) -> Dict[str, List[tuple]]:
     """``{tag: [(step, value), ...]}`` read back with tensorboard's own event reader."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

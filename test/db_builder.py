@@ -8,12 +8,11 @@ own copy.
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import run_python
+from conftest import build_database
 
 LEGACY_RECORD_DATE = "2022/03/01/21-13-03-230208 11.0.91.89 &lr=0.01&seed=3"
 
@@ -71,13 +70,7 @@ def write_legacy_item(data_root: Path) -> None:
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("template")
-    root, code = base / "db", base / "code"
-    code.mkdir()
-    script = base / "build.py"
-    script.write_text(textwrap.dedent(BUILD_SCRIPT))
-    result = run_python(script, str(root), str(code))
-    assert result.returncode == 0, result.stderr
+    root = build_database(tmp_path_factory.mktemp("template"), BUILD_SCRIPT)
     write_legacy_item(root)
     return root
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import textwrap
 import threading
 import time
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import Iterator, Optional
 
 import pytest
 
-from conftest import run_python
+from conftest import build_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -58,14 +57,7 @@ for task, lr, seed in runs:
 
 @pytest.fixture(scope="session")
 def ui_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("ui_template")
-    root, code = base / "db", base / "code"
-    code.mkdir()
-    script = base / "build.py"
-    script.write_text(textwrap.dedent(BUILD_SCRIPT))
-    result = run_python(script, str(root), str(code))
-    assert result.returncode == 0, result.stderr
-    return root
+    return build_database(tmp_path_factory.mktemp("ui_template"), BUILD_SCRIPT)
 
 
 @pytest.fixture
