@@ -76,17 +76,19 @@ def test_the_commands_print_the_url_and_serve_until_interrupted(ui_db: Path, com
                                env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline().strip()
-        assert line == f"http://127.0.0.1:{port}/", process.stderr.read() if not line else line
+        base, _, token = line.partition("?token=")
+        assert base == f"http://127.0.0.1:{port}/" and len(token) >= 24, process.stderr.read() if not line else line
         deadline = time.monotonic() + 20
         while True:
             try:
-                status, body = _get(line + "api/runs")
+                status, body = _get(base + "api/runs?token=" + token)
                 break
             except urllib.error.URLError:
                 assert time.monotonic() < deadline, "the server never answered"
                 time.sleep(0.05)
         assert status == 200 and len(json.loads(body)["runs"]) == 7
         assert _get(line)[0] == 200
+        assert _get(base + "api/runs")[0] == 401  # even on loopback: a shared machine's other users
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0

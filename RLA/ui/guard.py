@@ -1,8 +1,9 @@
 """Who may talk to the page and which files a request may read.
 
 Bound to a loopback address, the app answers only requests naming a loopback
-host (a web page elsewhere cannot reach it through DNS rebinding). Bound
-elsewhere, every request must carry the random token printed in the URL (as
+host (a web page elsewhere cannot reach it through DNS rebinding). Given a
+token (``rla ui`` always makes one: other users of a shared machine reach its
+loopback too), every request must carry it, as printed in the URL (as
 ``?token=``, which also sets a cookie, or the ``X-RLA-Token`` header), compared
 in constant time. A POST must be JSON, which a cross-site form cannot send
 without the browser asking first. Paths from requests never leave the item's
@@ -11,6 +12,7 @@ folder nor the data root, symlinks included.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional
 
@@ -25,7 +27,16 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """Whether ``host`` (a Host header's name or a bind address) is this machine's loopback.
+
+    A name such as ``127.example.com`` is not: only ``localhost`` and loopback IP literals are.
+    """
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def token_cookie(port: Optional[int]) -> str:

@@ -35,8 +35,12 @@ def make_server(data_root: Any, host: str = "127.0.0.1", port: int = 6007,
 
 
 def serve(data_root: Any, host: str = "127.0.0.1", port: int = 6007, echo: Any = print) -> None:
-    """Print the URL and serve until Ctrl-C."""
-    server, url = make_server(data_root, host, port)
+    """Print the URL and serve until Ctrl-C.
+
+    A token is required even on loopback: other users of a shared machine (a
+    cluster's login node) reach its loopback ports too.
+    """
+    server, url = make_server(data_root, host, port, token=secrets.token_urlsafe(24))
     echo(url)
     try:
         server.run()
