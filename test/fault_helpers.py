@@ -2,6 +2,7 @@
 random SIGKILLs, and one check that every item of a database is readable by every reader."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import hashlib
@@ -12,9 +13,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
-from RLA.db.layout import Database, Item
+import pytest
+
+from RLA.db.layout import Item
 from RLA.db.query import ItemFilter, select
 
 from conftest import read_scalars, subprocess_env
@@ -92,8 +95,7 @@ def check_csv(path: Path) -> int:
     """Every row of a progress.csv but the last has the header's width; the number of whole rows."""
     with open(path, encoding="utf-8", newline="") as f:
         text = f.read()
-    lines = text.split("\n")
-    complete, tail = lines[:-1], lines[-1]  # the tail is "" when the file ends with a newline
+    complete = text.split("\n")[:-1]  # what follows the last newline is a torn row: readers skip it
     rows = list(csv.reader(complete))
     if not rows:
         return 0
@@ -101,7 +103,7 @@ def check_csv(path: Path) -> int:
     assert header[0] == "time-step", f"{path}: header {header}"
     for row in rows[1:]:
         assert len(row) == len(header), f"{path}: torn row {row} (header {header})"
-    return len(rows) - 1  # a torn last row (``tail``) is not counted: readers skip it
+    return len(rows) - 1
 
 
 def check_readable(data_root: Path, task: str = TASK, archived: bool = False) -> List[Item]:
@@ -144,14 +146,32 @@ def check_readable(data_root: Path, task: str = TASK, archived: bool = False) ->
 
 
 def digest(item: Item) -> Dict[str, str]:
-    """``{data type/relative path: sha1}`` of every file of an item, to compare before and after a move."""
+    """``{data type/relative path: sha1}`` of every file of an item, to compare before and after a move
+    (run.json left out: a move to another table updates it)."""
     out = {}
     for data_type, path in item.existing_paths().items():
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for f in files:
+            if f == item.run_json:
+                continue
             out[f"{data_type}/{f.relative_to(path) if f != path else ''}"] = hashlib.sha1(f.read_bytes()).hexdigest()
     return out
 
 
 def seeded(seed: Optional[int] = None) -> random.Random:
     return random.Random(int(os.environ.get("RLA_FAULT_SEED", seed if seed is not None else 14)))
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """Mount a tmpfs of ``size`` on ``folder`` for the block (the tests run as root); unmount after."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a {size} tmpfs on {folder} (these tests need root and mount): "
+                    f"{mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)

@@ -46,6 +46,8 @@ PLOTS_DIR = "easy_plot"
 INDEX_DIR = ".rla_index"
 #: what each remote database holds, for incremental sync (RLA.db.sync.manifest)
 SYNC_DIR = ".rla_sync"
+#: the journals of delete / archive / move operations under way (RLA.db.journal)
+OPS_DIR = ".rla_ops"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
 PICKLE_SUFFIX = ".pkl"
@@ -301,7 +303,11 @@ class Database:
 
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
-        return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR)]
+        return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR, OPS_DIR)]
+
+    def ops_dir(self) -> Path:
+        """Where the journals of operations under way are kept."""
+        return self.root / OPS_DIR
 
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""
@@ -399,4 +405,5 @@ def _walk_dated(task_root: Path) -> Iterable[Tuple[str, str]]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         for name in names:
-            yield date, name
+            if not name.startswith("."):  # temporary files and folders of unfinished writes
+                yield date, name
