@@ -169,3 +169,26 @@ def test_an_archive_stopped_by_an_error_is_listed_as_split_and_finished_by_the_n
     assert digest(record.item) == template[first] and not record.split
     assert first not in [r.item.name for r in select(root, ItemFilter(task="walker"))]
     assert not any(Database(root).ops_dir().glob("*.json"))
+
+
+INDEX_WORKER = r'''
+import pathlib, sys
+from RLA.db.query import ItemFilter, select
+pathlib.Path(sys.argv[2]).touch()
+while True:  # rebuilds the index over and over until killed
+    select(sys.argv[1], ItemFilter(task="walker"), refresh=True)
+'''
+
+
+def test_a_killed_index_rebuild_leaves_a_listing_that_is_right(tmp_path):
+    rng = seeded()
+    root = tmp_path / "db"
+    template = build_template(root)
+    expected = {r.item.name: (r.rows, r.status) for r in select(root, ItemFilter(task="walker"), refresh=True)}
+    script = tmp_path / "index_worker.py"
+    script.write_text(INDEX_WORKER)
+    for i in range(8):
+        ready = tmp_path / f"ready-{i}"
+        assert kill_after(start(script, str(root), str(ready)), rng.uniform(0.0, 0.3), ready)
+        listed = {r.item.name: (r.rows, r.status) for r in select(root, ItemFilter(task="walker"))}
+        assert listed == expected and set(listed) == set(template)
