@@ -88,6 +88,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         click.echo(f"note: {filters['pattern']!r} is a table: listing it (next time: -t {filters['pattern']})", err=True)
         filters = {**filters, "task": filters["pattern"], "pattern": None}
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+    for record in (r for r in records if r.split):
+        click.echo(f"warning: {record.index} may be split between two places: {record.split}", err=True)
     if as_json:
         print_json([r.to_dict() for r in records])
         return

@@ -7,6 +7,9 @@ callers of earlier releases caught (``ValueError``, ``LookupError``, ...).
 """
 from __future__ import annotations
 
+import errno
+import os
+
 __all__ = [
     "RLAError",
     "UsageError",
@@ -23,6 +26,7 @@ __all__ = [
     "CheckpointNotFoundError",
     "SyncError",
     "HostKeyError",
+    "DiskFullError",
 ]
 
 
@@ -97,3 +101,22 @@ class HostKeyError(SyncError):
     """The remote host's key is unknown or does not match known_hosts: the connection was refused."""
 
     exit_code = 2
+
+
+class DiskFullError(RLAError, OSError):
+    """A write found no space left on the disk holding ``path`` (or the disk quota used up).
+
+    What was written before is kept whole: the rows dumped so far, the previous checkpoint.
+    """
+
+    def __init__(self, path: object):
+        folder = os.path.dirname(os.fspath(path)) or "."  # type: ignore[arg-type]
+        self.message = (
+            f"the disk holding {path} is full (no space left on the device, or the quota is used up): "
+            "nothing more could be written there; what was written before is kept. Free space on that disk "
+            f"(see `df -h {folder}`) or set data_root to another disk, then start the run again "
+            "(or resume it from its last checkpoint)")
+        super().__init__(errno.ENOSPC, self.message, os.fspath(path))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return self.message

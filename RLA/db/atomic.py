@@ -18,15 +18,34 @@ an fsync there would only cost time.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional, Union
 
-__all__ = ["atomic_write", "atomic_writer", "temp_path", "is_temp_name", "publish", "fsync_tree", "free_path"]
+from RLA.errors import DiskFullError
+
+__all__ = ["atomic_write", "atomic_writer", "temp_path", "is_temp_name", "publish", "fsync_tree", "free_path",
+           "reporting_full_disk"]
 
 PathLike = Union[str, os.PathLike]
 _TEMP_SUFFIX = ".tmp"
+#: the errors of a write that found no room: the device is full, or the user's quota is used up
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def reporting_full_disk(path: PathLike) -> Iterator[None]:
+    """Turn a full disk met in the block into one clear :class:`DiskFullError` naming ``path``."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except OSError as exc:
+        if exc.errno in _NO_SPACE:
+            raise DiskFullError(path) from None  # one clear error: its message says all the OSError did
+        raise
 
 
 def temp_path(path: PathLike) -> Path:
@@ -45,7 +64,8 @@ def atomic_writer(path: PathLike, mode: str = "w", *, durable: bool = True, enco
                   newline: Optional[str] = None) -> Iterator[IO[Any]]:
     """Open a temporary file to write ``path`` with; on a clean exit it replaces ``path``.
 
-    On an error the temporary file is removed and ``path`` is left as it was.
+    On an error the temporary file is removed and ``path`` is left as it was; a full disk
+    raises :class:`RLA.errors.DiskFullError`.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_writer writes a whole file: mode 'w' or 'wb', got {mode!r}")
@@ -53,12 +73,13 @@ def atomic_writer(path: PathLike, mode: str = "w", *, durable: bool = True, enco
     tmp = temp_path(path)
     binary = mode == "wb"
     try:
-        with open(tmp, mode, encoding=None if binary else encoding, newline=None if binary else newline) as f:
-            yield f
-            f.flush()
-            if durable:
-                os.fsync(f.fileno())
-        publish(tmp, path, durable=durable)
+        with reporting_full_disk(path):
+            with open(tmp, mode, encoding=None if binary else encoding, newline=None if binary else newline) as f:
+                yield f
+                f.flush()
+                if durable:
+                    os.fsync(f.fileno())
+            publish(tmp, path, durable=durable)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -50,6 +50,8 @@ SYNC_DIR = ".rla_sync"
 SWEEPS_DIR = ".rla_sweeps"
 #: where rank 0 of a multi-process run publishes its item for the other ranks (RLA.easy_log.ranks)
 RANKS_DIR = ".rla_ranks"
+#: the journals of delete / archive / move operations under way (RLA.db.journal)
+OPS_DIR = ".rla_ops"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
 COLUMN_CACHE_DIR = ".column_cache"
 #: the SQLite column cache of earlier releases (removed by the new one)
@@ -318,7 +320,8 @@ class Database:
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
         return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR,
-                                                                                   SWEEPS_DIR, RANKS_DIR)]
+                                                                                   SWEEPS_DIR, RANKS_DIR, OPS_DIR)]
+
 
     def sweep_file(self, name: str) -> Path:
         """The record of the sweep ``name``: its command and trials (written by RLA.sweep)."""
@@ -331,6 +334,11 @@ class Database:
     def rank_file(self, group: str) -> Path:
         """Where rank 0 of the process group ``group`` (a file-name-safe key) publishes its item."""
         return self.root / RANKS_DIR / f"{group}.json"
+
+
+    def ops_dir(self) -> Path:
+        """Where the journals of operations under way are kept."""
+        return self.root / OPS_DIR
 
     def index_file(self, task: str, archived: bool = False) -> Path:
         """Where the query index of one table is cached."""
@@ -428,4 +436,5 @@ def _walk_dated(task_root: Path) -> Iterable[Tuple[str, str]]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         for name in names:
-            yield date, name
+            if not name.startswith("."):  # temporary files and folders of unfinished writes
+                yield date, name

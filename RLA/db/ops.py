@@ -17,23 +17,27 @@ skipped, with the reason) unless ``include_running``: moving or deleting the
 folders of a live run makes its next heartbeat fail and leaves it ``running``
 for good. A run that was killed without a trace (SIGKILL) also stays
 ``running``; pass ``include_running`` for such stale runs.
+
+A kill or an error midway leaves every data type whole in one place
+(:mod:`RLA.db.transfer`) and a journal (:mod:`RLA.db.journal`) naming the items
+that may be split; ``rla ls`` says so, and the next plan of the same action
+takes the entries still to do and finishes them. An item's ``log`` goes last,
+so that the same selection (parameters and status live there) finds the rest.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from RLA.db import journal, transfer
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
 from RLA.db.records import read_json, write_json_atomic
+from RLA.db.tensorboard import launch_tensorboard, tensorboard_command, tensorboard_links
 from RLA.errors import ConflictError, SelectionError, UsageError
 
 __all__ = [
@@ -54,6 +58,7 @@ class Entry:
     item: Item
     data_type: str
     destination: Optional[Item] = None  # the item it becomes by a move or copy; None for a deletion
+    resumed: bool = False  # left to do by an interrupted operation (its destination may exist: ours)
 
     @property
     def source(self) -> Path:
@@ -80,6 +85,8 @@ class Plan:
     skipped: List[Skipped] = field(default_factory=list)
     #: entries whose destination already exists when planned; :func:`apply` refuses such a plan
     conflicts: List[Entry] = field(default_factory=list)
+    #: the journals of interrupted operations whose remaining entries this plan finishes
+    journals: List[Path] = field(default_factory=list)
 
     @property
     def planned(self) -> int:
@@ -177,7 +184,39 @@ def _plan(action: str, data_root: PathLike, item_filter: ItemFilter, include_run
     records, skipped = _skip_running(records, include_running)
     entries = [Entry(r.item, t, destination(r.item) if destination is not None else None)
                for r in records for t in _present(r)]
-    return Plan(action, records, entries, copy=copy, skipped=skipped, conflicts=_conflicts(entries))
+    plan = Plan(action, records, entries, copy=copy, skipped=skipped)
+    _add_interrupted(plan, data_root)
+    plan.conflicts = _conflicts(plan.entries)
+    return plan
+
+
+def _add_interrupted(plan: Plan, data_root: PathLike) -> None:
+    """Put first in ``plan`` what interrupted operations of the same action left to do."""
+    left: Dict[Tuple[Item, str], Entry] = {}
+    for stopped in journal.interrupted(data_root, plan.action, plan.copy):
+        plan.journals += stopped.paths
+        left.update({(item, t): Entry(item, t, dest, resumed=True) for item, t, dest in stopped.steps
+                     if _left_to_do(item, t, dest)})
+    fresh = [left.pop((e.item, e.data_type), e) for e in plan.entries]  # may be half done: resumed
+    known = {r.item for r in plan.records}
+    for item in dict.fromkeys(e.item for e in left.values()):
+        if item not in known:
+            plan.records.append(_record_of(item))
+    plan.entries = list(left.values()) + fresh
+
+
+def _left_to_do(item: Item, data_type: str, destination: Optional[Item]) -> bool:
+    source = item.path(data_type)
+    leftovers = [transfer.scratch(source, "rm")]
+    if destination is not None:
+        leftovers.append(transfer.scratch(destination.path(data_type), "in"))
+    return any(os.path.lexists(p) for p in [source, *leftovers])
+
+
+def _record_of(item: Item) -> ItemRecord:
+    """The record of an item named by a journal (a bare one when nothing of it is listed any more)."""
+    found = select(item.root, ItemFilter(task=item.task, pattern=item.record_date, archived=item.archived))
+    return found[0] if found else ItemRecord(item, {}, {}, [], "split", None, None)
 
 
 def _refuse_whole_tables(data_root: PathLike, records: List[ItemRecord], archived: bool, allow_all: bool) -> None:
@@ -226,12 +265,13 @@ def running_reason(record: ItemRecord) -> str:
 
 
 def _present(record: ItemRecord) -> List[str]:
-    """The data types of an item that are on disk now, in the canonical order."""
-    return [t for t in DATA_TYPES if os.path.lexists(record.item.path(t))]
+    """The data types of an item that are on disk now, ``log`` last (the selection reads it)."""
+    present = [t for t in DATA_TYPES if os.path.lexists(record.item.path(t))]
+    return [t for t in present if t != "log"] + [t for t in present if t == "log"]
 
 
 def _conflicts(entries: Sequence[Entry]) -> List[Entry]:
-    return [e for e in entries if e.target is not None and os.path.lexists(e.target)]
+    return [e for e in entries if e.target is not None and not e.resumed and os.path.lexists(e.target)]
 
 
 # -- applying a plan ----------------------------------------------------------------------------
@@ -252,37 +292,32 @@ def apply(plan: Plan, on_progress: Optional[Callable[[Entry], None]] = None) -> 
     """
     check_conflicts(plan)
     result = OpResult.of(plan, confirmed=True)
+    if not plan.entries:
+        journal.remove(plan.journals)
+        return result
+    written = journal.write(plan.action, plan.copy, [(e.item, e.data_type, e.destination) for e in plan.entries])
     for entry in plan.entries:
-        if entry.destination is None:
-            _remove(entry.source)
-        else:
-            (_copy if plan.copy else _move)(entry.source, entry.destination.path(entry.data_type))
-            if entry.data_type == "log":
-                _relabel_run_record(entry.destination)
+        _apply_entry(entry, plan.copy)
         result.done.append(entry)
         if on_progress is not None:
             on_progress(entry)
+    journal.remove(written + plan.journals)
     return result
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        path.unlink()
-
-
-def _move(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(source), str(target))
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir() and not source.is_symlink():
-        shutil.copytree(source, target, symlinks=True)
-    else:
-        shutil.copy2(source, target, follow_symlinks=False)
+def _apply_entry(entry: Entry, copy: bool) -> None:
+    """Do one entry; an entry left by an interrupted operation may be done already, or half done."""
+    target = entry.target
+    if target is None:
+        transfer.remove(entry.source)
+        return
+    if entry.resumed and os.path.lexists(target):  # it got there before the interruption
+        if not copy:
+            transfer.remove(entry.source)
+    elif os.path.lexists(entry.source):
+        (transfer.copy if copy else transfer.move)(entry.source, target)
+    if entry.data_type == "log" and os.path.lexists(target):
+        _relabel_run_record(entry.destination)
 
 
 def _relabel_run_record(item: Item) -> None:
@@ -293,7 +328,7 @@ def _relabel_run_record(item: Item) -> None:
         write_json_atomic(item.run_json, run)
 
 
-# -- view and TensorBoard -------------------------------------------------------------------------
+# -- view ------------------------------------------------------------------------------------------
 
 def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None,
          **filters: Any) -> List[Dict[str, Any]]:
@@ -321,63 +356,6 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
         summary["backup"] = backup
         out.append(summary)
     return out
-
-
-def tensorboard_links(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
-                      link_dir: Optional[PathLike] = None, **filters: Any) -> Path:
-    """A folder of symbolic links, one per selected item, for ``tensorboard --logdir``.
-
-    Each link is named by the item's index and points at the item's ``tb``
-    folder (or its log folder when it has none). An existing ``link_dir`` may
-    only hold links (from an earlier call); they are replaced.
-    """
-    records = select(data_root, ItemFilter(task=task, pattern=pattern, **filters))
-    records = [r for r in records if "log" in r.sizes]
-    if not records:
-        raise SelectionError("no item with a log folder matches; check the pattern and filters with `rla ls`")
-    folder = Path(link_dir) if link_dir is not None else Path(tempfile.mkdtemp(prefix="rla_tb_"))
-    _clear_link_dir(folder)
-    for record in records:
-        source = record.item.tb_dir if record.item.tb_dir.is_dir() else record.item.log_dir
-        link = folder / record.item.task / record.item.date / record.item.name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(source, link, target_is_directory=True)
-    return folder
-
-
-def tensorboard_command(link_dir: PathLike, port: int = 6006, host: Optional[str] = None) -> List[str]:
-    """The command that serves ``link_dir`` with TensorBoard (the one of this interpreter)."""
-    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(link_dir), "--port", str(port)]
-    if host is not None:
-        command += ["--host", host]
-    return command
-
-
-def launch_tensorboard(command: Sequence[str]) -> int:
-    """Run TensorBoard in the foreground until it stops (Ctrl-C)."""
-    try:
-        return subprocess.call(list(command))
-    except KeyboardInterrupt:
-        return 0
-
-
-def _clear_link_dir(folder: Path) -> None:
-    """Empty a link folder made by :func:`tensorboard_links`, refusing one holding anything else."""
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        return
-    for parent, dirs, files in os.walk(folder):  # does not descend into linked folders
-        foreign = [f for f in files if not os.path.islink(os.path.join(parent, f))]
-        if foreign:
-            raise ConflictError(f"{folder} holds files that are not links ({os.path.join(parent, foreign[0])}); "
-                                "give an empty or new folder as the link folder")
-    for parent, dirs, files in os.walk(folder, topdown=False):
-        for name in dirs + files:
-            path = os.path.join(parent, name)
-            if os.path.islink(path):
-                os.unlink(path)
-            else:
-                os.rmdir(path)
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
+from RLA.db import journal
 from RLA.db.entry import UNKNOWN_STATUS, IndexEntry
 from RLA.db.index import TableIndex, forget_loaded_indexes
 from RLA.db.layout import DATA_TYPES, Database, Item
@@ -39,6 +40,8 @@ class ItemRecord:
     host: Optional[str] = None
     ip: Optional[str] = None
     end_time: Optional[str] = None
+    #: why the item may be split between two places (an interrupted delete / archive / move), or None
+    split: Optional[str] = None
 
     @property
     def index(self) -> str:
@@ -52,7 +55,7 @@ class ItemRecord:
             "archived": self.item.archived, "start_time": start.isoformat() if start else None,
             "end_time": self.end_time, "status": self.status, "last_time_step": self.last_time_step,
             "rows": self.rows, "host": self.host, "ip": self.ip, "tracked": self.tracked,
-            "params": self.params, "sizes": self.sizes,
+            "params": self.params, "sizes": self.sizes, "split": self.split,
         }
 
 
@@ -82,6 +85,9 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
     finally:
         if collecting:
             gc.enable()
+    split = journal.split_items(db.root)
+    for record in out if split else ():
+        record.split = split.get(record.item.index)
     return out
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from RLA.db.atomic import free_path, fsync_tree, is_temp_name, publish, temp_path
+from RLA.db.atomic import free_path, fsync_tree, is_temp_name, publish, reporting_full_disk, temp_path
 from RLA.db.records import write_json_atomic
 from RLA.errors import CheckpointNotFoundError, ConfigError, NoDataError, UsageError
 
@@ -175,22 +175,29 @@ class Saver:
             raise UsageError(f"this run's checkpoints are ranked with mode={index['mode']!r}; "
                              f"save_checkpoint got mode={mode!r}: use one mode per run")
         tmp = temp_path(self.directory / f"ckpt-{step}")
-        tmp.mkdir()
-        self._write_state(tmp, dict(model_dict or {}))
-        (tmp / META_FILE).write_bytes(_pickle_meta({**meta, "step": step}))
-        _pause_for_tests(tmp)
-        fsync_tree(tmp)
         final = free_path(self.directory / f"ckpt-{step}")
-        publish(tmp, final, durable=False)  # made durable with the index by the index write's folder fsync
+        try:
+            with reporting_full_disk(self.directory):
+                tmp.mkdir()
+                self._write_state(tmp, dict(model_dict or {}))
+                (tmp / META_FILE).write_bytes(_pickle_meta({**meta, "step": step}))
+                _pause_for_tests(tmp)
+                fsync_tree(tmp)
+                publish(tmp, final, durable=False)  # made durable with the index by the index write's folder fsync
 
-        entries = [e for e in index["checkpoints"] if e["step"] != step]
-        entries.append({"step": int(step), "name": final.name,
-                        "metric": None if metric is None else float(metric)})
-        mode = mode or index.get("mode")
-        kept = self._rotate(entries, mode or "max")
-        new_index = {"framework": self.framework, **self._index_extra(), "checkpoints": kept,
-                     "latest": final.name, "mode": mode}
-        write_json_atomic(self.directory / INDEX_FILE, new_index)
+                entries = [e for e in index["checkpoints"] if e["step"] != step]
+                entries.append({"step": int(step), "name": final.name,
+                                "metric": None if metric is None else float(metric)})
+                mode = mode or index.get("mode")
+                kept = self._rotate(entries, mode or "max")
+                new_index = {"framework": self.framework, **self._index_extra(), "checkpoints": kept,
+                             "latest": final.name, "mode": mode}
+                write_json_atomic(self.directory / INDEX_FILE, new_index)
+        except Exception:
+            # a save that failed (a full disk) gives back its space and is never taken for a checkpoint
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
         self._remove_unlisted({e["name"] for e in kept})
         return final
 

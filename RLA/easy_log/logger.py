@@ -15,10 +15,11 @@ import os
 import sys
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
+from RLA.easy_log.append_file import AppendFile
 from RLA.easy_log.output_formats import (CSVOutputFormat, HumanOutputFormat, JSONOutputFormat, KVWriter,
                                          SeqWriter, TensorBoardOutputFormat, make_output_format)
 from RLA.easy_log.row_values import cell_value, checked_key, number
@@ -66,7 +67,7 @@ class Logger:
         self.last_row: Dict[str, Any] = {}
         #: the files of ``folder`` (warn.txt, backup.txt); None for a stdout-only logger
         self.log_folder = LogFolder(Path(folder)) if folder is not None else None
-        self._side_files: Dict[Path, TextIO] = {}
+        self._side_files: Dict[Path, AppendFile] = {}
         #: called with the step after every dump (the experiment manager's heartbeat)
         self.after_dump: Optional[Callable[[int], None]] = None
         self._tbx_writer: Any = None
@@ -158,9 +159,8 @@ class Logger:
     def _append_line(self, path: Path, args: Sequence[Any]) -> None:
         handle = self._side_files.get(path)
         if handle is None:
-            handle = self._side_files[path] = open(path, "a", encoding="utf-8")
-        handle.write(" ".join(str(a) for a in args) + "\n")
-        handle.flush()
+            handle = self._side_files[path] = AppendFile(path)
+        handle.append(" ".join(str(a) for a in args) + "\n")
 
     def set_level(self, level: int) -> None:
         self.level = level

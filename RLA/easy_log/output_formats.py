@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
+from RLA.easy_log.append_file import AppendFile
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
 from RLA.errors import UsageError
@@ -66,12 +68,15 @@ class HumanOutputFormat(KVWriter, SeqWriter):
     def __init__(self, target: Union[PathLike, TextIO], name: str = "log", max_length: int = 40):
         self.name = name
         self.max_length = max_length
-        if isinstance(target, (str, os.PathLike)):
-            self.file: TextIO = open(target, "a", encoding="utf-8")
-            self.own_file = True
+        self.log_file = AppendFile(target) if isinstance(target, (str, os.PathLike)) else None
+        self.stream: TextIO = target if self.log_file is None else None  # type: ignore[assignment]
+
+    def _emit(self, text: str) -> None:
+        if self.log_file is not None:
+            self.log_file.append(text)
         else:
-            self.file = target
-            self.own_file = False
+            self.stream.write(text)
+            self.stream.flush()
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
         rows = [(self._truncate(k), self._truncate(self._format(v))) for k, v in key_values.items()]
@@ -83,8 +88,7 @@ class HumanOutputFormat(KVWriter, SeqWriter):
         lines = [dashes]
         lines += [f"| {k}{' ' * (key_width - len(k))} | {v}{' ' * (val_width - len(v))} |" for k, v in rows]
         lines.append(dashes)
-        self.file.write("\n".join(lines) + "\n")
-        self.file.flush()
+        self._emit("\n".join(lines) + "\n")
 
     @staticmethod
     def _format(value: Any) -> str:
@@ -96,12 +100,11 @@ class HumanOutputFormat(KVWriter, SeqWriter):
         return text[: self.max_length - 3] + "..." if len(text) > self.max_length else text
 
     def write_seq(self, seq: Iterable[Any]) -> None:
-        self.file.write(" ".join(str(s) for s in seq) + "\n")
-        self.file.flush()
+        self._emit(" ".join(str(s) for s in seq) + "\n")
 
     def close(self) -> None:
-        if self.own_file:
-            self.file.close()
+        if self.log_file is not None:
+            self.log_file.close()
 
 
 class CSVOutputFormat(KVWriter):
@@ -118,8 +121,7 @@ class CSVOutputFormat(KVWriter):
         self.path = os.fspath(path)
         self.keys: List[str] = self._read_header(self.path)
         self._key_set = set(self.keys)
-        self.file = open(self.path, "a", encoding="utf-8", newline="")
-        self.writer = csv.writer(self.file)
+        self.file = AppendFile(self.path)
 
     @staticmethod
     def _read_header(path: str) -> List[str]:
@@ -133,17 +135,16 @@ class CSVOutputFormat(KVWriter):
         new_keys = [k for k in key_values if k not in self._key_set]
         if new_keys:
             self._add_columns(new_keys)
-        self.writer.writerow(["" if key_values.get(k) is None else key_values[k] for k in self.keys])
-        self.file.flush()
+        row = io.StringIO()
+        csv.writer(row).writerow(["" if key_values.get(k) is None else key_values[k] for k in self.keys])
+        self.file.append(row.getvalue())
 
     def _add_columns(self, new_keys: List[str]) -> None:
-        self.file.close()
+        """Rewrite the file with the new columns; on an error (a full disk) the file and the keys stay."""
         old_keys = self.keys
-        self.keys = old_keys + new_keys
-        self._key_set.update(new_keys)
         with atomic_writer(self.path, durable=True, newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(self.keys)
+            writer.writerow(old_keys + new_keys)
             if old_keys:
                 with open(self.path, encoding="utf-8", newline="") as old:
                     reader = csv.reader(old)
@@ -151,8 +152,10 @@ class CSVOutputFormat(KVWriter):
                     padding = [""] * len(new_keys)
                     for row in reader:
                         writer.writerow(row + padding)
-        self.file = open(self.path, "a", encoding="utf-8", newline="")
-        self.writer = csv.writer(self.file)
+        self.file.close()
+        self.file = AppendFile(self.path)  # the rewrite is a new file
+        self.keys = old_keys + new_keys
+        self._key_set.update(new_keys)
 
     def close(self) -> None:
         self.file.close()
@@ -164,11 +167,10 @@ class JSONOutputFormat(KVWriter):
     name = "json"
 
     def __init__(self, path: PathLike):
-        self.file = open(path, "a", encoding="utf-8")
+        self.file = AppendFile(path)
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
-        self.file.write(json.dumps(key_values, default=repr) + "\n")
-        self.file.flush()
+        self.file.append(json.dumps(key_values, default=repr) + "\n")
 
     def close(self) -> None:
         self.file.close()
@@ -193,7 +195,7 @@ class TensorBoardOutputFormat(KVWriter):
         os.makedirs(log_folder.tb_dir, exist_ok=True)
         self.folder = os.fspath(log_folder.tb_dir)
         self.path = os.fspath(log_folder.new_event_file(socket.gethostname(), os.getpid(), time.time()))
-        self.file = open(self.path, "ab")
+        self.file = AppendFile(self.path, binary=True)
         self._skipped: set = set()
         self._write_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
@@ -202,9 +204,7 @@ class TensorBoardOutputFormat(KVWriter):
 
         data = event.SerializeToString()
         header = struct.pack("<Q", len(data))
-        self.file.write(header + struct.pack("<I", self._crc(header)) + data
-                        + struct.pack("<I", self._crc(data)))
-        self.file.flush()
+        self.file.append(header + struct.pack("<I", self._crc(header)) + data + struct.pack("<I", self._crc(data)))
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
         value_cls = self._summary_pb2.Summary.Value

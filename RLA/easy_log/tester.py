@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -27,7 +28,7 @@ from RLA.easy_log.run_params import RunParams
 from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
-from RLA.errors import RunNotStartedError
+from RLA.errors import DiskFullError, RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -348,9 +349,15 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             return
         current = logger.get_current()
         board = current.tensorboard()
-        if board is not None:
-            board.write_hparams_end(status, self.time_step_holder.get_time())
-        self._record.end(status, current.last_dumped_step, error)
+        try:
+            if board is not None:
+                board.write_hparams_end(status, self.time_step_holder.get_time())
+            self._record.end(status, current.last_dumped_step, error)
+        except DiskFullError as exc:
+            # the run ends either way (its error was raised where the disk filled up); run.json may
+            # still say running, which `rla ls` shows as lost
+            self._record.data["status"] = status
+            warnings.warn(f"RLA: the end of this run could not be recorded: {exc}", RuntimeWarning, stacklevel=2)
         current.close()
         logger.reset()
         if self._sync is not None:
