@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read from here)
+    BACKUP_TXT, EVENT_FILE_PREFIX, GIT_DIFF, LEGACY_EVENTS_DIR, LEGACY_PARAMS_FILES, LOG_TXT, PARAMS_JSON,
+    PROGRESS_CSV, PROGRESS_JSON, RANK_LOG, REQUIREMENTS_TXT, RESUME_MARKER_PREFIX, RUN_JSON, TB_DIR, WARN_TXT,
+    CodeFolder, LogFolder)
 from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
 from RLA.errors import LayoutError
 
@@ -61,26 +65,6 @@ PICKLE_SUFFIX = ".pkl"
 #: the first column of progress.csv: the x-axis of every curve
 TIME_STEP_COLUMN = "time-step"
 
-# files inside an item's log folder (use the accessors of LogFolder / Item, not these names)
-PROGRESS_CSV = "progress.csv"
-PROGRESS_JSON = "progress.json"
-PARAMS_JSON = "params.json"
-RUN_JSON = "run.json"
-TB_DIR = "tb"
-LOG_TXT = "log.txt"
-WARN_TXT = "warn.txt"
-BACKUP_TXT = "backup.txt"
-EVENT_FILE_PREFIX = "events.out.tfevents."
-#: RLA 0.6 wrote its event files one folder deeper, in ``tb/events/``
-LEGACY_EVENTS_DIR = "events"
-#: the parameters as RLA 0.6 wrote them (``.json``, or ``.yaml`` when omegaconf was installed), in the
-#: log, code and hyperparameter folders of an item
-LEGACY_PARAMS_FILES = ("parameter.json", "parameter.yaml")
-RESUME_MARKER_PREFIX = ".resume-"
-RANK_LOG = "log-rank{}.txt"
-# files beside an item's code snapshot
-GIT_DIFF = "git.diff"
-REQUIREMENTS_TXT = "requirements.txt"
 
 _DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
 
@@ -99,82 +83,6 @@ def validate_task_name(task: str) -> str:
             "of the database; use e.g. 'hopper_v2' instead of 'hopper/v2'"
         )
     return task
-
-
-@dataclass(frozen=True)
-class LogFolder:
-    """The files of an item's ``log`` folder (or of any folder the logger writes into)."""
-
-    path: Path
-
-    @property
-    def progress_csv(self) -> Path:
-        return self.path / PROGRESS_CSV
-
-    @property
-    def progress_json(self) -> Path:
-        return self.path / PROGRESS_JSON
-
-    @property
-    def params_json(self) -> Path:
-        return self.path / PARAMS_JSON
-
-    @property
-    def run_json(self) -> Path:
-        return self.path / RUN_JSON
-
-    @property
-    def tb_dir(self) -> Path:
-        return self.path / TB_DIR
-
-    @property
-    def log_txt(self) -> Path:
-        return self.path / LOG_TXT
-
-    @property
-    def warn_txt(self) -> Path:
-        return self.path / WARN_TXT
-
-    @property
-    def backup_txt(self) -> Path:
-        return self.path / BACKUP_TXT
-
-    def rank_log(self, rank: int) -> Path:
-        """The log of process ``rank`` (> 0) of a multi-process run; rank 0 writes the item's usual files."""
-        return self.path / RANK_LOG.format(int(rank))
-
-    def resume_marker(self, number: int) -> Path:
-        """The file that claims the ``number``-th resume of the item."""
-        return self.path / f"{RESUME_MARKER_PREFIX}{number}"
-
-    def legacy_params_files(self) -> List[Path]:
-        """``parameter.json`` / ``parameter.yaml`` as RLA 0.6 wrote them here (when present)."""
-        return [self.path / name for name in LEGACY_PARAMS_FILES if (self.path / name).is_file()]
-
-    def event_files(self) -> List[Path]:
-        """The TensorBoard event files, oldest name first (with those RLA 0.6 wrote in ``tb/events/``)."""
-        return sorted([*self.tb_dir.glob(EVENT_FILE_PREFIX + "*"),
-                       *(self.tb_dir / LEGACY_EVENTS_DIR).glob(EVENT_FILE_PREFIX + "*")],
-                      key=lambda p: p.name)
-
-    def new_event_file(self, host: str, pid: int, wall_time: float) -> Path:
-        """A new TensorBoard event file name (TensorBoard finds files by this prefix)."""
-        return self.tb_dir / f"{EVENT_FILE_PREFIX}{wall_time:.6f}.{host}.{pid}.rla"
-
-
-@dataclass(frozen=True)
-class CodeFolder:
-    """The files RLA adds beside an item's code snapshot."""
-
-    path: Path
-
-    @property
-    def git_diff(self) -> Path:
-        return self.path / GIT_DIFF
-
-    @property
-    def requirements_txt(self) -> Path:
-        return self.path / REQUIREMENTS_TXT
 
 
 @dataclass(frozen=True)
@@ -322,7 +230,6 @@ class Database:
         return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR,
                                                                                    SWEEPS_DIR, RANKS_DIR, OPS_DIR)]
 
-
     def sweep_file(self, name: str) -> Path:
         """The record of the sweep ``name``: its command and trials (written by RLA.sweep)."""
         return self.root / SWEEPS_DIR / f"{validate_task_name(name)}.json"
@@ -334,7 +241,6 @@ class Database:
     def rank_file(self, group: str) -> Path:
         """Where rank 0 of the process group ``group`` (a file-name-safe key) publishes its item."""
         return self.root / RANKS_DIR / f"{group}.json"
-
 
     def ops_dir(self) -> Path:
         """Where the journals of operations under way are kept."""
