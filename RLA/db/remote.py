@@ -165,6 +165,8 @@ def _item_task(plan: ItemPlan, source: Side, destination: Side, manifest: Manife
     except _transport_errors() as exc:
         raise SyncError(f"{direction} of {plan.item.index} to {endpoint.url} stopped: {exc}; what was sent is "
                         "recorded, the next sync continues from there") from exc
+    finally:
+        manifest.close()  # one journal open per item in flight, not per item of the sync
     return sent
 
 

@@ -22,7 +22,6 @@ from RLA.config import RLAConfig
 from RLA.easy_log import logger
 from RLA.easy_log.hooks import exit_status
 from RLA.easy_log.output_formats import KVWriter
-from RLA.sweep.trial import SWEEP_ENV
 
 __all__ = ["TuneReportFormat", "rla_trainable", "STOPPED"]
 
@@ -73,9 +72,9 @@ def rla_trainable(train_fn: Callable[[Dict[str, Any]], Any], task_table_name: st
         # the worker's own exp_manager (the one train_fn logs through); a captured one would be a pickled copy
         from RLA.easy_log.tester import exp_manager as run_manager
 
-        os.environ[SWEEP_ENV] = tune.get_context().get_experiment_name()
         run_manager.configure(task_table_name, rla_config, data_root, code_root=code_root, resume="auto")
-        run_manager.hyper_param = dict(config)
+        # the sweep's name as a parameter (not through the environment: a reused worker runs other trials too)
+        run_manager.hyper_param = {**config, "sweep": tune.get_context().get_experiment_name()}
         run_manager.clear_record_param()
         run_manager.add_record_param(list(record_param) if record_param is not None else sorted(config))
         run_manager.log_files_gen()

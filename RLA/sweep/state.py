@@ -115,5 +115,6 @@ class SweepState:
         return out
 
     def unfinished(self, trials: Sequence[Trial]) -> List[Trial]:
-        """The trials of ``trials`` still to run: never started, failed or killed (not finished, not stopped)."""
-        return [s.trial for s in self.statuses(trials) if s.status not in DONE]
+        """The trials of ``trials`` still to run: never started, failed, killed or lost (not finished, not
+        stopped, and not running now: a second process would start a second item of the same trial)."""
+        return [s.trial for s in self.statuses(trials) if s.status not in DONE and s.status != "running"]

@@ -90,7 +90,15 @@ def _file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     if data_type not in FILE_TYPES:
         raise UsageError(f"type must be one of {FILE_TYPES}")
     record = find_record(root, a.get("index", ""), _flag(a.get("archived")))
-    return FileResponse(safe_path(root, record.item.path(data_type), a.get("path", "")))
+    path = safe_path(root, record.item.path(data_type), a.get("path", ""))
+    response = FileResponse(path)
+    # files come from runs, not from us: never run them as a page of this origin (an .html or .svg of
+    # results/ or of a code snapshot could otherwise call the API); images and videos still show inline
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    if not response.media_type.startswith(("image/", "video/")) or response.media_type == "image/svg+xml":
+        response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return response
 
 
 def _metrics(root: Path, state: Any, a: Dict[str, Any]) -> Any:

@@ -61,11 +61,7 @@ class Endpoint:
         if os.path.isfile(known):
             client.load_host_keys(known)
         if self.host_key_policy == "accept-new":
-            os.makedirs(os.path.dirname(known) or ".", exist_ok=True)
-            if not os.path.exists(known):
-                open(known, "a").close()
-            client.load_host_keys(known)  # AutoAddPolicy then saves the new key there
-            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+            client.set_missing_host_key_policy(_append_new_host_key(known))
         else:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
         options = self._ssh_config()
@@ -95,8 +91,6 @@ class Endpoint:
         except (OSError, EOFError) as exc:
             client.close()
             raise SyncError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from exc
-        if self.host_key_policy == "accept-new":
-            client.save_host_keys(known)
         sftp.ssh_client = client  # type: ignore[attr-defined]
         return sftp
 
@@ -154,3 +148,18 @@ def _absolute(path: str) -> str:
     if not path.startswith("/"):
         raise UsageError(f"the remote data root {path!r} must be an absolute path on the central host")
     return path.rstrip("/") or "/"
+
+
+def _append_new_host_key(known_hosts: str) -> Any:
+    """``accept-new``: a host seen for the first time has its key appended to ``known_hosts`` as one line
+    (paramiko's own saving rewrites the whole file, dropping its comments and markers)."""
+    import paramiko
+
+    class AppendNewHostKey(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            client.get_host_keys().add(hostname, key.get_name(), key)
+            os.makedirs(os.path.dirname(known_hosts) or ".", exist_ok=True)
+            with open(known_hosts, "a", encoding="utf-8") as f:
+                f.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+    return AppendNewHostKey()
