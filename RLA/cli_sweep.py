@@ -7,15 +7,19 @@ from typing import Any, Dict, Optional, Tuple
 import click
 
 from RLA.cli_options import DATA_ROOT_ENV, resolve_data_root
+from RLA.sweep.run import LAUNCHERS
 
 EPILOG = """Examples:
 
 \b
-  rla sweep --name lr_scan --grid lr=1e-3,3e-4 --grid seed=0,1,2 -j 2 -- python main.py --env Hopper-v4
-  rla sweep --name big --launcher slurm --slurm partition=gpu,gpus_per_node=1,timeout_min=240 \\
-            --grid lr=1e-3,3e-4 --grid seed=0..9 -- python main.py
+  rla sweep --name lr_scan --grid lr=1e-3,3e-4 --grid seed=0,1,2 -j 2 \\
+      -- python main.py --env Hopper-v4
+  rla sweep --name big --launcher slurm \\
+      --slurm partition=gpu,gpus_per_node=1,timeout_min=240 \\
+      --grid lr=1e-3,3e-4 --grid seed=0..9 -- python main.py
   rla sweep --name rnd --launcher ray --address auto --samples 20 \\
-            --random lr=loguniform:1e-5:1e-2 --random seed=int:0:1000 -- python main.py
+      --random lr=loguniform:1e-5:1e-2 --random seed=int:0:1000 \\
+      -- python main.py
   rla sweep --status lr_scan
 
 Each trial runs the command with --key=value appended, RLA_RESUME=auto and
@@ -51,9 +55,10 @@ def _key_values(specs: Tuple[str, ...]) -> Dict[str, Any]:
 @click.option("--seed", "space_seed", default=0, show_default=True,
               help="Seed of the random draws (the same seed gives the same trials).")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Trials running at the same time.")
-@click.option("--launcher", type=click.Choice(["local", "slurm", "ray"]), default="local", show_default=True)
-@click.option("--slurm", "slurm_options", multiple=True, metavar="KEY=VALUE[,...]",
-              help="submitit executor options: partition=gpu,timeout_min=240,gpus_per_node=1,...")
+@click.option("--launcher", type=click.Choice(LAUNCHERS), default="local", show_default=True,
+              help="local: -j processes here; slurm: a submitit job array; ray: Ray Tune.")
+@click.option("--slurm", "slurm_options", multiple=True, metavar="K=V,...",
+              help="submitit executor options, e.g. partition=gpu,timeout_min=240; repeatable.")
 @click.option("--address", help="Ray cluster to join ('auto': this node's); default: start a local Ray.")
 @click.option("--no-wait", is_flag=True, help="slurm: return once the job array is submitted.")
 @click.option("--status", "status_of", metavar="NAME", help="Show each trial of the sweep NAME and exit.")

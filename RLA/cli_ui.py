@@ -11,7 +11,7 @@ __all__ = ["ui_command"]
 @click.command("ui")
 @click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
               help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
-@click.option("--port", type=int, default=6007, show_default=True)
+@click.option("--port", type=int, default=6007, show_default=True, help="The port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on; any other than loopback requires the token printed in the URL.")
 def ui_command(data_root: "str | None", port: int, host: str) -> None:

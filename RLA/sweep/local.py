@@ -19,6 +19,9 @@ def run_local(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 
         returncode = run_command(trial, state.name, cwd, str(log_dir / f"{trial.trial_id}.log"))
         state.note(trial, status="finished" if returncode == 0 else "failed", returncode=returncode)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         for future in [pool.submit(one, trial) for trial in trials]:
             future.result()
+    finally:  # Ctrl-C (which the running trials get too) or an error: start no further trial
+        pool.shutdown(wait=True, cancel_futures=True)
