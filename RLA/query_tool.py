@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List
 
+from RLA.db.layout import PICKLE_SUFFIX
 from RLA.db.query import ItemFilter, select
 from RLA.errors import SelectionError, UsageError
 
@@ -59,7 +60,7 @@ def _result(item: Any, data_type: str) -> Any:
         import dill
 
         with open(path, "rb") as f:
-            return ArchiveQueryResult(dill.load(f), str(path)[: -len(".pkl")])
+            return ArchiveQueryResult(dill.load(f), str(path)[: -len(PICKLE_SUFFIX)])
     if data_type == "hyperparameter":
         from RLA.easy_log.exp_loader import ExperimentLoader
 
@@ -83,8 +84,9 @@ def experiment_data_query(data_root: str, task_table_name: str, reg: str, data_t
     for record in select(data_root, ItemFilter(task=task_table_name, pattern=reg)):
         item = record.item
         has_data = item.path(data_type).exists() or (data_type == "hyperparameter" and item.log_dir.is_dir())
-        if has_data:
-            found[f"{item.date}/{item.name[:15]}"] = _result(item, data_type)
+        if has_data:  # keyed by date and time as 0.6 did; two hosts' items of one microsecond keep their names
+            key = f"{item.date}/{item.name[:15]}"
+            found[key if key not in found else item.record_date] = _result(item, data_type)
     if single_res_filter:
         if len(found) != 1:
             raise SelectionError(f"{len(found)} items of {task_table_name!r} match {reg!r} with {data_type} data "

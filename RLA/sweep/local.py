@@ -11,12 +11,11 @@ __all__ = ["run_local"]
 
 
 def run_local(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1) -> None:
-    """Run every trial, ``jobs`` at a time; each one's output goes to ``<sweep dir>/<trial id>.log``."""
-    log_dir = state.database.sweep_dir(state.name)
+    """Run every trial, ``jobs`` at a time; each one's output goes to ``state.log_path(trial)``."""
 
     def one(trial: Trial) -> None:
         state.note(trial, status="running", launcher="local")
-        returncode = run_command(trial, state.name, cwd, str(log_dir / f"{trial.trial_id}.log"))
+        returncode = run_command(trial, state.name, cwd, state.log_path(trial))
         state.note(trial, status="finished" if returncode == 0 else "failed", returncode=returncode)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))

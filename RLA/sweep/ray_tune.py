@@ -37,11 +37,11 @@ def run_ray(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1,
     from ray import tune
 
     by_id: Dict[str, Trial] = {trial.trial_id: trial for trial in trials}
-    sweep, log_dir = state.name, str(state.database.sweep_dir(state.name) / "logs")
+    sweep, log_paths = state.name, {trial.trial_id: state.log_path(trial) for trial in trials}
 
     def trainable(config: Dict[str, Any]) -> None:
         trial = by_id[config["trial"]]
-        returncode = run_command(trial, sweep, cwd, f"{log_dir}/{trial.trial_id}.log")
+        returncode = run_command(trial, sweep, cwd, log_paths[trial.trial_id])
         tune.report({"returncode": returncode})
         if returncode != 0:
             raise RuntimeError(f"trial {trial.label()} exited with status {returncode}")

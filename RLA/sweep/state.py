@@ -81,6 +81,10 @@ class SweepState:
                 to_jsonable(info))
             self._write()
 
+    def log_path(self, trial: Trial) -> str:
+        """Where a launcher sends ``trial``'s output (every launcher the same place)."""
+        return str(self.database.sweep_dir(self.name) / "logs" / f"{trial.trial_id}.log")
+
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, self.data)
