@@ -41,6 +41,23 @@ def test_grid_resampling_and_smoothing() -> None:
     assert agg.filter_x(np.array([0, 5, 10]), np.array([1, 2, 3]), (5, None))[1].tolist() == [2, 3]
 
 
+def test_curves_on_a_regular_time_step_resample_as_their_values_do() -> None:
+    rng = np.random.default_rng(3)
+    steps = [agg.RegularSteps(0.0, 1000.0, 50), agg.RegularSteps(0.0, 1000.0, 50), agg.RegularSteps(250.0, 500.0, 80),
+             agg.RegularSteps(0.1, 0.2, 7)]
+    ys = [rng.normal(size=s.rows).cumsum() for s in steps]
+    logged = [np.array([3.0, 7.5, 40000.0]), np.array([])]    # irregular and empty curves in the same call
+    ys_logged = [np.array([1.0, 2.0, 0.5]), np.array([])]
+    for resample in (512, 0):
+        grid = agg.common_grid(steps[:3] + logged[:1], resample, x_range="union")
+        assert grid.tolist() == agg.common_grid([s.values() for s in steps[:3]] + logged[:1], resample, "union").tolist()
+        points = list(zip(steps + logged, ys + ys_logged))
+        as_values = [(s.values(), y) for s, y in zip(steps, ys)] + list(zip(logged, ys_logged))
+        np.testing.assert_allclose(agg.resample_points(points, grid), agg.resample_points(as_values, grid),
+                                   rtol=1e-12, atol=1e-12)
+    assert agg.x_span(steps[3]) == (0.1, steps[3].values()[-1])
+
+
 def test_curve_stats_and_bootstrap() -> None:
     curves = np.array([[1, 2, np.nan], [3, 4, 7], [5, 9, np.nan]], dtype=float)
     stats = agg.curve_stats(curves, ci=0.9, n_bootstrap=4000)

@@ -8,6 +8,8 @@ Known curves, so every plotted number can be checked exactly:
 """
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 import subprocess
@@ -202,30 +204,48 @@ def test_save_name_writes_png_and_pdf_under_results_easy_plot(db: Path) -> None:
         plot_func(db, "plot_task", None, ["lr"], ["ret"], save_name="../outside")
 
 
+def _cache_header(path: Path) -> dict:
+    """The JSON header of a column cache file (format in RLA.easy_plot.column_cache)."""
+    data = path.read_bytes()
+    assert data[:8] == b"RLACOLS1"
+    return json.loads(data[12:12 + int.from_bytes(data[8:12], "little")])
+
+
 def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> None:
     legacy = Database(db).column_cache_file()          # the SQLite cache of earlier releases goes away
     legacy.parent.mkdir(parents=True)
     legacy.write_bytes(b"SQLite format 3\x00")
     _, first = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     cache_dir = Database(db).column_cache_dir()
-    assert len(list(cache_dir.glob("*/*.npy"))) == 3 * 2 and not legacy.exists()   # time-step and ret of 3 runs
+    files = sorted(cache_dir.glob("*.cols"))
+    assert len(files) == 3 and not legacy.exists()     # one file per run
+    for path in files:                                 # the regular time-step is kept as [first, step, rows]
+        columns = _cache_header(path)["columns"]
+        assert columns["time-step"][0] == "range" and columns["ret"][0] == "values"
     item = Database(db).items("plot_task")[0]
     csv = item.path("log") / "progress.csv"
+    earlier = [cache_dir / path.stem for path in files]  # the per-column folders of the previous release
+    for folder in earlier:
+        folder.mkdir()
+        (folder / "1-2.abc.npy").write_bytes(b"old")
     frame = pd.read_csv(csv)
     frame["ret"] += 3.0
     frame.to_csv(csv, index=False)
     _, second = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(second["mean"], first["mean"] + 1.0)
-    assert len(list(cache_dir.glob("*/*.npy"))) == 3 * 2           # the changed csv's old files are removed
+    assert sorted(cache_dir.glob("*.cols")) == files          # the changed csv's file is written again
+    assert sum(folder.exists() for folder in earlier) == 2    # and the earlier format of that csv removed
+    _, more = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["loss"], resample=0)
+    assert all({"time-step", "ret", "loss"} <= set(_cache_header(path)["columns"]) for path in files)
     _, uncached = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, use_buf=False)
     assert np.allclose(uncached["mean"], second["mean"])
-    damaged = sorted(cache_dir.glob("*/*.npy"))
-    for i, path in enumerate(damaged):                 # a damaged cache file is read again from the csv
-        path.write_bytes(path.read_bytes()[: [0, 10, 100, -8][i % 4]])
+    for path, cut in zip(files, [0, 20, -8]):          # empty, a torn header, values cut short
+        path.write_bytes(path.read_bytes()[:cut])
     _, despite = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0)
     assert np.allclose(despite["mean"], second["mean"])
-    # ... and written again (a regular time-step as [first, step, rows])
-    assert all(np.load(path).size == (3 if path.name.endswith(".range.npy") else 10) for path in damaged)
+    for path in files:                                  # ... and written again
+        columns = _cache_header(path)["columns"]
+        assert columns["ret"][0] == "values" and path.stat().st_size >= 10 * 8
 
 
 def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from RLA.errors import UsageError
 
 __all__ = [
+    "RegularSteps", "x_span",
     "filter_x", "finite_xy", "common_grid", "resample_curve", "resample_points", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
@@ -34,6 +35,34 @@ SMOOTHERS = ("ema", "window")
 
 
 # -- learning curves ---------------------------------------------------------
+class RegularSteps(NamedTuple):
+    """x values that are exactly ``first + step * i`` for ``i < rows`` (``step > 0``, ``rows >= 2``):
+    a regular time-step, known without its values, which makes resampling an index computation."""
+
+    first: float
+    step: float
+    rows: int
+
+    def values(self) -> np.ndarray:
+        return self.first + self.step * np.arange(self.rows, dtype=np.float64)
+
+    @property
+    def last(self) -> float:
+        """The last value, computed as :meth:`values` computes it."""
+        return self.first + self.step * float(self.rows - 1)
+
+
+#: a curve's x: its sorted values, or a regular time-step
+XValues = Union[np.ndarray, RegularSteps]
+
+
+def x_span(x: XValues) -> Tuple[float, float]:
+    """The first and last x of a curve's sorted finite points."""
+    if isinstance(x, RegularSteps):
+        return x.first, x.last
+    return float(x[0]), float(x[-1])
+
+
 def finite_xy(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Points with finite x and y, sorted by x; of repeated x the last logged value is kept."""
     x = np.asarray(x, dtype=np.float64)
@@ -69,7 +98,7 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return x if finite.all() else x[finite]
 
 
-def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range: str = "intersection") -> np.ndarray:
+def common_grid(xs: Sequence[XValues], resample: Optional[int] = 512, x_range: str = "intersection") -> np.ndarray:
     """One x-grid for curves logged at different steps and lengths.
 
     ``resample`` points evenly spaced over the x-range (``None`` or 0: the union
@@ -79,19 +108,19 @@ def common_grid(xs: Sequence[np.ndarray], resample: Optional[int] = 512, x_range
     """
     if x_range not in X_RANGES:
         raise UsageError(f"x_range must be one of {X_RANGES}, got {x_range!r}")
-    xs = [_finite(np.asarray(x, dtype=np.float64)) for x in xs]
-    xs = [x for x in xs if x.size]
+    xs = [x if isinstance(x, RegularSteps) else _finite(np.asarray(x, dtype=np.float64)) for x in xs]
+    xs = [x for x in xs if isinstance(x, RegularSteps) or x.size]
     if not xs:
         return np.empty(0)
-    starts = [x.min() for x in xs]
-    ends = [x.max() for x in xs]
+    starts = [x.first if isinstance(x, RegularSteps) else x.min() for x in xs]
+    ends = [x.last if isinstance(x, RegularSteps) else x.max() for x in xs]
     low, high = (max(starts), min(ends)) if x_range == "intersection" else (min(starts), max(ends))
     if low > high:
         raise UsageError(f"the curves share no x-range (they start at {min(starts):g}..{max(starts):g} and end "
                          f"at {min(ends):g}..{max(ends):g}); use x_range='union' to average where they exist")
     if resample:
         return np.linspace(low, high, int(resample))
-    grid = np.unique(np.concatenate(xs))
+    grid = np.unique(np.concatenate([x.values() if isinstance(x, RegularSteps) else x for x in xs]))
     return grid[(grid >= low) & (grid <= high)]
 
 
@@ -106,16 +135,33 @@ def resample_curve(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray
     return out
 
 
-def resample_points(points: Sequence[Tuple[np.ndarray, np.ndarray]], grid: np.ndarray) -> np.ndarray:
-    """Many curves of finite points sorted by x (as :func:`finite_xy` returns them), each
-    linearly interpolated on the sorted ``grid``: a runs × grid array, NaN outside each
-    curve's x-range (what :func:`resample_curve` gives each, without sorting again)."""
+def resample_points(points: Sequence[Tuple[XValues, np.ndarray]], grid: np.ndarray) -> np.ndarray:
+    """Many curves of finite points sorted by x (as :func:`finite_xy` returns them, or on a
+    regular time-step), each linearly interpolated on the sorted ``grid``: a runs × grid array,
+    NaN outside each curve's x-range (what :func:`resample_curve` gives each, without sorting again).
+
+    Curves on the same regular time-step (runs logged alike) are interpolated together."""
     out = np.full((len(points), len(grid)), np.nan)
-    for row, (x, y) in zip(out, points):
-        if x.size:
+    alike: Dict[RegularSteps, List[int]] = {}
+    for i, (x, y) in enumerate(points):
+        if isinstance(x, RegularSteps):
+            alike.setdefault(x, []).append(i)
+        elif x.size:
             low, high = np.searchsorted(grid, x[0], "left"), np.searchsorted(grid, x[-1], "right")
-            row[low:high] = np.interp(grid[low:high], x, y)
+            out[i, low:high] = np.interp(grid[low:high], x, y)
+    for steps, rows in alike.items():
+        low, high = np.searchsorted(grid, steps.first, "left"), np.searchsorted(grid, steps.last, "right")
+        out[rows, low:high] = _interp_regular(steps, [points[i][1] for i in rows], grid[low:high])
     return out
+
+
+def _interp_regular(steps: RegularSteps, ys: Sequence[np.ndarray], grid: np.ndarray) -> np.ndarray:
+    """``np.interp(grid, steps.values(), y)`` for each of ``ys`` (a curves × grid array), for a
+    grid inside the steps' range, by index arithmetic on the two points around each grid point."""
+    position = (grid - steps.first) / steps.step
+    index = np.minimum(position.astype(np.intp), steps.rows - 2)
+    low = np.stack([y[index] for y in ys])
+    return low + (position - index) * (np.stack([y[index + 1] for y in ys]) - low)
 
 
 def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:

@@ -1,44 +1,53 @@
-"""A cache of parsed progress.csv columns: one ``.npy`` file per column of a run.
+"""A cache of parsed progress.csv columns: one file per run, read a column at a time.
 
-The files of one csv live in a folder named by a hash of its path, under
-:meth:`RLA.db.layout.Database.column_cache_dir`, and are named by the csv's
-signature (size and modification time) and a hash of the column name::
+The file of a csv is named by a hash of its path, under
+:meth:`RLA.db.layout.Database.column_cache_dir`::
 
-    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.npy        the float64 values
-    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.range.npy  [first, step, rows] of a
-                                                                        column first + step * i
-    <cache dir>/<csv path hash>/<size>-<mtime_ns>.<column hash>.absent     the csv has no such column
+    <cache dir>/<csv path hash>.cols
 
-A csv that changes (a run still logging) gets a new signature, so its old
-files no longer match; they are removed when the new ones are written. A run's
-columns are read from their files each time they are used
-(:class:`CachedColumns`), so holding many runs holds none of their data: plotting
-works one group at a time. Files are written atomically (``RLA.db.atomic``),
-without fsync: the cache is only a cache. A damaged file is read as missing and
-written again; when the cache cannot be read or written (a read-only database)
-plotting goes on without it.
+It starts with a small header (:data:`MAGIC`, then the length and the JSON of
+``{"signature": [size, mtime_ns], "columns": {name: layout}}``) followed by
+the float64 values of each column. A column's layout says what plotting needs
+without reading it: ``["values", offset, rows, finite]`` (``finite``: no NaN or
+inf), ``["range", first, step, rows]`` for a column that is exactly
+``first + step * i`` (a regular time-step: nothing stored), or ``["absent"]``
+when the csv has no such column.
+
+A csv that changes (a run still logging) gets a new signature, so its file no
+longer matches and is written again. Columns asked for later are added to the
+file. A run's values are read from the file each time they are used
+(:class:`CachedColumns`), so holding many runs holds none of their data:
+plotting works one group at a time. Files are written atomically
+(``RLA.db.atomic``), without fsync: the cache is only a cache. A damaged file is
+read as missing and written again; when the cache cannot be read or written (a
+read-only database) plotting goes on without it.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Set, Tuple, Union
 
 import numpy as np
 
-from RLA.db.atomic import atomic_write, atomic_writer, is_temp_name
+from RLA.db.atomic import atomic_writer
+from RLA.easy_plot.aggregate import RegularSteps
 
-__all__ = ["ColumnCache", "CachedColumns", "Signature", "signature_of", "read_column", "read_npy"]
+__all__ = ["ColumnCache", "CachedColumns", "Signature", "signature_of"]
 
 #: (size, mtime in ns) of a csv file
 Signature = Tuple[int, int]
 
-_NPY, _RANGE, _ABSENT = ".npy", ".range.npy", ".absent"
-_NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format 1.0: a 2-byte header length follows
+MAGIC = b"RLACOLS1"
+_SUFFIX = ".cols"
+_HEAD = 4096  # bytes read at first: the header of a file of up to a few hundred columns
 _FLOAT64 = np.dtype("<f8")
+_VALUES, _RANGE, _ABSENT = "values", "range", "absent"
 
 
 def signature_of(path: Union[str, Path]) -> Optional[Signature]:
@@ -50,131 +59,204 @@ def signature_of(path: Union[str, Path]) -> Optional[Signature]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _hash(text: str, length: int) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:length]
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-def _as_range(values: np.ndarray) -> Optional[np.ndarray]:
-    """``[first, step, rows]`` when ``values`` is exactly ``first + step * i`` (a regular time-step)."""
-    if len(values) < 2 or not np.isfinite(values[:2]).all():
+def _as_range(values: np.ndarray) -> Optional[RegularSteps]:
+    """The column as :class:`~RLA.easy_plot.aggregate.RegularSteps` when it is exactly
+    ``first + step * i`` with ``step > 0``."""
+    if len(values) < 2 or not np.isfinite(values[:2]).all() or not values[1] > values[0]:
         return None
-    first, step = float(values[0]), float(values[1] - values[0])
-    if not np.array_equal(first + step * np.arange(len(values), dtype=np.float64), values):
-        return None
-    return np.array([first, step, len(values)], dtype=np.float64)
+    steps = RegularSteps(float(values[0]), float(values[1] - values[0]), len(values))
+    return steps if np.array_equal(steps.values(), values) else None
 
 
-def read_column(path: str) -> Optional[np.ndarray]:
-    """A column from its cache file (``.npy`` or ``.range.npy``); ``None`` when it is unreadable."""
-    values = read_npy(path)
-    if values is None or not path.endswith(_RANGE):
-        return values
-    if len(values) != 3:
-        return None
-    first, step, rows = values
-    return first + step * np.arange(int(rows), dtype=np.float64)
+def _pread_exactly(fd: int, size: int, offset: int) -> Optional[bytes]:
+    data = os.pread(fd, size, offset)
+    return data if len(data) == size else None
 
 
-def read_npy(path: str) -> Optional[np.ndarray]:
-    """The 1-D float64 array of a ``.npy`` file this cache wrote, read in one system call;
-    ``None`` when it is missing, truncated or not such a file."""
+def _read_values(path: str, base: int, layout: list) -> Optional[np.ndarray]:
+    """The values of a ``values`` column; ``None`` when the file is gone or too short."""
+    _, offset, rows, _ = layout
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
-    if data[:8] != _NPY_MAGIC or len(data) < 10:
-        return None
-    start = 10 + int.from_bytes(data[8:10], "little")
-    rows, rest = divmod(len(data) - start, _FLOAT64.itemsize)
-    header = data[10:start]
-    if rest or rows < 0 or b"'descr': '<f8'" not in header or b"'fortran_order': False" not in header \
-            or f"'shape': ({rows},)".encode() not in header:
-        return None
-    return np.frombuffer(data, dtype=_FLOAT64, offset=start)
+    try:
+        data = _pread_exactly(fd, rows * _FLOAT64.itemsize, base + offset)
+    finally:
+        os.close(fd)
+    return np.frombuffer(data, dtype=_FLOAT64) if data is not None else None
 
 
 class CachedColumns(Mapping[str, np.ndarray]):
-    """A run's columns, read from their cache files on each access (nothing is kept in memory).
+    """A run's columns, read from its cache file on each access (nothing is kept in memory).
 
+    :meth:`regular` and :meth:`finite` answer from the header, without reading values.
     ``reread(name)`` gives a column whose file turned out damaged or gone (parsed from the csv again).
     """
 
-    __slots__ = ("_files", "_reread")
+    __slots__ = ("_path", "_base", "_layouts", "_reread")
 
-    def __init__(self, files: Dict[str, str], reread: Callable[[str], np.ndarray]):
-        self._files = files
+    def __init__(self, path: str, base: int, layouts: Dict[str, list], reread: Callable[[str], np.ndarray]):
+        self._path = path
+        self._base = base  # where the values start in the file
+        self._layouts = layouts  # present columns only
         self._reread = reread
 
     def __getitem__(self, name: str) -> np.ndarray:
-        values = read_column(self._files[name])
+        layout = self._layouts[name]
+        if layout[0] == _RANGE:
+            return RegularSteps(*layout[1:]).values()
+        values = _read_values(self._path, self._base, layout)
         return values if values is not None else self._reread(name)
 
+    def regular(self, name: str) -> Optional[RegularSteps]:
+        """The column as ``first + step * i``, when it is one."""
+        layout = self._layouts[name]
+        return RegularSteps(*layout[1:]) if layout[0] == _RANGE else None
+
+    def finite(self, name: str) -> bool:
+        """Whether every value of the column is finite (no NaN, no inf)."""
+        layout = self._layouts[name]
+        return layout[0] == _RANGE or bool(layout[3])
+
     def __contains__(self, name: object) -> bool:
-        return name in self._files
+        return name in self._layouts
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._files)
+        return iter(self._layouts)
 
     def __len__(self) -> int:
-        return len(self._files)
+        return len(self._layouts)
+
+
+class _Stored(NamedTuple):
+    """What a cache file's header says."""
+
+    signature: Optional[Signature]
+    base: int  # where the values start
+    layouts: Dict[str, list]
 
 
 class ColumnCache:
-    """The columns of many runs' progress.csv files, under the folder ``path``."""
+    """The columns of many runs' progress.csv files, under the folder ``path``.
 
-    def __init__(self, path: Path, legacy_file: Optional[Path] = None):
+    ``parse(csv, names)`` reads the columns ``names`` of a csv file (those it has) from the csv itself.
+    """
+
+    def __init__(self, path: Path, parse: Callable[[str, List[str]], Dict[str, np.ndarray]],
+                 legacy_file: Optional[Path] = None):
         self.path = str(path)
+        self.parse = parse
         self.legacy_file = legacy_file  # the SQLite cache of earlier releases, removed on the first write
 
-    def _folder(self, csv: str) -> str:
-        return os.path.join(self.path, _hash(csv, 20))
+    def file(self, csv: str) -> str:
+        return os.path.join(self.path, _hash(csv) + _SUFFIX)
 
-    def files(self, csv: str, signature: Signature, columns: Sequence[str]) -> Optional[Dict[str, str]]:
-        """The cache files of the ``columns`` the csv has, when every one of ``columns`` is known
-        at ``signature`` (as a file, or as absent); else ``None``."""
-        folder = self._folder(csv)
+    def _stored(self, path: str) -> Optional[_Stored]:
+        """The header of the file at ``path``; ``None`` when there is no readable one."""
         try:
-            names = set(os.listdir(folder))
+            fd = os.open(path, os.O_RDONLY)
         except OSError:
             return None
-        prefix = "%d-%d." % signature
-        found = {}
-        for column in columns:
-            stem = prefix + _hash(column, 16)
-            if stem + _NPY in names:
-                found[column] = os.path.join(folder, stem + _NPY)
-            elif stem + _RANGE in names:
-                found[column] = os.path.join(folder, stem + _RANGE)
-            elif stem + _ABSENT not in names:
+        try:
+            head = os.pread(fd, _HEAD, 0)
+            start = len(MAGIC) + 4
+            if head[:len(MAGIC)] != MAGIC or len(head) < start:
                 return None
-        return found
+            end = start + int.from_bytes(head[len(MAGIC):start], "little")
+            text = head[start:end] if end <= len(head) else _pread_exactly(fd, end - start, start)
+            header = json.loads(text) if text is not None else None
+        except (OSError, ValueError):
+            return None
+        finally:
+            os.close(fd)
+        if type(header) is not dict or type(header.get("columns")) is not dict \
+                or type(header.get("signature")) is not list:
+            return None
+        return _Stored(tuple(header["signature"]), end + -end % _FLOAT64.itemsize, header["columns"])
+
+    def _columns(self, csv: str, path: str, stored: _Stored, names: Iterable[str]) -> CachedColumns:
+        layouts = {name: stored.layouts[name] for name in names if stored.layouts[name][0] != _ABSENT}
+        return CachedColumns(path, stored.base, layouts, functools.partial(self._reread, csv))
+
+    def get(self, csv: str, signature: Signature, names: List[str]) -> Optional[CachedColumns]:
+        """The ``names`` the csv has, when every one of them is known at ``signature``; else ``None``."""
+        path = self.file(csv)
+        stored = self._stored(path)
+        if stored is None or stored.signature != signature or not all(n in stored.layouts for n in names):
+            return None
+        return self._columns(csv, path, stored, names)
+
+    def _reread(self, csv: str, name: str) -> np.ndarray:
+        """A column whose cached values turned out damaged or gone: parsed again and cached again
+        (empty when the csv no longer has it)."""
+        table = self.parse(csv, [name])
+        signature = signature_of(csv)
+        if signature is not None:
+            self.put(csv, signature, table, {name} - set(table))
+        return table.get(name, np.empty(0))
 
     def put(self, csv: str, signature: Signature, table: Mapping[str, np.ndarray],
-            absent: Set[str]) -> Optional[Dict[str, str]]:
-        """Store the columns of a csv (and the names it lacks); the files written, or ``None``
-        when the cache cannot be written. Files of another signature of that csv are removed."""
-        folder = self._folder(csv)
-        prefix = "%d-%d." % signature
-        written = {}
+            absent: Set[str]) -> Optional[CachedColumns]:
+        """Store the parsed columns ``table`` of a csv (and the names in ``absent`` it lacks) beside
+        what its file already holds; the columns the file held at another signature are parsed
+        again, so a run still logging keeps every column asked for. ``table``'s columns as
+        :meth:`get` gives them, or ``None`` when the cache cannot be written."""
+        path = self.file(csv)
+        values: Dict[str, np.ndarray] = {}
+        missing = set(absent)
+        stored = self._stored(path)
+        if stored is not None:
+            kept = [c for c in stored.layouts if c not in table and c not in absent]
+            if stored.signature == signature:
+                for name in kept:
+                    layout = stored.layouts[name]
+                    if layout[0] == _ABSENT:
+                        missing.add(name)
+                    elif layout[0] == _RANGE:
+                        values[name] = RegularSteps(*layout[1:]).values()
+                    elif (old := _read_values(path, stored.base, layout)) is not None:
+                        values[name] = old
+            elif kept:
+                reparsed = self.parse(csv, kept)
+                values.update(reparsed)
+                missing.update(set(kept) - set(reparsed))
+        values.update(table)
+        new = _Stored(signature, 0, {})
+        blobs = []
+        offset = 0
+        for name, column in values.items():
+            steps = _as_range(column)
+            if steps is not None:
+                new.layouts[name] = [_RANGE, *steps]
+                continue
+            blobs.append(np.ascontiguousarray(column, dtype=_FLOAT64).tobytes())
+            new.layouts[name] = [_VALUES, offset, len(column), bool(np.isfinite(column).all())]
+            offset += len(blobs[-1])
+        new.layouts.update((name, [_ABSENT]) for name in missing)
+        header = json.dumps({"signature": list(signature), "columns": new.layouts}, separators=(",", ":")).encode()
+        head = MAGIC + len(header).to_bytes(4, "little") + header
+        head += b"\0" * (-len(head) % _FLOAT64.itemsize)  # the values start 8-byte aligned
         try:
-            os.makedirs(folder, exist_ok=True)
-            for name in os.listdir(folder):
-                if not name.startswith(prefix) and not is_temp_name(name):
-                    os.unlink(os.path.join(folder, name))
-            for column, values in table.items():
-                as_range = _as_range(values)
-                path = os.path.join(folder, prefix + _hash(column, 16) + (_NPY if as_range is None else _RANGE))
-                with atomic_writer(path, "wb", durable=False) as f:
-                    np.save(f, np.ascontiguousarray(values if as_range is None else as_range, dtype=_FLOAT64),
-                            allow_pickle=False)
-                written[column] = path
-            for column in absent:
-                atomic_write(os.path.join(folder, prefix + _hash(column, 16) + _ABSENT), b"", durable=False)
+            os.makedirs(self.path, exist_ok=True)
+            with atomic_writer(path, "wb", durable=False) as f:
+                f.write(head)
+                for blob in blobs:
+                    f.write(blob)
         except OSError:
             return None
+        self._remove_earlier_formats(csv)
+        return self._columns(csv, path, new._replace(base=len(head)), table)
+
+    def _remove_earlier_formats(self, csv: str) -> None:
+        """The per-column files of the previous release (a folder per csv) and the SQLite cache before it."""
+        with contextlib.suppress(OSError):
+            shutil.rmtree(os.path.join(self.path, _hash(csv)))
         if self.legacy_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.legacy_file)
             self.legacy_file = None
-        return written

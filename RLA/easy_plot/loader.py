@@ -20,13 +20,13 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 
 import numpy as np
 
-from RLA.db.layout import Database, Item, LogFolder
-from RLA.db.query import ItemFilter, select
-from RLA.db.records import REPR_MARKER, lookup_param, read_json
-from RLA.easy_plot.column_cache import CachedColumns, ColumnCache, signature_of
+from RLA.db.layout import PROGRESS_CSV, Database, Item
+from RLA.db.query import ItemFilter, ItemRecord, select
+from RLA.db.records import REPR_MARKER, lookup_param
+from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
-__all__ = ["Run", "Reg", "match_items", "item_params", "param_value", "read_columns", "load_runs", "csv_header",
+__all__ = ["Run", "Reg", "match_items", "param_value", "read_columns", "load_runs", "csv_header",
            "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
@@ -43,7 +43,7 @@ class Run:
     """One item with its parameters and the columns read from its progress.csv."""
 
     item: Item
-    params: Dict[str, Any]
+    params: Dict[str, Any]  # as the query index has them (``rla ls``): nested keys flattened as "a.b"
     columns: Mapping[str, np.ndarray]  # read from the column cache on each access when cached
     reg_index: int = 0
 
@@ -63,9 +63,9 @@ def _legacy_match(reg: str, record_date: str) -> bool:
 
 def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
                 regs: Optional[Sequence[Reg]] = None, where: Optional[str] = None,
-                items: Optional[Collection[str]] = None) -> List[Tuple[Item, int]]:
-    """The items of a table whose record date matches a pattern, with the index of the
-    first pattern each matches. ``regs=None`` takes every item; ``items`` (record dates,
+                items: Optional[Collection[str]] = None) -> List[Tuple[ItemRecord, int]]:
+    """The records of the items of a table whose record date matches a pattern, with the
+    index of the first pattern each matches. ``regs=None`` takes every item; ``items`` (record dates,
     such as a selection made in ``rla ui``) keeps only those.
 
     Items are listed by :func:`RLA.db.query.select`, and a glob is matched by the same
@@ -86,7 +86,7 @@ def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
         item = record.item
         for i, matches in enumerate(matchers):
             if matches(item.record_date):
-                found.append((item, i))
+                found.append((record, i))
                 used.add(i)
                 break
     for i, reg in enumerate(patterns):
@@ -109,19 +109,6 @@ def _glob_matcher(task_table_name: str, reg: str) -> Any:
         return item_filter.name_matches(date, name)
 
     return matches
-
-
-def item_params(item: Item) -> Dict[str, Any]:
-    """The run's parameters: params.json, or the parameters in its name (legacy items)."""
-    return _params(item, item.log)
-
-
-def _params(item: Item, log: LogFolder) -> Dict[str, Any]:
-    params = read_json(log.params_json)
-    if params is not None:
-        return params
-    parsed = item.parsed
-    return dict(parsed.params()) if parsed is not None else {}
 
 
 def param_value(params: Dict[str, Any], key: str) -> str:
@@ -194,17 +181,7 @@ def read_columns(csv_path: Path, columns: Sequence[str]) -> Dict[str, np.ndarray
         return {}
 
 
-def _reread(cache: ColumnCache, key: str, name: str) -> np.ndarray:
-    """A column whose cache file turned out damaged or gone: parsed again and cached again
-    (empty when the csv no longer has it)."""
-    table = read_columns(Path(key), [name])
-    signature = signature_of(key)
-    if signature is not None:
-        cache.put(key, signature, table, {name} - set(table))
-    return table.get(name, np.empty(0))
-
-
-def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[ColumnCache],
+def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[ColumnCache],
               workers: int) -> List[Mapping[str, np.ndarray]]:
     """Serve what the cache holds; parse the rest (in threads when there are many: the csv
     parsers release the GIL) and add them to the cache.
@@ -216,11 +193,11 @@ def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[
     tables: Dict[str, Mapping[str, np.ndarray]] = {}
     misses = []
     for key, signature in signatures.items():
-        files = cache.files(key, signature, columns) if cache is not None else None
-        if files is None:
+        cached = cache.get(key, signature, columns) if cache is not None else None
+        if cached is None:
             misses.append(key)
         else:
-            tables[key] = _cached(cache, key, files)
+            tables[key] = cached
 
     def parse(key: str) -> Dict[str, np.ndarray]:
         return read_columns(Path(key), columns)
@@ -231,16 +208,12 @@ def _read_all(csv_paths: Sequence[str], columns: Sequence[str], cache: Optional[
             chunk = misses[start:start + PARSE_CHUNK]
             parsed = pool.map(parse, chunk) if pool is not None else map(parse, chunk)
             for key, table in zip(chunk, parsed):
-                files = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache is not None else None
-                tables[key] = _cached(cache, key, files) if files is not None else table
+                stored = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache is not None else None
+                tables[key] = stored if stored is not None else table
     finally:
         if pool is not None:
             pool.shutdown()
     return [tables.get(key, {}) for key in csv_paths]
-
-
-def _cached(cache: ColumnCache, key: str, files: Dict[str, str]) -> CachedColumns:
-    return CachedColumns(files, lambda name: _reread(cache, key, name))
 
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
@@ -262,9 +235,11 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
             "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")
     database = Database(data_root)
-    cache = ColumnCache(database.column_cache_dir(), database.column_cache_file()) if use_cache else None
-    logs = [item.log for item, _ in matched]  # built once: paths cost more than the cached columns
-    tables = _read_all([str(log.progress_csv) for log in logs], list(dict.fromkeys(columns)), cache,
-                       workers or os.cpu_count() or 1)
-    return [Run(item, _params(item, log), table, reg_index)
-            for (item, reg_index), log, table in zip(matched, logs, tables) if table]
+    cache = ColumnCache(database.column_cache_dir(), lambda csv, names: read_columns(Path(csv), names),
+                        database.column_cache_file()) if use_cache else None
+    log_root = str(database.type_root("log"))  # joined as text: Path objects cost more than the cached columns
+    csv_paths = [os.path.join(log_root, record.item.task, record.item.date, record.item.name, PROGRESS_CSV)
+                 for record, _ in matched]
+    tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
+    return [Run(record.item, record.params, table, reg_index)
+            for (record, reg_index), table in zip(matched, tables) if table]

@@ -20,6 +20,7 @@ import numpy as np
 
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
+from RLA.easy_plot.column_cache import CachedColumns
 from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
@@ -62,36 +63,53 @@ def _group_runs(runs: Sequence[Run], split_keys: Sequence[str],
     return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k))}
 
 
+#: a run with its (x, y) points of one metric
+_RunPoints = Tuple[Run, aggregate.XValues, np.ndarray]
+
+
 def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[float], Optional[float]]],
-            scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[np.ndarray, np.ndarray]:
+            scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[aggregate.XValues, np.ndarray]:
     """The run's logged (x, y) points of ``metric`` inside ``xlim``, scaled, without empty cells
-    (a metric logged every k-th row leaves NaN in the others)."""
-    x, y = aggregate.filter_x(run.columns[x_key], run.columns[metric], xlim)
+    (a metric logged every k-th row leaves NaN in the others). x stays a regular time-step
+    (:class:`~RLA.easy_plot.aggregate.RegularSteps`, known from the column cache without reading
+    it) when every point is kept."""
+    columns = run.columns
+    y = columns[metric]
+    steps = columns.regular(x_key) if isinstance(columns, CachedColumns) and xlim is None else None
+    if steps is not None and steps.rows == len(y):
+        if scale is None and columns.finite(metric):
+            return steps, y
+        x = steps.values()
+    else:
+        x = columns[x_key]
+    x, y = aggregate.filter_x(x, y, xlim)
     if scale is not None:
         y = np.asarray(scale(y), dtype=np.float64)
     return aggregate.finite_xy(x, y)
 
 
-def _short_runs(curves: Sequence[Tuple[Run, np.ndarray, np.ndarray]], fraction: float) -> List[int]:
+def _short_runs(curves: Sequence[_RunPoints], fraction: float) -> List[int]:
     """Positions of the curves whose reach (last x minus the group's first x) is below
     ``fraction`` of the group's median reach."""
-    first = min(float(x[0]) for _, x, _ in curves)
-    reach = np.array([float(x[-1]) - first for _, x, _ in curves])
+    spans = [aggregate.x_span(x) for _, x, _ in curves]
+    first = min(low for low, _ in spans)
+    reach = np.array([high - first for _, high in spans])
     median = float(np.median(reach))
     return [i for i, r in enumerate(reach) if r < fraction * median]
 
 
-def _check_short_runs(curves: List[Tuple[Run, np.ndarray, np.ndarray]], where: str, x_range: str,
-                      min_run_fraction: Optional[float]) -> List[Tuple[Run, np.ndarray, np.ndarray]]:
+def _check_short_runs(curves: List[_RunPoints], where: str, x_range: str,
+                      min_run_fraction: Optional[float]) -> List[_RunPoints]:
     """Leave out the runs far shorter than their group (``min_run_fraction``), or warn when
     such runs cut the group's intersection x-range; the other runs are returned."""
     if len(curves) < 2:
         return curves
-    median_end = float(np.median([x[-1] for _, x, _ in curves]))
+    ends = [aggregate.x_span(x)[1] for _, x, _ in curves]
+    median_end = float(np.median(ends))
     if min_run_fraction is not None:
         short = _short_runs(curves, min_run_fraction)
         if short:
-            names = ", ".join(f"{curves[i][0].item.index} (last x={curves[i][1][-1]:g})" for i in short)
+            names = ", ".join(f"{curves[i][0].item.index} (last x={aggregate.x_span(curves[i][1])[1]:g})" for i in short)
             warnings.warn(f"{where}: left out {len(short)} of {len(curves)} runs that reached less than "
                           f"min_run_fraction={min_run_fraction:g} of the group's median (x={median_end:g}): {names}",
                           RuntimeWarning, stacklevel=3)
@@ -99,8 +117,8 @@ def _check_short_runs(curves: List[Tuple[Run, np.ndarray, np.ndarray]], where: s
     if x_range == "intersection":
         short = _short_runs(curves, SHORT_RUN_WARN_FRACTION)
         if short:
-            names = ", ".join(f"{curves[i][0].item.index} (last x={curves[i][1][-1]:g})" for i in short)
-            high = min(float(x[-1]) for _, x, _ in curves)
+            names = ", ".join(f"{curves[i][0].item.index} (last x={aggregate.x_span(curves[i][1])[1]:g})" for i in short)
+            high = min(aggregate.x_span(x)[1] for _, x, _ in curves)
             warnings.warn(f"{where}: x_range='intersection' ends the curve at x={high:g}, far below the group's "
                           f"median last x={median_end:g}, because of {names}; pass min_run_fraction (e.g. 0.5) "
                           "to leave such runs out, or x_range='union'", RuntimeWarning, stacklevel=3)
@@ -113,6 +131,19 @@ class _SharedList(list):
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> "_SharedList":
         return self
+
+
+def _long_frame(parts: Sequence[Tuple[Dict[str, str], np.ndarray, Dict[str, np.ndarray]]]) -> Any:
+    """One long DataFrame of every group's curve: its labels repeated on each of its grid points,
+    the grid as ``x``, and its statistics (built at once: a frame per group costs more than the numbers)."""
+    import pandas as pd
+
+    lengths = [len(grid) for _, grid, _ in parts]
+    columns: Dict[str, Any] = {name: [value for (labels, _, _), length in zip(parts, lengths) for value in [labels[name]] * length]
+                               for name in parts[0][0]}
+    columns["x"] = np.concatenate([grid for _, grid, _ in parts])
+    columns.update((stat, np.concatenate([stats[stat] for _, _, stats in parts])) for stat in parts[0][2])
+    return pd.DataFrame(columns)
 
 
 def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequence[str],
@@ -144,15 +175,13 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     group's grid, in ``attrs["run_curves"]`` (``metric``, ``legend``, ``index``,
     ``y``): the thin per-run lines of ``rla ui``.
     """
-    import pandas as pd
-
     if min_run_fraction is not None and not 0 < min_run_fraction <= 1:
         raise UsageError(f"min_run_fraction must be in (0, 1], got {min_run_fraction}")
     scale_dict = scale_dict or {}
     by_reg = regs2legends is not None
     key_names = ["reg"] if by_reg else list(split_keys)
     groups = _group_runs(runs, split_keys, by_reg)
-    frames, run_rows, kept_curves = [], [], []
+    parts, run_rows, kept_curves = [], [], []
     for metric in metrics:
         for key, members in groups.items():
             if regs2legends is not None:
@@ -162,23 +191,23 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             labels = {"metric": metric, "legend": legend, **dict(zip(key_names, key))}
             curves = [(run, *_points(run, x_key, metric, xlim, scale_dict.get(metric)))
                       for run in members if metric in run.columns and x_key in run.columns]
-            curves = [(run, x, y) for run, x, y in curves if x.size]
+            curves = [(run, x, y) for run, x, y in curves if len(y)]
             if not curves:
                 continue
             curves = _check_short_runs(curves, f"{metric} | {legend}", x_range, min_run_fraction)
             grid = aggregate.common_grid([x for _, x, _ in curves], resample, x_range)
             resampled = aggregate.smooth_curve(aggregate.resample_points([(x, y) for _, x, y in curves], grid),
                                                smooth_step, smoothing)
-            frames.append(pd.DataFrame({**labels, "x": grid, **aggregate.curve_stats(resampled, ci, n_bootstrap, seed)}))
+            parts.append((labels, grid, aggregate.curve_stats(resampled, ci, n_bootstrap, seed)))
             run_rows += [{**labels, "index": run.item.index} for run, _, _ in curves]
             kept_curves += [{"metric": metric, "legend": legend, "index": run.item.index, "y": y}
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
             del curves  # the next group's columns are read while this name is still bound: one group at a time
-    if not frames:
+    if not parts:
         present = csv_columns(runs)
         raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
                        f"their progress.csv columns include {present}")
-    data = pd.concat(frames, ignore_index=True)
+    data = _long_frame(parts)
     data.attrs["runs"] = _SharedList(run_rows)
     data.attrs["run_curves"] = _SharedList(kept_curves)
     return data
@@ -229,7 +258,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     if unknown:
         raise UsageError(f"unknown bands {unknown}; choose from {list(BAND_COLUMNS)}")
     style = style or PlotStyle()
-    metrics = list(dict.fromkeys(data["metric"]))
+    metrics = list(data["metric"].unique())  # in order of appearance
     panels = metrics if split_by_metrics else [None]
     nrows, ncols = style.grid(len(panels), ncols)
     figure = _new_figure(figsize or (5.0 * ncols, 3.8 * nrows))
@@ -237,7 +266,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     for extra in axes_list[len(panels):]:
         figure.delaxes(extra)
     palette = style.palette(colors)
-    legends = list(dict.fromkeys(data["legend"]))
+    legends = list(data["legend"].unique())
     color_of = {legend: palette[i % len(palette)] for i, legend in enumerate(legends)}
     index_of = {legend: i for i, legend in enumerate(legends)}
     ylabels = [ylabel] * len(panels) if ylabel is None or isinstance(ylabel, str) else list(ylabel)

@@ -51,7 +51,8 @@ def saved_images(data_root: Union[str, os.PathLike], task_table_name: str, regs:
     wanted = None if hp_filter_dict is None else set(hp_filter_items(data_root, task_table_name, regs,
                                                                       hp_filter_dict))
     found: Dict[str, Dict[str, List[Path]]] = {}
-    for item, _ in match_items(data_root, task_table_name, regs):
+    for record, _ in match_items(data_root, task_table_name, regs):
+        item = record.item
         if wanted is not None and item.record_date not in wanted:
             continue
         images = {pattern: _latest(item.results_dir, pattern, max_keep_num) for pattern in img_names}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from RLA.easy_plot.loader import NOT_FOUND, Reg, item_params, match_items, param_value
+from RLA.easy_plot.loader import NOT_FOUND, Reg, match_items, param_value
 from RLA.errors import UsageError
 
 __all__ = ["PlotStyle", "PRETTY_COLORS", "PRETTY_MARKERS", "x_bound_to_xlim", "hp_filter_items",
@@ -150,12 +150,12 @@ def hp_filter_items(data_root: Union[str, os.PathLike], task_table_name: str, re
         raise UsageError(f"hp_filter_dict maps parameters to allowed values, e.g. {{'lr': [0.01, 0.1]}}; "
                          f"got {type(hp_filter_dict).__name__}")
     kept, lacking = [], {}
-    for item, _ in match_items(data_root, task_table_name, regs, where, items):
-        ok, missing = matches_hp_filter(item_params(item), hp_filter_dict)
+    for record, _ in match_items(data_root, task_table_name, regs, where, items):
+        ok, missing = matches_hp_filter(record.params, hp_filter_dict)
         for key in missing:
-            lacking.setdefault(key, []).append(item.record_date)
+            lacking.setdefault(key, []).append(record.item.record_date)
         if ok:
-            kept.append(item.record_date)
+            kept.append(record.item.record_date)
     for key, dates in lacking.items():
         warnings.warn(f"hp_filter_dict key {key!r} is not a parameter of {len(dates)} item(s) (kept, as RLA 0.6 "
                       f"did), e.g. {dates[0]}", UserWarning, stacklevel=3)

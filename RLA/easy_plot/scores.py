@@ -67,8 +67,8 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
 def _died_before_first_row(data_root: Union[str, os.PathLike], task: str, regs: Optional[Sequence[Reg]],
                            where: Optional[str], loaded: set) -> List[str]:
     """Matching runs whose progress.csv exists but holds no row (load_runs leaves them out)."""
-    return [item.index for item, _ in match_items(data_root, task, regs, where)
-            if item.index not in loaded and item.progress_csv.is_file()]
+    return [record.index for record, _ in match_items(data_root, task, regs, where)
+            if record.index not in loaded and record.item.progress_csv.is_file()]
 
 
 def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
