@@ -10,6 +10,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from operator import is_not
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -49,14 +50,17 @@ class Signature(NamedTuple):
 
 
 _SIGNATURE_FIELDS = len(Signature._fields)
+_NO_SIZES = (None,) * len(DATA_TYPES)
 
 
 @dataclass
 class IndexEntry:
     """What the index keeps of one item: what listing, filtering and planning operations need."""
 
+    # presence: which data types the item was read with (a size is not None), as the index lists
+    # them; derived from sizes, so not a field (not compared, not stored)
     __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
-                 "end_time")
+                 "end_time", "presence")
     signature: Optional[Signature]  # None: read the item again next time
     sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
@@ -67,6 +71,9 @@ class IndexEntry:
     host: Optional[str]
     ip: Optional[str]
     end_time: Optional[str]
+
+    def __post_init__(self) -> None:
+        self.presence = tuple(map(is_not, self.sizes, _NO_SIZES))
 
     # to_json and from_json spell out the stored order: it is the file format (bump INDEX_VERSION to change it)
     def to_json(self) -> list:
@@ -93,7 +100,7 @@ class IndexEntry:
         return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time)
 
 
-_STORED_FIELDS = len(IndexEntry.__slots__)
+_STORED_FIELDS = len(IndexEntry.__slots__) - 1  # all but presence, which is derived
 
 
 def read_signature(paths: Dict[str, str]) -> Tuple[Signature, int]:

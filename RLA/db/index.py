@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from operator import is_not
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -49,8 +48,6 @@ INDEX_VERSION = 6  # 5: entries written by IndexEntry.to_json; 6: seven data typ
 # "items": {date: [[names], [entries]]}}. A day's names are stored once: a data type
 # whose names are the log's stores 0. Entries are IndexEntry.to_json() lists.
 _SAME_AS_LOG = 0
-_EVERY = (True,) * len(DATA_TYPES)  # an item with every data type
-_NONE = (None,) * len(DATA_TYPES)
 
 
 class _Content(NamedTuple):
@@ -145,7 +142,7 @@ class TableIndex:
         """``cached`` if its status, parameters and time-step still hold, else ``None``."""
         if cached is None or cached.signature is None or cached.status == "running":
             return None  # a running item grows in place: read again
-        if not day_changed and present[0] and _presence(cached) == present:
+        if not day_changed and present[0] and cached.presence == present:
             # the quick check: the day folders are those indexed, so the item has the same data types;
             # the log folder's mtime moves whenever run.json or params.json is replaced
             log_dir = f"{self.type_dirs[0]}/{date}/{name}"
@@ -157,7 +154,7 @@ class TableIndex:
             if cached.status == UNKNOWN_STATUS and progress_stamp(log_dir) != cached.signature.progress:
                 return None  # no run.json: only progress.csv tells that a run of an earlier release went on
             return cached
-        if _presence(cached) != present:
+        if cached.presence != present:
             return None
         return cached if read_signature(self._paths(date, name, present))[0] == cached.signature else None
 
@@ -195,8 +192,10 @@ class TableIndex:
         for date in sorted(by_date):
             lists = by_date[date]
             first = lists[0]
-            if first is not None and all(n is first or n == first for n in lists):
-                yield date, [(name, _EVERY) for name in first], date in changed_dates
+            # usually every item of a day has the same data types: each list is the log's, or empty
+            same = tuple([n is first or n == first for n in lists])
+            if first and all(same[i] or not n for i, n in enumerate(lists)):
+                yield date, [(name, same) for name in first], date in changed_dates
             else:  # some items lack some data types
                 sets = [set(n) if n is not None else set() for n in lists]
                 union = sorted(set().union(*sets))
@@ -242,11 +241,6 @@ def _decode(stored: Any) -> Optional[_Content]:
             raise ValueError(f"items of {date}")
         items[date] = dict(zip(names, map(IndexEntry.from_json, entries)))
     return _Content(days, items)
-
-
-def _presence(entry: IndexEntry) -> Tuple[bool, ...]:
-    """Which data types the entry was read with, as :meth:`TableIndex._list_days` gives them."""
-    return tuple(map(is_not, entry.sizes, _NONE))
 
 
 def _file_stamp(st: os.stat_result) -> Tuple[int, int, int]:
