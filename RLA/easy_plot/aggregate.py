@@ -160,8 +160,10 @@ def _interp_regular(steps: RegularSteps, ys: Sequence[np.ndarray], grid: np.ndar
     grid inside the steps' range, by index arithmetic on the two points around each grid point."""
     position = (grid - steps.first) / steps.step
     index = np.minimum(position.astype(np.intp), steps.rows - 2)
-    low = np.stack([y[index] for y in ys])
-    return low + (position - index) * (np.stack([y[index + 1] for y in ys]) - low)
+    both = np.concatenate([index, index + 1])
+    around = np.stack([y.take(both) for y in ys])  # one gather per curve
+    low, high = around[:, :len(index)], around[:, len(index):]
+    return low + (position - index) * (high - low)
 
 
 def smooth_curve(y: np.ndarray, step: float, method: str = "ema") -> np.ndarray:
