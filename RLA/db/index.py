@@ -83,9 +83,12 @@ class TableIndex:
         self.items: Dict[str, Dict[str, IndexEntry]] = {}
         self.changed = cached is None
 
-    def select(self, item_filter: ItemFilter, matches: Callable[[IndexEntry], bool]) -> List[Tuple[Item, IndexEntry]]:
+    def select(self, item_filter: ItemFilter, matches: Callable[[IndexEntry], bool],
+               sizes: bool = True) -> List[Tuple[Item, IndexEntry]]:
         """The items passing ``item_filter`` (``matches`` is its entry matcher), each checked against its files.
 
+        ``sizes=False`` leaves the sizes of the checkpoint and results folders as last read (for callers
+        that do not show them, such as plotting: they are the one part not checked by the quick check).
         The entries returned are the index's own: copy before changing them.
         """
         now = time.time_ns()
@@ -104,7 +107,7 @@ class TableIndex:
                 hit = entry is not None and matches(entry)
                 # checkpoints and results change only the sizes: checked for the items returned alone,
                 # which keeps filtering quick
-                if hit and outputs_stamp(self._paths(date, name, present)) != entry.signature.outputs:
+                if hit and sizes and outputs_stamp(self._paths(date, name, present)) != entry.signature.outputs:
                     entry = None
                 if entry is None:
                     entry = read_entry(self._paths(date, name, present), name, now)

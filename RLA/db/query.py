@@ -65,10 +65,12 @@ def scan(data_root: PathLike, task: Optional[str] = None, archived: bool = False
     return select(data_root, ItemFilter(task=task, archived=archived), refresh=refresh)
 
 
-def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) -> List[ItemRecord]:
+def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False, sizes: bool = True) -> List[ItemRecord]:
     """The records of the items ``item_filter`` selects, sorted by index.
 
-    ``refresh`` ignores the cached index and reads every item again.
+    ``refresh`` ignores the cached index and reads every item again. ``sizes=False`` skips
+    checking the sizes of checkpoints and results written after the run ended (the records'
+    ``sizes`` may then be out of date; everything else is checked).
     """
     db = Database(data_root)
     if not db.root.is_dir():
@@ -81,7 +83,7 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False) 
     try:
         for task in tasks:
             table = TableIndex(db, task, item_filter.archived, refresh)
-            out += [_record(item, entry) for item, entry in table.select(item_filter, matches)]
+            out += [_record(item, entry) for item, entry in table.select(item_filter, matches, sizes)]
     finally:
         if collecting:
             gc.enable()

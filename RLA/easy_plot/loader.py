@@ -73,15 +73,17 @@ def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
     a date folder such as ``2024/05/*`` selects everything below it). A compiled regex
     is searched in the record date. ``where`` is a parameter expression (``rla ls -w``).
     """
-    patterns: Sequence[Reg] = ["*"] if regs is None else ([regs] if isinstance(regs, (str, re.Pattern)) else regs)
+    patterns: Sequence[Reg] = [regs] if isinstance(regs, (str, re.Pattern)) else regs or ()
     matchers = [reg.search if isinstance(reg, re.Pattern) else _glob_matcher(task_table_name, reg)
                 for reg in patterns]
-    records = select(data_root, ItemFilter(task=task_table_name, where=where))
+    records = select(data_root, ItemFilter(task=task_table_name, where=where), sizes=False)  # plots show no sizes
     found = []
     used = set()
     if items is not None:
         wanted = set(items)
         records = [record for record in records if record.item.record_date in wanted]
+    if regs is None:
+        return [(record, 0) for record in records]
     for record in records:
         item = record.item
         for i, matches in enumerate(matchers):
