@@ -248,6 +248,18 @@ def test_column_cache_is_used_and_invalidated_when_the_csv_changes(db: Path) -> 
         assert columns["ret"][0] == "values" and path.stat().st_size >= 10 * 8
 
 
+def test_a_cache_file_rewritten_by_another_reader_is_never_misread(db: Path) -> None:
+    from RLA.easy_plot import loader
+
+    expected = {run.item.index: np.array(run.columns["ret"])
+                for run in loader.load_runs(db, "plot_task", None, ["time-step", "ret"], use_cache=False)}
+    loader.load_runs(db, "plot_task", None, ["time-step", "ret"])           # cached
+    planned = loader.load_runs(db, "plot_task", None, ["time-step", "ret"])  # headers read, values not yet
+    loader.load_runs(db, "plot_task", None, ["time-step", "ret", "loss"])    # each file rewritten, offsets moved
+    for run in planned:
+        np.testing.assert_array_equal(run.columns["ret"], expected[run.item.index])
+
+
 def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
     legacy = db / "log" / "plot_task" / "2020" / "01" / "02" / "03-04-05-000006 10.0.0.1 &lr=0.5&seed=1"
     legacy.mkdir(parents=True)

@@ -6,10 +6,13 @@ The file of a csv is named by a hash of its path, under
     <cache dir>/<csv path hash>.cols
 
 It starts with a small header (:data:`MAGIC`, then the length and the JSON of
-``{"signature": [size, mtime_ns], "columns": {name: layout}}``) followed by
-the float64 values of each column. A column's layout says what plotting needs
-without reading it: ``["values", offset, rows, finite]`` (``finite``: no NaN or
-inf), ``["range", first, step, rows]`` for a column that is exactly
+``{"signature": [size, mtime_ns], "stamp": hex, "columns": {name: layout}}``)
+followed by the float64 values of each column, each preceded by the file's
+random stamp (so a reader that planned its reads from one version of the file
+never takes bytes of another one written meanwhile by another process). A
+column's layout says what plotting needs without reading it:
+``["values", offset, rows, finite]`` (``finite``: no NaN or inf),
+``["range", first, step, rows]`` for a column that is exactly
 ``first + step * i`` (a regular time-step: nothing stored), or ``["absent"]``
 when the csv has no such column.
 
@@ -48,6 +51,7 @@ _SUFFIX = ".cols"
 _HEAD = 4096  # bytes read at first: the header of a file of up to a few hundred columns
 _FLOAT64 = np.dtype("<f8")
 _VALUES, _RANGE, _ABSENT = "values", "range", "absent"
+_STAMP_BYTES = 8
 
 
 def signature_of(path: Union[str, Path]) -> Optional[Signature]:
@@ -72,23 +76,35 @@ def _as_range(values: np.ndarray) -> Optional[RegularSteps]:
     return steps if np.array_equal(steps.values(), values) else None
 
 
+def _well_formed(layout: object) -> bool:
+    """Whether a column's layout in a header is one this module writes."""
+    if type(layout) is not list or not layout:
+        return False
+    kind = layout[0]
+    return (kind == _VALUES and len(layout) == 4) or (kind == _RANGE and len(layout) == 4) \
+        or (kind == _ABSENT and len(layout) == 1)
+
+
 def _pread_exactly(fd: int, size: int, offset: int) -> Optional[bytes]:
     data = os.pread(fd, size, offset)
     return data if len(data) == size else None
 
 
-def _read_values(path: str, base: int, layout: list) -> Optional[np.ndarray]:
-    """The values of a ``values`` column; ``None`` when the file is gone or too short."""
+def _read_values(path: str, stored: "_Stored", layout: list) -> Optional[np.ndarray]:
+    """The values of a ``values`` column; ``None`` when the file is gone, too short, or no longer
+    the one ``stored`` was read from (another process rewrote it: its stamp differs)."""
     _, offset, rows, _ = layout
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
     try:
-        data = _pread_exactly(fd, rows * _FLOAT64.itemsize, base + offset)
+        data = _pread_exactly(fd, _STAMP_BYTES + rows * _FLOAT64.itemsize, stored.base + offset - _STAMP_BYTES)
     finally:
         os.close(fd)
-    return np.frombuffer(data, dtype=_FLOAT64) if data is not None else None
+    if data is None or data[:_STAMP_BYTES] != stored.stamp:
+        return None
+    return np.frombuffer(data, dtype=_FLOAT64, offset=_STAMP_BYTES)
 
 
 class CachedColumns(Mapping[str, np.ndarray]):
@@ -98,11 +114,11 @@ class CachedColumns(Mapping[str, np.ndarray]):
     ``reread(name)`` gives a column whose file turned out damaged or gone (parsed from the csv again).
     """
 
-    __slots__ = ("_path", "_base", "_layouts", "_reread")
+    __slots__ = ("_path", "_stored", "_layouts", "_reread")
 
-    def __init__(self, path: str, base: int, layouts: Dict[str, list], reread: Callable[[str], np.ndarray]):
+    def __init__(self, path: str, stored: "_Stored", layouts: Dict[str, list], reread: Callable[[str], np.ndarray]):
         self._path = path
-        self._base = base  # where the values start in the file
+        self._stored = stored  # the file's header, as read
         self._layouts = layouts  # present columns only
         self._reread = reread
 
@@ -110,7 +126,7 @@ class CachedColumns(Mapping[str, np.ndarray]):
         layout = self._layouts[name]
         if layout[0] == _RANGE:
             return RegularSteps(*layout[1:]).values()
-        values = _read_values(self._path, self._base, layout)
+        values = _read_values(self._path, self._stored, layout)
         return values if values is not None else self._reread(name)
 
     def regular(self, name: str) -> Optional[RegularSteps]:
@@ -137,6 +153,7 @@ class _Stored(NamedTuple):
     """What a cache file's header says."""
 
     signature: Optional[Signature]
+    stamp: bytes  # random, written before each column's values: a reader knows it reads the file it planned
     base: int  # where the values start
     layouts: Dict[str, list]
 
@@ -175,13 +192,15 @@ class ColumnCache:
         finally:
             os.close(fd)
         if type(header) is not dict or type(header.get("columns")) is not dict \
-                or type(header.get("signature")) is not list:
+                or type(header.get("signature")) is not list or type(header.get("stamp")) is not str \
+                or not all(map(_well_formed, header["columns"].values())):
             return None
-        return _Stored(tuple(header["signature"]), end + -end % _FLOAT64.itemsize, header["columns"])
+        return _Stored(tuple(header["signature"]), bytes.fromhex(header["stamp"]), end + -end % _FLOAT64.itemsize,
+                       header["columns"])
 
     def _columns(self, csv: str, path: str, stored: _Stored, names: Iterable[str]) -> CachedColumns:
         layouts = {name: stored.layouts[name] for name in names if stored.layouts[name][0] != _ABSENT}
-        return CachedColumns(path, stored.base, layouts, functools.partial(self._reread, csv))
+        return CachedColumns(path, stored, layouts, functools.partial(self._reread, csv))
 
     def get(self, csv: str, signature: Signature, names: List[str]) -> Optional[CachedColumns]:
         """The ``names`` the csv has, when every one of them is known at ``signature``; else ``None``."""
@@ -219,14 +238,14 @@ class ColumnCache:
                         missing.add(name)
                     elif layout[0] == _RANGE:
                         values[name] = RegularSteps(*layout[1:]).values()
-                    elif (old := _read_values(path, stored.base, layout)) is not None:
+                    elif (old := _read_values(path, stored, layout)) is not None:
                         values[name] = old
             elif kept:
                 reparsed = self.parse(csv, kept)
                 values.update(reparsed)
                 missing.update(set(kept) - set(reparsed))
         values.update(table)
-        new = _Stored(signature, 0, {})
+        new = _Stored(signature, os.urandom(_STAMP_BYTES), 0, {})
         blobs = []
         offset = 0
         for name, column in values.items():
@@ -234,11 +253,12 @@ class ColumnCache:
             if steps is not None:
                 new.layouts[name] = [_RANGE, *steps]
                 continue
-            blobs.append(np.ascontiguousarray(column, dtype=_FLOAT64).tobytes())
-            new.layouts[name] = [_VALUES, offset, len(column), bool(np.isfinite(column).all())]
+            blobs.append(new.stamp + np.ascontiguousarray(column, dtype=_FLOAT64).tobytes())
+            new.layouts[name] = [_VALUES, offset + _STAMP_BYTES, len(column), bool(np.isfinite(column).all())]
             offset += len(blobs[-1])
         new.layouts.update((name, [_ABSENT]) for name in missing)
-        header = json.dumps({"signature": list(signature), "columns": new.layouts}, separators=(",", ":")).encode()
+        header = json.dumps({"signature": list(signature), "stamp": new.stamp.hex(), "columns": new.layouts},
+                            separators=(",", ":")).encode()
         head = MAGIC + len(header).to_bytes(4, "little") + header
         head += b"\0" * (-len(head) % _FLOAT64.itemsize)  # the values start 8-byte aligned
         try:
