@@ -260,6 +260,44 @@ def test_a_cache_file_rewritten_by_another_reader_is_never_misread(db: Path) -> 
         np.testing.assert_array_equal(run.columns["ret"], expected[run.item.index])
 
 
+def test_a_live_run_whose_cache_another_reader_rewrote_plots_every_row_it_has(tmp_path: Path) -> None:
+    from RLA.easy_plot import loader
+    from RLA.easy_plot.plot_func import group_curves
+    from RLA.easy_plot.scores import collect_scores
+
+    log = tmp_path / "log" / "live" / "2020" / "01" / "02" / "03-04-05-000006 10.0.0.1 &lr=0.5&seed=1"
+    log.mkdir(parents=True)
+    csv = log / "progress.csv"
+    csv.write_text("time-step,ret\n" + "".join(f"{i * 10},{i * i}\n" for i in range(10)))
+    loader.load_runs(tmp_path, "live", None, ["time-step", "ret"])            # cached
+    planned = loader.load_runs(tmp_path, "live", None, ["time-step", "ret"])  # headers read: 10 rows
+    with open(csv, "a") as f:                                                # the run logs on
+        f.write("".join(f"{i * 10},{i * i}\n" for i in range(10, 15)))
+    loader.load_runs(tmp_path, "live", None, ["time-step", "ret"])            # another reader rewrites the file
+    _, data = plot_func(tmp_path, "live", None, ["lr"], ["ret"], resample=0)
+    late = group_curves(planned, ["lr"], ["ret"], resample=0)               # x and y from one version
+    assert late["x"].tolist() == data["x"].tolist() == [i * 10.0 for i in range(15)]
+    assert late["mean"].tolist() == [float(i * i) for i in range(15)]
+    with open(csv, "a") as f:
+        f.write("150,225\n")
+    assert collect_scores(tmp_path, "live", None, ["lr"], "ret")["score"].tolist() == [225.0]
+
+
+def test_parent_keys_of_nested_parameters_group_and_filter_as_logged(tmp_path: Path) -> None:
+    from RLA.easy_plot.plot_style import hp_filter_items
+
+    day = tmp_path / "log" / "t" / "2020" / "01" / "02"
+    for i, params in enumerate([{"optim": {"lr": 0.5, "name": "adam"}}, {"optim": {"lr": 0.1, "name": "sgd"}}]):
+        log = day / f"03-04-05-00000{i} 10.0.0.1 &i={i}"
+        log.mkdir(parents=True)
+        (log / "progress.csv").write_text("time-step,ret\n0,1.0\n10,2.0\n")
+        (log / "params.json").write_text(json.dumps(params))
+    _, data = plot_func(tmp_path, "t", None, ["optim"], ["ret"], resample=0)
+    assert sorted(set(data["legend"])) == ["optim={'lr': 0.1, 'name': 'sgd'}", "optim={'lr': 0.5, 'name': 'adam'}"]
+    kept = hp_filter_items(tmp_path, "t", None, {"optim": [{"lr": 0.5, "name": "adam"}]})
+    assert kept == ["2020/01/02/03-04-05-000000 10.0.0.1 &i=0"]
+
+
 def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
     legacy = db / "log" / "plot_task" / "2020" / "01" / "02" / "03-04-05-000006 10.0.0.1 &lr=0.5&seed=1"
     legacy.mkdir(parents=True)
@@ -267,6 +305,11 @@ def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
     figure, data = plot_func(db, "plot_task", ["2020/*"], ["lr"], ["ret"], resample=0)
     assert _legend_texts(figure) == ["lr=0.5"]
     assert data["mean"].tolist() == [1.0, 2.0, 4.0]
+    as_written = db / "log" / "plot_task" / "2020" / "01" / "02" / "03-04-05-000007 10.0.0.1 &lr=1e-3&seed=01"
+    as_written.mkdir()
+    (as_written / "progress.csv").write_text("time-step,ret\n0,1.0\n10,2.0\n20,4.0\n")
+    figure, _ = plot_func(db, "plot_task", ["2020/*"], ["lr", "seed"], ["ret"], resample=0)
+    assert _legend_texts(figure) == ["lr=1e-3 seed=01", "lr=0.5 seed=1"]   # as the names wrote them
 
 
 def test_clear_errors(db: Path) -> None:

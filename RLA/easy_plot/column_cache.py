@@ -81,8 +81,15 @@ def _well_formed(layout: object) -> bool:
     if type(layout) is not list or not layout:
         return False
     kind = layout[0]
-    return (kind == _VALUES and len(layout) == 4) or (kind == _RANGE and len(layout) == 4) \
-        or (kind == _ABSENT and len(layout) == 1)
+    if kind == _VALUES and len(layout) == 4:
+        _, offset, rows, finite = layout
+        return type(offset) is int and offset >= _STAMP_BYTES and type(rows) is int and rows >= 0 \
+            and type(finite) is bool
+    if kind == _RANGE and len(layout) == 4:
+        _, first, step, rows = layout
+        return type(first) in (int, float) and type(step) in (int, float) and step > 0 \
+            and type(rows) is int and rows >= 2
+    return kind == _ABSENT and len(layout) == 1
 
 
 def _pread_exactly(fd: int, size: int, offset: int) -> Optional[bytes]:
@@ -110,43 +117,65 @@ def _read_values(path: str, stored: "_Stored", layout: list) -> Optional[np.ndar
 class CachedColumns(Mapping[str, np.ndarray]):
     """A run's columns, read from its cache file on each access (nothing is kept in memory).
 
-    :meth:`regular` and :meth:`finite` answer from the header, without reading values.
-    ``reread(name)`` gives a column whose file turned out damaged or gone (parsed from the csv again).
+    :meth:`regular` and :meth:`finite` answer from the header, without reading values. When
+    the file turns out rewritten (by another reader, or because the csv grew) or damaged, the
+    run switches to the file as it is now, written again from the csv if need be, for all its
+    columns at once: a time-step and a metric always come from the same version of the csv.
     """
 
-    __slots__ = ("_path", "_stored", "_layouts", "_reread")
+    __slots__ = ("_cache", "_csv", "_stored", "_layouts", "_table")
 
-    def __init__(self, path: str, stored: "_Stored", layouts: Dict[str, list], reread: Callable[[str], np.ndarray]):
-        self._path = path
+    def __init__(self, cache: "ColumnCache", csv: str, stored: "_Stored", layouts: Dict[str, list]):
+        self._cache = cache
+        self._csv = csv
         self._stored = stored  # the file's header, as read
         self._layouts = layouts  # present columns only
-        self._reread = reread
+        self._table: Optional[Dict[str, np.ndarray]] = None  # the parsed columns, when the cache cannot be written
 
     def __getitem__(self, name: str) -> np.ndarray:
-        layout = self._layouts[name]
+        values = self._values(name)
+        if values is None:
+            self._renew()
+            values = self._values(name)
+        return values if values is not None else np.empty(0)
+
+    def _values(self, name: str) -> Optional[np.ndarray]:
+        if self._table is not None:
+            return self._table.get(name)
+        layout = self._layouts.get(name)
+        if layout is None:
+            return None
         if layout[0] == _RANGE:
             return RegularSteps(*layout[1:]).values()
-        values = _read_values(self._path, self._stored, layout)
-        return values if values is not None else self._reread(name)
+        return _read_values(self._cache.file(self._csv), self._stored, layout)
+
+    def _renew(self) -> None:
+        current = self._cache.current(self._csv, list(self._layouts))
+        if isinstance(current, CachedColumns):
+            self._stored, self._layouts, self._table = current._stored, current._layouts, current._table
+        else:
+            self._table = current
 
     def regular(self, name: str) -> Optional[RegularSteps]:
         """The column as ``first + step * i``, when it is one."""
-        layout = self._layouts[name]
-        return RegularSteps(*layout[1:]) if layout[0] == _RANGE else None
+        layout = self._layouts[name] if self._table is None else None
+        return RegularSteps(*layout[1:]) if layout is not None and layout[0] == _RANGE else None
 
     def finite(self, name: str) -> bool:
         """Whether every value of the column is finite (no NaN, no inf)."""
+        if self._table is not None:
+            return bool(np.isfinite(self._table[name]).all())
         layout = self._layouts[name]
         return layout[0] == _RANGE or bool(layout[3])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._layouts
+        return name in (self._layouts if self._table is None else self._table)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._layouts)
+        return iter(self._layouts if self._table is None else self._table)
 
     def __len__(self) -> int:
-        return len(self._layouts)
+        return len(self._layouts if self._table is None else self._table)
 
 
 class _Stored(NamedTuple):
@@ -187,37 +216,40 @@ class ColumnCache:
             end = start + int.from_bytes(head[len(MAGIC):start], "little")
             text = head[start:end] if end <= len(head) else _pread_exactly(fd, end - start, start)
             header = json.loads(text) if text is not None else None
+            if type(header) is not dict or type(header.get("columns")) is not dict \
+                    or type(header.get("signature")) is not list or type(header.get("stamp")) is not str \
+                    or not all(map(_well_formed, header["columns"].values())):
+                return None
+            stamp = bytes.fromhex(header["stamp"])
         except (OSError, ValueError):
             return None
         finally:
             os.close(fd)
-        if type(header) is not dict or type(header.get("columns")) is not dict \
-                or type(header.get("signature")) is not list or type(header.get("stamp")) is not str \
-                or not all(map(_well_formed, header["columns"].values())):
+        if len(stamp) != _STAMP_BYTES:
             return None
-        return _Stored(tuple(header["signature"]), bytes.fromhex(header["stamp"]), end + -end % _FLOAT64.itemsize,
-                       header["columns"])
+        return _Stored(tuple(header["signature"]), stamp, end + -end % _FLOAT64.itemsize, header["columns"])
 
-    def _columns(self, csv: str, path: str, stored: _Stored, names: Iterable[str]) -> CachedColumns:
+    def _columns(self, csv: str, stored: _Stored, names: Iterable[str]) -> CachedColumns:
         layouts = {name: stored.layouts[name] for name in names if stored.layouts[name][0] != _ABSENT}
-        return CachedColumns(path, stored, layouts, functools.partial(self._reread, csv))
+        return CachedColumns(self, csv, stored, layouts)
 
     def get(self, csv: str, signature: Signature, names: List[str]) -> Optional[CachedColumns]:
         """The ``names`` the csv has, when every one of them is known at ``signature``; else ``None``."""
-        path = self.file(csv)
-        stored = self._stored(path)
+        stored = self._stored(self.file(csv))
         if stored is None or stored.signature != signature or not all(n in stored.layouts for n in names):
             return None
-        return self._columns(csv, path, stored, names)
+        return self._columns(csv, stored, names)
 
-    def _reread(self, csv: str, name: str) -> np.ndarray:
-        """A column whose cached values turned out damaged or gone: parsed again and cached again
-        (empty when the csv no longer has it)."""
-        table = self.parse(csv, [name])
-        signature = signature_of(csv)
-        if signature is not None:
-            self.put(csv, signature, table, {name} - set(table))
-        return table.get(name, np.empty(0))
+    def current(self, csv: str, names: List[str]) -> Union[CachedColumns, Dict[str, np.ndarray]]:
+        """The ``names`` the csv has as it is now: from the cache, else parsed and cached again (the
+        parsed table itself when the cache cannot be written)."""
+        signature = signature_of(csv)  # taken before parsing: rows added meanwhile make a newer signature
+        cached = self.get(csv, signature, names) if signature is not None else None
+        if cached is not None:
+            return cached
+        table = self.parse(csv, names)
+        stored = self.put(csv, signature, table, set(names) - set(table)) if signature is not None else None
+        return stored if stored is not None else table
 
     def put(self, csv: str, signature: Signature, table: Mapping[str, np.ndarray],
             absent: Set[str]) -> Optional[CachedColumns]:
@@ -270,7 +302,7 @@ class ColumnCache:
         except OSError:
             return None
         self._remove_earlier_formats(csv)
-        return self._columns(csv, path, new._replace(base=len(head)), table)
+        return self._columns(csv, new._replace(base=len(head)), table)
 
     def _remove_earlier_formats(self, csv: str) -> None:
         """The per-column files of the previous release (a folder per csv) and the SQLite cache before it."""

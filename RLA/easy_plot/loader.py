@@ -21,12 +21,12 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 import numpy as np
 
 from RLA.db.layout import PROGRESS_CSV, Database, Item
-from RLA.db.query import ItemFilter, ItemRecord, select
-from RLA.db.records import REPR_MARKER, lookup_param
+from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
+from RLA.db.records import REPR_MARKER, flatten_params, lookup_param, read_json
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
-__all__ = ["Run", "Reg", "match_items", "param_value", "read_columns", "load_runs", "csv_header",
+__all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs", "csv_header",
            "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
@@ -43,9 +43,17 @@ class Run:
     """One item with its parameters and the columns read from its progress.csv."""
 
     item: Item
-    params: Dict[str, Any]  # as the query index has them (``rla ls``): nested keys flattened as "a.b"
+    params: Dict[str, Any]  # nested keys flattened as "a.b", as in ``rla ls`` (see run_params)
     columns: Mapping[str, np.ndarray]  # read from the column cache on each access when cached
     reg_index: int = 0
+
+    def xy(self, x_key: str, metric: str) -> Tuple[np.ndarray, np.ndarray]:
+        """The columns ``x_key`` and ``metric``, as many rows of each: a csv still growing between
+        the two reads gives the rows both have (rows are only ever added at its end)."""
+        y = self.columns[metric]
+        x = self.columns[x_key]
+        rows = min(len(x), len(y))
+        return x[:rows], y[:rows]
 
 
 def plot_dir(data_root: Union[str, os.PathLike]) -> Path:
@@ -113,15 +121,51 @@ def _glob_matcher(task_table_name: str, reg: str) -> Any:
     return matches
 
 
+def run_params(record: ItemRecord) -> Dict[str, Any]:
+    """A run's parameters for plotting: the query index's, except for an item of an earlier
+    release (no run.json), whose parameters are its params.json or, without one, the text in
+    its name: the index reads ``lr=1e-3`` as the number 0.001 for ``rla ls -w``, but the
+    legends of such runs stay as their names wrote them."""
+    if record.status != UNKNOWN_STATUS:
+        return record.params
+    params = read_json(record.item.log.params_json)
+    if params is not None:
+        return flatten_params(params)
+    parsed = record.item.parsed
+    return dict(parsed.params()) if parsed is not None else {}
+
+
 def param_value(params: Dict[str, Any], key: str) -> str:
-    """``params[key]`` (dotted keys index nested dicts) as a legend string; "NF" when missing."""
+    """``params[key]`` (dotted keys index nested dicts) as a legend string; "NF" when missing.
+
+    In flattened parameters (``"optim.lr"``, as :attr:`Run.params` holds them) a parent key
+    (``"optim"``) is the nested dict of its keys, as it was logged."""
     try:
         value = lookup_param(params, key)
     except KeyError:
-        return NOT_FOUND
+        value = unflatten_param(params, key)
+        if value is None:
+            return NOT_FOUND
     if isinstance(value, dict) and REPR_MARKER in value:
         return str(value[REPR_MARKER])
     return str(value)
+
+
+def unflatten_param(params: Mapping[str, Any], key: str) -> Optional[Dict[str, Any]]:
+    """The nested dict that flattened ``params`` hold under the parent ``key`` (``"optim"`` for
+    ``"optim.lr"`` and ``"optim.adam.beta"``); ``None`` when no parameter is below it."""
+    prefix = key + "."
+    below = [(name[len(prefix):], value) for name, value in params.items() if name.startswith(prefix)]
+    if not below:
+        return None
+    nested: Dict[str, Any] = {}
+    for path, value in below:
+        *parents, leaf = path.split(".")
+        level = nested
+        for parent in parents:
+            level = level.setdefault(parent, {})
+        level[leaf] = value
+    return nested
 
 
 def csv_header(csv_path: Path) -> List[str]:
@@ -243,5 +287,5 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     csv_paths = [os.path.join(log_root, record.item.task, record.item.date, record.item.name, PROGRESS_CSV)
                  for record, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
-    return [Run(record.item, record.params, table, reg_index)
+    return [Run(record.item, run_params(record), table, reg_index)
             for (record, reg_index), table in zip(matched, tables) if table]

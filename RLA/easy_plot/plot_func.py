@@ -74,15 +74,16 @@ def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[flo
     (:class:`~RLA.easy_plot.aggregate.RegularSteps`, known from the column cache without reading
     it) when every point is kept."""
     columns = run.columns
-    y = columns[metric]
-    steps = columns.regular(x_key) if isinstance(columns, CachedColumns) and xlim is None else None
+    steps = None
+    if isinstance(columns, CachedColumns) and xlim is None:
+        y = columns[metric]  # first: a cache file found rewritten is renewed here, x's layout with it
+        steps = columns.regular(x_key)
     if steps is not None and steps.rows == len(y):
         if scale is None and columns.finite(metric):
             return steps, y
         x = steps.values()
     else:
-        x = columns[x_key]
-    x, y = aggregate.filter_x(x, y, xlim)
+        x, y = aggregate.filter_x(*run.xy(x_key, metric), xlim)
     if scale is not None:
         y = np.asarray(scale(y), dtype=np.float64)
     return aggregate.finite_xy(x, y)

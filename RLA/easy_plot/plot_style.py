@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from RLA.easy_plot.loader import NOT_FOUND, Reg, match_items, param_value
+from RLA.easy_plot.loader import NOT_FOUND, Reg, match_items, param_value, run_params
 from RLA.errors import UsageError
 
 __all__ = ["PlotStyle", "PRETTY_COLORS", "PRETTY_MARKERS", "x_bound_to_xlim", "hp_filter_items",
@@ -151,7 +151,7 @@ def hp_filter_items(data_root: Union[str, os.PathLike], task_table_name: str, re
                          f"got {type(hp_filter_dict).__name__}")
     kept, lacking = [], {}
     for record, _ in match_items(data_root, task_table_name, regs, where, items):
-        ok, missing = matches_hp_filter(record.params, hp_filter_dict)
+        ok, missing = matches_hp_filter(run_params(record), hp_filter_dict)
         for key in missing:
             lacking.setdefault(key, []).append(record.item.record_date)
         if ok:

@@ -47,7 +47,7 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                 continue
             y = run.columns[metric]
             if x_key in run.columns:
-                _, y = aggregate.filter_x(run.columns[x_key], y, xlim)
+                _, y = aggregate.filter_x(*run.xy(x_key, metric), xlim)
             if scale is not None:
                 y = np.asarray(scale(y), dtype=np.float64)
             value = aggregate.run_score(y, score, k)
