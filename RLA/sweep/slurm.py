@@ -1,60 +1,27 @@
 """The ``slurm`` launcher: one job array through submitit; preempted or timed-out trials requeue themselves.
 
-Each array task runs :class:`TrialJob`, which runs the trial's command. On a
-timeout or preemption submitit calls :meth:`TrialJob.checkpoint` and requeues
-the same callable; a job requeued by SLURM (``scontrol requeue``, a node
-failure) starts it again too. Either way the command runs again with
+Each array task runs :class:`~RLA.sweep.slurm_job.TrialJob`, which runs the
+trial's command. On a timeout or preemption submitit calls its ``checkpoint``
+and requeues the same callable; a job requeued by SLURM (``scontrol requeue``,
+a node failure) starts it again too. Either way the command runs again with
 ``RLA_RESUME=auto`` and continues its own item from its latest checkpoint.
 """
 from __future__ import annotations
 
-import signal
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from RLA.errors import RLAError, UsageError
+from RLA.errors import UsageError
+# TrialJob and TrialFailed are also importable from here, as jobs submitted before they moved were pickled
+from RLA.sweep.slurm_job import TrialFailed, TrialJob
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
-from RLA.sweep.trial import Trial, run_command
+from RLA.sweep.trial import Trial
 
 __all__ = ["TrialJob", "TrialFailed", "executor_parameters", "submit", "wait"]
 
 #: AutoExecutor's own parameter names; any other ``--slurm key=value`` is a SLURM one (``slurm_<key>``)
 _GENERIC = ("timeout_min", "mem_gb", "nodes", "cpus_per_task", "gpus_per_node", "tasks_per_node",
             "stderr_to_stdout", "name")
-
-
-#: exit statuses of a command ended by SIGTERM (killed by the signal, or RLA's hooks exiting with 128 + 15)
-_TERMINATED = (-signal.SIGTERM, 128 + signal.SIGTERM)
-_TERMINATION_GRACE_S = 300.0
-
-
-class TrialFailed(RLAError):
-    """The trial's command ended with a non-zero exit status."""
-
-
-class TrialJob:
-    """What a SLURM array task runs: one trial's command, checkpointable (requeued on timeout/preemption)."""
-
-    def __init__(self, trial: Trial, sweep: str, cwd: str):
-        self.trial = trial
-        self.sweep = sweep
-        self.cwd = cwd
-
-    def __call__(self) -> int:
-        returncode = run_command(self.trial, self.sweep, self.cwd)
-        if returncode in _TERMINATED:
-            # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
-            # seconds; returning now would record a failure for a trial that is about to run again
-            time.sleep(_TERMINATION_GRACE_S)
-        if returncode != 0:
-            raise TrialFailed(f"trial {self.trial.label()} exited with status {returncode}")
-        return returncode
-
-    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
-        """Requeue this same trial: its command finds its item again through RLA_RESUME=auto."""
-        from submitit.helpers import DelayedSubmission
-
-        return DelayedSubmission(TrialJob(self.trial, self.sweep, self.cwd))
 
 
 def executor_parameters(options: Dict[str, Any]) -> Dict[str, Any]:
