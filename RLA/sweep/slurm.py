@@ -24,6 +24,11 @@ _GENERIC = ("timeout_min", "mem_gb", "nodes", "cpus_per_task", "gpus_per_node", 
             "stderr_to_stdout", "name")
 
 
+#: the shortest and longest interval between two looks at the pending jobs, and the looks a second allowed
+_POLL_S = (0.1, 1.0)
+_LOOKS_PER_S = 100
+
+
 def executor_parameters(options: Dict[str, Any]) -> Dict[str, Any]:
     """``--slurm`` options as AutoExecutor parameters (``partition`` -> ``slurm_partition``)."""
     return {key if key in _GENERIC or key.startswith("slurm_") else f"slurm_{key}": value
@@ -53,7 +58,14 @@ def submit(trials: Sequence[Trial], state: SweepState, cwd: str, options: Dict[s
     return submitted
 
 
-def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any], poll_s: float = 1.0) -> None:
+def _poll_interval(pending_jobs: int) -> float:
+    """Seconds until the next look at the pending jobs (a stat of each one's result file, on a shared file
+    system): 0.1 s while few are pending, so the last trials' ends are seen promptly, longer with more so
+    that the looks stay under 100 a second (1 s, one look per job a second, from 100 pending jobs on)."""
+    return min(_POLL_S[1], max(_POLL_S[0], pending_jobs / _LOOKS_PER_S))
+
+
+def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -> None:
     """Wait for every job to end, noting each one's outcome in the sweep record."""
     pending = dict(zip(range(len(submitted)), submitted))
     while pending:
@@ -65,4 +77,4 @@ def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any], p
             state.note(trials[index], status=LAUNCH_FAILED if error else "finished",
                        returncode=1 if error else 0, error=str(error) if error else None)
         if pending:
-            time.sleep(poll_s)
+            time.sleep(_poll_interval(len(pending)))
