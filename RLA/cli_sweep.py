@@ -56,7 +56,7 @@ def _key_values(specs: Tuple[str, ...]) -> Dict[str, Any]:
               help="Seed of the random draws (the same seed gives the same trials).")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Trials running at the same time.")
 @click.option("--launcher", type=click.Choice(LAUNCHERS), default="local", show_default=True,
-              help="local: -j processes here; slurm: a submitit job array; ray: Ray Tune.")
+              help="local: -j processes here; slurm: a submitit job array; ray: -j Ray tasks.")
 @click.option("--slurm", "slurm_options", multiple=True, metavar="K=V,...",
               help="submitit executor options, e.g. partition=gpu,timeout_min=240; repeatable.")
 @click.option("--address", help="Ray cluster to join ('auto': this node's); default: start a local Ray.")

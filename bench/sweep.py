@@ -60,7 +60,7 @@ def main() -> None:
                 cluster = SlurmCluster(Path(root) / "slurm").start()
                 options = dict(slurm={"timeout_min": 10, "cpus_per_task": 1})
             elif launcher == "ray":
-                from RLA.sweep.ray_tune import ensure_ray
+                from RLA.sweep.ray_tasks import ensure_ray
 
                 ensure_ray(num_cpus=2)  # started outside the timing, as a running cluster would be
             bare = timed(lambda: bare_pool(command))

@@ -103,6 +103,10 @@ class SlurmCluster:
             "AccountingStorageType=accounting_storage/none",
             "MinJobAge=300",
             "KillWait=5",
+            # as on most production clusters, an epilog runs at each job's end: its completion message is what
+            # makes slurmctld 22.05 schedule the next pending job at once; without one it waits for a timed
+            # scheduling pass (sched_interval here, batch_sched_delay=3 s by default)
+            "Epilog=/bin/true",
             "InactiveLimit=0",
             "SlurmdTimeout=30",
             f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs={CPUS} RealMemory={_mem_mb()} State=UNKNOWN",

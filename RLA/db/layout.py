@@ -235,7 +235,7 @@ class Database:
         return self.root / SWEEPS_DIR / f"{validate_task_name(name)}.json"
 
     def sweep_dir(self, name: str) -> Path:
-        """The engines' files of the sweep ``name`` (submitit's job scripts and logs, Ray Tune's results)."""
+        """The files of the sweep ``name`` besides its record: each trial's output, submitit's job scripts and logs."""
         return self.root / SWEEPS_DIR / validate_task_name(name)
 
     def rank_file(self, group: str) -> Path:

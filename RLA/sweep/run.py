@@ -54,7 +54,7 @@ def run_sweep(name: str, command: Sequence[str], data_root: str, *,
         if wait:
             slurm_launcher.wait(todo, state, jobs_submitted)
     else:
-        from RLA.sweep.ray_tune import run_ray
+        from RLA.sweep.ray_tasks import run_ray
 
         run_ray(todo, state, cwd, jobs, address)
     return todo

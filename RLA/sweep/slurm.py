@@ -1,20 +1,21 @@
 """The ``slurm`` launcher: one job array through submitit; preempted or timed-out trials requeue themselves.
 
-Each array task runs :class:`TrialJob`, which runs the trial's command. On a
-timeout or preemption submitit calls :meth:`TrialJob.checkpoint` and requeues
-the same callable; a job requeued by SLURM (``scontrol requeue``, a node
-failure) starts it again too. Either way the command runs again with
+Each array task runs :class:`~RLA.sweep.slurm_job.TrialJob`, which runs the
+trial's command. On a timeout or preemption submitit calls its ``checkpoint``
+and requeues the same callable; a job requeued by SLURM (``scontrol requeue``,
+a node failure) starts it again too. Either way the command runs again with
 ``RLA_RESUME=auto`` and continues its own item from its latest checkpoint.
 """
 from __future__ import annotations
 
-import signal
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from RLA.errors import RLAError, UsageError
+from RLA.errors import UsageError
+# TrialJob and TrialFailed are also importable from here, as jobs submitted before they moved were pickled
+from RLA.sweep.slurm_job import TrialFailed, TrialJob
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
-from RLA.sweep.trial import Trial, run_command
+from RLA.sweep.trial import Trial
 
 __all__ = ["TrialJob", "TrialFailed", "executor_parameters", "submit", "wait"]
 
@@ -23,38 +24,9 @@ _GENERIC = ("timeout_min", "mem_gb", "nodes", "cpus_per_task", "gpus_per_node", 
             "stderr_to_stdout", "name")
 
 
-#: exit statuses of a command ended by SIGTERM (killed by the signal, or RLA's hooks exiting with 128 + 15)
-_TERMINATED = (-signal.SIGTERM, 128 + signal.SIGTERM)
-_TERMINATION_GRACE_S = 300.0
-
-
-class TrialFailed(RLAError):
-    """The trial's command ended with a non-zero exit status."""
-
-
-class TrialJob:
-    """What a SLURM array task runs: one trial's command, checkpointable (requeued on timeout/preemption)."""
-
-    def __init__(self, trial: Trial, sweep: str, cwd: str):
-        self.trial = trial
-        self.sweep = sweep
-        self.cwd = cwd
-
-    def __call__(self) -> int:
-        returncode = run_command(self.trial, self.sweep, self.cwd)
-        if returncode in _TERMINATED:
-            # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
-            # seconds; returning now would record a failure for a trial that is about to run again
-            time.sleep(_TERMINATION_GRACE_S)
-        if returncode != 0:
-            raise TrialFailed(f"trial {self.trial.label()} exited with status {returncode}")
-        return returncode
-
-    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
-        """Requeue this same trial: its command finds its item again through RLA_RESUME=auto."""
-        from submitit.helpers import DelayedSubmission
-
-        return DelayedSubmission(TrialJob(self.trial, self.sweep, self.cwd))
+#: the shortest and longest interval between two looks at the pending jobs, and the looks a second allowed
+_POLL_S = (0.1, 1.0)
+_LOOKS_PER_S = 100
 
 
 def executor_parameters(options: Dict[str, Any]) -> Dict[str, Any]:
@@ -86,7 +58,14 @@ def submit(trials: Sequence[Trial], state: SweepState, cwd: str, options: Dict[s
     return submitted
 
 
-def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any], poll_s: float = 1.0) -> None:
+def _poll_interval(pending_jobs: int) -> float:
+    """Seconds until the next look at the pending jobs (a stat of each one's result file, on a shared file
+    system): 0.1 s while few are pending, so the last trials' ends are seen promptly, longer with more so
+    that the looks stay under 100 a second (1 s, one look per job a second, from 100 pending jobs on)."""
+    return min(_POLL_S[1], max(_POLL_S[0], pending_jobs / _LOOKS_PER_S))
+
+
+def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -> None:
     """Wait for every job to end, noting each one's outcome in the sweep record."""
     pending = dict(zip(range(len(submitted)), submitted))
     while pending:
@@ -98,4 +77,4 @@ def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any], p
             state.note(trials[index], status=LAUNCH_FAILED if error else "finished",
                        returncode=1 if error else 0, error=str(error) if error else None)
         if pending:
-            time.sleep(poll_s)
+            time.sleep(_poll_interval(len(pending)))
