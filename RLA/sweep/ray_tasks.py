@@ -42,8 +42,7 @@ def run_ray(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1,
     """Run the trials as Ray tasks, ``jobs`` at a time, noting each one's outcome as it ends."""
     ray = ensure_ray(address, num_cpus=None if address else jobs)
     run_trial = ray.remote(num_cpus=cpus_per_trial, max_retries=_NODE_LOSS_RETRIES)(run_command)
-    for trial in trials:
-        state.note(trial, status=SUBMITTED, launcher="ray")
+    state.note_each((trial, {"status": SUBMITTED, "launcher": "ray"}) for trial in trials)
     waiting: List[Trial] = list(trials)
     running: Dict[Any, Trial] = {}
 

@@ -53,8 +53,8 @@ def submit(trials: Sequence[Trial], state: SweepState, cwd: str, options: Dict[s
         raise UsageError(f"--slurm: {error}") from None
     with executor.batch():
         submitted = [executor.submit(TrialJob(trial, state.name, cwd)) for trial in trials]
-    for trial, job in zip(trials, submitted):
-        state.note(trial, status=SUBMITTED, launcher="slurm", job_id=str(job.job_id))
+    state.note_each((trial, {"status": SUBMITTED, "launcher": "slurm", "job_id": str(job.job_id)})
+                    for trial, job in zip(trials, submitted))
     return submitted
 
 

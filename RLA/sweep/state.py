@@ -12,7 +12,7 @@ import datetime as _dt
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from RLA.db.layout import Database
 from RLA.db.query import ItemRecord, select
@@ -76,9 +76,15 @@ class SweepState:
 
     def note(self, trial: Trial, **info: Any) -> None:
         """Record what the launcher learnt of ``trial`` (``status``, ``job_id``, ``returncode``)."""
+        self.note_each([(trial, info)])
+
+    def note_each(self, notes: Iterable[Tuple[Trial, Dict[str, Any]]]) -> None:
+        """:meth:`note` for many trials in one write of the record (which holds every trial: a write per
+        trial made submitting a sweep of 1,000 trials take 20 s)."""
         with self._lock:
-            self.data["trials"].setdefault(trial.trial_id, {"params": to_jsonable(trial.params)}).update(
-                to_jsonable(info))
+            for trial, info in notes:
+                self.data["trials"].setdefault(trial.trial_id, {"params": to_jsonable(trial.params)}).update(
+                    to_jsonable(info))
             self._write()
 
     def log_path(self, trial: Trial) -> str:
