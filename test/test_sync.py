@@ -207,7 +207,8 @@ def test_training_goes_on_while_the_server_is_down_and_the_item_catches_up(tmp_p
         args = _train(tmp_path, write_script, config, steps=200, pause=0.01)
         process = popen_python(Path(args[0]), *args[1:])
         deadline = time.monotonic() + 60
-        while not list(central.rglob("progress.csv")):
+        # os.walk, not rglob: the push renames a new item's temporary folder while the poll walks it
+        while not any("progress.csv" in files for _, _, files in os.walk(central)):
             assert process.poll() is None and time.monotonic() < deadline, process.communicate()
             time.sleep(0.02)
         server.stop()
