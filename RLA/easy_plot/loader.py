@@ -20,9 +20,9 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 
 import numpy as np
 
-from RLA.db.layout import PROGRESS_CSV, Database, Item
+from RLA.db.layout import PARAMS_JSON, PROGRESS_CSV, Database, Item
 from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
-from RLA.db.records import REPR_MARKER, flatten_params, lookup_param, read_json
+from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
@@ -121,16 +121,14 @@ def _glob_matcher(task_table_name: str, reg: str) -> Any:
     return matches
 
 
-def run_params(record: ItemRecord) -> Dict[str, Any]:
+def run_params(record: ItemRecord, log_dir: Optional[str] = None) -> Dict[str, Any]:
     """A run's parameters for plotting: the query index's, except for an item of an earlier
-    release (no run.json), whose parameters are its params.json or, without one, the text in
-    its name: the index reads ``lr=1e-3`` as the number 0.001 for ``rla ls -w``, but the
-    legends of such runs stay as their names wrote them."""
-    if record.status != UNKNOWN_STATUS:
-        return record.params
-    params = read_json(record.item.log.params_json)
-    if params is not None:
-        return flatten_params(params)
+    release with neither run.json nor params.json, whose parameters are the text in its name:
+    the index reads ``lr=1e-3`` as the number 0.001 for ``rla ls -w``, but the legends of
+    such runs stay as their names wrote them. ``log_dir``: the item's log folder, when known."""
+    if record.status != UNKNOWN_STATUS or os.path.exists(
+            os.path.join(log_dir, PARAMS_JSON) if log_dir is not None else record.item.log.params_json):
+        return record.params  # the index read them from params.json
     parsed = record.item.parsed
     return dict(parsed.params()) if parsed is not None else {}
 
@@ -287,5 +285,5 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     csv_paths = [os.path.join(log_root, record.item.task, record.item.date, record.item.name, PROGRESS_CSV)
                  for record, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
-    return [Run(record.item, run_params(record), table, reg_index)
-            for (record, reg_index), table in zip(matched, tables) if table]
+    return [Run(record.item, run_params(record, os.path.dirname(csv)), table, reg_index)
+            for (record, reg_index), csv, table in zip(matched, csv_paths, tables) if table]
