@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from RLA.db.records import read_json
-from RLA.sweep import run_sweep, sweep_status
+from RLA.sweep import SweepState, run_sweep, sweep_status
 from slurm_cluster import slurm_cluster, wait_for  # noqa: F401  (the fixture)
 from test_sweep import by_params, steps_of, sweep_items, trial_env, write_train_script
 
@@ -27,6 +28,20 @@ def test_slurm_sweep_2x2_makes_four_finished_items(slurm_cluster, tmp_path):  # 
         assert steps_of(record.item) == list(range(9))
     jobs = {s.job_id for s in sweep_status(str(db), "slurm_scan")}
     assert len(jobs) == 4 and all("_" in j for j in jobs)  # one job array
+
+
+def test_slurm_sweep_records_each_trials_exit_status_and_output(slurm_cluster, tmp_path):  # noqa: F811
+    db = tmp_path / "db"
+    exit_with_code = [sys.executable, "-c", "import sys; print('exiting with', sys.argv[1]); "
+                                            "sys.exit(int(sys.argv[1].split('=')[1]))"]
+    run_sweep("exits", exit_with_code, str(db), grid=[("code", [0, 3])], launcher="slurm", jobs=2,
+              slurm={"timeout_min": 5})
+    status = {s.trial.params["code"]: s for s in sweep_status(str(db), "exits")}
+    assert (status[0].status, status[0].returncode) == ("finished", 0), slurm_cluster.logs()
+    assert (status[3].status, status[3].returncode) == ("failed", 3)
+    state = SweepState(str(db), "exits")
+    assert Path(state.log_path(status[3].trial)).read_text() == "exiting with --code=3\n"
+    assert Path(state.log_path(status[0].trial)).read_text() == "exiting with --code=0\n"
 
 
 def test_requeued_trial_continues_its_item(slurm_cluster, tmp_path):  # noqa: F811

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.errors import UsageError
 # TrialJob and TrialFailed are also importable from here, as jobs submitted before they moved were pickled
-from RLA.sweep.slurm_job import TrialFailed, TrialJob
+from RLA.sweep.slurm_job import TrialFailed, TrialJob, exit_status
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
 from RLA.sweep.trial import Trial
 
@@ -52,7 +52,7 @@ def submit(trials: Sequence[Trial], state: SweepState, cwd: str, options: Dict[s
     except (TypeError, ValueError) as error:
         raise UsageError(f"--slurm: {error}") from None
     with executor.batch():
-        submitted = [executor.submit(TrialJob(trial, state.name, cwd)) for trial in trials]
+        submitted = [executor.submit(TrialJob(trial, state.name, cwd, state.log_path(trial))) for trial in trials]
     state.note_each((trial, {"status": SUBMITTED, "launcher": "slurm", "job_id": str(job.job_id)})
                     for trial, job in zip(trials, submitted))
     return submitted
@@ -75,6 +75,6 @@ def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -
             del pending[index]
             error = job.exception()
             state.note(trials[index], status=LAUNCH_FAILED if error else "finished",
-                       returncode=1 if error else 0, error=str(error) if error else None)
+                       returncode=exit_status(error) if error else 0, error=str(error) if error else None)
         if pending:
             time.sleep(_poll_interval(len(pending)))

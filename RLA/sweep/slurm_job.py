@@ -6,14 +6,15 @@ imports this module: it needs the trial and nothing of the submitting side
 """
 from __future__ import annotations
 
+import re
 import signal
 import time
-from typing import Any
+from typing import Any, Optional
 
 from RLA.errors import RLAError
 from RLA.sweep.trial import Trial, run_command
 
-__all__ = ["TrialJob", "TrialFailed"]
+__all__ = ["TrialJob", "TrialFailed", "exit_status"]
 
 #: exit statuses of a command ended by SIGTERM (killed by the signal, or RLA's hooks exiting with 128 + 15)
 _TERMINATED = (-signal.SIGTERM, 128 + signal.SIGTERM)
@@ -23,27 +24,42 @@ _TERMINATION_GRACE_S = 300.0
 class TrialFailed(RLAError):
     """The trial's command ended with a non-zero exit status."""
 
+    def __init__(self, trial: Trial, returncode: int):
+        super().__init__(f"trial {trial.label()} exited with status {returncode}")
+
+
+def exit_status(error: BaseException) -> int:
+    """The exit status of a trial's command, from the error submitit reports for its job (which holds the
+    :class:`TrialFailed` message as text); 1 when the job failed otherwise (its node, submitit itself)."""
+    found = re.search(r"TrialFailed: trial .* exited with status (-?\d+)", str(error))
+    return int(found.group(1)) if found else 1
+
 
 class TrialJob:
     """What a SLURM array task runs: one trial's command, checkpointable (requeued on timeout/preemption)."""
 
-    def __init__(self, trial: Trial, sweep: str, cwd: str):
+    #: where the command's output goes (appended to on each requeue); a job pickled before there was one
+    #: takes this default and leaves the output in submitit's log
+    log_path: Optional[str] = None
+
+    def __init__(self, trial: Trial, sweep: str, cwd: str, log_path: Optional[str] = None):
         self.trial = trial
         self.sweep = sweep
         self.cwd = cwd
+        self.log_path = log_path
 
     def __call__(self) -> int:
-        returncode = run_command(self.trial, self.sweep, self.cwd)
+        returncode = run_command(self.trial, self.sweep, self.cwd, self.log_path)
         if returncode in _TERMINATED:
             # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
             # seconds; returning now would record a failure for a trial that is about to run again
             time.sleep(_TERMINATION_GRACE_S)
         if returncode != 0:
-            raise TrialFailed(f"trial {self.trial.label()} exited with status {returncode}")
+            raise TrialFailed(self.trial, returncode)
         return returncode
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         """Requeue this same trial: its command finds its item again through RLA_RESUME=auto."""
         from submitit.helpers import DelayedSubmission
 
-        return DelayedSubmission(TrialJob(self.trial, self.sweep, self.cwd))
+        return DelayedSubmission(TrialJob(self.trial, self.sweep, self.cwd, self.log_path))
