@@ -3,9 +3,12 @@ the ideal (the sum of the trial times / 2, the trial time measured alone in the 
 bare pool (the same 8 commands, 2 at a time, with nothing of RLA) run just before it: on a shared,
 loaded machine two processes do not get two CPUs, and the bare pool measures what they do get.
 
-    PYTHONPATH=. python bench/sweep.py [--launchers local,slurm,ray] [--work 30000000]
+    PYTHONPATH=. python bench/sweep.py [--launchers local,slurm,ray] [--work 30000000 | --sleep 1.5]
 
-Targets: local <= 1.15x, slurm and ray <= 1.5x. The SLURM cluster is the tests' single-node one.
+Targets: local <= 1.15x, slurm and ray <= 1.5x. ``--sleep S`` makes each trial a ``sleep S``: what is left
+over the ideal is the launcher's overhead alone. The SLURM cluster is the tests' single-node one; like the
+Ray instance it is started, and has run a first job, before the timing: a sweep is submitted to a running
+cluster (the first job after slurmd starts costs it ~1.3 s more here).
 """
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ from RLA.sweep import run_sweep  # noqa: E402
 TRIALS = 8
 
 
-def workload(work: int):
+def workload(work: int, sleep_s: float = 0.0):
+    if sleep_s:
+        return ["sleep", str(sleep_s)]
     return [sys.executable, "-c", f"s = 0\nfor k in range({work}): s += k"]
 
 
@@ -44,8 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--launchers", default="local,slurm,ray")
     parser.add_argument("--work", type=int, default=30_000_000)
+    parser.add_argument("--sleep", type=float, default=0.0, help="trials that sleep this many seconds instead")
     args = parser.parse_args()
-    command = workload(args.work)
+    command = workload(args.work, args.sleep)
     one = min(timed(lambda: subprocess.run(command, check=True)) for _ in range(2))
     ideal = TRIALS * one / 2
     print(f"load average {open('/proc/loadavg').read().split()[0]}; one trial alone: {one:.2f}s; "
@@ -58,6 +64,7 @@ def main() -> None:
                 from slurm_cluster import SlurmCluster
 
                 cluster = SlurmCluster(Path(root) / "slurm").start()
+                subprocess.run(["srun", "true"], check=True)
                 options = dict(slurm={"timeout_min": 10, "cpus_per_task": 1})
             elif launcher == "ray":
                 from RLA.sweep.ray_tasks import ensure_ray
