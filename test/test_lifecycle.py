@@ -14,7 +14,7 @@ from RLA.db.layout import Database
 from conftest import popen_python, run_python
 
 TRAIN_SCRIPT = """
-import contextlib, sys, time
+import contextlib, os, signal, sys, time
 from RLA import exp_manager, logger
 mode, data_root, form = sys.argv[1], sys.argv[2], sys.argv[3]
 original_exit = sys.exit
@@ -22,6 +22,12 @@ exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
 exp_manager.configure(task_table_name="life", rla_config={"LOG_USED": ["csv", "tensorboard"]},
                       data_root=data_root)
+if mode == "signalled_twice":  # one more SIGTERM just as the end of the run is recorded
+    record_end = exp_manager._record.end
+    def end_after_another_sigterm(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return record_end(*args, **kwargs)
+    exp_manager._record.end = end_after_another_sigterm
 if form == "hooks":
     exp_manager.log_files_gen()
 with exp_manager.run() if form == "explicit" else contextlib.nullcontext():
@@ -95,6 +101,19 @@ def test_signal_marks_the_run_killed_and_keeps_every_dumped_row(data_root, write
     rows = pd.read_csv(item.path("log") / "progress.csv")["t"].tolist()
     assert rows == list(range(len(rows))) and rows[-1] >= 20
     assert record["last_time_step"] == rows[-1]
+
+
+@FORMS
+def test_a_second_sigterm_does_not_interrupt_recording_the_end(data_root, write_script, form):
+    """SLURM, ending a job, signals every process of it, and a launcher may have signalled the command too:
+    the run records ``killed`` all the same."""
+    proc = popen_python(write_script(TRAIN_SCRIPT), "signalled_twice", str(data_root), form)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr, stderr
+    item, record = run_record(data_root)
+    assert record["status"] == "killed" and record["end_time"] is not None
 
 
 def test_sigkill_leaves_running_status_and_every_dumped_row(data_root, write_script):

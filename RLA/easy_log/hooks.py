@@ -7,17 +7,20 @@ that never use it get the fallback installed by ``log_files_gen``: an
 ``sys.exit`` (Python 3.11 offers no other way to see a script's exit status
 before the interpreter exits). SIGTERM and SIGHUP (a scheduler or a closed
 terminal) are turned into an exception in the main thread in both cases, so
-``finally`` blocks run and the run is recorded as ``killed``.
+``finally`` blocks run and the run is recorded as ``killed``; another one while
+the run unwinds or its end is recorded is ignored (SLURM signals every process
+of a job it ends, which may also get SIGTERM from its parent).
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Iterator, Optional, Tuple
 
 __all__ = ["Terminated", "TERMINATING_SIGNALS", "exit_status", "ProcessHooks"]
 
@@ -58,6 +61,8 @@ class ProcessHooks:
         self._outcome: Optional[Outcome] = None
         self._installed = False
         self._watching_exit = False
+        #: the run is ending (unwinding after a signal, or recording its end): signals are ignored
+        self._ending = False
 
     def install(self, watch_exit: bool) -> None:
         """Install the hooks once; ``watch_exit`` adds the excepthook and the ``sys.exit`` wrapper."""
@@ -75,6 +80,16 @@ class ProcessHooks:
     def reset(self) -> None:
         """Forget the outcome noted for the previous run."""
         self._outcome = None
+        self._ending = False
+
+    @contextlib.contextmanager
+    def ending(self) -> Iterator[None]:
+        """The run's end is being recorded: a terminating signal must not interrupt it."""
+        previous, self._ending = self._ending, True
+        try:
+            yield
+        finally:
+            self._ending = previous
 
     def _watch_exit(self) -> None:
         previous_hook = sys.excepthook
@@ -101,7 +116,10 @@ class ProcessHooks:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        if self._ending:
+            return
         # unwind the stack (running finally blocks), then record "killed" at exit
+        self._ending = True
         self._outcome = ("killed", None)
         raise Terminated(128 + signum)
 

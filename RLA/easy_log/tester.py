@@ -350,9 +350,10 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         current = logger.get_current()
         board = current.tensorboard()
         try:
-            if board is not None:
-                board.write_hparams_end(status, self.time_step_holder.get_time())
-            self._record.end(status, current.last_dumped_step, error)
+            with self._hooks.ending():
+                if board is not None:
+                    board.write_hparams_end(status, self.time_step_holder.get_time())
+                self._record.end(status, current.last_dumped_step, error)
         except DiskFullError as exc:
             # the run ends either way (its error was raised where the disk filled up); run.json may
             # still say running, which `rla ls` shows as lost
