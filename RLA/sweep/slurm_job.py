@@ -49,7 +49,13 @@ class TrialJob:
         self.log_path = log_path
 
     def __call__(self) -> int:
-        returncode = run_command(self.trial, self.sweep, self.cwd, self.log_path)
+        from submitit.slurm.slurm import SlurmJobEnvironment
+
+        # SLURM sends its warning of a time limit or a preemption to every process of the job; submitit's
+        # handler in this process requeues the job, whose SIGTERM then ends the command, which RLA records
+        # as killed. Left to its default action the warning would end the command first, unrecorded.
+        warning = signal.Signals[f"SIG{SlurmJobEnvironment.USR_SIG}"]
+        returncode = run_command(self.trial, self.sweep, self.cwd, self.log_path, ignored_signals=[warning])
         if returncode in _TERMINATED:
             # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
             # seconds; returning now would record a failure for a trial that is about to run again

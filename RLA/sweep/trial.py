@@ -5,9 +5,11 @@ trials the same way every time it is run (and skips those already finished).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -20,6 +22,8 @@ __all__ = ["SWEEP_ENV", "TRIAL_ENV", "Trial", "format_arg", "run_command"]
 SWEEP_ENV = "RLA_SWEEP"
 #: the trial's id (for the user's own bookkeeping)
 TRIAL_ENV = "RLA_SWEEP_TRIAL"
+#: how long a trial's command ended by its launcher has to record its run before it is killed
+TERMINATION_GRACE_S = 10.0
 
 
 def format_arg(value: Any) -> str:
@@ -53,14 +57,38 @@ class Trial:
         return " ".join(f"{key}={format_arg(value)}" for key, value in self.params.items())
 
 
-def run_command(trial: Trial, sweep: str, cwd: Optional[str] = None, log_path: Optional[str] = None) -> int:
+def run_command(trial: Trial, sweep: str, cwd: Optional[str] = None, log_path: Optional[str] = None,
+                ignored_signals: Sequence[int] = ()) -> int:
     """Run ``trial`` to its end in a child process; its exit status.
 
-    Output goes to ``log_path`` (appended: a requeued trial adds to it) or is inherited.
+    Output goes to ``log_path`` (appended: a requeued trial adds to it) or is inherited. The command starts
+    with ``ignored_signals`` ignored (a handler it installs itself still gets them). If this process is
+    interrupted while it waits (Ctrl-C, a scheduler's signal handler exiting), the command gets SIGTERM, so
+    that RLA records its run as killed, and SIGKILL only if it has not ended ``TERMINATION_GRACE_S`` later.
     """
-    if log_path is None:
-        return subprocess.run(trial.argv(), env=trial.env(sweep), cwd=cwd).returncode
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    with open(log_path, "ab") as out:
-        return subprocess.run(trial.argv(), env=trial.env(sweep), cwd=cwd, stdout=out,
-                              stderr=subprocess.STDOUT).returncode
+    def ignore_signals() -> None:
+        for number in ignored_signals:
+            signal.signal(number, signal.SIG_IGN)
+
+    with contextlib.ExitStack() as stack:
+        output = None
+        if log_path is not None:
+            os.makedirs(os.path.dirname(log_path), exist_ok=True)
+            output = stack.enter_context(open(log_path, "ab"))
+        process = subprocess.Popen(trial.argv(), env=trial.env(sweep), cwd=cwd, stdout=output,
+                                   stderr=subprocess.STDOUT if output else None,
+                                   preexec_fn=ignore_signals if ignored_signals else None)
+        try:
+            return process.wait()
+        except BaseException:
+            _terminate(process)
+            raise
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(TERMINATION_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
