@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
 
-from RLA.sweep import run_sweep  # noqa: E402
+from RLA.sweep import run_sweep, sweep_status  # noqa: E402
 
 TRIALS = 8
 
 
 def workload(work: int, sleep_s: float = 0.0):
-    if sleep_s:
-        return ["sleep", str(sleep_s)]
+    if sleep_s:  # sh -c ignores the --key=value arguments the sweep appends (sleep would refuse them)
+        return ["sh", "-c", f"sleep {sleep_s}"]
     return [sys.executable, "-c", f"s = 0\nfor k in range({work}): s += k"]
 
 
@@ -71,13 +71,17 @@ def main() -> None:
 
                 ensure_ray(num_cpus=2)  # started outside the timing, as a running cluster would be
             bare = timed(lambda: bare_pool(command))
+            name, data_root = f"bench_{launcher}", str(Path(root) / "db")
             try:
-                wall = timed(lambda: run_sweep(f"bench_{launcher}", command, str(Path(root) / "db"),
-                                               grid=[("i", list(range(TRIALS)))], launcher=launcher, jobs=2,
-                                               **options))
+                wall = timed(lambda: run_sweep(name, command, data_root, grid=[("i", list(range(TRIALS)))],
+                                               launcher=launcher, jobs=2, **options))
+                unfinished = [(s.trial.label(), s.status) for s in sweep_status(data_root, name)
+                              if s.status != "finished"]
             finally:
                 if cluster is not None:
                     cluster.stop()
+            if unfinished:
+                raise SystemExit(f"{launcher}: trials did not finish, the timing means nothing: {unfinished}")
             print(f"{launcher:6s} wall {wall:6.2f}s  ratio {wall / ideal:.2f}x ideal, "
                   f"{wall / bare:.2f}x bare pool ({bare:.2f}s)")
 
