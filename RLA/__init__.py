@@ -1,15 +1,22 @@
 """RLA: reinforcement-learning experiments managed as a database.
 
-``import RLA`` loads nothing but this file: each public name (``exp_manager``,
-``logger``, ``Database``, ``plot_func``, RLA 0.6's constants, ...) is imported
-on first use, so a process that only needs one part of RLA (a SLURM array task
-of a sweep, ``rla --help``, a data loader) pays only for that part.
+``import RLA`` stays light: the plotting and checkpoint helpers are loaded on
+first use.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from typing import Any, List
+from typing import Any
+
+from RLA.config import ConfigError, RLAConfig, load_config
+from RLA.db import Database, Item
+from RLA.easy_log import logger
+from RLA.easy_log.tester import ExperimentManager, exp_manager, tester
+from RLA.easy_log.const import *  # noqa: F401,F403  (RLA 0.6's constants: LOG, CHECKPOINT, ...)
+from RLA.const import *  # noqa: F401,F403
+from RLA.easy_log.tester import Tester
+from RLA.easy_log.time_step import time_step_holder
+from RLA.easy_log.time_tracker import time_tracker
+from RLA.errors import RLAError
 
 __version__ = "1.0.0"
 
@@ -30,20 +37,8 @@ __all__ = [
     "Tester",
 ]
 
-#: public name -> the module that defines it
+# public names whose modules import heavy libraries: resolved on first access
 _LAZY = {
-    "ConfigError": "RLA.config",
-    "RLAConfig": "RLA.config",
-    "load_config": "RLA.config",
-    "Database": "RLA.db",
-    "Item": "RLA.db",
-    "ExperimentManager": "RLA.easy_log.tester",
-    "exp_manager": "RLA.easy_log.tester",
-    "tester": "RLA.easy_log.tester",
-    "Tester": "RLA.easy_log.tester",
-    "time_step_holder": "RLA.easy_log.time_step",
-    "time_tracker": "RLA.easy_log.time_tracker",
-    "RLAError": "RLA.errors",
     "ExperimentLoader": "RLA.easy_log.exp_loader",
     "fork_log_file_fn": "RLA.easy_log.exp_loader",
     "update_hyper_parameters_fn": "RLA.easy_log.exp_loader",
@@ -61,32 +56,12 @@ _LAZY = {
     "simple_hist": "RLA.easy_log.simple_mat_plot",
     "simple_scatter": "RLA.easy_log.simple_mat_plot",
 }
-#: public names that are modules themselves (``from RLA import logger``)
-_MODULES = {"logger": "RLA.easy_log.logger"}
-#: RLA 0.6 re-exported every constant of these modules from the package (``from RLA import LOG``)
-_CONSTANT_MODULES = ("RLA.easy_log.const", "RLA.const")
-
-
-def _resolve(name: str) -> Any:
-    if name in _MODULES:
-        return importlib.import_module(_MODULES[name])
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    for module_name in _CONSTANT_MODULES:
-        module = importlib.import_module(module_name)
-        if name in module.__all__:
-            return getattr(module, name)
-    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        # a subpackage used as an attribute (``import RLA; RLA.easy_log.tester``): importing RLA used to load it
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'RLA' has no attribute {name!r}")
 
 
 def __getattr__(name: str) -> Any:
-    value = _resolve(name)
-    globals()[name] = value
-    return value
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'RLA' has no attribute {name!r}")
+    import importlib
 
-
-def __dir__() -> List[str]:
-    return sorted({*globals(), *_LAZY, *_MODULES})
+    return getattr(importlib.import_module(module_name), name)

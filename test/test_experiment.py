@@ -321,24 +321,3 @@ def test_ip_lookup_is_fast_and_overridable(monkeypatch):
     monkeypatch.setenv("RLA_IP", "node_07")
     assert local_ip() == "node-07"
 
-
-def test_package_names_are_loaded_on_first_use(tmp_path, write_script):
-    script = write_script("""
-        import sys
-        import RLA
-        loaded = sorted(m for m in sys.modules if m.startswith("RLA."))
-        from RLA import LOG, Database, exp_manager, logger
-        from RLA.easy_log.const import LOG as const_log
-        from RLA.easy_log import tester
-        import RLA.easy_log.logger as logger_module
-        assert (LOG, exp_manager, logger) == (const_log, tester.exp_manager, logger_module)
-        assert RLA.Database is Database and RLA.db.Database is Database
-        assert {"exp_manager", "plot_func", "time_step_holder"} <= set(dir(RLA))
-        try:
-            RLA.no_such_name
-        except AttributeError as error:
-            print(loaded, error)
-    """)
-    result = run_python(script)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[] module 'RLA' has no attribute 'no_such_name'"
