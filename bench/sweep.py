@@ -13,6 +13,7 @@ cluster (the first job after slurmd starts costs it ~1.3 s more here).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 import sys
@@ -57,14 +58,13 @@ def main() -> None:
     print(f"load average {open('/proc/loadavg').read().split()[0]}; one trial alone: {one:.2f}s; "
           f"ideal for {TRIALS} trials on 2 CPUs: {ideal:.2f}s")
     for launcher in args.launchers.split(","):
-        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root:
-            cluster = None
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root, contextlib.ExitStack() as stack:
             options = {}
             if launcher == "slurm":
                 from slurm_cluster import SlurmCluster
 
-                cluster = SlurmCluster(Path(root) / "slurm").start()
-                subprocess.run(["srun", "true"], check=True)
+                stack.callback(SlurmCluster(Path(root) / "slurm").start().stop)
+                subprocess.run(["srun", "true"], check=True, timeout=120)
                 options = dict(slurm={"timeout_min": 10, "cpus_per_task": 1})
             elif launcher == "ray":
                 from RLA.sweep.ray_tasks import ensure_ray
@@ -72,18 +72,14 @@ def main() -> None:
                 ensure_ray(num_cpus=2)  # started outside the timing, as a running cluster would be
             bare = timed(lambda: bare_pool(command))
             name, data_root = f"bench_{launcher}", str(Path(root) / "db")
-            try:
-                wall = timed(lambda: run_sweep(name, command, data_root, grid=[("i", list(range(TRIALS)))],
-                                               launcher=launcher, jobs=2, **options))
-                unfinished = [(s.trial.label(), s.status) for s in sweep_status(data_root, name)
-                              if s.status != "finished"]
-            finally:
-                if cluster is not None:
-                    cluster.stop()
-            if unfinished:
-                raise SystemExit(f"{launcher}: trials did not finish, the timing means nothing: {unfinished}")
-            print(f"{launcher:6s} wall {wall:6.2f}s  ratio {wall / ideal:.2f}x ideal, "
-                  f"{wall / bare:.2f}x bare pool ({bare:.2f}s)")
+            wall = timed(lambda: run_sweep(name, command, data_root, grid=[("i", list(range(TRIALS)))],
+                                           launcher=launcher, jobs=2, **options))
+            unfinished = [(s.trial.label(), s.status) for s in sweep_status(data_root, name)
+                          if s.status != "finished"]
+        if unfinished:
+            raise SystemExit(f"{launcher}: trials did not finish, the timing means nothing: {unfinished}")
+        print(f"{launcher:6s} wall {wall:6.2f}s  ratio {wall / ideal:.2f}x ideal, "
+              f"{wall / bare:.2f}x bare pool ({bare:.2f}s)")
 
 
 if __name__ == "__main__":

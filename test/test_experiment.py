@@ -320,4 +320,3 @@ def test_ip_lookup_is_fast_and_overridable(monkeypatch):
     assert ip.count(".") == 3 and "_" not in ip
     monkeypatch.setenv("RLA_IP", "node_07")
     assert local_ip() == "node-07"
-

@@ -22,7 +22,7 @@ exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
 exp_manager.configure(task_table_name="life", rla_config={"LOG_USED": ["csv", "tensorboard"]},
                       data_root=data_root)
-if mode == "signalled_twice":  # one more SIGTERM just as the end of the run is recorded
+if mode in ("signalled_twice", "signalled_at_end"):  # a SIGTERM (one more) just as the end is recorded
     record_end = exp_manager._record.end
     def end_after_another_sigterm(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -42,12 +42,13 @@ with exp_manager.run() if form == "explicit" else contextlib.nullcontext():
                 raise ValueError("diverged at step 20")
             if mode == "exit":
                 sys.exit(3)
-            if mode == "finish":
+            if mode in ("finish", "signalled_at_end"):
                 break
             print("ready", flush=True)
             time.sleep(0.01 if mode == "hang" else 0)
         if t > 20:
             time.sleep(0.01)
+print("went on after the run", flush=True)
 """
 
 FORMS = pytest.mark.parametrize("form", ["hooks", "explicit"])
@@ -114,6 +115,19 @@ def test_a_second_sigterm_does_not_interrupt_recording_the_end(data_root, write_
     assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr, stderr
     item, record = run_record(data_root)
     assert record["status"] == "killed" and record["end_time"] is not None
+
+
+@FORMS
+def test_a_sigterm_while_the_end_is_recorded_is_acted_on_after(data_root, write_script, form):
+    """The run finished and records it; the signal then ends the script (the explicit form: the hooks record
+    at the script's exit)."""
+    result = run_python(write_script(TRAIN_SCRIPT), "signalled_at_end", str(data_root), form)
+    if form == "explicit":
+        assert result.returncode == 128 + signal.SIGTERM and "went on" not in result.stdout, result.stderr
+    else:
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    item, record = run_record(data_root)
+    assert record["status"] == "finished" and record["last_time_step"] == 20
 
 
 def test_sigkill_leaves_running_status_and_every_dumped_row(data_root, write_script):

@@ -8,8 +8,9 @@ that never use it get the fallback installed by ``log_files_gen``: an
 before the interpreter exits). SIGTERM and SIGHUP (a scheduler or a closed
 terminal) are turned into an exception in the main thread in both cases, so
 ``finally`` blocks run and the run is recorded as ``killed``; another one while
-the run unwinds or its end is recorded is ignored (SLURM signals every process
-of a job it ends, which may also get SIGTERM from its parent).
+the run unwinds is ignored (SLURM signals every process of a job it ends, which
+may also get SIGTERM from its parent), and one that comes while the end of the
+run is recorded is acted on once it is.
 """
 from __future__ import annotations
 
@@ -61,8 +62,11 @@ class ProcessHooks:
         self._outcome: Optional[Outcome] = None
         self._installed = False
         self._watching_exit = False
-        #: the run is ending (unwinding after a signal, or recording its end): signals are ignored
-        self._ending = False
+        #: a terminating signal is being acted on (the stack unwinds): later ones are ignored
+        self._terminating = False
+        #: the end of the run is being recorded; a signal that comes meanwhile waits in ``_pending``
+        self._recording = False
+        self._pending: Optional[int] = None
 
     def install(self, watch_exit: bool) -> None:
         """Install the hooks once; ``watch_exit`` adds the excepthook and the ``sys.exit`` wrapper."""
@@ -80,16 +84,22 @@ class ProcessHooks:
     def reset(self) -> None:
         """Forget the outcome noted for the previous run."""
         self._outcome = None
-        self._ending = False
+        self._terminating = False
+        self._pending = None
 
     @contextlib.contextmanager
     def ending(self) -> Iterator[None]:
-        """The run's end is being recorded: a terminating signal must not interrupt it."""
-        previous, self._ending = self._ending, True
+        """The run's end is being recorded: a terminating signal that comes meanwhile is acted on after."""
+        outermost = not self._recording
+        self._recording = True
         try:
             yield
         finally:
-            self._ending = previous
+            if outermost:
+                self._recording = False
+        if outermost and self._pending is not None:
+            signum, self._pending = self._pending, None
+            self._terminate(signum)
 
     def _watch_exit(self) -> None:
         previous_hook = sys.excepthook
@@ -116,12 +126,19 @@ class ProcessHooks:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        if self._ending:
-            return
+        if self._recording and not self._terminating:
+            self._pending = signum
+        elif not self._terminating:
+            self._terminate(signum)
+
+    def _terminate(self, signum: int) -> None:
         # unwind the stack (running finally blocks), then record "killed" at exit
-        self._ending = True
+        self._terminating = True
         self._outcome = ("killed", None)
         raise Terminated(128 + signum)
 
     def _at_exit(self) -> None:
-        self._end_run(*(self._outcome or ("finished", None)))
+        try:
+            self._end_run(*(self._outcome or ("finished", None)))
+        except Terminated:
+            pass  # a signal while the end was recorded: the process is exiting already

@@ -347,13 +347,16 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         """
         if not self._record.running or not self._record.owned_here():
             return
+        with self._hooks.ending():  # a SIGTERM now is acted on once the end is recorded
+            self._end(status, error)
+
+    def _end(self, status: str, error: Optional[str]) -> None:
         current = logger.get_current()
         board = current.tensorboard()
         try:
-            with self._hooks.ending():
-                if board is not None:
-                    board.write_hparams_end(status, self.time_step_holder.get_time())
-                self._record.end(status, current.last_dumped_step, error)
+            if board is not None:
+                board.write_hparams_end(status, self.time_step_holder.get_time())
+            self._record.end(status, current.last_dumped_step, error)
         except DiskFullError as exc:
             # the run ends either way (its error was raised where the disk filled up); run.json may
             # still say running, which `rla ls` shows as lost

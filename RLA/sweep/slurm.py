@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.errors import UsageError
 # TrialJob and TrialFailed are also importable from here, as jobs submitted before they moved were pickled
-from RLA.sweep.slurm_job import TrialFailed, TrialJob, exit_status
+from RLA.sweep.slurm_job import TrialFailed, TrialJob, returncode_from_error
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
 from RLA.sweep.trial import Trial
 
@@ -75,6 +75,6 @@ def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -
             del pending[index]
             error = job.exception()
             state.note(trials[index], status=LAUNCH_FAILED if error else "finished",
-                       returncode=exit_status(error) if error else 0, error=str(error) if error else None)
+                       returncode=returncode_from_error(error) if error else 0, error=str(error) if error else None)
         if pending:
             time.sleep(_poll_interval(len(pending)))

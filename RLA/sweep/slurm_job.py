@@ -14,24 +14,24 @@ from typing import Any, Optional
 from RLA.errors import RLAError
 from RLA.sweep.trial import Trial, run_command
 
-__all__ = ["TrialJob", "TrialFailed", "exit_status"]
+__all__ = ["TrialJob", "TrialFailed", "returncode_from_error"]
 
 #: exit statuses of a command ended by SIGTERM (killed by the signal, or RLA's hooks exiting with 128 + 15)
 _TERMINATED = (-signal.SIGTERM, 128 + signal.SIGTERM)
-_TERMINATION_GRACE_S = 300.0
+#: how long a job whose command SLURM terminated waits for SLURM to end it too (KillWait, 30 s by default)
+_AWAIT_SLURM_KILL_S = 300.0
+_FAILURE = "trial {label} exited with status {returncode}"
 
 
 class TrialFailed(RLAError):
     """The trial's command ended with a non-zero exit status."""
 
-    def __init__(self, trial: Trial, returncode: int):
-        super().__init__(f"trial {trial.label()} exited with status {returncode}")
 
-
-def exit_status(error: BaseException) -> int:
+def returncode_from_error(error: BaseException) -> int:
     """The exit status of a trial's command, from the error submitit reports for its job (which holds the
     :class:`TrialFailed` message as text); 1 when the job failed otherwise (its node, submitit itself)."""
-    found = re.search(r"TrialFailed: trial .* exited with status (-?\d+)", str(error))
+    pattern = "TrialFailed: " + _FAILURE.format(label=".*", returncode=r"(-?\d+)")
+    found = re.search(pattern, str(error))
     return int(found.group(1)) if found else 1
 
 
@@ -55,13 +55,14 @@ class TrialJob:
         # handler in this process requeues the job, whose SIGTERM then ends the command, which RLA records
         # as killed. Left to its default action the warning would end the command first, unrecorded.
         warning = signal.Signals[f"SIG{SlurmJobEnvironment.USR_SIG}"]
-        returncode = run_command(self.trial, self.sweep, self.cwd, self.log_path, ignored_signals=[warning])
+        returncode = run_command(self.trial, self.sweep, self.cwd, self.log_path, ignored_signals=[warning],
+                                 grace_s=None)
         if returncode in _TERMINATED:
             # SLURM is stopping the job (requeue, preemption, scancel): it ends this process in KillWait
             # seconds; returning now would record a failure for a trial that is about to run again
-            time.sleep(_TERMINATION_GRACE_S)
+            time.sleep(_AWAIT_SLURM_KILL_S)
         if returncode != 0:
-            raise TrialFailed(self.trial, returncode)
+            raise TrialFailed(_FAILURE.format(label=self.trial.label(), returncode=returncode))
         return returncode
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:

@@ -22,8 +22,9 @@ __all__ = ["SWEEP_ENV", "TRIAL_ENV", "Trial", "format_arg", "run_command"]
 SWEEP_ENV = "RLA_SWEEP"
 #: the trial's id (for the user's own bookkeeping)
 TRIAL_ENV = "RLA_SWEEP_TRIAL"
-#: how long a trial's command ended by its launcher has to record its run before it is killed
-TERMINATION_GRACE_S = 10.0
+#: how long a trial's command stopped by its launcher has to record its run (and push it, when it syncs
+#: itself: 30 s by default) before it is killed
+TERMINATION_GRACE_S = 60.0
 
 
 def format_arg(value: Any) -> str:
@@ -58,15 +59,17 @@ class Trial:
 
 
 def run_command(trial: Trial, sweep: str, cwd: Optional[str] = None, log_path: Optional[str] = None,
-                ignored_signals: Sequence[int] = ()) -> int:
+                ignored_signals: Sequence[int] = (), grace_s: Optional[float] = TERMINATION_GRACE_S) -> int:
     """Run ``trial`` to its end in a child process; its exit status.
 
     Output goes to ``log_path`` (appended: a requeued trial adds to it) or is inherited. The command starts
     with ``ignored_signals`` ignored (a handler it installs itself still gets them). If this process is
-    interrupted while it waits (Ctrl-C, a scheduler's signal handler exiting), the command gets SIGTERM, so
-    that RLA records its run as killed, and SIGKILL only if it has not ended ``TERMINATION_GRACE_S`` later.
+    interrupted while it waits (Ctrl-C, a task cancelled, a scheduler's signal handler exiting), the command
+    gets SIGTERM, so that RLA records its run as killed, and SIGKILL if it has not ended ``grace_s`` later
+    (``None``: never, the caller's scheduler does it).
     """
     def ignore_signals() -> None:
+        # runs in the child between fork and exec: fine in the single-threaded processes that ask for it
         for number in ignored_signals:
             signal.signal(number, signal.SIG_IGN)
 
@@ -76,19 +79,23 @@ def run_command(trial: Trial, sweep: str, cwd: Optional[str] = None, log_path: O
             os.makedirs(os.path.dirname(log_path), exist_ok=True)
             output = stack.enter_context(open(log_path, "ab"))
         process = subprocess.Popen(trial.argv(), env=trial.env(sweep), cwd=cwd, stdout=output,
-                                   stderr=subprocess.STDOUT if output else None,
+                                   stderr=subprocess.STDOUT if output is not None else None,
                                    preexec_fn=ignore_signals if ignored_signals else None)
         try:
             return process.wait()
         except BaseException:
-            _terminate(process)
+            _terminate(process, grace_s)
             raise
 
 
-def _terminate(process: subprocess.Popen) -> None:
-    process.terminate()
+def _terminate(process: subprocess.Popen, grace_s: Optional[float]) -> None:
+    """SIGTERM, then SIGKILL ``grace_s`` later or when this process is interrupted again meanwhile."""
     try:
-        process.wait(TERMINATION_GRACE_S)
+        process.terminate()
+        process.wait(grace_s)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        pass
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
