@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +17,7 @@ from RLA.db.query import select
 from RLA.db.records import read_json
 from RLA.db.select import ItemFilter
 from RLA.errors import UsageError
-from RLA.sweep import expand, parse_grid, parse_random, run_sweep, sweep_status
+from RLA.sweep import SweepState, expand, parse_grid, parse_random, run_sweep, sweep_status
 from conftest import REPO_ROOT
 
 # A tiny resumable training: a torch linear model, one row per step, a checkpoint every 3 steps.
@@ -89,6 +89,21 @@ def sweep_items(data_root: Path, name: str):
 
 def by_params(records) -> Dict[tuple, object]:
     return {(r.params["lr"], r.params["seed"]): r for r in records}
+
+
+#: a trial that prints its --code=N argument and exits with status N
+EXIT_WITH_CODE = [sys.executable, "-c", "import sys; print('exiting with', sys.argv[1]); "
+                                        "sys.exit(int(sys.argv[1].split('=')[1]))"]
+
+
+def check_exit_statuses_and_output(db: Path, name: str, engine_logs: Callable[[], str] = str) -> SweepState:
+    """The sweep ``name`` of EXIT_WITH_CODE over code=0,3: each trial's status, exit status and output."""
+    status = {s.trial.params["code"]: s for s in sweep_status(str(db), name)}
+    assert (status[0].status, status[0].returncode) == ("finished", 0), engine_logs()
+    assert (status[3].status, status[3].returncode) == ("failed", 3)
+    state = SweepState(str(db), name)
+    assert Path(state.log_path(status[3].trial)).read_text() == "exiting with --code=3\n"
+    return state
 
 
 def test_space_grid_ranges_and_seeded_random_draws():

@@ -10,8 +10,9 @@ import pytest
 
 from RLA.db.query import select
 from RLA.db.select import ItemFilter
-from RLA.sweep import SweepState, run_sweep, sweep_status
-from test_sweep import by_params, steps_of, sweep_items, trial_env, write_train_script
+from RLA.sweep import run_sweep
+from test_sweep import (EXIT_WITH_CODE, by_params, check_exit_statuses_and_output, steps_of, sweep_items,
+                        trial_env, write_train_script)
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +38,9 @@ def test_ray_launcher_2x2_makes_four_items(ray_instance, tmp_path):
 
 def test_ray_launcher_records_each_trials_exit_status_and_output(ray_instance, tmp_path):
     db = tmp_path / "db"
-    exit_with_code = [sys.executable, "-c", "import sys; print('exiting with', sys.argv[1]); "
-                                            "sys.exit(int(sys.argv[1].split('=')[1]))"]
-    launched = run_sweep("exits", exit_with_code, str(db), grid=[("code", [0, 3])], launcher="ray", jobs=2)
+    launched = run_sweep("exits", EXIT_WITH_CODE, str(db), grid=[("code", [0, 3])], launcher="ray", jobs=2)
     assert len(launched) == 2
-    status = {s.trial.params["code"]: s for s in sweep_status(str(db), "exits")}
-    assert (status[0].status, status[0].returncode) == ("finished", 0)
-    assert (status[3].status, status[3].returncode) == ("failed", 3)
-    log_path = SweepState(str(db), "exits").log_path(status[3].trial)
-    assert Path(log_path).read_text() == "exiting with --code=3\n"
+    check_exit_statuses_and_output(db, "exits")
 
 
 def train_fn(config):

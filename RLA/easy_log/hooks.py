@@ -126,9 +126,11 @@ class ProcessHooks:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        if self._recording and not self._terminating:
+        if self._terminating:
+            return
+        if self._recording:
             self._pending = signum
-        elif not self._terminating:
+        else:
             self._terminate(signum)
 
     def _terminate(self, signum: int) -> None:
