@@ -1,1 +1,1 @@
-"""Thin command-line shells over the functions of RLA.cli_ops and the `rla` command."""
+"""Thin command-line shells over the functions of RLA.console.plans and the `rla` command."""

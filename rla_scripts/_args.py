@@ -35,7 +35,7 @@ def parse(args_parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> "a
 
 
 def selection(args: argparse.Namespace) -> Dict[str, Any]:
-    """The arguments of an RLA.cli_ops function that every script passes the same way."""
+    """The arguments of an RLA.console.plans function that every script passes the same way."""
     out = dict(task=args.task_table_name, pattern=args.regex, where=args.where, archived=args.archived)
     for name in ("include_running", "allow_all", "dry_run", "skip_ask"):
         if hasattr(args, name):
@@ -48,7 +48,7 @@ def run(action: Callable[[], Any]) -> int:
 
     Returns the exit code: 0, or the error's ``exit_code`` after its message on stderr.
     """
-    from RLA.cli_display import report_lines
+    from RLA.console.display import report_lines
     from RLA.errors import RLAError
 
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-from RLA import cli_ops
+from RLA.console import plans
 from rla_scripts._args import parse, parser, run, selection
 
 
@@ -18,7 +18,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse(args_parser, argv)
     if isinstance(args, int):
         return args
-    return run(lambda: cli_ops.archive(args.data_root, copy=args.copy, **selection(args)))
+    return run(lambda: plans.archive(args.data_root, copy=args.copy, **selection(args)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""RLA 0.6's delete script, over :mod:`RLA.cli_ops` (``--delete_type small_ts`` is ``rla clean``).
+"""RLA 0.6's delete script, over :mod:`RLA.console.plans` (``--delete_type small_ts`` is ``rla clean``).
 
     python -m rla_scripts.delete_expt [--data_root D] --task_table_name T --regex '2022/03/*' \
         [--delete_type all|small_ts] [--timestep_bound 100] [-y] [--dry_run]
@@ -6,7 +6,7 @@
 import sys
 from typing import List, Optional
 
-from RLA import cli_ops
+from RLA.console import plans
 from rla_scripts._args import expt_data_root, expt_parser, parse, run
 
 
@@ -21,8 +21,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     selection = dict(task=args.task_table_name or None, pattern=args.regex, dry_run=args.dry_run,
                      skip_ask=args.skip_ask)
     if args.delete_type == "small_ts":
-        return run(lambda: cli_ops.clean(expt_data_root(args), timestep_bound=args.timestep_bound, **selection))
-    return run(lambda: cli_ops.delete(expt_data_root(args), **selection))
+        return run(lambda: plans.clean(expt_data_root(args), timestep_bound=args.timestep_bound, **selection))
+    return run(lambda: plans.delete(expt_data_root(args), **selection))
 
 
 if __name__ == "__main__":

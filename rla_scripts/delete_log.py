@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-from RLA import cli_ops
+from RLA.console import plans
 from rla_scripts._args import parse, parser, run, selection
 
 
@@ -23,9 +23,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if isinstance(args, int):
         return args
     if args.delete_type == "small_ts":
-        return run(lambda: cli_ops.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
+        return run(lambda: plans.clean(args.data_root, timestep_bound=args.timestep_bound, **selection(args)))
     else:
-        return run(lambda: cli_ops.delete(args.data_root, **selection(args)))
+        return run(lambda: plans.delete(args.data_root, **selection(args)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-from RLA import cli_ops
+from RLA.console import plans
 from rla_scripts._args import parse, parser, run, selection
 
 
@@ -21,7 +21,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse(args_parser, argv)
     if isinstance(args, int):
         return args
-    return run(lambda: cli_ops.migrate(args.data_root, to_task=args.target_task_table_name,
+    return run(lambda: plans.migrate(args.data_root, to_task=args.target_task_table_name,
                                        to_data_root=args.target_data_root, copy=args.copy, **selection(args)))
 
 

@@ -1,5 +1,5 @@
 """Plans and their application (delete, archive, migrate, clean), view and TensorBoard links, checked on disk
-for every data type; ``ops.delete`` & co. are the asking, printing forms of earlier releases."""
+for every data type; ``plans.delete`` & co. are the asking, printing forms of earlier releases."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ import pytest
 
 from conftest import subprocess_env
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+from RLA.console import plans
 from RLA.db import ops, query
 from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES as ALL_DATA_TYPES
 
@@ -52,28 +53,28 @@ def test_delete_by_pattern_removes_every_data_type_of_the_items_and_nothing_else
     before = entries(db)
     targets = hopper_seed_1(db)
     assert len(before) == 8 * 5 and len(targets) == 2
-    result = ops.delete(db, "hopper", SEED_1, skip_ask=True)
+    result = plans.delete(db, "hopper", SEED_1, skip_ask=True)
     assert result.count == 10 and result.confirmed
     removed = {str(p.relative_to(db)) for r in targets for p in (r.item.path(t) for t in DATA_TYPES)}
     assert before - entries(db) == removed and len(removed) == 10
-    assert ops.delete(db, "hopper", SEED_1, skip_ask=True).count == 0
+    assert plans.delete(db, "hopper", SEED_1, skip_ask=True).count == 0
 
 
 def test_archive_then_delete_from_the_archive(db: Path):
     targets = hopper_seed_1(db)
-    assert ops.archive(db, "hopper", SEED_1, skip_ask=True).count == 10
+    assert plans.archive(db, "hopper", SEED_1, skip_ask=True).count == 10
     for record in targets:
         for data_type in DATA_TYPES:
             assert not os.path.lexists(record.item.path(data_type))
             assert record.item.moved(archived=True).path(data_type).exists()
     assert len(query.scan(db, "hopper", archived=True)) == 2 and len(query.scan(db, "hopper")) == 3
-    assert ops.delete(db, "hopper", SEED_1, archived=True, allow_all=True, skip_ask=True).count == 10
+    assert plans.delete(db, "hopper", SEED_1, archived=True, allow_all=True, skip_ask=True).count == 10
     assert entries(db / ARCHIVE_DIR) == set() and len(entries(db)) == 30
 
 
 def test_archive_copy_keeps_the_items_and_refuses_to_overwrite(db: Path):
     targets = hopper_seed_1(db)
-    assert ops.archive(db, "hopper", SEED_1, copy=True, skip_ask=True).count == 10
+    assert plans.archive(db, "hopper", SEED_1, copy=True, skip_ask=True).count == 10
     for record in targets:
         archived = record.item.moved(archived=True)
         assert (archived.path("log") / "progress.csv").read_bytes() == \
@@ -81,52 +82,52 @@ def test_archive_copy_keeps_the_items_and_refuses_to_overwrite(db: Path):
         assert archived.path("archive_tester").read_bytes() == record.item.path("archive_tester").read_bytes()
     snapshot = tree(db)
     with pytest.raises(ops.ConflictError, match="already exist"):
-        ops.archive(db, "hopper", SEED_1, skip_ask=True)
+        plans.archive(db, "hopper", SEED_1, skip_ask=True)
     assert tree(db) == snapshot
 
 
 def test_clean_deletes_runs_below_the_bound_and_runs_that_never_logged(db: Path):
-    result = ops.clean(db, timestep_bound=300, skip_ask=True)
+    result = plans.clean(db, timestep_bound=300, skip_ask=True)
     # hopper lr=1e-4 seed=2 stopped at 0; walker seed=2 never logged; the running walker (200) is kept
     assert result.count == 10
     assert sorted(r.item.name.split("_&")[1] for r in result.records) == ["lr=0.0001&seed=2", "lr=0.0003&seed=2"]
     assert {r.status for r in query.scan(db)} >= {"running", query.UNKNOWN_STATUS}
-    assert ops.clean(db, timestep_bound=300, include_running=True, skip_ask=True).count == 5
-    assert ops.clean(db, timestep_bound=300, skip_ask=True).count == 0
+    assert plans.clean(db, timestep_bound=300, include_running=True, skip_ask=True).count == 5
+    assert plans.clean(db, timestep_bound=300, skip_ask=True).count == 0
 
 
 def test_the_legacy_item_is_deleted_with_its_pickle(db: Path):
-    assert ops.delete(db, "hopper", "2022/03/01/21-13*", skip_ask=True).count == 5
+    assert plans.delete(db, "hopper", "2022/03/01/21-13*", skip_ask=True).count == 5
     assert not any(LEGACY_RECORD_DATE.split("/")[-1] in e for e in entries(db))
 
 
 def test_a_selection_of_a_whole_table_needs_allow_all(db: Path):
     snapshot = tree(db)
-    for call in (lambda: ops.delete(db, "hopper", skip_ask=True),
-                 lambda: ops.delete(db, "walker", "*", skip_ask=True),
-                 lambda: ops.delete(db, where="seed >= 0", skip_ask=True),
-                 lambda: ops.archive(db, "walker", "2026/*", skip_ask=True)):
+    for call in (lambda: plans.delete(db, "hopper", skip_ask=True),
+                 lambda: plans.delete(db, "walker", "*", skip_ask=True),
+                 lambda: plans.delete(db, where="seed >= 0", skip_ask=True),
+                 lambda: plans.archive(db, "walker", "2026/*", skip_ask=True)):
         with pytest.raises(ops.SelectionError, match="--all"):
             call()
     assert tree(db) == snapshot
-    result = ops.delete(db, "walker", allow_all=True, skip_ask=True)
+    result = plans.delete(db, "walker", allow_all=True, skip_ask=True)
     assert result.count == 10 and [r.status for r, _ in result.skipped] == ["running"]  # the live run is kept
-    assert ops.delete(db, "walker", allow_all=True, include_running=True, skip_ask=True).count == 5
+    assert plans.delete(db, "walker", allow_all=True, include_running=True, skip_ask=True).count == 5
 
 
 def test_dry_run_touches_nothing(db: Path):
     snapshot = tree(db)
-    for result in (ops.delete(db, "hopper", SEED_1, dry_run=True),
-                   ops.archive(db, "hopper", SEED_1, dry_run=True),
-                   ops.migrate(db, "hopper", SEED_1, to_task="other", dry_run=True),
-                   ops.clean(db, timestep_bound=10 ** 6, allow_all=True, dry_run=True)):
+    for result in (plans.delete(db, "hopper", SEED_1, dry_run=True),
+                   plans.archive(db, "hopper", SEED_1, dry_run=True),
+                   plans.migrate(db, "hopper", SEED_1, to_task="other", dry_run=True),
+                   plans.clean(db, timestep_bound=10 ** 6, allow_all=True, dry_run=True)):
         assert result.dry_run and result.count == 0 and result.planned >= 10
     assert tree(db) == snapshot
 
 
 def test_migrate_to_another_table_moves_and_relabels(db: Path):
     targets = hopper_seed_1(db)
-    assert ops.migrate(db, "hopper", SEED_1, to_task="hopper_v2", skip_ask=True).count == 10
+    assert plans.migrate(db, "hopper", SEED_1, to_task="hopper_v2", skip_ask=True).count == 10
     moved = query.scan(db, "hopper_v2")
     assert [r.item.name for r in moved] == [r.item.name for r in targets]
     for record in moved:
@@ -139,12 +140,12 @@ def test_migrate_to_another_table_moves_and_relabels(db: Path):
 def test_migrate_copy_to_another_database(db: Path, tmp_path: Path):
     other = tmp_path / "other_db"
     snapshot = entries(db)
-    assert ops.migrate(db, "walker", where="seed == 1", to_data_root=other, copy=True, skip_ask=True).count == 5
+    assert plans.migrate(db, "walker", where="seed == 1", to_data_root=other, copy=True, skip_ask=True).count == 5
     assert entries(db) == snapshot
     copied = query.scan(other)
     assert len(copied) == 1 and copied[0].params["env"] == "Walker2d-v4" and copied[0].status == "finished"
     with pytest.raises(ValueError, match="destination"):
-        ops.migrate(db, "walker", where="seed == 1", skip_ask=True)
+        plans.migrate(db, "walker", where="seed == 1", skip_ask=True)
 
 
 def test_confirmation_declined_changes_nothing(db: Path, monkeypatch: pytest.MonkeyPatch):
@@ -153,7 +154,7 @@ def test_confirmation_declined_changes_nothing(db: Path, monkeypatch: pytest.Mon
     asked = []
     monkeypatch.setattr(click, "confirm", lambda text, **kw: asked.append(text) or False)
     snapshot = tree(db)
-    result = ops.delete(db, "hopper", SEED_1)
+    result = plans.delete(db, "hopper", SEED_1)
     assert asked == ["delete these 10 entries of 2 items?"] and not result.confirmed and result.count == 0
     assert tree(db) == snapshot
 
@@ -199,9 +200,9 @@ def running_item(root: Path):
 def test_running_items_are_skipped_unless_include_running(db: Path, operation: str, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture):
     live = running_item(db)
-    call = {"delete": lambda **kw: ops.delete(db, "walker", allow_all=True, skip_ask=True, **kw),
-            "archive": lambda **kw: ops.archive(db, "walker", allow_all=True, skip_ask=True, **kw),
-            "migrate": lambda **kw: ops.migrate(db, "walker", to_data_root=tmp_path / "other", allow_all=True,
+    call = {"delete": lambda **kw: plans.delete(db, "walker", allow_all=True, skip_ask=True, **kw),
+            "archive": lambda **kw: plans.archive(db, "walker", allow_all=True, skip_ask=True, **kw),
+            "migrate": lambda **kw: plans.migrate(db, "walker", to_data_root=tmp_path / "other", allow_all=True,
                                                 skip_ask=True, **kw)}[operation]
     result = call()
     assert result.count == 10 and live.index not in [r.index for r in result.records]
@@ -228,11 +229,11 @@ def test_a_run_whose_process_is_alive_is_said_to_be_alive(db: Path):
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         write_json_atomic(run_json, {**read_json(run_json), "pid": process.pid})
-        result = ops.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True)
+        result = plans.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True)
         assert result.planned == 0 and "alive" in result.skipped[0][1]
         assert live.item.path("log").is_dir() and not live.item.moved(archived=True).path("log").exists()
         write_json_atomic(run_json, {**read_json(run_json), "host": "another-host"})
-        reason = ops.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True).skipped[0][1]
+        reason = plans.archive(db, "walker", "*/*/*/*seed=3", skip_ask=True).skipped[0][1]
         assert "another-host" in reason and "--include-running" in reason
     finally:
         process.kill()
@@ -244,7 +245,7 @@ def test_item_names_with_brackets_are_shown_as_they_are(db: Path, capsys: pytest
     monkeypatch.setenv("COLUMNS", "400")
     name = "10-00-00-000000 11.0.91.89 &algo=[ppo]&lr=0.5"
     (db / "log" / "hopper" / "2022/03/02" / name).mkdir(parents=True)
-    result = ops.delete(db, "hopper", "2022/03/02/*", dry_run=True)
+    result = plans.delete(db, "hopper", "2022/03/02/*", dry_run=True)
     assert result.planned == 1
     assert f"hopper/2022/03/02/{name}" in capsys.readouterr().err  # not "&algo=&lr=0.5"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+from RLA.console import plans
 from RLA.db import query
 from RLA.db.expr import ExpressionError, compile_where
 from RLA.db.layout import DATA_TYPES as ALL_DATA_TYPES
@@ -138,7 +139,7 @@ def test_a_torn_last_line_of_progress_csv_is_not_read_as_the_last_time_step(db: 
     replace_text(log_dir / "progress.csv", "time-step,perf/reward\n" + rows + "500")  # killed mid-line
     torn = query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0]
     assert (torn.last_time_step, torn.rows) == (49900, 500)
-    result = ops.clean(db, "hopper", pattern, timestep_bound=1000, skip_ask=True)
+    result = plans.clean(db, "hopper", pattern, timestep_bound=1000, skip_ask=True)
     assert result.planned == 0 and log_dir.is_dir()
 
     # a torn line continued by a resumed run: the line has too many or too few fields

@@ -6,9 +6,9 @@ A destructive operation is two steps. ``plan_delete`` / ``plan_clean`` /
 unless ``allow_all``, and list one entry per data type the items have on disk,
 without changing anything. :func:`apply` then acts entry by entry and reports
 each one to ``on_progress``, so that a progress bar or a web page can follow.
-This module never asks or prints: the ``rla`` command shows the plan and asks
-first (:mod:`RLA.cli_ops`, which also holds ``delete``/``clean``/``archive``/
-``migrate`` of earlier releases, still importable from here).
+This module never asks or prints: :mod:`RLA.console.plans` shows the plan and
+asks first, and holds ``delete``/``clean``/``archive``/``migrate`` of earlier
+releases.
 
 Nothing outside the planned entries is touched; emptied date folders are
 kept, because a run starting at the same moment may be creating its item in
@@ -359,11 +359,9 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
 
 
 def __getattr__(name: str) -> Any:
-    """``delete``, ``clean``, ``archive`` and ``migrate`` of earlier releases show the plan and ask
-    first, so they live with the command line (:mod:`RLA.cli_ops`); loaded from there on first use,
-    so that the database layer never imports a terminal library."""
+    """``delete``, ``clean``, ``archive`` and ``migrate`` of the previous release ask first, so they moved
+    to :mod:`RLA.console.plans`: say so instead of a bare AttributeError."""
     if name in ("delete", "clean", "archive", "migrate"):
-        from RLA import cli_ops
-
-        return getattr(cli_ops, name)
+        raise AttributeError(f"RLA.db.ops.{name} moved to RLA.console.plans.{name} (it shows the plan and asks; "
+                             f"the database layer never does): from RLA.console.plans import {name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

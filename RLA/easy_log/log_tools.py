@@ -1,5 +1,5 @@
 """RLA 0.6's batch tools (``DeleteLogTool``, ``ArchiveLogTool``, ...), over the plans of :mod:`RLA.db.ops`
-as :mod:`RLA.cli_ops` shows and applies them.
+as :mod:`RLA.console.plans` shows and applies them.
 
 Each method returns the number of entries (one per data type of an item)
 acted on, as 0.6's ``delete_related_log`` did. As in 0.6, archiving and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from RLA import cli_ops
+from RLA.console import plans
 from RLA.db.layout import DATA_TYPES
 from RLA.easy_log.const import ARCHIVED_TABLE
 from RLA.errors import UsageError
@@ -46,11 +46,11 @@ class DeleteLogTool(BasicLogTool):
     def delete_related_log(self, skip_ask: bool = False, delete_log_types: Optional[List[str]] = None) -> int:
         if delete_log_types is not None and set(delete_log_types) != set(DATA_TYPES):
             raise UsageError("an item is deleted whole (every data type); delete_log_types is not supported")
-        return cli_ops.delete(self.proj_root, skip_ask=skip_ask, **self._select()).count
+        return plans.delete(self.proj_root, skip_ask=skip_ask, **self._select()).count
 
     def delete_small_timestep_log(self, skip_ask: bool = False) -> int:
         """Delete the items whose last time-step is below ``filter.timstep_bound`` (or that never logged)."""
-        return cli_ops.clean(self.proj_root, timestep_bound=self.filter.timstep_bound, skip_ask=skip_ask,
+        return plans.clean(self.proj_root, timestep_bound=self.filter.timstep_bound, skip_ask=skip_ask,
                              **self._select()).count
 
 
@@ -62,7 +62,7 @@ class ArchiveLogTool(BasicLogTool):
             raise UsageError(f"the archive is {ARCHIVED_TABLE!r} under the data root; archive_table_name is fixed")
 
     def archive_log(self, skip_ask: bool = False) -> int:
-        return cli_ops.archive(self.proj_root, copy=True, skip_ask=skip_ask, **self._select()).count
+        return plans.archive(self.proj_root, copy=True, skip_ask=skip_ask, **self._select()).count
 
 
 class MigrateLogTool(BasicLogTool):
@@ -72,7 +72,7 @@ class MigrateLogTool(BasicLogTool):
         self.target_task_table_name = target_task_table_name
 
     def migrate_log(self, skip_ask: bool = False) -> int:
-        return cli_ops.migrate(self.proj_root, to_task=self.target_task_table_name, copy=True, skip_ask=skip_ask,
+        return plans.migrate(self.proj_root, to_task=self.target_task_table_name, copy=True, skip_ask=skip_ask,
                                **self._select()).count
 
 

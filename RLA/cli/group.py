@@ -1,0 +1,44 @@
+"""The ``rla`` group: every command of :mod:`RLA.cli` registered under one name.
+
+An :class:`RLA.errors.RLAError` ends a command with its message and exit
+code; any other exception is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from RLA.cli import init, items, plot, sweep, sync, ui
+from RLA.errors import RLAError
+
+__all__ = ["main"]
+
+
+class _ErrorMessage(click.ClickException):
+    """An RLAError shown as click shows its own errors: ``Error: <message>``, with the error's exit code."""
+
+    def __init__(self, error: RLAError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click's class default, set per error
+
+
+class _Commands(click.Group):
+    """The ``rla`` group: turns an RLAError of any command into its message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RLAError as error:
+            raise _ErrorMessage(error) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="RLA")
+def main() -> None:
+    """RLA: reinforcement-learning experiments as a database."""
+
+
+for _command in (*items.COMMANDS, init.init_command, plot.plot_command, sync.sync_group, sweep.sweep,
+                 ui.ui_command):
+    main.add_command(_command)

@@ -1,0 +1,173 @@
+"""The commands over items of the database: ``rla ls``, ``show``, ``rm``, ``clean``, ``archive``, ``mv``, ``tb``."""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import click
+
+from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
+from RLA.db.selection_words import TIMESTEP_BELOW
+
+__all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
+           "mv_command", "tb_command"]
+
+
+def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--include-running", is_flag=True,
+                     help="Also act on items whose status is still running (they are skipped otherwise); "
+                          "for stale runs killed without a trace, which stay 'running'."),
+        click.option("--all", "allow_all", is_flag=True, help="Allow a selection holding a whole table."),
+        click.option("-n", "--dry-run", is_flag=True, help="Show what would be touched; change nothing."),
+        click.option("-y", "--yes", "skip_ask", is_flag=True, help="Do not ask for confirmation."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _report(result: Any, as_json: bool) -> None:
+    from RLA.console.display import report_lines
+
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for line in report_lines(result):
+        click.echo(line, err=True)
+
+
+@click.command("ls", epilog=PATTERN_HELP)
+@selection
+@click.option("-c", "--column", "columns", multiple=True,
+              help="A column to show (status, rows, size.log, params.lr, ...); repeatable.")
+@word_option(TIMESTEP_BELOW)
+@click.option("--refresh", is_flag=True, help="Rebuild the index from the files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+@click.option("--wide", is_flag=True, help="Name items by their full index, however wide the table gets.")
+def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
+               refresh: bool, as_json: bool, wide: bool) -> None:
+    """List the items of the database (of one table with --task)."""
+    from RLA.console import display
+    from RLA.db import query
+
+    records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+    if not records and not filters.get("task") and filters.get("pattern") in query.Database(data_root).tasks():
+        click.echo(f"note: {filters['pattern']!r} is a table: listing it (next time: -t {filters['pattern']})", err=True)
+        filters = {**filters, "task": filters["pattern"], "pattern": None}
+        records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+    for record in (r for r in records if r.split):
+        click.echo(f"warning: {record.index} may be split between two places: {record.split}", err=True)
+    if as_json:
+        print_json([r.to_dict() for r in records])
+        return
+    frame = query.to_frame(records)
+    unknown = [c for c in columns if c not in frame.columns]
+    if unknown and len(frame):
+        raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
+    title = f"{len(records)} items in {data_root}"
+    out = display.console(stderr=False)
+    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide))
+
+
+@click.command("show", epilog=PATTERN_HELP)
+@selection
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
+    """Show the metadata, parameters and backup.txt of the selected items
+    (PATTERN `latest`: the item that started last)."""
+    from RLA.db import ops
+    from RLA.db.layout import BACKUP_TXT
+
+    views = ops.view(data_root, **filters)
+    if as_json:
+        print_json(views)
+        return
+    if not views:
+        click.echo("no item matches", err=True)
+    for summary in views:
+        click.secho(summary["index"], bold=True)
+        for key in ("status", "start_time", "end_time", "last_time_step", "rows", "host", "ip", "git", "argv",
+                    "error"):
+            if summary.get(key) is not None:
+                click.echo(f"  {key}: {summary[key]}")
+        click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items()))
+        for data_type, path in summary["paths"].items():
+            click.echo(f"  {data_type}: {path}")
+        if summary["backup"]:
+            click.echo(f"  {BACKUP_TXT}:")
+            click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
+
+
+def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: Dict[str, Any]) -> None:
+    """Run ``RLA.console.plans.<name>`` (plan, show, ask, apply) on the selection and report what it did."""
+    from RLA.console import plans
+
+    as_json = options.pop("as_json")
+    _report(getattr(plans, name)(data_root, quiet=as_json, **filters, **options), as_json)
+
+
+@click.command("rm", epilog=PATTERN_HELP)
+@selection
+@_destructive
+def rm_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Delete the selected items (every data type)."""
+    _run_operation("delete", data_root, filters, options)
+
+
+@click.command("clean", epilog=PATTERN_HELP)
+@selection
+@click.option("-b", "--timestep-bound", type=int, required=True,
+              help="Delete items whose last time-step is below this, or that never logged one.")
+@_destructive
+def clean_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Delete the selected items that stopped before a time-step bound."""
+    _run_operation("clean", data_root, filters, options)
+
+
+@click.command("archive", epilog=PATTERN_HELP)
+@selection
+@click.option("--copy", is_flag=True, help="Copy into the archive instead of moving.")
+@_destructive
+def archive_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Move the selected items to <data_root>/arc (or copy them with --copy)."""
+    _run_operation("archive", data_root, filters, options)
+
+
+@click.command("mv", epilog=PATTERN_HELP)
+@selection
+@click.option("--to-task", help="The destination table.")
+@click.option("--to-data-root", type=click.Path(file_okay=False), help="The destination database.")
+@click.option("--copy", is_flag=True, help="Copy instead of moving.")
+@_destructive
+def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
+    """Move (or copy) the selected items to another table and/or database."""
+    _run_operation("migrate", data_root, filters, options)
+
+
+@click.command("tb", epilog=PATTERN_HELP)
+@selection
+@click.option("--link-dir", type=click.Path(file_okay=False),
+              help="The folder of links to make (default: a new temporary folder).")
+@click.option("--port", type=int, default=6006, show_default=True)
+@click.option("--host", help="The address TensorBoard listens on.")
+@click.option("--no-launch", is_flag=True, help="Make the links and print the command instead of running it.")
+@click.option("--json", "as_json", is_flag=True, help="With --no-launch: print the folder and command as JSON.")
+def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str], port: int,
+               host: Optional[str], no_launch: bool, as_json: bool) -> None:
+    """Start TensorBoard on the selected items only, through a folder of links."""
+    from RLA.db import ops
+
+    folder = ops.tensorboard_links(data_root, link_dir=link_dir, **filters)
+    command = ops.tensorboard_command(folder, port=port, host=host)
+    if no_launch:
+        if as_json:
+            print_json({"link_dir": str(folder), "command": command})
+        else:
+            click.echo(shlex.join(command))
+        return
+    click.echo(f"TensorBoard on the items linked in {folder}", err=True)
+    raise SystemExit(ops.launch_tensorboard(command))
+
+
+COMMANDS = (ls_command, show_command, rm_command, clean_command, archive_command, mv_command, tb_command)

@@ -1,0 +1,70 @@
+"""What every ``rla`` command shares: the database option, the selection options, JSON output.
+
+Kept apart from the group (:mod:`RLA.cli.group`) so that every command module uses them
+without importing the group.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from typing import Any, Callable, Dict, Optional
+
+import click
+
+from RLA.db.selection_words import PATTERN_HELP, SELECTION_WORDS, Word
+
+__all__ = ["DATA_ROOT_ENV", "CONFIG_FILE", "PATTERN_HELP", "resolve_data_root", "selection", "word_option",
+           "print_json"]
+
+DATA_ROOT_ENV = "RLA_DATA_ROOT"
+CONFIG_FILE = "rla_config.yaml"
+
+
+def resolve_data_root(data_root: Optional[str]) -> str:
+    """``--data-root`` (or ``$RLA_DATA_ROOT``), else DATA_ROOT of ./rla_config.yaml."""
+    from RLA.config import load_config
+
+    if data_root:
+        return data_root
+    if os.path.isfile(CONFIG_FILE):
+        data_root = load_config(CONFIG_FILE).data_root()
+    if not data_root:
+        raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
+                               f"or set DATA_ROOT in ./{CONFIG_FILE}")
+    return data_root
+
+
+def word_option(word: Word) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The click option of a selection word (:mod:`RLA.db.selection_words`)."""
+    kwargs: Dict[str, Any] = {"help": word.help}
+    if word.kind == "flag":
+        kwargs["is_flag"] = True
+    elif word.kind == "many":
+        kwargs["multiple"] = True
+    elif word.kind == "int":
+        kwargs["type"] = int
+    return click.option(*word.flags, word.field, **kwargs)
+
+
+def selection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """PATTERN, --data-root and the selection words, passed on as ``data_root`` and ``filters``."""
+    options = [
+        click.argument("pattern", required=False),
+        click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
+                     help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE})."),
+        *map(word_option, SELECTION_WORDS),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(data_root: Optional[str], pattern: Optional[str], **kwargs: Any) -> Any:
+        filters: Dict[str, Any] = {"pattern": pattern, **{w.field: kwargs.pop(w.field) for w in SELECTION_WORDS}}
+        return command(data_root=resolve_data_root(data_root), filters=filters, **kwargs)
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,71 @@
+"""``rla plot``: grouped learning curves of a table (:func:`RLA.easy_plot.plot_func.plot_func`)."""
+from __future__ import annotations
+
+import click
+
+from RLA.cli.options import CONFIG_FILE, DATA_ROOT_ENV, resolve_data_root
+
+__all__ = ["plot_command"]
+
+
+@click.command("plot")
+@click.option("--data-root", "-d", envvar=DATA_ROOT_ENV, type=click.Path(exists=True, file_okay=False),
+              help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
+@click.option("--task", "-t", "task_table_name", required=True, help="The table (task_table_name).")
+@click.option("--metric", "-m", "metrics", multiple=True, required=True, help="A progress.csv column; repeatable.")
+@click.option("--split-key", "-k", "split_keys", multiple=True, help="Group runs by this parameter; repeatable.")
+@click.option("--reg", "-r", "regs", multiple=True,
+              help="Glob on the record date YYYY/MM/DD/<name> as `rla ls` takes it ('*' stops at '/'), e.g. "
+                   "'2024/05/*' or '*lr=0.01*'; repeatable (default: all runs).")
+@click.option("-w", "--where", default=None,
+              help='Parameter expression as `rla ls -w`, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.')
+@click.option("--legend", "regs2legends", multiple=True, help="One legend per --reg: a curve per reg.")
+@click.option("--band", "bands", multiple=True, type=click.Choice(["std", "stderr", "range", "ci"]),
+              default=("std",), show_default=True, help="Shaded band around the mean; repeatable.")
+@click.option("--resample", type=int, default=512, show_default=True, help="Grid points (0: logged steps).")
+@click.option("--x-range", type=click.Choice(["intersection", "union"]), default="intersection", show_default=True)
+@click.option("--min-run-fraction", type=float, default=None,
+              help="Leave out runs that reached less than this fraction of their group's median last step.")
+@click.option("--smooth-step", type=float, default=0.0, show_default=True, help="Smoothing over N grid points.")
+@click.option("--smoothing", type=click.Choice(["ema", "window"]), default="ema", show_default=True)
+@click.option("--xlim", type=(float, float), default=None, help="Keep logged points with LOW <= x <= HIGH.")
+@click.option("--ylim", type=(float, float), default=None)
+@click.option("--title", default=None)
+@click.option("--one-axes", is_flag=True, help="All metrics in one axes instead of one subplot each.")
+@click.option("--legend-outside", is_flag=True)
+@click.option("--show-number", is_flag=True, help="Write each curve's final mean at its end.")
+@click.option("--save-name", default=None,
+              help="File name under <data_root>/results/easy_plot/ (default: <task>-<metrics>).")
+@click.option("--table", "table_score", type=click.Choice(["final", "best"]), default=None,
+              help="Also print a markdown summary table of each metric (final or best-k score).")
+@click.option("--score-k", "table_k", type=int, default=1, show_default=True,
+              help="Points averaged into each run's score (last k or best k).")
+def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple, regs: tuple, where: str,
+         regs2legends: tuple, bands: tuple, resample: int, x_range: str, min_run_fraction: float,
+         smooth_step: float, smoothing: str, xlim: tuple, ylim: tuple, title: str, one_axes: bool,
+         legend_outside: bool, show_number: bool, save_name: str, table_score: str, table_k: int) -> None:
+    """Grouped learning curves of a table, saved as png and pdf (plot_func)."""
+    from RLA.easy_plot.aggregate import format_summary
+    from RLA.easy_plot.plot_func import plot_func
+    from RLA.easy_plot.scores import summary_table
+
+    data_root = resolve_data_root(data_root)
+    name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
+    _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
+                        regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
+                        shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
+                        resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
+                        min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
+                        split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
+                        save_name=name)
+    runs = {row["index"] for row in data.attrs["runs"]}
+    curves = data.groupby("metric", sort=False)["legend"].nunique()
+    click.echo(f"{len(runs)} runs in {int(curves.sum())} curves: "
+               + ", ".join(f"{count} of {metric}" for metric, count in curves.items()))
+    for path in data.attrs["saved"]:
+        click.echo(f"saved {path}")
+    if table_score:
+        for metric in metrics:
+            table = summary_table(data_root, task_table_name, list(regs) or None, list(split_keys), metric,
+                                  score=table_score, k=table_k, xlim=xlim, where=where)
+            click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")

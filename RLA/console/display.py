@@ -1,0 +1,213 @@
+"""Terminal output of the ``rla`` command and the scripts: rich tables and progress bars, on stderr.
+
+Human-readable output goes to stderr so that ``--json`` output on stdout stays
+clean for scripts. The database layer (RLA.db) never prints; this module shows
+what it returns.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
+
+from RLA.db.layout import DATA_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA.db.ops import OpResult, Plan
+
+__all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table", "human_size"]
+
+#: columns `rla ls` shows by default (parameters are added after them)
+DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
+#: headers of the compact table (80 columns)
+_SHORT_HEADERS = {"last_time_step": "step"}
+
+
+def console(stderr: bool = True) -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def human_size(size: Optional[float]) -> str:
+    if size is None or size != size:  # None or NaN
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def show_plan(plan: "Plan", dry_run: bool = False) -> None:
+    """List what a plan will touch: one row per item, one column per data type."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    _show_skipped(out, plan)
+    if not plan.entries:
+        what = "no other item matches" if plan.skipped else "no item matches"
+        out.print(f"[bold]{escape(plan.action)}[/]: {what}; nothing to do")
+        return
+    by_item: dict = {}
+    for entry in plan.entries:
+        by_item.setdefault(entry.item.index, {})[entry.data_type] = entry
+    table = Table(title=f"{plan.action}: {len(plan.entries)} entries of {len(by_item)} items"
+                        + (" (dry run: nothing is changed)" if dry_run else ""),
+                  title_justify="left")
+    table.add_column("item", overflow="fold", ratio=3)
+    table.add_column("status")
+    for data_type in DATA_TYPES:
+        table.add_column(data_type, justify="right", overflow="fold")
+    records = {r.index: r for r in plan.records}
+    for index, entries in by_item.items():
+        record = records[index]
+        table.add_row(Text(index), Text(record.status), *[
+            human_size(record.sizes.get(t)) if t in entries else "" for t in DATA_TYPES])
+    out.print(table)
+    targets = [e for e in plan.entries if e.target is not None]
+    if targets:
+        first = targets[0]
+        out.print(Text(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
+                       else f"to: {first.target}"))
+
+
+def _show_skipped(out: "Console", plan: "Plan") -> None:
+    """The selected items a plan leaves alone, each with the reason."""
+    from rich.text import Text
+
+    if not plan.skipped:
+        return
+    out.print(Text(f"skipped {len(plan.skipped)} item(s) still marked running "
+                   "(pass --include-running to include them):", style="yellow"))
+    for record, reason in plan.skipped:
+        out.print(Text(f"  {record.index}: {reason}"))
+
+
+def report_lines(result: "OpResult") -> List[str]:
+    """What an operation did, in words (the summary line of `rla rm`, `rla archive`, ... and the scripts)."""
+    lines = []
+    if result.dry_run:
+        lines.append(f"dry run: {result.planned} entries would be touched; nothing was changed")
+    elif result.planned and not result.confirmed:
+        lines.append("cancelled: nothing was changed")
+    elif result.planned:
+        lines.append(f"{result.action}: {result.count} entries of {len(result.records)} items")
+    if result.skipped:
+        lines.append(f"skipped {len(result.skipped)} item(s) still marked running; "
+                     "pass --include-running to include them if their runs are dead")
+    return lines
+
+
+@contextmanager
+def progress_bar(total: int, description: str, quiet: bool) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on a terminal (none when quiet or not a terminal), advanced by the callback it gives:
+    pass that as ``on_progress`` to :func:`RLA.db.ops.apply`."""
+    out = console()
+    if quiet or not out.is_terminal:
+        yield lambda _done: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=out, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda _done: bar.advance(task)
+
+
+def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,
+                out: Optional["Console"] = None, wide: bool = False) -> Any:
+    """A rich Table of a query DataFrame: the item, chosen columns and the tracked parameters.
+
+    Items are named by their full index when the table fits ``out``'s width
+    (or ``wide``); otherwise by their start time (and table), so that a run is
+    one line in an 80-column terminal. ``--wide`` / ``--json`` show everything.
+    """
+    if columns is None:
+        tracked: List[str] = []
+        for keys in frame.get("tracked", []):
+            tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
+        columns = [c for c in (*DEFAULT_COLUMNS, *tracked) if c in frame.columns]
+    full = _table(frame, columns, title, short_names=False)
+    if wide or out is None:
+        return full
+    from rich.measure import Measurement
+
+    if Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
+        return full
+    return _table(frame, columns, title, short_names=True)
+
+
+def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], short_names: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title is not None else None, title_justify="left",
+                  box=box.SIMPLE_HEAD if short_names else box.HEAVY_HEAD, show_edge=not short_names,
+                  pad_edge=not short_names)
+    cells = {column: [_cell(column, value) for value in frame[column]] for column in columns}
+    if not short_names:
+        lead = {"index": [str(index) for index in frame.index]}
+        table.add_column("index", overflow="fold")
+    else:
+        lead = {"task": [str(task) for task in frame["task"]]} if frame["task"].nunique() > 1 else {}
+        lead["started"] = _start_labels(frame)
+        for name, values in lead.items():  # never cut: they say which item a row is
+            table.add_column(name, no_wrap=True, min_width=max(map(len, values), default=len(name)))
+    for column in columns:
+        header = _header(column, frame.columns, short_names)
+        if not short_names:
+            table.add_column(Text(header), justify="right")
+        elif column.startswith("params."):  # cut long values first
+            table.add_column(Text(header), justify="right", no_wrap=True, overflow="ellipsis",
+                             min_width=min(len(header), 6), max_width=12)
+        else:  # status, step, rows, size: never cut
+            width = max([len(header), *map(len, cells[column])])
+            table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
+    for position in range(len(frame)):  # Text: "&algo=[ppo]" is no rich markup
+        table.add_row(*[Text(values[position]) for values in (*lead.values(), *cells.values())])
+    return table
+
+
+def _start_labels(frame: "pd.DataFrame") -> List[str]:
+    """Each item's start time, as short as keeps them apart: ``12-02 07:44:40`` (the year when it varies,
+    digits of the second when two items start in the same second)."""
+    import pandas as pd
+
+    dates = list(frame["date"])
+    years = {d.year for d in dates if not pd.isna(d)}
+    fmt = "%Y-%m-%d %H:%M:%S" if len(years) > 1 else "%m-%d %H:%M:%S"
+    for digits in range(7):
+        labels = ["?" if pd.isna(d) else d.strftime(fmt) + (f".{d.microsecond:06d}"[:digits + 1] if digits else "")
+                  for d in dates]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
+def _header(column: str, known: Sequence[str], short: bool = False) -> str:
+    """A column's header: ``params.lr`` as ``lr``, unless ``lr`` is also a column of its own
+    (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status)."""
+    if short and column in _SHORT_HEADERS:
+        return _SHORT_HEADERS[column]
+    if column.startswith("params."):
+        short = column[len("params."):]
+        if short not in known and short != "index":
+            return short
+    return column
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "size" or column.startswith("size."):
+        return human_size(None if _missing(value) else float(value))
+    return "-" if _missing(value) else str(value)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value))
