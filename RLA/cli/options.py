@@ -12,12 +12,13 @@ from typing import Any, Callable, Dict, Optional
 
 import click
 
+from RLA import environment
 from RLA.db.selection_words import PATTERN_HELP, SELECTION_WORDS, Word
 
 __all__ = ["DATA_ROOT_ENV", "CONFIG_FILE", "PATTERN_HELP", "resolve_data_root", "selection", "word_option",
            "print_json"]
 
-DATA_ROOT_ENV = "RLA_DATA_ROOT"
+DATA_ROOT_ENV = environment.DATA_ROOT.name
 CONFIG_FILE = "rla_config.yaml"
 
 

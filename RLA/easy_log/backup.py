@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence
 
+from RLA.environment import REMOTE_PASSWORD
+
 if TYPE_CHECKING:
     from RLA.config import RLAConfig
     from RLA.db.layout import Database, Item
@@ -171,9 +173,8 @@ def redact(data: bytes, secrets: Sequence[bytes]) -> bytes:
 def known_secrets(config: "RLAConfig") -> List[str]:
     """The secrets this process knows and no file may hold: the remote password, from the config
     or the environment."""
-    from RLA.db.sync.endpoint import PASSWORD_ENV
 
-    return [s for s in (config.REMOTE_SETTING.password, os.environ.get(PASSWORD_ENV, "")) if s]
+    return [s for s in (config.REMOTE_SETTING.password, REMOTE_PASSWORD.get() or "") if s]
 
 
 def git_state(code_root: Path) -> Optional[Dict[str, Any]]:

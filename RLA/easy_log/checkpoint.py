@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from RLA import environment
 from RLA.db.atomic import free_path, fsync_tree, is_temp_name, publish, reporting_full_disk, temp_path
 from RLA.db.records import write_json_atomic
 from RLA.errors import CheckpointNotFoundError, ConfigError, NoDataError, UsageError
@@ -42,8 +43,7 @@ __all__ = [
 
 INDEX_FILE = "checkpoints.json"
 META_FILE = "meta.pkl"
-#: test hook: when set to a path, a save creates that file and blocks before renaming into place
-PAUSE_ENV = "RLA_TEST_PAUSE_IN_SAVE"
+PAUSE_ENV = environment.TEST_PAUSE_IN_SAVE.name
 _CKPT_DIR = re.compile(r"^ckpt-(?P<step>-?\d+)(?:-\d+)?$")
 
 PathLike = Union[str, os.PathLike]
@@ -69,7 +69,7 @@ def _pickle_meta(meta: Dict[str, Any]) -> bytes:
 
 
 def _pause_for_tests(tmp_folder: Path) -> None:
-    marker = os.environ.get(PAUSE_ENV)
+    marker = environment.TEST_PAUSE_IN_SAVE.get()
     if marker:
         Path(marker).write_text(str(tmp_folder), encoding="utf-8")
         threading.Event().wait()

@@ -1,14 +1,14 @@
 """This machine's address, as item names carry it (it keeps names of different hosts apart)."""
 from __future__ import annotations
 
-import os
 import socket
 from typing import Optional
 
+from RLA import environment
+
 __all__ = ["IP_ENV", "local_ip"]
 
-#: overrides the address in item names (e.g. a cluster node name)
-IP_ENV = "RLA_IP"
+IP_ENV = environment.IP.name
 
 _ip_cache: Optional[str] = None
 
@@ -19,7 +19,7 @@ def local_ip() -> str:
     ``RLA_IP`` in the environment overrides it (e.g. a cluster node name).
     """
     global _ip_cache
-    override = os.environ.get(IP_ENV)
+    override = environment.IP.get()
     if override:
         return override.replace("_", "-").replace(" ", "-").replace("/", "-")
     if _ip_cache is None:

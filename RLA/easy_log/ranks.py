@@ -16,6 +16,7 @@ import platform
 import time
 from typing import Any, Dict, Optional
 
+from RLA import environment
 from RLA.db.layout import Database, Item
 from RLA.db.liveness import is_alive
 from RLA.db.records import read_json, write_json_atomic
@@ -23,17 +24,14 @@ from RLA.easy_log import logger
 from RLA.easy_log.logger import HumanOutputFormat, Logger
 from RLA.easy_log.time_step import TimeStepHolder
 from RLA.errors import RunStateError, UsageError
-from RLA.sweep.trial import SWEEP_ENV
 
 __all__ = ["RANK_ENVS", "GROUP_ENV", "WAIT_ENV", "process_rank", "in_group", "group_key", "publish_item",
            "wait_for_item", "rank_logger", "join_rank0", "note_sweep"]
 
 #: the variables that carry a process's rank, first found wins (LOCAL_RANK alone: one node)
 RANK_ENVS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "LOCAL_RANK")
-#: names the process group explicitly, when the launcher sets none of the usual variables
-GROUP_ENV = "RLA_RUN_GROUP"
-#: how long (seconds) a rank > 0 waits for rank 0's item; default 600
-WAIT_ENV = "RLA_RANK_WAIT"
+GROUP_ENV = environment.RUN_GROUP.name
+WAIT_ENV = environment.RANK_WAIT.name
 _SIZE_ENVS = ("WORLD_SIZE", "SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "LOCAL_WORLD_SIZE")
 _GROUP_ENVS = (("TORCHELASTIC_RUN_ID", "MASTER_ADDR", "MASTER_PORT"), ("SLURM_JOB_ID", "SLURM_STEP_ID"),
                ("OMPI_MCA_ess_base_jobid",), ("PMIX_NAMESPACE",), ("MASTER_ADDR", "MASTER_PORT"))
@@ -53,7 +51,7 @@ def process_rank() -> int:
 
 def in_group() -> bool:
     """Whether this process is one of several of the same run (so rank 0 must publish its item)."""
-    if os.environ.get(GROUP_ENV):
+    if environment.RUN_GROUP.is_set():
         return True
     return any(os.environ.get(name, "1").strip() not in ("", "0", "1") for name in _SIZE_ENVS)
 
@@ -84,7 +82,7 @@ def publish_item(database: Database, task: str, item: Item) -> None:
 
 def wait_for_item(database: Database, task: str, timeout_s: Optional[float] = None) -> Item:
     """Rank > 0: rank 0's item, once rank 0 has started its run (a published item of an ended run is stale)."""
-    timeout_s = float(os.environ.get(WAIT_ENV, 600)) if timeout_s is None else timeout_s
+    timeout_s = float(environment.RANK_WAIT.get() or 600) if timeout_s is None else timeout_s
     path = database.rank_file(group_key(task))
     deadline = time.monotonic() + timeout_s
     while True:
@@ -115,5 +113,6 @@ def join_rank0(database: Database, task: str, rank: int, step_holder: TimeStepHo
 
 def note_sweep(hyper_param: Dict[str, Any]) -> None:
     """A trial of ``rla sweep``: record its sweep name, so ``-w 'sweep == "<name>"'`` finds it."""
-    if os.environ.get(SWEEP_ENV):
-        hyper_param["sweep"] = os.environ[SWEEP_ENV]
+    sweep = environment.SWEEP.get()
+    if sweep:
+        hyper_param["sweep"] = sweep

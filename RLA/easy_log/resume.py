@@ -13,6 +13,7 @@ import os
 import platform
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from RLA import environment
 from RLA.db.layout import Database, Item
 from RLA.db.liveness import STALE_HEARTBEAT_SECONDS, is_alive
 from RLA.db.records import lookup_param, read_json, to_jsonable
@@ -22,7 +23,7 @@ from RLA.errors import RunStateError, UsageError
 __all__ = ["RESUME_ENV", "STALE_HEARTBEAT_SECONDS", "resume_request", "is_alive", "tracked_match",
            "find_unfinished", "claim", "claim_item_to_resume"]
 
-RESUME_ENV = "RLA_RESUME"
+RESUME_ENV = environment.RESUME.name
 _NEVER = {"", "never", "no", "false", "0"}
 
 
@@ -33,7 +34,7 @@ def resume_request(value: Union[str, bool, None]) -> Optional[str]:
     ``RLA_RESUME`` environment variable decides.
     """
     if value is None:
-        value = os.environ.get(RESUME_ENV)
+        value = environment.RESUME.get()
     if value is None or value is False or str(value).strip().lower() in _NEVER:
         return None
     return "auto" if value is True else str(value).strip()

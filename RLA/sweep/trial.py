@@ -14,14 +14,12 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from RLA.easy_log.resume import RESUME_ENV
+from RLA import environment
 
 __all__ = ["SWEEP_ENV", "TRIAL_ENV", "Trial", "format_arg", "run_command"]
 
-#: the sweep a trial belongs to; the experiment manager records it as the parameter ``sweep``
-SWEEP_ENV = "RLA_SWEEP"
-#: the trial's id (for the user's own bookkeeping)
-TRIAL_ENV = "RLA_SWEEP_TRIAL"
+SWEEP_ENV = environment.SWEEP.name
+TRIAL_ENV = environment.SWEEP_TRIAL.name
 #: how long a trial's command stopped by its launcher has to record its run (and push it, when it syncs
 #: itself: 30 s by default) before it is killed
 TERMINATION_GRACE_S = 60.0
@@ -51,7 +49,7 @@ class Trial:
         """The environment of the trial: ``base`` (default: this process's) with the sweep's variables."""
         env = dict(os.environ if base is None else base)
         # RLA_RESUME=auto: a requeued or re-run trial continues its own item
-        env.update({RESUME_ENV: "auto", SWEEP_ENV: sweep, TRIAL_ENV: self.trial_id})
+        env.update({environment.RESUME.name: "auto", SWEEP_ENV: sweep, TRIAL_ENV: self.trial_id})
         return env
 
     def label(self) -> str:

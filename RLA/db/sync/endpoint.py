@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlsplit
 
+from RLA import environment
 from RLA.config import RemoteSetting
 from RLA.errors import ConfigError, HostKeyError, SyncError, UsageError
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Endpoint", "PASSWORD_ENV", "from_setting", "from_url"]
 
-PASSWORD_ENV = "RLA_REMOTE_PASSWORD"
+PASSWORD_ENV = environment.REMOTE_PASSWORD.name
 CONNECT_TIMEOUT = 15.0
 
 
@@ -126,7 +127,7 @@ def from_setting(setting: RemoteSetting, where: str = "REMOTE_SETTING") -> Endpo
     return Endpoint(host=setting.ftp_server, root=_absolute(setting.remote_data_root), port=setting.port,
                     username=setting.username, key_file=setting.key_file, known_hosts=setting.known_hosts,
                     host_key_policy=setting.host_key_policy,
-                    password=setting.password or os.environ.get(PASSWORD_ENV, ""))
+                    password=setting.password or environment.REMOTE_PASSWORD.get() or "")
 
 
 def from_url(url: str, setting: Optional[RemoteSetting] = None) -> Endpoint:
@@ -141,7 +142,7 @@ def from_url(url: str, setting: Optional[RemoteSetting] = None) -> Endpoint:
     return Endpoint(host=parts.hostname, root=_absolute(unquote(parts.path)), port=parts.port or 22,
                     username=unquote(parts.username or "") or setting.username, key_file=setting.key_file,
                     known_hosts=setting.known_hosts, host_key_policy=setting.host_key_policy,
-                    password=setting.password or os.environ.get(PASSWORD_ENV, ""))
+                    password=setting.password or environment.REMOTE_PASSWORD.get() or "")
 
 
 def _absolute(path: str) -> str:
