@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from RLA.config import ConfigError, RLAConfig, load_config
+from RLA.const import *  # noqa: F401,F403
 from RLA.db import Database, Item
 from RLA.easy_log import logger
-from RLA.easy_log.tester import ExperimentManager, exp_manager, tester
 from RLA.easy_log.const import *  # noqa: F401,F403  (RLA 0.6's constants: LOG, CHECKPOINT, ...)
-from RLA.const import *  # noqa: F401,F403
-from RLA.easy_log.tester import Tester
+from RLA.easy_log.tester import ExperimentManager, Tester, exp_manager, tester
 from RLA.easy_log.time_step import time_step_holder
 from RLA.easy_log.time_tracker import time_tracker
 from RLA.errors import RLAError

@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))

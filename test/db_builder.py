@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import build_database
 
 LEGACY_RECORD_DATE = "2022/03/01/21-13-03-230208 11.0.91.89 &lr=0.01&seed=3"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import hashlib
+import json
 import os
 import random
 import signal
@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
+from conftest import read_scalars, subprocess_env
 
 from RLA.db.atomic import is_temp_name
 from RLA.db.layout import Item
 from RLA.db.query import ItemFilter, select
-
-from conftest import read_scalars, subprocess_env
 
 TASK = "faults"
 
@@ -109,11 +108,12 @@ def check_csv(path: Path) -> int:
 
 def check_readable(data_root: Path, task: str = TASK, archived: bool = False) -> List[Item]:
     """Assert that every item of ``task`` is read by rla ls, plot_func, the UI and TensorBoard; the items."""
+    import matplotlib.pyplot as plt
+
     from RLA.easy_log.checkpoint import open_saver
     from RLA.easy_plot.plot_func import plot_func
     from RLA.ui import runs
     from RLA.ui.curves import CurveRequest, curves
-    import matplotlib.pyplot as plt
 
     records = select(data_root, ItemFilter(task=task, archived=archived), refresh=True)
     items = [r.item for r in records]

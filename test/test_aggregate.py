@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import log_run
 
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_plot import aggregate as agg
 from RLA.easy_plot.scores import collect_scores, score_matrices, summary_table
-from conftest import log_run
 
 # 4 runs × 2 tasks
 SCORES = np.array([[0.1, 0.5],

@@ -5,10 +5,10 @@ import signal
 
 import dill
 import pytest
+from conftest import popen_python
 
 from RLA.db.atomic import atomic_write, atomic_writer, free_path, is_temp_name, temp_path
 from RLA.db.layout import Database
-from conftest import popen_python
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary_file(tmp_path):

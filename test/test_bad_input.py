@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
-
 from conftest import read_scalars
+
 from RLA.cli import main
 from RLA.config import load_config
 from RLA.db.layout import Database

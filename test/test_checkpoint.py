@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import popen_python
 
 from RLA.db import Database
 from RLA.db.atomic import is_temp_name
@@ -17,7 +18,6 @@ from RLA.easy_log import logger
 from RLA.easy_log.checkpoint import INDEX_FILE, PAUSE_ENV, CheckpointNotFoundError
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import NoDataError
-from conftest import popen_python
 
 LOG_USED = ["csv", "json", "tensorboard"]
 

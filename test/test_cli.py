@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import subprocess_env
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+
 from RLA.cli import main
 from RLA.db import query
 from RLA.db.layout import ARCHIVE_DIR
@@ -248,6 +248,7 @@ def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
 
 def test_integer_parameters_stay_integers_when_some_runs_lack_them(db: Path):
     from conftest import log_run
+
     from RLA import exp_manager
 
     log_run(db, "hopper", {"lr": 0.5}, [(0, {"r": 1.0})])  # a run without a seed

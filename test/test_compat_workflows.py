@@ -47,9 +47,8 @@ def legacy_db(tmp_path: Path) -> Path:
 def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
     import torch
 
-    from RLA import exp_manager, logger
+    from RLA import exp_manager, logger, single_experiment_query
     from RLA.easy_log.const import CHECKPOINT, HYPARAMETER, TMP_DATA
-    from RLA import single_experiment_query
 
     exp_manager.set_hyper_param(env_id="Hopper-v2", lr=1e-3)
     exp_manager.add_record_param(["env_id"])
@@ -100,7 +99,7 @@ def test_query_plot_and_batch_management_on_a_06_database(legacy_db: Path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from RLA import single_experiment_query, experiment_data_query
+    from RLA import experiment_data_query, single_experiment_query
     from RLA.easy_log.const import CHECKPOINT, HYPARAMETER, LOG, TMP_DATA
     from RLA.easy_log.log_tools import ArchiveLogTool, DeleteLogTool, Filter, MigrateLogTool
     from RLA.easy_plot.plot_func_v2 import plot_func

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import read_scalars
 
 from RLA.db import Database
 from RLA.easy_log import logger
 from RLA.easy_log.exp_loader import ExperimentLoader, ItemNotFoundError, resolve_item
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import NoDataError
-from conftest import read_scalars
 
 LOG_USED = ["csv", "json", "tensorboard"]
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import read_scalars, run_python
 
 from RLA import exp_manager, logger
 from RLA.db.layout import DATA_TYPES, Database, parse_log_name
 from RLA.db.records import REPR_MARKER
 from RLA.easy_log.tester import RunNotStartedError, local_ip
 from RLA.errors import NoDataError
-from conftest import read_scalars, run_python
 
 CONFIG = {"LOG_USED": ["csv", "json", "tensorboard", "log"], "DL_FRAMEWORK": "none"}
 

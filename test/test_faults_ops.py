@@ -7,16 +7,14 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import log_run
+from fault_helpers import digest, kill_after, seeded, start, tmpfs
 
 from RLA.cli import main
-
 from RLA.db import ops
 from RLA.db.layout import Database
 from RLA.db.query import ItemFilter, select
 from RLA.easy_log.tester import exp_manager
-
-from conftest import log_run
-from fault_helpers import digest, kill_after, seeded, start, tmpfs
 
 ITEMS = 6
 PLANS = r'''

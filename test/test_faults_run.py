@@ -3,11 +3,10 @@ run.json writes); afterwards every item is readable by every reader and shows as
 from __future__ import annotations
 
 import pytest
+from fault_helpers import RUN_WORKER, TASK, check_csv, check_readable, kill_after, seeded, start, write_code_root
 
 from RLA.db.query import ItemFilter, select
 from RLA.easy_log.checkpoint import open_saver
-
-from fault_helpers import RUN_WORKER, TASK, check_csv, check_readable, kill_after, seeded, start, write_code_root
 
 DUMPS = 100_000  # more than any run reaches before its kill
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from conftest import read_scalars, subprocess_env
+from fault_helpers import check_csv, check_readable, tmpfs
+
 from RLA.db.layout import Database
 from RLA.db.query import ItemFilter, select
 from RLA.easy_log.checkpoint import open_saver
-
-from conftest import read_scalars, subprocess_env
-from fault_helpers import check_csv, check_readable, tmpfs
 
 TASK = "full"
 SCRIPT = r'''

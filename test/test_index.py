@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+
 from RLA.db import entry, index, query
 from RLA.db.entry import IndexEntry, Signature
 from RLA.db.layout import DATA_TYPES, Database

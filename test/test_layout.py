@@ -1,15 +1,18 @@
 """The v1 log_name and item layout, and atomic creation of items."""
 import datetime as dt
 import os
-import sys
 import time
 
 import pytest
+from conftest import popen_python
 
 from RLA.db.layout import (
-    DATA_TYPES, Database, LayoutError, MAX_NAME_BYTES, format_log_name, parse_log_name,
+    MAX_NAME_BYTES,
+    Database,
+    LayoutError,
+    format_log_name,
+    parse_log_name,
 )
-from conftest import popen_python
 
 STAMP = dt.datetime(2022, 3, 1, 21, 13, 3, 230208)
 

@@ -8,10 +8,10 @@ import signal
 
 import pandas as pd
 import pytest
+from conftest import popen_python, run_python
 
 from RLA.db import query
 from RLA.db.layout import Database
-from conftest import popen_python, run_python
 
 TRAIN_SCRIPT = """
 import contextlib, os, signal, sys, time

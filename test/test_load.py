@@ -7,11 +7,10 @@ import sys
 import time
 
 import pytest
-
-from RLA.db.query import ItemFilter, select
-
 from conftest import subprocess_env
 from fault_helpers import check_csv, check_readable
+
+from RLA.db.query import ItemFilter, select
 
 TASK = "load"
 WORKER = r'''

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Dict, Set
 
 import pytest
-
 from conftest import subprocess_env
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+
 from RLA.console import plans
 from RLA.db import ops, query
-from RLA.db.layout import ARCHIVE_DIR, DATA_TYPES as ALL_DATA_TYPES
+from RLA.db.layout import ARCHIVE_DIR
+from RLA.db.layout import DATA_TYPES as ALL_DATA_TYPES
 
 #: what exp_manager makes for every run (hyperparameter and tmp_data: on first use)
 DATA_TYPES = ALL_DATA_TYPES[:5]

@@ -9,8 +9,7 @@ import pytest
 
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import NoDataError
-from RLA.integrations.params import (arg_parser_postprocess, flatten_params, params_to_dict,
-                                     set_hyper_params_from)
+from RLA.integrations.params import arg_parser_postprocess, flatten_params, params_to_dict, set_hyper_params_from
 
 CONFIG = {"LOG_USED": ["csv"], "BACKUP_CONFIG": {"backup_code_dir": []}}
 

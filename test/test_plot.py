@@ -9,7 +9,6 @@ Known curves, so every plotted number can be checked exactly:
 from __future__ import annotations
 
 import json
-
 import os
 import re
 import shutil

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import log_run
 
 from RLA.cli import main
 from RLA.easy_log.tester import exp_manager
-from conftest import log_run
 
 
 def _make_runs(data_root: Path) -> None:

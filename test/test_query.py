@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+
 from RLA.console import plans
 from RLA.db import query
 from RLA.db.expr import ExpressionError, compile_where
@@ -130,7 +130,6 @@ def replace_text(path: Path, text: str) -> None:
 
 
 def test_a_torn_last_line_of_progress_csv_is_not_read_as_the_last_time_step(db: Path):
-    from RLA.db import ops
 
     pattern = "*/*/*/*lr=0.001&seed=2"
     record = query.select(db, query.ItemFilter(task="hopper", pattern=pattern))[0]

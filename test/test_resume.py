@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import popen_python, read_scalars, run_python
 
 from RLA.db import Database
 from RLA.easy_log import logger
 from RLA.easy_log.resume import claim
 from RLA.easy_log.tester import exp_manager
-from conftest import popen_python, read_scalars, run_python
 
 LOG_USED = ["csv", "json", "tensorboard"]
 

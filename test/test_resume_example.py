@@ -5,8 +5,9 @@ import csv
 import json
 import signal
 
-from RLA.db import Database
 from conftest import REPO_ROOT, run_python
+
+from RLA.db import Database
 
 EXAMPLE = REPO_ROOT / "example" / "resume_example"
 

@@ -6,9 +6,9 @@ import signal
 
 import numpy as np
 import pytest
+from conftest import read_scalars, run_python
 
 from RLA.db import Database
-from conftest import read_scalars, run_python
 
 pytest.importorskip("tensorflow")
 

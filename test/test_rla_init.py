@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from conftest import run_python
 
 from RLA.cli import main
 from RLA.config import load_config
 from RLA.db import Database
 from RLA.integrations.init_project import init_project, template_text
-from conftest import run_python
 
 
 def test_rla_init_then_main_py_creates_a_database_item(tmp_path):

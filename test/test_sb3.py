@@ -13,6 +13,7 @@ pytest.importorskip("stable_baselines3")
 import gymnasium as gym  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from conftest import REPO_ROOT, read_scalars, run_python  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.callbacks import EveryNTimesteps  # noqa: E402
 from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
@@ -21,9 +22,7 @@ from stable_baselines3.common.monitor import Monitor  # noqa: E402
 
 from RLA.db import Database  # noqa: E402
 from RLA.easy_log.tester import exp_manager  # noqa: E402
-from RLA.integrations.sb3 import (RLACheckpointCallback, RLAVideoCallback, latest_checkpoint,  # noqa: E402
-                                  sb3_logger)
-from conftest import REPO_ROOT, read_scalars, run_python  # noqa: E402
+from RLA.integrations.sb3 import RLACheckpointCallback, RLAVideoCallback, latest_checkpoint, sb3_logger  # noqa: E402
 
 CONFIG = {"LOG_USED": ["csv", "tensorboard"], "BACKUP_CONFIG": {"backup_code_dir": []}}
 

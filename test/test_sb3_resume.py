@@ -11,8 +11,9 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from RLA.db import Database  # noqa: E402
 from conftest import popen_python, read_scalars, run_python  # noqa: E402
+
+from RLA.db import Database  # noqa: E402
 
 N_STEPS, TOTAL, SAVE_FREQ, STALL_AT = 64, 640, 128, 320
 

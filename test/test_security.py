@@ -11,16 +11,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-
 from conftest import run_python
+from ui_server import running_ui
+
 from RLA.cli import main
 from RLA.db.layout import Database
 from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_log.time_step import time_step_holder
-from ui_server import running_ui
 
 PASSWORD = "pw-Zq81-config-secret"
 TOKEN = "tok-Hh27-env-secret"

@@ -11,6 +11,7 @@ from typing import Callable, Dict, List
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO_ROOT
 
 from RLA.cli import main
 from RLA.db.query import select
@@ -18,7 +19,6 @@ from RLA.db.records import read_json
 from RLA.db.select import ItemFilter
 from RLA.errors import UsageError
 from RLA.sweep import SweepState, expand, parse_grid, parse_random, run_sweep, sweep_status
-from conftest import REPO_ROOT
 
 # A tiny resumable training: a torch linear model, one row per step, a checkpoint every 3 steps.
 # FAIL_AT_STEP=<n> with FAIL_SEED=<seed> makes that trial exit 1 at step n, once (a marker file remembers).

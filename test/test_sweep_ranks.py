@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import socket
 
-from RLA.db import Database
-from RLA.db.records import read_json
 from conftest import popen_python
 from test_sweep import steps_of
+
+from RLA.db import Database
+from RLA.db.records import read_json
 
 DDP_SCRIPT = '''
 import os, sys

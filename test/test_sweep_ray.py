@@ -7,12 +7,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_sweep import (
+    EXIT_WITH_CODE,
+    by_params,
+    check_exit_statuses_and_output,
+    steps_of,
+    sweep_items,
+    trial_env,
+    write_train_script,
+)
 
 from RLA.db.query import select
 from RLA.db.select import ItemFilter
 from RLA.sweep import run_sweep
-from test_sweep import (EXIT_WITH_CODE, by_params, check_exit_statuses_and_output, steps_of, sweep_items,
-                        trial_env, write_train_script)
 
 
 @pytest.fixture(scope="module")

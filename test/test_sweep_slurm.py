@@ -8,12 +8,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from slurm_cluster import slurm_cluster, wait_for  # noqa: F401  (the fixture)
+from test_sweep import (
+    EXIT_WITH_CODE,
+    by_params,
+    check_exit_statuses_and_output,
+    steps_of,
+    sweep_items,
+    trial_env,
+    write_train_script,
+)
 
 from RLA.db.records import read_json
 from RLA.sweep import SweepState, run_sweep, sweep_status
-from slurm_cluster import slurm_cluster, wait_for  # noqa: F401  (the fixture)
-from test_sweep import (EXIT_WITH_CODE, by_params, check_exit_statuses_and_output, steps_of, sweep_items,
-                        trial_env, write_train_script)
 
 
 def test_slurm_sweep_2x2_makes_four_finished_items(slurm_cluster, tmp_path):  # noqa: F811

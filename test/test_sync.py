@@ -11,8 +11,9 @@ from typing import Dict, List
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import log_run, popen_python, run_python
+from sshd_server import Sshd, make_sshd, running_sshd, trust
+
 from RLA.cli import main as rla
 from RLA.config import RemoteSetting
 from RLA.db import remote
@@ -23,7 +24,6 @@ from RLA.db.select import ItemFilter
 from RLA.easy_log import logger
 from RLA.easy_log.tester import exp_manager
 from RLA.errors import HostKeyError
-from sshd_server import Sshd, make_sshd, running_sshd, trust
 
 PASSWORD = "pw-7f3a-never-on-disk"
 

@@ -3,7 +3,6 @@ and the commands that start it."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,10 +14,10 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import pytest
-
 from conftest import subprocess_env
-from RLA.db.query import ItemFilter, select
 from ui_server import free_port, running_ui, ui_db, ui_template_db  # noqa: F401
+
+from RLA.db.query import ItemFilter, select
 
 
 def _get(url: str, headers: Optional[Dict[str, str]] = None) -> Tuple[int, bytes]:

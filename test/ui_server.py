@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
-
 from conftest import build_database
 
 CHROMIUM = "/usr/bin/chromium"

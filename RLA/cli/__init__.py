@@ -7,9 +7,7 @@ filter options of :mod:`RLA.db.selection_words`; the database is
 """
 from RLA.cli.group import main
 from RLA.cli.init import init_command
-from RLA.cli.items import (archive_command, clean_command, ls_command, mv_command, rm_command, show_command,
-                           tb_command)
-
+from RLA.cli.items import archive_command, clean_command, ls_command, mv_command, rm_command, show_command, tb_command
 
 __all__ = ["main", "ls_command", "show_command", "rm_command", "clean_command", "archive_command", "mv_command",
            "tb_command", "init_command"]

@@ -35,8 +35,15 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from RLA.db import layout
 from RLA.db.atomic import atomic_writer
-from RLA.db.entry import (SETTLE_NS, UNKNOWN_STATUS, IndexEntry, outputs_stamp, progress_stamp, read_entry,
-                          read_signature)
+from RLA.db.entry import (
+    SETTLE_NS,
+    UNKNOWN_STATUS,
+    IndexEntry,
+    outputs_stamp,
+    progress_stamp,
+    read_entry,
+    read_signature,
+)
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.select import ItemFilter
 

@@ -17,9 +17,24 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read from here)
-    BACKUP_TXT, EVENT_FILE_PREFIX, GIT_DIFF, LEGACY_EVENTS_DIR, LEGACY_PARAMS_FILES, LOG_TXT, PARAMS_JSON,
-    PROGRESS_CSV, PROGRESS_JSON, RANK_LOG, REQUIREMENTS_TXT, RESUME_MARKER_PREFIX, RUN_JSON, TB_DIR, WARN_TXT,
-    CodeFolder, LogFolder)
+    BACKUP_TXT,
+    EVENT_FILE_PREFIX,
+    GIT_DIFF,
+    LEGACY_EVENTS_DIR,
+    LEGACY_PARAMS_FILES,
+    LOG_TXT,
+    PARAMS_JSON,
+    PROGRESS_CSV,
+    PROGRESS_JSON,
+    RANK_LOG,
+    REQUIREMENTS_TXT,
+    RESUME_MARKER_PREFIX,
+    RUN_JSON,
+    TB_DIR,
+    WARN_TXT,
+    CodeFolder,
+    LogFolder,
+)
 from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
 from RLA.errors import LayoutError
 

@@ -28,8 +28,8 @@ from RLA.db.records import flatten_params
 from RLA.db.select import ItemFilter
 from RLA.db.sync.endpoint import Endpoint, from_setting, from_url
 from RLA.db.sync.manifest import Manifest, fingerprint
-from RLA.db.sync.plan import Action, ItemPlan, is_append_only, plan_item
 from RLA.db.sync.pipeline import Task
+from RLA.db.sync.plan import Action, ItemPlan, is_append_only, plan_item
 from RLA.db.sync.sftp_side import RemoteSide
 from RLA.db.sync.sides import LocalSide, Side, chunks
 from RLA.errors import SyncError, UsageError

@@ -142,7 +142,8 @@ class ExperimentLoader:
         """
         if not self.is_valid_config:
             return 0, {}, {}
-        from RLA.easy_log.checkpoint import open_saver, restore_rng as set_rng
+        from RLA.easy_log.checkpoint import open_saver
+        from RLA.easy_log.checkpoint import restore_rng as set_rng
 
         checkpoint = open_saver(self.item.checkpoint_dir, var_prefix=var_prefix).load(ckp_index, model_dict)
         custom = checkpoint.meta.get("custom_data", {})

@@ -20,8 +20,15 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
 from RLA.easy_log.append_file import AppendFile
-from RLA.easy_log.output_formats import (CSVOutputFormat, HumanOutputFormat, JSONOutputFormat, KVWriter,
-                                         SeqWriter, TensorBoardOutputFormat, make_output_format)
+from RLA.easy_log.output_formats import (
+    CSVOutputFormat,
+    HumanOutputFormat,
+    JSONOutputFormat,
+    KVWriter,
+    SeqWriter,
+    TensorBoardOutputFormat,
+    make_output_format,
+)
 from RLA.easy_log.row_values import cell_value, checked_key, number
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import UsageError

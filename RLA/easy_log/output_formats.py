@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
-from RLA.easy_log.append_file import AppendFile
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
+from RLA.easy_log.append_file import AppendFile
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",

@@ -6,7 +6,6 @@ Writes a commented ``rla_config.yaml`` and a starter ``main.py`` (both from
 from __future__ import annotations
 
 import json
-
 import re
 import string
 from dataclasses import dataclass, field

@@ -12,6 +12,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.errors import UsageError
+
 # TrialJob and TrialFailed are also importable from here, as jobs submitted before they moved were pickled
 from RLA.sweep.slurm_job import TrialFailed, TrialJob, returncode_from_error
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
