@@ -22,7 +22,7 @@ __version__ = "1.0.0"
 __all__ = [
     "ConfigError",
     "Database",
-    "ExperimentLoader",
+    "ExperimentLoader",  # noqa: F405  (lazy: resolved by __getattr__ below)
     "ExperimentManager",
     "Item",
     "RLAConfig",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List
 
-from RLA.db.layout import PICKLE_SUFFIX
+from RLA.db.data_types import CODE
+from RLA.db.layout import DATA_TYPES, PICKLE_SUFFIX
 from RLA.db.query import ItemFilter, select
 from RLA.errors import SelectionError, UsageError
 
@@ -52,6 +53,10 @@ class OtherQueryResult(BasicQueryResult):
         self.location = location
 
 
+#: what 0.6's query returns: every data type but the code snapshot
+_QUERYABLE = tuple(name for name in DATA_TYPES if name != CODE.name)
+
+
 def _result(item: Any, data_type: str) -> Any:
     path = item.path(data_type)
     if data_type == "log":
@@ -78,8 +83,8 @@ def experiment_data_query(data_root: str, task_table_name: str, reg: str, data_t
                           single_res_filter: bool = False) -> Any:
     """The results of ``data_type`` (LOG, ARCHIVE_TESTER, OTHER_RESULTS, TMP_DATA, HYPARAMETER,
     CHECKPOINT) of the items matching ``reg``, by record date."""
-    if data_type not in ("log", "archive_tester", "results", "tmp_data", "hyperparameter", "checkpoint"):
-        raise UsageError(f"unsupported data type {data_type!r}")
+    if data_type not in _QUERYABLE:
+        raise UsageError(f"unsupported data type {data_type!r}; choose among {', '.join(_QUERYABLE)}")
     found = {}
     for record in select(data_root, ItemFilter(task=task_table_name, pattern=reg)):
         item = record.item

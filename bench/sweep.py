@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def main() -> None:
                 ensure_ray(num_cpus=2)  # started outside the timing, as a running cluster would be
             bare = timed(lambda: bare_pool(command))
             name, data_root = f"bench_{launcher}", str(Path(root) / "db")
-            wall = timed(lambda: run_sweep(name, command, data_root, grid=[("i", list(range(TRIALS)))],
+            wall = timed(functools.partial(run_sweep, name, command, data_root, grid=[("i", list(range(TRIALS)))],
                                            launcher=launcher, jobs=2, **options))
             unfinished = [(s.trial.label(), s.status) for s in sweep_status(data_root, name)
                           if s.status != "finished"]

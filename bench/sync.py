@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
 
@@ -94,7 +95,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rla-bench-sync-"))
     try:
         for server in running_sshd(work / "sshd"):
-            def endpoint(root: Path) -> remote.Endpoint:
+            def endpoint(root: Path, server: Any = server) -> remote.Endpoint:
                 return remote.from_setting(RemoteSetting(**server.remote_setting(root)))
 
             # 1. incremental vs full re-upload of one item that gained 1,000 rows

@@ -1,4 +1,5 @@
-"""RLA 0.6's archive script: copies the matching items into ``<data_root>/arc`` (as 0.6 did), over :mod:`RLA.console.plans`.
+"""RLA 0.6's archive script: copies the matching items into ``<data_root>/arc`` (as 0.6 did), over
+:mod:`RLA.console.plans`.
 
     python -m rla_scripts.archive_expt [--data_root D] --task_table_name T --regex '2022/03/*' [-y]
 """

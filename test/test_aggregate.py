@@ -50,7 +50,8 @@ def test_curves_on_a_regular_time_step_resample_as_their_values_do() -> None:
     ys_logged = [np.array([1.0, 2.0, 0.5]), np.array([])]
     for resample in (512, 0):
         grid = agg.common_grid(steps[:3] + logged[:1], resample, x_range="union")
-        assert grid.tolist() == agg.common_grid([s.values() for s in steps[:3]] + logged[:1], resample, "union").tolist()
+        expected = agg.common_grid([s.values() for s in steps[:3]] + logged[:1], resample, "union")
+        assert grid.tolist() == expected.tolist()
         points = list(zip(steps + logged, ys + ys_logged))
         as_values = [(s.values(), y) for s, y in zip(steps, ys)] + list(zip(logged, ys_logged))
         np.testing.assert_allclose(agg.resample_points(points, grid), agg.resample_points(as_values, grid),
@@ -137,7 +138,7 @@ def test_performance_profiles() -> None:
     from RLA.easy_plot import plot_performance_profile
 
     figure = plot_performance_profile(profiles, taus)
-    assert [l.get_label() for l in figure.axes[0].lines] == ["algo"]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["algo"]
     assert figure.axes[0].lines[0].get_ydata().tolist() == [1.0, 0.5, 0.125]
 
 

@@ -126,7 +126,8 @@ def test_query_plot_and_batch_management_on_a_06_database(legacy_db: Path):
     tool_filter = Filter()
     tool_filter.config(type=Filter.SMALL_TIMESTEP, timstep_bound=500)
     deleted = DeleteLogTool(root, LOG_TASK, "2022/03/01/*", tool_filter).delete_small_timestep_log(skip_ask=True)
-    # the 50-step run goes (its 4 data types: log, checkpoint, hyperparameter, tmp_data); the two runs that logged 0..999 then ',,' stay
+    # the 50-step run goes (its 4 data types: log, checkpoint, hyperparameter, tmp_data);
+    # the two runs that logged 0..999 then ',,' stay
     assert deleted == 4
     assert len(experiment_data_query(root, LOG_TASK, "*", LOG)) == 2
     archived = ArchiveLogTool(root, LOG_TASK, "2022/03/01/21-13-03*").archive_log(skip_ask=True)

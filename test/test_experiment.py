@@ -284,7 +284,7 @@ def test_misuse_gets_errors_that_say_what_to_do(data_root):
     with pytest.raises(RunNotStartedError, match="configure"):
         exp_manager.log_files_gen()
     with pytest.raises(RunNotStartedError, match="log_files_gen"):
-        exp_manager.log_dir
+        _ = exp_manager.log_dir
     with pytest.raises(TypeError, match="needs data_root"):
         exp_manager.configure(task_table_name="t")
     exp_manager.add_record_param(["missing"])

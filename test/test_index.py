@@ -130,7 +130,7 @@ def test_an_index_entry_round_trips_through_json(signature):
 def tamper_statuses(index_file: Path, status: str, version: int) -> None:
     """Rewrite every entry's status in the index file, and its version."""
     cache = json.loads(index_file.read_text())
-    for names, entries in cache["items"].values():
+    for _, entries in cache["items"].values():
         for stored in entries:
             stored[4] = status
     cache["version"] = version

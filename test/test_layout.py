@@ -56,8 +56,9 @@ def test_item_paths_follow_the_layout(tmp_path):
     item = db.item("demo_task", "2022/03/01/21-13-03-230208_1.2.3.4_&a=1")
     assert item.index == "demo_task/2022/03/01/21-13-03-230208_1.2.3.4_&a=1"
     assert item.path("log") == tmp_path / "log/demo_task/2022/03/01/21-13-03-230208_1.2.3.4_&a=1"
-    assert item.path("archive_tester") == tmp_path / "archive_tester/demo_task/2022/03/01/21-13-03-230208_1.2.3.4_&a=1.pkl"
-    assert item.moved(archived=True).path("code") == tmp_path / "arc/code/demo_task/2022/03/01/21-13-03-230208_1.2.3.4_&a=1"
+    name = "2022/03/01/21-13-03-230208_1.2.3.4_&a=1"
+    assert item.path("archive_tester") == tmp_path / f"archive_tester/demo_task/{name}.pkl"
+    assert item.moved(archived=True).path("code") == tmp_path / f"arc/code/demo_task/{name}"
     assert item.start_time == STAMP
 
 

@@ -17,10 +17,10 @@ from RLA.console import plans
 from RLA.db import ops, query
 from RLA.db.layout import ARCHIVE_DIR
 from RLA.db.layout import DATA_TYPES as ALL_DATA_TYPES
+from RLA.db.records import read_json, write_json_atomic
 
 #: what exp_manager makes for every run (hyperparameter and tmp_data: on first use)
 DATA_TYPES = ALL_DATA_TYPES[:5]
-from RLA.db.records import read_json, write_json_atomic
 
 SEED_1 = "*/*/*/*&seed=1"  # two hopper items: lr=1e-3 and lr=1e-4
 
@@ -339,3 +339,25 @@ def test_a_run_killed_without_a_trace_shows_as_lost_and_is_still_skipped(db: Pat
     plan = ops.plan_delete(db, "walker", allow_all=True)
     [(skipped, reason)] = plan.skipped
     assert skipped.index == live.index and "gone" in reason and "--include-running" in reason
+
+
+def test_files_that_are_not_items_are_never_listed_nor_touched(db: Path):
+    # RLA 0.6 made its date folders packages (__init__.py in each); a file manager leaves Thumbs.db
+    strays = []
+    for data_type in ("log", "code", "checkpoint"):
+        for day_dir in sorted((db / data_type / "hopper").glob("*/*/*")):
+            for name in ("__init__.py", "Thumbs.db"):
+                (day_dir / name).write_text("not an item")
+                strays.append(day_dir / name)
+        for folder in sorted((db / data_type / "hopper").glob("*/*")):
+            (folder / "__init__.py").write_text("")
+            strays.append(folder / "__init__.py")
+    before = {record.item.index for record in query.select(db, query.ItemFilter(task="hopper"))}
+    listed = subprocess.run([sys.executable, "-m", "RLA.cli", "ls", "--data-root", str(db), "-t", "hopper", "--json"],
+                            capture_output=True, text=True, env=subprocess_env(), check=True)
+    assert {row["index"] for row in json.loads(listed.stdout)} == before
+    assert not any("__init__" in index or "Thumbs" in index for index in before)
+    plans.archive(db, "hopper", "*", allow_all=True, include_running=True, skip_ask=True, quiet=True)
+    assert not query.select(db, query.ItemFilter(task="hopper"))
+    plans.delete(db, "hopper", "*", allow_all=True, include_running=True, skip_ask=True, quiet=True, archived=True)
+    assert all(path.read_text() in ("not an item", "") for path in strays)

@@ -97,7 +97,7 @@ def test_groups_by_split_keys_with_exact_means_and_std_bands(db: Path) -> None:
     assert np.allclose(line.get_xdata(), small.x) and np.allclose(line.get_ydata(), small["mean"])
     assert _band_width(ret_axes, 0, 50.0) == pytest.approx(2.0)    # mean ± std
     # loss was logged by lr=0.01 only: one curve on the second subplot
-    assert [l.get_label() for l in figure.axes[1].lines] == ["lr=0.01"]
+    assert [line.get_label() for line in figure.axes[1].lines] == ["lr=0.01"]
     assert data.attrs["saved"] == [] and not plot_dir(db).joinpath("plot_task.png").exists()
 
 
@@ -184,7 +184,7 @@ def test_legend_lists_every_group_and_regs_accept_folders_and_regex(db: Path) ->
     import re
 
     figure, _ = plot_func(db, "plot_task", None, ["lr"], ["loss", "ret"], resample=0)
-    assert [l.get_label() for l in figure.axes[0].lines] == ["lr=0.01"]     # only lr=0.01 logged loss
+    assert [line.get_label() for line in figure.axes[0].lines] == ["lr=0.01"]     # only lr=0.01 logged loss
     assert _legend_texts(figure) == ["lr=0.01", "lr=0.1"]
 
     day = Database(db).items("plot_task")[0].date                             # "YYYY/MM/DD"

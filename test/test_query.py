@@ -11,10 +11,10 @@ from RLA.console import plans
 from RLA.db import query
 from RLA.db.expr import ExpressionError, compile_where
 from RLA.db.layout import DATA_TYPES as ALL_DATA_TYPES
+from RLA.db.records import read_json, write_json_atomic
 
 #: what exp_manager makes for every run (hyperparameter and tmp_data: on first use)
 DATA_TYPES = ALL_DATA_TYPES[:5]
-from RLA.db.records import read_json, write_json_atomic
 
 LEGACY_INDEX = f"hopper/{LEGACY_RECORD_DATE}"
 LEGACY_NAME = LEGACY_RECORD_DATE.rsplit("/", 1)[1]

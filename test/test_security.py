@@ -120,7 +120,8 @@ def test_listing_plotting_and_the_ui_never_unpickle_a_file_of_the_database(tmp_p
         item.pickle_file.write_bytes(pickle.dumps(_Plant(marker)))
         (meta,) = item.checkpoint_dir.rglob("meta.pkl")
         meta.write_bytes(pickle.dumps(_Plant(marker)))
-    foreign = Database(data_root).item("sec", items[0].record_date.replace(items[0].name, "00-00-00-000001_1.2.3.4_&x=1"))
+    foreign_date = items[0].record_date.replace(items[0].name, "00-00-00-000001_1.2.3.4_&x=1")
+    foreign = Database(data_root).item("sec", foreign_date)
     foreign.pickle_file.write_bytes(pickle.dumps(_Plant(marker)))  # an item that is only a pickle
     runner = CliRunner()
     for args in (["ls", "-t", "sec"], ["ls", "--json"], ["ls", "--wide", "-c", "params.lr"], ["show", "-t", "sec"],

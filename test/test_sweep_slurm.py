@@ -33,7 +33,7 @@ def test_slurm_sweep_2x2_makes_four_finished_items(slurm_cluster, tmp_path):  # 
     assert len(launched) == 4
     records = by_params(sweep_items(db, "slurm_scan"))
     assert sorted(records) == [(0.01, 0), (0.01, 1), (0.1, 0), (0.1, 1)], slurm_cluster.logs()
-    for (lr, seed), record in records.items():
+    for record in records.values():
         assert record.status == "finished" and record.params["sweep"] == "slurm_scan"
         assert steps_of(record.item) == list(range(9))
     jobs = {s.job_id for s in sweep_status(str(db), "slurm_scan")}

@@ -53,7 +53,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
 
     records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     if not records and not filters.get("task") and filters.get("pattern") in query.Database(data_root).tasks():
-        click.echo(f"note: {filters['pattern']!r} is a table: listing it (next time: -t {filters['pattern']})", err=True)
+        table = filters["pattern"]
+        click.echo(f"note: {table!r} is a table: listing it (next time: -t {table})", err=True)
         filters = {**filters, "task": filters["pattern"], "pattern": None}
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     for record in (r for r in records if r.split):

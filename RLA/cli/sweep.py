@@ -45,7 +45,8 @@ def _key_values(specs: Tuple[str, ...]) -> Dict[str, Any]:
 
 @click.command("sweep", epilog=EPILOG, context_settings={"allow_interspersed_args": False})
 @click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
-              help=f"The database the trials write into (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./rla_config.yaml).")
+              help=f"The database the trials write into (default: ${DATA_ROOT_ENV}, "
+                   "else DATA_ROOT in ./rla_config.yaml).")
 @click.option("--name", help="The sweep's name: recorded as the parameter 'sweep' of every trial's item.")
 @click.option("--grid", "grids", multiple=True, metavar="KEY=VALUES",
               help="Grid values: lr=1e-3,3e-4 or seed=0..9 (both ends included); repeatable.")

@@ -14,7 +14,7 @@ from operator import is_not
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from RLA.db import layout
+from RLA.db import data_types, layout
 from RLA.db.layout import DATA_TYPES, LogFolder
 from RLA.db.liveness import shown_status
 from RLA.db.progress import summarize_csv
@@ -28,9 +28,9 @@ UNKNOWN_STATUS = "unknown"
 #: mtimes younger than this are not trusted (file systems store them in coarse ticks)
 SETTLE_NS = 2_000_000_000
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
-_OUTPUT_TYPES = ("checkpoint", "results", "tmp_data")
+_OUTPUT_TYPES = data_types.names_with(role=data_types.OUTPUT_ROLE)
 # written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
-_SNAPSHOT_TYPES = ("code", "archive_tester", "hyperparameter")
+_SNAPSHOT_TYPES = data_types.names_with(role=data_types.SNAPSHOT_ROLE)
 # a parameter value in a legacy name is converted only when it is a plain number
 # (int() and float() also take "1_0", " 1", "inf", "nan" or "infinity")
 _INT_TEXT = re.compile(r"^[+-]?\d+$")

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from RLA.db import layout
+from RLA.db import data_types, layout
 from RLA.db.atomic import atomic_writer
 from RLA.db.entry import (
     SETTLE_NS,
@@ -170,7 +170,7 @@ class TableIndex:
 
     def _paths(self, date: str, name: str, present: Sequence[bool]) -> Dict[str, str]:
         """The path of each data type the item has, as :meth:`Item.path` gives it."""
-        return {t: f"{self.type_dirs[i]}/{date}/{name}{layout.PICKLE_SUFFIX if t == 'archive_tester' else ''}"
+        return {t: f"{self.type_dirs[i]}/{date}/{data_types.BY_NAME[t].entry_name(name)}"
                 for i, t in enumerate(DATA_TYPES) if present[i]}
 
     def _list_days(self, now: int) -> Iterator[Tuple[str, List[Tuple[str, Sequence[bool]]], bool]]:
@@ -260,16 +260,7 @@ def _file_stamp(st: os.stat_result) -> Tuple[int, int, int]:
 def _entry_names(day_dir: str, data_type: str) -> List[str]:
     """The item names in a day folder, sorted (temporary and foreign files left out)."""
     try:
-        names = os.listdir(day_dir)
+        entries = os.listdir(day_dir)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    out = []
-    for name in names:
-        if name.startswith("."):
-            continue
-        if data_type == "archive_tester":
-            if not name.endswith(layout.PICKLE_SUFFIX):
-                continue
-            name = name[: -len(layout.PICKLE_SUFFIX)]
-        out.append(name)
-    return sorted(out)
+    return sorted(data_types.item_names(data_types.BY_NAME[data_type], entries))

@@ -14,8 +14,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from RLA.db import data_types
 from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read from here)
     BACKUP_TXT,
     EVENT_FILE_PREFIX,
@@ -55,9 +56,8 @@ __all__ = [
     "day_folders",
 ]
 
-#: the seven data types; ``hyperparameter`` and ``tmp_data`` came with RLA 0.6 (the parameters as
-#: ``parameter.json``/``.yaml``, and per-run scratch data such as replay buffers)
-DATA_TYPES = ("log", "code", "checkpoint", "archive_tester", "results", "hyperparameter", "tmp_data")
+#: the names of the data types of :mod:`RLA.db.data_types`
+DATA_TYPES = tuple(t.name for t in data_types.TYPES)
 ARCHIVE_DIR = "arc"
 #: ``<data_root>/results/<PLOTS_DIR>`` holds database-wide figures, not a table
 PLOTS_DIR = "easy_plot"
@@ -75,7 +75,7 @@ OPS_DIR = ".rla_ops"
 COLUMN_CACHE_DIR = ".column_cache"
 #: the SQLite column cache of earlier releases (removed by the new one)
 COLUMN_CACHE_FILE = ".column_cache.sqlite"
-PICKLE_SUFFIX = ".pkl"
+PICKLE_SUFFIX = data_types.ARCHIVE_TESTER.suffix
 
 #: the first column of progress.csv: the x-axis of every curve
 TIME_STEP_COLUMN = "time-step"
@@ -132,11 +132,12 @@ class Item:
         return _dt.datetime.combine(day, parsed.time)
 
     def path(self, data_type: str) -> Path:
-        if data_type not in DATA_TYPES:
+        kind = data_types.BY_NAME.get(data_type)
+        if kind is None:
             raise LayoutError(f"unknown data type {data_type!r}; expected one of {', '.join(DATA_TYPES)}")
         base = self.root / ARCHIVE_DIR if self.archived else self.root
-        name = self.name + PICKLE_SUFFIX if data_type == "archive_tester" else self.name
-        return base.joinpath(data_type, self.task, self.date, name)  # one join: plotting builds thousands
+        # one join: plotting builds thousands
+        return base.joinpath(data_type, self.task, self.date, kind.entry_name(self.name))
 
     @property
     def log(self) -> LogFolder:
@@ -289,13 +290,9 @@ class Database:
         tasks = [task] if task is not None else self.tasks(archived)
         found = set()
         for table in tasks:
-            for data_type in DATA_TYPES:
-                for date, name in _walk_dated(self.type_root(data_type, archived) / table):
-                    if data_type == "archive_tester":
-                        if not name.endswith(PICKLE_SUFFIX):
-                            continue
-                        name = name[: -len(PICKLE_SUFFIX)]
-                    found.add((table, date, name))
+            for kind in data_types.TYPES:
+                for date, day_dir in day_folders(self.type_root(kind.name, archived) / table):
+                    found.update((table, date, name) for name in data_types.item_names(kind, _list(day_dir)))
         return [Item(self.root, t, d, n, archived) for t, d, n in sorted(found)]
 
     def create_item(self, task: str, ip: str, tracked: Sequence[Tuple[str, Any]],
@@ -330,32 +327,26 @@ def _subdirs(path: Path) -> Iterator[str]:
         return
 
 
-def day_folders(task_root: Union[str, os.PathLike]) -> Iterator[Tuple[str, str]]:
-    """``("YYYY/MM/DD", path)`` for every day folder of one table under one data type."""
+def day_folders(task_root: Union[str, os.PathLike],
+                subdirs: Optional[Callable[[str], Iterable[str]]] = None) -> Iterator[Tuple[str, str]]:
+    """``("YYYY/MM/DD", path)`` for every day folder of one table under one data type; ``subdirs``
+    lists the folders of a path (default: of this machine; :mod:`RLA.db.remote` gives the remote's)."""
+    subdirs = subdirs or (lambda path: _subdirs(Path(path)))
     task_dir = os.fspath(task_root)
-    for year in _dated_subdirs(task_dir, 0):
-        year_dir = os.path.join(task_dir, year)
-        for month in _dated_subdirs(year_dir, 1):
-            month_dir = os.path.join(year_dir, month)
-            for day in _dated_subdirs(month_dir, 2):
-                yield f"{year}/{month}/{day}", os.path.join(month_dir, day)
+    for year in _dated(subdirs(task_dir), 0):
+        year_dir = f"{task_dir}/{year}"
+        for month in _dated(subdirs(year_dir), 1):
+            month_dir = f"{year_dir}/{month}"
+            for day in _dated(subdirs(month_dir), 2):
+                yield f"{year}/{month}/{day}", f"{month_dir}/{day}"
 
 
-def _dated_subdirs(path: str, level: int) -> List[str]:
+def _dated(names: Iterable[str], level: int) -> List[str]:
+    return [name for name in names if _DATE_PARTS[level].match(name)]
+
+
+def _list(folder: str) -> List[str]:
     try:
-        with os.scandir(path) as entries:
-            return [e.name for e in entries if _DATE_PARTS[level].match(e.name) and e.is_dir()]
+        return os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
-
-
-def _walk_dated(task_root: Path) -> Iterable[Tuple[str, str]]:
-    """Yield ``("YYYY/MM/DD", name)`` for every entry under ``task_root/YYYY/MM/DD/``."""
-    for date, day_dir in day_folders(task_root):
-        try:
-            names = os.listdir(day_dir)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for name in names:
-            if not name.startswith("."):  # temporary files and folders of unfinished writes
-                yield date, name

@@ -43,7 +43,7 @@ from RLA.errors import ConflictError, SelectionError, UsageError
 __all__ = [
     "Entry", "Plan", "OpResult", "SelectionError", "ConflictError",
     "plan_delete", "plan_clean", "plan_archive", "plan_migrate", "apply", "check_conflicts", "running_reason",
-    "delete", "archive", "migrate", "clean", "view", "tensorboard_links", "tensorboard_command",
+    "view", "tensorboard_links", "tensorboard_command",
     "launch_tensorboard",
 ]
 
@@ -359,9 +359,19 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
 
 
 def __getattr__(name: str) -> Any:
-    """``delete``, ``clean``, ``archive`` and ``migrate`` of the previous release ask first, so they moved
-    to :mod:`RLA.console.plans`: say so instead of a bare AttributeError."""
-    if name in ("delete", "clean", "archive", "migrate"):
-        raise AttributeError(f"RLA.db.ops.{name} moved to RLA.console.plans.{name} (it shows the plan and asks; "
-                             f"the database layer never does): from RLA.console.plans import {name}")
+    """``delete``, ``clean``, ``archive`` and ``migrate`` of earlier releases show the plan and ask
+    first, so they live in :mod:`RLA.console.plans` now; the old path still works, with a
+    DeprecationWarning (the database layer itself never prints or asks)."""
+    if name in _MOVED_TO_CONSOLE:
+        import warnings
+
+        from RLA.console import plans  # the one upward reference: a deprecated path, loaded on use only
+
+        warnings.warn(f"RLA.db.ops.{name} moved to RLA.console.plans.{name}: "
+                      f"from RLA.console.plans import {name}", DeprecationWarning, stacklevel=2)
+        return getattr(plans, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: the deprecated names :func:`__getattr__` serves
+_MOVED_TO_CONSOLE = ("delete", "clean", "archive", "migrate")

@@ -23,7 +23,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from RLA.config import SYNC_TYPES
 from RLA.db import layout
-from RLA.db.layout import ARCHIVE_DIR, PICKLE_SUFFIX, Database, Item
+from RLA.db.data_types import BY_NAME, item_names
+from RLA.db.layout import ARCHIVE_DIR, Database, Item, day_folders
 from RLA.db.records import flatten_params
 from RLA.db.select import ItemFilter
 from RLA.db.sync.endpoint import Endpoint, from_setting, from_url
@@ -282,20 +283,12 @@ def _remote_items(remote: RemoteSide, local_root: Path, item_filter: ItemFilter,
     base = ARCHIVE_DIR + "/" if item_filter.archived else ""
     found = set()
     for data_type in data_types:
+        kind = BY_NAME[data_type]
         tasks = [item_filter.task] if item_filter.task else remote.listdir(base + data_type)
         for task in tasks:
-            task_rel = f"{base}{data_type}/{task}"
-            for year in remote.listdir(task_rel):
-                for month in remote.listdir(f"{task_rel}/{year}"):
-                    for day in remote.listdir(f"{task_rel}/{year}/{month}"):
-                        date = f"{year}/{month}/{day}"
-                        for name in remote.listdir(f"{task_rel}/{date}"):
-                            if data_type == "archive_tester":
-                                if not name.endswith(PICKLE_SUFFIX):
-                                    continue
-                                name = name[: -len(PICKLE_SUFFIX)]
-                            if item_filter.name_matches(date, name):
-                                found.add((task, date, name))
+            for date, day_rel in day_folders(f"{base}{data_type}/{task}", remote.listdir):
+                found.update((task, date, name) for name in item_names(kind, remote.listdir(day_rel))
+                             if item_filter.name_matches(date, name))
     items = []
     for task, date, name in sorted(found):
         try:

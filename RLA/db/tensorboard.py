@@ -59,7 +59,7 @@ def _clear_link_dir(folder: Path) -> None:
     if not folder.exists():
         folder.mkdir(parents=True)
         return
-    for parent, dirs, files in os.walk(folder):  # does not descend into linked folders
+    for parent, _, files in os.walk(folder):  # does not descend into linked folders
         foreign = [f for f in files if not os.path.islink(os.path.join(parent, f))]
         if foreign:
             raise ConflictError(f"{folder} holds files that are not links ({os.path.join(parent, foreign[0])}); "

@@ -171,7 +171,8 @@ class ExperimentLoader:
             return
         target = exp_manager.item
         if target is None:
-            raise RunNotStartedError("fork_log_files copies into the current run: call exp_manager.log_files_gen() first")
+            raise RunNotStartedError("fork_log_files copies into the current run: "
+                                     "call exp_manager.log_files_gen() first")
         source = self.item
         if source.index == target.index:
             raise UsageError("fork_log_files: the loaded item is the current run; use configure(resume=...) "

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
     from RLA.easy_log.run_sync import RunSync
 
-__all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip", "HEARTBEAT_SECONDS"]
+__all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip",
+           "HEARTBEAT_SECONDS"]
 
 ConfigSource = Union[str, os.PathLike, Dict[str, Any], RLAConfig, None]
 

@@ -24,7 +24,8 @@ from RLA.errors import UsageError
 
 __all__ = [
     "RegularSteps", "x_span",
-    "filter_x", "finite_xy", "common_grid", "resample_curve", "resample_points", "smooth_curve", "curve_stats", "bootstrap_mean_ci",
+    "filter_x", "finite_xy", "common_grid", "resample_curve", "resample_points", "smooth_curve", "curve_stats",
+    "bootstrap_mean_ci",
     "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
     "stratified_bootstrap", "aggregate_metrics", "performance_profile", "performance_profiles",
@@ -358,7 +359,8 @@ def stratified_bootstrap(scores: np.ndarray, n_bootstrap: int, rng: np.random.Ge
     return np.take_along_axis(np.broadcast_to(scores, (n_bootstrap, runs, tasks)), index, axis=1)
 
 
-def aggregate_metrics(score_dict: Mapping[str, Any], metrics: Sequence[str] = ("mean", "median", "iqm", "optimality_gap"),
+def aggregate_metrics(score_dict: Mapping[str, Any],
+                      metrics: Sequence[str] = ("mean", "median", "iqm", "optimality_gap"),
                       ci: float = 0.95, n_bootstrap: int = 2000, seed: Optional[int] = 0,
                       gamma: float = 1.0) -> Any:
     """For each algorithm (a runs × tasks array of normalized scores): each metric

@@ -24,7 +24,8 @@ _NODE_LOSS_RETRIES = 3
 
 
 def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> Any:
-    """The ``ray`` module with a running Ray: the one already initialised, the cluster at ``address``, or a local one."""
+    """The ``ray`` module with a running Ray: the one already initialised, the cluster at ``address``,
+    or a local one."""
     try:
         import ray
     except ImportError:

@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from RLA.db import data_types
 from RLA.db.layout import Database
 from RLA.errors import ItemNotFoundError, RLAError, UsageError
 from RLA.ui import curves, runs
@@ -31,7 +32,7 @@ from RLA.ui.selection import find_record
 __all__ = ["create_app", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).parent / "static"
-FILE_TYPES = ("results", "code", "checkpoint")
+FILE_TYPES = data_types.names_with(browsable=True)
 
 
 class _JSON(JSONResponse):
