@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from RLA import plot_bands as band_registry
 from RLA.cli.options import CONFIG_FILE, DATA_ROOT_ENV, resolve_data_root
 
 __all__ = ["plot_command"]
@@ -20,7 +21,7 @@ __all__ = ["plot_command"]
 @click.option("-w", "--where", default=None,
               help='Parameter expression as `rla ls -w`, e.g. \'lr >= 1e-3 and env == "Hopper-v4"\'.')
 @click.option("--legend", "regs2legends", multiple=True, help="One legend per --reg: a curve per reg.")
-@click.option("--band", "bands", multiple=True, type=click.Choice(["std", "stderr", "range", "ci"]),
+@click.option("--band", "bands", multiple=True, type=click.Choice(band_registry.NAMES),
               default=("std",), show_default=True, help="Shaded band around the mean; repeatable.")
 @click.option("--resample", type=int, default=512, show_default=True, help="Grid points (0: logged steps).")
 @click.option("--x-range", type=click.Choice(["intersection", "union"]), default="intersection", show_default=True)
@@ -52,8 +53,7 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
     data_root = resolve_data_root(data_root)
     name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
     _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
-                        regs2legends=list(regs2legends) or None, shaded_std="std" in bands,
-                        shaded_err="stderr" in bands, shaded_range="range" in bands, shaded_ci="ci" in bands,
+                        regs2legends=list(regs2legends) or None, **band_registry.flags(bands),
                         resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
                         min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
                         split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Tuple
 import click
 
 from RLA.cli.options import DATA_ROOT_ENV, resolve_data_root
-from RLA.sweep.run import LAUNCHERS
+from RLA.sweep.launchers import LAUNCHERS, NAMES
 
 EPILOG = """Examples:
 
@@ -56,8 +56,8 @@ def _key_values(specs: Tuple[str, ...]) -> Dict[str, Any]:
 @click.option("--seed", "space_seed", default=0, show_default=True,
               help="Seed of the random draws (the same seed gives the same trials).")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Trials running at the same time.")
-@click.option("--launcher", type=click.Choice(LAUNCHERS), default="local", show_default=True,
-              help="local: -j processes here; slurm: a submitit job array; ray: -j Ray tasks.")
+@click.option("--launcher", type=click.Choice(NAMES), default="local", show_default=True,
+              help="; ".join(f"{launcher.name}: {launcher.doc}" for launcher in LAUNCHERS) + ".")
 @click.option("--slurm", "slurm_options", multiple=True, metavar="K=V,...",
               help="submitit executor options, e.g. partition=gpu,timeout_min=240; repeatable.")
 @click.option("--address", help="Ray cluster to join ('auto': this node's); default: start a local Ray.")
@@ -78,10 +78,12 @@ def sweep(data_root: Optional[str], name: Optional[str], grids: Tuple[str, ...],
         return
     if not name:
         raise click.UsageError("give the sweep a --name (its items get the parameter sweep=<name>)")
+    # only the options given: the launcher refuses those it does not take (--address with slurm)
+    given = {"slurm": _key_values(slurm_options) if slurm_options else None, "address": address,
+             "wait": False if no_wait else None}
     launched = run_sweep(name, list(command), data_root, grid=[parse_grid(g) for g in grids],
                          random=[parse_random(r) for r in randoms], samples=samples, seed=space_seed,
-                         launcher=launcher, jobs=jobs, slurm=_key_values(slurm_options), address=address,
-                         wait=not no_wait)
+                         launcher=launcher, jobs=jobs, **{k: v for k, v in given.items() if v is not None})
     if not launched:
         click.echo(f"sweep {name}: every trial is finished; nothing to run", err=True)
     _show_status(data_root, name, False)

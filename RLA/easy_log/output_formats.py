@@ -16,7 +16,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, TextIO, Union
+from typing import Any, Callable, Dict, Iterable, List, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
@@ -25,7 +25,7 @@ from RLA.easy_log.append_file import AppendFile
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
-           "TensorBoardOutputFormat", "make_output_format"]
+           "TensorBoardOutputFormat", "WRITERS", "make_output_format"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -274,17 +274,20 @@ class TensorBoardOutputFormat(KVWriter):
         self.file.close()
 
 
+#: each ``LOG_USED`` word (:data:`RLA.config.LOG_FORMATS`) -> its writer, made for a log folder;
+#: a new format is one class and one line here
+WRITERS: Dict[str, Callable[[LogFolder], KVWriter]] = {
+    "stdout": lambda folder: HumanOutputFormat(sys.stdout, name="stdout"),
+    "log": lambda folder: HumanOutputFormat(folder.log_txt, name="log"),
+    "csv": lambda folder: CSVOutputFormat(folder.progress_csv),
+    "json": lambda folder: JSONOutputFormat(folder.progress_json),
+    "tensorboard": lambda folder: TensorBoardOutputFormat(folder),
+}
+
+
 def make_output_format(fmt: str, log_dir: PathLike) -> KVWriter:
     """The writer for one ``LOG_USED`` word, writing under ``log_dir``."""
-    folder = LogFolder(Path(log_dir))
-    if fmt == "stdout":
-        return HumanOutputFormat(sys.stdout, name="stdout")
-    if fmt == "log":
-        return HumanOutputFormat(folder.log_txt, name="log")
-    if fmt == "csv":
-        return CSVOutputFormat(folder.progress_csv)
-    if fmt == "json":
-        return JSONOutputFormat(folder.progress_json)
-    if fmt == "tensorboard":
-        return TensorBoardOutputFormat(folder)
-    raise UsageError(f"unknown log format {fmt!r}; LOG_USED accepts stdout, log, csv, json, tensorboard")
+    make = WRITERS.get(fmt)
+    if make is None:
+        raise UsageError(f"unknown log format {fmt!r}; LOG_USED accepts {', '.join(WRITERS)}")
+    return make(LogFolder(Path(log_dir)))

@@ -26,8 +26,8 @@ from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import ItemNotFoundError
 
-__all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs", "csv_header",
-           "plot_dir", "csv_columns"]
+__all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs",
+           "csv_header", "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
 
@@ -252,7 +252,7 @@ def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[Colu
             chunk = misses[start:start + PARSE_CHUNK]
             parsed = pool.map(parse, chunk) if pool is not None else map(parse, chunk)
             for key, table in zip(chunk, parsed):
-                stored = cache.put(key, signatures[key], table, set(columns) - set(table)) if cache is not None else None
+                stored = None if cache is None else cache.put(key, signatures[key], table, set(columns) - set(table))
                 tables[key] = stored if stored is not None else table
     finally:
         if pool is not None:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from RLA import plot_bands as band_registry
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.column_cache import CachedColumns
@@ -31,9 +32,6 @@ __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_dat
 DEFAULT_X_NAME = TIME_STEP_COLUMN
 #: with x_range="intersection", warn when a run reaches less than this fraction of its group's median reach
 SHORT_RUN_WARN_FRACTION = 0.5
-BAND_ALPHA = {"std": 0.2, "stderr": 0.3, "range": 0.1, "ci": 0.25}
-BAND_COLUMNS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "range": ("min", "max"),
-                "ci": ("ci_low", "ci_high")}
 
 
 def default_key_to_legend(parse_dict: Mapping[str, str], split_keys: Sequence[str], y_name: str,
@@ -89,6 +87,11 @@ def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[flo
     return aggregate.finite_xy(x, y)
 
 
+def _last_xs(curves: Sequence[Any], indices: Sequence[int]) -> str:
+    """``<index> (last x=...)`` of each of the curves ``indices``, for a warning."""
+    return ", ".join(f"{curves[i][0].item.index} (last x={aggregate.x_span(curves[i][1])[1]:g})" for i in indices)
+
+
 def _short_runs(curves: Sequence[_RunPoints], fraction: float) -> List[int]:
     """Positions of the curves whose reach (last x minus the group's first x) is below
     ``fraction`` of the group's median reach."""
@@ -110,7 +113,7 @@ def _check_short_runs(curves: List[_RunPoints], where: str, x_range: str,
     if min_run_fraction is not None:
         short = _short_runs(curves, min_run_fraction)
         if short:
-            names = ", ".join(f"{curves[i][0].item.index} (last x={aggregate.x_span(curves[i][1])[1]:g})" for i in short)
+            names = _last_xs(curves, short)
             warnings.warn(f"{where}: left out {len(short)} of {len(curves)} runs that reached less than "
                           f"min_run_fraction={min_run_fraction:g} of the group's median (x={median_end:g}): {names}",
                           RuntimeWarning, stacklevel=3)
@@ -118,7 +121,7 @@ def _check_short_runs(curves: List[_RunPoints], where: str, x_range: str,
     if x_range == "intersection":
         short = _short_runs(curves, SHORT_RUN_WARN_FRACTION)
         if short:
-            names = ", ".join(f"{curves[i][0].item.index} (last x={aggregate.x_span(curves[i][1])[1]:g})" for i in short)
+            names = _last_xs(curves, short)
             high = min(aggregate.x_span(x)[1] for _, x, _ in curves)
             warnings.warn(f"{where}: x_range='intersection' ends the curve at x={high:g}, far below the group's "
                           f"median last x={median_end:g}, because of {names}; pass min_run_fraction (e.g. 0.5) "
@@ -140,8 +143,9 @@ def _long_frame(parts: Sequence[Tuple[Dict[str, str], np.ndarray, Dict[str, np.n
     import pandas as pd
 
     lengths = [len(grid) for _, grid, _ in parts]
-    columns: Dict[str, Any] = {name: [value for (labels, _, _), length in zip(parts, lengths) for value in [labels[name]] * length]
-                               for name in parts[0][0]}
+    columns: Dict[str, Any] = {
+        name: [value for (labels, _, _), length in zip(parts, lengths) for value in [labels[name]] * length]
+        for name in parts[0][0]}
     columns["x"] = np.concatenate([grid for _, grid, _ in parts])
     columns.update((stat, np.concatenate([stats[stat] for _, _, stats in parts])) for stat in parts[0][2])
     return pd.DataFrame(columns)
@@ -255,9 +259,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     """Draw the output of :func:`group_curves`: one subplot per metric (or all in one),
     the group mean as a line and each of ``bands`` (std, stderr, range, ci) shaded;
     ``style`` sets markers, fonts, the legend layout and the subplot grid."""
-    unknown = [b for b in bands if b not in BAND_COLUMNS]
-    if unknown:
-        raise UsageError(f"unknown bands {unknown}; choose from {list(BAND_COLUMNS)}")
+    shaded = [band_registry.get(name) for name in bands]
     style = style or PlotStyle()
     metrics = list(data["metric"].unique())  # in order of appearance
     panels = metrics if split_by_metrics else [None]
@@ -276,18 +278,14 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
                          "give one label per metric, or a single string")
     for i, (axes, panel) in enumerate(zip(axes_list, panels)):
         subset = data if panel is None else data[data["metric"] == panel]
-        for (metric, legend), curve in subset.groupby(["metric", "legend"], sort=False):
+        for (_, legend), curve in subset.groupby(["metric", "legend"], sort=False):
             color = color_of[legend]
             x = curve["x"].to_numpy()
             mean = curve["mean"].to_numpy()
             axes.plot(x, mean, color=color, label=legend, **style.line_kwargs(index_of[legend], len(x)))
-            for band in bands:
-                low_col, high_col = BAND_COLUMNS[band]
-                if band in ("std", "stderr"):
-                    low, high = mean - curve[low_col].to_numpy(), mean + curve[high_col].to_numpy()
-                else:
-                    low, high = curve[low_col].to_numpy(), curve[high_col].to_numpy()
-                axes.fill_between(x, low, high, color=color, alpha=BAND_ALPHA[band], linewidth=0)
+            for band in shaded:
+                low, high = band.bounds(curve, mean)
+                axes.fill_between(x, low, high, color=color, alpha=band.alpha, linewidth=0)
             if show_number and len(mean):
                 axes.annotate(f"{mean[-1]:.3g}", xy=(x[-1], mean[-1]), color=color, fontsize=9,
                               xytext=(3, 0), textcoords="offset points", va="center")
@@ -392,7 +390,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     style = PlotStyle(pretty=pretty, use_marker=use_marker, markers=markers, legend_ncol=legend_ncol,
                       skip_legend=skip_legend, log=log, tiling=tiling)
     data = curve_data(data_root, task_table_name, regs, split_keys, metrics, use_buf=use_buf, where=where,
-                      items=items, x_key=x_key, hp_filter_dict=hp_filter_dict, xlim=x_bound_to_xlim(x_bound, xlim), scale_dict=scale_dict, regs2legends=regs2legends,
+                      items=items, x_key=x_key, hp_filter_dict=hp_filter_dict, xlim=x_bound_to_xlim(x_bound, xlim),
+                      scale_dict=scale_dict, regs2legends=regs2legends,
                       key_to_legend_fn=key_to_legend_fn, split_by_metrics=split_by_metrics, resample=resample,
                       x_range=x_range, smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
                       n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
@@ -400,8 +399,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
         counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
         for (metric, legend), count in counts.items():
             print(f"plot_func: {metric} | {legend}: {count} runs")
-    bands = [band for band, on in (("std", shaded_std), ("stderr", shaded_err), ("range", shaded_range),
-                                   ("ci", shaded_ci)) if on]
+    bands = band_registry.from_flags(shaded_std=shaded_std, shaded_err=shaded_err, shaded_range=shaded_range,
+                                     shaded_ci=shaded_ci)
     figure = draw_curves(data, bands, split_by_metrics=split_by_metrics, xlabel=xlabel, ylabel=ylabel, ylim=ylim,
                          title=title, legend_outside=legend_outside, show_number=show_number, colors=colors,
                          figsize=figsize, style=style, ncols=ncols)
@@ -410,7 +409,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
 
 
 def plot_performance_profile(profiles: Mapping[str, Mapping[str, np.ndarray]], taus: Sequence[float],
-                             xlabel: str = r"normalized score $\tau$", ylabel: str = r"fraction of runs with score $> \tau$",
+                             xlabel: str = r"normalized score $\tau$",
+                             ylabel: str = r"fraction of runs with score $> \tau$",
                              colors: Optional[Sequence[Any]] = None, figsize: Tuple[float, float] = (5.0, 3.8)) -> Any:
     """Draw the output of :func:`RLA.easy_plot.aggregate.performance_profiles`: one
     line per algorithm with its confidence band."""

@@ -7,7 +7,7 @@ from typing import Sequence
 from RLA.sweep.state import SweepState
 from RLA.sweep.trial import Trial, run_command
 
-__all__ = ["run_local"]
+__all__ = ["launch", "run_local"]
 
 
 def run_local(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1) -> None:
@@ -24,3 +24,8 @@ def run_local(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 
             future.result()
     finally:  # Ctrl-C (which the running trials get too) or an error: start no further trial
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def launch(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int) -> None:
+    """The launcher's entry point (:mod:`RLA.sweep.launchers`)."""
+    run_local(trials, state, cwd, jobs)

@@ -17,7 +17,7 @@ from RLA.errors import UsageError
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
 from RLA.sweep.trial import Trial, run_command
 
-__all__ = ["run_ray", "ensure_ray"]
+__all__ = ["launch", "run_ray", "ensure_ray"]
 
 #: runs of a trial whose worker or node died (Ray's default for tasks); a command's own failure is not retried
 _NODE_LOSS_RETRIES = 3
@@ -36,6 +36,11 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
         else:
             ray.init(num_cpus=num_cpus, log_to_driver=False, include_dashboard=False)
     return ray
+
+
+def launch(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int, address: Optional[str] = None) -> None:
+    """The launcher's entry point (:mod:`RLA.sweep.launchers`)."""
+    run_ray(trials, state, cwd, jobs, address)
 
 
 def run_ray(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int = 1,

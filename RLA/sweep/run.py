@@ -2,37 +2,40 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from RLA.db.layout import validate_task_name
-from RLA.errors import UsageError
+from RLA.errors import LayoutError, UsageError
+from RLA.sweep import launchers
 from RLA.sweep.space import Distribution, expand
 from RLA.sweep.state import SweepState, TrialStatus
 from RLA.sweep.trial import Trial
 
 __all__ = ["LAUNCHERS", "run_sweep", "sweep_status"]
 
-LAUNCHERS = ("local", "slurm", "ray")
+#: the launcher names (:mod:`RLA.sweep.launchers` holds the launchers)
+LAUNCHERS = launchers.NAMES
 
 
 def run_sweep(name: str, command: Sequence[str], data_root: str, *,
               grid: Sequence[Tuple[str, Sequence[Any]]] = (), random: Sequence[Tuple[str, Distribution]] = (),
               samples: int = 1, seed: int = 0, launcher: str = "local", jobs: int = 1,
-              cwd: Optional[str] = None, slurm: Optional[Dict[str, Any]] = None, address: Optional[str] = None,
-              wait: bool = True) -> List[Trial]:
+              cwd: Optional[str] = None, **launcher_options: Any) -> List[Trial]:
     """Run the trials of the sweep ``name`` that are not finished yet; returns the trials it launched.
 
     ``data_root`` is the database the command writes into (where the sweep's
-    record is kept). With the slurm launcher ``wait=False`` returns once the
-    job array is submitted.
+    record is kept). ``launcher_options`` go to the launcher, which says which
+    it takes (:data:`RLA.sweep.launchers.LAUNCHERS`): ``slurm=`` (submitit
+    options) and ``wait=False`` (return once the job array is submitted) for
+    slurm, ``address=`` for ray.
     """
-    if launcher not in LAUNCHERS:
-        raise UsageError(f"unknown launcher {launcher!r}; choose one of {', '.join(LAUNCHERS)}")
+    chosen = launchers.get(launcher)
+    chosen.check(launcher_options)
     if not command:
         raise UsageError("a sweep needs the command each trial runs, after '--': rla sweep ... -- python main.py")
     try:
         validate_task_name(name)
-    except UsageError:
+    except LayoutError:
         raise UsageError(f"sweep name {name!r} must be one folder name (no '/'), e.g. lr_scan") from None
     cwd = os.path.abspath(cwd or os.getcwd())
     trials = [Trial(params, tuple(command)) for params in expand(grid, random, samples, seed)]
@@ -43,20 +46,7 @@ def run_sweep(name: str, command: Sequence[str], data_root: str, *,
     todo = state.unfinished(trials)
     if not todo:
         return []
-    if launcher == "local":
-        from RLA.sweep.local import run_local
-
-        run_local(todo, state, cwd, jobs)
-    elif launcher == "slurm":
-        from RLA.sweep import slurm as slurm_launcher
-
-        jobs_submitted = slurm_launcher.submit(todo, state, cwd, dict(slurm or {}), jobs if jobs > 1 else None)
-        if wait:
-            slurm_launcher.wait(todo, state, jobs_submitted)
-    else:
-        from RLA.sweep.ray_tasks import run_ray
-
-        run_ray(todo, state, cwd, jobs, address)
+    chosen.launch(todo, state, cwd, jobs, launcher_options)
     return todo
 
 

@@ -18,7 +18,7 @@ from RLA.sweep.slurm_job import TrialFailed, TrialJob, returncode_from_error
 from RLA.sweep.state import LAUNCH_FAILED, SUBMITTED, SweepState
 from RLA.sweep.trial import Trial
 
-__all__ = ["TrialJob", "TrialFailed", "executor_parameters", "submit", "wait"]
+__all__ = ["TrialJob", "TrialFailed", "executor_parameters", "launch", "submit", "wait_for_jobs"]
 
 #: AutoExecutor's own parameter names; any other ``--slurm key=value`` is a SLURM one (``slurm_<key>``)
 _GENERIC = ("timeout_min", "mem_gb", "nodes", "cpus_per_task", "gpus_per_node", "tasks_per_node",
@@ -34,6 +34,15 @@ def executor_parameters(options: Dict[str, Any]) -> Dict[str, Any]:
     """``--slurm`` options as AutoExecutor parameters (``partition`` -> ``slurm_partition``)."""
     return {key if key in _GENERIC or key.startswith("slurm_") else f"slurm_{key}": value
             for key, value in options.items()}
+
+
+def launch(trials: Sequence[Trial], state: SweepState, cwd: str, jobs: int,
+           slurm: Optional[Dict[str, Any]] = None, wait: bool = True) -> None:
+    """The launcher's entry point (:mod:`RLA.sweep.launchers`): submit the job array, then (unless not
+    ``wait``) wait for its end; ``jobs`` > 1 bounds the tasks running at once."""
+    submitted = submit(trials, state, cwd, dict(slurm or {}), jobs if jobs > 1 else None)
+    if wait:
+        wait_for_jobs(trials, state, submitted)
 
 
 def submit(trials: Sequence[Trial], state: SweepState, cwd: str, options: Dict[str, Any],
@@ -66,7 +75,7 @@ def _poll_interval(pending_jobs: int) -> float:
     return min(_POLL_S[1], max(_POLL_S[0], pending_jobs / _LOOKS_PER_S))
 
 
-def wait(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -> None:
+def wait_for_jobs(trials: Sequence[Trial], state: SweepState, submitted: Sequence[Any]) -> None:
     """Wait for every job to end, noting each one's outcome in the sweep record."""
     pending = dict(zip(range(len(submitted)), submitted))
     while pending:

@@ -16,15 +16,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from RLA import plot_bands as bands
 from RLA.errors import UsageError
 from RLA.ui.selection import select_records
 
 __all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curves", "curves_csv", "curves_figure"]
 
 MAX_POINTS = 2000
-#: band name -> (low, high) columns of group_curves' data; std and stderr are around the mean
-BANDS = {"std": ("std", "std"), "stderr": ("stderr", "stderr"), "ci": ("ci_low", "ci_high"), "range": ("min", "max"),
-         "none": None}
+#: the band menu: plot_func's bands, and none
+BANDS = (*bands.NAMES, "none")
 #: individual runs drawn per group at most
 MAX_RUN_LINES = 20
 
@@ -55,7 +55,7 @@ class CurveRequest:
         if not request.metrics:
             raise UsageError("pick at least one metric")
         if request.band not in BANDS:
-            raise UsageError(f"band must be one of {list(BANDS)}, got {request.band!r}")
+            raise UsageError(f"band must be one of {', '.join(BANDS)}, got {request.band!r}")
         if not 0 <= int(request.resample) <= MAX_POINTS:
             raise UsageError(f"resample must be 0 (the logged steps) or at most {MAX_POINTS} points")
         if request.xlim is not None:
@@ -87,14 +87,18 @@ def _data(data_root: Path, request: CurveRequest) -> Tuple[str, Any]:
     grouping = request.grouping()
     split_keys = grouping.pop("split_keys")
     data = curve_data(data_root, task, None, split_keys, request.metrics, items=items,
-                      ci=0.95 if request.band == "ci" else None, run_curves=MAX_RUN_LINES if request.runs else 0,
-                      **grouping)
+                      ci=0.95 if _band_needs_ci(request.band) else None,
+                      run_curves=MAX_RUN_LINES if request.runs else 0, **grouping)
     return task, data
 
 
 def _stride(length: int) -> slice:
     """Every k-th point, so that at most MAX_POINTS remain (the last one kept)."""
     return slice(None, None, max(1, -(-length // MAX_POINTS)))
+
+
+def _band_needs_ci(name: str) -> bool:
+    return name != "none" and bands.get(name).needs_ci
 
 
 def _series(values: np.ndarray, step: slice) -> List[Optional[float]]:
@@ -104,7 +108,7 @@ def _series(values: np.ndarray, step: slice) -> List[Optional[float]]:
 def curves(data_root: Path, request: CurveRequest) -> Dict[str, Any]:
     """Per metric, per group: x, mean, band low/high, n (and the thin per-run lines when asked)."""
     task, data = _data(data_root, request)
-    band = BANDS[request.band]
+    band = None if request.band == "none" else bands.get(request.band)
     lines: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
     for line in data.attrs["run_curves"]:
         lines.setdefault((line["metric"], line["legend"]), []).append(line)
@@ -119,9 +123,7 @@ def curves(data_root: Path, request: CurveRequest) -> Dict[str, Any]:
                                  "runs": runs_of.get((metric, legend), 0), "x": _series(curve["x"].to_numpy(), step),
                                  "mean": _series(mean, step), "n": [int(v) for v in curve["n"].to_numpy()[step]]}
         if band is not None:
-            low, high = curve[band[0]].to_numpy(), curve[band[1]].to_numpy()
-            if request.band in ("std", "stderr"):
-                low, high = mean - low, mean + high
+            low, high = band.bounds(curve, mean)
             group["low"], group["high"] = _series(low, step), _series(high, step)
         group["lines"] = [{"index": line["index"], "y": _series(line["y"], step)}
                           for line in lines.get((metric, legend), [])]
@@ -144,8 +146,7 @@ def curves_figure(data_root: Path, request: CurveRequest, fmt: str) -> bytes:
     grouping = request.grouping()
     split_keys = grouping.pop("split_keys")
     figure, _ = plot_func(data_root, task, None, split_keys, request.metrics, items=items,
-                          shaded_std=request.band == "std", shaded_err=request.band == "stderr",
-                          shaded_ci=request.band == "ci", shaded_range=request.band == "range", **grouping)
+                          **bands.flags([] if request.band == "none" else [request.band]), **grouping)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
     if "matplotlib.pyplot" in sys.modules:  # a pyplot figure stays alive until closed
