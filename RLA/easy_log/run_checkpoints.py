@@ -14,16 +14,40 @@ checkpoint it loaded (or loads an RLA checkpoint).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Protocol, Tuple
 
+from RLA.config import RLAConfig
 from RLA.easy_log import logger
+from RLA.easy_log.time_step import TimeStepHolder
 from RLA.errors import NoDataError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
-    from RLA.easy_log.tester import ExperimentManager
 
-__all__ = ["RunCheckpoints"]
+__all__ = ["CheckpointedRun", "RunCheckpoints"]
+
+
+class CheckpointedRun(Protocol):
+    """What :class:`RunCheckpoints` needs of the run it serves (the experiment manager)."""
+
+    config: RLAConfig
+    custom_data: Dict[str, Any]
+    time_step_holder: TimeStepHolder
+
+    @property
+    def checkpoint_dir(self) -> str: ...
+
+    @property
+    def log_dir(self) -> str: ...
+
+    @property
+    def run_record(self) -> Dict[str, Any]: ...
+
+    def record_run_info(self, **info: Any) -> None: ...
+
+    def reopen_logger(self) -> None: ...
+
+    def write_tensorboard_params(self) -> None: ...
 
 
 def _last_logged_step(meta: Dict[str, Any]) -> Optional[int]:
@@ -37,7 +61,7 @@ def _last_logged_step(meta: Dict[str, Any]) -> Optional[int]:
 class RunCheckpoints:
     """Saving, loading and rewinding to the checkpoints of ``manager``'s current run."""
 
-    def __init__(self, manager: "ExperimentManager"):
+    def __init__(self, manager: CheckpointedRun):
         self.manager = manager
         self._saver: Optional["Saver"] = None
         #: after a resume or fork, until the first load: the last step the logs keep

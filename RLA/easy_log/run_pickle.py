@@ -8,21 +8,30 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict
+from typing import Any, Dict, Protocol
 
+from RLA.config import RLAConfig
 from RLA.db.atomic import atomic_writer
+from RLA.easy_log.time_step import TimeStepHolder
 
-if TYPE_CHECKING:
-    from RLA.easy_log.tester import ExperimentManager
+__all__ = ["PickledRun", "KEPT_ATTRIBUTES", "state_of", "save"]
 
-__all__ = ["KEPT_ATTRIBUTES", "state_of", "save"]
+
+class PickledRun(Protocol):
+    """What a pickle keeps of the run (the experiment manager): its attributes, run record and time-step."""
+
+    config: RLAConfig
+    time_step_holder: TimeStepHolder
+
+    @property
+    def run_record(self) -> Dict[str, Any]: ...
 
 #: the manager's attributes a pickle keeps (besides its run record and time-step)
 KEPT_ATTRIBUTES = ("hyper_param", "record_param", "custom_data", "config", "task_table_name", "data_root",
                    "run_file", "code_root", "ignore_file_path", "is_master_node", "item")
 
 
-def state_of(manager: "ExperimentManager") -> Dict[str, Any]:
+def state_of(manager: PickledRun) -> Dict[str, Any]:
     """What ``pickle`` keeps of ``manager`` (its ``__getstate__``)."""
     state = {k: v for k, v in manager.__dict__.items() if k in KEPT_ATTRIBUTES}
     state["run_record"] = manager.run_record
@@ -32,7 +41,7 @@ def state_of(manager: "ExperimentManager") -> Dict[str, Any]:
     return state
 
 
-def save(manager: "ExperimentManager", path: Path) -> Path:
+def save(manager: PickledRun, path: Path) -> Path:
     """Pickle ``manager`` (with dill) into ``path``, atomically."""
     import dill
 

@@ -169,16 +169,17 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
                                            self.hyper_param)
             if resumed is not None:
                 return self._continue_item(*resumed)
-        self._begin_run(self.database.create_item(self.task_table_name, ip, tracked))
+        item = self.database.create_item(self.task_table_name, ip, tracked)
+        self._begin_run(item)
         self._open_logger()
         self._write_params()
-        self._record.start(self.item, self.record_param, self.config.LOG_USED)
+        self._record.start(item, self.record_param, self.config.LOG_USED)
         self._install_hooks()
         self._backup_code()
         self.write_tensorboard_params()
         self.serialize_object_and_save()
-        logger.info(f"RLA: run {self.item.index} -> {self.log_dir}")
-        return self.item
+        logger.info(f"RLA: run {item.index} -> {self.log_dir}")
+        return item
 
     def _open_logger(self) -> None:
         logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
@@ -330,7 +331,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         """
         self._explicit_lifecycle = True
         try:
-            item = self.item if self._record.running else self.log_files_gen()
+            item = self._item_or_raise() if self._record.running else self.log_files_gen()
             try:
                 yield item
             except BaseException as exc:
