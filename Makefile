@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rla-installed
 DEMO_ROOT ?= $(CURDIR)/demo_data
 
-.PHONY: demo demo-sb3 test bench clean system-deps
+.PHONY: demo demo-sb3 lint test bench clean system-deps
 
 # Debian packages the tests start for real: sshd (sync), munge + slurm (sweeps), chromium (rla ui).
 # Installed when one is missing and we may (root with apt-get); the tests say what is missing otherwise.
@@ -37,7 +37,11 @@ demo: $(STAMP)
 demo-sb3: $(STAMP)
 	cd example/sb3_ppo && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
 
-test: $(STAMP) system-deps
+# ruff first: a lint error fails the run before the suite starts
+lint: $(STAMP)
+	$(PY) -m ruff check RLA rla_scripts test bench example
+
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q test
 
 bench: $(STAMP)
