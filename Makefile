@@ -30,8 +30,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[all,dev]"
 	touch $(STAMP)
 
+# REINFORCE on CartPole: 2 learning rates x 3 seeds as one sweep, then the grouped curves (again: runs nothing)
 demo: $(STAMP)
-	cd example/simplest_code && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
+	cd example/sweep && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
 
 # PPO on CartPole with stable-baselines3: 2 learning rates x 3 seeds, then the grouped curves
 demo-sb3: $(STAMP)

@@ -19,12 +19,14 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, default=0.01)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--steps", type=int, default=15_000, help="environment steps to train for")
+parser.add_argument("--data_root", default=None, help="the database (default: DATA_ROOT of rla_config.yaml)")
 args = parser.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
 exp_manager.set_hyper_param(lr=args.lr, seed=args.seed, steps=args.steps)
 exp_manager.add_record_param(["lr", "seed"])
-exp_manager.configure("cartpole_reinforce", os.path.join(here, "rla_config.yaml"), code_root=here)
+exp_manager.configure("cartpole_reinforce", os.path.join(here, "rla_config.yaml"), data_root=args.data_root,
+                      code_root=here)
 exp_manager.log_files_gen()
 
 env = gym.make("CartPole-v1")
