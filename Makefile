@@ -38,9 +38,10 @@ demo: $(STAMP)
 demo-sb3: $(STAMP)
 	cd example/sb3_ppo && ../../$(PY) run_demo.py --data_root $(DEMO_ROOT)
 
-# ruff first: a lint error fails the run before the suite starts
+# ruff and mypy first: a lint or type error fails the run before the suite starts
 lint: $(STAMP)
 	$(PY) -m ruff check RLA rla_scripts test bench example
+	$(PY) -m mypy
 
 test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q test

@@ -160,7 +160,7 @@ def _build(cls: type, raw: Dict[str, Any], prefix: str, where: str) -> Any:
 
 
 def _convert(expected: Any, value: Any, dotted: str, where: str) -> Any:
-    if dataclasses.is_dataclass(expected):
+    if isinstance(expected, type) and dataclasses.is_dataclass(expected):
         if value is None:
             return expected()
         if not isinstance(value, dict):

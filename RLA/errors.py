@@ -109,14 +109,14 @@ class DiskFullError(RLAError, OSError):
     What was written before is kept whole: the rows dumped so far, the previous checkpoint.
     """
 
-    def __init__(self, path: object):
-        folder = os.path.dirname(os.fspath(path)) or "."  # type: ignore[arg-type]
+    def __init__(self, path: "str | os.PathLike[str]"):
+        folder = os.path.dirname(os.fspath(path)) or "."
         self.message = (
             f"the disk holding {path} is full (no space left on the device, or the quota is used up): "
             "nothing more could be written there; what was written before is kept. Free space on that disk "
             f"(see `df -h {folder}`) or set data_root to another disk, then start the run again "
             "(or resume it from its last checkpoint)")
-        super().__init__(errno.ENOSPC, self.message, os.fspath(path))  # type: ignore[arg-type]
+        super().__init__(errno.ENOSPC, self.message, os.fspath(path))
 
     def __str__(self) -> str:
         return self.message

@@ -7,11 +7,20 @@ in its options without loading the plotting code (which doubles the command's st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple, TypedDict, cast
 
 from RLA.errors import UsageError
 
-__all__ = ["Band", "BANDS", "NAMES", "get", "from_flags", "flags"]
+__all__ = ["Band", "BANDS", "NAMES", "ShadedFlags", "get", "from_flags", "flags"]
+
+
+class ShadedFlags(TypedDict):
+    """plot_func's band keywords (each Band's ``flag``)."""
+
+    shaded_std: bool
+    shaded_err: bool
+    shaded_range: bool
+    shaded_ci: bool
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ def from_flags(**shaded: bool) -> List[str]:
     return [band.name for band in BANDS if shaded.get(band.flag)]
 
 
-def flags(names: Sequence[str]) -> Dict[str, bool]:
+def flags(names: Sequence[str]) -> ShadedFlags:
     """plot_func's ``shaded_*`` keywords that draw exactly the bands ``names``."""
     wanted = {get(name).name for name in names}
-    return {band.flag: band.name in wanted for band in BANDS}
+    return cast(ShadedFlags, {band.flag: band.name in wanted for band in BANDS})

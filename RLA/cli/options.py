@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import click
 
@@ -50,7 +50,7 @@ def word_option(word: Word) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
 def selection(command: Callable[..., Any]) -> Callable[..., Any]:
     """PATTERN, --data-root and the selection words, passed on as ``data_root`` and ``filters``."""
-    options = [
+    options: List[Callable[[Any], Any]] = [
         click.argument("pattern", required=False),
         click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
                      help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE})."),

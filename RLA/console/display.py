@@ -195,9 +195,9 @@ def _header(column: str, known: Sequence[str], short: bool = False) -> str:
     if short and column in _SHORT_HEADERS:
         return _SHORT_HEADERS[column]
     if column.startswith("params."):
-        short = column[len("params."):]
-        if short not in known and short != "index":
-            return short
+        name = column[len("params."):]
+        if name not in known and name != "index":
+            return name
     return column
 
 

@@ -104,7 +104,7 @@ def publish(prepared: PathLike, target: PathLike, *, durable: bool = True) -> No
 
 def fsync_tree(folder: PathLike) -> None:
     """Flush every file under ``folder`` to disk (before publishing the folder)."""
-    for root, _, files in os.walk(folder):
+    for root, _, files in os.walk(os.fspath(folder)):
         for name in files:
             _fsync(Path(root) / name)
 

@@ -58,9 +58,12 @@ def _compile(node: ast.AST, text: str) -> Predicate:
         return lambda p: not inner(p)
     if isinstance(node, ast.Compare):
         operands = [_operand(n, text) for n in [node.left, *node.comparators]]
-        ops = [_COMPARISONS.get(type(op)) for op in node.ops]
-        if None in ops:
-            raise _unsupported(node.ops[ops.index(None)], text)
+        ops = []
+        for op in node.ops:
+            func = _COMPARISONS.get(type(op))
+            if func is None:
+                raise _unsupported(op, text)
+            ops.append(func)
         comparisons = [_compare(func, left, right) for func, left, right in zip(ops, operands, operands[1:])]
         return comparisons[0] if len(comparisons) == 1 else _all(comparisons)
     if isinstance(node, (ast.Name, ast.Attribute)):

@@ -45,7 +45,7 @@ from RLA.db.entry import (
     read_signature,
 )
 from RLA.db.layout import DATA_TYPES, Database, Item
-from RLA.db.select import ItemFilter
+from RLA.db.select import ItemFilter, ItemSummary
 
 __all__ = ["INDEX_VERSION", "TableIndex", "forget_loaded_indexes"]
 
@@ -90,7 +90,7 @@ class TableIndex:
         self.items: Dict[str, Dict[str, IndexEntry]] = {}
         self.changed = cached is None
 
-    def select(self, item_filter: ItemFilter, matches: Callable[[IndexEntry], bool],
+    def select(self, item_filter: ItemFilter, matches: Callable[[ItemSummary], bool],
                sizes: bool = True) -> List[Tuple[Item, IndexEntry]]:
         """The items passing ``item_filter`` (``matches`` is its entry matcher), each checked against its files.
 
@@ -114,7 +114,8 @@ class TableIndex:
                 hit = entry is not None and matches(entry)
                 # checkpoints and results change only the sizes: checked for the items returned alone,
                 # which keeps filtering quick
-                if hit and sizes and outputs_stamp(self._paths(date, name, present)) != entry.signature.outputs:
+                if (hit and sizes and entry is not None and entry.signature is not None
+                        and outputs_stamp(self._paths(date, name, present)) != entry.signature.outputs):
                     entry = None
                 if entry is None:
                     entry = read_entry(self._paths(date, name, present), name, now)

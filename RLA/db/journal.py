@@ -65,6 +65,14 @@ def _item(data: Optional[Dict[str, Any]]) -> Optional[Item]:
     return Item(Path(data["root"]), data["task"], data["date"], data["name"], bool(data["archived"]))
 
 
+def _source_item(data: Dict[str, Any]) -> Item:
+    """The item a step acts on (always written; a missing one makes the journal foreign)."""
+    item = _item(data)
+    if item is None:
+        raise ValueError("a journal step without its item")
+    return item
+
+
 def write(action: str, copy: bool, steps: Sequence[Step]) -> List[Path]:
     """Record an operation about to start, durably, in every database it touches; the journal files."""
     roots = {s[0].root for s in steps} | {s[2].root for s in steps if s[2] is not None}
@@ -102,7 +110,7 @@ def read_all(data_root: Any) -> List[Journal]:
     for name in names:
         try:
             data = json.loads((folder / name).read_text(encoding="utf-8"))
-            steps = [(_item(s["item"]), s["data_type"], _item(s["destination"])) for s in data["steps"]]
+            steps = [(_source_item(s["item"]), s["data_type"], _item(s["destination"])) for s in data["steps"]]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # written atomically: only a foreign file can fail to parse
         roots = {s[0].root for s in steps} | {s[2].root for s in steps if s[2] is not None}

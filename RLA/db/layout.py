@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from RLA.db import data_types
 from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read from here)
@@ -279,7 +279,7 @@ class Database:
 
     def tasks(self, archived: bool = False) -> List[str]:
         """Every task that has an item folder under any data type."""
-        names = set()
+        names: Set[str] = set()
         for data_type in DATA_TYPES:
             names.update(_subdirs(self.type_root(data_type, archived)))
         names.discard(PLOTS_DIR)
@@ -288,7 +288,7 @@ class Database:
     def items(self, task: Optional[str] = None, archived: bool = False) -> List[Item]:
         """Every item of ``task`` (or of all tasks), found under any data type, sorted by index."""
         tasks = [task] if task is not None else self.tasks(archived)
-        found = set()
+        found: Set[Tuple[str, str, str]] = set()
         for table in tasks:
             for kind in data_types.TYPES:
                 for date, day_dir in day_folders(self.type_root(kind.name, archived) / table):

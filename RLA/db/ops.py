@@ -316,7 +316,7 @@ def _apply_entry(entry: Entry, copy: bool) -> None:
             transfer.remove(entry.source)
     elif os.path.lexists(entry.source):
         (transfer.copy if copy else transfer.move)(entry.source, target)
-    if entry.data_type == "log" and os.path.lexists(target):
+    if entry.data_type == "log" and entry.destination is not None and os.path.lexists(target):
         _relabel_run_record(entry.destination)
 
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Type
 
 from RLA.config import SYNC_TYPES
 from RLA.db import layout
@@ -240,7 +240,7 @@ def _apply_tree(action: Action, item: Item, source: Side, destination: Side, man
 
 def _entry(item: Item, rel: str, f: Any, size: int, mtime: int) -> dict:
     """The record of a file sent: size and time, and a fingerprint of an append-only file."""
-    entry = {"size": size, "mtime": mtime}
+    entry: Dict[str, Any] = {"size": size, "mtime": mtime}
     if is_append_only(item, rel):
         entry["fp"] = fingerprint(f, size)
     return entry
@@ -259,7 +259,7 @@ def _file_chunks(source: Side, rel: str, item: Optional[Item] = None,
     """The bytes of ``rel``, read as they are sent; with ``sent_files``, its record is put there at the end."""
     with source.open_read(rel) as (f, (size, mtime)):
         yield from chunks(f, 0, size)
-        if sent_files is not None:
+        if sent_files is not None and item is not None:
             sent_files[rel] = _entry(item, rel, f, size, mtime)
 
 
@@ -269,7 +269,7 @@ def _first_file(action: Action) -> str:
     return f"{action.rel}/{next(iter(action.files))}" if action.files else action.rel
 
 
-def _transport_errors() -> Tuple[type, ...]:
+def _transport_errors() -> Tuple[Type[BaseException], ...]:
     import paramiko
 
     return OSError, EOFError, paramiko.SSHException
@@ -281,7 +281,7 @@ def _remote_items(remote: RemoteSide, local_root: Path, item_filter: ItemFilter,
                   data_types: Sequence[str]) -> List[Item]:
     """The remote items ``item_filter`` selects, as items of the local database."""
     base = ARCHIVE_DIR + "/" if item_filter.archived else ""
-    found = set()
+    found: Set[Tuple[str, str, str]] = set()
     for data_type in data_types:
         kind = BY_NAME[data_type]
         tasks = [item_filter.task] if item_filter.task else remote.listdir(base + data_type)

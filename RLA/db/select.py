@@ -26,9 +26,14 @@ _GLOB_CACHE: Dict[str, "re.Pattern[str]"] = {}
 class ItemSummary(Protocol):
     """What :meth:`ItemFilter.entry_matcher` reads of an item: an index entry, or an ItemRecord."""
 
-    status: str
-    last_time_step: Optional[int]
-    params: Mapping[str, Any]
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def last_time_step(self) -> Optional[int]: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ def requirements() -> str:
     """``name==version`` of every installed distribution, sorted (a pip freeze without pip)."""
     lines = set()
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name:
             lines.add(f"{name}=={dist.version}")
     return "\n".join(sorted(lines, key=str.lower)) + "\n"

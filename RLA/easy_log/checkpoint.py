@@ -143,7 +143,7 @@ class Saver:
         except FileNotFoundError:
             entries = [{"step": int(m["step"]), "name": d.name, "metric": None}
                        for d in _subdirs(self.directory) if (m := _CKPT_DIR.match(d.name))]
-            entries.sort(key=lambda e: e["step"])
+            entries.sort(key=lambda e: int(e["step"] or 0))  # every step parsed above
             return {"framework": self.framework, "checkpoints": entries,
                     "latest": entries[-1]["name"] if entries else None, "mode": None}
 

@@ -110,7 +110,7 @@ class ProcessHooks:
             previous_hook(exc_type, exc, tb)
 
         sys.excepthook = excepthook
-        previous_exit = sys.exit
+        previous_exit: Callable[[Any], Any] = sys.exit
 
         def exit_recording_status(status: Any = None) -> None:
             # atexit cannot see the exit status, and SystemExit never reaches excepthook
@@ -119,7 +119,7 @@ class ProcessHooks:
                 self._outcome = outcome
             previous_exit(status)
 
-        sys.exit = exit_recording_status
+        sys.exit = exit_recording_status  # type: ignore[assignment]  # sys.exit is typed as never returning
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         if not self._owns_run():

@@ -36,7 +36,7 @@ def cell_value(key: str, val: Any) -> Any:
     return val
 
 
-def number(key: str, val: Any, function: str) -> float:
+def number(key: str, val: Any, function: str) -> numbers.Real:
     """``val`` as a python number for an average, else a UsageError naming ``function``."""
     val = unwrap_scalar(val)
     if not isinstance(val, numbers.Real):

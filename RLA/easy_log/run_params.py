@@ -1,10 +1,13 @@
 """A run's hyper-parameters, the keys tracked in its name, and its custom data: the manager's methods for them."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple, Union
 
 from RLA.db.records import lookup_param
 from RLA.errors import NoDataError, UsageError
+
+if TYPE_CHECKING:
+    from RLA.db.layout import Item
 
 __all__ = ["RunParams"]
 
@@ -16,7 +19,11 @@ class RunParams:
     record_param: List[str]
     custom_data: Dict[str, Any]
     _record_since_start: List[str]
-    # and, from the manager: _item_or_raise() (RunPaths) and _write_params()
+
+    if TYPE_CHECKING:  # from the manager: declared for the type checker only, so RunPaths' stay in use
+        def _item_or_raise(self) -> Item: ...
+
+        def _write_params(self) -> None: ...
 
     # -- hyper-parameters ---------------------------------------------------
     def set_hyper_param(self, **kwargs: Any) -> None:

@@ -393,8 +393,8 @@ def performance_profile(scores: Any, taus: Sequence[float]) -> np.ndarray:
     """The fraction of runs scoring above each ``tau``, averaged over tasks
     (the run-score distribution of rliable)."""
     array = np.asarray(scores, dtype=np.float64)
-    taus = np.asarray(taus, dtype=np.float64)
-    return np.mean(np.mean(array[..., None] > taus, axis=-3), axis=-2)
+    thresholds = np.asarray(taus, dtype=np.float64)
+    return np.mean(np.mean(array[..., None] > thresholds, axis=-3), axis=-2)
 
 
 def performance_profiles(score_dict: Mapping[str, Any], taus: Sequence[float], ci: float = 0.95,

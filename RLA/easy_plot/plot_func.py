@@ -77,7 +77,7 @@ def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[flo
         y = columns[metric]  # first: a cache file found rewritten is renewed here, x's layout with it
         steps = columns.regular(x_key)
     if steps is not None and steps.rows == len(y):
-        if scale is None and columns.finite(metric):
+        if scale is None and isinstance(columns, CachedColumns) and columns.finite(metric):
             return steps, y
         x = steps.values()
     else:

@@ -149,7 +149,8 @@ def hp_filter_items(data_root: Union[str, os.PathLike], task_table_name: str, re
     if not isinstance(hp_filter_dict, Mapping):
         raise UsageError(f"hp_filter_dict maps parameters to allowed values, e.g. {{'lr': [0.01, 0.1]}}; "
                          f"got {type(hp_filter_dict).__name__}")
-    kept, lacking = [], {}
+    kept: List[str] = []
+    lacking: Dict[str, List[str]] = {}
     for record, _ in match_items(data_root, task_table_name, regs, where, items):
         ok, missing = matches_hp_filter(run_params(record), hp_filter_dict)
         for key in missing:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Any, Dict, Iterable, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from RLA.db.records import flatten_params
 from RLA.easy_log.tester import ExperimentManager, exp_manager
@@ -73,7 +73,7 @@ def arg_parser_postprocess(parser: argparse.ArgumentParser) -> argparse.Argument
     ``--info`` describes the run (usually tracked in its name); ``--loaded_task_name``
     and ``--loaded_date`` name an earlier run to resume from (empty: start fresh).
     """
-    flags = [
+    flags: List[Tuple[str, Dict[str, Any]]] = [
         ("--info", dict(type=str, default="default exp info", help="a description of this run")),
         ("--loaded_task_name", dict(type=str, default="",
                                     help="table of the run to resume from (default: this run's table)")),

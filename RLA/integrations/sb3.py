@@ -14,11 +14,12 @@ starts a new model instead has its old rows dropped at its first dump.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Type, TypeVar, Union, cast
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -139,7 +140,7 @@ class RLACheckpointCallback(BaseCallback):
         path = Path(self.manager.checkpoint_dir) / f"{self.name_prefix}_{self.num_timesteps}_steps.zip"
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_writer(path, "wb") as f:
-            self.model.save(f)
+            self.model.save(cast(io.BufferedIOBase, f))  # a binary file: what save() writes a zip into
         self.manager.time_step_holder.set_time(self.num_timesteps)
         self.manager.serialize_object_and_save()
         self.last_path = path

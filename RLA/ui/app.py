@@ -97,7 +97,8 @@ def _file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     # results/ or of a code snapshot could otherwise call the API); images and videos still show inline
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
-    if not response.media_type.startswith(("image/", "video/")) or response.media_type == "image/svg+xml":
+    media_type = response.media_type or ""
+    if not media_type.startswith(("image/", "video/")) or media_type == "image/svg+xml":
         response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     return response
 

@@ -92,7 +92,7 @@ class Endpoint:
         except (OSError, EOFError) as exc:
             client.close()
             raise SyncError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from exc
-        sftp.ssh_client = client  # type: ignore[attr-defined]
+        sftp.ssh_client = client
         return sftp
 
     def _ssh_config(self) -> Any:

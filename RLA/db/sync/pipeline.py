@@ -44,7 +44,9 @@ class _Waiter:
 
     def __init__(self, gen: Task, parent: Optional["_Waiter"], slot: int):
         self.gen, self.parent, self.slot = gen, parent, slot
-        self.pending, self.results, self.error = 0, [], None
+        self.pending = 0
+        self.results: List[Any] = []
+        self.error: Optional[BaseException] = None
 
 
 class _Scheduler:
@@ -173,7 +175,7 @@ def run_tasks(sftp: Any, tasks: Iterable[Task], concurrency: int = CONCURRENCY,
     more = True
     while True:
         while more and scheduler.failure is None and scheduler.running < concurrency:
-            slot, task = next(pending, (None, None))
+            slot, task = next(pending, (-1, None))
             if task is None:
                 more = False
                 break

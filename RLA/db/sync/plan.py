@@ -99,8 +99,10 @@ def plan_item(source: Side, item: Item, manifest: Manifest, data_types: Sequence
         entry = manifest.get(rel)
         if entry is not None and entry.get("size") == size and entry.get("mtime") == mtime:
             continue
-        grew = entry is not None and "fp" in entry and size > entry["size"]
-        action = Action("append", rel, size - entry["size"]) if grew else Action("replace", rel, size)
+        if entry is not None and "fp" in entry and size > entry["size"]:
+            action = Action("append", rel, size - entry["size"])
+        else:
+            action = Action("replace", rel, size)
         points_at_others = rel == f"{paths.get('log')}/{layout.RUN_JSON}" or posixpath.dirname(rel) == checkpoint_rel
         (last if points_at_others else first).append(action)
     folder_actions = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import stat as stat_module
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
+from typing import IO, TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from RLA.db.atomic import is_temp_name
 from RLA.db.sync.pipeline import Request, Task, run_tasks
@@ -44,7 +44,7 @@ class RemoteSide(Side):
     def requests(self) -> int:  # type: ignore[override]
         return self.sftp.request_number
 
-    def run(self, tasks: Iterator[Task]) -> List:
+    def run(self, tasks: Iterable[Task]) -> List:
         return run_tasks(self.sftp, tasks)
 
     # reading --------------------------------------------------------------------------
