@@ -97,3 +97,8 @@ def read_scalars(tb_dir: Path) -> Dict[str, List[tuple]]:
     accumulator.Reload()
     return {tag: [(e.step, e.value) for e in accumulator.Scalars(tag)]
             for tag in accumulator.Tags()["scalars"]}
+
+
+# The session-wide fixtures of the web-page tests live here once, so that every module that
+# uses them shares one Chromium and one template database.
+from ui_server import browser, ui_template_db  # noqa: E402,F401

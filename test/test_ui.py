@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from ui_server import LRS, SEEDS, browser, page, ui_db, ui_template_db, ui_url  # noqa: F401
+from ui_server import LRS, SEEDS, page, ui_db, ui_url  # noqa: F401
 
 from RLA.db.query import ItemFilter, select
 from RLA.easy_plot.plot_func import plot_func

@@ -15,7 +15,7 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 from conftest import subprocess_env
-from ui_server import free_port, running_ui, ui_db, ui_template_db  # noqa: F401
+from ui_server import free_port, running_ui, ui_db  # noqa: F401
 
 from RLA.db.query import ItemFilter, select
 

@@ -13,7 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 from conftest import build_database
@@ -119,12 +119,24 @@ def browser():
     playwright.stop()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def _page(browser: Any, bypass_csp: bool) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=bypass_csp)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page for the features: Playwright's waits evaluate their predicates, which the page's
+    Content-Security-Policy forbids, so this page's context bypasses it."""
+    yield from _page(browser, bypass_csp=True)
+
+
+@pytest.fixture
+def strict_page(browser: Any) -> Iterator[Any]:
+    """A page under the Content-Security-Policy the server sends, as a user's browser sees it."""
+    yield from _page(browser, bypass_csp=False)

@@ -13,7 +13,8 @@ __all__ = ["ui_command"]
               help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
 @click.option("--port", type=int, default=6007, show_default=True, help="The port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="The address to listen on; any other than loopback requires the token printed in the URL.")
+              help="The address to listen on (0.0.0.0: every interface). Every address, loopback "
+                   "included, needs the random token of the printed URL.")
 def ui_command(data_root: "str | None", port: int, host: str) -> None:
     """Serve a web page over the database: runs, grouped curves, one run, compare, actions."""
 
@@ -22,5 +23,4 @@ def ui_command(data_root: "str | None", port: int, host: str) -> None:
     except ImportError as error:
         raise click.ClickException(f"rla ui needs the web stack ({error.name} is missing): "
                                    "pip install 'RLA[ui]'") from None
-    click.echo("serving until Ctrl-C; open:", err=True)
     serve(resolve_data_root(data_root), host=host, port=port, echo=click.echo)

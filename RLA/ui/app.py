@@ -146,10 +146,9 @@ async def _index(request: Request) -> Response:
     return FileResponse(STATIC_DIR / "index.html")
 
 
-def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = True,
-               port: Optional[int] = None) -> Starlette:
-    """The app over the database at ``data_root``. ``token``: required on every request (bound to a
-    non-loopback address); ``loopback``: answer only requests naming a loopback host."""
+def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = True) -> Starlette:
+    """The app over the database at ``data_root``. ``token``: required on every API request;
+    ``loopback``: answer only requests naming a loopback host."""
     root = Database(data_root).root
     routes = [
         Route("/", _index),
@@ -165,7 +164,7 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
         Route("/api/apply", _api(_apply), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guard_middleware(token, loopback, port))]
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guard_middleware(token, loopback))]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.data_root = root
     app.state.lock = threading.Lock()

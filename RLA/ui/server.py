@@ -1,4 +1,4 @@
-"""Serve ``rla ui`` with uvicorn: loopback by default, a random token when bound elsewhere."""
+"""Serve ``rla ui`` with uvicorn: loopback by default, a fresh random token in the URL every time."""
 from __future__ import annotations
 
 import os
@@ -27,7 +27,7 @@ def make_server(data_root: Any, host: str = "127.0.0.1", port: int = 6007,
     loopback = is_loopback(host)
     if not loopback and token is None:
         token = secrets.token_urlsafe(24)
-    app = create_app(data_root, token=token, loopback=loopback, port=port)
+    app = create_app(data_root, token=token, loopback=loopback)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
@@ -41,6 +41,7 @@ def serve(data_root: Any, host: str = "127.0.0.1", port: int = 6007, echo: Any =
     cluster's login node) reach its loopback ports too.
     """
     server, url = make_server(data_root, host, port, token=secrets.token_urlsafe(24))
+    echo("serving until Ctrl-C; open (the token in the URL is needed by this page only):")
     echo(url)
     try:
         server.run()

@@ -5,8 +5,15 @@ const MAX_ROWS = 1000;  // rows rendered at once; the filter narrows the rest
 const state = {filter: "", runs: [], paramKeys: [], columns: [], selected: new Set(), sort: {key: "index", desc: false},
                refresh: null, metrics: [], curveBody: null};
 
+// The token `rla ui` printed in the page's address (?token=...): sent as a header, never stored in a cookie
+// (browsers send a host's cookies to every port of it); kept for this tab's reloads in sessionStorage.
+const TOKEN = new URLSearchParams(location.search).get("token") || sessionStorage.getItem("rla_token") || "";
+if (TOKEN) sessionStorage.setItem("rla_token", TOKEN);
+
 async function api(path, body) {
-  const init = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+  const headers = TOKEN ? {"X-RLA-Token": TOKEN} : {};
+  const init = body === undefined ? {headers}
+    : {method: "POST", headers: {...headers, "Content-Type": "application/json"}, body: JSON.stringify(body)};
   const response = await fetch(path, init);
   if (!response.ok) {
     let message = response.statusText;
@@ -21,6 +28,14 @@ function showError(error) {
   const box = $("#filter-error");
   box.textContent = error ? String(error.message || error) : "";
   box.hidden = !error;
+}
+
+// A status as a coloured badge; the status comes from a file of the run, so it is text, and a class only
+// when it is one plain word.
+function badge(status) {
+  const text = String(status ?? "");
+  const cls = /^[a-z]+$/.test(text) ? ` ${text}` : "";
+  return `<span class="badge${cls}">${escapeHtml(text)}</span>`;
 }
 
 function humanSize(bytes) {
@@ -99,7 +114,7 @@ function renderRuns() {
         link.textContent = value;
         td.appendChild(link);
       } else if (key === "status") {
-        td.innerHTML = `<span class="badge ${value}">${value}</span>`;
+        td.innerHTML = badge(value);
       } else if (key === "size") {
         td.className = "num"; td.textContent = humanSize(value);
       } else {
@@ -135,7 +150,7 @@ async function planAction(action) {
   try { plan = await apiJson("api/plan", body); } catch (e) { return showError(e); }
   showError(null);
   $("#plan-title").textContent = `${plan.action}: ${plan.items.length} runs, ${plan.planned} folders`;
-  const entries = plan.entries.map(e => `<tr><td>${escapeHtml(e.index)}</td><td>${e.data_type}</td><td>${escapeHtml(e.target || "")}</td></tr>`).join("");
+  const entries = plan.entries.map(e => `<tr><td>${escapeHtml(e.index)}</td><td>${escapeHtml(e.data_type)}</td><td>${escapeHtml(e.target || "")}</td></tr>`).join("");
   const skipped = plan.skipped.map(s => `<li><b>${escapeHtml(s.index)}</b>: ${escapeHtml(s.reason)}</li>`).join("");
   $("#plan-body").innerHTML = `<table><tr><th>item</th><th>data type</th><th>to</th></tr>${entries}</table>` +
     (skipped ? `<p>Skipped:</p><ul>${skipped}</ul>` : "") +
@@ -219,13 +234,13 @@ async function download(path, body, name) {
 }
 
 // -- One run ----------------------------------------------------------------------------------------
-function fileUrl(index, type, path) {
-  return "api/file?" + new URLSearchParams({index, type, path});
+function fileUrl(index, type, path) {  // a link or <img> cannot send a header: the token goes in its query
+  return escapeHtml("api/file?" + new URLSearchParams(TOKEN ? {index, type, path, token: TOKEN} : {index, type, path}));
 }
 
 function fileList(index, type, files) {
   if (!files.length) return `<p class="muted">none</p>`;
-  return `<table>${files.map(f => `<tr><td><a href="${fileUrl(index, type, f.path)}" target="_blank">${escapeHtml(f.path)}</a></td>` +
+  return `<table>${files.map(f => `<tr><td><a href="${fileUrl(index, type, f.path)}" target="_blank" rel="noopener noreferrer">${escapeHtml(f.path)}</a></td>` +
     `<td class="num">${humanSize(f.size)}</td></tr>`).join("")}</table>`;
 }
 
@@ -243,7 +258,7 @@ async function openRun(index) {
   const gallery = run.results.filter(f => f.kind !== "file").map(f => `<figure>${f.kind === "image"
       ? `<img src="${fileUrl(index, "results", f.path)}" alt="${escapeHtml(f.path)}">`
       : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
-  body.innerHTML = `<h2>${escapeHtml(index)} <span class="badge ${run.row.status}">${run.row.status}</span></h2>
+  body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2>
     <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params}</table></div>
     <div class="card"><h3>run.json</h3><table>${info}${git}${resumes}</table></div></div>
     <h3>Curves</h3><div id="run-charts" class="charts"></div>
