@@ -135,7 +135,7 @@ def test_python_m_rla_cli_and_the_delete_log_script(db: Path):
 
     small = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker",
                        "--delete_type", "small_ts", "--timestep_bound", "300", "-y")
-    assert small.returncode == 0 and "5 entries of 1 items" in small.stdout
+    assert small.returncode == 0 and "5 entries of 1 item" in small.stdout
     assert count_items(db) == 5
 
 
@@ -187,14 +187,14 @@ def test_ls_shows_bracketed_names_and_until_takes_the_whole_day(db: Path):
 def test_running_items_are_skipped_by_the_cli_and_the_scripts(db: Path):
     running = [r for r in query.scan(db, task="walker") if r.status == "running"][0]
     out = rla("archive", "--data-root", str(db), "-t", "walker", "*/*/*/*seed=3", "-y", env={"COLUMNS": "400"})
-    assert out.exit_code == 0 and "skipped 1 item(s) still marked running" in out.stderr
+    assert out.exit_code == 0 and "skipped 1 item still marked running" in out.stderr
     assert "--include-running" in out.stderr and running.item.path("log").is_dir()
     result = run_module("rla_scripts.migrate_log", "--data_root", str(db), "--task_table_name", "walker",
                         "--regex", "*/*/*/*seed=3", "--target_task_table_name", "walker_v2", "-y")
-    assert result.returncode == 0 and "skipped 1 item(s)" in result.stdout and running.item.path("log").is_dir()
+    assert result.returncode == 0 and "skipped 1 item" in result.stdout and running.item.path("log").is_dir()
     result = run_module("rla_scripts.delete_log", "--data_root", str(db), "--task_table_name", "walker",
                         "--regex", "*/*/*/*seed=3", "--include_running", "-y")
-    assert result.returncode == 0 and "delete: 5 entries of 1 items" in result.stdout
+    assert result.returncode == 0 and "delete: 5 entries of 1 item" in result.stdout
     assert not running.item.path("log").exists()
 
 

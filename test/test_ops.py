@@ -213,7 +213,7 @@ def test_running_items_are_skipped_unless_include_running(db: Path, operation: s
     reason = result.skipped[0][1]  # its pid is the test session's: alive
     assert f"pid {os.getpid()}" in reason and "gone" not in reason
     shown = capsys.readouterr().err
-    assert "skipped 1 item(s) still marked running" in shown and "--include-running" in shown
+    assert "skipped 1 item still marked running" in shown and "--include-running" in shown
     assert result.to_dict()["skipped"] == [{"index": live.index, "reason": reason}]
 
     result = call(include_running=True)

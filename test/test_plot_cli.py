@@ -45,7 +45,7 @@ def test_rla_plot_counts_curves_per_metric_and_selects_like_rla_ls(data_root: Pa
     result = CliRunner().invoke(main, ["plot", "-d", str(data_root), "-t", "cli_task", "-m", "eval/ret", "-k", "lr",
                                        "-w", "lr == 0.2 and seed == 1"])
     assert result.exit_code == 0, result.output
-    assert "1 runs in 1 curves: 1 of eval/ret" in result.output
+    assert "1 run in 1 curve: 1 of eval/ret" in result.output
 
 
 def test_rla_plot_reports_what_to_fix(data_root: Path) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import run_python
+from conftest import log_run, run_python, subprocess_env
 from ui_server import running_ui
 
 from RLA.cli import main
@@ -193,3 +195,29 @@ def test_rm_and_the_ui_never_follow_a_symlink_out_of_the_data_root(tmp_path: Pat
     assert (outside / "folder" / "data.bin").read_text() == "precious"
     assert [i.index for i in Database(data_root).items("sec")] == [keep.index]
     assert keep.checkpoint_dir.is_dir()
+
+
+#: what a value in the database could hold to act on the terminal: erase a line and move up, retitle
+#: the window (OSC ... BEL), a C1 control sequence introducer, a right-to-left override
+TERMINAL_ATTACK = "Hop\x1b[2K\x1b[1A\x1b]0;owned\x07per\x9b31m\u202e"
+ACTING_CHARACTERS = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_the_cli_shows_control_characters_from_the_database_as_escapes(tmp_path: Path):
+    data_root = tmp_path / "db"
+    item = log_run(data_root, "term", {"env": TERMINAL_ATTACK, "seed": 1}, [(0, {"r": 1.0})])
+    exp_manager.finish()
+    run_json = json.loads(item.run_json.read_text())
+    item.run_json.write_text(json.dumps({**run_json, "status": "finished\x1b[8m", "host": "h\x1b]8;;x\x07"}))
+    outputs = {}
+    for command in (["ls", "--refresh"], ["ls", "--wide"], ["show", "*"], ["rm", "*", "--all", "--dry-run"]):
+        result = subprocess.run([sys.executable, "-m", "RLA.cli", *command, "-d", str(data_root), "-t", "term"],
+                                capture_output=True, text=True, env=subprocess_env({"COLUMNS": "80"}), timeout=60)
+        assert result.returncode == 0, result.stderr
+        outputs[command[0] + command[1]] = result.stdout + result.stderr
+    for name, text in outputs.items():
+        assert not [c for c in ACTING_CHARACTERS if c in text], (name, text)
+    assert "\\x1b[2K" in outputs["ls--wide"] and "\\u202e" in outputs["ls--wide"]  # shown, so the user sees them
+    assert "status: finished\\x1b[8m" in outputs["show*"] and "host: h\\x1b]8;;x\\x07" in outputs["show*"]
+    assert "\\x1b" in outputs["rm*"]
+    assert item.log_dir.exists()  # the dry run changed nothing

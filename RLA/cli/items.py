@@ -8,6 +8,7 @@ import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
 from RLA.db.selection_words import TIMESTEP_BELOW
+from RLA.words import counted
 
 __all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
            "mv_command", "tb_command"]
@@ -58,7 +59,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         filters = {**filters, "task": filters["pattern"], "pattern": None}
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     for record in (r for r in records if r.split):
-        click.echo(f"warning: {record.index} may be split between two places: {record.split}", err=True)
+        click.echo(display.printable(f"warning: {record.index} may be split between two places: {record.split}"),
+                   err=True)
     if as_json:
         print_json([r.to_dict() for r in records])
         return
@@ -66,7 +68,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     unknown = [c for c in columns if c not in frame.columns]
     if unknown and len(frame):
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
-    title = f"{len(records)} items in {data_root}"
+    title = f"{counted(len(records), 'item')} in {data_root}"
     out = display.console(stderr=False)
     out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide))
 
@@ -77,6 +79,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
     """Show the metadata, parameters and backup.txt of the selected items
     (PATTERN `latest`: the item that started last)."""
+    from RLA.console.display import printable
     from RLA.db import ops
     from RLA.db.layout import BACKUP_TXT
 
@@ -87,17 +90,18 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
     if not views:
         click.echo("no item matches", err=True)
     for summary in views:
-        click.secho(summary["index"], bold=True)
+        click.secho(printable(summary["index"]), bold=True)
         for key in ("status", "start_time", "end_time", "last_time_step", "rows", "host", "ip", "git", "argv",
                     "error"):
             if summary.get(key) is not None:
-                click.echo(f"  {key}: {summary[key]}")
-        click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items()))
+                click.echo(printable(f"  {key}: {summary[key]}"))
+        click.echo(printable("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items())))
         for data_type, path in summary["paths"].items():
-            click.echo(f"  {data_type}: {path}")
+            click.echo(printable(f"  {data_type}: {path}"))
         if summary["backup"]:
             click.echo(f"  {BACKUP_TXT}:")
-            click.echo("".join(f"    {line}\n" for line in summary["backup"].splitlines()), nl=False)
+            click.echo("".join(f"    {printable(line, lines=True)}\n" for line in summary["backup"].splitlines()),
+                       nl=False)
 
 
 def _run_operation(name: str, data_root: str, filters: Dict[str, Any], options: Dict[str, Any]) -> None:

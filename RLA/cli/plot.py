@@ -5,6 +5,7 @@ import click
 
 from RLA import plot_bands as band_registry
 from RLA.cli.options import CONFIG_FILE, DATA_ROOT_ENV, resolve_data_root
+from RLA.words import counted
 
 __all__ = ["plot_command"]
 
@@ -46,6 +47,7 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
          smooth_step: float, smoothing: str, xlim: tuple, ylim: tuple, title: str, one_axes: bool,
          legend_outside: bool, show_number: bool, save_name: str, table_score: str, table_k: int) -> None:
     """Grouped learning curves of a table, saved as png and pdf (plot_func)."""
+    from RLA.console.display import printable
     from RLA.easy_plot.aggregate import format_summary
     from RLA.easy_plot.plot_func import plot_func
     from RLA.easy_plot.scores import summary_table
@@ -60,7 +62,7 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
                         save_name=name)
     runs = {row["index"] for row in data.attrs["runs"]}
     curves = data.groupby("metric", sort=False)["legend"].nunique()
-    click.echo(f"{len(runs)} runs in {int(curves.sum())} curves: "
+    click.echo(f"{counted(len(runs), 'run')} in {counted(int(curves.sum()), 'curve')}: "
                + ", ".join(f"{count} of {metric}" for metric, count in curves.items()))
     for path in data.attrs["saved"]:
         click.echo(f"saved {path}")
@@ -68,4 +70,4 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
         for metric in metrics:
             table = summary_table(data_root, task_table_name, list(regs) or None, list(split_keys), metric,
                                   score=table_score, k=table_k, xlim=xlim, where=where)
-            click.echo(f"\n{metric} ({table_score}, k={table_k})\n{format_summary(table)}")
+            click.echo(f"\n{metric} ({table_score}, k={table_k})\n" + printable(format_summary(table), lines=True))

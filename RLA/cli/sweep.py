@@ -91,8 +91,9 @@ def sweep(data_root: Optional[str], name: Optional[str], grids: Tuple[str, ...],
 
 def _show_status(data_root: str, name: str, as_json: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    from RLA.console.display import console
+    from RLA.console.display import console, printable
     from RLA.sweep import sweep_status
 
     rows = sweep_status(data_root, name)
@@ -106,6 +107,7 @@ def _show_status(data_root: str, name: str, as_json: bool) -> None:
     for column in ("trial", "parameters", "status", "item", "last step", "job"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r.trial.trial_id, r.trial.label(), r.status, r.item or "-",
-                      "-" if r.last_time_step is None else str(r.last_time_step), r.job_id or "-")
+        cells = (r.trial.trial_id, r.trial.label(), r.status, r.item or "-",
+                 "-" if r.last_time_step is None else str(r.last_time_step), r.job_id or "-")
+        table.add_row(*[Text(printable(cell)) for cell in cells])
     console(stderr=False).print(table)

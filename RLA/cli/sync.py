@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional
 import click
 
 from RLA.cli.options import CONFIG_FILE, PATTERN_HELP, selection
+from RLA.words import counted
 
 __all__ = ["sync_group"]
 
@@ -62,7 +63,7 @@ def _sync(direction: str, data_root: str, filters: Dict[str, Any], remote: Optio
 
 
 def _show(report: Any, direction: str) -> None:
-    from RLA.console.display import human_size
+    from RLA.console.display import human_size, printable
 
     behind = [r for r in report.items if r.actions]
     verb = {"push": "sent", "pull": "fetched", "status": "behind"}[direction]
@@ -70,9 +71,9 @@ def _show(report: Any, direction: str) -> None:
         verb = "to send" if direction == "push" else "to fetch"
     for result in behind:
         amount = result.planned_bytes if report.dry_run else result.sent_bytes
-        click.echo(f"{result.index}: {result.actions} files, {human_size(amount)} {verb}")
+        click.echo(f"{printable(result.index)}: {result.actions} files, {human_size(amount)} {verb}")
     total = sum(r.planned_bytes if report.dry_run else r.sent_bytes for r in report.items)
-    click.echo(f"{len(report.items)} items, {len(behind)} {'behind' if report.dry_run else 'changed'}, "
+    click.echo(f"{counted(len(report.items), 'item')}, {len(behind)} {'behind' if report.dry_run else 'changed'}, "
                f"{human_size(total)} {verb} ({report.remote})", err=True)
 
 

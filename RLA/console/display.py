@@ -6,10 +6,12 @@ what it returns.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from RLA.db.layout import DATA_TYPES
+from RLA.words import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,12 +19,30 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult, Plan
 
-__all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table", "human_size"]
+__all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table", "human_size", "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
 #: headers of the compact table (80 columns)
 _SHORT_HEADERS = {"last_time_step": "step"}
+
+
+#: what a terminal would act on instead of show: C0 and C1 controls (ESC starts cursor moves, OSC titles,
+#: hyperlinks), DEL, and the bidirectional overrides that reorder what the eye reads
+_OTHER_CONTROLS = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile(rf"[\t\n{_OTHER_CONTROLS}]")
+_UNPRINTABLE_IN_LINES = re.compile(f"[{_OTHER_CONTROLS}]")
+
+
+def printable(value: Any, lines: bool = False) -> str:
+    """``value`` as text a terminal only shows: every control character as its escape (``\\x1b``).
+
+    Everything the CLI prints from the database goes through here: a parameter, a status or a
+    file name could otherwise move the cursor, rewrite lines or retitle the terminal. ``lines``
+    keeps newlines and tabs (a text file shown as text); a table cell keeps none.
+    """
+    pattern = _UNPRINTABLE_IN_LINES if lines else _UNPRINTABLE
+    return pattern.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(value))
 
 
 def console(stderr: bool = True) -> "Console":
@@ -42,10 +62,12 @@ def human_size(size: Optional[float]) -> str:
 
 
 def show_plan(plan: "Plan", dry_run: bool = False) -> None:
-    """List what a plan will touch: one row per item, one column per data type."""
+    """List what a plan will touch: one row per item (named as ``rla ls`` names it at this width),
+    the size the plan touches, and below the table the size per data type."""
     from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
+
+    from RLA.db.query import to_frame
 
     out = console()
     _show_skipped(out, plan)
@@ -53,27 +75,25 @@ def show_plan(plan: "Plan", dry_run: bool = False) -> None:
         what = "no other item matches" if plan.skipped else "no item matches"
         out.print(f"[bold]{escape(plan.action)}[/]: {what}; nothing to do")
         return
-    by_item: dict = {}
+    touched: Dict[str, Dict[str, int]] = {}
     for entry in plan.entries:
-        by_item.setdefault(entry.item.index, {})[entry.data_type] = entry
-    table = Table(title=f"{plan.action}: {len(plan.entries)} entries of {len(by_item)} items"
-                        + (" (dry run: nothing is changed)" if dry_run else ""),
-                  title_justify="left")
-    table.add_column("item", overflow="fold", ratio=3)
-    table.add_column("status")
-    for data_type in DATA_TYPES:
-        table.add_column(data_type, justify="right", overflow="fold")
-    records = {r.index: r for r in plan.records}
-    for index, entries in by_item.items():
-        record = records[index]
-        table.add_row(Text(index), Text(record.status), *[
-            human_size(record.sizes.get(t)) if t in entries else "" for t in DATA_TYPES])
-    out.print(table)
+        touched.setdefault(entry.item.index, {})[entry.data_type] = 0
+    records = [r for r in plan.records if r.index in touched]
+    for record in records:
+        touched[record.index] = {t: record.sizes.get(t, 0) for t in touched[record.index]}
+    frame = to_frame(records)
+    frame["size"] = [sum(touched[record.index].values()) for record in records]
+    title = (f"{plan.action}: {counted(len(plan.entries), 'entry')} of {counted(len(records), 'item')}"
+             + (" (dry run: nothing is changed)" if dry_run else ""))
+    out.print(frame_table(frame, title=title, out=out))
+    per_type = {t: sum(sizes.get(t, 0) for sizes in touched.values()) for t in DATA_TYPES}
+    out.print(Text("by data type: " + ", ".join(f"{t} {human_size(size)}" for t, size in per_type.items()
+                                               if any(t in sizes for sizes in touched.values()))))
     targets = [e for e in plan.entries if e.target is not None]
     if targets:
         first = targets[0]
-        out.print(Text(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
-                       else f"to: {first.target}"))
+        out.print(Text(printable(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
+                                 else f"to: {first.target}")))
 
 
 def _show_skipped(out: "Console", plan: "Plan") -> None:
@@ -82,23 +102,23 @@ def _show_skipped(out: "Console", plan: "Plan") -> None:
 
     if not plan.skipped:
         return
-    out.print(Text(f"skipped {len(plan.skipped)} item(s) still marked running "
+    out.print(Text(f"skipped {counted(len(plan.skipped), 'item')} still marked running "
                    "(pass --include-running to include them):", style="yellow"))
     for record, reason in plan.skipped:
-        out.print(Text(f"  {record.index}: {reason}"))
+        out.print(Text(printable(f"  {record.index}: {reason}")))
 
 
 def report_lines(result: "OpResult") -> List[str]:
     """What an operation did, in words (the summary line of `rla rm`, `rla archive`, ... and the scripts)."""
     lines = []
     if result.dry_run:
-        lines.append(f"dry run: {result.planned} entries would be touched; nothing was changed")
+        lines.append(f"dry run: {counted(result.planned, 'entry')} would be touched; nothing was changed")
     elif result.planned and not result.confirmed:
         lines.append("cancelled: nothing was changed")
     elif result.planned:
-        lines.append(f"{result.action}: {result.count} entries of {len(result.records)} items")
+        lines.append(f"{result.action}: {counted(result.count, 'entry')} of {counted(len(result.records), 'item')}")
     if result.skipped:
-        lines.append(f"skipped {len(result.skipped)} item(s) still marked running; "
+        lines.append(f"skipped {counted(len(result.skipped), 'item')} still marked running; "
                      "pass --include-running to include them if their runs are dead")
     return lines
 
@@ -151,15 +171,15 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], 
                   pad_edge=not short_names)
     cells = {column: [_cell(column, value) for value in frame[column]] for column in columns}
     if not short_names:
-        lead = {"index": [str(index) for index in frame.index]}
+        lead = {"index": [printable(index) for index in frame.index]}
         table.add_column("index", overflow="fold")
     else:
-        lead = {"task": [str(task) for task in frame["task"]]} if frame["task"].nunique() > 1 else {}
+        lead = {"task": [printable(task) for task in frame["task"]]} if frame["task"].nunique() > 1 else {}
         lead["started"] = _start_labels(frame)
         for name, values in lead.items():  # never cut: they say which item a row is
             table.add_column(name, no_wrap=True, min_width=max(map(len, values), default=len(name)))
     for column in columns:
-        header = _header(column, frame.columns, short_names)
+        header = printable(_header(column, frame.columns, short_names))
         if not short_names:
             table.add_column(Text(header), justify="right")
         elif column.startswith("params."):  # cut long values first
@@ -204,7 +224,7 @@ def _header(column: str, known: Sequence[str], short: bool = False) -> str:
 def _cell(column: str, value: Any) -> str:
     if column == "size" or column.startswith("size."):
         return human_size(None if _missing(value) else float(value))
-    return "-" if _missing(value) else str(value)
+    return "-" if _missing(value) else printable(value)
 
 
 def _missing(value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, Optional
 from RLA.console import display
 from RLA.db import ops
 from RLA.db.ops import OpResult, PathLike, Plan
+from RLA.words import counted
 
 __all__ = ["run_plan", "delete", "clean", "archive", "migrate"]
 
@@ -37,8 +38,8 @@ def _confirm(plan: Plan) -> bool:
     import click
 
     try:
-        return click.confirm(f"{plan.action} these {plan.planned} entries of {len(plan.records)} items?",
-                             default=False, err=True)
+        question = f"{plan.action} these {counted(plan.planned, 'entry')} of {counted(len(plan.records), 'item')}?"
+        return click.confirm(question, default=False, err=True)
     except click.Abort:
         return False
 

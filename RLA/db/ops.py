@@ -39,6 +39,7 @@ from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
 from RLA.db.records import read_json, write_json_atomic
 from RLA.db.tensorboard import launch_tensorboard, tensorboard_command, tensorboard_links
 from RLA.errors import ConflictError, SelectionError, UsageError
+from RLA.words import counted
 
 __all__ = [
     "Entry", "Plan", "OpResult", "SelectionError", "ConflictError",
@@ -230,7 +231,7 @@ def _refuse_whole_tables(data_root: PathLike, records: List[ItemRecord], archive
     if whole:
         raise SelectionError(
             f"the selection holds every item of table(s) {', '.join(sorted(whole))} "
-            f"({sum(chosen[t] for t in whole)} items); narrow the pattern or filters, "
+            f"({counted(sum(chosen[t] for t in whole), 'item')}); narrow the pattern or filters, "
             "or pass --all (allow_all=True) if you mean the whole table"
         )
 

@@ -41,8 +41,8 @@ def serve(data_root: Any, host: str = "127.0.0.1", port: int = 6007, echo: Any =
     cluster's login node) reach its loopback ports too.
     """
     server, url = make_server(data_root, host, port, token=secrets.token_urlsafe(24))
-    echo("serving until Ctrl-C; open (the token in the URL is needed by this page only):")
     echo(url)
+    echo("open the URL above (its token is needed by this page only); serving until Ctrl-C")
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again
