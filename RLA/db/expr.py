@@ -42,11 +42,16 @@ def compile_where(text: str) -> Predicate:
         tree = ast.parse(text.strip(), mode="eval")
         return _compile(tree.body, text)
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse expression {text!r}: {exc.msg}; {_HELP}") from None
+        raise ExpressionError(f"cannot parse expression {_shown(text)}: {exc.msg}; {_HELP}") from None
     except (RecursionError, ValueError) as exc:  # nested too deep, or a null byte
         if isinstance(exc, ExpressionError):
             raise
-        raise ExpressionError(f"cannot parse expression {text[:80]!r}...: {exc}; {_HELP}") from None
+        raise ExpressionError(f"cannot parse expression {_shown(text)}: {exc}; {_HELP}") from None
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` quoted for a message, cut after ``limit`` characters."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 def _compile(node: ast.AST, text: str) -> Predicate:
@@ -152,4 +157,4 @@ def _literal(node: ast.AST, text: str) -> Any:
 def _unsupported(node: ast.AST, text: str) -> ExpressionError:
     where = ast.get_source_segment(text.strip(), node) if hasattr(node, "lineno") else None
     shown = f" {where!r}" if where else ""
-    return ExpressionError(f"unsupported {type(node).__name__}{shown} in expression {text!r}; {_HELP}")
+    return ExpressionError(f"unsupported {type(node).__name__}{shown} in expression {_shown(text)}; {_HELP}")

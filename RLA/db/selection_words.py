@@ -14,7 +14,11 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from RLA.errors import ExpressionError
 
-__all__ = ["Word", "SELECTION_WORDS", "LISTING_WORDS", "TIMESTEP_BELOW", "PATTERN_HELP", "parse_words", "words_summary"]
+__all__ = ["Word", "MAX_FILTER_CHARS", "SELECTION_WORDS", "LISTING_WORDS", "TIMESTEP_BELOW", "PATTERN_HELP",
+           "parse_words", "words_summary"]
+
+#: characters of a filter string at most: a filter is a few words, and reading one costs more than its length
+MAX_FILTER_CHARS = 10_000
 
 PATTERN_HELP = ("PATTERN is a glob on the record date YYYY/MM/DD/<name>, as in earlier releases: "
                 "'2022/03/01/21-13*', or '2022/03/*' for everything under a date folder.")
@@ -66,6 +70,9 @@ def parse_words(text: Optional[str], words: Sequence[Word] = SELECTION_WORDS + L
     given), and ``pattern``; a word that is not one of them, a missing value or
     a second PATTERN raises :class:`~RLA.errors.ExpressionError` naming it.
     """
+    if text and len(text) > MAX_FILTER_CHARS:
+        raise ExpressionError(f"the filter is {len(text):,} characters long; at most {MAX_FILTER_CHARS:,}: "
+                              "a filter selects by a few words (to pick many runs by name, tick them in the table)")
     try:
         tokens = shlex.split(text or "")
     except ValueError as error:

@@ -8,6 +8,8 @@ time (the index and column caches are shared), and an RLA error comes back as
 from __future__ import annotations
 
 import json
+import logging
+import mimetypes
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
@@ -24,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from RLA.db import data_types
 from RLA.db.layout import Database
 from RLA.errors import ItemNotFoundError, RLAError, UsageError
-from RLA.ui import curves, runs
+from RLA.ui import arguments, curves, runs
 from RLA.ui.actions import Actions
 from RLA.ui.guard import guard_middleware, safe_path
 from RLA.ui.selection import find_record
@@ -33,15 +35,12 @@ __all__ = ["create_app", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 FILE_TYPES = data_types.names_with(browsable=True)
+_log = logging.getLogger(__name__)
 
 
 class _JSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         return json.dumps(content, default=str, separators=(",", ":")).encode("utf-8")
-
-
-def _flag(value: Any) -> bool:
-    return value in (True, "1", "true", "yes")
 
 
 def _api(work: Callable[[Path, Any, Dict[str, Any]], Any]) -> Callable[[Request], Any]:
@@ -53,8 +52,8 @@ def _api(work: Callable[[Path, Any, Dict[str, Any]], Any]) -> Callable[[Request]
         if request.method == "POST":
             try:
                 body = await request.json()
-            except ValueError:
-                return _JSON({"error": "the request body is not JSON"}, status_code=400)
+            except (ValueError, RecursionError):
+                return _JSON({"error": "the request body is not JSON (or is nested too deep)"}, status_code=400)
             if not isinstance(body, dict):
                 return _JSON({"error": "the request body must be a JSON object"}, status_code=400)
             arguments.update(body)
@@ -70,47 +69,52 @@ def _api(work: Callable[[Path, Any, Dict[str, Any]], Any]) -> Callable[[Request]
             return _JSON({"error": str(error)}, status_code=404)
         except PermissionError as error:
             return _JSON({"error": str(error)}, status_code=403)
-        except (RLAError, TypeError) as error:  # TypeError: a request with arguments of the wrong kind
+        except RLAError as error:  # the request's mistake: arguments.py and the layers below say which
             return _JSON({"error": str(error)}, status_code=400)
+        except Exception as error:  # our own bug: its traceback goes to the terminal running rla ui
+            _log.exception("rla ui: %s %s failed", request.method, request.url.path)
+            return _JSON({"error": f"RLA failed on this request ({type(error).__name__}: {error}); this is a bug "
+                                   "in RLA: the traceback is in the terminal running rla ui"}, status_code=500)
         return result if isinstance(result, Response) else _JSON(result)
 
     return endpoint
 
 
 def _runs(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    chosen = [k for k in a.get("cols", "").split(",") if k]
-    return runs.runs_table(root, a.get("q", ""), chosen)
+    chosen = [k for k in arguments.text(a, "cols").split(",") if k]
+    return runs.runs_table(root, arguments.text(a, "q"), chosen)
 
 
 def _run(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    return runs.run_detail(root, a.get("index", ""), _flag(a.get("archived")))
+    return runs.run_detail(root, arguments.text(a, "index"), arguments.flag(a, "archived"))
 
 
 def _file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    data_type = a.get("type", "")
+    data_type = arguments.text(a, "type")
     if data_type not in FILE_TYPES:
         raise UsageError(f"type must be one of {FILE_TYPES}")
-    record = find_record(root, a.get("index", ""), _flag(a.get("archived")))
-    path = safe_path(root, record.item.path(data_type), a.get("path", ""))
-    response = FileResponse(path)
+    record = find_record(root, arguments.text(a, "index"), arguments.flag(a, "archived"))
+    path = safe_path(root, record.item.path(data_type), arguments.text(a, "path"))
     # files come from runs, not from us: never run them as a page of this origin (an .html or .svg of
-    # results/ or of a code snapshot could otherwise call the API); images and videos still show inline
+    # results/ or of a code snapshot could otherwise call the API); images and videos still show inline.
+    # Starlette spells any file name in Content-Disposition (RFC 6266 filename*, quotes escaped).
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    inline = media_type.startswith(("image/", "video/")) and media_type != "image/svg+xml"
+    response = FileResponse(path, media_type=media_type, filename=None if inline else path.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
-    media_type = response.media_type or ""
-    if not media_type.startswith(("image/", "video/")) or media_type == "image/svg+xml":
-        response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     return response
 
 
 def _metrics(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     from RLA.ui.selection import select_records
 
-    return {"metrics": runs.metrics_of(select_records(root, a.get("filter", ""), a.get("indices")))}
+    records = select_records(root, arguments.text(a, "filter"), arguments.names(a, "indices"))
+    return {"metrics": runs.metrics_of(records)}
 
 
 def _compare(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    return runs.compare(root, a.get("filter", ""), a.get("indices") or [])
+    return runs.compare(root, arguments.text(a, "filter"), arguments.names(a, "indices") or [])
 
 
 def _curve_request(a: Dict[str, Any]) -> curves.CurveRequest:
@@ -127,19 +131,20 @@ def _curves_csv(root: Path, state: Any, a: Dict[str, Any]) -> Any:
 
 
 def _curves_figure(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    fmt = a.get("format", "png")
+    fmt = arguments.text(a, "format", "png")
     media = "application/pdf" if fmt == "pdf" else "image/png"
     return Response(curves.curves_figure(root, _curve_request(a), fmt), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="curves.{fmt}"'})
 
 
 def _plan(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    return state.actions.plan(a.get("action", ""), a.get("indices") or [], _flag(a.get("include_running")),
-                              _flag(a.get("allow_all")), _flag(a.get("archived")), a.get("to_task") or "")
+    return state.actions.plan(arguments.text(a, "action"), arguments.names(a, "indices") or [],
+                              arguments.flag(a, "include_running"), arguments.flag(a, "allow_all"),
+                              arguments.flag(a, "archived"), arguments.text(a, "to_task"))
 
 
 def _apply(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    return state.actions.apply(a.get("id", ""))
+    return state.actions.apply(arguments.text(a, "id"))
 
 
 async def _index(request: Request) -> Response:

@@ -18,6 +18,7 @@ import numpy as np
 
 from RLA import plot_bands as bands
 from RLA.errors import UsageError
+from RLA.ui import arguments
 from RLA.ui.selection import select_records
 
 __all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curves", "curves_csv", "curves_figure"]
@@ -47,20 +48,27 @@ class CurveRequest:
 
     @classmethod
     def of(cls, body: Dict[str, Any]) -> "CurveRequest":
+        """The request a JSON body asks for, each field checked (a UsageError names the wrong one)."""
         known = set(cls.__dataclass_fields__)
         unknown = set(body) - known
         if unknown:
             raise UsageError(f"unknown curve options {sorted(unknown)}; known: {sorted(known)}")
-        request = cls(**body)
+        request = cls(metrics=arguments.names(body, "metrics") or [], filter=arguments.text(body, "filter"),
+                      indices=arguments.names(body, "indices"), split_keys=arguments.names(body, "split_keys") or [],
+                      band=arguments.text(body, "band", "std"),
+                      resample=int(arguments.number(body, "resample", 512, whole=True)),
+                      x_range=arguments.text(body, "x_range", "intersection"),
+                      smooth_step=arguments.number(body, "smooth_step", 0.0),
+                      smoothing=arguments.text(body, "smoothing", "ema"), xlim=arguments.limits(body, "xlim"),
+                      runs=arguments.flag(body, "runs"))
         if not request.metrics:
             raise UsageError("pick at least one metric")
         if request.band not in BANDS:
             raise UsageError(f"band must be one of {', '.join(BANDS)}, got {request.band!r}")
-        if not 0 <= int(request.resample) <= MAX_POINTS:
+        if not 0 <= request.resample <= MAX_POINTS:
             raise UsageError(f"resample must be 0 (the logged steps) or at most {MAX_POINTS} points")
-        if request.xlim is not None:
-            low, high = request.xlim
-            request.xlim = (None if low in (None, "") else float(low), None if high in (None, "") else float(high))
+        if request.smooth_step < 0:
+            raise UsageError(f"smooth_step must be 0 (no smoothing) or positive, got {request.smooth_step}")
         return request
 
     def selection(self, data_root: Path) -> Tuple[str, List[str]]:
@@ -76,8 +84,8 @@ class CurveRequest:
 
     def grouping(self) -> Dict[str, Any]:
         """The arguments of curve_data / plot_func shared by the page and the figure."""
-        return dict(split_keys=self.split_keys, xlim=self.xlim, resample=int(self.resample), x_range=self.x_range,
-                    smooth_step=float(self.smooth_step or 0), smoothing=self.smoothing)
+        return dict(split_keys=self.split_keys, xlim=self.xlim, resample=self.resample, x_range=self.x_range,
+                    smooth_step=self.smooth_step, smoothing=self.smoothing)
 
 
 def _data(data_root: Path, request: CurveRequest) -> Tuple[str, Any]:

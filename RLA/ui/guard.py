@@ -89,8 +89,8 @@ def _secured(response: Response) -> Response:
 
 def safe_path(data_root: Path, base: Path, relative: str) -> Path:
     """``base / relative`` resolved, refused unless it is a file inside both ``base`` and ``data_root``."""
-    if not relative or Path(relative).is_absolute():
-        raise UsageError(f"path {relative!r} must be relative to the item's folder")
+    if not relative or "\0" in relative or Path(relative).is_absolute():
+        raise UsageError(f"path {relative[:200]!r} must be a relative path inside the item's folder")
     root, folder = data_root.resolve(), base.resolve()
     target = (folder / relative).resolve()
     if not (target.is_relative_to(folder) and target.is_relative_to(root)):
