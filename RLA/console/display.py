@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult, Plan
 
-__all__ = ["console", "show_plan", "report_lines", "progress_bar", "frame_table", "human_size", "printable"]
+__all__ = ["console", "show_plan", "show_waiting", "report_lines", "progress_bar", "frame_table", "human_size",
+           "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -108,6 +109,14 @@ def _show_skipped(out: "Console", plan: "Plan") -> None:
         out.print(Text(printable(f"  {record.index}: {reason}")))
 
 
+def show_waiting(who: str) -> None:
+    """Say that an operation waits for ``who`` (another operation holding the database's lock)."""
+    from rich.text import Text
+
+    console().print(Text(printable(f"waiting for {who} to finish: one operation at a time per database"),
+                         style="yellow"))
+
+
 def report_lines(result: "OpResult") -> List[str]:
     """What an operation did, in words (the summary line of `rla rm`, `rla archive`, ... and the scripts)."""
     lines = []
@@ -120,6 +129,10 @@ def report_lines(result: "OpResult") -> List[str]:
     if result.skipped:
         lines.append(f"skipped {counted(len(result.skipped), 'item')} still marked running; "
                      "pass --include-running to include them if their runs are dead")
+    for record, reason in result.revived:
+        lines.append(printable(f"left alone {record.index}: {reason}"))
+    if result.gone:
+        lines.append(f"{counted(len(result.gone), 'entry')} gone already: another operation took them meanwhile")
     return lines
 
 

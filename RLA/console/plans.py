@@ -30,7 +30,7 @@ def run_plan(plan: Plan, *, dry_run: bool = False, skip_ask: bool = False, quiet
     if dry_run or not plan.entries or not (skip_ask or _confirm(plan)):
         return OpResult.of(plan, dry_run=dry_run)
     with display.progress_bar(plan.planned, plan.action, quiet) as advance:
-        return ops.apply(plan, on_progress=advance)
+        return ops.apply(plan, on_progress=advance, on_wait=display.show_waiting)
 
 
 def _confirm(plan: Plan) -> bool:

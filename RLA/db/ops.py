@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from RLA.db import journal, transfer
+from RLA.db import journal, op_lock, transfer
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
@@ -44,7 +44,7 @@ from RLA.words import counted
 __all__ = [
     "Entry", "Plan", "OpResult", "SelectionError", "ConflictError",
     "plan_delete", "plan_clean", "plan_archive", "plan_migrate", "apply", "check_conflicts", "running_reason",
-    "view", "tensorboard_links", "tensorboard_command",
+    "revival", "view", "tensorboard_links", "tensorboard_command",
     "launch_tensorboard",
 ]
 
@@ -88,6 +88,8 @@ class Plan:
     conflicts: List[Entry] = field(default_factory=list)
     #: the journals of interrupted operations whose remaining entries this plan finishes
     journals: List[Path] = field(default_factory=list)
+    #: running items were taken too (stale runs): :func:`apply` does not look at liveness again
+    include_running: bool = False
 
     @property
     def planned(self) -> int:
@@ -107,6 +109,10 @@ class OpResult(Plan):
     dry_run: bool = False
     confirmed: bool = False  # the go-ahead was given: asked and answered yes, or not asked
     done: List[Entry] = field(default_factory=list)
+    #: items left alone when applied: their run came back to life after the plan (a resume), with the reason
+    revived: List[Skipped] = field(default_factory=list)
+    #: entries that were gone when applied (another operation took them meanwhile)
+    gone: List[Entry] = field(default_factory=list)
 
     @classmethod
     def of(cls, plan: Plan, **outcome: Any) -> "OpResult":
@@ -117,7 +123,9 @@ class OpResult(Plan):
         return len(self.done)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {**super().to_dict(), "count": self.count, "dry_run": self.dry_run, "confirmed": self.confirmed}
+        return {**super().to_dict(), "count": self.count, "dry_run": self.dry_run, "confirmed": self.confirmed,
+                "revived": [{"index": r.index, "reason": reason} for r, reason in self.revived],
+                "gone": [e.to_dict() for e in self.gone]}
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -185,7 +193,7 @@ def _plan(action: str, data_root: PathLike, item_filter: ItemFilter, include_run
     records, skipped = _skip_running(records, include_running)
     entries = [Entry(r.item, t, destination(r.item) if destination is not None else None)
                for r in records for t in _present(r)]
-    plan = Plan(action, records, entries, copy=copy, skipped=skipped)
+    plan = Plan(action, records, entries, copy=copy, skipped=skipped, include_running=include_running)
     _add_interrupted(plan, data_root)
     plan.conflicts = _conflicts(plan.entries)
     return plan
@@ -272,7 +280,9 @@ def _present(record: ItemRecord) -> List[str]:
 
 
 def _conflicts(entries: Sequence[Entry]) -> List[Entry]:
-    return [e for e in entries if e.target is not None and not e.resumed and os.path.lexists(e.target)]
+    """Entries whose destination exists; one whose source is gone too was taken by another operation."""
+    return [e for e in entries if e.target is not None and not e.resumed and os.path.lexists(e.target)
+            and os.path.lexists(e.source)]
 
 
 # -- applying a plan ----------------------------------------------------------------------------
@@ -286,24 +296,52 @@ def check_conflicts(plan: Plan) -> None:
                             "remove or rename them first, or choose another destination")
 
 
-def apply(plan: Plan, on_progress: Optional[Callable[[Entry], None]] = None) -> OpResult:
+def apply(plan: Plan, on_progress: Optional[Callable[[Entry], None]] = None,
+          on_wait: Optional[Callable[[str], None]] = None) -> OpResult:
     """Act on the entries of ``plan`` in order, calling ``on_progress(entry)`` after each one.
 
-    A destination that exists now raises :class:`ConflictError` before anything is changed.
+    A plan may have waited at a prompt for minutes, so it is applied under the databases' lock
+    (:mod:`RLA.db.op_lock`; ``on_wait(who)`` is told when another operation holds it), and every
+    entry is looked at again just before it is touched: an item whose run came back to life since
+    the plan (a resume) is left alone (``revived``), and an entry another operation took meanwhile
+    is reported (``gone``). A destination that exists now raises :class:`ConflictError` before
+    anything is changed.
     """
-    check_conflicts(plan)
-    result = OpResult.of(plan, confirmed=True)
-    if not plan.entries:
-        journal.remove(plan.journals)
-        return result
-    written = journal.write(plan.action, plan.copy, [(e.item, e.data_type, e.destination) for e in plan.entries])
-    for entry in plan.entries:
-        _apply_entry(entry, plan.copy)
-        result.done.append(entry)
-        if on_progress is not None:
-            on_progress(entry)
-    journal.remove(written + plan.journals)
+    check_conflicts(plan)  # before the lock: a refused plan writes nothing at all
+    roots = {e.item.root for e in plan.entries} | {e.destination.root for e in plan.entries if e.destination}
+    with op_lock.held(roots, plan.action, on_wait):
+        check_conflicts(plan)  # again: the holder we waited for may have made one
+        result = OpResult.of(plan, confirmed=True)
+        if not plan.entries:
+            journal.remove(plan.journals)
+            return result
+        written = journal.write(plan.action, plan.copy, [(e.item, e.data_type, e.destination) for e in plan.entries])
+        revived: Dict[Item, str] = {}
+        for entry in plan.entries:
+            reason = revived.get(entry.item) or (None if plan.include_running else revival(entry.item))
+            if reason is not None:
+                revived[entry.item] = reason
+            elif entry.resumed or os.path.lexists(entry.source):
+                _apply_entry(entry, plan.copy)
+                result.done.append(entry)
+            else:
+                result.gone.append(entry)
+            if on_progress is not None:
+                on_progress(entry)
+        journal.remove(written + plan.journals)
+    by_item = {r.item: r for r in plan.records}
+    result.revived = [(by_item.get(item) or _record_of(item), reason) for item, reason in revived.items()]
+    result.records = [r for r in plan.records if r.item not in revived]
     return result
+
+
+def revival(item: Item) -> Optional[str]:
+    """Why ``item`` must be left alone now although it was not running when planned; None if it may go."""
+    run = read_json(item.run_json)
+    if not isinstance(run, dict) or run.get("status") != "running" or process_gone(run) is True:
+        return None
+    return (f"its run came back to life after the plan (pid {run.get('pid')} on {run.get('host') or '?'}, "
+            "a resume): left alone; plan again once it ends")
 
 
 def _apply_entry(entry: Entry, copy: bool) -> None:

@@ -30,7 +30,7 @@ def _exact(record_dates: Sequence[str]) -> str:
 
 
 def _merge(plans: List[Plan]) -> Plan:
-    merged = Plan(plans[0].action, [], [], copy=plans[0].copy)
+    merged = Plan(plans[0].action, [], [], copy=plans[0].copy, include_running=plans[0].include_running)
     for plan in plans:
         merged.records += plan.records
         merged.entries += plan.entries

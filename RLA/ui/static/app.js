@@ -163,7 +163,10 @@ async function planAction(action) {
       const result = await apiJson("api/apply", {id: plan.id});
       state.selected.clear();
       await loadRuns();
-      $("#runs-more").textContent = `${result.action}: done on ${result.count} folders of ${result.items.length} runs`;
+      const revived = result.revived.map(r => r.index).join(", ");
+      $("#runs-more").textContent = `${result.action}: done on ${result.count} folders of ${result.items.length} runs` +
+        (revived ? `; left alone, their runs came back to life: ${revived}` : "") +
+        (result.gone.length ? `; ${result.gone.length} folders were gone already (another operation)` : "");
     } catch (e) { showError(e); }
   };
 }
