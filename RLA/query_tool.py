@@ -72,7 +72,7 @@ def _result(item: Any, data_type: str) -> Any:
         loader = ExperimentLoader().config(item.task, item.record_date, str(item.root))
         return HyperParamResult(str(path), loader.hyper_parameters())
     if data_type == "checkpoint":
-        from RLA.easy_log.checkpoint import open_saver
+        from RLA.easy_log.open_checkpoints import open_saver
 
         return CkpResult(str(path), [e["name"] for e in open_saver(path).read_index()["checkpoints"]])
     files = sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names)

@@ -110,7 +110,7 @@ def check_readable(data_root: Path, task: str = TASK, archived: bool = False) ->
     """Assert that every item of ``task`` is read by rla ls, plot_func, the UI and TensorBoard; the items."""
     import matplotlib.pyplot as plt
 
-    from RLA.easy_log.checkpoint import open_saver
+    from RLA.easy_log.open_checkpoints import open_saver
     from RLA.easy_plot.plot_func import plot_func
     from RLA.ui import runs
     from RLA.ui.curves import CurveRequest, curves

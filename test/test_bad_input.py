@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
-from conftest import read_scalars
+from conftest import read_scalars, run_python
 
 from RLA.cli import main
 from RLA.config import load_config
@@ -176,7 +176,8 @@ def test_keys_with_separators_quotes_newlines_and_unicode_are_stored_faithfully(
     assert set(read_scalars(item.tb_dir)) == set(GOOD_KEYS)
 
 
-BAD_KEYS = {"empty": "", "int": 1, "none": None, "tuple": ("a",), "nul": "a\x00b", "surrogate": "x\ud800"}
+BAD_KEYS = {"empty": "", "int": 1, "none": None, "tuple": ("a",), "nul": "a\x00b", "surrogate": "x\ud800",
+            "the_step_column": "time-step"}
 
 
 @pytest.mark.parametrize("key", list(BAD_KEYS.values()), ids=list(BAD_KEYS))
@@ -193,6 +194,43 @@ def test_a_key_no_file_can_hold_is_refused_and_the_rows_before_stay(data_root: P
     logger.dump_tabular()
     exp_manager.finish()
     assert [r["loss"] for r in csv_rows(item.progress_csv)] == ["1.0", "2.0"]
+
+
+BAD_STEPS = {"none": "None", "text": "'abc'", "nan": "float('nan')", "inf": "float('inf')", "fraction": "3.7",
+             "over_64_bits": "2 ** 80", "bool": "True"}
+
+
+@pytest.mark.parametrize("step", list(BAD_STEPS.values()), ids=list(BAD_STEPS))
+def test_a_bad_time_step_fails_the_run_before_anything_is_logged_at_it(data_root: Path, write_script, step: str):
+    script = write_script(f"""
+        from RLA import exp_manager, logger
+        exp_manager.configure(task_table_name="t", rla_config={{"LOG_USED": ["csv", "tensorboard"]}},
+                              data_root={str(data_root)!r}, code_root=".")
+        exp_manager.set_hyper_param(seed=1)
+        exp_manager.log_files_gen()
+        logger.record_tabular("x", 1.0)
+        logger.dump_tabular()
+        logger.record_tabular("x", 2.0)
+        logger.set_time({step})
+        logger.dump_tabular()
+    """)
+    done = run_python(script)
+    assert done.returncode == 1 and "RLA.errors.UsageError: " in done.stderr and "time-step" in done.stderr
+    assert "TypeError" not in done.stderr and "ValueError" not in done.stderr, done.stderr
+    (item,) = Database(data_root).items("t")
+    assert [r["time-step"] for r in csv_rows(item.progress_csv)] == ["0"]
+    assert json.loads(item.run_json.read_text())["status"] == "failed"
+    assert [step for step, _ in read_scalars(item.tb_dir)["x"]] == [0]
+
+
+@pytest.mark.parametrize("step", [4.0, np.int64(5), np.float32(6.0), torch.tensor(7)], ids=str)
+def test_an_integral_time_step_of_any_numeric_type_is_the_int(data_root: Path, step: Any):
+    item = start(data_root, formats=("csv",))
+    logger.set_time(step)
+    logger.record_tabular("x", 1.0)
+    logger.dump_tabular()
+    exp_manager.finish()
+    assert csv_rows(item.progress_csv)[0]["time-step"] == str(int(step))
 
 
 @pytest.mark.parametrize("value", ["text", None, [1, 2], object()], ids=["str", "none", "list", "object"])

@@ -6,7 +6,7 @@ import pytest
 from fault_helpers import RUN_WORKER, TASK, check_csv, check_readable, kill_after, seeded, start, write_code_root
 
 from RLA.db.query import ItemFilter, select
-from RLA.easy_log.checkpoint import open_saver
+from RLA.easy_log.open_checkpoints import open_saver
 
 DUMPS = 100_000  # more than any run reaches before its kill
 

@@ -11,7 +11,7 @@ from fault_helpers import check_csv, check_readable, tmpfs
 
 from RLA.db.layout import Database
 from RLA.db.query import ItemFilter, select
-from RLA.easy_log.checkpoint import open_saver
+from RLA.easy_log.open_checkpoints import open_saver
 
 TASK = "full"
 SCRIPT = r'''

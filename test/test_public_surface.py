@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -62,14 +61,13 @@ def test_moved_modules_keep_their_old_paths(path: str, name: str) -> None:
     assert getattr(importlib.import_module(path), name) is not None
 
 
-def test_the_old_home_of_delete_and_archive_still_works_and_names_the_new_one() -> None:
+def test_the_old_home_of_delete_and_archive_names_the_new_one() -> None:
     from RLA.console import plans
-    from RLA.db import ops
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert ops.delete is plans.delete and ops.archive is plans.archive
-    assert any("RLA.console.plans" in str(w.message) for w in caught)
+    for name in ("delete", "clean", "archive", "migrate"):
+        with pytest.raises(ImportError, match=rf"from RLA\.console\.plans import {name}`"):
+            exec(f"from RLA.db.ops import {name}", {})
+        assert callable(getattr(plans, name))
 
 
 def test_each_registry_is_the_one_list_of_its_kind() -> None:

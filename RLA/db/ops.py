@@ -399,18 +399,16 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
 
 def __getattr__(name: str) -> Any:
     """``delete``, ``clean``, ``archive`` and ``migrate`` of earlier releases show the plan and ask
-    first, so they live in :mod:`RLA.console.plans` now; the old path still works, with a
-    DeprecationWarning (the database layer itself never prints or asks)."""
+    first, so they live in :mod:`RLA.console.plans` now (the database layer never prints, asks, or
+    imports anything above it): the old name says where to find them.
+
+    An :class:`ImportError`, not an AttributeError, so that ``from RLA.db.ops import delete``
+    shows this message instead of Python's bare "cannot import name"."""
     if name in _MOVED_TO_CONSOLE:
-        import warnings
-
-        from RLA.console import plans  # the one upward reference: a deprecated path, loaded on use only
-
-        warnings.warn(f"RLA.db.ops.{name} moved to RLA.console.plans.{name}: "
-                      f"from RLA.console.plans import {name}", DeprecationWarning, stacklevel=2)
-        return getattr(plans, name)
+        raise ImportError(f"RLA.db.ops.{name} moved to RLA.console.plans.{name} (it shows the plan and "
+                          f"asks first): write `from RLA.console.plans import {name}`", name=name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-#: the deprecated names :func:`__getattr__` serves
+#: the names of earlier releases that :func:`__getattr__` points to their new module
 _MOVED_TO_CONSOLE = ("delete", "clean", "archive", "migrate")

@@ -38,7 +38,7 @@ from RLA.errors import CheckpointNotFoundError, ConfigError, NoDataError, UsageE
 
 __all__ = [
     "INDEX_FILE", "META_FILE", "Checkpoint", "CheckpointNotFoundError", "Saver", "TorchSaver",
-    "TFSaver", "TF1Saver", "make_saver", "open_saver", "capture_rng", "restore_rng",
+    "TFSaver", "TF1Saver", "make_saver", "capture_rng", "restore_rng",
 ]
 
 INDEX_FILE = "checkpoints.json"
@@ -376,26 +376,6 @@ def make_saver(framework: str, directory: PathLike, max_to_keep: Optional[int] =
             return TF1Saver(directory, max_to_keep, keep_best, var_prefix)
         return TFSaver(directory, max_to_keep, keep_best)
     raise ConfigError(f"checkpoints need DL_FRAMEWORK torch or tensorflow in rla_config.yaml, got {framework!r}")
-
-
-def open_saver(directory: PathLike, var_prefix: Optional[str] = None,
-               default_framework: str = "torch") -> Saver:
-    """A saver for the checkpoints already in ``directory`` (framework read from its index)."""
-    from RLA.easy_log.legacy_checkpoint import legacy_saver
-
-    index_path = Path(directory) / INDEX_FILE
-    legacy = legacy_saver(directory, var_prefix)
-    if legacy is not None:
-        return legacy
-    framework = default_framework
-    if index_path.is_file():
-        with open(index_path, encoding="utf-8") as f:
-            index = json.load(f)
-        framework = index.get("framework", framework)
-        if framework == "tensorflow-v1":
-            var_prefix = index.get("var_prefix", "") if var_prefix is None else var_prefix
-            framework = "tensorflow"
-    return make_saver(framework, directory, max_to_keep=None, var_prefix=var_prefix)
 
 
 def _subdirs(path: Path) -> List[Path]:

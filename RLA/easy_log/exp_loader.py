@@ -123,7 +123,7 @@ class ExperimentLoader:
         return args
 
     def _last_step(self) -> int:
-        from RLA.easy_log.checkpoint import open_saver
+        from RLA.easy_log.open_checkpoints import open_saver
 
         step = open_saver(self.item.checkpoint_dir).latest_step()
         if step is None:
@@ -142,8 +142,8 @@ class ExperimentLoader:
         """
         if not self.is_valid_config:
             return 0, {}, {}
-        from RLA.easy_log.checkpoint import open_saver
         from RLA.easy_log.checkpoint import restore_rng as set_rng
+        from RLA.easy_log.open_checkpoints import open_saver
 
         checkpoint = open_saver(self.item.checkpoint_dir, var_prefix=var_prefix).load(ckp_index, model_dict)
         custom = checkpoint.meta.get("custom_data", {})
@@ -191,7 +191,7 @@ class ExperimentLoader:
         forked_from: Dict[str, Any] = {"index": source.index, "checkpoint_step": None}
         if exp_manager.has_checkpoint():
             if ckp_index is not None:  # the fork starts at ckp_index: later checkpoints are not its past
-                from RLA.easy_log.checkpoint import open_saver
+                from RLA.easy_log.open_checkpoints import open_saver
 
                 open_saver(target.checkpoint_dir).drop_after(ckp_index)
             exp_manager.rewind_to_checkpoint()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.db.records import unwrap_scalar
 from RLA.errors import UsageError
 
@@ -21,6 +22,10 @@ def checked_key(key: Any) -> str:
     if "\0" in key or not _is_utf8(key):
         raise UsageError(f"logged key {key!r} holds a NUL or a lone surrogate, which no file can store; "
                          "write it as plain text")
+    if key == TIME_STEP_COLUMN:
+        raise UsageError(f"the key {TIME_STEP_COLUMN!r} names the column of the row's time-step, which the "
+                         "logger writes itself; set it with logger.set_time(step), or log your value under "
+                         "another name")
     return key
 
 

@@ -356,19 +356,21 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         current = logger.get_current()
         board = current.tensorboard()
         try:
-            if board is not None:
-                board.write_hparams_end(status, self.time_step_holder.get_time())
             self._record.end(status, current.last_dumped_step, error)
         except DiskFullError as exc:
             # the run ends either way (its error was raised where the disk filled up); run.json may
             # still say running, which `rla ls` shows as lost
             self._record.data["status"] = status
             warnings.warn(f"RLA: the end of this run could not be recorded: {exc}", RuntimeWarning, stacklevel=2)
-        current.close()
-        logger.reset()
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        try:  # after run.json: a writer that fails now cannot leave the run "running"
+            if board is not None:
+                board.write_hparams_end(status, self.time_step_holder.get_time())
+        finally:
+            current.close()
+            logger.reset()
+            if self._sync is not None:
+                self._sync.close()
+                self._sync = None
 
     def sync_log_file(self, skip_error: bool = True) -> None:
         """Push this run's item to the central database of ``REMOTE_SETTING`` (with ``SEND_LOG_FILE: true``).
