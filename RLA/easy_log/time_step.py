@@ -23,7 +23,7 @@ def checked_step(step: Any) -> int:
         value = int(step)
     elif isinstance(step, numbers.Real) and not isinstance(step, bool) and math.isfinite(step) \
             and float(step).is_integer():
-        value = int(step)
+        value = int(float(step))
     else:
         raise UsageError(f"a time-step must be an integer, got {type(step).__name__} {step!r}; "
                          "e.g. logger.set_time(int(total_steps))")
