@@ -15,6 +15,7 @@ __all__ = [
     "UsageError",
     "ConfigError",
     "LayoutError",
+    "DamagedFileError",
     "ExpressionError",
     "SelectionError",
     "ConflictError",
@@ -53,6 +54,11 @@ class LayoutError(RLAError, ValueError):
     """A name or path does not follow the RLA database layout."""
 
     exit_code = 2
+
+
+class DamagedFileError(RLAError, ValueError):
+    """A file of an item cannot be read: a folder in its place, bytes that are not text, a broken table.
+    Readers leave that item out (and say so); every other item reads normally."""
 
 
 class ExpressionError(RLAError, ValueError):

@@ -112,12 +112,13 @@ def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
             {t: str(item.path(t)) for t in DATA_TYPES}
 
 
-@pytest.mark.parametrize("signature", [None, Signature(1_700_000_000_123456789, -42, 7, None)])
-def test_an_index_entry_round_trips_through_json(signature):
+@pytest.mark.parametrize("signature, damage", [(None, "run.json is a folder, not a file"),
+                                               (Signature(1_700_000_000_123456789, -42, 7, None), None)])
+def test_an_index_entry_round_trips_through_json(signature, damage):
     original = IndexEntry(signature=signature, sizes=[10, 0, None, 3, None, 5, None],
                           params={"lr": 1e-3, "net.layers": 2, "env": "Hopper-v4", "hidden": [64, 64]},
                           tracked=["lr"], status="finished", last_time_step=49900, rows=500, host="box",
-                          ip="10.0.0.1", end_time="2024-01-01T08:00:00")
+                          ip="10.0.0.1", end_time="2024-01-01T08:00:00", damage=damage)
     stored = json.loads(json.dumps(original.to_json()))
     assert IndexEntry.from_json(stored) == original
     assert IndexEntry.from_json(stored).signature.__class__ is original.signature.__class__

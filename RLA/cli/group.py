@@ -1,10 +1,12 @@
 """The ``rla`` group: every command of :mod:`RLA.cli` registered under one name.
 
 An :class:`RLA.errors.RLAError` ends a command with its message and exit
-code; any other exception is a bug and keeps its traceback.
+code; any other exception is a bug and keeps its traceback. A warning is
+one line, ``warning: <message>``, as a terminal user reads it.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
@@ -23,14 +25,23 @@ class _ErrorMessage(click.ClickException):
         self.exit_code = error.exit_code  # type: ignore[misc]  # click's class default, set per error
 
 
+def _warning_line(message: Any, category: type, filename: str, lineno: int, line: Any = None) -> str:
+    """A warning as one line, ``warning: <message>``: a terminal user acts on what it says, not on
+    the line of code that said it."""
+    return f"warning: {str(message).removeprefix('RLA: ')}\n"
+
+
 class _Commands(click.Group):
     """The ``rla`` group: turns an RLAError of any command into its message."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        python_format, warnings.formatwarning = warnings.formatwarning, _warning_line
         try:
             return super().invoke(ctx)
         except RLAError as error:
             raise _ErrorMessage(error) from error
+        finally:
+            warnings.formatwarning = python_format
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

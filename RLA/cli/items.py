@@ -58,9 +58,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         click.echo(f"note: {table!r} is a table: listing it (next time: -t {table})", err=True)
         filters = {**filters, "task": filters["pattern"], "pattern": None}
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
-    for record in (r for r in records if r.split):
-        click.echo(display.printable(f"warning: {record.index} may be split between two places: {record.split}"),
-                   err=True)
+    for line in display.warning_lines(records):
+        click.echo(line, err=True)
     if as_json:
         print_json([r.to_dict() for r in records])
         return
@@ -91,8 +90,8 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
         click.echo("no item matches", err=True)
     for summary in views:
         click.secho(printable(summary["index"]), bold=True)
-        for key in ("status", "start_time", "end_time", "last_time_step", "rows", "host", "ip", "git", "argv",
-                    "error"):
+        for key in ("status", "damage", "start_time", "end_time", "last_time_step", "rows", "host", "ip", "git",
+                    "argv", "error"):
             if summary.get(key) is not None:
                 click.echo(printable(f"  {key}: {summary[key]}"))
         click.echo(printable("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items())))

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from RLA.db.layout import DATA_TYPES
+from RLA.db.names import readable_name
 from RLA.words import counted
 
 if TYPE_CHECKING:
@@ -18,9 +19,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from RLA.db.ops import OpResult, Plan
+    from RLA.db.query import ItemRecord
 
-__all__ = ["console", "show_plan", "show_waiting", "report_lines", "progress_bar", "frame_table", "human_size",
-           "printable"]
+__all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "frame_table",
+           "human_size", "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -40,10 +42,12 @@ def printable(value: Any, lines: bool = False) -> str:
 
     Everything the CLI prints from the database goes through here: a parameter, a status or a
     file name could otherwise move the cursor, rewrite lines or retitle the terminal. ``lines``
-    keeps newlines and tabs (a text file shown as text); a table cell keeps none.
+    keeps newlines and tabs (a text file shown as text); a table cell keeps none. A byte of a
+    folder name that is not UTF-8 is shown as ``\\xNN`` too.
     """
     pattern = _UNPRINTABLE_IN_LINES if lines else _UNPRINTABLE
-    return pattern.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(value))
+    return pattern.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
+                       readable_name(str(value)))
 
 
 def console(stderr: bool = True) -> "Console":
@@ -133,6 +137,24 @@ def report_lines(result: "OpResult") -> List[str]:
         lines.append(printable(f"left alone {record.index}: {reason}"))
     if result.gone:
         lines.append(f"{counted(len(result.gone), 'entry')} gone already: another operation took them meanwhile")
+    return lines
+
+
+#: how many damaged items a listing names one by one
+SHOWN_DAMAGED = 10
+
+
+def warning_lines(records: Sequence["ItemRecord"]) -> List[str]:
+    """What a listing says below its table: items an interrupted operation may have split, and
+    items whose files cannot be read (named up to :data:`SHOWN_DAMAGED`, then counted)."""
+    lines = [printable(f"warning: {r.index} may be split between two places: {r.split}") for r in records if r.split]
+    damaged = [r for r in records if r.damage]
+    lines += [printable(f"warning: {r.index} is damaged:\n  {r.damage}", lines=True) for r in damaged[:SHOWN_DAMAGED]]
+    if len(damaged) > SHOWN_DAMAGED:
+        lines.append(f"warning: {counted(len(damaged) - SHOWN_DAMAGED, 'more item')} damaged (--json names each)")
+    if damaged:
+        lines.append("  every other item reads normally; repair the file named, or remove the item: "
+                     "rla rm -d ROOT -t TABLE RECORD_DATE")
     return lines
 
 

@@ -17,14 +17,17 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from RLA.db import data_types, layout
 from RLA.db.layout import DATA_TYPES, LogFolder
 from RLA.db.liveness import shown_status
-from RLA.db.progress import summarize_csv
-from RLA.db.records import flatten_params, read_json, read_legacy_params
+from RLA.db.names import readable_name
+from RLA.db.progress import summarize_csv, time_step_value
+from RLA.db.records import flatten_params, read_legacy_params, read_record
 
-__all__ = ["UNKNOWN_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
+__all__ = ["UNKNOWN_STATUS", "DAMAGED_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
            "outputs_stamp", "progress_stamp"]
 
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
+#: the status of an item whose run.json cannot be read (its entry's ``damage`` says why)
+DAMAGED_STATUS = "damaged"
 #: mtimes younger than this are not trusted (file systems store them in coarse ticks)
 SETTLE_NS = 2_000_000_000
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
@@ -60,17 +63,18 @@ class IndexEntry:
     # presence: which data types the item was read with (a size is not None), as the index lists
     # them; derived from sizes, so not a field (not compared, not stored)
     __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
-                 "end_time", "presence")
+                 "end_time", "damage", "presence")
     signature: Optional[Signature]  # None: read the item again next time
     sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
     tracked: List[str]  # the parameters in the item's name
-    status: str  # running, finished, failed, killed, stopped, or unknown (no run.json)
+    status: str  # running, finished, failed, killed, stopped, unknown (no run.json) or damaged
     last_time_step: Optional[int]
     rows: Optional[int]  # rows of progress.csv; None without one
     host: Optional[str]
     ip: Optional[str]
     end_time: Optional[str]
+    damage: Optional[str]  # which of the item's files cannot be read, and why; None when all can
 
     def __post_init__(self) -> None:
         self.presence = tuple(map(is_not, self.sizes, _NO_SIZES))
@@ -79,7 +83,7 @@ class IndexEntry:
     def to_json(self) -> list:
         """The entry as stored in the index file: a list, compact in JSON and quick to load."""
         return [self.signature, self.sizes, self.params, self.tracked, self.status, self.last_time_step, self.rows,
-                self.host, self.ip, self.end_time]
+                self.host, self.ip, self.end_time, self.damage]
 
     @classmethod
     def from_json(cls, data: Any) -> "IndexEntry":
@@ -89,7 +93,7 @@ class IndexEntry:
         plain lists, dicts and strings)."""
         if type(data) is not list or len(data) != _STORED_FIELDS:
             raise ValueError(f"not an index entry: {data!r:.80}")
-        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time = data
+        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage = data
         if signature is not None:
             if type(signature) is not list or len(signature) != _SIGNATURE_FIELDS:
                 raise ValueError(f"not an index entry: {data!r:.80}")
@@ -97,7 +101,7 @@ class IndexEntry:
         if not (type(sizes) is list and len(sizes) == len(DATA_TYPES) and type(params) is dict
                 and type(tracked) is list and type(status) is str):
             raise ValueError(f"not an index entry: {data!r:.80}")
-        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time)
+        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage)
 
 
 _STORED_FIELDS = len(IndexEntry.__slots__) - 1  # all but presence, which is derived
@@ -154,20 +158,28 @@ def progress_stamp(log_dir: str) -> Optional[int]:
 def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     """Read an item from its files into an index entry."""
     item_signature, newest = read_signature(paths)  # first: a later write shows up as a newer mtime
-    log = LogFolder(Path(paths["log"])) if "log" in paths else None
-    run = (read_json(log.run_json) if log else None) or {}
-    params = (read_json(log.params_json) or read_legacy_params(log.legacy_params_files())) if log else None
+    folder_damage = _folder_damage(paths["log"]) if "log" in paths else None
+    log = LogFolder(Path(paths["log"])) if "log" in paths and folder_damage is None else None
+    run, run_damage = read_record(log.run_json) if log else (None, None)
+    params, params_damage = read_record(log.params_json) if log else (None, None)
+    if log and params is None and params_damage is None:
+        params = read_legacy_params(log.legacy_params_files())
     rows, csv_time_step = summarize_csv(log.progress_csv) if log else (None, None)
-    parsed = layout.parse_log_name(name)
+    csv_damage = _csv_damage(log.progress_csv) if log and rows is None else None
+    readable = readable_name(name)
+    name_damage = "its folder name is not UTF-8 text: rename the folder" if readable != name else None
+    damage = "; ".join(filter(None, (name_damage, folder_damage, run_damage, params_damage, csv_damage))) or None
+    run = run or {}
+    parsed = layout.parse_log_name(readable)
     name_params = parsed.params() if parsed is not None else {}
     last_time_step = csv_time_step
-    run_step = run.get("last_time_step")
-    if isinstance(run_step, int) and not isinstance(run_step, bool):
+    run_step = time_step_value(run["last_time_step"]) if isinstance(run.get("last_time_step"), int) else None
+    if run_step is not None:
         # run.json's count survives a torn or truncated progress.csv; progress.csv may be newer
         last_time_step = run_step if last_time_step is None else max(last_time_step, run_step)
     tracked = run.get("record_param")
-    status = str(shown_status(run) or UNKNOWN_STATUS)
-    settled = newest < now - SETTLE_NS
+    status = DAMAGED_STATUS if run_damage or folder_damage else str(shown_status(run) or UNKNOWN_STATUS)
+    settled = newest < now - SETTLE_NS and damage is None  # a repair in place moves no folder's mtime
     if params is None:  # a run of an earlier release: the tracked parameters in its name are all there is
         params = {k: _coerce(v) for k, v in name_params.items()}
     return IndexEntry(
@@ -181,7 +193,30 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         host=run.get("host"),
         ip=run.get("ip") or (parsed.ip if parsed is not None else None),
         end_time=run.get("end_time"),
+        damage=damage,
     )
+
+
+def _folder_damage(path: str) -> Optional[str]:
+    """What keeps the log folder at ``path`` from being read (a link that leads nowhere), or None."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "its log folder is a symbolic link to nothing: remove the link" if os.path.islink(path) else None
+    except OSError as exc:
+        return f"its log folder cannot be opened ({exc.strerror or exc}): remove or repair it"
+    return None
+
+
+def _csv_damage(path: Path) -> Optional[str]:
+    """What keeps a progress.csv from being read, or None when it is readable or missing."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"{layout.PROGRESS_CSV} cannot be read ({exc.strerror or exc})"
+    return f"{layout.PROGRESS_CSV} is a folder, not a file" if stat.S_ISDIR(mode) else None
 
 
 def _coerce(text: str) -> Any:

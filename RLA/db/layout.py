@@ -79,6 +79,8 @@ PICKLE_SUFFIX = data_types.ARCHIVE_TESTER.suffix
 
 #: the first column of progress.csv: the x-axis of every curve
 TIME_STEP_COLUMN = "time-step"
+#: the time-steps a run may log at: TensorBoard stores a step as a signed 64-bit integer
+TIME_STEP_RANGE = (-2 ** 63, 2 ** 63 - 1)
 
 
 _DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
@@ -318,11 +320,15 @@ class Database:
 
 
 def _subdirs(path: Path) -> Iterator[str]:
+    """The folders in ``path``; a loop of symbolic links is none (it names no folder)."""
     try:
         with os.scandir(path) as entries:
             for entry in entries:
-                if entry.is_dir():
-                    yield entry.name
+                try:
+                    if entry.is_dir():
+                        yield entry.name
+                except OSError:  # ELOOP
+                    continue
     except (FileNotFoundError, NotADirectoryError):
         return
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-__all__ = ["ItemName", "format_log_name", "parse_log_name", "TIME_FORMAT", "MAX_NAME_BYTES"]
+__all__ = ["ItemName", "format_log_name", "parse_log_name", "readable_name", "TIME_FORMAT", "MAX_NAME_BYTES"]
 
 TIME_FORMAT = "%H-%M-%S-%f"
 MAX_NAME_BYTES = 250
@@ -22,6 +22,16 @@ _LEGACY_NAME = re.compile(r"^(?P<time>\d{2}-\d{2}-\d{2}-\d{6}) (?P<ip>\S*) ?(?P<
 # would split a parameter differently when the name is read back
 _VALUE_REPLACEMENTS = str.maketrans({"[": "{", "]": "}", "/": "_", "\\": "_", "\0": "_", "\n": " ", "&": "_"})
 _KEY_REPLACEMENTS = str.maketrans({"=": "_"})
+
+
+def readable_name(name: str) -> str:
+    """``name`` as text every library can hold: a byte of a folder name that is not UTF-8
+    (which Python keeps as a lone surrogate) is shown as ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def _format_value(value: Any) -> str:

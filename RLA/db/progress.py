@@ -11,9 +11,9 @@ import io
 import os
 from typing import List, NamedTuple, Optional, Union
 
-from RLA.db.layout import TIME_STEP_COLUMN
+from RLA.db.layout import TIME_STEP_COLUMN, TIME_STEP_RANGE
 
-__all__ = ["ProgressSummary", "summarize_csv"]
+__all__ = ["ProgressSummary", "summarize_csv", "time_step_value"]
 
 _CHUNK = 1 << 20
 #: how much of the file's end is kept to find the last complete row in
@@ -67,11 +67,24 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
             continue  # blank, or torn and then continued by a resumed run
         if not row[step_at].strip():
             continue  # a dump without a time-step
-        try:
-            return ProgressSummary(lines, int(float(row[step_at])))
-        except (ValueError, OverflowError):
-            return ProgressSummary(lines, None)
+        return ProgressSummary(lines, time_step_value(row[step_at]))
     return ProgressSummary(lines, None)
+
+
+def time_step_value(value: object) -> Optional[int]:
+    """A time-step as stored (a csv cell, a JSON value) as an int; ``None`` when it is none a run
+    could have logged (not a number, not whole, outside :data:`TIME_STEP_RANGE`): damage."""
+    if isinstance(value, bool):
+        return None
+    try:
+        step = value if isinstance(value, int) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if isinstance(step, float):
+        if not step.is_integer():  # nan and inf are not integers either
+            return None
+        step = int(step)
+    return step if TIME_STEP_RANGE[0] <= step <= TIME_STEP_RANGE[1] else None
 
 
 def _spans_lines(data: bytes) -> bool:
@@ -98,10 +111,7 @@ def _summarize_quoted(data: bytes) -> ProgressSummary:
     step_at = columns.index(TIME_STEP_COLUMN)
     for row in reversed(rows):
         if len(row) == len(columns) and row[step_at].strip():
-            try:
-                return ProgressSummary(len(rows), int(float(row[step_at])))
-            except (ValueError, OverflowError):
-                return ProgressSummary(len(rows), None)
+            return ProgressSummary(len(rows), time_step_value(row[step_at]))
     return ProgressSummary(len(rows), None)
 
 

@@ -14,6 +14,7 @@ from RLA.db import journal
 from RLA.db.entry import UNKNOWN_STATUS, IndexEntry
 from RLA.db.index import TableIndex, forget_loaded_indexes
 from RLA.db.layout import DATA_TYPES, Database, Item
+from RLA.db.names import readable_name
 from RLA.db.select import ItemFilter, parse_time, parse_until, start_time
 from RLA.errors import DatabaseNotFoundError
 
@@ -42,6 +43,8 @@ class ItemRecord:
     end_time: Optional[str] = None
     #: why the item may be split between two places (an interrupted delete / archive / move), or None
     split: Optional[str] = None
+    #: which of the item's files cannot be read, and why; None when all can
+    damage: Optional[str] = None
 
     @property
     def index(self) -> str:
@@ -55,7 +58,7 @@ class ItemRecord:
             "archived": self.item.archived, "start_time": start.isoformat() if start else None,
             "end_time": self.end_time, "status": self.status, "last_time_step": self.last_time_step,
             "rows": self.rows, "host": self.host, "ip": self.ip, "tracked": self.tracked,
-            "params": self.params, "sizes": self.sizes, "split": self.split,
+            "params": self.params, "sizes": self.sizes, "split": self.split, "damage": self.damage,
         }
 
 
@@ -98,7 +101,8 @@ def _record(item: Item, entry: IndexEntry) -> ItemRecord:
     return ItemRecord(
         item=item, sizes={t: size for t, size in zip(DATA_TYPES, entry.sizes) if size is not None},
         params=dict(entry.params), tracked=list(entry.tracked), status=entry.status,
-        last_time_step=entry.last_time_step, rows=entry.rows, host=entry.host, ip=entry.ip, end_time=entry.end_time)
+        last_time_step=entry.last_time_step, rows=entry.rows, host=entry.host, ip=entry.ip, end_time=entry.end_time,
+        damage=entry.damage)
 
 
 def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
@@ -118,7 +122,7 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
 
     columns: Dict[str, List[Any]] = {
         "task": [r.item.task for r in records],
-        "record_date": [r.item.record_date for r in records],
+        "record_date": [readable_name(r.item.record_date) for r in records],
         "date": pd.to_datetime([start_time(r.item) for r in records]),
         "ip": [r.ip for r in records],
         "host": [r.host for r in records],
@@ -140,5 +144,5 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
         integers = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
         # integer parameters stay integers (888, not 888.0) when some runs lack them
         columns[f"params.{key}"] = pd.array(values, dtype="Int64") if integers and None in values else values
-    frame = pd.DataFrame(columns, index=pd.Index([r.item.index for r in records], name="index"))
+    frame = pd.DataFrame(columns, index=pd.Index([readable_name(r.item.index) for r in records], name="index"))
     return frame

@@ -16,7 +16,7 @@ from RLA.db.atomic import atomic_write
 from RLA.errors import UsageError
 
 __all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "write_json_atomic",
-           "read_json", "read_legacy_params"]
+           "read_record", "read_json", "read_legacy_params"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
@@ -123,14 +123,48 @@ def write_json_atomic(path: Union[str, os.PathLike], data: Any) -> None:
     atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
-def read_json(path: Union[str, os.PathLike]) -> Optional[Dict[str, Any]]:
-    """The record at ``path``, or ``None`` when it is missing or unreadable."""
+def read_record(path: Union[str, os.PathLike]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """``(record, None)`` for the JSON record at ``path``; ``(None, None)`` when it is missing;
+    ``(None, what is wrong)`` when it is damaged: a folder in its place, a loop of symbolic links,
+    bytes that are not UTF-8 or not JSON, nesting deeper than :data:`MAX_DEPTH`, or no object."""
+    name = os.path.basename(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
+        with open(path, "rb") as f:
+            raw = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except IsADirectoryError:
+        return None, f"{name} is a folder, not a file"
+    except OSError as exc:
+        return None, f"{name} cannot be read ({exc.strerror or exc})"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, f"{name} is not UTF-8 text (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return None, f"{name} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except RecursionError:
+        return None, f"{name} nests deeper than {MAX_DEPTH} levels"
+    if not isinstance(data, dict):
+        return None, f"{name} holds a {type(data).__name__}, not a JSON object"
+    if _deeper_than(data, MAX_DEPTH):
+        return None, f"{name} nests deeper than {MAX_DEPTH} levels"
+    return data, None
+
+
+def read_json(path: Union[str, os.PathLike]) -> Optional[Dict[str, Any]]:
+    """The record at ``path``, or ``None`` when it is missing or damaged (:func:`read_record` says how)."""
+    return read_record(path)[0]
+
+
+def _deeper_than(data: Any, depth: int) -> bool:
+    """Whether JSON ``data`` nests deeper than ``depth`` containers (walked without recursion)."""
+    level: list = [data]
+    for _ in range(depth):
+        level = [v for c in level for v in (c.values() if isinstance(c, dict) else c) if isinstance(v, (dict, list))]
+        if not level:
+            return False
+    return True
 
 
 def read_legacy_params(paths: Sequence[Union[str, os.PathLike]]) -> Optional[Dict[str, Any]]:

@@ -5,13 +5,12 @@ import math
 import numbers
 from typing import Any
 
+from RLA.db.layout import TIME_STEP_RANGE
 from RLA.db.records import unwrap_scalar
 from RLA.errors import UsageError
 
 __all__ = ["TimeStepHolder", "time_step_holder", "checked_step"]
 
-#: TensorBoard stores a step as a signed 64-bit integer
-_STEP_RANGE = (-2 ** 63, 2 ** 63 - 1)
 
 
 def checked_step(step: Any) -> int:
@@ -27,9 +26,9 @@ def checked_step(step: Any) -> int:
     else:
         raise UsageError(f"a time-step must be an integer, got {type(step).__name__} {step!r}; "
                          "e.g. logger.set_time(int(total_steps))")
-    if not _STEP_RANGE[0] <= value <= _STEP_RANGE[1]:
+    if not TIME_STEP_RANGE[0] <= value <= TIME_STEP_RANGE[1]:
         raise UsageError(f"time-step {value} does not fit the 64-bit steps TensorBoard stores "
-                         f"({_STEP_RANGE[0]} .. {_STEP_RANGE[1]})")
+                         f"({TIME_STEP_RANGE[0]} .. {TIME_STEP_RANGE[1]})")
     return value
 
 

@@ -55,9 +55,11 @@ _STAMP_BYTES = 8
 
 
 def signature_of(path: Union[str, Path]) -> Optional[Signature]:
+    """``(size, mtime)`` of a file; ``None`` without one, or when it cannot be reached (a loop of
+    links: the listing names such an item as damaged)."""
     try:
         stat = os.stat(path)
-    except FileNotFoundError:
+    except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
 

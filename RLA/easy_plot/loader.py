@@ -24,7 +24,7 @@ from RLA.db.layout import PARAMS_JSON, PROGRESS_CSV, Database, Item
 from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
 from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
-from RLA.errors import ItemNotFoundError
+from RLA.errors import DamagedFileError, ItemNotFoundError
 
 __all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs",
            "csv_header", "plot_dir", "csv_columns"]
@@ -167,8 +167,8 @@ def unflatten_param(params: Mapping[str, Any], key: str) -> Optional[Dict[str, A
 
 
 def csv_header(csv_path: Path) -> List[str]:
-    """The column names of a csv file (its first line)."""
-    with open(csv_path, encoding="utf-8", newline="") as f:
+    """The column names of a csv file (its first line; a byte that is not UTF-8 reads as U+FFFD)."""
+    with open(csv_path, encoding="utf-8", errors="replace", newline="") as f:  # a quoted name may span lines
         return next(csv.reader(f), [])
 
 
@@ -179,7 +179,7 @@ def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
     for run in runs[:limit]:
         try:
             names.update(csv_header(run.item.progress_csv))
-        except OSError:
+        except (OSError, csv.Error):
             continue
     return sorted(names)
 
@@ -194,15 +194,16 @@ def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str,
         return None
     options = pa_csv.ConvertOptions(include_columns=present, column_types={c: pa.float64() for c in present})
     try:
-        table = pa_csv.read_csv(csv_path, read_options=pa_csv.ReadOptions(use_threads=False),
-                                convert_options=options)
+        with open(csv_path, "rb") as f:  # opened here: pyarrow cannot name a path that is not UTF-8
+            table = pa_csv.read_csv(f, read_options=pa_csv.ReadOptions(use_threads=False), convert_options=options)
     except pa.ArrowInvalid:
         return None
     return {name: table.column(name).to_numpy().astype(np.float64, copy=False) for name in present}
 
 
 def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.ndarray]:
-    """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN)."""
+    """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN, and so
+    is a cell holding a byte that is not UTF-8; a row with more fields than the header is left out)."""
     import pandas as pd
 
     header = csv_header(csv_path)
@@ -212,17 +213,29 @@ def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.nda
     columns = _read_with_pyarrow(csv_path, present)
     if columns is not None:
         return columns
-    frame = pd.read_csv(csv_path, usecols=present, engine="c")
+    try:
+        with open(csv_path, "rb") as f:
+            frame = pd.read_csv(f, usecols=present, engine="c", encoding_errors="replace", on_bad_lines="skip")
+    except pd.errors.ParserError:  # a quote opened by damage and never closed: read every row as plain fields
+        with open(csv_path, "rb") as f:
+            frame = pd.read_csv(f, usecols=present, engine="c", encoding_errors="replace", on_bad_lines="skip",
+                                quoting=csv.QUOTE_NONE)
     return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in present}
 
 
 def read_columns(csv_path: Path, columns: Sequence[str]) -> Dict[str, np.ndarray]:
     """The ``columns`` of a progress.csv that exist, as float arrays (empty cells are NaN);
-    ``{}`` when there is no such file."""
+    ``{}`` when there is no such file; :class:`RLA.errors.DamagedFileError` when it cannot be read."""
+    import pandas as pd
+
     try:
         return _read_csv_columns(csv_path, columns)
     except FileNotFoundError:
         return {}
+    except IsADirectoryError:
+        raise DamagedFileError(f"{csv_path} is a folder, not a file") from None
+    except (OSError, csv.Error, ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise DamagedFileError(f"{csv_path} cannot be read as a table ({exc})") from None
 
 
 def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[ColumnCache],
@@ -243,8 +256,14 @@ def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[Colu
         else:
             tables[key] = cached
 
-    def parse(key: str) -> Dict[str, np.ndarray]:
-        return read_columns(Path(key), columns)
+    damaged: List[DamagedFileError] = []
+
+    def parse(key: str) -> Optional[Dict[str, np.ndarray]]:
+        try:
+            return read_columns(Path(key), columns)
+        except DamagedFileError as exc:  # never cached: a repaired file is read again
+            damaged.append(exc)
+            return None
 
     pool = ThreadPoolExecutor(workers) if workers > 1 and len(misses) >= PARALLEL_MIN_RUNS else None
     try:
@@ -252,11 +271,15 @@ def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[Colu
             chunk = misses[start:start + PARSE_CHUNK]
             parsed = pool.map(parse, chunk) if pool is not None else map(parse, chunk)
             for key, table in zip(chunk, parsed):
+                if table is None:
+                    continue
                 stored = None if cache is None else cache.put(key, signatures[key], table, set(columns) - set(table))
                 tables[key] = stored if stored is not None else table
     finally:
         if pool is not None:
             pool.shutdown()
+    for exc in damaged:
+        warnings.warn(f"RLA: {exc}: its run is left out; repair or remove the file", RuntimeWarning, stacklevel=3)
     return [tables.get(key, {}) for key in csv_paths]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -114,8 +115,13 @@ def _series(values: np.ndarray, step: slice) -> List[Optional[float]]:
 
 
 def curves(data_root: Path, request: CurveRequest) -> Dict[str, Any]:
-    """Per metric, per group: x, mean, band low/high, n (and the thin per-run lines when asked)."""
-    task, data = _data(data_root, request)
+    """Per metric, per group: x, mean, band low/high, n (and the thin per-run lines when asked);
+    ``warnings``: what the plot left out and why (a damaged run, runs too short), as ``rla plot`` says.
+
+    Requests run one at a time (the app's lock), so catching the warnings process-wide is safe."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        task, data = _data(data_root, request)
     band = None if request.band == "none" else bands.get(request.band)
     lines: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
     for line in data.attrs["run_curves"]:
@@ -136,7 +142,8 @@ def curves(data_root: Path, request: CurveRequest) -> Dict[str, Any]:
         group["lines"] = [{"index": line["index"], "y": _series(line["y"], step)}
                           for line in lines.get((metric, legend), [])]
         out[metric].append(group)
-    return {"task": task, "band": request.band, "metrics": out}
+    said = dict.fromkeys(str(w.message).removeprefix("RLA: ") for w in caught)
+    return {"task": task, "band": request.band, "metrics": out, "warnings": list(said)}
 
 
 def curves_csv(data_root: Path, request: CurveRequest) -> str:

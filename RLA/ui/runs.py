@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from RLA.db.names import readable_name
 from RLA.db.query import ItemRecord
 from RLA.db.records import read_json
 from RLA.db.select import start_time
@@ -24,8 +25,10 @@ MAX_HEADERS = 200
 
 def _row(record: ItemRecord, chosen: Sequence[str]) -> Dict[str, Any]:
     start = start_time(record.item)
-    return {"index": record.index, "task": record.item.task, "record_date": record.item.record_date,
+    return {"index": readable_name(record.index), "task": record.item.task,
+            "record_date": readable_name(record.item.record_date),
             "start": start.isoformat(sep=" ", timespec="seconds") if start else None, "status": record.status,
+            "damage": record.damage,
             "last_time_step": record.last_time_step, "rows": record.rows, "size": sum(record.sizes.values()),
             "tracked": {k: record.params.get(k) for k in record.tracked},
             "params": {k: record.params[k] for k in chosen if k in record.params}}
@@ -92,7 +95,7 @@ def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
     for record in records[:MAX_HEADERS]:
         try:
             names.update(dict.fromkeys(csv_header(record.item.progress_csv)))
-        except OSError:
+        except (OSError, ValueError):  # a damaged header: the listing of the run says so
             continue
     return sorted(names)
 
@@ -111,4 +114,4 @@ def compare(data_root: Path, text: str, indices: Sequence[str]) -> Dict[str, Any
             same += 1
         else:
             differing.append({"key": key, "values": [None if v is missing else v for v in values]})
-    return {"runs": [r.index for r in records], "differing": differing, "same": same}
+    return {"runs": [readable_name(r.index) for r in records], "differing": differing, "same": same}

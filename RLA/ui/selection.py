@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from RLA.db.names import readable_name
 from RLA.db.query import ItemFilter, ItemRecord, select
 from RLA.db.selection_words import parse_words
 from RLA.errors import ItemNotFoundError
@@ -24,18 +25,20 @@ def parse_filter(text: str) -> Dict[str, Any]:
 
 
 def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> List[ItemRecord]:
-    """The items the filter selects, narrowed to ``indices`` when given (a selection in the table)."""
+    """The items the filter selects, narrowed to ``indices`` when given (a selection in the table;
+    the page names items as :func:`RLA.db.names.readable_name` spells them)."""
     records = select(data_root, ItemFilter(**parse_filter(text)))
     if indices is not None:
         wanted = set(indices)
-        records = [r for r in records if r.index in wanted]
+        records = [r for r in records if readable_name(r.index) in wanted]
     return records
 
 
 def find_record(data_root: Path, index: str, archived: bool = False) -> ItemRecord:
-    """The one item named ``index`` (``task/YYYY/MM/DD/name``), found by listing its table."""
+    """The one item named ``index`` (``task/YYYY/MM/DD/name``, as the page spells it), found by
+    listing its table."""
     task = index.split("/", 1)[0]
     for record in select(data_root, ItemFilter(task=task or None, archived=archived)) if task else []:
-        if record.index == index:
+        if readable_name(record.index) == index:
             return record
     raise ItemNotFoundError(f"no item {index!r} in {data_root}; it may have been moved or deleted: reload the list")

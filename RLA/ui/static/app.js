@@ -114,7 +114,8 @@ function renderRuns() {
         link.textContent = value;
         td.appendChild(link);
       } else if (key === "status") {
-        td.innerHTML = badge(value);
+        td.innerHTML = badge(value) + (run.damage && value !== "damaged" ? " " + badge("damaged") : "");
+        td.title = run.damage || "";
       } else if (key === "size") {
         td.className = "num"; td.textContent = humanSize(value);
       } else {
@@ -221,7 +222,10 @@ async function drawCurves(container, body, logY) {
 
 async function draw() {
   try {
-    await drawCurves($("#charts"), curveBody(), $("#log-y").checked);
+    const result = await drawCurves($("#charts"), curveBody(), $("#log-y").checked);
+    const notes = $("#curve-warnings");
+    notes.textContent = (result.warnings || []).map(w => "warning: " + w).join("\n");
+    notes.hidden = !notes.textContent;
     showError(null);
   } catch (e) { showError(e); }
 }
@@ -255,6 +259,7 @@ async function openRun(index) {
   const r = run.run || {};
   const info = ["status", "host", "pid", "start_time", "end_time", "heartbeat"].filter(k => r[k] !== undefined)
     .map(k => `<tr><th>${k}</th><td>${escapeHtml(r[k])}</td></tr>`).join("");
+  const damage = run.row.damage ? `<tr><th>damage</th><td>${escapeHtml(run.row.damage)}</td></tr>` : "";
   const git = r.git ? `<tr><th>git</th><td>${escapeHtml(JSON.stringify(r.git))}</td></tr>` : "";
   const resumes = r.resumes ? `<tr><th>resumes</th><td>${escapeHtml(JSON.stringify(r.resumes))}</td></tr>` : "";
   const params = Object.entries(run.params).map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`).join("");
@@ -263,7 +268,7 @@ async function openRun(index) {
       : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
   body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2>
     <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params}</table></div>
-    <div class="card"><h3>run.json</h3><table>${info}${git}${resumes}</table></div></div>
+    <div class="card"><h3>run.json</h3><table>${damage}${info}${git}${resumes}</table></div></div>
     <h3>Curves</h3><div id="run-charts" class="charts"></div>
     <div class="grid2"><div class="card gallery"><h3>Results</h3>${gallery}${fileList(index, "results", run.results)}</div>
     <div class="card"><h3>Checkpoints</h3>${fileList(index, "checkpoint", run.checkpoints)}</div></div>
