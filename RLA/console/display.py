@@ -153,8 +153,7 @@ def warning_lines(records: Sequence["ItemRecord"]) -> List[str]:
     if len(damaged) > SHOWN_DAMAGED:
         lines.append(f"warning: {counted(len(damaged) - SHOWN_DAMAGED, 'more item')} damaged (--json names each)")
     if damaged:
-        lines.append("  every other item reads normally; repair the file named, or remove the item: "
-                     "rla rm -d ROOT -t TABLE RECORD_DATE")
+        lines.append("  the other items read normally; repair what is named, or remove the item (rla rm)")
     return lines
 
 
