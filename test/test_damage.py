@@ -23,7 +23,7 @@ from conftest import build_database, subprocess_env
 from ui_server import running_ui
 
 from RLA.cli import main
-from RLA.db.layout import Item
+from RLA.db.layout import Database, Item
 from RLA.db.query import ItemFilter, select
 from RLA.easy_plot.loader import load_runs
 
@@ -88,7 +88,7 @@ def damaged(template: Path, tmp_path: Path) -> Dict[str, Any]:
     the healthy items' indices."""
     root = tmp_path / "db"
     shutil.copytree(template, root, symlinks=True)
-    items = [r.item for r in select(root, ItemFilter(task="t"))]
+    items = sorted(Database(root).items("t"), key=lambda item: item.index)  # no index yet: damage comes first
     assert len(items) == SEEDS
     for (do, _), item in zip(DAMAGE.values(), items):
         do(item)
