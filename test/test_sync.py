@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -142,6 +143,30 @@ def test_a_push_killed_midway_resumes_without_sending_everything_again(sshd, tmp
     for item in items:
         assert _files(central, item) == _files(local, item)
     assert remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk")).sent_bytes == 0
+
+
+def test_a_copy_a_killed_push_left_of_a_checkpoint_since_rotated_out_is_cleared(sshd, tmp_path, write_script):
+    local, central = tmp_path / "local", tmp_path / "central"
+    (item,) = _many_items(local, 1, 1 << 10)
+    rotated = item.checkpoint_dir / "ckpt-9"
+    rotated.mkdir(parents=True)
+    (rotated / "model.pt").write_bytes(os.urandom(96 << 20))
+    process = popen_python(write_script(PUSH, "push.py"), str(local), json.dumps(sshd.remote_setting(central)))
+    copies = central / item.checkpoint_dir.relative_to(local)
+    deadline = time.monotonic() + 60
+    while not any(is_temp_name(p.name) and p.name.startswith(".ckpt-9.") and any(p.iterdir())
+                  for p in (copies.iterdir() if copies.is_dir() else ())):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)  # while the checkpoint travels under its temporary name
+    process.wait()
+    assert [p.name for p in copies.iterdir() if is_temp_name(p.name)]
+    shutil.rmtree(rotated)  # the run's saver rotated it out meanwhile: no push sends it again
+    (item.checkpoint_dir / "ckpt-19").mkdir()
+    (item.checkpoint_dir / "ckpt-19" / "model.pt").write_bytes(b"w" * 100)
+    remote.push(local, _endpoint(sshd, central), ItemFilter(task="bulk"))
+    assert [p for p in central.rglob("*") if is_temp_name(p.name)] == []
+    assert _files(central, item) == _files(local, item)
 
 
 def _folder(path: Path) -> Dict[str, bytes]:

@@ -194,6 +194,9 @@ def _apply(action: Action, item: Item, source: Side, destination: Side, manifest
         return 0
     if action.kind == "folder":
         files = {name: _file_chunks(source, f"{rel}/{name}") for name in sorted(action.files)}
+        # recorded first: a sync killed midway leaves a temporary copy of the folder on the destination,
+        # which the next sync clears when it sends the folder again or, rotated out meanwhile, removes it
+        manifest.record(rel, {"sending": True})
         sent = yield from destination.publish_folder(rel, files)
         manifest.record(rel, {"folder": action.signature})
         return sent

@@ -130,8 +130,11 @@ class RemoteSide(Side):
         return sum(sizes)
 
     def remove(self, rel: str) -> Task:
+        """Task: remove a file or folder, and what uploads of it killed midway left beside it."""
         path = self._abs(rel)
+        folder, name = posixpath.split(path)
         try:
+            yield from self._clear_leftovers(folder, name)
             attrs = self.sftp.stat(path)
         except FileNotFoundError:
             return
@@ -139,6 +142,7 @@ class RemoteSide(Side):
             yield from self._remove_tree(path)
         else:
             yield [Request(_cmd("REMOVE"), path)]
+        self._listings.get(folder, set()).discard(name)
 
     def close(self) -> None:
         client = getattr(self.sftp, "ssh_client", None)
@@ -189,6 +193,11 @@ class RemoteSide(Side):
             self._dirs.update(missing)
             if made[-1] is None:
                 self._listings[folder] = set()
+        return (yield from self._clear_leftovers(folder, name))
+
+    def _clear_leftovers(self, folder: str, name: str) -> Task:
+        """Remove the temporaries of ``name`` in ``folder`` (``FileNotFoundError`` without the folder);
+        the names in ``folder`` as this session knows them."""
         if folder not in self._listings:
             self._listings[folder] = set(self.sftp.listdir(folder))
         names = self._listings[folder]
