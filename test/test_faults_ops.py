@@ -169,6 +169,43 @@ def test_an_archive_stopped_by_an_error_is_listed_as_split_and_finished_by_the_n
     assert not any(Database(root).ops_dir().glob("*.json"))
 
 
+KILLED_AFTER_TWO = PLANS + r'''
+
+if __name__ == "__main__":
+    import os, signal, sys
+    progress = []
+    def die_after_two(entry):
+        progress.append(entry)
+        if len(progress) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    ops.apply(plan(sys.argv[1], sys.argv[2], None), on_progress=die_after_two)
+'''
+
+
+@pytest.mark.parametrize("other", [["mv", "--to-task", "runner"], ["rm"]], ids=["mv", "rm"])
+def test_another_operation_on_an_item_a_killed_archive_split_is_refused_until_it_is_finished(tmp_path,
+                                                                                              write_script, other):
+    root = tmp_path / "db"
+    template = build_template(root)
+    killed = start(write_script(KILLED_AFTER_TWO, "archive.py"), str(root), "archive")
+    killed.wait(timeout=120)
+    assert killed.returncode == -9, killed.stderr.read()
+    first = sorted(template)[0]
+    refused = CliRunner().invoke(main, [other[0], "--data-root", str(root), "-t", "walker", "--all", "--yes",
+                                        *other[1:]])
+    assert refused.exit_code != 0 and "nothing changed" in refused.output
+    assert f"{first}: an archive started" in refused.output and "was interrupted" in refused.output
+    assert "run the same archive again to finish it" in refused.output
+    assert len(select(root, ItemFilter(task="walker"))) == ITEMS  # nothing moved, nothing stranded
+    finished = CliRunner().invoke(main, ["archive", "--data-root", str(root), "-t", "walker", "--all", "--yes"])
+    assert finished.exit_code == 0, finished.output
+    archived = {r.item.name: r for r in select(root, ItemFilter(task="walker", archived=True))}
+    assert {name: digest(r.item) for name, r in archived.items()} == template and not any(
+        r.split for r in archived.values())
+    listing = CliRunner().invoke(main, ["ls", "--data-root", str(root), "-t", "walker", "--archived"])
+    assert listing.exit_code == 0 and "split" not in listing.stderr
+
+
 INDEX_WORKER = r'''
 import pathlib, sys
 from RLA.db.query import ItemFilter, select

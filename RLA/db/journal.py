@@ -49,7 +49,8 @@ class Journal:
 
     def describe(self) -> str:
         state = "was interrupted" if self.gone() else f"is under way (pid {self.pid} on {self.host})"
-        return f"a {self.action} started {self.started} {state}"
+        article = "an" if self.action[:1] in "aeiou" else "a"
+        return f"{article} {self.action} started {self.started} {state}"
 
 
 def _item_json(item: Optional[Item]) -> Optional[Dict[str, Any]]:

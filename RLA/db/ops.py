@@ -30,7 +30,7 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from RLA.db import journal, op_lock, transfer
 from RLA.db.layout import DATA_TYPES, Database, Item
@@ -38,7 +38,7 @@ from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
 from RLA.db.records import read_json, write_json_atomic
 from RLA.db.tensorboard import launch_tensorboard, tensorboard_command, tensorboard_links
-from RLA.errors import ConflictError, SelectionError, UsageError
+from RLA.errors import ConflictError, RunStateError, SelectionError, UsageError
 from RLA.words import counted
 
 __all__ = [
@@ -194,16 +194,30 @@ def _plan(action: str, data_root: PathLike, item_filter: ItemFilter, include_run
     entries = [Entry(r.item, t, destination(r.item) if destination is not None else None)
                for r in records for t in _present(r)]
     plan = Plan(action, records, entries, copy=copy, skipped=skipped, include_running=include_running)
-    _add_interrupted(plan, data_root)
+    finishing = _add_interrupted(plan, data_root)
+    _refuse_split(plan, finishing)
     plan.conflicts = _conflicts(plan.entries)
     return plan
 
 
-def _add_interrupted(plan: Plan, data_root: PathLike) -> None:
-    """Put first in ``plan`` what interrupted operations of the same action left to do."""
+def _refuse_split(plan: Plan, finishing: Set[str]) -> None:
+    """Refuse a plan over items that another, interrupted operation left split (a move now would
+    strand the part that operation moved): that operation is finished first, by running it again."""
+    split = [r for r in plan.records if r.split and r.index not in finishing]
+    if split:
+        named = "\n".join(f"  {r.index}: {r.split}" for r in split)
+        raise RunStateError(f"{plan.action} refused, nothing changed: {len(split)} of the items may be split by "
+                            f"another operation, which must end first:\n{named}")
+
+
+def _add_interrupted(plan: Plan, data_root: PathLike) -> Set[str]:
+    """Put first in ``plan`` what interrupted operations of the same action left to do; the indices
+    of the items (on either side) that the plan thereby finishes."""
     left: Dict[Tuple[Item, str], Entry] = {}
+    finishing: Set[str] = set()
     for stopped in journal.interrupted(data_root, plan.action, plan.copy):
         plan.journals += stopped.paths
+        finishing.update(i.index for item, _, dest in stopped.steps for i in (item, dest) if i is not None)
         left.update({(item, t): Entry(item, t, dest, resumed=True) for item, t, dest in stopped.steps
                      if _left_to_do(item, t, dest)})
     fresh = [left.pop((e.item, e.data_type), e) for e in plan.entries]  # may be half done: resumed
@@ -212,6 +226,7 @@ def _add_interrupted(plan: Plan, data_root: PathLike) -> None:
         if item not in known:
             plan.records.append(_record_of(item))
     plan.entries = list(left.values()) + fresh
+    return finishing
 
 
 def _left_to_do(item: Item, data_type: str, destination: Optional[Item]) -> bool:
