@@ -32,7 +32,7 @@ from RLA.easy_log import logger
 from RLA.easy_log.complex_data_recorder import results_path
 from RLA.easy_log.tester import exp_manager
 from RLA.easy_log.time_step import time_step_holder
-from RLA.easy_plot.loader import read_columns
+from RLA.easy_plot.loader import load_runs, read_columns
 from RLA.errors import ConfigError, ExpressionError, LayoutError, RLAError, UsageError
 
 STEPS = (0, 1, 2)
@@ -271,7 +271,14 @@ UNSTORABLE = {
     "generator": (lambda: (i for i in range(3)), "cannot be pickled"),
     "recursive_list": (_recursive_list, "holds itself"),
     "deep_dict": (lambda: _deep_dict(3000), "nested deeper"),
+    "repr_raises": (lambda: _ReprRaises(), "its repr raised RuntimeError: no repr"),
+    "int_and_str_keys": (lambda: {1: "a", "1": "b"}, "keys 1 and '1' both become '1'"),
 }
+
+
+class _ReprRaises:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
 
 
 @pytest.mark.parametrize("name", list(UNSTORABLE))
@@ -285,6 +292,33 @@ def test_a_hyper_parameter_that_cannot_be_stored_is_refused_before_the_item_is_m
         if isinstance(value, socket.socket):
             value.close()
     assert Database(data_root).items() == []
+
+
+def test_two_hyper_parameters_that_flatten_to_one_name_are_refused(data_root: Path):
+    with pytest.raises(UsageError, match="both named 'net.lr'"):
+        start(data_root, **{"net.lr": 1e-3, "net": {"lr": 3e-4}})
+    assert Database(data_root).items() == []
+
+
+def test_a_data_root_that_is_a_file_is_a_config_error(tmp_path: Path):
+    afile = tmp_path / "db"
+    afile.write_text("not a folder")
+    with pytest.raises(ConfigError, match="is a file"):
+        start(afile)
+    assert afile.read_text() == "not a folder"
+
+
+def test_a_run_with_an_empty_progress_csv_is_left_out_with_a_warning(data_root: Path):
+    item = start(data_root, formats=("csv",))
+    logger.record_tabular("r", 1.0)
+    logger.dump_tabular()
+    exp_manager.finish()
+    empty = start(data_root, formats=("csv",))
+    exp_manager.finish()
+    empty.progress_csv.write_bytes(b"")
+    with pytest.warns(RuntimeWarning, match=rf"left out 1 run\(s\) whose progress.csv is empty .*{empty.name}"):
+        runs = load_runs(data_root, "bad", None, ["r"], use_cache=False)
+    assert [run.item.index for run in runs] == [item.index]
 
 
 STORABLE = {

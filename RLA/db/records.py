@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_write
 from RLA.errors import UsageError
 
-__all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "write_json_atomic",
-           "read_record", "read_json", "read_legacy_params"]
+__all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "flat_key_clash",
+           "write_json_atomic", "read_record", "read_json", "read_legacy_params"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
@@ -69,7 +69,14 @@ def to_jsonable(value: Any, _path: Tuple[int, ...] = ()) -> Any:
                              "flatten it")
         inner = (*_path, id(value))
         if isinstance(value, Mapping):
-            return {str(k): to_jsonable(v, inner) for k, v in value.items()}
+            out: Dict[str, Any] = {}
+            for key, item in value.items():
+                if str(key) in out:
+                    twin = next(k for k in value if str(k) == str(key))
+                    raise UsageError(f"keys {twin!r} and {key!r} both become {str(key)!r} in JSON, which would "
+                                     "keep one of them; give them distinct names")
+                out[str(key)] = to_jsonable(item, inner)
+            return out
         return [to_jsonable(v, inner) for v in value]
     if getattr(value, "ndim", None) == 0:
         scalar = unwrap_scalar(value)
@@ -78,7 +85,11 @@ def to_jsonable(value: Any, _path: Tuple[int, ...] = ()) -> Any:
     tolist = getattr(value, "tolist", None)  # numpy arrays
     if tolist is not None and getattr(value, "ndim", 0) > 0 and getattr(value, "size", 1e9) <= 1000:
         return to_jsonable(tolist())
-    return {REPR_MARKER: repr(value)}
+    try:
+        return {REPR_MARKER: repr(value)}
+    except Exception as exc:  # a user's class: its __repr__ may raise anything
+        raise UsageError(f"a {type(value).__name__} cannot be stored: JSON cannot hold it and its repr raised "
+                         f"{type(exc).__name__}: {exc}; pass what it is made of (numbers, strings) instead") from None
 
 
 def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
@@ -96,6 +107,25 @@ def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
         else:
             out[str(key)] = value
     return out
+
+
+def flat_key_clash(params: Mapping[str, Any], sep: str = ".") -> Optional[str]:
+    """A key that two parameters would share once flattened (``net.lr`` beside ``net={"lr": ...}``:
+    listings, ``-w`` and plots could tell them apart no more), or None."""
+    seen: set = set()
+    for key in _flat_keys(params, sep):
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
+def _flat_keys(params: Mapping[str, Any], sep: str) -> Iterator[str]:
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value and REPR_MARKER not in value:
+            yield from (f"{key}{sep}{sub}" for sub in _flat_keys(value, sep))
+        else:
+            yield str(key)
 
 
 def lookup_param(params: Any, dotted_key: str) -> Any:

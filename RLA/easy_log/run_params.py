@@ -66,7 +66,7 @@ class RunParams:
         cannot hold a hyper-parameter; called before the run's item is made, so none is left half-made."""
         import dill
 
-        from RLA.db.records import to_jsonable
+        from RLA.db.records import flat_key_clash, to_jsonable
 
         for key, value in self.hyper_param.items():
             try:
@@ -79,6 +79,10 @@ class RunParams:
                 raise UsageError(
                     f"hyper-parameter {key!r} ({type(value).__name__}) cannot be pickled for resuming ({error}); "
                     f"pass what it is made from (a path, a host and port, a seed) instead") from None
+        clash = flat_key_clash(to_jsonable(self.hyper_param))
+        if clash is not None:
+            raise UsageError(f"two hyper-parameters are both named {clash!r} once nested keys are joined with '.' "
+                             "(as rla ls, -w and the plots name them): rename one")
 
     def tracked_params(self) -> List[Tuple[str, Any]]:
         """``(key, value)`` of every tracked parameter, in the order they were added."""

@@ -28,7 +28,7 @@ from RLA.easy_log.run_params import RunParams
 from RLA.easy_log.run_paths import RunPaths
 from RLA.easy_log.run_record import HEARTBEAT_SECONDS, RunRecord
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
-from RLA.errors import DiskFullError, RunNotStartedError
+from RLA.errors import ConfigError, DiskFullError, RunNotStartedError
 
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
@@ -108,6 +108,9 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         if root is None:
             raise TypeError("configure() needs data_root (the folder of the database, e.g. '../'), "
                             "or DATA_ROOT in the rla config")
+        if os.path.exists(root) and not os.path.isdir(root):
+            raise ConfigError(f"data_root {os.fspath(root)!r} is a file: give the folder that holds the database "
+                              "(or where it is to be made)")
         if self.item is not None:
             self._start_fresh_experiment()
         self.config = config

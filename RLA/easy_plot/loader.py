@@ -308,5 +308,10 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     csv_paths = [os.path.join(log_root, record.item.task, record.item.date, record.item.name, PROGRESS_CSV)
                  for record, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)
+    empty = [record.item.index for (record, _), csv, table in zip(matched, csv_paths, tables)
+             if not table and (signature_of(csv) or (None,))[0] == 0]
+    if empty:
+        warnings.warn(f"RLA: left out {len(empty)} run(s) whose progress.csv is empty (nothing dumped yet): "
+                      f"{', '.join(empty[:3])}{' ...' if len(empty) > 3 else ''}", RuntimeWarning, stacklevel=2)
     return [Run(record.item, run_params(record, os.path.dirname(csv)), table, reg_index)
             for (record, reg_index), csv, table in zip(matched, csv_paths, tables) if table]
