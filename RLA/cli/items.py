@@ -8,7 +8,7 @@ import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
 from RLA.db.selection_words import TIMESTEP_BELOW
-from RLA.words import counted
+from RLA.words import closest, counted
 
 __all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
            "mv_command", "tb_command"]
@@ -60,6 +60,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
     for line in display.warning_lines(records):
         click.echo(line, err=True)
+    if not records and filters.get("where"):
+        _say_unknown_parameters(data_root, filters)
     if as_json:
         print_json([r.to_dict() for r in records])
         return
@@ -67,9 +69,27 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     unknown = [c for c in columns if c not in frame.columns]
     if unknown and len(frame):
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
+    for column in unknown:  # nothing selected: the table keeps the columns asked for
+        frame[column] = []
     title = f"{counted(len(records), 'item')} in {data_root}"
     out = display.console(stderr=False)
     out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide))
+
+
+def _say_unknown_parameters(data_root: str, filters: Dict[str, Any]) -> None:
+    """Why a ``-w`` selection is empty when it is a name: the parameters it compares that no item
+    of those tables has, with the closest ones they do have."""
+    from RLA.db import query
+    from RLA.db.expr import where_names
+
+    tables = query.ItemFilter(task=filters.get("task"), archived=bool(filters.get("archived")))
+    records = query.select(data_root, tables)
+    known = {key for record in records for key in record.params}
+    for name in where_names(filters["where"]):
+        if name not in known:
+            near = closest(name, known)
+            click.echo(f"note: no item has the parameter {name!r}" + (f" (did you mean {' or '.join(near)}?)" if near
+                       else ""), err=True)
 
 
 @click.command("show", epilog=PATTERN_HELP)

@@ -48,8 +48,11 @@ def word_option(word: Word) -> Callable[[Callable[..., Any]], Callable[..., Any]
     return click.option(*word.flags, word.field, **kwargs)
 
 
-def selection(command: Callable[..., Any]) -> Callable[..., Any]:
-    """PATTERN, --data-root and the selection words, passed on as ``data_root`` and ``filters``."""
+def selection(command: Callable[..., Any], tables_here: bool = True) -> Callable[..., Any]:
+    """PATTERN, --data-root and the selection words, passed on as ``data_root`` and ``filters``.
+
+    ``tables_here``: ``-t`` names a table of this database, so a table it lacks is a mistake said
+    at once, with the closest names (False for ``rla sync pull``, whose tables are the remote's)."""
     options: List[Callable[[Any], Any]] = [
         click.argument("pattern", required=False),
         click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
@@ -62,7 +65,12 @@ def selection(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(data_root: Optional[str], pattern: Optional[str], **kwargs: Any) -> Any:
         filters: Dict[str, Any] = {"pattern": pattern, **{w.field: kwargs.pop(w.field) for w in SELECTION_WORDS}}
-        return command(data_root=resolve_data_root(data_root), filters=filters, **kwargs)
+        data_root = resolve_data_root(data_root)
+        if tables_here and filters.get("task") and os.path.isdir(data_root):  # else the command says why
+            from RLA.db.layout import Database
+
+            Database(data_root).check_table(filters["task"], bool(filters.get("archived")))
+        return command(data_root=data_root, filters=filters, **kwargs)
 
     return wrapper
 

@@ -6,6 +6,7 @@ data types to send); the selection options are those of every command.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Dict, Optional
@@ -93,7 +94,7 @@ def push_command(data_root: str, filters: Dict[str, Any], **options: Any) -> Non
 
 
 @sync_group.command("pull", epilog=PATTERN_HELP)
-@selection
+@functools.partial(selection, tables_here=False)
 @_remote_options
 @click.option("-n", "--dry-run", is_flag=True, help="Show what would be fetched; change nothing here.")
 def pull_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from RLA.errors import ExpressionError
 
-__all__ = ["ExpressionError", "compile_where"]
+__all__ = ["ExpressionError", "compile_where", "where_names"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 Operand = Tuple[Optional[str], Any]
@@ -47,6 +47,20 @@ def compile_where(text: str) -> Predicate:
         if isinstance(exc, ExpressionError):
             raise
         raise ExpressionError(f"cannot parse expression {_shown(text)}: {exc}; {_HELP}") from None
+
+
+def where_names(text: str) -> List[str]:
+    """The parameter names an expression compares (``lr >= 1e-3 and algo.gamma < 1`` -> lr, algo.gamma)."""
+    compile_where(text)  # refused as compile_where refuses it
+    names: Dict[str, None] = {}
+    stack: List[ast.AST] = [ast.parse(text.strip(), mode="eval").body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            names[_param_name(node, text)] = None
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return list(names)
 
 
 def _shown(text: str, limit: int = 200) -> str:

@@ -37,7 +37,8 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
     LogFolder,
 )
 from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
-from RLA.errors import LayoutError
+from RLA.errors import ItemNotFoundError, LayoutError
+from RLA.words import closest
 
 __all__ = [
     "DATA_TYPES",
@@ -286,6 +287,16 @@ class Database:
             names.update(_subdirs(self.type_root(data_type, archived)))
         names.discard(PLOTS_DIR)
         return sorted(names)
+
+    def check_table(self, task: str, archived: bool = False) -> None:
+        """An :class:`ItemNotFoundError` naming the closest tables when the database has no table ``task``."""
+        tables = self.tasks(archived)
+        if task in tables:
+            return
+        near = closest(task, tables)
+        raise ItemNotFoundError(f"no table {task!r}{' in the archive' if archived else ''} in {self.root}"
+                                + (f" (did you mean {' or '.join(near)}?)" if near else "")
+                                + (f"; tables: {', '.join(tables)}" if tables else "; it holds no table yet"))
 
     def items(self, task: Optional[str] = None, archived: bool = False) -> List[Item]:
         """Every item of ``task`` (or of all tasks), found under any data type, sorted by index."""

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple, Union
 
 from RLA.db import layout
+from RLA.db.entry import DAMAGED_STATUS, UNKNOWN_STATUS
 from RLA.db.expr import compile_where
 from RLA.db.layout import Item
+from RLA.db.liveness import LOST_STATUS
+from RLA.db.records import RUN_STATUSES
 from RLA.errors import ExpressionError, UsageError
+from RLA.words import closest
 
-__all__ = ["ItemFilter", "ItemSummary", "parse_time", "parse_until", "start_time"]
+#: every status a listing shows: what runs record, and what readers conclude
+SHOWN_STATUSES = (*RUN_STATUSES, LOST_STATUS, UNKNOWN_STATUS, DAMAGED_STATUS)
+
+__all__ = ["SHOWN_STATUSES", "ItemFilter", "ItemSummary", "parse_time", "parse_until", "start_time"]
 
 _BARE_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s*$")
 _GLOB_CACHE: Dict[str, "re.Pattern[str]"] = {}
@@ -64,6 +71,11 @@ class ItemFilter:
     def __post_init__(self) -> None:
         statuses = (self.status,) if isinstance(self.status, str) else tuple(self.status or ())
         object.__setattr__(self, "status", statuses)
+        for status in statuses:
+            if status not in SHOWN_STATUSES:
+                near = closest(status, SHOWN_STATUSES)
+                raise UsageError(f"no status {status!r}" + (f" (did you mean {' or '.join(near)}?)" if near else "")
+                                 + f"; statuses: {', '.join(SHOWN_STATUSES)}")
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, _dt.datetime):

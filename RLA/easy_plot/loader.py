@@ -294,6 +294,7 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     """
     matched = match_items(data_root, task_table_name, regs, where, items)
     if not matched:
+        Database(data_root).check_table(task_table_name)
         folder = Database(data_root).type_root("log") / task_table_name
         also = f" and where={where!r}" if where else ""
         also += f" among the {len(items)} chosen items" if items is not None else ""

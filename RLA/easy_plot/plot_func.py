@@ -22,9 +22,10 @@ from RLA import plot_bands as band_registry
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.column_cache import CachedColumns
-from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, param_value, plot_dir
+from RLA.easy_plot.loader import NOT_FOUND, Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
+from RLA.words import closest
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
            "plot_performance_profile", "save_figure"]
@@ -237,7 +238,18 @@ def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: O
                               f"hp_filter_dict={dict(hp_filter_dict)}")
     runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where,
                      items=items)
+    _warn_unknown_keys(runs, split_keys or ())
     return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, **grouping)
+
+
+def _warn_unknown_keys(runs: Sequence[Any], split_keys: Sequence[str]) -> None:
+    """Say which split keys no run has (each run then falls in the group ``NF``), with the closest names."""
+    for key in split_keys:
+        if runs and all(param_value(run.params, key) == NOT_FOUND for run in runs):
+            known = {name for run in runs for name in run.params}
+            near = closest(key, known)
+            warnings.warn(f"no run has the parameter {key!r}" + (f" (did you mean {' or '.join(near)}?)" if near
+                          else "") + f"; they are grouped as {NOT_FOUND!r}", UserWarning, stacklevel=3)
 
 
 def _new_figure(figsize: Tuple[float, float]) -> Any:
