@@ -155,6 +155,8 @@ def _build(cls: type, raw: Dict[str, Any], prefix: str, where: str) -> Any:
             raise ConfigError(
                 f"{where}: unknown key {dotted!r}{suggestion} (known keys here: {', '.join(known)})"
             )
+        if value == "" and str not in (get_args(hints[key]) or (hints[key],)):
+            continue  # an empty value means "not set" in RLA 0.6 configs (``port: ''``): the default holds
         values[key] = _convert(hints[key], value, dotted, where)
     return cls(**values)
 

@@ -98,6 +98,14 @@ def test_x_bound_resample_and_list_ylabel(db: Path):
         plot_func(str(db), TASK, None, ["learning_rate"], ["perf/reward", "perf/mse"], ylabel=["only one"])
 
 
+def test_a_metric_no_run_logged_is_left_out_with_its_label_as_06_did(db: Path):
+    with pytest.warns(UserWarning, match=r"no selected run logged \['y_out'\]"):
+        figure, grid = plot_func(str(db), TASK, None, ["learning_rate"], ["perf/mse", "y_out", "perf/reward"],
+                                 ylabel=["MSE", "Y", "Reward"])
+    assert [axes.get_ylabel() for axes in figure.axes] == ["MSE", "Reward"]
+    assert list(grid["metric"].unique()) == ["perf/mse", "perf/reward"]
+
+
 def test_regs2legends_one_curve_per_reg(db: Path):
     regs = [f"{DATE}/*learning_rate=0.001*", f"{DATE}/*learning_rate=0.1*"]
     figure, data = plot_func(str(db), TASK, regs, None, ["perf/reward", "perf/mse"], resample=0,

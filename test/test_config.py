@@ -95,3 +95,11 @@ def test_data_root_in_the_config_is_relative_to_the_file_and_used_by_configure(t
 def test_old_framework_spellings_are_read():
     assert load_config({"DL_FRAMEWORK": "pytorch"}).DL_FRAMEWORK == "torch"
     assert load_config({"DL_FRAMEWORK": "tf"}).DL_FRAMEWORK == "tensorflow"
+
+
+def test_an_empty_value_is_not_set_as_in_rla_06_configs(tmp_path):
+    path = tmp_path / "rla_config.yaml"
+    path.write_text("DL_FRAMEWORK: torch\nREMOTE_SETTING:\n  ftp_server: ''\n  port: ''\n  username: ''\n"
+                    "  file_transfer_protocol: 'sftp'\n")
+    config = load_config(path)
+    assert config.REMOTE_SETTING.port == 22 and config.REMOTE_SETTING.ftp_server == ""

@@ -413,6 +413,12 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             print(f"plot_func: {metric} | {legend}: {count} runs")
     bands = band_registry.from_flags(shaded_std=shaded_std, shaded_err=shaded_err, shaded_range=shaded_range,
                                      shaded_ci=shaded_ci)
+    drawn = list(data["metric"].unique())
+    if len(drawn) < len(metrics):  # as RLA 0.6: draw what the runs have, each label with its metric
+        warnings.warn(f"no selected run logged {[m for m in metrics if m not in drawn]}: drawing {drawn}",
+                      UserWarning, stacklevel=2)
+        if ylabel is not None and not isinstance(ylabel, str) and len(ylabel) == len(metrics):
+            ylabel = [label for metric, label in zip(metrics, ylabel) if metric in drawn]
     figure = draw_curves(data, bands, split_by_metrics=split_by_metrics, xlabel=xlabel, ylabel=ylabel, ylim=ylim,
                          title=title, legend_outside=legend_outside, show_number=show_number, colors=colors,
                          figsize=figsize, style=style, ncols=ncols)
