@@ -162,3 +162,14 @@ def test_plot_saved_images_grid_of_the_latest_matching_images(db: Path):
         ["10-react_func.png", "20-react_func.png"]
     with pytest.raises(NoDataError, match="saved an image"):
         plot_saved_images(str(db), TASK, None, ["missing*.png"])
+
+
+def test_plot_res_func_of_06_takes_a_tables_log_folder(db: Path):
+    from RLA.easy_plot.plot_func import plot_res_func
+
+    with pytest.warns(DeprecationWarning, match="plot_res_func is RLA 0.6's"):
+        _, data = plot_res_func(str(db / "log" / TASK), ["/2023/02/02/*"], ["learning_rate"], ["perf/reward"],
+                                resample=0)
+    assert _final_means(data) == pytest.approx({f"learning_rate={lr}": lr * 99 + 1.5 for lr in LRS})
+    with pytest.raises(UsageError, match="a table's log folder"):
+        plot_res_func(str(db), ["*"], ["learning_rate"], ["perf/reward"])

@@ -2,6 +2,7 @@
 and in the on-disk shapes 0.6 left (built by hand below, as 0.6 wrote them)."""
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -83,6 +84,27 @@ def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
         header = f.readline()
     assert "time_used" not in header  # the trackers stay out of the csv, as in 0.6
     exp_manager.finish()
+
+
+def test_the_06_tools_module_times_spans_and_calls_into_the_rows(tmp_path: Path):
+    from RLA import exp_manager, logger
+    from RLA.easy_log.tools import DeleteLogTool, time_record, time_record_end, time_used_wrap
+
+    exp_manager.configure(task_table_name="tools", rla_config={"LOG_USED": ["csv"]}, data_root=str(tmp_path / "db"),
+                          code_root=str(tmp_path))
+    item = exp_manager.log_files_gen()
+    time_record("sample")
+    logger.record_tabular("k", 1)
+    assert time_record_end("sample") >= 0
+    logger.dump_tabular()
+    assert time_used_wrap("train", lambda a, b=0: a + b, 2, b=3) == 5  # dumps a row of its own
+    exp_manager.finish()
+    rows = list(csv.DictReader(open(item.progress_csv)))
+    assert float(rows[0]["time_used/sample"]) >= 0 and float(rows[1]["time_used/train"]) >= 0
+    entries = len(item.existing_paths())
+    tool = DeleteLogTool(str(tmp_path), "db", "tools", item.record_date, config=None)  # 0.6's first signature
+    assert tool.delete_related_log(skip_ask=True) == entries > 0
+    assert not item.log_dir.exists()
 
 
 def test_sync_log_file_says_what_is_missing_when_send_log_file_is_on_without_a_server(tmp_path: Path):

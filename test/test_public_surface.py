@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from RLA.errors import UsageError
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 TOP_LEVEL = {"ConfigError", "Database", "ExperimentLoader", "ExperimentManager", "Item", "RLAConfig", "RLAError",
@@ -24,7 +26,19 @@ PATHS_06 = ["RLA.easy_log.tester", "RLA.easy_log.logger", "RLA.easy_log.time_ste
             "RLA.easy_log.complex_data_recorder", "RLA.easy_log.time_used_recorder", "RLA.easy_plot.plot_func",
             "RLA.easy_plot.plot_func_v2", "RLA.easy_plot.plot_saved_images", "RLA.query_tool", "RLA.rla_argparser",
             "RLA.const", "rla_scripts.archive_expt", "rla_scripts.delete_expt", "rla_scripts.migrate_expt",
-            "rla_scripts.view_expt", "rla_scripts.start_pretty_plotter"]
+            "rla_scripts.view_expt", "rla_scripts.start_pretty_plotter", "RLA.easy_log.tools",
+            "RLA.easy_plot.plot_util",
+            "RLA.easy_plot.result_cls", "RLA.easy_plot.utils", "RLA.easy_tf", "RLA.easy_tf.tools",
+            "RLA.easy_tf.saver_tools", "RLA.easy_torch", "RLA.easy_torch.save_tools", "RLA.exp_loader",
+            "RLA.exp_loader.utils", "RLA.auto_ftp", "RLA.emb_test"]
+#: RLA 0.6 names whose work has no sense here: each fails when called, naming what to use instead
+REPLACED_06 = {"RLA.easy_tf.tools": ("run_with_metadata", "tf.profiler"),
+               "RLA.easy_tf.saver_tools": ("new_saver", "exp_manager.new_saver"),
+               "RLA.auto_ftp": ("ftp_factory", "rla sync push"),
+               "RLA.emb_test": ("EmbUnitController", "pytest"),
+               "RLA.easy_plot.plot_util": ("smooth", "smooth_step="),
+               "RLA.easy_plot.utils": ("results_loader", "load_runs"),
+               "RLA.exp_loader.utils": ("_archive_tester_query", "single_experiment_query")}
 #: modules that moved in this release -> a name each must still give
 MOVED = {"RLA.cli_options": "resolve_data_root", "RLA.cli_sync": "sync_group", "RLA.cli_sweep": "sweep",
          "RLA.cli_ui": "ui_command", "RLA.cli_display": "show_plan", "RLA.cli_ops": "delete"}
@@ -54,6 +68,28 @@ def test_every_readme_import_resolves(module: str, names: list) -> None:
 @pytest.mark.parametrize("path", PATHS_06)
 def test_rla_06_module_paths_import(path: str) -> None:
     importlib.import_module(path)
+
+
+@pytest.mark.parametrize("path", sorted(REPLACED_06))
+def test_a_06_name_that_has_no_sense_here_says_what_to_use(path: str) -> None:
+    name, instead = REPLACED_06[path]
+    with pytest.raises(UsageError, match=f"{name} of RLA 0.6 is gone: .*{re.escape(instead)}"):
+        getattr(importlib.import_module(path), name)("any", "arguments")
+
+
+def test_the_06_single_file_torch_checkpoint_round_trips(tmp_path: Path) -> None:
+    import torch
+
+    from RLA.easy_log.tester import exp_manager
+    from RLA.easy_torch.save_tools import load_checkpoint, save_model_dict
+
+    exp_manager.configure(task_table_name="torch06", rla_config={"LOG_USED": ["csv"]}, data_root=str(tmp_path),
+                          code_root=str(tmp_path))
+    exp_manager.log_files_gen()
+    save_model_dict({"w": torch.arange(3.0)})
+    save_model_dict({"w": torch.arange(4.0)})  # overwritten, as in 0.6
+    assert load_checkpoint(exp_manager)["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    exp_manager.finish()
 
 
 @pytest.mark.parametrize("path,name", sorted(MOVED.items()))

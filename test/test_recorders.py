@@ -81,6 +81,23 @@ def test_matplotlib_recorder_and_pretty_wrapper(run: Path) -> None:
         MatplotlibRecorder.save("../escape.png", fig=figure)
 
 
+def test_the_06_keywords_of_pretty_plot_wrapper(run: Path, tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    def draw() -> None:
+        plt.plot([0, 1], [0, 1], label="line")
+
+    other = plt.figure()
+    exp_manager.time_step_holder.set_time(3)
+    path = MatplotlibRecorder.pretty_plot_wrapper("f", draw, pretty_plot=True, xlabel="x", ylabel="y",
+                                                  title="react test", close_all_fig=True, dpi=50)
+    assert path == run / "3-f.png" and Image.open(path).size[0] > 50
+    assert not plt.fignum_exists(other.number)  # close_all_fig closed the user's figure too
+    elsewhere = MatplotlibRecorder.pretty_plot_wrapper("g.png", draw, pretty_plot=False, results_dir=tmp_path / "out")
+    assert elsewhere == tmp_path / "out" / "3-g.png" and elsewhere.stat().st_size > 0
+
+
 def test_img_recorder_round_trips_pixels(run: Path) -> None:
     from matplotlib import image as mpl_image
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 from RLA.db.atomic import free_path
 from RLA.easy_log.tester import exp_manager
@@ -21,8 +21,9 @@ from RLA.errors import UsageError
 __all__ = ["MatplotlibRecorder", "ImgRecorder", "VideoRecorder", "record_video", "results_path"]
 
 
-def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".png") -> Path:
-    """Where ``name`` is saved in the current run's ``results/`` folder.
+def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".png",
+                 results_dir: Optional[Union[str, os.PathLike]] = None) -> Path:
+    """Where ``name`` is saved in the current run's ``results/`` folder (or in ``results_dir``).
 
     ``name`` may hold sub-folders (``"eval/policy.png"``); with ``add_timestamp``
     the file name is prefixed by the time-step; a name without a suffix gets
@@ -35,7 +36,7 @@ def results_path(name: str, add_timestamp: bool = True, default_suffix: str = ".
         relative = relative.with_name(relative.name + default_suffix)
     if add_timestamp:
         relative = relative.with_name(f"{exp_manager.time_step_holder.get_time()}-{relative.name}")
-    path = Path(exp_manager.results_dir) / relative
+    path = Path(results_dir if results_dir is not None else exp_manager.results_dir) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -56,14 +57,14 @@ class MatplotlibRecorder:
 
     @classmethod
     def save(cls, name: str, fig: Any = None, cover: bool = False, add_timestamp: bool = True,
-             **savefig_kwargs: Any) -> Path:
+             results_dir: Optional[Union[str, os.PathLike]] = None, **savefig_kwargs: Any) -> Path:
         """Save ``fig`` (default: pyplot's current figure) as ``name``; return its path.
 
         An existing file of that name is kept and this figure is saved beside it as
         ``<name>-1``, ``<name>-2``, ... (the returned path says which); ``cover=True``
         overwrites the existing file instead.
         """
-        path = results_path(name, add_timestamp)
+        path = results_path(name, add_timestamp, results_dir=results_dir)
         if not cover:
             path = free_path(path)
         figure = fig if fig is not None else _pyplot().gcf()
@@ -72,9 +73,15 @@ class MatplotlibRecorder:
 
     @classmethod
     def pretty_plot_wrapper(cls, name: str, plot_func: Callable[[], Any], cover: bool = False,
-                            legend_outside: bool = False, xlabel: str = "", ylabel: str = "",
-                            title: str = "", add_timestamp: bool = True, **savefig_kwargs: Any) -> Path:
-        """Run ``plot_func`` (pyplot calls) on a fresh figure, style it, save it, close it."""
+                            legend_outside: bool = False, pretty_plot: bool = True, xlabel: str = "",
+                            ylabel: str = "", title: str = "", add_timestamp: bool = True,
+                            close_all_fig: bool = False, results_dir: Optional[Union[str, os.PathLike]] = None,
+                            **savefig_kwargs: Any) -> Path:
+        """Run ``plot_func`` (pyplot calls) on a fresh figure, style it, save it, close it.
+
+        RLA 0.6's keywords: ``pretty_plot=False`` keeps pyplot's own labels, fonts and grid;
+        ``close_all_fig`` also closes every other pyplot figure; ``results_dir`` saves there
+        instead of in the run's results folder."""
         plt = _pyplot()
         figure = plt.figure()
         try:
@@ -86,16 +93,17 @@ class MatplotlibRecorder:
                     extra.append(axes.legend(prop={"size": 13}, loc="upper left", bbox_to_anchor=(1, 1)))
                 else:
                     extra.append(axes.legend(prop={"size": 13}))
-            axes.set_xlabel(xlabel, fontsize=16)
-            axes.set_ylabel(ylabel, fontsize=16)
-            axes.set_title(title, fontsize=13)
-            axes.tick_params(labelsize=12)
-            axes.grid(True)
+            if pretty_plot:
+                axes.set_xlabel(xlabel, fontsize=16)
+                axes.set_ylabel(ylabel, fontsize=16)
+                axes.set_title(title, fontsize=13)
+                axes.tick_params(labelsize=12)
+                axes.grid(True)
             savefig_kwargs.setdefault("bbox_inches", "tight")
-            return cls.save(name, figure, cover=cover, add_timestamp=add_timestamp,
+            return cls.save(name, figure, cover=cover, add_timestamp=add_timestamp, results_dir=results_dir,
                             bbox_extra_artists=tuple(extra), **savefig_kwargs)
         finally:
-            plt.close(figure)
+            plt.close("all" if close_all_fig else figure)
 
 
 def _as_uint8(image: Any) -> Any:

@@ -10,7 +10,6 @@ notebook and in a script.
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -22,13 +21,14 @@ from RLA import plot_bands as band_registry
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.column_cache import CachedColumns
+from RLA.easy_plot.figures import new_figure, plot_performance_profile
 from RLA.easy_plot.loader import NOT_FOUND, Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
 from RLA.words import closest
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
-           "plot_performance_profile", "save_figure"]
+           "plot_performance_profile", "plot_res_func", "save_figure"]
 
 DEFAULT_X_NAME = TIME_STEP_COLUMN
 #: with x_range="intersection", warn when a run reaches less than this fraction of its group's median reach
@@ -252,16 +252,6 @@ def _warn_unknown_keys(runs: Sequence[Any], split_keys: Sequence[str]) -> None:
                           else "") + f"; they are grouped as {NOT_FOUND!r}", UserWarning, stacklevel=3)
 
 
-def _new_figure(figsize: Tuple[float, float]) -> Any:
-    """A pyplot figure when pyplot is in use (notebooks, ``plt.show()``), else a standalone
-    Agg-rendered Figure that no global state keeps alive."""
-    if "matplotlib.pyplot" in sys.modules:
-        return sys.modules["matplotlib.pyplot"].figure(figsize=figsize, layout="constrained")
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout="constrained")
-
-
 def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bool = True,
                 xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
                 ylim: Optional[Tuple[float, float]] = None, title: Optional[str] = None,
@@ -276,7 +266,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     metrics = list(data["metric"].unique())  # in order of appearance
     panels = metrics if split_by_metrics else [None]
     nrows, ncols = style.grid(len(panels), ncols)
-    figure = _new_figure(figsize or (5.0 * ncols, 3.8 * nrows))
+    figure = new_figure(figsize or (5.0 * ncols, 3.8 * nrows))
     axes_list = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for extra in axes_list[len(panels):]:
         figure.delaxes(extra)
@@ -426,22 +416,14 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     return figure, data
 
 
-def plot_performance_profile(profiles: Mapping[str, Mapping[str, np.ndarray]], taus: Sequence[float],
-                             xlabel: str = r"normalized score $\tau$",
-                             ylabel: str = r"fraction of runs with score $> \tau$",
-                             colors: Optional[Sequence[Any]] = None, figsize: Tuple[float, float] = (5.0, 3.8)) -> Any:
-    """Draw the output of :func:`RLA.easy_plot.aggregate.performance_profiles`: one
-    line per algorithm with its confidence band."""
-    figure = _new_figure(figsize)
-    axes = figure.add_subplot()
-    palette = list(colors) if colors is not None else [f"C{i}" for i in range(10)]
-    for i, (algorithm, profile) in enumerate(profiles.items()):
-        color = palette[i % len(palette)]
-        axes.plot(taus, profile["profile"], color=color, label=algorithm)
-        axes.fill_between(taus, profile["low"], profile["high"], color=color, alpha=0.2, linewidth=0)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    axes.set_ylim(0, 1.02)
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=9)
-    return figure
+def plot_res_func(prefix_dir: Union[str, os.PathLike], regs: Sequence[Reg], param_keys: Sequence[str],
+                  value_keys: Sequence[str], *args: Any, **kwargs: Any) -> Any:
+    """RLA 0.6's first plotting function: ``prefix_dir`` is a table's log folder
+    (``<data_root>/log/<task>``) and the rest as :func:`plot_func` takes it."""
+    warnings.warn("plot_res_func is RLA 0.6's; call plot_func(data_root, task, regs, split_keys, metrics, ...)",
+                  DeprecationWarning, stacklevel=2)
+    table = Path(prefix_dir).resolve()
+    if table.parent.name != "log":
+        raise UsageError(f"plot_res_func needs a table's log folder, <data_root>/log/<task>; got {prefix_dir}")
+    return plot_func(table.parent.parent, table.name, [r.lstrip("/") if isinstance(r, str) else r for r in regs],
+                     param_keys, value_keys, *args, **kwargs)

@@ -1,0 +1,1 @@
+"""RLA 0.6's torch helpers (``save_tools``)."""
