@@ -118,3 +118,30 @@ def test_memory_tracker_names_the_large_variables_and_records_resident_memory(da
     assert re.search(r"weights:\s+4\.0 MiB\n", log_txt) and re.search(r"replay_buffer:\s+2\.0 MiB\n", log_txt)
     rows = progress_rows(data_root)
     assert float(rows[-1]["memory/rss_mb"]) == pytest.approx(after["memory/rss_mb"])
+
+
+def test_the_06_logger_readers_profile_and_scoped_configure(data_root: Path, tmp_path: Path):
+    start_run(data_root, log_used=("csv", "json", "tensorboard"))
+
+    @logger.profile("update")
+    def update() -> int:
+        return 7
+
+    for step in range(3):
+        logger.set_time(step * 10)
+        assert update() == 7 and update() == 7
+        logger.record_tabular("r", float(step))
+        row = logger.dump_tabular()
+        assert row["wait_update"] >= 0  # the mean of the two calls
+    folder = Path(logger.get_dir())
+    with logger.scoped_configure(str(tmp_path / "side"), ["csv"]):
+        logger.record_tabular("side", 1.0)
+        logger.dump_tabular()
+    logger.record_tabular("r", 9.0)
+    logger.dump_tabular()  # the run's logger is back
+    exp_manager.finish()
+    assert logger.read_csv(folder / "progress.csv")["r"].tolist() == [0.0, 1.0, 2.0, 9.0]
+    assert logger.read_json(folder / "progress.json")["r"].tolist() == [0.0, 1.0, 2.0, 9.0]
+    assert logger.read_csv(tmp_path / "side" / "progress.csv")["side"].tolist() == [1.0]
+    board = logger.read_tb(folder)
+    assert board["r"].to_dict() == {0: 0.0, 10: 1.0, 20: 9.0}  # the last value logged at a step

@@ -8,18 +8,22 @@ Each output format is one :class:`KVWriter` of :mod:`RLA.easy_log.output_formats
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import json
 import math
 import os
 import sys
+import time
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
 from RLA.easy_log.append_file import AppendFile
+from RLA.easy_log.log_readers import read_csv, read_json, read_tb  # noqa: F401  (0.6's logger had them)
 from RLA.easy_log.output_formats import (
     CSVOutputFormat,
     HumanOutputFormat,
@@ -40,6 +44,7 @@ __all__ = [
     "record_tabular", "logkv", "logkv_mean", "logkvs", "ma_record_tabular", "dump_tabular", "dumpkvs",
     "getkvs", "log", "debug", "info", "warn", "error", "backup", "set_level", "get_level", "get_dir",
     "set_time", "get_time", "timestep", "log_key_value", "open_time_tracker", "log_time_tracker",
+    "scoped_configure", "profile", "read_csv", "read_json", "read_tb",
     "get_tbx_writer", "log_from_tf_summary",
 ]
 
@@ -355,6 +360,35 @@ def get_time() -> int:
 
 
 timestep = get_time
+
+
+@contextlib.contextmanager
+def scoped_configure(dir: Optional[str] = None, format_strs: Optional[Sequence[str]] = None,
+                     comm: Any = None) -> Iterator[Logger]:
+    """A logger writing ``format_strs`` under ``dir`` for the block; the previous one comes back after."""
+    if comm is not None:
+        raise UsageError("averaging over MPI ranks (comm=) is not supported; log from one rank")
+    previous = Logger.CURRENT
+    Logger.CURRENT = Logger(dir, [], previous.step_holder)  # replaced at once: the previous stays open
+    try:
+        yield configure(dir, format_strs, previous.step_holder)
+    finally:
+        Logger.CURRENT.close()
+        Logger.CURRENT = previous
+
+
+def profile(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@logger.profile("update")``: the mean seconds per call as ``wait_update`` in the next row."""
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                Logger.CURRENT.logkv_mean(f"wait_{name}", time.perf_counter() - start)
+        return timed
+    return decorator
 
 
 def log_key_value(keys: Sequence[str], values: Sequence[Any], prefix_name: str = "") -> None:
