@@ -30,7 +30,7 @@ PATHS_06 = ["RLA.easy_log.tester", "RLA.easy_log.logger", "RLA.easy_log.time_ste
             "RLA.easy_plot.plot_util",
             "RLA.easy_plot.result_cls", "RLA.easy_plot.utils", "RLA.easy_tf", "RLA.easy_tf.tools",
             "RLA.easy_tf.saver_tools", "RLA.easy_torch", "RLA.easy_torch.save_tools", "RLA.exp_loader",
-            "RLA.exp_loader.utils", "RLA.auto_ftp", "RLA.emb_test"]
+            "RLA.exp_loader.utils", "RLA.auto_ftp", "RLA.emb_test", "RLA.email_send"]
 #: RLA 0.6 names whose work has no sense here: each fails when called, naming what to use instead
 REPLACED_06 = {"RLA.easy_tf.tools": ("run_with_metadata", "tf.profiler"),
                "RLA.easy_tf.saver_tools": ("new_saver", "exp_manager.new_saver"),
