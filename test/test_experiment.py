@@ -4,6 +4,7 @@ import math
 import os
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from RLA import exp_manager, logger
 from RLA.db.layout import DATA_TYPES, Database, parse_log_name
 from RLA.db.records import REPR_MARKER
 from RLA.easy_log.tester import RunNotStartedError, local_ip
-from RLA.errors import NoDataError
+from RLA.errors import NoDataError, UsageError
 
 CONFIG = {"LOG_USED": ["csv", "json", "tensorboard", "log"], "DL_FRAMEWORK": "none"}
 
@@ -264,12 +265,24 @@ def test_custom_data_and_pickle_round_trip(data_root):
         exp_manager.add_custom_data("returns", value, max_len=3)
     exp_manager.add_custom_data("best", 9, dtype=int)
     assert exp_manager.get_custom_data("returns") == [2, 3, 4]
+    exp_manager.add_custom_data("window", 1, dtype=deque, max_len=2)  # RLA 0.6's forms
+    exp_manager.add_custom_data("window", 2, dtype=deque, max_len=2)
+    exp_manager.add_custom_data("window", 3, dtype=deque, max_len=2)
+    exp_manager.add_custom_data("last", [1], mode="replace")
+    exp_manager.add_custom_data("last", [2], mode="replace")
+    assert exp_manager.get_custom_data("window") == [2, 3] and exp_manager.get_custom_data("last") == [2]
+    with pytest.raises(UsageError, match="mode must be 'append' or 'replace'"):
+        exp_manager.add_custom_data("last", 1, mode="prepend")
+    for key in ("window", "last"):
+        exp_manager.custom_data.pop(key)
     exp_manager.time_step_holder.set_time(42)
     exp_manager.serialize_object_and_save()
     with open(item.path("archive_tester"), "rb") as f:
         loaded = dill.load(f)
     assert loaded.hyper_param == {"seed": 1} and loaded.custom_data == {"returns": [2, 3, 4], "best": 9}
     assert loaded.item == item and loaded.time_step_holder.get_time() == 42
+    again = exp_manager.load_tester(item.record_date, item.task, str(data_root))  # RLA 0.6's classmethod
+    assert again.custom_data == loaded.custom_data and again.item == item
 
 
 def test_the_pickle_keeps_no_remote_credentials(data_root):

@@ -28,6 +28,18 @@ class ManagerExtras:
     time_record = staticmethod(time_record)
     time_record_end = staticmethod(time_record_end)
 
+    @classmethod
+    def load_tester(cls, record_date: str, task_table_name: str, log_root: str) -> Any:
+        """RLA 0.6's way to read back the experiment manager a run pickled (its ``archive_tester``)."""
+        import dill
+
+        from RLA.db.layout import Database
+        from RLA.db.resolve import resolve_item
+
+        item = resolve_item(Database(log_root), task_table_name, record_date)
+        with open(item.path("archive_tester"), "rb") as f:
+            return dill.load(f)
+
     def get_task_table_name(self) -> Optional[str]:
         return self.task_table_name
 

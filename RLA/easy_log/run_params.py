@@ -1,6 +1,7 @@
 """A run's hyper-parameters, the keys tracked in its name, and its custom data: the manager's methods for them."""
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple, Union
 
 from RLA.db.records import lookup_param
@@ -98,19 +99,24 @@ class RunParams:
         return out
 
     # -- custom data --------------------------------------------------------
-    def add_custom_data(self, key: str, data: Any, dtype: type = list, max_len: int = -1) -> None:
+    def add_custom_data(self, key: str, data: Any, dtype: type = list, max_len: int = -1,
+                        mode: str = "append") -> None:
         """Keep ``data`` with the run (saved with its pickle and checkpoints).
 
-        With ``dtype=list`` values accumulate (the oldest dropped beyond
-        ``max_len`` when it is positive); otherwise the value is replaced.
+        With ``dtype=list`` (or ``collections.deque``) values accumulate, the oldest dropped beyond
+        ``max_len`` when it is positive; otherwise the value is replaced. ``mode="replace"``
+        (RLA 0.6) replaces the value whatever ``dtype`` is.
         """
-        if dtype is list:
-            values = self.custom_data.setdefault(key, [])
-            values.append(data)
-            if max_len > 0 and len(values) > max_len:
-                del values[: len(values) - max_len]
-        else:
+        if mode not in ("append", "replace"):
+            raise UsageError(f"add_custom_data mode must be 'append' or 'replace', got {mode!r}")
+        if mode == "replace" or not issubclass(dtype, (list, deque)):
             self.custom_data[key] = data
+            return
+        values = self.custom_data.get(key, [])
+        values = self.custom_data[key] = list(values) if isinstance(values, (list, deque)) else [values]
+        values.append(data)
+        if max_len > 0 and len(values) > max_len:
+            del values[: len(values) - max_len]
 
     def get_custom_data(self, key: str, default: Any = None) -> Any:
         return self.custom_data.get(key, default)
