@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple, TypedDict, cast
 
-from RLA.errors import UsageError
+from RLA.words import pick
 
 __all__ = ["Band", "BANDS", "NAMES", "ShadedFlags", "get", "from_flags", "flags"]
 
@@ -58,11 +58,8 @@ _BY_NAME: Dict[str, Band] = {band.name: band for band in BANDS}
 
 
 def get(name: str) -> Band:
-    """The band called ``name``; a UsageError naming the bands when there is none."""
-    band = _BY_NAME.get(name)
-    if band is None:
-        raise UsageError(f"unknown band {name!r}; choose from {', '.join(NAMES)}")
-    return band
+    """The band called ``name``; a UsageError naming the others when there is none."""
+    return pick("band", name, _BY_NAME)
 
 
 def from_flags(**shaded: bool) -> List[str]:

@@ -8,7 +8,7 @@ import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
 from RLA.db.selection_words import TIMESTEP_BELOW
-from RLA.words import closest, counted
+from RLA.words import counted, did_you_mean
 
 __all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
            "mv_command", "tb_command"]
@@ -87,9 +87,7 @@ def _say_unknown_parameters(data_root: str, filters: Dict[str, Any]) -> None:
     known = {key for record in records for key in record.params}
     for name in where_names(filters["where"]):
         if name not in known:
-            near = closest(name, known)
-            click.echo(f"note: no item has the parameter {name!r}" + (f" (did you mean {' or '.join(near)}?)" if near
-                       else ""), err=True)
+            click.echo(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}", err=True)
 
 
 @click.command("show", epilog=PATTERN_HELP)

@@ -38,7 +38,7 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
 )
 from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
 from RLA.errors import ItemNotFoundError, LayoutError
-from RLA.words import closest
+from RLA.words import did_you_mean
 
 __all__ = [
     "DATA_TYPES",
@@ -293,9 +293,8 @@ class Database:
         tables = self.tasks(archived)
         if task in tables:
             return
-        near = closest(task, tables)
         raise ItemNotFoundError(f"no table {task!r}{' in the archive' if archived else ''} in {self.root}"
-                                + (f" (did you mean {' or '.join(near)}?)" if near else "")
+                                + did_you_mean(task, tables)
                                 + (f"; tables: {', '.join(tables)}" if tables else "; it holds no table yet"))
 
     def items(self, task: Optional[str] = None, archived: bool = False) -> List[Item]:

@@ -19,7 +19,7 @@ from RLA.db.layout import Item
 from RLA.db.liveness import LOST_STATUS
 from RLA.db.records import RUN_STATUSES
 from RLA.errors import ExpressionError, UsageError
-from RLA.words import closest
+from RLA.words import did_you_mean
 
 #: every status a listing shows: what runs record, and what readers conclude
 SHOWN_STATUSES = (*RUN_STATUSES, LOST_STATUS, UNKNOWN_STATUS, DAMAGED_STATUS)
@@ -73,9 +73,8 @@ class ItemFilter:
         object.__setattr__(self, "status", statuses)
         for status in statuses:
             if status not in SHOWN_STATUSES:
-                near = closest(status, SHOWN_STATUSES)
-                raise UsageError(f"no status {status!r}" + (f" (did you mean {' or '.join(near)}?)" if near else "")
-                                 + f"; statuses: {', '.join(SHOWN_STATUSES)}")
+                raise UsageError(f"no status {status!r}{did_you_mean(status, SHOWN_STATUSES)}; "
+                                 f"statuses: {', '.join(SHOWN_STATUSES)}")
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, _dt.datetime):

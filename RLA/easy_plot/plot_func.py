@@ -25,7 +25,7 @@ from RLA.easy_plot.figures import new_figure, plot_performance_profile
 from RLA.easy_plot.loader import NOT_FOUND, Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
-from RLA.words import closest
+from RLA.words import did_you_mean
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
            "plot_performance_profile", "plot_res_func", "save_figure"]
@@ -247,9 +247,8 @@ def _warn_unknown_keys(runs: Sequence[Any], split_keys: Sequence[str]) -> None:
     for key in split_keys:
         if runs and all(param_value(run.params, key) == NOT_FOUND for run in runs):
             known = {name for run in runs for name in run.params}
-            near = closest(key, known)
-            warnings.warn(f"no run has the parameter {key!r}" + (f" (did you mean {' or '.join(near)}?)" if near
-                          else "") + f"; they are grouped as {NOT_FOUND!r}", UserWarning, stacklevel=3)
+            warnings.warn(f"no run has the parameter {key!r}{did_you_mean(key, known)}; they are grouped as "
+                          f"{NOT_FOUND!r}", UserWarning, stacklevel=3)
 
 
 def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bool = True,

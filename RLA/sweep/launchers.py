@@ -13,6 +13,7 @@ from typing import Any, Dict, Mapping, Sequence
 from RLA.errors import UsageError
 from RLA.sweep.state import SweepState
 from RLA.sweep.trial import Trial
+from RLA.words import pick
 
 __all__ = ["Launcher", "LAUNCHERS", "NAMES", "get"]
 
@@ -59,7 +60,4 @@ _BY_NAME: Dict[str, Launcher] = {launcher.name: launcher for launcher in LAUNCHE
 
 def get(name: str) -> Launcher:
     """The launcher called ``name``; a UsageError naming the others when there is none."""
-    launcher = _BY_NAME.get(name)
-    if launcher is None:
-        raise UsageError(f"unknown launcher {name!r}; choose one of {', '.join(NAMES)}")
-    return launcher
+    return pick("launcher", name, _BY_NAME)
