@@ -183,6 +183,16 @@ def test_rla_clean_keeps_runs_with_trailing_empty_rows_and_ls_task_lists_the_tab
     assert json.loads(cleaned.stdout)["count"] == 4
 
 
+def test_the_06_pretty_plotter_tool_writes_each_items_parameter_json(legacy_db: Path):
+    from RLA.easy_log.log_tools import PrettyPlotterTool
+
+    assert PrettyPlotterTool(str(legacy_db), LEGACY_TASK, "2022/03/01/21-13*").gen_json() == 2
+    written = [json.loads(p.read_text()) for p in sorted((legacy_db / "log" / LEGACY_TASK).rglob("parameter.json"))]
+    named = [params for params in written if "formatted_log_name" in params]
+    assert [params["learning_rate"] for params in named] == [0.01, 0.001]  # the two items the glob selects
+    assert all(params["formatted_log_name"].startswith(f"{LEGACY_TASK}/2022/03/01/21-13") for params in named)
+
+
 def test_the_06_scripts_run_with_their_flags(legacy_db: Path, monkeypatch, capsys):
     from rla_scripts import archive_expt, delete_expt, migrate_expt, view_expt
 

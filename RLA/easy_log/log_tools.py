@@ -15,7 +15,8 @@ from RLA.db.layout import DATA_TYPES
 from RLA.easy_log.const import ARCHIVED_TABLE
 from RLA.errors import UsageError
 
-__all__ = ["Filter", "BasicLogTool", "DeleteLogTool", "ArchiveLogTool", "MigrateLogTool", "ViewLogTool"]
+__all__ = ["Filter", "BasicLogTool", "DeleteLogTool", "ArchiveLogTool", "MigrateLogTool", "ViewLogTool",
+           "PrettyPlotterTool"]
 
 
 class Filter:
@@ -87,3 +88,20 @@ class ViewLogTool(BasicLogTool):
             print("view experiments:", summary["paths"].get("log"))
             print(summary["backup"] or "")
         return found
+
+
+class PrettyPlotterTool(BasicLogTool):
+    """What 0.6's web plotter read: a ``parameter.json`` in each item's log folder (its parameters and
+    ``formatted_log_name``). The page of this release is ``rla ui``, which needs none of it."""
+
+    def gen_json(self, regex: Optional[str] = None) -> int:
+        """Write the ``parameter.json`` of each selected item (``regex``: a glob on the record date); their number."""
+        from RLA.db.query import ItemFilter, select
+        from RLA.db.records import read_json, write_json_atomic
+
+        chosen = ItemFilter(task=self.task_table_name or None, pattern=regex or self.regex)
+        records = [r for r in select(self.proj_root, chosen) if r.item.log_dir.is_dir()]
+        for record in records:
+            params = read_json(record.item.params_json) or dict(record.params)
+            write_json_atomic(record.item.log_dir / "parameter.json", {**params, "formatted_log_name": record.index})
+        return len(records)
