@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from collections import deque
@@ -283,6 +284,13 @@ def test_custom_data_and_pickle_round_trip(data_root):
     assert loaded.item == item and loaded.time_step_holder.get_time() == 42
     again = exp_manager.load_tester(item.record_date, item.task, str(data_root))  # RLA 0.6's classmethod
     assert again.custom_data == loaded.custom_data and again.item == item
+    moved = data_root.parent / "moved_db"
+    shutil.copytree(data_root, moved)
+    again.update_log_files_location(str(moved))  # 0.6: a manager read from a copied database
+    assert Path(again.log_dir) == moved / "log" / item.task / item.date / item.name and Path(again.log_dir).is_dir()
+    folder, name = exp_manager.log_file_finder(item.record_date, item.task, str(moved / "log"))
+    assert (folder, name) == (str(moved / "log" / item.task / item.date), item.name)
+    assert exp_manager.log_file_finder(f"{item.date}/00-00-00-000000", item.task, str(moved / "log"))[1] == ""
 
 
 def test_the_pickle_keeps_no_remote_credentials(data_root):

@@ -7,12 +7,14 @@ training scripts of RLA 0.6 call (``get_timestep``, ``time_record``,
 """
 from __future__ import annotations
 
+import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder
 from RLA.easy_log.time_tracker import time_record, time_record_end
+from RLA.errors import UsageError
 
 __all__ = ["ManagerExtras"]
 
@@ -39,6 +41,25 @@ class ManagerExtras:
         item = resolve_item(Database(log_root), task_table_name, record_date)
         with open(item.path("archive_tester"), "rb") as f:
             return dill.load(f)
+
+    @classmethod
+    def log_file_finder(cls, record_date: str, task_table_name: str = "train", file_root: str = "../checkpoint/",
+                        log_type: str = "dir") -> Tuple[str, str]:
+        """RLA 0.6: ``(day folder, name)`` of the entry of ``file_root/<task>/YYYY/MM/DD`` whose name
+        starts with the time of ``record_date`` (``YYYY/MM/DD/HH-MM-SS-ffffff``); name ``""`` when none."""
+        if log_type not in ("dir", "files"):
+            raise UsageError(f"log_type must be 'dir' or 'files', got {log_type!r}")
+        parts = record_date.split("/")
+        if len(parts) < 4:
+            raise UsageError(f"record_date must look like YYYY/MM/DD/HH-MM-SS-ffffff, got {record_date!r}")
+        folder = os.path.join(file_root, task_table_name, *parts[:3])
+        start = parts[3][:len("HH-MM-SS-ffffff")]
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except FileNotFoundError:
+            return folder, ""
+        wanted = [e.name for e in entries if e.name.startswith(start) and e.is_dir() == (log_type == "dir")]
+        return folder, wanted[0] if wanted else ""
 
     def get_task_table_name(self) -> Optional[str]:
         return self.task_table_name

@@ -1,7 +1,9 @@
 """Where the current run's files are: the path properties of the experiment manager."""
 from __future__ import annotations
 
-from typing import Optional
+import os
+from pathlib import Path
+from typing import Optional, Union
 
 from RLA.db.layout import Item
 from RLA.errors import RunNotStartedError
@@ -13,6 +15,7 @@ class RunPaths:
     """The folders and names of the current run's item (``item`` is set when a run starts)."""
 
     item: Optional[Item]
+    data_root: Optional[str]
 
     def _item_or_raise(self) -> Item:
         if self.item is None:
@@ -54,6 +57,12 @@ class RunPaths:
 
     def _write_params(self) -> None:
         raise NotImplementedError
+
+    def update_log_files_location(self, root: Union[str, os.PathLike]) -> None:
+        """RLA 0.6's way to re-point a manager read back from a database that was copied or moved
+        (its pickle still names the old place) at the same item under ``root``."""
+        self.data_root = os.path.abspath(os.fspath(root))
+        self.item = self._item_or_raise().moved(root=Path(self.data_root))
 
     @property
     def pkl_file(self) -> str:
