@@ -73,6 +73,9 @@ def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
     assert logger.get_time() == 4
     exp_manager.time_record("span")
     assert exp_manager.time_record_end("span") >= 0
+    assert exp_manager.task_gen(["demo", "v1"]) == "demo-v1" and exp_manager.auto_parse_info() == "env_id=Hopper-v2"
+    table = exp_manager.dict_to_table_text_summary({"lr": 1e-3, "env": "Hopper-v2"}, "hyper")
+    assert "| lr | 0.001 |" in table
     exp_manager.sync_log_file()  # SEND_LOG_FILE is off: nothing to do
     step, state = exp_manager.load_checkpoint(ckp_index=3)
     assert step == 3 and set(state) == {"model"}
@@ -83,7 +86,17 @@ def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
     with open(logger.get_dir() + "/progress.csv") as f:
         header = f.readline()
     assert "time_used" not in header  # the trackers stay out of the csv, as in 0.6
+    tb_dir = Path(logger.get_dir()) / "tb"
     exp_manager.finish()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    texts = []
+    for events in tb_dir.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        texts += [t for tag in accumulator.Tags()["tensors"] if tag.startswith("hyper")
+                  for t in accumulator.Tensors(tag)]
+    assert any(b"| env | Hopper-v2 |" in t.tensor_proto.string_val[0] for t in texts)  # TensorBoard reads it
 
 
 def test_the_06_tools_module_times_spans_and_calls_into_the_rows(tmp_path: Path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from RLA.easy_log import logger
 from RLA.easy_log.time_step import TimeStepHolder
@@ -23,6 +23,9 @@ class ManagerExtras:
     """Methods :class:`ExperimentManager` gets on top of its lifecycle."""
 
     time_step_holder: TimeStepHolder
+
+    if TYPE_CHECKING:  # from RunParams, beside this mixin in ExperimentManager
+        def tracked_params(self) -> List[Tuple[str, Any]]: ...
     task_table_name: Optional[str]
     custom_data: Dict[str, Any]
     _fph_start: Optional[float] = None
@@ -60,6 +63,22 @@ class ManagerExtras:
             return folder, ""
         wanted = [e.name for e in entries if e.name.startswith(start) and e.is_dir() == (log_type == "dir")]
         return folder, wanted[0] if wanted else ""
+
+    @staticmethod
+    def task_gen(task_pattern_list: Sequence[str]) -> str:
+        """RLA 0.6: a table name made of parts, ``"-".join(parts)``."""
+        return "-".join(task_pattern_list)
+
+    def auto_parse_info(self) -> str:
+        """RLA 0.6: the tracked parameters as in the item's name, ``k1=v1&k2=v2``."""
+        return "&".join(f"{key}={value}" for key, value in self.tracked_params())
+
+    def dict_to_table_text_summary(self, input_dict: Mapping[str, Any], name: str) -> str:
+        """RLA 0.6: ``input_dict`` as a two-column table in the run's TensorBoard (a text summary at the
+        current time-step); returns the table's markdown."""
+        table = "| key | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in input_dict.items())
+        logger.get_tbx_writer().add_text(name, table, self.time_step_holder.get_time())
+        return table
 
     def get_task_table_name(self) -> Optional[str]:
         return self.task_table_name
