@@ -149,10 +149,10 @@ class ExperimentLoader:
         custom = checkpoint.meta.get("custom_data", {})
         if variable_list is not None:
             missing = [v for v in variable_list if v not in custom]
-            if missing:
-                raise NoDataError(f"custom data {missing} not in checkpoint {checkpoint.step} of {self.item.index}; "
-                               f"it holds {sorted(custom)}")
-            custom = {v: custom[v] for v in variable_list}
+            if missing:  # None, as 0.6's get_custom_data answered, and said
+                logger.warn(f"RLA: custom data {missing} not in checkpoint {checkpoint.step} of {self.item.index} "
+                            f"(it holds {sorted(custom)}): they are None")
+            custom = {v: custom.get(v) for v in variable_list}
         if restore_rng:
             set_rng(checkpoint.meta.get("rng", {}))
         if verbose:
