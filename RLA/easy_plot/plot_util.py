@@ -1,7 +1,9 @@
 """RLA 0.6's baselines-style plotting utilities: replaced by :func:`RLA.easy_plot.plot_func.plot_func`."""
+from RLA.easy_plot.plot_style import PRETTY_COLORS, PRETTY_MARKERS
 from RLA.replaced import replaced
 
-__all__ = ["smooth", "one_sided_ema", "symmetric_ema", "load_results", "plot_results"]
+__all__ = ["PRETTY_COLORS", "PRETTY_MARKERS", "smooth", "one_sided_ema", "symmetric_ema", "load_results",
+           "plot_results"]
 
 _SMOOTH = "pass smooth_step= and smoothing= to plot_func (each run is smoothed, then the runs are grouped)"
 smooth = replaced("RLA.easy_plot.plot_util.smooth", _SMOOTH)
