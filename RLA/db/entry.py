@@ -99,7 +99,7 @@ class IndexEntry:
                 raise ValueError(f"not an index entry: {data!r:.80}")
             signature = Signature._make(signature)
         if not (type(sizes) is list and len(sizes) == len(DATA_TYPES) and type(params) is dict
-                and type(tracked) is list and type(status) is str):
+                and type(tracked) is list and type(status) is str and (damage is None or type(damage) is str)):
             raise ValueError(f"not an index entry: {data!r:.80}")
         return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage)
 
