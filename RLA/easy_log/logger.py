@@ -254,15 +254,19 @@ Logger.CURRENT = _default_logger()
 def configure(dir: Optional[str] = None, format_strs: Optional[Sequence[str]] = None,
               step_holder: TimeStepHolder = time_step_holder) -> Logger:
     """Replace the current logger by one writing ``format_strs`` under ``dir``."""
+    new = _new_logger(dir, format_strs, step_holder)
+    Logger.CURRENT.close()
+    Logger.CURRENT = new
+    return new
+
+
+def _new_logger(dir: Optional[str], format_strs: Optional[Sequence[str]], step_holder: TimeStepHolder) -> Logger:
     formats = list(format_strs if format_strs is not None else ("stdout",))
     if dir is not None:
         os.makedirs(dir, exist_ok=True)
     elif any(f != "stdout" for f in formats):
         raise UsageError("the logger needs a folder for formats other than stdout: configure(dir=...)")
-    writers = [make_output_format(f, dir or "") for f in dict.fromkeys(formats)]
-    Logger.CURRENT.close()
-    Logger.CURRENT = Logger(dir, writers, step_holder)
-    return Logger.CURRENT
+    return Logger(dir, [make_output_format(f, dir or "") for f in dict.fromkeys(formats)], step_holder)
 
 
 def reset() -> None:
@@ -368,10 +372,10 @@ def scoped_configure(dir: Optional[str] = None, format_strs: Optional[Sequence[s
     """A logger writing ``format_strs`` under ``dir`` for the block; the previous one comes back after."""
     if comm is not None:
         raise UsageError("averaging over MPI ranks (comm=) is not supported; log from one rank")
-    previous = Logger.CURRENT
-    Logger.CURRENT = Logger(dir, [], previous.step_holder)  # replaced at once: the previous stays open
+    previous = Logger.CURRENT  # kept open for after the block
+    Logger.CURRENT = _new_logger(dir, format_strs, previous.step_holder)
     try:
-        yield configure(dir, format_strs, previous.step_holder)
+        yield Logger.CURRENT
     finally:
         Logger.CURRENT.close()
         Logger.CURRENT = previous
