@@ -21,6 +21,8 @@ TB_DIR = "tb"
 LOG_TXT = "log.txt"
 WARN_TXT = "warn.txt"
 BACKUP_TXT = "backup.txt"
+#: what a command run by ``rla run`` printed (stdout and stderr)
+OUTPUT_TXT = "output.txt"
 EVENT_FILE_PREFIX = "events.out.tfevents."
 #: RLA 0.6 wrote its event files one folder deeper, in ``tb/events/``
 LEGACY_EVENTS_DIR = "events"
@@ -71,6 +73,10 @@ class LogFolder:
     @property
     def backup_txt(self) -> Path:
         return self.path / BACKUP_TXT
+
+    @property
+    def output_txt(self) -> Path:
+        return self.path / OUTPUT_TXT
 
     def rank_log(self, rank: int) -> Path:
         """The log of process ``rank`` (> 0) of a multi-process run; rank 0 writes the item's usual files."""

@@ -24,6 +24,7 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
     LEGACY_EVENTS_DIR,
     LEGACY_PARAMS_FILES,
     LOG_TXT,
+    OUTPUT_TXT,
     PARAMS_JSON,
     PROGRESS_CSV,
     PROGRESS_JSON,

@@ -426,8 +426,9 @@ def log_from_tf_summary(summary: Any) -> List[str]:
 
     Returns the scalar tags recorded.
     """
-    from tensorboardX.proto import summary_pb2
+    from RLA.easy_log.tb_events import tbx_module
 
+    summary_pb2 = tbx_module("proto.summary_pb2")
     message = summary_pb2.Summary()
     message.ParseFromString(summary if isinstance(summary, bytes) else summary.SerializeToString())
     scalars = [v for v in message.value if v.WhichOneof("value") == "simple_value"]

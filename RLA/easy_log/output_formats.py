@@ -22,6 +22,7 @@ from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
 from RLA.easy_log.append_file import AppendFile
+from RLA.easy_log.tb_events import frame, tbx_module
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
@@ -186,12 +187,9 @@ class TensorBoardOutputFormat(KVWriter):
     name = "tensorboard"
 
     def __init__(self, log_folder: LogFolder):
-        from tensorboardX.proto import event_pb2, summary_pb2
-        from tensorboardX.record_writer import masked_crc32c
-
+        event_pb2 = tbx_module("proto.event_pb2")
         self._event_pb2 = event_pb2
-        self._summary_pb2 = summary_pb2
-        self._crc = masked_crc32c
+        self._summary_pb2 = tbx_module("proto.summary_pb2")
         os.makedirs(log_folder.tb_dir, exist_ok=True)
         self.folder = os.fspath(log_folder.tb_dir)
         self.path = os.fspath(log_folder.new_event_file(socket.gethostname(), os.getpid(), time.time()))
@@ -200,11 +198,7 @@ class TensorBoardOutputFormat(KVWriter):
         self._write_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def _write_event(self, event: Any) -> None:
-        import struct
-
-        data = event.SerializeToString()
-        header = struct.pack("<Q", len(data))
-        self.file.append(header + struct.pack("<I", self._crc(header)) + data + struct.pack("<I", self._crc(data)))
+        self.file.append(frame(event.SerializeToString()))
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
         value_cls = self._summary_pb2.Summary.Value
@@ -238,9 +232,7 @@ class TensorBoardOutputFormat(KVWriter):
         self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), session_log=session_log))
 
     def write_text(self, tag: str, text: str, step: int = 0) -> None:
-        from tensorboardX.summary import text as text_summary
-
-        self.write_summary(text_summary(tag, text), step)
+        self.write_summary(tbx_module("summary").text(tag, text), step)
 
     def write_params(self, params: Dict[str, Any]) -> None:
         """The run's parameters, flat, to the HParams dashboard and as a table to the Text dashboard."""
@@ -252,15 +244,13 @@ class TensorBoardOutputFormat(KVWriter):
 
     def write_hparams(self, hparams: Dict[str, Any], step: int = 0) -> None:
         """Session-start info for the HParams dashboard, in this run's own folder."""
-        from tensorboardX.summary import hparams as hparams_summaries
-
-        _, session_start, _ = hparams_summaries(hparams, {})
+        _, session_start, _ = tbx_module("summary").hparams(hparams, {})
         self.write_summary(session_start, step)
 
     def write_hparams_end(self, status: str, step: int) -> None:
-        from tensorboardX.proto.api_pb2 import Status
-        from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData, SessionEndInfo
-
+        Status = tbx_module("proto.api_pb2").Status
+        plugin = tbx_module("proto.plugin_hparams_pb2")
+        HParamsPluginData, SessionEndInfo = plugin.HParamsPluginData, plugin.SessionEndInfo
         # the HParams enum has no "aborted": a killed run shows as a failure
         code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE",
                 "killed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")

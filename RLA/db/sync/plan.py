@@ -29,7 +29,8 @@ __all__ = ["Action", "ItemPlan", "plan_item", "item_paths", "is_append_only", "S
 
 STAGE_LIMIT = 32 << 20
 
-_APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.LOG_TXT, layout.WARN_TXT, layout.BACKUP_TXT}
+_APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.LOG_TXT, layout.WARN_TXT, layout.BACKUP_TXT,
+                layout.OUTPUT_TXT}
 
 
 @dataclass
@@ -69,12 +70,14 @@ def item_paths(item: Item, data_types: Sequence[str]) -> Dict[str, str]:
 
 
 def is_append_only(item: Item, rel: str) -> bool:
-    """Whether ``rel`` is one of the item's append-only files (progress, logs, TensorBoard events)."""
+    """Whether ``rel`` is one of the item's append-only files (progress, logs, TensorBoard events, in ``tb``
+    or a folder below it as ``rla run`` keeps a command's own event files)."""
     log_rel = item.log_dir.relative_to(item.root).as_posix()
     folder, name = posixpath.split(rel)
     if folder == log_rel:
         return name in _APPEND_ONLY
-    return folder == f"{log_rel}/{layout.TB_DIR}" and name.startswith(layout.EVENT_FILE_PREFIX)
+    tb_rel = f"{log_rel}/{layout.TB_DIR}"
+    return (folder == tb_rel or folder.startswith(tb_rel + "/")) and name.startswith(layout.EVENT_FILE_PREFIX)
 
 
 def plan_item(source: Side, item: Item, manifest: Manifest, data_types: Sequence[str]) -> ItemPlan:

@@ -1,0 +1,183 @@
+"""TensorBoard event files read while their writer still writes them.
+
+An event file is a sequence of TFRecords (length, its masked CRC, the
+serialized ``Event``, its masked CRC). :class:`EventFileTail` returns the
+records completed since its last read and never a half-written one, copying
+their bytes to an optional file as it goes (the copy is always a valid event
+file). The ``summarize`` functions turn an event into scalars, hyper-parameters
+(the HParams plugin) or a text table of parameters (CleanRL's
+``hyperparameters``), whichever writer made it: torch.utils.tensorboard,
+tensorboardX, tf.summary (tensor summaries), SB3 or flax/clu.
+"""
+from __future__ import annotations
+
+import os
+import re
+import struct
+from pathlib import Path
+from typing import Any, BinaryIO, Dict, List, Optional, Tuple
+
+from RLA.easy_log.tb_events import FOOTER, HEADER, masked_crc32c, tbx_module
+
+__all__ = ["EventFileTail", "scalars_of", "hparams_of", "text_params_of", "is_event_file"]
+
+#: a record longer than this is a damaged length field, not a record (TensorBoard's own limit is lower)
+_MAX_RECORD = 1 << 30
+_EVENT_FILE = re.compile(r"^events\.out\.tfevents\.")
+#: tensor dtypes (tensorflow's DataType enum) a scalar summary may carry, and how to unpack tensor_content
+_TENSOR_FORMATS = {1: "<f", 2: "<d", 3: "<i", 9: "<q", 19: "<e"}
+#: a markdown table row ``|key|value|``
+_TABLE_ROW = re.compile(r"^\s*\|([^|]*)\|(.*)\|\s*$")
+
+
+def is_event_file(name: str) -> bool:
+    return bool(_EVENT_FILE.match(name))
+
+
+class EventFileTail:
+    """The records an event file gained since the last :meth:`read`, from ``offset`` on."""
+
+    def __init__(self, path: Path, offset: int = 0, copy_to: Optional[Path] = None):
+        self.path = path
+        self.offset = offset
+        self.copy_to = copy_to
+        #: bytes after the last complete record were not a record (a damaged file): reading stopped there
+        self.damaged = False
+        self._copy: Optional[BinaryIO] = None
+
+    def read(self) -> List[Any]:
+        """The ``Event`` messages completed since the last call (none if the file is unchanged)."""
+        event_pb2 = tbx_module("proto.event_pb2")
+        if self.damaged:
+            return []
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return []
+        if size <= self.offset:
+            return []
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read(size - self.offset)
+        events, used = [], 0
+        while used + HEADER.size <= len(data):
+            length, _ = HEADER.unpack_from(data, used)
+            end = used + HEADER.size + length + FOOTER.size
+            if length > _MAX_RECORD or not self._length_ok(data, used):
+                self.damaged = True
+                break
+            if end > len(data):
+                break  # the writer is still writing this record
+            event = event_pb2.Event()
+            try:
+                event.ParseFromString(data[used + HEADER.size:end - FOOTER.size])
+            except Exception:  # a damaged record: keep what came before, read no further
+                self.damaged = True
+                break
+            events.append(event)
+            used = end
+        if used:
+            self._copy_bytes(data[:used])
+            self.offset += used
+        return events
+
+    @staticmethod
+    def _length_ok(data: bytes, at: int) -> bool:
+        length, crc = HEADER.unpack_from(data, at)
+        return masked_crc32c(data[at:at + 8]) == crc
+
+    def _copy_bytes(self, chunk: bytes) -> None:
+        if self.copy_to is None:
+            return
+        if self._copy is None:
+            self.copy_to.parent.mkdir(parents=True, exist_ok=True)
+            self._copy = open(self.copy_to, "ab")
+        self._copy.write(chunk)
+        self._copy.flush()
+
+    def close(self) -> None:
+        if self._copy is not None:
+            self._copy.close()
+            self._copy = None
+
+
+def _plugin(value: Any) -> str:
+    return str(value.metadata.plugin_data.plugin_name) if value.HasField("metadata") else ""
+
+
+def _tensor_scalar(tensor: Any) -> Optional[float]:
+    if len(tensor.tensor_shape.dim) > 0 and any(d.size != 1 for d in tensor.tensor_shape.dim):
+        return None
+    for values in (tensor.float_val, tensor.double_val, tensor.int_val, tensor.int64_val):
+        if len(values) == 1:
+            return float(values[0])
+    fmt = _TENSOR_FORMATS.get(int(tensor.dtype))
+    if fmt is not None and len(tensor.tensor_content) == struct.calcsize(fmt):
+        return float(struct.unpack(fmt, tensor.tensor_content)[0])
+    return None
+
+
+def scalars_of(event: Any) -> List[Tuple[str, float]]:
+    """``(tag, value)`` of every scalar the event holds: ``simple_value`` or a one-element tensor of the
+    scalars plugin (tf.summary in TF2, clu)."""
+    if not event.HasField("summary"):
+        return []
+    found = []
+    for value in event.summary.value:
+        kind = value.WhichOneof("value")
+        if kind == "simple_value":
+            found.append((value.tag, float(value.simple_value)))
+        elif kind == "tensor" and _plugin(value) in ("scalars", ""):
+            scalar = _tensor_scalar(value.tensor)
+            if scalar is not None:
+                found.append((value.tag, scalar))
+    return found
+
+
+def hparams_of(event: Any) -> Optional[Dict[str, Any]]:
+    """The hyper-parameters of an HParams ``session_start_info`` event (``add_hparams``), else None."""
+    if not event.HasField("summary"):
+        return None
+    for value in event.summary.value:
+        if _plugin(value) != "hparams":
+            continue
+        data = tbx_module("proto.plugin_hparams_pb2").HParamsPluginData()
+        try:
+            data.ParseFromString(value.metadata.plugin_data.content)
+        except Exception:
+            return None
+        if not data.HasField("session_start_info"):
+            continue
+        params: Dict[str, Any] = {}
+        for name, param in data.session_start_info.hparams.items():
+            kind = param.WhichOneof("kind")
+            if kind == "number_value":
+                number = param.number_value
+                params[name] = int(number) if float(number).is_integer() else number
+            elif kind == "string_value":
+                params[name] = param.string_value
+            elif kind == "bool_value":
+                params[name] = param.bool_value
+        return params
+    return None
+
+
+def text_params_of(event: Any, tag: str = "hyperparameters") -> Optional[Dict[str, str]]:
+    """The ``|key|value|`` rows of a text summary named ``tag`` (CleanRL logs its flags so), as strings."""
+    if not event.HasField("summary"):
+        return None
+    for value in event.summary.value:
+        if value.tag.split("/")[0] != tag or _plugin(value) != "text" or not value.tensor.string_val:
+            continue
+        text = value.tensor.string_val[0].decode("utf-8", "replace")
+        rows: Dict[str, str] = {}
+        for line in text.splitlines():
+            match = _TABLE_ROW.match(line)
+            if not match:
+                continue
+            key, cell = match.group(1).strip(), match.group(2).strip()
+            if not key or set(key) <= set("-: ") or (key, cell) == ("param", "value"):
+                continue
+            rows[key] = cell
+        return rows or None
+    return None

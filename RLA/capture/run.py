@@ -1,0 +1,205 @@
+"""``rla run``: any training command becomes a database item, unchanged.
+
+:func:`run_command` makes the item an ``exp_manager`` run would make (its
+parameters read from the command line, the code snapshot, git state, run.json
+with the command and the relevant environment), runs the command as if we were
+not there (:mod:`RLA.capture.process`), captures the TensorBoard scalars it
+writes while it runs (:mod:`RLA.capture.watcher`) and records how it ended:
+finished, failed (its exit status) or killed (a signal). If everything is
+killed at once (SIGKILL), run.json keeps ``running`` and its pid is gone:
+``rla ls`` shows the run as lost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from RLA.capture.command_line import CommandLine, parse_command_line, typed_value
+from RLA.capture.process import Outcome, run_child
+from RLA.capture.watcher import EventWatcher
+from RLA.config import RLAConfig, load_config
+from RLA.errors import UsageError
+
+__all__ = ["run_command", "CaptureResult", "captured_environment", "default_task", "default_record"]
+
+PathLike = Union[str, os.PathLike]
+
+#: the config file read from the command's working directory, as every rla command does
+CONFIG_FILE = "rla_config.yaml"
+#: environment variables worth keeping with a run (which GPU, which job, how many threads); never secrets
+_KEPT_VARIABLES = re.compile(r"^(CUDA_VISIBLE_DEVICES|SLURM_[A-Z_]*(ID|NAME|NODELIST|PROCID|NTASKS|CPUS_[A-Z_]+)"
+                             r"|OMP_NUM_THREADS|MKL_NUM_THREADS|PYTHONHASHSEED|CUBLAS_WORKSPACE_CONFIG"
+                             r"|VIRTUAL_ENV|CONDA_DEFAULT_ENV|RLA_(SWEEP|SWEEP_TRIAL|RESUME|RUN_GROUP)|HOSTNAME)$")
+_SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL", re.I)
+#: files left out of the default code snapshot: what training writes beside the code
+_OUTPUT_PATTERNS = ["events.out.tfevents.*", "runs/", "wandb/", "mlruns/", "outputs/", "multirun/", "videos/"]
+#: parameters that name a place, not a setting
+_PATH_KEY = re.compile(r"(^|_)(dir|logdir|path|folder|file|log|root|output)s?$", re.I)
+#: how often the heartbeat in run.json is refreshed while the command runs
+_HEARTBEAT_SECONDS = 30.0
+
+
+@dataclass
+class CaptureResult:
+    """What :func:`run_command` made."""
+
+    index: str
+    outcome: Outcome
+    rows: int
+    event_files: List[str] = field(default_factory=list)
+
+
+def default_task(line: CommandLine) -> str:
+    """The table of a run given no ``-t``: the program's name (``train`` for ``python train.py``)."""
+    stem = Path(line.program).name
+    stem = stem[:-3] if stem.endswith(".py") else stem
+    return re.sub(r"[^\w\-]+", "_", stem).strip("_") or "runs"
+
+
+def default_record(params: Dict[str, Any]) -> List[str]:
+    """The parameters named in the item's name when ``--record`` is not given: those on the command
+    line but for places (a value with a ``/``, a key such as ``log_dir`` or ``tensorboard_log``) and
+    lists (a list of overrides says nothing of the setting)."""
+    return [k for k, v in params.items() if not isinstance(v, (list, dict)) and not _PATH_KEY.search(k)
+            and not (isinstance(v, str) and ("/" in v or os.sep in v))]
+
+
+def captured_environment(environ: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment variables that say where and how a run ran; none that may hold a secret."""
+    environ = dict(os.environ if environ is None else environ)
+    return {k: v for k, v in sorted(environ.items()) if _KEPT_VARIABLES.match(k) and not _SECRET_WORDS.search(k)}
+
+
+def _nested(params: Dict[str, Any]) -> Dict[str, Any]:
+    """Dotted keys (``optim.lr=1e-3``, tyro's ``--ppo.lr``) as nested dicts, as configs hold them."""
+    nested: Dict[str, Any] = {}
+    for key, value in params.items():
+        parts = key.split(".")
+        target = nested
+        for part in parts[:-1]:
+            child = target.get(part)
+            if not isinstance(child, dict):
+                child = target[part] = {}
+            target = child
+        target[parts[-1]] = value
+    return nested
+
+
+def _config(config_file: Optional[PathLike]) -> RLAConfig:
+    """The project's rla_config.yaml, or one snapshotting the working tree; never logging to our stdout
+    (the command owns the terminal) nor TensorBoard (the command's own event files are kept)."""
+    if config_file is None and os.path.isfile(CONFIG_FILE):
+        config_file = CONFIG_FILE
+    if config_file is not None:
+        config = load_config(config_file)
+    else:
+        config = RLAConfig()
+        config.BACKUP_CONFIG = dataclasses.replace(config.BACKUP_CONFIG, backup_code_dir=["."],
+                                                   ignore_code_paths=list(_OUTPUT_PATTERNS))
+    log_used = [f for f in config.LOG_USED if f not in ("stdout", "tensorboard")]
+    config.LOG_USED = log_used if "csv" in log_used else [*log_used, "csv"]
+    return config
+
+
+class _ItemSink:
+    """Captured content into the running item, through the experiment manager and its logger."""
+
+    def __init__(self, manager: Any, given: Dict[str, Any], warn: Callable[[str], None]):
+        from RLA.easy_log import logger
+
+        self.manager = manager
+        self.logger = logger
+        self.given = given
+        self._warn = warn
+        self._refused: set = set()
+        self._last_beat = time.monotonic()
+
+    def write_row(self, step: int, values: Dict[str, float]) -> None:
+        try:
+            self.manager.time_step_holder.set_time(step)
+        except UsageError as exc:
+            self.warn(f"rla run: a row at step {step} was not kept: {exc}")
+            return
+        for key, value in values.items():
+            try:
+                self.logger.logkv(key, value)
+            except UsageError as exc:
+                if key not in self._refused:
+                    self._refused.add(key)
+                    self.warn(f"rla run: the key {key!r} is not kept: {exc}")
+        self.logger.dumpkvs()
+        self._last_beat = time.monotonic()
+
+    def add_params(self, params: Dict[str, Any], source: str) -> None:
+        """Parameters the command logged itself; those given on its command line win."""
+        flat = {k: typed_value(v) if isinstance(v, str) else v for k, v in params.items() if k not in self.given}
+        if flat:
+            self.manager.add_run_params(**_nested(flat))
+            self.manager.record_run_info(params_from=source)
+
+    def beat(self) -> None:
+        if time.monotonic() - self._last_beat >= _HEARTBEAT_SECONDS:
+            self._last_beat = time.monotonic()
+            self.manager.record_run_info(heartbeat=_dt.datetime.now().isoformat(timespec="microseconds"))
+
+    def warn(self, message: str) -> None:
+        self._warn(message)
+        self.logger.warn(message)
+
+
+def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = None,
+                record: Optional[Sequence[str]] = None, logdirs: Sequence[PathLike] = (),
+                config_file: Optional[PathLike] = None,
+                notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)) -> CaptureResult:
+    """Run ``argv`` as a new item of table ``task`` of ``data_root``; returns the item and how the command ended.
+
+    ``record`` names the parameters in the item's name (default: those given on the
+    command line); ``logdirs`` are searched for TensorBoard files besides the working
+    directory. ``notice`` gets our few lines (the item at the start, a summary at the end).
+    """
+    from RLA.easy_log.tester import exp_manager as manager
+
+    if not argv:
+        raise UsageError("give the command to run after --, e.g. `rla run -- python train.py --seed 1`")
+    line = parse_command_line(argv)
+    task = task or default_task(line)
+    params = dict(line.params)
+    missing = [k for k in record or () if k not in params]
+    if missing:
+        raise UsageError(f"--record {missing[0]!r} is not a parameter of the command line; "
+                         f"its parameters: {', '.join(params) or 'none'}")
+    config = _config(config_file)
+    manager.configure(task_table_name=task, rla_config=config, data_root=data_root, code_root=os.getcwd(),
+                      run_file=line.script if line.script and os.path.isfile(line.script) else None)
+    manager.set_hyper_param(**_nested(params))
+    manager.add_record_param(list(record) if record is not None else default_record(params))
+    item = manager.log_files_gen()
+    manager.record_run_info(command=list(argv), program=line.program, args=line.args,
+                            captured=True, environment_variables=captured_environment())
+    notice(f"rla run: item {item.index} of {manager.data_root}")
+    sink = _ItemSink(manager, params, notice)
+    roots = [Path.cwd(), *(Path(d) for d in logdirs)]
+    watcher = EventWatcher(roots, item.tb_dir, [Path(data_root)], sink)
+    watcher.on_poll = sink.beat
+    watcher.start()
+    outcome = Outcome(1)
+    try:
+        outcome = run_child(argv, item.log.output_txt,
+                            on_start=lambda pid: manager.record_run_info(command_pid=pid))
+    except FileNotFoundError as exc:
+        notice(f"rla run: cannot run {argv[0]!r}: {exc.strerror}; check the command (and PATH)")
+        outcome = Outcome(127)
+    finally:
+        watcher.stop()
+        manager.finish(outcome.status, outcome.error)
+    notice(f"rla run: {outcome.status}{f' ({outcome.error})' if outcome.error else ''}: item {item.index}, "
+           f"{watcher.rows_written} rows from {len(watcher.files)} TensorBoard file"
+           f"{'' if len(watcher.files) == 1 else 's'}")
+    return CaptureResult(item.index, outcome, watcher.rows_written, watcher.files)

@@ -1,0 +1,190 @@
+"""Every TensorBoard event file a command writes, tailed while it runs and turned into rows of its item.
+
+:class:`EventWatcher` looks for event files under the command's folders (its
+working directory and any ``--logdir``), tails each one (:mod:`RLA.capture.events`),
+copies its records into the item's TensorBoard folder and hands the scalars to
+a :class:`Sink` as rows: one row per step, holding the keys logged at that
+step, so a key logged at its own steps (CleanRL's episodic returns at
+arbitrary global steps) keeps them. A row is handed over once a poll passes
+without new values at its step, so a step whose values arrive in two flushes
+still makes one row.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
+
+from RLA.capture.events import EventFileTail, hparams_of, is_event_file, scalars_of, text_params_of
+
+__all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
+
+#: folders never searched for event files: version control, environments, caches
+_SKIPPED_NAMES = {"__pycache__", "node_modules", "site-packages", "wandb", "mlruns"}
+#: a scan stops after this many folders (a command started in $HOME); --logdir narrows it
+SCAN_FOLDER_LIMIT = 20_000
+
+
+class Sink(Protocol):
+    """Where captured content goes (the run's item)."""
+
+    def write_row(self, step: int, values: Dict[str, float]) -> None: ...
+
+    def add_params(self, params: Dict[str, Any], source: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+class EventWatcher:
+    """Finds and tails the event files written under ``roots`` since the watcher was made."""
+
+    def __init__(self, roots: Sequence[Path], copy_root: Path, skip: Sequence[Path], sink: Sink,
+                 poll_seconds: float = 0.5, scan_seconds: float = 1.0):
+        self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self.copy_root = copy_root
+        self.skip = {os.path.realpath(p) for p in (*skip, copy_root)}
+        self.sink = sink
+        self.poll_seconds = poll_seconds
+        self.scan_seconds = scan_seconds
+        self._tails: Dict[str, EventFileTail] = {}
+        #: (event folder, tag) -> the key its values are stored under
+        self._keys: Dict[Tuple[str, str], str] = {}
+        self._key_owner: Dict[str, str] = {}
+        self._pending: Dict[int, Dict[str, float]] = {}
+        self._warned_limit = False
+        self._last_scan = 0.0
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        #: files that were there before the command started: only what they gain is read
+        self._before = {path: os.path.getsize(path) for path in self._event_files()}
+        #: rows handed to the sink
+        self.rows_written = 0
+        #: called after every poll of the thread (the run's heartbeat)
+        self.on_poll: Optional[Callable[[], None]] = None
+
+    # -- finding files ----------------------------------------------------------
+    def _event_files(self) -> List[str]:
+        found: List[str] = []
+        folders = 0
+        stack = [str(r) for r in self.roots if r.is_dir()]
+        seen: Set[str] = set()
+        while stack:
+            folder = stack.pop()
+            real = os.path.realpath(folder)
+            if real in seen or real in self.skip:
+                continue
+            seen.add(real)
+            folders += 1
+            if folders > SCAN_FOLDER_LIMIT:
+                if not self._warned_limit:
+                    self._warned_limit = True
+                    self.sink.warn(f"rla run: more than {SCAN_FOLDER_LIMIT} folders under {self.roots[0]}; "
+                                   "TensorBoard files beyond them are not captured: give --logdir DIR, "
+                                   "the folder the command writes them to")
+                break
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not name.startswith(".") and name not in _SKIPPED_NAMES:
+                            stack.append(entry.path)
+                    elif is_event_file(name) and entry.is_file():
+                        found.append(entry.path)
+                except OSError:
+                    continue
+        return found
+
+    def _copy_path(self, path: str) -> Path:
+        for i, root in enumerate(self.roots):
+            try:
+                rel = Path(path).relative_to(root)
+            except ValueError:
+                continue
+            return self.copy_root / (rel if i == 0 else Path(f"logdir{i}") / rel)
+        return self.copy_root / Path(path).name
+
+    def _scan(self) -> None:
+        for path in self._event_files():
+            if path not in self._tails:
+                self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
+
+    # -- reading ----------------------------------------------------------------
+    def _key(self, folder: str, tag: str) -> str:
+        key = self._keys.get((folder, tag))
+        if key is None:
+            owner = self._key_owner.setdefault(tag, folder)
+            key = tag if owner == folder else f"{os.path.basename(folder)}/{tag}"
+            self._keys[(folder, tag)] = key
+        return key
+
+    def poll(self, final: bool = False) -> int:
+        """Read what every file gained; hand over the rows no longer growing (all of them if ``final``)."""
+        moment = time.monotonic()
+        if final or moment - self._last_scan >= self.scan_seconds:
+            self._last_scan = moment
+            self._scan()
+        touched: Set[int] = set()
+        count = 0
+        for path, tail in list(self._tails.items()):
+            folder = os.path.dirname(path)
+            was_damaged = tail.damaged
+            for event in tail.read():
+                count += self._take(folder, event, touched)
+            if tail.damaged and not was_damaged:
+                self.sink.warn(f"rla run: {path} has a damaged record at byte {tail.offset}; "
+                               "its events after it are not captured")
+        for step in sorted(self._pending):
+            if final or step not in touched:
+                self.sink.write_row(step, self._pending.pop(step))
+                self.rows_written += 1
+        return count
+
+    def _take(self, folder: str, event: Any, touched: Set[int]) -> int:
+        params = hparams_of(event)
+        if params:
+            self.sink.add_params(params, "tensorboard hparams")
+        table = text_params_of(event)
+        if table:
+            self.sink.add_params(table, "tensorboard text 'hyperparameters'")
+        found = scalars_of(event)
+        if found:
+            step = int(event.step)
+            row = self._pending.setdefault(step, {})
+            for tag, value in found:
+                row[self._key(folder, tag)] = value
+            touched.add(step)
+        return len(found)
+
+    # -- the thread ---------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="rla-run-events", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.poll()
+                if self.on_poll is not None:
+                    self.on_poll()
+            except Exception as exc:  # a capture problem never stops the command
+                self.sink.warn(f"rla run: reading TensorBoard files failed: {exc!r}; retrying")
+
+    def stop(self) -> None:
+        """Stop the thread, read what is left, hand over every row and close the copies."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.poll(final=True)
+        for tail in self._tails.values():
+            tail.close()
+
+    @property
+    def files(self) -> List[str]:
+        """The event files something was read from."""
+        return sorted(path for path, tail in self._tails.items() if tail.offset > self._before.get(path, 0))
