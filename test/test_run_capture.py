@@ -390,3 +390,28 @@ def test_captured_event_files_sync_as_tails(tmp_path: Path):
     assert is_append_only(item, f"{log}/tb/runs/CartPole-v1__1/events.out.tfevents.1.host.1.0")
     assert is_append_only(item, f"{log}/output.txt")
     assert not is_append_only(item, f"{log}/tb/runs/CartPole-v1__1/notes.json")
+
+
+def test_two_runs_in_one_folder_each_capture_their_own_files(project: Path, tmp_path: Path):
+    """tensorboardX names its files without a pid: what the command's processes hold open tells them apart."""
+    write(project, "tbx.py", """
+        import sys, time
+        import tensorboardX
+
+        seed = int(sys.argv[sys.argv.index("--seed") + 1])
+        writer = tensorboardX.SummaryWriter(f"runs/seed{seed}")
+        for step in range(30):
+            writer.add_scalar("value", seed * 1000 + step, step)
+            writer.flush()
+            time.sleep(0.05)
+        writer.close()
+    """)
+    db = tmp_path / "db"
+    runs = [subprocess.Popen([*RLA_RUN, "-d", str(db), "--", sys.executable, "tbx.py", "--seed", str(seed)],
+                             cwd=project, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for seed in (1, 2)]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0]
+    for item in Database(db).items("tbx"):
+        seed = json.loads(item.params_json.read_text())["seed"]
+        assert captured(item) == {"value": [(s, float(seed * 1000 + s)) for s in range(30)]}
+        assert [p.parent.name for p in item.tb_dir.rglob("events.out.tfevents.*")] == [f"seed{seed}"]

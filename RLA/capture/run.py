@@ -189,10 +189,13 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     watcher = EventWatcher(roots, item.tb_dir, [Path(data_root)], sink)
     watcher.on_poll = sink.beat
     watcher.start()
+    def started(pid: int) -> None:
+        watcher.track(pid)
+        manager.record_run_info(command_pid=pid)
+
     outcome = Outcome(1)
     try:
-        outcome = run_child(argv, item.log.output_txt,
-                            on_start=lambda pid: manager.record_run_info(command_pid=pid))
+        outcome = run_child(argv, item.log.output_txt, on_start=started)
     except FileNotFoundError as exc:
         notice(f"rla run: cannot run {argv[0]!r}: {exc.strerror}; check the command (and PATH)")
         outcome = Outcome(127)

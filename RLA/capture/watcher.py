@@ -8,16 +8,23 @@ step, so a key logged at its own steps (CleanRL's episodic returns at
 arbitrary global steps) keeps them. A row is handed over once a poll passes
 without new values at its step, so a step whose values arrive in two flushes
 still makes one row.
+
+Only the files of the command's own processes are taken: those its process tree
+holds open, or whose name carries the pid of one of them on this host (the
+name torch, TensorFlow and RLA give them), so two runs writing into one
+folder (the trials of a sweep, a folder shared by cluster nodes) each get their own.
 """
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 from RLA.capture.events import EventFileTail, hparams_of, is_event_file, scalars_of, text_params_of
+from RLA.capture.process_tree import open_files, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
 
@@ -59,6 +66,10 @@ class EventWatcher:
         self._thread: Optional[threading.Thread] = None
         #: files that were there before the command started: only what they gain is read
         self._before = {path: os.path.getsize(path) for path in self._event_files()}
+        #: the command's process and every process seen below it (set by :meth:`track`)
+        self.root_pid: Optional[int] = None
+        self.pids: Set[int] = set()
+        self._host = socket.gethostname()
         #: rows handed to the sink
         self.rows_written = 0
         #: called after every poll of the thread (the run's heartbeat)
@@ -109,10 +120,31 @@ class EventWatcher:
             return self.copy_root / (rel if i == 0 else Path(f"logdir{i}") / rel)
         return self.copy_root / Path(path).name
 
+    def track(self, pid: int) -> None:
+        """The command started as process ``pid``: its files are the ones to take."""
+        self.root_pid = pid
+        self.pids.add(pid)
+
     def _scan(self) -> None:
-        for path in self._event_files():
-            if path not in self._tails:
+        if self.root_pid is None:
+            return
+        new = [path for path in self._event_files() if path not in self._tails]
+        if not new:
+            return
+        self.pids |= process_tree(self.root_pid)
+        held = open_files(self.pids)
+        for path in new:
+            if self._ours(path, held):
                 self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
+
+    def _ours(self, path: str, held: Optional[Set[str]]) -> bool:
+        if held is None:  # nothing can tell: every file written since the start
+            return True
+        if os.path.realpath(path) in held:
+            return True
+        _, marker, rest = os.path.basename(path).partition(f".{self._host}.")
+        pid = rest.split(".")[0] if marker else ""
+        return pid.isdigit() and int(pid) in self.pids
 
     # -- reading ----------------------------------------------------------------
     def _key(self, folder: str, tag: str) -> str:
