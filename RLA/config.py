@@ -20,6 +20,8 @@ __all__ = ["ConfigError", "RLAConfig", "load_config", "LOG_FORMATS", "DL_FRAMEWO
 LOG_FORMATS = ("stdout", "log", "csv", "json", "tensorboard")
 DL_FRAMEWORKS = ("torch", "tensorflow", "none")
 BACKUP_MODES = ("source", "lib")
+#: seconds between two system-metrics samples of ``SYSTEM_METRICS: true`` and of ``rla run``
+SYSTEM_METRICS_SECONDS = 5.0
 #: what ``rla sync`` may send: the data types of RLA.db.layout.DATA_TYPES
 SYNC_TYPES = ("log", "code", "checkpoint", "archive_tester", "results")
 #: an unknown remote host key is refused ("reject") or trusted once and written to known_hosts ("accept-new")
@@ -80,6 +82,9 @@ class RLAConfig:
     # the database folder, relative to this file; used when configure() and the
     # rla command are given none
     DATA_ROOT: str = ""
+    # seconds between two samples of the run's CPU, memory, threads, IO and GPU into its system.csv;
+    # 0 or false: none; true: every SYSTEM_METRICS_SECONDS (rla run samples so unless given --system-metrics 0)
+    SYSTEM_METRICS: float = 0.0
     # where the config came from, for error messages; not a YAML key
     source: Optional[str] = field(default=None, compare=False)
 
@@ -182,8 +187,13 @@ def _convert(expected: Any, value: Any, dotted: str, where: str) -> Any:
         _check_choices(dotted, value, where)
         return list(value)
     (expected_type,) = [t for t in (get_args(expected) or (expected,)) if t is not type(None)][:1]
+    if dotted == "SYSTEM_METRICS" and isinstance(value, bool):
+        value = SYSTEM_METRICS_SECONDS if value else 0.0
     if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if dotted == "SYSTEM_METRICS" and isinstance(value, float) and not value >= 0:
+        raise ConfigError(f"{where}: key 'SYSTEM_METRICS' is {value!r}: give the seconds between two samples "
+                          f"(e.g. {SYSTEM_METRICS_SECONDS:g}), or 0 for none")
     if expected_type is str and value is None:
         value = ""
     if not isinstance(value, expected_type) or (expected_type is int and isinstance(value, bool)):

@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from RLA.capture.command_line import CommandLine, parse_command_line, typed_value
 from RLA.capture.process import Outcome, run_child
 from RLA.capture.watcher import EventWatcher
-from RLA.config import RLAConfig, load_config
+from RLA.config import SYSTEM_METRICS_SECONDS, RLAConfig, load_config
 from RLA.errors import UsageError
 
 __all__ = ["run_command", "CaptureResult", "captured_environment", "default_task", "default_record"]
@@ -92,9 +92,10 @@ def _nested(params: Dict[str, Any]) -> Dict[str, Any]:
     return nested
 
 
-def _config(config_file: Optional[PathLike]) -> RLAConfig:
+def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = None) -> RLAConfig:
     """The project's rla_config.yaml, or one snapshotting the working tree; never logging to our stdout
-    (the command owns the terminal) nor TensorBoard (the command's own event files are kept)."""
+    (the command owns the terminal) nor TensorBoard (the command's own event files are kept). System
+    metrics every ``system_metrics`` seconds, else as configured, else every SYSTEM_METRICS_SECONDS."""
     if config_file is None and os.path.isfile(CONFIG_FILE):
         config_file = CONFIG_FILE
     if config_file is not None:
@@ -103,6 +104,12 @@ def _config(config_file: Optional[PathLike]) -> RLAConfig:
         config = RLAConfig()
         config.BACKUP_CONFIG = dataclasses.replace(config.BACKUP_CONFIG, backup_code_dir=["."],
                                                    ignore_code_paths=list(_OUTPUT_PATTERNS))
+    if system_metrics is not None:
+        if not system_metrics >= 0:
+            raise UsageError(f"--system-metrics {system_metrics!r}: give the seconds between two samples, or 0")
+        config.SYSTEM_METRICS = float(system_metrics)
+    elif config.SYSTEM_METRICS == 0:
+        config.SYSTEM_METRICS = SYSTEM_METRICS_SECONDS
     log_used = [f for f in config.LOG_USED if f not in ("stdout", "tensorboard")]
     config.LOG_USED = log_used if "csv" in log_used else [*log_used, "csv"]
     return config
@@ -156,13 +163,15 @@ class _ItemSink:
 
 def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = None,
                 record: Optional[Sequence[str]] = None, logdirs: Sequence[PathLike] = (),
-                config_file: Optional[PathLike] = None,
+                config_file: Optional[PathLike] = None, system_metrics: Optional[float] = None,
                 notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)) -> CaptureResult:
     """Run ``argv`` as a new item of table ``task`` of ``data_root``; returns the item and how the command ended.
 
     ``record`` names the parameters in the item's name (default: those given on the
     command line); ``logdirs`` are searched for TensorBoard files besides the working
-    directory. ``notice`` gets our few lines (the item at the start, a summary at the end).
+    directory; ``system_metrics`` is the seconds between two samples of the run's process tree (0: none;
+    default: ``SYSTEM_METRICS`` of the config, else 5). ``notice`` gets our few lines (the item at the
+    start, a summary at the end).
     """
     from RLA.easy_log.tester import exp_manager as manager
 
@@ -175,7 +184,7 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     if missing:
         raise UsageError(f"--record {missing[0]!r} is not a parameter of the command line; "
                          f"its parameters: {', '.join(params) or 'none'}")
-    config = _config(config_file)
+    config = _config(config_file, system_metrics)
     manager.configure(task_table_name=task, rla_config=config, data_root=data_root, code_root=os.getcwd(),
                       run_file=line.script if line.script and os.path.isfile(line.script) else None)
     manager.set_hyper_param(**_nested(params))

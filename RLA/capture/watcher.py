@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 from RLA.capture.events import EventFileTail, hparams_of, is_event_file, scalars_of, text_params_of
-from RLA.capture.process_tree import open_files, process_tree
+from RLA.monitor.process_tree import open_files, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
 

@@ -23,9 +23,12 @@ __all__ = ["run_command"]
               help="also capture the TensorBoard files under DIR (default: only the working directory's)")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="the rla_config.yaml (default: ./rla_config.yaml if there is one)")
+@click.option("--system-metrics", type=float, default=None, metavar="SECONDS",
+              help="seconds between two samples of the run's CPU, memory, IO and GPU (0: none; default: "
+                   "SYSTEM_METRICS of rla_config.yaml, else 5)")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def run_command(data_root: Optional[str], task: Optional[str], record: Tuple[str, ...], logdir: Tuple[str, ...],
-                config_file: Optional[str], command: Tuple[str, ...]) -> None:
+                config_file: Optional[str], system_metrics: Optional[float], command: Tuple[str, ...]) -> None:
     """Run COMMAND unchanged as an item of the database, capturing what it logs.
 
     \b
@@ -40,7 +43,7 @@ def run_command(data_root: Optional[str], task: Optional[str], record: Tuple[str
     from RLA.capture.run import run_command as run
 
     result = run(list(command), resolve_data_root(data_root), task, list(record) if record else None,
-                 list(logdir), config_file)
+                 list(logdir), config_file, system_metrics)
     signum = result.outcome.signal
     if signum is not None:  # end as the command did, so whoever started us sees the same signal
         sys.stdout.flush()

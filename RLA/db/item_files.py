@@ -23,6 +23,8 @@ WARN_TXT = "warn.txt"
 BACKUP_TXT = "backup.txt"
 #: what a command run by ``rla run`` printed (stdout and stderr)
 OUTPUT_TXT = "output.txt"
+#: the run's system metrics (CPU, memory, IO, GPU), sampled in the background
+SYSTEM_CSV = "system.csv"
 EVENT_FILE_PREFIX = "events.out.tfevents."
 #: RLA 0.6 wrote its event files one folder deeper, in ``tb/events/``
 LEGACY_EVENTS_DIR = "events"
@@ -77,6 +79,10 @@ class LogFolder:
     @property
     def output_txt(self) -> Path:
         return self.path / OUTPUT_TXT
+
+    @property
+    def system_csv(self) -> Path:
+        return self.path / SYSTEM_CSV
 
     def rank_log(self, rank: int) -> Path:
         """The log of process ``rank`` (> 0) of a multi-process run; rank 0 writes the item's usual files."""

@@ -32,6 +32,7 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
     REQUIREMENTS_TXT,
     RESUME_MARKER_PREFIX,
     RUN_JSON,
+    SYSTEM_CSV,
     TB_DIR,
     WARN_TXT,
     CodeFolder,

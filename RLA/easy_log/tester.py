@@ -33,6 +33,7 @@ from RLA.errors import ConfigError, DiskFullError, RunNotStartedError
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
     from RLA.easy_log.run_sync import RunSync
+    from RLA.monitor.system_metrics import SystemSampler
 
 __all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip",
            "HEARTBEAT_SECONDS"]
@@ -64,6 +65,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         #: set by run(): the context records how the run ends, no exit hooks are needed
         self._explicit_lifecycle = False
         self._sync: Optional["RunSync"] = None
+        self._system_metrics: Optional["SystemSampler"] = None
 
     @property
     def run_record(self) -> Dict[str, Any]:
@@ -302,6 +304,17 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         for folder in (item.code_dir, item.checkpoint_dir, item.results_dir):
             folder.mkdir(parents=True, exist_ok=True)
         ranks.publish_item(self.database, item.task, item)
+        self._start_system_metrics(item)
+
+    def _start_system_metrics(self, item: Item) -> None:
+        """Sample this process's tree into the item's system.csv, with ``SYSTEM_METRICS`` set."""
+        period = self.config.SYSTEM_METRICS
+        if period > 0:
+            from RLA.monitor.system_metrics import SystemSampler
+
+            item.log_dir.mkdir(parents=True, exist_ok=True)
+            self._system_metrics = SystemSampler(item.log.system_csv, period, os.getpid(), warn=logger.warn)
+            self._system_metrics.start()
 
     def _continue_item(self, item: Item, previous_run: Dict[str, Any]) -> Item:
         """Go on writing into ``item``: rewind its logs to its latest checkpoint (or let the script
@@ -356,6 +369,9 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             self._end(status, error)
 
     def _end(self, status: str, error: Optional[str]) -> None:
+        if self._system_metrics is not None:
+            self._system_metrics.stop()
+            self._system_metrics = None
         current = logger.get_current()
         board = current.tensorboard()
         try:

@@ -1,10 +1,12 @@
 """What the Runs, One run and Compare pages show, as JSON-ready dictionaries."""
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from RLA.db.layout import Item
 from RLA.db.names import readable_name
 from RLA.db.query import ItemRecord
 from RLA.db.records import read_json
@@ -86,7 +88,16 @@ def run_detail(data_root: Path, index: str, archived: bool = False) -> Dict[str,
     return {"row": _row(record, []), "params": read_json(item.params_json) or record.params,
             "run": read_json(item.run_json), "metrics": metrics,
             "results": _files(data_root, item.results_dir), "code": _files(data_root, item.code_dir),
-            "git_diff": _read_diff(item.code.git_diff), "checkpoints": _files(data_root, item.checkpoint_dir)}
+            "git_diff": _read_diff(item.code.git_diff), "checkpoints": _files(data_root, item.checkpoint_dir),
+            "system": _system_metrics(item)}
+
+
+def _system_metrics(item: Item) -> Dict[str, List[Optional[float]]]:
+    """The run's system.csv, column by column, thinned to a page's worth of points (NaN as null)."""
+    from RLA.monitor.system_metrics import read_system_metrics
+
+    return {name: [v if math.isfinite(v) else None for v in values]
+            for name, values in read_system_metrics(item.log.system_csv).items()}
 
 
 def metrics_of(records: Sequence[ItemRecord]) -> List[str]:

@@ -257,8 +257,9 @@ async function openRun(index) {
   let run;
   try { run = await apiJson("api/run?" + new URLSearchParams({index})); } catch (e) { body.innerHTML = ""; return showError(e); }
   const r = run.run || {};
-  const info = ["status", "host", "pid", "start_time", "end_time", "heartbeat"].filter(k => r[k] !== undefined)
-    .map(k => `<tr><th>${k}</th><td>${escapeHtml(r[k])}</td></tr>`).join("");
+  const info = ["status", "error", "command", "host", "pid", "start_time", "end_time", "heartbeat"]
+    .filter(k => r[k] !== undefined && r[k] !== null)
+    .map(k => `<tr><th>${k}</th><td>${escapeHtml(Array.isArray(r[k]) ? r[k].join(" ") : r[k])}</td></tr>`).join("");
   const damage = run.row.damage ? `<tr><th>damage</th><td>${escapeHtml(run.row.damage)}</td></tr>` : "";
   const git = r.git ? `<tr><th>git</th><td>${escapeHtml(JSON.stringify(r.git))}</td></tr>` : "";
   const resumes = r.resumes ? `<tr><th>resumes</th><td>${escapeHtml(JSON.stringify(r.resumes))}</td></tr>` : "";
@@ -267,13 +268,18 @@ async function openRun(index) {
       ? `<img src="${fileUrl(index, "results", f.path)}" alt="${escapeHtml(f.path)}">`
       : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
   body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2>
-    <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params}</table></div>
+    <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params || `<tr><td class="muted">none</td></tr>`}</table></div>
     <div class="card"><h3>run.json</h3><table>${damage}${info}${git}${resumes}</table></div></div>
-    <h3>Curves</h3><div id="run-charts" class="charts"></div>
+    ${run.metrics.some(m => m !== "time-step") ? `<h3>Curves</h3>` : ""}<div id="run-charts" class="charts"></div>
+    ${run.system.elapsed ? `<h3>System</h3><div id="run-system" class="charts"></div>` : ""}
     <div class="grid2"><div class="card gallery"><h3>Results</h3>${gallery}${fileList(index, "results", run.results)}</div>
     <div class="card"><h3>Checkpoints</h3>${fileList(index, "checkpoint", run.checkpoints)}</div></div>
     <div class="card"><h3>Code snapshot</h3>${fileList(index, "code", run.code)}
     ${run.git_diff ? `<h3>git.diff</h3><pre>${escapeHtml(run.git_diff)}</pre>` : ""}</div>`;
+  if (run.system.elapsed) {  // CPU, memory, IO, GPU of the run's processes, against seconds since it started
+    Object.keys(run.system).filter(k => k !== "elapsed" && k !== "wall_time").forEach(k =>
+      drawSeries($("#run-system"), "system/" + k, run.system.elapsed, run.system[k], "seconds"));
+  }
   const metrics = run.metrics.filter(m => m !== "time-step");
   if (metrics.length) {
     drawCurves($("#run-charts"), {filter: "", indices: [index], metrics, band: "none"}, false).catch(showError);

@@ -79,6 +79,26 @@ function drawMetric(container, metric, groups, opts) {
   return u;
 }
 
+// One card per system metric of a run (system.csv): one line against the seconds since it started.
+function drawSeries(container, name, x, y, xLabel) {
+  const card = document.createElement("div");
+  card.className = "card chart";
+  card.dataset.metric = name;
+  card.innerHTML = `<h3></h3><div class="plot"></div>`;
+  card.querySelector("h3").textContent = name;
+  container.appendChild(card);
+  const plotDiv = card.querySelector(".plot");
+  const u = new uPlot({
+    width: Math.max(plotDiv.clientWidth || 360, 280), height: 200, legend: {show: false},
+    series: [{label: xLabel}, {label: name, stroke: PALETTE[0], width: 2, spanGaps: true}],
+    scales: {x: {time: false}},
+    axes: [{label: xLabel, grid: {stroke: "#eef0f4"}, values: (u, splits) => splits.map(compact)},
+           {grid: {stroke: "#eef0f4"}, size: 60}],
+  }, [x, y], plotDiv);
+  window.rlaCharts[name] = u;
+  return u;
+}
+
 function showTooltip(u, groups, tooltip, metric) {
   const idx = u.cursor.idx;
   if (idx === null || idx === undefined) { tooltip.hidden = true; return; }
