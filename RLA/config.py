@@ -85,6 +85,11 @@ class RLAConfig:
     # seconds between two samples of the run's CPU, memory, threads, IO and GPU into its system.csv;
     # 0 or false: none; true: every SYSTEM_METRICS_SECONDS (rla run samples so unless given --system-metrics 0)
     SYSTEM_METRICS: float = 0.0
+    # a command to run, or an http(s) URL to POST JSON to, when a run fails, is killed, logs NaN/inf
+    # (in NOTIFY_WATCH, default every key) or writes no row for NOTIFY_STALL_MINUTES (0: never)
+    NOTIFY: str = ""
+    NOTIFY_WATCH: List[str] = field(default_factory=list)
+    NOTIFY_STALL_MINUTES: float = 30.0
     # where the config came from, for error messages; not a YAML key
     source: Optional[str] = field(default=None, compare=False)
 

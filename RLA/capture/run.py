@@ -27,7 +27,7 @@ from RLA.capture.watcher import EventWatcher
 from RLA.config import SYSTEM_METRICS_SECONDS, RLAConfig, load_config
 from RLA.errors import UsageError
 
-__all__ = ["run_command", "CaptureResult", "captured_environment", "default_task", "default_record"]
+__all__ = ["run_command", "CaptureResult", "Alerting", "captured_environment", "default_task", "default_record"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -44,6 +44,25 @@ _OUTPUT_PATTERNS = ["events.out.tfevents.*", "runs/", "wandb/", "mlruns/", "outp
 _PATH_KEY = re.compile(r"(^|_)(dir|logdir|path|folder|file|log|root|output)s?$", re.I)
 #: how often the heartbeat in run.json is refreshed while the command runs
 _HEARTBEAT_SECONDS = 30.0
+
+
+@dataclass
+class Alerting:
+    """Alert choices given on the command line, over the config's NOTIFY keys (None: as configured)."""
+
+    target: Optional[str] = None
+    watch: List[str] = field(default_factory=list)
+    stall_minutes: Optional[float] = None
+
+    def apply(self, config: RLAConfig) -> None:
+        if self.target is not None:
+            config.NOTIFY = self.target
+        if self.watch:
+            config.NOTIFY_WATCH = list(self.watch)
+        if self.stall_minutes is not None:
+            if not self.stall_minutes >= 0:
+                raise UsageError(f"--stall-minutes {self.stall_minutes!r}: give minutes, or 0 for never")
+            config.NOTIFY_STALL_MINUTES = float(self.stall_minutes)
 
 
 @dataclass
@@ -164,6 +183,7 @@ class _ItemSink:
 def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = None,
                 record: Optional[Sequence[str]] = None, logdirs: Sequence[PathLike] = (),
                 config_file: Optional[PathLike] = None, system_metrics: Optional[float] = None,
+                alerting: Optional[Alerting] = None,
                 notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)) -> CaptureResult:
     """Run ``argv`` as a new item of table ``task`` of ``data_root``; returns the item and how the command ended.
 
@@ -171,7 +191,7 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     command line); ``logdirs`` are searched for TensorBoard files besides the working
     directory; ``system_metrics`` is the seconds between two samples of the run's process tree (0: none;
     default: ``SYSTEM_METRICS`` of the config, else 5). ``notice`` gets our few lines (the item at the
-    start, a summary at the end).
+    start, a summary at the end); ``alerting`` overrides the config's alert keys.
     """
     from RLA.easy_log.tester import exp_manager as manager
 
@@ -185,6 +205,8 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
         raise UsageError(f"--record {missing[0]!r} is not a parameter of the command line; "
                          f"its parameters: {', '.join(params) or 'none'}")
     config = _config(config_file, system_metrics)
+    if alerting is not None:
+        alerting.apply(config)
     manager.configure(task_table_name=task, rla_config=config, data_root=data_root, code_root=os.getcwd(),
                       run_file=line.script if line.script and os.path.isfile(line.script) else None)
     manager.set_hyper_param(**_nested(params))

@@ -172,9 +172,9 @@ def redact(data: bytes, secrets: Sequence[bytes]) -> bytes:
 
 def known_secrets(config: "RLAConfig") -> List[str]:
     """The secrets this process knows and no file may hold: the remote password, from the config
-    or the environment."""
+    or the environment, and the alert target (a webhook's URL is its credential)."""
 
-    return [s for s in (config.REMOTE_SETTING.password, REMOTE_PASSWORD.get() or "") if s]
+    return [s for s in (config.REMOTE_SETTING.password, REMOTE_PASSWORD.get() or "", config.NOTIFY) if s]
 
 
 def git_state(code_root: Path) -> Optional[Dict[str, Any]]:

@@ -37,7 +37,8 @@ def state_of(manager: PickledRun) -> Dict[str, Any]:
     state["run_record"] = manager.run_record
     state["time_step"] = manager.time_step_holder.get_time()
     remote = dataclasses.replace(manager.config.REMOTE_SETTING, username="", password="")
-    state["config"] = dataclasses.replace(manager.config, REMOTE_SETTING=remote)
+    # credentials stay out: the remote login, and the alert target (a webhook's URL is its credential)
+    state["config"] = dataclasses.replace(manager.config, REMOTE_SETTING=remote, NOTIFY="")
     return state
 
 

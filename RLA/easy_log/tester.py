@@ -33,6 +33,7 @@ from RLA.errors import ConfigError, DiskFullError, RunNotStartedError
 if TYPE_CHECKING:
     from RLA.easy_log.checkpoint import Saver
     from RLA.easy_log.run_sync import RunSync
+    from RLA.monitor.alerts import RunAlerts
     from RLA.monitor.system_metrics import SystemSampler
 
 __all__ = ["ExperimentManager", "Tester", "exp_manager", "tester", "RunNotStartedError", "local_ip",
@@ -66,6 +67,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self._explicit_lifecycle = False
         self._sync: Optional["RunSync"] = None
         self._system_metrics: Optional["SystemSampler"] = None
+        self._alerts: Optional["RunAlerts"] = None
 
     @property
     def run_record(self) -> Dict[str, Any]:
@@ -188,7 +190,12 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
 
     def _open_logger(self) -> None:
         logger.configure(self.log_dir, self.config.LOG_USED, self.time_step_holder)
-        logger.get_current().after_dump = self._record.on_dump
+        logger.get_current().after_dump = self._after_dump
+
+    def _after_dump(self, step: int) -> None:
+        self._record.on_dump(step)
+        if self._alerts is not None:
+            self._alerts.on_row(step, logger.get_current().last_row)
 
     def _backup_code(self) -> None:
         from RLA.easy_log.backup import back_up_run
@@ -305,6 +312,16 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             folder.mkdir(parents=True, exist_ok=True)
         ranks.publish_item(self.database, item.task, item)
         self._start_system_metrics(item)
+        self._start_alerts(item)
+
+    def _start_alerts(self, item: Item) -> None:
+        """Alert ``NOTIFY`` when this run fails, is killed, logs NaN/inf or stalls."""
+        if self.config.NOTIFY:
+            from RLA.monitor.alerts import RunAlerts
+
+            self._alerts = RunAlerts(self.config.NOTIFY, item.index, [item.log.output_txt, item.log.log_txt],
+                                     self.config.NOTIFY_WATCH, 60.0 * self.config.NOTIFY_STALL_MINUTES,
+                                     warn=logger.warn)
 
     def _start_system_metrics(self, item: Item) -> None:
         """Sample this process's tree into the item's system.csv, with ``SYSTEM_METRICS`` set."""
@@ -381,6 +398,9 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             # still say running, which `rla ls` shows as lost
             self._record.data["status"] = status
             warnings.warn(f"RLA: the end of this run could not be recorded: {exc}", RuntimeWarning, stacklevel=2)
+        if self._alerts is not None:  # once the end is on disk: a slow webhook never leaves it "running"
+            self._alerts.on_end(status, error)
+            self._alerts = None
         try:  # after run.json: a writer that fails now cannot leave the run "running"
             if board is not None:
                 board.write_hparams_end(status, self.time_step_holder.get_time())
