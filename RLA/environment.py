@@ -44,7 +44,10 @@ REMOTE_PASSWORD = EnvVar("RLA_REMOTE_PASSWORD", "the SSH password of the central
                                                 "to any file)")
 TEST_PAUSE_IN_SAVE = EnvVar("RLA_TEST_PAUSE_IN_SAVE", "tests only: a file whose creation a checkpoint save "
                                                       "waits for, so that a test can kill it midway")
+ALERT_KIND = EnvVar("RLA_ALERT_KIND", "set by RLA for an alert command (NOTIFY): failed, killed, nan or stalled")
+ALERT_ITEM = EnvVar("RLA_ALERT_ITEM", "set by RLA for an alert command (NOTIFY): the index of the run's item")
+ALERT_MESSAGE = EnvVar("RLA_ALERT_MESSAGE", "set by RLA for an alert command (NOTIFY): what happened")
 
 #: every variable, in the order above
 VARIABLES: Tuple[EnvVar, ...] = (DATA_ROOT, RESUME, SWEEP, SWEEP_TRIAL, RUN_GROUP, RANK_WAIT, IP,
-                                 REMOTE_PASSWORD, TEST_PAUSE_IN_SAVE)
+                                 REMOTE_PASSWORD, TEST_PAUSE_IN_SAVE, ALERT_KIND, ALERT_ITEM, ALERT_MESSAGE)

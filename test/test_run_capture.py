@@ -74,6 +74,7 @@ def project(tmp_path: Path) -> Path:
 ARGPARSE_SCRIPT = """
     import argparse
     import sys
+    import time
     import tensorboardX
     from torch.utils.tensorboard import SummaryWriter
 
@@ -96,6 +97,8 @@ ARGPARSE_SCRIPT = """
         writer.add_scalar("charts/learning_rate", args.learning_rate * (1 - iteration / 40), global_step)
         if iteration % 10 == 9:
             extra.add_scalar("eval/return", 100.0 + iteration, global_step)
+    extra.flush()
+    time.sleep(2.0)  # tensorboardX names no pid: rla run sees the file is this run's while it is held open
     writer.close()
     extra.close()
     print("trained", global_step, "steps")

@@ -75,13 +75,13 @@ def test_exp_manager_runs_sample_with_system_metrics_on(tmp_path: Path, write_sc
         held = bytearray(200 * 1024 * 1024)
         for i in range(0, len(held), 4096):
             held[i] = 1
-        end = time.time() + 1.5
+        end = time.time() + 3.0
         while time.time() < end:
             pass
     """)
     subprocess.run([sys.executable, str(script)], check=True, env=subprocess_env())
     metrics = read_system_metrics(only_item(tmp_path / "db", "sys").log.system_csv)
-    assert len(metrics["elapsed"]) >= 4
+    assert len(metrics["elapsed"]) >= 3
     assert max(metrics["rss_mb"]) >= 200 and max(metrics["cpu_percent"]) >= 50
 
 

@@ -12,7 +12,9 @@ still makes one row.
 Only the files of the command's own processes are taken: those its process tree
 holds open, or whose name carries the pid of one of them on this host (the
 name torch, TensorFlow and RLA give them), so two runs writing into one
-folder (the trials of a sweep, a folder shared by cluster nodes) each get their own.
+folder (the trials of a sweep, a folder shared by cluster nodes) each get their
+own. A tensorboardX file (no pid in its name) written and closed between two
+scans (a second apart) is not taken: no process says whose it is.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 from RLA.capture.events import EventFileTail, hparams_of, is_event_file, scalars_of, text_params_of
-from RLA.monitor.process_tree import open_files, process_tree
+from RLA.monitor.process_tree import holders, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
 
@@ -132,15 +134,18 @@ class EventWatcher:
         if not new:
             return
         self.pids |= process_tree(self.root_pid)
-        held = open_files(self.pids)
+        held = holders(os.path.realpath(p) for p in new)
         for path in new:
             if self._ours(path, held):
                 self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
 
-    def _ours(self, path: str, held: Optional[Set[str]]) -> bool:
+    def _ours(self, path: str, held: Optional[Dict[str, Set[int]]]) -> bool:
+        """Whether the command wrote ``path``: one of its processes holds it open or is named in it;
+        a file nobody holds and no pid names (tensorboardX's, closed before a scan saw it) is not taken."""
         if held is None:  # nothing can tell: every file written since the start
             return True
-        if os.path.realpath(path) in held:
+        holding = held.get(os.path.realpath(path), set())
+        if holding & self.pids:
             return True
         _, marker, rest = os.path.basename(path).partition(f".{self._host}.")
         pid = rest.split(".")[0] if marker else ""

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from RLA import environment
+
 __all__ = ["Alert", "RunAlerts", "NOTIFIERS", "notifier_for", "DELIVERY_TIMEOUT_SECONDS"]
 
 #: how long one delivery may take (a webhook's answer, a command's run)
@@ -56,8 +58,8 @@ def _post(url: str, alert: Alert) -> None:
 
 
 def _run(command: str, alert: Alert) -> None:
-    env = {**os.environ, "RLA_ALERT_KIND": alert.kind, "RLA_ALERT_ITEM": alert.item,
-           "RLA_ALERT_MESSAGE": alert.message}
+    env = {**os.environ, environment.ALERT_KIND.name: alert.kind, environment.ALERT_ITEM.name: alert.item,
+           environment.ALERT_MESSAGE.name: alert.message}
     subprocess.run(command, shell=True, input=json.dumps(alert.payload()), text=True, env=env, check=True,
                    timeout=DELIVERY_TIMEOUT_SECONDS, stdout=subprocess.DEVNULL)
 

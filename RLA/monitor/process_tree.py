@@ -1,14 +1,15 @@
 """A command's process tree and the files it holds open: how ``rla run`` tells its command's event files
 from those of another run writing into the same folder (two trials of a sweep, a shared cluster folder).
 
-Read from ``/proc`` on Linux; elsewhere from psutil when it is installed; otherwise unknown (``None``).
+Read from ``/proc`` on Linux; the tree from psutil elsewhere when it is installed, and who holds a
+file is unknown there (``None``).
 """
 from __future__ import annotations
 
 import os
 from typing import Dict, Iterable, List, Optional, Set
 
-__all__ = ["process_tree", "open_files"]
+__all__ = ["process_tree", "holders"]
 
 _PROC = "/proc"
 
@@ -59,31 +60,24 @@ def _psutil_tree(root: int) -> Set[int]:
         return {root}
 
 
-def open_files(pids: Iterable[int]) -> Optional[Set[str]]:
-    """The real paths of the files ``pids`` hold open, or None where this cannot be known."""
-    pids = list(pids)
-    if os.path.isdir(os.path.join(_PROC, "self", "fd")):
-        found: Set[str] = set()
-        for pid in pids:
-            folder = os.path.join(_PROC, str(pid), "fd")
+def holders(paths: Iterable[str]) -> Optional[Dict[str, Set[int]]]:
+    """Which processes hold each of ``paths`` (real paths) open, or None where this cannot be known."""
+    wanted = set(paths)
+    parents = _parents()
+    if parents is None:
+        return None
+    held: Dict[str, Set[int]] = {}
+    for pid in parents:
+        folder = os.path.join(_PROC, str(pid), "fd")
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
             try:
-                names = os.listdir(folder)
+                target = os.readlink(os.path.join(folder, name))
             except OSError:
                 continue
-            for name in names:
-                try:
-                    found.add(os.readlink(os.path.join(folder, name)))
-                except OSError:
-                    continue
-        return found
-    try:
-        import psutil
-    except ImportError:
-        return None
-    found = set()
-    for pid in pids:
-        try:
-            found.update(os.path.realpath(f.path) for f in psutil.Process(pid).open_files())
-        except Exception:
-            continue
-    return found
+            if target in wanted:
+                held.setdefault(target, set()).add(pid)
+    return held
