@@ -83,7 +83,7 @@ class EventFileTail:
 
     @staticmethod
     def _length_ok(data: bytes, at: int) -> bool:
-        length, crc = HEADER.unpack_from(data, at)
+        _, crc = HEADER.unpack_from(data, at)
         return masked_crc32c(data[at:at + 8]) == crc
 
     def _copy_bytes(self, chunk: bytes) -> None:

@@ -42,7 +42,8 @@ def run_command(data_root: Optional[str], task: Optional[str], record: Tuple[str
 
     \b
       rla run -d runs_db -- python ppo.py --env-id CartPole-v1 --seed 1
-      rla run -d runs_db -t zoo --logdir logs -- python -m rl_zoo3.train --algo ppo --env CartPole-v1
+      rla run -d runs_db -t zoo --logdir logs -- \\
+          python -m rl_zoo3.train --algo ppo --env CartPole-v1 --tensorboard-log logs
 
     Parameters come from the command line (--key value, --flag, --no-flag, Hydra's key=value); the
     TensorBoard scalars the command writes are captured at their own steps while it runs; its output
