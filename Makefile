@@ -7,10 +7,13 @@ DEMO_ROOT ?= $(CURDIR)/demo_data
 
 .PHONY: demo demo-sb3 lint test bench clean system-deps
 
-# Debian packages the tests start for real: sshd (sync), munge + slurm (sweeps), chromium (rla ui).
+# Debian packages the tests start for real: sshd (sync), munge + slurm (sweeps), chromium (rla ui),
+# Open MPI (logger.set_comm under mpirun).
 # Installed when one is missing and we may (root with apt-get); the tests say what is missing otherwise.
-SYSTEM_PACKAGES := openssh-server openssh-client rsync munge slurm-wlm chromium chromium-driver
-SYSTEM_COMMANDS := /usr/sbin/sshd /usr/bin/rsync /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/chromium
+SYSTEM_PACKAGES := openssh-server openssh-client rsync munge slurm-wlm chromium chromium-driver \
+	openmpi-bin libopenmpi-dev
+SYSTEM_COMMANDS := /usr/sbin/sshd /usr/bin/rsync /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/chromium \
+	/usr/bin/mpirun
 
 system-deps:
 	@missing=0; for c in $(SYSTEM_COMMANDS); do [ -x $$c ] || missing=1; done; \

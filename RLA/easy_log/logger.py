@@ -33,6 +33,7 @@ from RLA.easy_log.output_formats import (
     TensorBoardOutputFormat,
     make_output_format,
 )
+from RLA.easy_log.rank_mean import mean_over_ranks, mpi_weighted_mean, require_mpi4py
 from RLA.easy_log.row_values import cell_value, checked_key, number
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
 from RLA.errors import UsageError
@@ -45,7 +46,7 @@ __all__ = [
     "getkvs", "log", "debug", "info", "warn", "error", "backup", "set_level", "get_level", "get_dir",
     "set_time", "get_time", "timestep", "log_key_value", "open_time_tracker", "log_time_tracker",
     "scoped_configure", "profile", "read_csv", "read_json", "read_tb",
-    "get_tbx_writer", "log_from_tf_summary",
+    "get_tbx_writer", "log_from_tf_summary", "set_comm", "mpi_weighted_mean",
 ]
 
 DEBUG = 10
@@ -83,6 +84,8 @@ class Logger:
         #: called with the step after every dump (the experiment manager's heartbeat)
         self.after_dump: Optional[Callable[[int], None]] = None
         self._tbx_writer: Any = None
+        #: an mpi4py communicator whose ranks' rows are averaged at each dump (:meth:`set_comm`)
+        self.comm: Any = None
 
     # -- key-values -------------------------------------------------------
     def _due(self, freq: Optional[int]) -> bool:
@@ -115,13 +118,26 @@ class Logger:
         if len(buffer) == record_len:
             self.logkv(key, sum(buffer) / record_len, exclude, freq)
 
+    def set_comm(self, comm: Any) -> None:
+        """Average each dumped row over the ranks of ``comm`` (an mpi4py communicator; None: stop):
+        every rank dumps together, rank 0 writes the means and the other ranks write nothing."""
+        if comm is not None:
+            require_mpi4py()
+        self.comm = comm
+
     def dumpkvs(self) -> Dict[str, Any]:
         """Write the pending row to every output format and start a new one."""
-        if not self.name2val:
+        values: Optional[Dict[str, Any]] = self.name2val
+        if self.comm is not None:  # every rank takes part, even one with nothing pending
+            values = mean_over_ranks(self.comm, self.name2val, self.name2cnt)
+            if values is None:  # not rank 0: rank 0 writes the row
+                self._start_row()
+                return {}
+        if not values:
             return {}
         step = self.step_holder.get_time()
         row = {TIME_STEP_KEY: step}
-        row.update(self.name2val)
+        row.update(values)
         excluded = self.name2excluded
         for fmt in self.output_formats:
             if excluded:
@@ -131,12 +147,15 @@ class Logger:
             fmt.write(out, step)
         self.last_dumped_step = step
         self.last_row = row
-        self.name2val = {}
-        self.name2cnt.clear()
-        self.name2excluded = {}
+        self._start_row()
         if self.after_dump is not None:
             self.after_dump(step)
         return row
+
+    def _start_row(self) -> None:
+        self.name2val = {}
+        self.name2cnt.clear()
+        self.name2excluded = {}
 
     def pending_state(self) -> Dict[str, Any]:
         """What a checkpoint keeps of the logger: the row in progress and the moving averages."""
@@ -252,21 +271,27 @@ Logger.CURRENT = _default_logger()
 
 
 def configure(dir: Optional[str] = None, format_strs: Optional[Sequence[str]] = None,
-              step_holder: TimeStepHolder = time_step_holder) -> Logger:
-    """Replace the current logger by one writing ``format_strs`` under ``dir``."""
-    new = _new_logger(dir, format_strs, step_holder)
+              step_holder: TimeStepHolder = time_step_holder, comm: Any = None) -> Logger:
+    """Replace the current logger by one writing ``format_strs`` under ``dir``; it averages its rows
+    over the ranks of ``comm``, else of the communicator the current logger had (see :func:`set_comm`)."""
+    new = _new_logger(dir, format_strs, step_holder, comm if comm is not None else Logger.CURRENT.comm)
     Logger.CURRENT.close()
     Logger.CURRENT = new
     return new
 
 
-def _new_logger(dir: Optional[str], format_strs: Optional[Sequence[str]], step_holder: TimeStepHolder) -> Logger:
+def _new_logger(dir: Optional[str], format_strs: Optional[Sequence[str]], step_holder: TimeStepHolder,
+                comm: Any = None) -> Logger:
+    if comm is not None:
+        require_mpi4py()  # before any file is opened
     formats = list(format_strs if format_strs is not None else ("stdout",))
     if dir is not None:
         os.makedirs(dir, exist_ok=True)
     elif any(f != "stdout" for f in formats):
         raise UsageError("the logger needs a folder for formats other than stdout: configure(dir=...)")
-    return Logger(dir, [make_output_format(f, dir or "") for f in dict.fromkeys(formats)], step_holder)
+    new = Logger(dir, [make_output_format(f, dir or "") for f in dict.fromkeys(formats)], step_holder)
+    new.comm = comm
+    return new
 
 
 def reset() -> None:
@@ -369,11 +394,10 @@ timestep = get_time
 @contextlib.contextmanager
 def scoped_configure(dir: Optional[str] = None, format_strs: Optional[Sequence[str]] = None,
                      comm: Any = None) -> Iterator[Logger]:
-    """A logger writing ``format_strs`` under ``dir`` for the block; the previous one comes back after."""
-    if comm is not None:
-        raise UsageError("averaging over MPI ranks (comm=) is not supported; log from one rank")
+    """A logger writing ``format_strs`` under ``dir`` for the block, averaging its rows over the ranks
+    of ``comm`` if given; the previous one comes back after."""
     previous = Logger.CURRENT  # kept open for after the block
-    Logger.CURRENT = _new_logger(dir, format_strs, previous.step_holder)
+    Logger.CURRENT = _new_logger(dir, format_strs, previous.step_holder, comm)
     try:
         yield Logger.CURRENT
     finally:
@@ -393,6 +417,14 @@ def profile(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 Logger.CURRENT.logkv_mean(f"wait_{name}", time.perf_counter() - start)
         return timed
     return decorator
+
+
+def set_comm(comm: Any) -> None:
+    """Average every dumped row over the MPI ranks of ``comm`` (RLA 0.6's and baselines' ``set_comm``):
+    ``logger.set_comm(MPI.COMM_WORLD)``. Each rank logs its own values and every rank dumps at the same
+    points; rank 0 writes each key's mean (weighted by the values a ``logkv_mean`` averaged), the other
+    ranks write nothing. Needs mpi4py (``pip install 'RLA[mpi]'``); ``None`` stops averaging."""
+    Logger.CURRENT.set_comm(comm)
 
 
 def log_key_value(keys: Sequence[str], values: Sequence[Any], prefix_name: str = "") -> None:

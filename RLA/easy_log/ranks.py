@@ -106,8 +106,10 @@ def rank_logger(item: Item, rank: int, step_holder: TimeStepHolder) -> Logger:
 def join_rank0(database: Database, task: str, rank: int, step_holder: TimeStepHolder) -> Item:
     """Rank > 0: rank 0's item, with this process's logger writing into its ``log-rank<N>.txt`` only."""
     item = wait_for_item(database, task)
-    logger.get_current().close()
+    previous = logger.get_current()
+    previous.close()
     logger.Logger.CURRENT = rank_logger(item, rank, step_holder)
+    logger.Logger.CURRENT.set_comm(previous.comm)  # set_comm called before the run still averages
     return item
 
 
