@@ -134,7 +134,8 @@ def load_config(source: Union[str, os.PathLike, Mapping[str, Any], RLAConfig, No
     if not path.is_file():
         raise ConfigError(
             f"rla config file {str(path)!r} does not exist (cwd: {os.getcwd()}); "
-            "pass the path of your rla_config.yaml, or a dict"
+            "pass the path of your rla_config.yaml (or a dict), or run `rla init` in "
+            f"{str(path.parent.absolute())} to write a commented one"
         )
     import yaml
 

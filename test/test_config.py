@@ -71,7 +71,7 @@ def test_invalid_yaml_and_missing_file_are_clear(tmp_path):
     bad.write_text("LOG_USED: [csv\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match=f"does not exist.*run `rla init` in {tmp_path} to write"):
         load_config(tmp_path / "missing.yaml")
 
 

@@ -232,6 +232,21 @@ def test_text_logs_warnings_and_print_args(data_root):
     assert (log_dir / "warn.txt").read_text() == "careful\n"
 
 
+def test_print_args_before_the_run_writes_backup_txt_once_the_item_exists(data_root):
+    """0.6 scripts call print_args() right after setting their parameters, before log_files_gen()."""
+    exp_manager.set_hyper_param(lr=0.1, seed=1)
+    exp_manager.print_args()  # shown at once (on stdout), as before
+    exp_manager.set_hyper_param(lr=0.1, seed=1, info="set after print_args")
+    exp_manager.add_record_param(["seed"])
+    exp_manager.configure(task_table_name="t", rla_config=CONFIG, data_root=data_root,
+                          code_root=str(data_root.parent))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    assert (item.path("log") / "backup.txt").read_text().splitlines() == ["info: set after print_args", "lr: 0.1",
+                                                                          "seed: 1"]
+    assert "lr: 0.1" not in (item.path("log") / "log.txt").read_text()  # not logged twice
+
+
 def test_configuring_again_starts_a_fresh_experiment(data_root):
     first = start_run(data_root, task="a", seed=1, lr=0.1)
     exp_manager.add_custom_data("returns", 1.0)

@@ -4,11 +4,14 @@ Every case runs in both forms: the fallback hooks of a script that calls
 ``log_files_gen()``, and the explicit ``with exp_manager.run():``.
 """
 import json
+import re
 import signal
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
-from conftest import popen_python, run_python
+from conftest import popen_python, run_python, subprocess_env
 
 from RLA.db import query
 from RLA.db.layout import Database
@@ -102,6 +105,37 @@ def test_signal_marks_the_run_killed_and_keeps_every_dumped_row(data_root, write
     rows = pd.read_csv(item.path("log") / "progress.csv")["t"].tolist()
     assert rows == list(range(len(rows))) and rows[-1] >= 20
     assert record["last_time_step"] == rows[-1]
+    if signum == signal.SIGINT:  # Ctrl-C: one line saying what became of the run, no traceback
+        (line,) = stderr.splitlines()
+        assert re.fullmatch(rf"interrupted: run {re.escape(item.index)} stopped at time-step \d+, recorded as killed",
+                            line), stderr
+
+
+PIPED_SCRIPT = """
+import sys
+from RLA import exp_manager, logger
+exp_manager.configure(task_table_name="life", rla_config={"LOG_USED": ["stdout", "csv"]}, data_root=sys.argv[1])
+exp_manager.log_files_gen()
+for t in range(2000):
+    exp_manager.time_step_holder.set_time(t)
+    logger.record_tabular("t", t)
+    logger.dump_tabular()
+print("the script's own print, after the reader left")
+"""
+
+
+def test_a_closed_stdout_is_not_a_failure_of_the_run(data_root, write_script):
+    """``python main.py | head``: the reader of the pipe leaves; the run goes on and finishes, one line says so."""
+    script = write_script(PIPED_SCRIPT)
+    result = subprocess.run(["bash", "-c", 'set -o pipefail; "$0" "$1" "$2" | head -n 3', sys.executable,
+                             str(script), str(data_root)], env=subprocess_env(), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 3, result.stderr
+    assert result.stderr.splitlines() == ["RLA: stdout was closed (its reader ended): the run goes on, its rows and "
+                                          "messages still reach its files"]
+    item, record = run_record(data_root)
+    assert record["status"] == "finished" and record["last_time_step"] == 1999
+    assert pd.read_csv(item.path("log") / "progress.csv")["t"].tolist() == list(range(2000))
 
 
 @FORMS

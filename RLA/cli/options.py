@@ -31,8 +31,9 @@ def resolve_data_root(data_root: Optional[str]) -> str:
     if os.path.isfile(CONFIG_FILE):
         data_root = load_config(CONFIG_FILE).data_root()
     if not data_root:
-        raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, "
-                               f"or set DATA_ROOT in ./{CONFIG_FILE}")
+        where = f"set DATA_ROOT in ./{CONFIG_FILE}" if os.path.isfile(CONFIG_FILE) else \
+            f"write ./{CONFIG_FILE} with `rla init`"
+        raise click.UsageError(f"which database? pass --data-root DIR, set {DATA_ROOT_ENV}, or {where}")
     return data_root
 
 

@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Iterator, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 __all__ = ["Terminated", "TERMINATING_SIGNALS", "exit_status", "ProcessHooks"]
 
@@ -56,9 +56,12 @@ class ProcessHooks:
     process has a run of its own to end (a forked child does not).
     """
 
-    def __init__(self, end_run: Callable[[str, Optional[str]], None], owns_run: Callable[[], bool]):
+    def __init__(self, end_run: Callable[[str, Optional[str]], None], owns_run: Callable[[], bool],
+                 describe_run: Callable[[], Optional[str]] = lambda: None):
         self._end_run = end_run
         self._owns_run = owns_run
+        #: the current (or just ended) run of this process, in words, for the Ctrl-C line
+        self._describe_run = describe_run
         self._outcome: Optional[Outcome] = None
         self._installed = False
         self._watching_exit = False
@@ -69,7 +72,8 @@ class ProcessHooks:
         self._pending: Optional[int] = None
 
     def install(self, watch_exit: bool) -> None:
-        """Install the hooks once; ``watch_exit`` adds the excepthook and the ``sys.exit`` wrapper."""
+        """Install the hooks once; ``watch_exit`` makes the excepthook note the outcome and adds the
+        ``sys.exit`` wrapper."""
         if not self._installed:
             self._installed = True
             atexit.register(self._at_exit)
@@ -77,6 +81,7 @@ class ProcessHooks:
                 for signum in TERMINATING_SIGNALS:
                     if signal.getsignal(signum) in (signal.SIG_DFL, None):
                         signal.signal(signum, self._on_signal)
+            self._hook_exceptions()
         if watch_exit and not self._watching_exit:
             self._watching_exit = True
             self._watch_exit()
@@ -89,27 +94,45 @@ class ProcessHooks:
 
     @contextlib.contextmanager
     def ending(self) -> Iterator[None]:
-        """The run's end is being recorded: a terminating signal that comes meanwhile is acted on after."""
+        """The run's end is being recorded: a terminating signal or a Ctrl-C that comes meanwhile is
+        acted on after."""
         outermost = not self._recording
         self._recording = True
+        interrupted: List[int] = []
+        defer_interrupt = outermost and threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if defer_interrupt:
+            signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
         try:
             yield
         finally:
             if outermost:
                 self._recording = False
+            if defer_interrupt:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
         if outermost and self._pending is not None:
             signum, self._pending = self._pending, None
             self._terminate(signum)
+        if interrupted:
+            raise KeyboardInterrupt
 
-    def _watch_exit(self) -> None:
+    def _hook_exceptions(self) -> None:
+        """A Ctrl-C that ends a run is one line saying what became of the run, not a traceback of
+        wherever the loop happened to be (another excepthook than Python's own is left to speak)."""
         previous_hook = sys.excepthook
 
         def excepthook(exc_type: type, exc: BaseException, tb: Any) -> None:
-            if self._owns_run():
+            if self._watching_exit and self._owns_run():
                 self._outcome = exit_status(exc)
-            previous_hook(exc_type, exc, tb)
+            run = self._describe_run() if isinstance(exc, KeyboardInterrupt) else None
+            if run is not None and previous_hook is sys.__excepthook__:
+                sys.stderr.write(f"interrupted: {run}, recorded as killed\n")
+            else:
+                previous_hook(exc_type, exc, tb)
 
         sys.excepthook = excepthook
+
+    def _watch_exit(self) -> None:
         previous_exit: Callable[[Any], Any] = sys.exit
 
         def exit_recording_status(status: Any = None) -> None:
@@ -142,5 +165,5 @@ class ProcessHooks:
     def _at_exit(self) -> None:
         try:
             self._end_run(*(self._outcome or ("finished", None)))
-        except Terminated:
-            pass  # a signal while the end was recorded: the process is exiting already
+        except (Terminated, KeyboardInterrupt):
+            pass  # a signal or a Ctrl-C while the end was recorded: the process is exiting already

@@ -181,11 +181,12 @@ class Logger:
             if level >= WARN and self.log_folder is not None:
                 self._append_line(self.log_folder.warn_txt, args)
 
-    def backup(self, *args: Any) -> None:
-        """A line for ``backup.txt`` (the run's record of its arguments), also logged."""
+    def backup(self, *args: Any, echo: bool = True) -> None:
+        """A line for ``backup.txt`` (the run's record of its arguments), also logged unless not ``echo``."""
         if self.log_folder is not None:
             self._append_line(self.log_folder.backup_txt, args)
-        self.log(*args, level=INFO)
+        if echo:
+            self.log(*args, level=INFO)
 
     def _append_line(self, path: Path, args: Sequence[Any]) -> None:
         handle = self._side_files.get(path)

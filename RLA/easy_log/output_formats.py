@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -16,7 +17,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, TextIO, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
@@ -70,14 +71,30 @@ class HumanOutputFormat(KVWriter, SeqWriter):
         self.name = name
         self.max_length = max_length
         self.log_file = AppendFile(target) if isinstance(target, (str, os.PathLike)) else None
-        self.stream: TextIO = target if self.log_file is None else None  # type: ignore[assignment]
+        self.stream: Optional[TextIO] = target if self.log_file is None else None  # type: ignore[assignment]
 
     def _emit(self, text: str) -> None:
         if self.log_file is not None:
             self.log_file.append(text)
-        else:
-            self.stream.write(text)
-            self.stream.flush()
+        elif self.stream is not None:
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except BrokenPipeError:  # `python main.py | head`: the reader is gone, not the training
+                self._stream_closed()
+
+    def _stream_closed(self) -> None:
+        """The reader of our stream left (a pipe into ``head``): stop writing to it and point its file
+        descriptor at /dev/null, so that neither the script's own prints nor Python's last flush fail;
+        the run goes on writing its files."""
+        stream, self.stream = self.stream, None
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(devnull, stream.fileno())  # type: ignore[union-attr]
+        os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"RLA: {self.name} was closed (its reader ended): the run goes on, "
+                             "its rows and messages still reach its files\n")
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
         rows = [(self._truncate(k), self._truncate(self._format(v))) for k, v in key_values.items()]

@@ -62,9 +62,11 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self.resume: Optional[str] = None
         self._record = RunRecord()
         self._checkpoints = RunCheckpoints(self)
-        self._hooks = ProcessHooks(self.finish, lambda: self._record.owned_here())
+        self._hooks = ProcessHooks(self.finish, lambda: self._record.owned_here(), self._interrupted_run)
         #: set by run(): the context records how the run ends, no exit hooks are needed
         self._explicit_lifecycle = False
+        #: print_args() was called before the run had an item: backup.txt is written when it has one
+        self._args_to_back_up = False
         self._sync: Optional["RunSync"] = None
         self._system_metrics: Optional["SystemSampler"] = None
         self._alerts: Optional["RunAlerts"] = None
@@ -185,6 +187,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self._backup_code()
         self.write_tensorboard_params()
         self.serialize_object_and_save()
+        self._back_up_args()
         logger.info(f"RLA: run {item.index} -> {self.log_dir}")
         return item
 
@@ -212,9 +215,21 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             board.write_params(self.hyper_param)
 
     def print_args(self) -> None:
-        """Write every hyper-parameter to backup.txt (and the log), one per line."""
+        """Write every hyper-parameter to backup.txt (and the log), one per line.
+
+        Called before the run has an item (``log_files_gen``), it prints them and
+        writes backup.txt once the item exists.
+        """
+        self._args_to_back_up = self.item is None
         for key, value in sorted(self.hyper_param.items()):
             logger.backup(f"{key}: {value}")
+
+    def _back_up_args(self) -> None:
+        """The backup.txt a print_args() before the run asked for (the parameters as they are now)."""
+        if self._args_to_back_up:
+            self._args_to_back_up = False
+            for key, value in sorted(self.hyper_param.items()):
+                logger.get_current().backup(f"{key}: {value}", echo=False)
 
     def serialize_object_and_save(self) -> Path:
         """Pickle this manager (parameters, custom data, time-step) for resuming."""
@@ -342,6 +357,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         number = self._record.resume(item, previous_run, self.latest_checkpoint_step(), last_kept_step)
         self._install_hooks()
         self.serialize_object_and_save()
+        self._back_up_args()
         logger.info(f"RLA: run {item.index} resumed (resume #{number}) -> {self.log_dir}")
         return item
 
@@ -431,6 +447,14 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
             self._sync.request()
         else:
             self._sync.push_now()
+
+    def _interrupted_run(self) -> Optional[str]:
+        """The run of this process a Ctrl-C ends, in words (``None``: no run of ours is going or just ended
+        killed)."""
+        index = self._record.data.get("index")
+        if not index or not self._record.owned_here() or self._record.data.get("status") not in ("running", "killed"):
+            return None
+        return f"run {index} stopped at time-step {self.time_step_holder.get_time()}"
 
     def _install_hooks(self) -> None:
         self._hooks.install(watch_exit=not self._explicit_lifecycle)
