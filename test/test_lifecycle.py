@@ -25,12 +25,12 @@ exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
 exp_manager.configure(task_table_name="life", rla_config={"LOG_USED": ["csv", "tensorboard"]},
                       data_root=data_root)
-if mode in ("signalled_twice", "signalled_at_end"):  # a SIGTERM (one more) just as the end is recorded
+if mode in ("signalled_twice", "signalled_at_end", "interrupted_at_end"):  # a signal just as the end is recorded
     record_end = exp_manager._record.end
-    def end_after_another_sigterm(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
+    def end_after_another_signal(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT if mode == "interrupted_at_end" else signal.SIGTERM)
         return record_end(*args, **kwargs)
-    exp_manager._record.end = end_after_another_sigterm
+    exp_manager._record.end = end_after_another_signal
 if form == "hooks":
     exp_manager.log_files_gen()
 with exp_manager.run() if form == "explicit" else contextlib.nullcontext():
@@ -45,7 +45,7 @@ with exp_manager.run() if form == "explicit" else contextlib.nullcontext():
                 raise ValueError("diverged at step 20")
             if mode == "exit":
                 sys.exit(3)
-            if mode in ("finish", "signalled_at_end"):
+            if mode in ("finish", "signalled_at_end", "interrupted_at_end"):
                 break
             print("ready", flush=True)
             time.sleep(0.01 if mode == "hang" else 0)
@@ -160,6 +160,13 @@ def test_a_sigterm_while_the_end_is_recorded_is_acted_on_after(data_root, write_
         assert result.returncode == 128 + signal.SIGTERM and "went on" not in result.stdout, result.stderr
     else:
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    item, record = run_record(data_root)
+    assert record["status"] == "finished" and record["last_time_step"] == 20
+
+
+def test_a_ctrl_c_while_the_end_is_recorded_at_exit_waits_for_it(data_root, write_script):
+    result = run_python(write_script(TRAIN_SCRIPT), "interrupted_at_end", str(data_root), "hooks")
+    assert "went on after the run" in result.stdout and "Traceback" not in result.stderr, result.stderr
     item, record = run_record(data_root)
     assert record["status"] == "finished" and record["last_time_step"] == 20
 
