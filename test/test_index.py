@@ -118,7 +118,8 @@ def test_an_index_entry_round_trips_through_json(signature, damage):
     original = IndexEntry(signature=signature, sizes=[10, 0, None, 3, None, 5, None],
                           params={"lr": 1e-3, "net.layers": 2, "env": "Hopper-v4", "hidden": [64, 64]},
                           tracked=["lr"], status="finished", last_time_step=49900, rows=500, host="box",
-                          ip="10.0.0.1", end_time="2024-01-01T08:00:00", damage=damage)
+                          ip="10.0.0.1", end_time="2024-01-01T08:00:00", damage=damage,
+                          tags=["baseline", "paper"], note="diverged after 1M steps")
     stored = json.loads(json.dumps(original.to_json()))
     assert IndexEntry.from_json(stored) == original
     assert IndexEntry.from_json(stored).signature.__class__ is original.signature.__class__

@@ -18,6 +18,7 @@ from sshd_server import Sshd, make_sshd, running_sshd, trust
 from RLA.cli import main as rla
 from RLA.config import RemoteSetting
 from RLA.db import remote
+from RLA.db.annotations import annotate_item
 from RLA.db.atomic import is_temp_name
 from RLA.db.layout import Database
 from RLA.db.query import select
@@ -313,3 +314,21 @@ def test_rla_sync_status_and_push_on_the_command_line(sshd, tmp_path):
         assert refused.exit_code == 2 and "password" in refused.output
     finally:
         os.chdir(cwd)
+
+
+def test_tags_and_notes_travel_with_the_item_and_pull_selects_by_them(sshd, tmp_path):
+    local, central, mine = tmp_path / "local", tmp_path / "central", tmp_path / "mine"
+    items = [log_run(local, "tagged", {"seed": seed}, [(t, {"r": t}) for t in range(5)]) for seed in range(3)]
+    exp_manager.finish()
+    remote.push(local, _endpoint(sshd, central), ItemFilter(task="tagged"))
+    annotate_item(items[1], add=["baseline"], note="the seed of the paper")
+    again = remote.push(local, _endpoint(sshd, central), ItemFilter(task="tagged"))
+    assert again.actions == 1 and again.sent_bytes == items[1].annotations_json.stat().st_size
+    assert _files(central, items[1]) == _files(local, items[1])
+    annotate_item(items[1], remove=["baseline"], add=["best"])  # replaced whole, however it changed
+    remote.push(local, _endpoint(sshd, central), ItemFilter(task="tagged"))
+    assert items[1].moved(root=central).annotations_json.read_bytes() == items[1].annotations_json.read_bytes()
+    pulled = remote.pull(mine, _endpoint(sshd, central), ItemFilter(task="tagged", where='"best" in tags'))
+    assert [r.index for r in pulled.items] == [items[1].index]
+    (record,) = select(mine, ItemFilter(where='"paper" in note'))
+    assert record.index == items[1].index and record.tags == ["best"]

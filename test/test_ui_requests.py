@@ -97,3 +97,22 @@ def test_a_file_of_any_name_downloads_under_its_own_name(ui_db: Path, name: str)
     disposition = Message()
     disposition["content-disposition"] = headers["content-disposition"]
     assert disposition.get_content_disposition() == "attachment" and disposition.get_filename() == name
+
+
+def test_a_bad_annotation_is_a_4xx_and_writes_nothing(ui_db: Path):
+    record = select(ui_db, ItemFilter(task="walker"))[0]
+    bad = [({"indices": [record.index], "add": ["two words"]}, 400, "is not a tag"),
+           ({"indices": [record.index], "add": "baseline"}, 400, "add must be a list of strings"),
+           ({"indices": [record.index], "note": 3}, 400, "note must be a string"),
+           ({"indices": [record.index], "note": "x" * 20_001}, 400, "at most 20,000"),
+           ({"indices": [record.index], "note": "a", "append": "b"}, 400, "not both"),
+           ({"add": ["baseline"]}, 400, "indices must name the runs"),
+           ({"indices": ["walker/2020/01/01/nope"], "add": ["baseline"]}, 404, "no item")]
+    with running_ui(ui_db) as url:
+        for body, code, message in bad:
+            status, error = _error(url, "api/annotate", body)
+            assert status == code and message in error, (body, error)
+        assert not record.item.annotations_json.exists()
+        status, _, answer = _call(url, "api/annotate", {"indices": [record.index], "add": ["baseline"]})
+    assert status == 200 and json.loads(answer) == {"runs": [{"index": record.index, "tags": ["baseline"],
+                                                               "note": ""}]}

@@ -25,6 +25,8 @@ PAYLOADS = [f'<img src=x onerror="window.__pwned=1;{DELETE_ALL}">',
             "<script>window.__pwned=2</script>",
             '"><svg onload="window.__pwned=3">',
             "javascript:window.__pwned=4"]
+#: a tag holds no space: this one would still run as markup
+TAG_PAYLOAD = "<img/src=x/onerror=window.__pwned=7>"
 
 
 def _plant(db: Path) -> str:
@@ -40,6 +42,7 @@ def _plant(db: Path) -> str:
     params.update({PAYLOADS[2]: PAYLOADS[1], "note": PAYLOADS[3]})
     params_json.write_text(json.dumps(params))
     (record.item.results_dir / (PAYLOADS[2] + ".txt")).write_text("planted")
+    record.item.annotations_json.write_text(json.dumps({"tags": [TAG_PAYLOAD], "note": PAYLOADS[0]}))
     return record.index
 
 
@@ -51,11 +54,13 @@ def test_no_value_from_the_database_runs_as_script(strict_page, ui_db: Path) -> 
         page.goto(url)
         page.wait_for_selector(f"{ROWS}[data-index='{index}']")
         assert page.locator(ROWS).count() == len(before)
-        assert PAYLOADS[0] in page.inner_text(f"{ROWS}[data-index='{index}']")  # shown, as text
+        row = page.inner_text(f"{ROWS}[data-index='{index}']")
+        assert PAYLOADS[0] in row and TAG_PAYLOAD in row  # shown, as text
         page.goto(url + "#/run/" + index)
         page.wait_for_selector("#run-params")
         shown = page.inner_text("#run-body")
-        assert all(payload in shown for payload in PAYLOADS)
+        assert all(payload in shown for payload in PAYLOADS) and TAG_PAYLOAD in shown
+        assert page.input_value("#note-text") == PAYLOADS[0]
         page.wait_for_timeout(500)  # time for an onerror / onload to fire, were it markup
         assert page.evaluate("window.__pwned") is None
         with urlopen(url) as response:

@@ -80,13 +80,14 @@ def _say_unknown_parameters(data_root: str, filters: Dict[str, Any]) -> None:
     """Why a ``-w`` selection is empty when it is a name: the parameters it compares that no item
     of those tables has, with the closest ones they do have."""
     from RLA.db import query
+    from RLA.db.annotations import ANNOTATION_NAMES
     from RLA.db.expr import where_names
 
     tables = query.ItemFilter(task=filters.get("task"), archived=bool(filters.get("archived")))
     records = query.select(data_root, tables)
     known = {key for record in records for key in record.params}
     for name in where_names(filters["where"]):
-        if name not in known:
+        if name not in known and name not in ANNOTATION_NAMES and name.removeprefix("params.") not in known:
             click.echo(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}", err=True)
 
 
@@ -112,6 +113,11 @@ def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None
                     "argv", "error"):
             if summary.get(key) is not None:
                 click.echo(printable(f"  {key}: {summary[key]}"))
+        if summary["tags"]:
+            click.echo(printable("  tags: " + ", ".join(summary["tags"])))
+        if summary["note"]:
+            click.echo("  note:")
+            click.echo("".join(f"    {printable(line)}\n" for line in summary["note"].splitlines()), nl=False)
         click.echo(printable("  params: " + ", ".join(f"{k}={v}" for k, v in summary["params"].items())))
         for data_type, path in summary["paths"].items():
             click.echo(printable(f"  {data_type}: {path}"))

@@ -28,6 +28,8 @@ __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_line
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
 #: headers of the compact table (80 columns)
 _SHORT_HEADERS = {"last_time_step": "step"}
+#: columns of free text, cut first in the compact table as parameters are
+_TEXT_COLUMNS = ("tags", "note")
 
 
 #: what a terminal would act on instead of show: C0 and C1 controls (ESC starts cursor moves, OSC titles,
@@ -184,7 +186,8 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
         tracked: List[str] = []
         for keys in frame.get("tracked", []):
             tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
-        columns = [c for c in (*DEFAULT_COLUMNS, *tracked) if c in frame.columns]
+        tagged = ["tags"] if any(frame.get("tags", [])) else []
+        columns = [c for c in (*DEFAULT_COLUMNS, *tracked, *tagged) if c in frame.columns]
     full = _table(frame, columns, title, short_names=False)
     if wide or out is None:
         return full
@@ -216,7 +219,7 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], 
         header = printable(_header(column, frame.columns, short_names))
         if not short_names:
             table.add_column(Text(header), justify="right")
-        elif column.startswith("params."):  # cut long values first
+        elif column.startswith("params.") or column in _TEXT_COLUMNS:  # cut long values first
             table.add_column(Text(header), justify="right", no_wrap=True, overflow="ellipsis",
                              min_width=min(len(header), 6), max_width=12)
         else:  # status, step, rows, size: never cut
@@ -258,6 +261,10 @@ def _header(column: str, known: Sequence[str], short: bool = False) -> str:
 def _cell(column: str, value: Any) -> str:
     if column == "size" or column.startswith("size."):
         return human_size(None if _missing(value) else float(value))
+    if column == "tags":
+        return printable(",".join(value)) if value else "-"
+    if column == "note":
+        return printable(" ".join(str(value).split())) if value else "-"
     return "-" if _missing(value) else printable(value)
 
 

@@ -1,8 +1,9 @@
 """One item's entry in the query index: what is read from its files, and when to read it again.
 
-An entry summarises ``run.json``, ``params.json``, ``progress.csv`` and the
-sizes of the item's data types; its :class:`Signature` records the mtimes
-it was read at, so :mod:`RLA.db.index` reads the item again only when they move.
+An entry summarises ``run.json``, ``params.json``, ``progress.csv``, the
+item's tags and note (``annotations.json``) and the sizes of the item's data
+types; its :class:`Signature` records the mtimes it was read at, so
+:mod:`RLA.db.index` reads the item again only when they move.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from RLA.db import data_types, layout
+from RLA.db.annotations import read_annotations
 from RLA.db.layout import DATA_TYPES, LogFolder
 from RLA.db.liveness import shown_status
 from RLA.db.names import readable_name
@@ -63,7 +65,7 @@ class IndexEntry:
     # presence: which data types the item was read with (a size is not None), as the index lists
     # them; derived from sizes, so not a field (not compared, not stored)
     __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
-                 "end_time", "damage", "presence")
+                 "end_time", "damage", "tags", "note", "presence")
     signature: Optional[Signature]  # None: read the item again next time
     sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
@@ -75,6 +77,8 @@ class IndexEntry:
     ip: Optional[str]
     end_time: Optional[str]
     damage: Optional[str]  # which of the item's files cannot be read, and why; None when all can
+    tags: List[str]  # the item's tags (RLA.db.annotations), in the order they were added
+    note: str  # the item's note, "" without one
 
     def __post_init__(self) -> None:
         self.presence = tuple(map(is_not, self.sizes, _NO_SIZES))
@@ -83,7 +87,7 @@ class IndexEntry:
     def to_json(self) -> list:
         """The entry as stored in the index file: a list, compact in JSON and quick to load."""
         return [self.signature, self.sizes, self.params, self.tracked, self.status, self.last_time_step, self.rows,
-                self.host, self.ip, self.end_time, self.damage]
+                self.host, self.ip, self.end_time, self.damage, self.tags, self.note]
 
     @classmethod
     def from_json(cls, data: Any) -> "IndexEntry":
@@ -93,15 +97,17 @@ class IndexEntry:
         plain lists, dicts and strings)."""
         if type(data) is not list or len(data) != _STORED_FIELDS:
             raise ValueError(f"not an index entry: {data!r:.80}")
-        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage = data
+        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage, tags, note = data
         if signature is not None:
             if type(signature) is not list or len(signature) != _SIGNATURE_FIELDS:
                 raise ValueError(f"not an index entry: {data!r:.80}")
             signature = Signature._make(signature)
         if not (type(sizes) is list and len(sizes) == len(DATA_TYPES) and type(params) is dict
-                and type(tracked) is list and type(status) is str and (damage is None or type(damage) is str)):
+                and type(tracked) is list and type(status) is str and (damage is None or type(damage) is str)
+                and type(tags) is list and type(note) is str):
             raise ValueError(f"not an index entry: {data!r:.80}")
-        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage)
+        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage, tags,
+                   note)
 
 
 _STORED_FIELDS = len(IndexEntry.__slots__) - 1  # all but presence, which is derived
@@ -164,11 +170,13 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     params, params_damage = read_record(log.params_json) if log else (None, None)
     if log and params is None and params_damage is None:
         params = read_legacy_params(log.legacy_params_files())
+    annotations, annotations_damage = read_annotations(log) if log else (None, None)
     rows, csv_time_step = summarize_csv(log.progress_csv) if log else (None, None)
     csv_damage = _csv_damage(log.progress_csv) if log and rows is None else None
     readable = readable_name(name)
     name_damage = "its folder name is not UTF-8 text: rename the folder" if readable != name else None
-    damage = "; ".join(filter(None, (name_damage, folder_damage, run_damage, params_damage, csv_damage))) or None
+    damage = "; ".join(filter(None, (name_damage, folder_damage, run_damage, params_damage, csv_damage,
+                                     annotations_damage))) or None
     run = run or {}
     parsed = layout.parse_log_name(readable)
     name_params = parsed.params() if parsed is not None else {}
@@ -194,6 +202,8 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         ip=run.get("ip") or (parsed.ip if parsed is not None else None),
         end_time=run.get("end_time"),
         damage=damage,
+        tags=list(annotations.tags) if annotations else [],
+        note=annotations.note if annotations else "",
     )
 
 

@@ -49,7 +49,7 @@ from RLA.db.select import ItemFilter, ItemSummary
 
 __all__ = ["INDEX_VERSION", "TableIndex", "forget_loaded_indexes"]
 
-INDEX_VERSION = 7  # 5: entries written by IndexEntry.to_json; 6: seven data types; 7: damage
+INDEX_VERSION = 8  # 5: entries written by IndexEntry.to_json; 6: seven data types; 7: damage; 8: tags, note
 
 # The index file: {"version", "days": [{date: [mtime, names]} per data type],
 # "items": {date: [[names], [entries]]}}. A day's names are stored once: a data type

@@ -25,6 +25,8 @@ BACKUP_TXT = "backup.txt"
 OUTPUT_TXT = "output.txt"
 #: the run's system metrics (CPU, memory, IO, GPU), sampled in the background
 SYSTEM_CSV = "system.csv"
+#: the tags and note written about the run after the fact (RLA.db.annotations)
+ANNOTATIONS_JSON = "annotations.json"
 EVENT_FILE_PREFIX = "events.out.tfevents."
 #: RLA 0.6 wrote its event files one folder deeper, in ``tb/events/``
 LEGACY_EVENTS_DIR = "events"
@@ -83,6 +85,10 @@ class LogFolder:
     @property
     def system_csv(self) -> Path:
         return self.path / SYSTEM_CSV
+
+    @property
+    def annotations_json(self) -> Path:
+        return self.path / ANNOTATIONS_JSON
 
     def rank_log(self, rank: int) -> Path:
         """The log of process ``rank`` (> 0) of a multi-process run; rank 0 writes the item's usual files."""

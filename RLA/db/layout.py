@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 from RLA.db import data_types
 from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read from here)
+    ANNOTATIONS_JSON,
     BACKUP_TXT,
     EVENT_FILE_PREFIX,
     GIT_DIFF,
@@ -197,6 +198,11 @@ class Item:
     @property
     def progress_csv(self) -> Path:
         return self.log.progress_csv
+
+    @property
+    def annotations_json(self) -> Path:
+        """The tags and note of the item (:mod:`RLA.db.annotations`)."""
+        return self.log.annotations_json
 
     @property
     def tb_dir(self) -> Path:

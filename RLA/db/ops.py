@@ -1,4 +1,5 @@
-"""Operations on a selection of items as plans: delete, archive, migrate, clean; and view, TensorBoard links.
+"""Operations on a selection of items as plans: delete, archive, migrate, clean; and view, annotate,
+TensorBoard links.
 
 A destructive operation is two steps. ``plan_delete`` / ``plan_clean`` /
 ``plan_archive`` / ``plan_migrate`` select the items (see
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from RLA.db import journal, op_lock, transfer
+from RLA.db.annotations import Annotations, annotate_item
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
@@ -44,7 +46,7 @@ from RLA.words import counted
 __all__ = [
     "Entry", "Plan", "OpResult", "SelectionError", "ConflictError",
     "plan_delete", "plan_clean", "plan_archive", "plan_migrate", "apply", "check_conflicts", "running_reason",
-    "revival", "view", "tensorboard_links", "tensorboard_command",
+    "revival", "view", "annotate", "tensorboard_links", "tensorboard_command",
     "launch_tensorboard",
 ]
 
@@ -391,12 +393,8 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
     The pattern ``latest`` selects the item that started last (of ``task``, and
     among those the other filters keep).
     """
-    latest = pattern == "latest"
-    records = select(data_root, ItemFilter(task=task, pattern=None if latest else pattern, **filters))
-    if latest and records:
-        records = [max(records, key=lambda r: (start_time(r.item) or _dt.datetime.min, r.item.record_date))]
     out = []
-    for record in records:
+    for record in _selected(data_root, task, pattern, filters):
         run = read_json(record.item.run_json) or {}
         try:
             backup = record.item.log.backup_txt.read_text(encoding="utf-8", errors="replace")
@@ -410,6 +408,37 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
         summary["backup"] = backup
         out.append(summary)
     return out
+
+
+def annotate(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
+             add: Sequence[str] = (), remove: Sequence[str] = (), note: Optional[str] = None,
+             append: Optional[str] = None, allow_all: bool = False, **filters: Any) -> List[Dict[str, Any]]:
+    """Add / remove tags and set / append to the note of each selected item (:func:`RLA.db.annotations.annotate_item`);
+    ``[{"index", "tags", "note"}]`` after the change. Writing needs a selection (a pattern, ``latest``
+    or a filter) unless ``allow_all``: every item of the database is rarely what was meant."""
+    writes = bool(add or remove) or note is not None or append is not None
+    item_filter = ItemFilter(task=task, pattern=None if pattern == "latest" else pattern, **filters)
+    if writes and not allow_all and pattern is None and item_filter == ItemFilter(archived=item_filter.archived):
+        raise SelectionError("no item is named: select the items to annotate (a PATTERN, -t TASK, -w ...), "
+                             "or pass --all (allow_all=True) for every item of the database")
+    out = []
+    for record in _selected(data_root, task, pattern, filters):
+        if writes:
+            after = annotate_item(record.item, add, remove, note, append)
+        else:
+            after = Annotations(tuple(record.tags), record.note)
+        out.append({"index": record.index, **after.to_dict()})
+    return out
+
+
+def _selected(data_root: PathLike, task: Optional[str], pattern: Optional[str],
+              filters: Dict[str, Any]) -> List[ItemRecord]:
+    """The records a selection names; the pattern ``latest`` keeps the item that started last."""
+    latest = pattern == "latest"
+    records = select(data_root, ItemFilter(task=task, pattern=None if latest else pattern, **filters))
+    if latest and records:
+        records = [max(records, key=lambda r: (start_time(r.item) or _dt.datetime.min, r.item.record_date))]
+    return records
 
 
 def __getattr__(name: str) -> Any:

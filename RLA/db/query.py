@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 from RLA.db import journal
@@ -45,6 +45,9 @@ class ItemRecord:
     split: Optional[str] = None
     #: which of the item's files cannot be read, and why; None when all can
     damage: Optional[str] = None
+    #: the item's tags and note (:mod:`RLA.db.annotations`)
+    tags: List[str] = field(default_factory=list)
+    note: str = ""
 
     @property
     def index(self) -> str:
@@ -59,6 +62,7 @@ class ItemRecord:
             "end_time": self.end_time, "status": self.status, "last_time_step": self.last_time_step,
             "rows": self.rows, "host": self.host, "ip": self.ip, "tracked": self.tracked,
             "params": self.params, "sizes": self.sizes, "split": self.split, "damage": self.damage,
+            "tags": self.tags, "note": self.note,
         }
 
 
@@ -102,7 +106,7 @@ def _record(item: Item, entry: IndexEntry) -> ItemRecord:
         item=item, sizes={t: size for t, size in zip(DATA_TYPES, entry.sizes) if size is not None},
         params=dict(entry.params), tracked=list(entry.tracked), status=entry.status,
         last_time_step=entry.last_time_step, rows=entry.rows, host=entry.host, ip=entry.ip, end_time=entry.end_time,
-        damage=entry.damage)
+        damage=entry.damage, tags=list(entry.tags), note=entry.note)
 
 
 def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
@@ -117,7 +121,8 @@ def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str
 
 
 def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
-    """One row per record: fixed columns, ``size.<type>`` per data type, ``params.<key>`` per parameter."""
+    """One row per record: fixed columns (``tags`` a list, ``note`` text), ``size.<type>`` per data type,
+    ``params.<key>`` per parameter."""
     import pandas as pd
 
     columns: Dict[str, List[Any]] = {
@@ -130,6 +135,8 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
         "last_time_step": pd.array([r.last_time_step for r in records], dtype="Int64"),
         "rows": pd.array([r.rows for r in records], dtype="Int64"),
         "tracked": [r.tracked for r in records],
+        "tags": [r.tags for r in records],
+        "note": [r.note for r in records],
         "params": [r.params for r in records],
     }
     for data_type in DATA_TYPES:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set,
 
 from RLA.config import SYNC_TYPES
 from RLA.db import layout
+from RLA.db.annotations import parse_annotations
 from RLA.db.data_types import BY_NAME, item_names
 from RLA.db.layout import ARCHIVE_DIR, Database, Item, day_folders
 from RLA.db.records import flatten_params
@@ -299,14 +300,15 @@ def _remote_items(remote: RemoteSide, local_root: Path, item_filter: ItemFilter,
         except layout.LayoutError:
             continue  # not an item folder (a stray file in the remote tree)
         if item_filter.where or item_filter.status:
-            if not item_filter.entry_matcher()(_remote_summary(remote, item)):
+            if not item_filter.entry_matcher()(_remote_summary(remote, item, item_filter.uses_annotations)):
                 continue
         items.append(item)
     return items
 
 
-def _remote_summary(remote: RemoteSide, item: Item) -> Any:
-    """Status and parameters of a remote item, read from its run.json and params.json."""
+def _remote_summary(remote: RemoteSide, item: Item, annotated: bool) -> Any:
+    """Status and parameters of a remote item, read from its run.json and params.json; its tags and note
+    too when ``annotated``."""
     def read(path: Path) -> dict:
         rel = path.relative_to(item.root).as_posix()
         if remote.stat(rel) is None:
@@ -318,5 +320,7 @@ def _remote_summary(remote: RemoteSide, item: Item) -> Any:
                 return {}
 
     run = read(item.run_json)
+    annotations = parse_annotations(read(item.annotations_json) if annotated else None)
     return SimpleNamespace(status=run.get("status") or "unknown", last_time_step=run.get("last_time_step"),
-                           params=flatten_params(read(item.params_json)))
+                           params=flatten_params(read(item.params_json)), tags=annotations.tags,
+                           note=annotations.note)

@@ -1,5 +1,5 @@
 """Which items an operation selects: globs and regexes on the record date, start-time bounds,
-status, a time-step bound and parameter expressions (:mod:`RLA.db.expr`).
+status, a time-step bound and expressions on parameters, tags and notes (:mod:`RLA.db.expr`).
 
 :class:`ItemFilter` is the one selection model: ``rla ls``, the operations of
 :mod:`RLA.db.ops`, plot loading and :func:`RLA.db.resolve.resolve_item` all
@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from RLA.db import layout
+from RLA.db.annotations import ANNOTATION_NAMES
 from RLA.db.entry import DAMAGED_STATUS, UNKNOWN_STATUS
-from RLA.db.expr import compile_where
+from RLA.db.expr import compile_where, where_names
 from RLA.db.layout import Item
 from RLA.db.liveness import LOST_STATUS
 from RLA.db.records import RUN_STATUSES
@@ -42,6 +43,12 @@ class ItemSummary(Protocol):
     @property
     def params(self) -> Mapping[str, Any]: ...
 
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+    @property
+    def note(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class ItemFilter:
@@ -51,7 +58,9 @@ class ItemFilter:
     releases took it (``2022/03/01/21-13*``; ``*`` stops at ``/``, and a
     pattern naming a date folder such as ``2022/03/*`` selects its items).
     ``regex`` is a Python regular expression searched in the record date.
-    ``where`` is a parameter expression (see :mod:`RLA.db.expr`).
+    ``where`` is an expression on the parameters (see :mod:`RLA.db.expr`); in it ``tags`` and
+    ``note`` are the item's tags and note (``"baseline" in tags``, ``"diverged" in note``), and
+    ``params.<name>`` a parameter whose name is one of those.
     ``timestep_below`` keeps the items whose last time-step is below it or
     that never logged one. ``since`` and ``until`` bound the start time
     (inclusive); a bare date as ``until`` (``2022-03-01``) means the end of
@@ -90,6 +99,12 @@ class ItemFilter:
                 raise ExpressionError(f"--regex {self.regex!r} is not a regular expression: {exc}") from None
 
     @property
+    def uses_annotations(self) -> bool:
+        """Whether :attr:`where` reads the items' tags or note (or a parameter as ``params.<name>``)."""
+        return self.where is not None and any(name in ANNOTATION_NAMES or name.startswith(_PARAMS_PREFIX)
+                                              for name in where_names(self.where))
+
+    @property
     def uses_name(self) -> bool:
         """Whether :meth:`name_matches` can leave an item out (a glob, a regex or a time bound is set)."""
         return self.pattern is not None or self.regex is not None or self.since is not None \
@@ -116,6 +131,8 @@ class ItemFilter:
         predicate = compile_where(self.where) if self.where else None
         statuses = set(self.status)
         bound = self.timestep_below
+        fields: Callable[[ItemSummary], Mapping[str, Any]] = \
+            _ExpressionFields if self.uses_annotations else (lambda summary: summary.params)
 
         def matches(summary: ItemSummary) -> bool:
             if statuses and summary.status not in statuses:
@@ -123,9 +140,39 @@ class ItemFilter:
             step = summary.last_time_step
             if bound is not None and step is not None and step >= bound:
                 return False
-            return predicate is None or predicate(summary.params)
+            return predicate is None or predicate(fields(summary))
 
         return matches
+
+
+_PARAMS_PREFIX = "params."
+
+
+class _ExpressionFields(Mapping[str, Any]):
+    """What a ``-w`` expression names of an item: its parameters, ``tags``, ``note``, and ``params.<name>``
+    for a parameter whose name is taken by those (built only for expressions that name them)."""
+
+    __slots__ = ("summary",)
+
+    def __init__(self, summary: ItemSummary):
+        self.summary = summary
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "tags":
+            return list(self.summary.tags)
+        if key == "note":
+            return self.summary.note
+        params = self.summary.params
+        if key not in params and key.startswith(_PARAMS_PREFIX):
+            return params[key[len(_PARAMS_PREFIX):]]
+        return params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from ANNOTATION_NAMES
+        yield from (key for key in self.summary.params if key not in ANNOTATION_NAMES)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def parse_time(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:

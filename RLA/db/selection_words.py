@@ -41,7 +41,8 @@ class Word:
 #: the words every command that selects items takes (besides PATTERN)
 SELECTION_WORDS: Tuple[Word, ...] = (
     Word("task", ("-t", "--task"), "The table (task_table_name); default: every table."),
-    Word("where", ("-w", "--where"), "Parameter expression, e.g. 'lr >= 1e-3 and env == \"Hopper-v4\"'."),
+    Word("where", ("-w", "--where"), "Expression on parameters, tags and note, e.g. 'lr >= 1e-3 and "
+                                     "env == \"Hopper-v4\" and \"baseline\" in tags'."),
     Word("status", ("-s", "--status"), "Keep items with this status (running, finished, failed, killed, "
                                        "stopped, lost, unknown); repeatable.", kind="many"),
     Word("since", ("--since",), "Keep items started at or after this time (2022-03-01, '2022-03-01 21:13')."),

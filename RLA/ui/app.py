@@ -24,10 +24,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from RLA.db import data_types
+from RLA.db.annotations import MAX_NOTE_CHARS
 from RLA.db.layout import Database
 from RLA.errors import ItemNotFoundError, RLAError, UsageError
 from RLA.ui import arguments, curves, runs
 from RLA.ui.actions import Actions
+from RLA.ui.annotations import annotate_runs
 from RLA.ui.guard import guard_middleware, safe_path
 from RLA.ui.selection import find_record
 
@@ -137,6 +139,13 @@ def _curves_figure(root: Path, state: Any, a: Dict[str, Any]) -> Any:
                     headers={"Content-Disposition": f'attachment; filename="curves.{fmt}"'})
 
 
+def _annotate(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    note, append = (arguments.text(a, name, limit=MAX_NOTE_CHARS) if a.get(name) is not None else None
+                    for name in ("note", "append"))
+    return annotate_runs(root, arguments.names(a, "indices") or [], arguments.flag(a, "archived"),
+                         arguments.names(a, "add") or [], arguments.names(a, "remove") or [], note, append)
+
+
 def _plan(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     return state.actions.plan(arguments.text(a, "action"), arguments.names(a, "indices") or [],
                               arguments.flag(a, "include_running"), arguments.flag(a, "allow_all"),
@@ -165,6 +174,7 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
         Route("/api/curves", _api(_curves), methods=["POST"]),
         Route("/api/curves.csv", _api(_curves_csv), methods=["POST"]),
         Route("/api/figure", _api(_curves_figure), methods=["POST"]),
+        Route("/api/annotate", _api(_annotate), methods=["POST"]),
         Route("/api/plan", _api(_plan), methods=["POST"]),
         Route("/api/apply", _api(_apply), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

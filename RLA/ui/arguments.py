@@ -21,14 +21,15 @@ MAX_NAMES = 100_000
 Arguments = Dict[str, Any]
 
 
-def text(arguments: Arguments, name: str, default: str = "") -> str:
+def text(arguments: Arguments, name: str, default: str = "", limit: int = MAX_TEXT) -> str:
+    """A string of at most ``limit`` characters."""
     value = arguments.get(name, default)
     if value is None:
         return default
     if not isinstance(value, str):
         raise UsageError(f"{name} must be a string, got {_kind(value)}")
-    if len(value) > MAX_TEXT:
-        raise UsageError(f"{name} is {len(value):,} characters long; at most {MAX_TEXT:,}")
+    if len(value) > limit:
+        raise UsageError(f"{name} is {len(value):,} characters long; at most {limit:,}")
     return value
 
 

@@ -32,7 +32,7 @@ def _row(record: ItemRecord, chosen: Sequence[str]) -> Dict[str, Any]:
             "start": start.isoformat(sep=" ", timespec="seconds") if start else None, "status": record.status,
             "damage": record.damage,
             "last_time_step": record.last_time_step, "rows": record.rows, "size": sum(record.sizes.values()),
-            "tracked": {k: record.params.get(k) for k in record.tracked},
+            "tracked": {k: record.params.get(k) for k in record.tracked}, "tags": record.tags, "note": record.note,
             "params": {k: record.params[k] for k in chosen if k in record.params}}
 
 

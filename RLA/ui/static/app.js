@@ -47,7 +47,7 @@ function humanSize(bytes) {
 
 // -- Runs -----------------------------------------------------------------------------------
 const FIXED = [["task", "task"], ["record_date", "record date"], ["status", "status"], ["last_time_step", "last step"],
-               ["rows", "rows"], ["size", "size"], ["tracked", "tracked"]];
+               ["rows", "rows"], ["size", "size"], ["tracked", "tracked"], ["tags", "tags"], ["note", "note"]];
 
 function cell(run, key) {
   if (key.startsWith("params.")) return run.params[key.slice(7)];
@@ -118,6 +118,10 @@ function renderRuns() {
         td.title = run.damage || "";
       } else if (key === "size") {
         td.className = "num"; td.textContent = humanSize(value);
+      } else if (key === "tags") {
+        fillTagCell(td, value);
+      } else if (key === "note") {
+        fillNoteCell(td, value);
       } else {
         if (typeof value === "number") td.className = "num";
         td.textContent = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : value;
@@ -267,7 +271,7 @@ async function openRun(index) {
   const gallery = run.results.filter(f => f.kind !== "file").map(f => `<figure>${f.kind === "image"
       ? `<img src="${fileUrl(index, "results", f.path)}" alt="${escapeHtml(f.path)}">`
       : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
-  body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2>
+  body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2><div id="run-annotations"></div>
     <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params || `<tr><td class="muted">none</td></tr>`}</table></div>
     <div class="card"><h3>run.json</h3><table>${damage}${info}${git}${resumes}</table></div></div>
     ${run.metrics.some(m => m !== "time-step") ? `<h3>Curves</h3>` : ""}<div id="run-charts" class="charts"></div>
@@ -276,6 +280,7 @@ async function openRun(index) {
     <div class="card"><h3>Checkpoints</h3>${fileList(index, "checkpoint", run.checkpoints)}</div></div>
     <div class="card"><h3>Code snapshot</h3>${fileList(index, "code", run.code)}
     ${run.git_diff ? `<h3>git.diff</h3><pre>${escapeHtml(run.git_diff)}</pre>` : ""}</div>`;
+  renderAnnotations($("#run-annotations"), index, run.row);
   if (run.system.elapsed) {  // CPU, memory, IO, GPU of the run's processes, against seconds since it started
     Object.keys(run.system).filter(k => k !== "elapsed" && k !== "wall_time").forEach(k =>
       drawSeries($("#run-system"), "system/" + k, run.system.elapsed, run.system[k], "seconds"));
@@ -319,6 +324,8 @@ $("#btn-compare").onclick = () => { location.hash = "#/compare"; };
 $("#btn-delete").onclick = () => planAction("delete");
 $("#btn-archive").onclick = () => planAction("archive");
 $("#btn-move").onclick = () => planAction("move");
+$("#btn-tag").onclick = () => tagTicked(false);
+$("#btn-untag").onclick = () => tagTicked(true);
 $("#plan-cancel").onclick = () => { $("#plan-dialog").hidden = true; };
 $("#btn-draw").onclick = draw;
 $("#dl-png").onclick = () => download("api/figure?format=png", curveBody(), "curves.png");
