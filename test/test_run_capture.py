@@ -418,3 +418,57 @@ def test_two_runs_in_one_folder_each_capture_their_own_files(project: Path, tmp_
         seed = json.loads(item.params_json.read_text())["seed"]
         assert captured(item) == {"value": [(s, float(seed * 1000 + s)) for s in range(30)]}
         assert [p.parent.name for p in item.tb_dir.rglob("events.out.tfevents.*")] == [f"seed{seed}"]
+
+
+def test_a_tensorboardx_file_closed_between_two_scans_is_taken_at_the_end(project: Path, tmp_path: Path):
+    """No process holds it by the next scan and no pid names it; no other rla run watched the folder."""
+    write(project, "quick.py", """
+        import tensorboardX
+
+        with tensorboardX.SummaryWriter("runs/quick") as writer:
+            for step in range(5):
+                writer.add_scalar("value", step * 2.0, step)
+    """)
+    db = tmp_path / "db"
+    done = rla_run(project, db, "--", sys.executable, "quick.py")
+    assert done.returncode == 0, done.stderr
+    item = only_item(db, "quick")
+    assert captured(item) == tensorboard_scalars(project / "runs") == {"value": [(s, s * 2.0) for s in range(5)]}
+    [record] = Database(db).capture_files()  # what the run watched, and until when
+    assert json.loads(record.read_text())["end"] is not None
+
+
+def test_runs_sharing_a_folder_take_their_own_short_lived_tensorboardx_files(project: Path, tmp_path: Path):
+    """tensorboardX's add_hparams writes a file beside the run's own and closes it at once: it goes with the
+    folder of the file the run holds. A short-lived file in a folder of no known owner, written while
+    another rla run watched the same folder, is left out with a warning rather than given to the wrong run."""
+    write(project, "hp.py", """
+        import sys, time
+        import tensorboardX
+
+        seed = int(sys.argv[sys.argv.index("--seed") + 1])
+        writer = tensorboardX.SummaryWriter(f"runs/seed{seed}")
+        writer.add_scalar("value", float(seed), 0)
+        writer.flush()
+        time.sleep(1.5)  # held open over a scan: this run's folder
+        writer.add_hparams({"lr": 0.1 * seed, "batch": 64}, {"hparam/score": 10.0 * seed}, name="hp")
+        with tensorboardX.SummaryWriter(f"orphans/seed{seed}") as quick:
+            quick.add_scalar("quick", float(seed), 0)
+        time.sleep(1.5)  # the other run is still running
+        writer.close()
+    """)
+    db = tmp_path / "db"
+    runs = [subprocess.Popen([*RLA_RUN, "-d", str(db), "--", sys.executable, "hp.py", "--seed", str(seed)],
+                             cwd=project, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for seed in (1, 2)]
+    errors = [r.communicate(timeout=120)[1] for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], errors
+    for item in Database(db).items("hp"):
+        params = json.loads(item.params_json.read_text())
+        seed = params["seed"]
+        assert params == {"seed": seed, "lr": 0.1 * seed, "batch": 64}  # from its own add_hparams file
+        assert captured(item) == {"value": [(0, float(seed))], "hparam/score": [(0, 10.0 * seed)]}
+        assert sorted(p.parent.relative_to(item.tb_dir).as_posix() for p in item.tb_dir.rglob("events.*")) == [
+            f"runs/seed{seed}", f"runs/seed{seed}/hp"]
+        warnings = item.log.warn_txt.read_text()
+        assert warnings.count("is not captured") == 2 and f"orphans{os.sep}seed1" in warnings

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Dict, List, Optional, Tuple
 
 from RLA.easy_log.tb_events import FOOTER, HEADER, masked_crc32c, tbx_module
 
-__all__ = ["EventFileTail", "scalars_of", "hparams_of", "text_params_of", "is_event_file"]
+__all__ = ["EventFileTail", "scalars_of", "hparams_of", "text_params_of", "is_event_file", "opened_at"]
 
 #: a record longer than this is a damaged length field, not a record (TensorBoard's own limit is lower)
 _MAX_RECORD = 1 << 30
@@ -32,6 +32,22 @@ _TABLE_ROW = re.compile(r"^\s*\|([^|]*)\|(.*)\|\s*$")
 
 def is_event_file(name: str) -> bool:
     return bool(_EVENT_FILE.match(name))
+
+
+def opened_at(path: Path) -> Optional[float]:
+    """When the writer of an event file opened it: the wall time of its first event, None if unreadable."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER.size)
+            if len(head) < HEADER.size or not EventFileTail._length_ok(head, 0):
+                return None
+            length, _ = HEADER.unpack_from(head, 0)
+            body = f.read(min(length, _MAX_RECORD))
+        event = tbx_module("proto.event_pb2").Event()
+        event.ParseFromString(body)
+    except Exception:  # unreadable or not an event: nothing to tell
+        return None
+    return float(event.wall_time) or None
 
 
 class EventFileTail:

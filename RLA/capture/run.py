@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from RLA.capture.command_line import CommandLine, parse_command_line, typed_value
+from RLA.capture.neighbours import WatchRecord
 from RLA.capture.process import Outcome, run_child
 from RLA.capture.watcher import EventWatcher
 from RLA.config import SYSTEM_METRICS_SECONDS, RLAConfig, load_config
@@ -217,7 +218,8 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     notice(f"rla run: item {item.index} of {manager.data_root}")
     sink = _ItemSink(manager, params, notice)
     roots = [Path.cwd(), *(Path(d) for d in logdirs)]
-    watcher = EventWatcher(roots, item.tb_dir, [Path(data_root)], sink)
+    watcher = EventWatcher(roots, item.tb_dir, [Path(data_root)], sink,
+                           record=WatchRecord(manager.database, roots))
     watcher.on_poll = sink.beat
     watcher.start()
     def started(pid: int) -> None:

@@ -9,12 +9,19 @@ arbitrary global steps) keeps them. A row is handed over once a poll passes
 without new values at its step, so a step whose values arrive in two flushes
 still makes one row.
 
-Only the files of the command's own processes are taken: those its process tree
-holds open, or whose name carries the pid of one of them on this host (the
-name torch, TensorFlow and RLA give them), so two runs writing into one
-folder (the trials of a sweep, a folder shared by cluster nodes) each get their
-own. A tensorboardX file (no pid in its name) written and closed between two
-scans (a second apart) is not taken: no process says whose it is.
+Only the files of the command's own processes are taken, so two runs writing
+into one folder (the trials of a sweep, a folder shared by cluster nodes) each
+get their own:
+
+- a file its process tree holds open, or whose name carries the pid of one of
+  them on this host (the name torch, TensorFlow and RLA give them), is its own;
+  one another process holds, or named by another pid, is not;
+- a file nobody holds and no pid names (a tensorboardX writer, whose names carry
+  no pid, opened and closed between two scans, as ``add_hparams`` does) goes with
+  the nearest folder above it that holds files of known owner: taken when they
+  are the command's. With no such folder, it is taken when the command has ended
+  if no other ``rla run`` of the database watched its folder when it was written
+  (:mod:`RLA.capture.neighbours`); else it is left out, with a warning naming it.
 """
 from __future__ import annotations
 
@@ -25,7 +32,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
-from RLA.capture.events import EventFileTail, hparams_of, is_event_file, scalars_of, text_params_of
+from RLA.capture.events import EventFileTail, hparams_of, is_event_file, opened_at, scalars_of, text_params_of
+from RLA.capture.neighbours import WatchRecord
 from RLA.monitor.process_tree import holders, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
@@ -34,6 +42,7 @@ __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
 _SKIPPED_NAMES = {"__pycache__", "node_modules", "site-packages", "wandb", "mlruns"}
 #: a scan stops after this many folders (a command started in $HOME); --logdir narrows it
 SCAN_FOLDER_LIMIT = 20_000
+_OURS, _FOREIGN, _AMBIGUOUS = "ours", "foreign", "ambiguous"
 
 
 class Sink(Protocol):
@@ -50,7 +59,7 @@ class EventWatcher:
     """Finds and tails the event files written under ``roots`` since the watcher was made."""
 
     def __init__(self, roots: Sequence[Path], copy_root: Path, skip: Sequence[Path], sink: Sink,
-                 poll_seconds: float = 0.5, scan_seconds: float = 1.0):
+                 poll_seconds: float = 0.5, scan_seconds: float = 1.0, record: Optional[WatchRecord] = None):
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self.copy_root = copy_root
         self.skip = {os.path.realpath(p) for p in (*skip, copy_root)}
@@ -58,6 +67,10 @@ class EventWatcher:
         self.poll_seconds = poll_seconds
         self.scan_seconds = scan_seconds
         self._tails: Dict[str, EventFileTail] = {}
+        #: event files written by other processes (held by one, or named with its pid)
+        self._foreign: Set[str] = set()
+        #: what this run watches, for the other runs of the database, and theirs (None: nobody to ask)
+        self.record = record
         #: (event folder, tag) -> the key its values are stored under
         self._keys: Dict[Tuple[str, str], str] = {}
         self._key_owner: Dict[str, str] = {}
@@ -127,29 +140,75 @@ class EventWatcher:
         self.root_pid = pid
         self.pids.add(pid)
 
-    def _scan(self) -> None:
+    def _scan(self, final: bool = False) -> None:
         if self.root_pid is None:
             return
-        new = [path for path in self._event_files() if path not in self._tails]
+        new = [path for path in self._event_files() if path not in self._tails and path not in self._foreign]
         if not new:
             return
         self.pids |= process_tree(self.root_pid)
         held = holders(os.path.realpath(p) for p in new)
+        unknown = []
         for path in new:
-            if self._ours(path, held):
-                self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
+            owner = self._owner(path, held)
+            if owner == _OURS:
+                self._take_file(path)
+            elif owner == _FOREIGN:
+                self._foreign.add(path)
+            elif path not in self._before:
+                unknown.append(path)
+        for path in unknown:
+            self._place_unknown(path, final)
 
-    def _ours(self, path: str, held: Optional[Dict[str, Set[int]]]) -> bool:
-        """Whether the command wrote ``path``: one of its processes holds it open or is named in it;
-        a file nobody holds and no pid names (tensorboardX's, closed before a scan saw it) is not taken."""
+    def _take_file(self, path: str) -> None:
+        self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
+
+    def _owner(self, path: str, held: Optional[Dict[str, Set[int]]]) -> Optional[str]:
+        """Whose ``path`` is, by who holds it open or the pid in its name; None when nothing tells."""
         if held is None:  # nothing can tell: every file written since the start
-            return True
+            return _OURS
         holding = held.get(os.path.realpath(path), set())
-        if holding & self.pids:
-            return True
+        if holding:
+            return _OURS if holding & self.pids else _FOREIGN
         _, marker, rest = os.path.basename(path).partition(f".{self._host}.")
         pid = rest.split(".")[0] if marker else ""
-        return pid.isdigit() and int(pid) in self.pids
+        if not pid.isdigit():
+            return None
+        if int(pid) in self.pids:
+            return _OURS
+        return _FOREIGN if path not in self._before else None
+
+    def _place_unknown(self, path: str, final: bool) -> None:
+        """A file nobody holds and no pid names: the owner of the nearest folder above it with files of
+        known owner; with none, this run's at the end if no other run watched its folder meanwhile."""
+        owner = self._nearest_owner(path)
+        if owner == _OURS:
+            self._take_file(path)
+        elif final and owner is None:
+            written_at = opened_at(Path(path)) or os.path.getmtime(path)
+            others = self.record.others_watching(path, written_at) if self.record is not None else []
+            if others:
+                self.sink.warn(f"rla run: {path} is not captured: no process holds it nor is named in it, and "
+                               f"{len(others)} other rla run{'s' if len(others) > 1 else ''} watched its folder "
+                               "then; write each run's TensorBoard files into a folder of its own")
+            else:
+                self._take_file(path)
+        elif final and owner == _AMBIGUOUS:
+            self.sink.warn(f"rla run: {path} is not captured: no process holds it nor is named in it, and its "
+                           "folder holds files of this run and of another; write each run's TensorBoard files "
+                           "into a folder of its own")
+
+    def _nearest_owner(self, path: str) -> Optional[str]:
+        folder = os.path.dirname(path)
+        depth, owners = -1, set()
+        for files, owner in ((self._tails, _OURS), (self._foreign, _FOREIGN)):
+            for owned in {os.path.dirname(p) for p in files}:
+                if folder == owned or folder.startswith(owned + os.sep):
+                    if owned.count(os.sep) > depth:
+                        depth, owners = owned.count(os.sep), {owner}
+                    elif owned.count(os.sep) == depth:
+                        owners.add(owner)
+        return None if not owners else owners.pop() if len(owners) == 1 else _AMBIGUOUS
 
     # -- reading ----------------------------------------------------------------
     def _key(self, folder: str, tag: str) -> str:
@@ -165,7 +224,7 @@ class EventWatcher:
         moment = time.monotonic()
         if final or moment - self._last_scan >= self.scan_seconds:
             self._last_scan = moment
-            self._scan()
+            self._scan(final)
         touched: Set[int] = set()
         count = 0
         for path, tail in list(self._tails.items()):
@@ -200,6 +259,8 @@ class EventWatcher:
 
     # -- the thread ---------------------------------------------------------------
     def start(self) -> None:
+        if self.record is not None:
+            self.record.begin()
         self._thread = threading.Thread(target=self._loop, name="rla-run-events", daemon=True)
         self._thread.start()
 
@@ -220,6 +281,8 @@ class EventWatcher:
         self.poll(final=True)
         for tail in self._tails.values():
             tail.close()
+        if self.record is not None:
+            self.record.end()
 
     @property
     def files(self) -> List[str]:

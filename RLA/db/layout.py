@@ -75,6 +75,8 @@ SWEEPS_DIR = ".rla_sweeps"
 RANKS_DIR = ".rla_ranks"
 #: the journals of delete / archive / move operations under way (RLA.db.journal)
 OPS_DIR = ".rla_ops"
+#: what each ``rla run`` of the database watches, and when (RLA.capture.neighbours)
+CAPTURES_DIR = ".rla_captures"
 #: plot_func's cache of parsed progress.csv columns, in the plots folder
 COLUMN_CACHE_DIR = ".column_cache"
 #: the SQLite column cache of earlier releases (removed by the new one)
@@ -255,7 +257,8 @@ class Database:
     def managed_dirs(self) -> List[Path]:
         """Every folder RLA writes under ``root``: a code snapshot must never copy them."""
         return [self.type_root(t) for t in DATA_TYPES] + [self.root / d for d in (ARCHIVE_DIR, INDEX_DIR, SYNC_DIR,
-                                                                                   SWEEPS_DIR, RANKS_DIR, OPS_DIR)]
+                                                                                   SWEEPS_DIR, RANKS_DIR, OPS_DIR,
+                                                                                   CAPTURES_DIR)]
 
     def sweep_file(self, name: str) -> Path:
         """The record of the sweep ``name``: its command and trials (written by RLA.sweep)."""
@@ -268,6 +271,15 @@ class Database:
     def rank_file(self, group: str) -> Path:
         """Where rank 0 of the process group ``group`` (a file-name-safe key) publishes its item."""
         return self.root / RANKS_DIR / f"{group}.json"
+
+    def capture_file(self, key: str) -> Path:
+        """The record of one ``rla run`` (``key``: file-name-safe, unique per run): the folders it watches."""
+        return self.root / CAPTURES_DIR / f"{validate_task_name(key)}.json"
+
+    def capture_files(self) -> List[Path]:
+        """The records of every ``rla run`` of this database not yet pruned."""
+        folder = self.root / CAPTURES_DIR
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
     def ops_dir(self) -> Path:
         """Where the journals of operations under way are kept."""
