@@ -119,6 +119,10 @@ def _compare(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     return runs.compare(root, arguments.text(a, "filter"), arguments.names(a, "indices") or [])
 
 
+def _code_diff(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return runs.code_diff(root, arguments.text(a, "a"), arguments.text(a, "b"), arguments.flag(a, "archived"))
+
+
 def _curve_request(a: Dict[str, Any]) -> curves.CurveRequest:
     return curves.CurveRequest.of({k: v for k, v in a.items() if k != "format"})
 
@@ -171,6 +175,7 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
         Route("/api/file", _api(_file)),
         Route("/api/metrics", _api(_metrics), methods=["POST"]),
         Route("/api/compare", _api(_compare), methods=["POST"]),
+        Route("/api/code-diff", _api(_code_diff), methods=["POST"]),
         Route("/api/curves", _api(_curves), methods=["POST"]),
         Route("/api/curves.csv", _api(_curves_csv), methods=["POST"]),
         Route("/api/figure", _api(_curves_figure), methods=["POST"]),

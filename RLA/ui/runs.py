@@ -6,15 +6,17 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from RLA.db.code_diff import diff_code
 from RLA.db.layout import Item
 from RLA.db.names import readable_name
 from RLA.db.query import ItemRecord
 from RLA.db.records import read_json
 from RLA.db.select import start_time
 from RLA.easy_plot.loader import csv_header
+from RLA.errors import UsageError
 from RLA.ui.selection import find_record, select_records
 
-__all__ = ["runs_table", "run_detail", "compare", "metrics_of"]
+__all__ = ["runs_table", "run_detail", "compare", "metrics_of", "code_diff"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".ogg"}
@@ -126,3 +128,14 @@ def compare(data_root: Path, text: str, indices: Sequence[str]) -> Dict[str, Any
         else:
             differing.append({"key": key, "values": [None if v is missing else v for v in values]})
     return {"runs": [readable_name(r.index) for r in records], "differing": differing, "same": same}
+
+
+def code_diff(data_root: Path, a: str, b: str, archived: bool = False) -> Dict[str, Any]:
+    """The differences between the code snapshots of runs ``a`` and ``b`` (:func:`RLA.db.code_diff.diff_code`),
+    with the git commit each ran from."""
+    if not a or not b:
+        raise UsageError("a and b must name the two runs whose code to compare")
+    records = [find_record(data_root, index, archived) for index in (a, b)]
+    diff = diff_code(records[0].item, records[1].item).to_dict()
+    diff.update(a=a, b=b, git=[(read_json(r.item.run_json) or {}).get("git") for r in records])
+    return diff

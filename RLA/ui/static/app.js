@@ -300,6 +300,9 @@ async function openCompare() {
   const rows = result.differing.map(d => `<tr><td>${escapeHtml(d.key)}</td>${d.values.map(v => `<td>${v === null ? "–" : escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td>`).join("")}</tr>`).join("");
   body.innerHTML = `<div class="card"><h3>${result.differing.length} parameters differ, ${result.same} are the same</h3>
     <div class="table-wrap"><table id="compare-table"><tr><th>parameter</th>${head}</tr>${rows}</table></div></div>`;
+  const code = document.createElement("div");
+  body.appendChild(code);
+  await renderCodeDiff(code, result.runs);
 }
 
 // -- routing ------------------------------------------------------------------------------------------
