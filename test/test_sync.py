@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Dict, List
 
 import pytest
 from click.testing import CliRunner
-from conftest import log_run, popen_python, run_python
+from conftest import log_run, popen_python, run_python, subprocess_env
 from sshd_server import Sshd, make_sshd, running_sshd, trust
 
 from RLA.cli import main as rla
@@ -332,3 +334,72 @@ def test_tags_and_notes_travel_with_the_item_and_pull_selects_by_them(sshd, tmp_
     assert [r.index for r in pulled.items] == [items[1].index]
     (record,) = select(mine, ItemFilter(where='"paper" in note'))
     assert record.index == items[1].index and record.tags == ["best"]
+
+
+def _captured_rows(root: Path, task: str) -> int:
+    """The rows rla run has written so far into the one item of ``task`` (0 before it has one)."""
+    items = Database(root).items(task)
+    if not items or not items[0].progress_csv.exists():
+        return 0
+    return max(0, len(items[0].progress_csv.read_text().splitlines()) - 1)
+
+
+CAPTURED_SCRIPT = """
+import os, time
+from torch.utils.tensorboard import SummaryWriter
+
+writer = SummaryWriter("runs/cap")
+for step in range(40):
+    if step == 20:
+        writer.flush()
+        print("first half", flush=True)
+        while not os.path.exists(os.environ["GO_FILE"]):  # the test pushes the item meanwhile
+            time.sleep(0.05)
+    writer.add_scalar("loss", 1.0 / (step + 1), step * 10)
+writer.close()
+"""
+
+
+def test_an_item_of_rla_run_pushed_while_it_runs_then_again_sends_tails(sshd, tmp_path, write_script):
+    """A captured item (the command's event file kept under tb/runs/, output.txt, system.csv) goes to the
+    central host while the command runs, then again when it has ended: only what grew is sent, and the
+    central item is byte-equal to the local one, its scalars equal to what TensorBoard reads from the
+    script's own file."""
+    from test_run_capture import RLA_RUN, captured, tensorboard_scalars
+
+    from RLA.db.sync.plan import is_append_only
+
+    local, central, go = tmp_path / "local", tmp_path / "central", tmp_path / "go"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cap.py").write_text(CAPTURED_SCRIPT)
+    run = subprocess.Popen([*RLA_RUN, "-d", str(local), "--", sys.executable, "cap.py"], cwd=project,
+                           env=subprocess_env({"GO_FILE": str(go)}), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _captured_rows(local, "cap") < 20:
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.1)
+        (item,) = Database(local).items("cap")
+        remote.push(local, _endpoint(sshd, central), ItemFilter(task="cap"))
+        pushed = item.moved(root=central)
+        assert captured(pushed) == tensorboard_scalars(project / "runs")  # the first 20 steps
+        (record,) = select(central, ItemFilter(task="cap"))
+        assert record.status == "running"
+        sent_first = {rel: len(data) for rel, data in _files(central, item).items()
+                      if is_append_only(item, rel)}
+    finally:
+        go.touch()
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    report = remote.push(local, _endpoint(sshd, central), ItemFilter(task="cap"))
+    local_files = _files(local, item)
+    assert _files(central, item) == local_files
+    assert any("/tb/runs/cap/events.out.tfevents." in rel for rel in local_files)
+    # the append-only files went as tails: what the first push sent of them is not sent again
+    assert report.sent_bytes <= sum(len(data) for data in local_files.values()) - sum(sent_first.values())
+    (record,) = select(central, ItemFilter(task="cap"))
+    assert record.status == "finished" and record.rows == 40
+    assert captured(pushed) == tensorboard_scalars(project / "runs") == tensorboard_scalars(pushed.tb_dir)
+
