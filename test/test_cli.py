@@ -242,8 +242,24 @@ def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
     rows = [line for line in lines if line.split()[:1] in (["hopper"], ["walker"])]
     assert len(rows) == 8  # every item on one line, named by table and start time (with the year: 2022 and now)
     assert any("2022-03-01 21:13:03" in line and "unknown" in line for line in rows)
-    wide = rla("ls", "--data-root", str(db), "--wide", env={"COLUMNS": "80"})
-    assert "index" in wide.stdout and "started" not in wide.stdout  # the full index, folded
+    wide = rla("ls", "--data-root", str(db), "--wide", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert wide[:3] == lines[:3]  # the same table, each row followed by the item's full index, whole
+    indexes = [r.index for r in query.scan(db)]
+    assert wide[3::2] == rows and sorted(line.strip() for line in wide[4::2]) == sorted(indexes)
+
+
+def test_ls_sizes_per_data_type_at_80_columns(db: Path):
+    from RLA.console.display import short_size
+
+    lines = rla("ls", "--data-root", str(db), "-t", "hopper", "--sizes", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    types = ["log", "code", "checkpoint", "archive_tester", "results"]  # the types these items hold
+    assert lines[1].split() == ["started", "status", "log", "code", "ckpt", "pickle", "results", "size"]
+    frame = query.query(db, "hopper")
+    expected = sorted(tuple(short_size(row[f"size.{t}"]) for t in types) + (short_size(row["size"]),)
+                      for _, row in frame.iterrows())
+    shown = sorted(tuple(line.split()[-6:]) for line in lines[3:])
+    assert len(shown) == len(frame) and shown == expected
 
 
 def test_integer_parameters_stay_integers_when_some_runs_lack_them(db: Path):

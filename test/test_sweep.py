@@ -170,6 +170,16 @@ def test_local_sweep_one_item_per_trial_and_rerun_runs_only_unfinished(tmp_path,
     assert {r["item"] for r in rows} == {r.index for r in again.values()}
     listed = runner.invoke(main, ["ls", "--data-root", str(db), "-w", 'sweep == "lr_scan"', "--json"])
     assert len(json.loads(listed.output)) == 4
+    # in an 80-column terminal: one line per trial, its item named by its start time as rla ls names it
+    table = runner.invoke(main, ["sweep", "--data-root", str(db), "--status", "lr_scan"], env={"COLUMNS": "80"})
+    lines = table.output.splitlines()
+    assert max(map(len, lines)) <= 80 and lines[1].split() == ["parameters", "status", "started", "step", "trial"]
+    trials = lines[3:]
+    assert len(trials) == 4 and all(line.split()[2] == "finished" and line.split()[-2] == "8" for line in trials)
+    ls_lines = runner.invoke(main, ["ls", "--data-root", str(db), "-t", "sweep_task"],
+                             env={"COLUMNS": "80"}).stdout.splitlines()
+    ls_rows = ls_lines[next(i for i, line in enumerate(ls_lines) if "──" in line) + 1:]  # the title may wrap
+    assert {" ".join(line.split()[3:5]) for line in trials} == {" ".join(line.split()[:2]) for line in ls_rows}
 
 
 def test_sweep_refuses_another_command_under_the_same_name(tmp_path):

@@ -45,9 +45,12 @@ def _report(result: Any, as_json: bool) -> None:
 @word_option(TIMESTEP_BELOW)
 @click.option("--refresh", is_flag=True, help="Rebuild the index from the files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
-@click.option("--wide", is_flag=True, help="Name items by their full index, however wide the table gets.")
+@click.option("--wide", is_flag=True,
+              help="Also show each item's full index (under its row when the table is narrower than it).")
+@click.option("--sizes", is_flag=True, help="The size of each data type (log, code, ckpt, ...) instead of "
+                                            "the step, rows and parameters.")
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
-               refresh: bool, as_json: bool, wide: bool) -> None:
+               refresh: bool, as_json: bool, wide: bool, sizes: bool) -> None:
     """List the items of the database (of one table with --task)."""
     from RLA.console import display
     from RLA.db import query
@@ -71,9 +74,11 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
     for column in unknown:  # nothing selected: the table keeps the columns asked for
         frame[column] = []
+    if sizes:
+        columns = ("status", *display.size_columns(frame), *(c for c in columns if c != "status"))
     title = f"{counted(len(records), 'item')} in {data_root}"
     out = display.console(stderr=False)
-    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide))
+    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=False)
 
 
 def _say_unknown_parameters(data_root: str, filters: Dict[str, Any]) -> None:

@@ -90,10 +90,15 @@ def sweep(data_root: Optional[str], name: Optional[str], grids: Tuple[str, ...],
 
 
 def _show_status(data_root: str, name: str, as_json: bool) -> None:
+    """Each trial on one line of an 80-column terminal: its parameters, status, the item named by its start
+    time (as rla ls names it), last step and SLURM job; --json has the item's full index."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    from RLA.console.display import console, printable
+    from RLA.console.display import console, printable, start_labels
+    from RLA.db.layout import Database
+    from RLA.db.select import start_time
     from RLA.sweep import sweep_status
 
     rows = sweep_status(data_root, name)
@@ -102,12 +107,24 @@ def _show_status(data_root: str, name: str, as_json: bool) -> None:
                                 "item": r.item, "last_time_step": r.last_time_step, "job_id": r.job_id}
                                for r in rows], indent=2, default=str))
         return
+    database = Database(data_root)
+    started = [label if r.item else "-" for r, label in
+               zip(rows, start_labels([start_time(database.item_from_index(r.item)) if r.item else None
+                                       for r in rows]))]
+    columns = {"parameters": [r.trial.label() for r in rows], "status": [r.status for r in rows],
+               "started": started, "step": ["-" if r.last_time_step is None else str(r.last_time_step) for r in rows],
+               "trial": [r.trial.trial_id for r in rows]}
+    if any(r.job_id for r in rows):
+        columns["job"] = [r.job_id or "-" for r in rows]
     done = sum(r.status == "finished" for r in rows)
-    table = Table(title=f"sweep {name}: {done}/{len(rows)} finished", title_justify="left")
-    for column in ("trial", "parameters", "status", "item", "last step", "job"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        cells = (r.trial.trial_id, r.trial.label(), r.status, r.item or "-",
-                 "-" if r.last_time_step is None else str(r.last_time_step), r.job_id or "-")
-        table.add_row(*[Text(printable(cell)) for cell in cells])
+    table = Table(title=f"sweep {name}: {done}/{len(rows)} finished", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    for column, cells in columns.items():
+        if column == "parameters":  # long parameter lists are cut, never the rest
+            table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=10)
+        else:
+            table.add_column(column, no_wrap=True, min_width=max(map(len, [column, *cells])),
+                             justify="right" if column == "step" else "left")
+    for position in range(len(rows)):
+        table.add_row(*[Text(printable(cells[position])) for cells in columns.values()])
     console(stderr=False).print(table)

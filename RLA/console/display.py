@@ -10,6 +10,7 @@ import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
+from RLA.db import data_types
 from RLA.db.layout import DATA_TYPES
 from RLA.db.names import readable_name
 from RLA.words import counted
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from RLA.db.query import ItemRecord
 
 __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "frame_table",
-           "human_size", "printable"]
+           "size_columns", "start_labels", "human_size", "short_size", "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -66,6 +67,20 @@ def human_size(size: Optional[float]) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
+
+
+def short_size(size: Optional[float]) -> str:
+    """A size in at most five characters, as ``du -h`` writes it (``512B``, ``2.5K``, ``136K``, ``1.2G``):
+    the form of 80-column tables."""
+    if size is None or size != size:  # None or NaN
+        return "-"
+    if size < 1024:
+        return f"{size:.0f}B"
+    for unit in "KMGT":
+        size /= 1024
+        if size < 999.5 or unit == "T":
+            return f"{size:.1f}{unit}" if size < 9.95 else f"{size:.0f}{unit}"
+    raise AssertionError("unreachable")
 
 
 def show_plan(plan: "Plan", dry_run: bool = False) -> None:
@@ -178,9 +193,10 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
                 out: Optional["Console"] = None, wide: bool = False) -> Any:
     """A rich Table of a query DataFrame: the item, chosen columns and the tracked parameters.
 
-    Items are named by their full index when the table fits ``out``'s width
-    (or ``wide``); otherwise by their start time (and table), so that a run is
-    one line in an 80-column terminal. ``--wide`` / ``--json`` show everything.
+    Items are named by their full index when the table fits ``out``'s width;
+    otherwise by their start time (and table), so that a run is one line in an
+    80-column terminal, and ``wide`` adds each item's full index on a line of
+    its own under its row (whole, to copy). ``--json`` shows everything.
     """
     if columns is None:
         tracked: List[str] = []
@@ -189,13 +205,31 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
         tagged = ["tags"] if any(frame.get("tags", [])) else []
         columns = [c for c in (*DEFAULT_COLUMNS, *tracked, *tagged) if c in frame.columns]
     full = _table(frame, columns, title, short_names=False)
-    if wide or out is None:
+    if out is None:
         return full
     from rich.measure import Measurement
 
     if Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
         return full
-    return _table(frame, columns, title, short_names=True)
+    short = _table(frame, columns, title, short_names=True)
+    return _under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short
+
+
+def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
+    """``table`` (one line per row) with a dim, indented line of text under each row (whole when printed
+    with ``crop=False``: the terminal wraps it, and it copies as one line)."""
+    from rich.console import Group
+    from rich.segment import Segment, Segments
+    from rich.text import Text
+
+    rendered = out.render_lines(table, out.options, pad=False)
+    head = len(rendered) - len(lines)
+    if head < 0:  # rows of several lines: a terminal too narrow even for the short table
+        return table
+    parts: List[Any] = [Segments([segment for line in rendered[:head] for segment in (*line, Segment.line())])]
+    for row, below in zip(rendered[head:], lines):
+        parts += [Segments([*row, Segment.line()]), Text("  " + below, style="dim", no_wrap=True, overflow="ignore")]
+    return Group(*parts)
 
 
 def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], short_names: bool) -> Any:
@@ -206,13 +240,13 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], 
     table = Table(title=Text(title) if title is not None else None, title_justify="left",
                   box=box.SIMPLE_HEAD if short_names else box.HEAVY_HEAD, show_edge=not short_names,
                   pad_edge=not short_names)
-    cells = {column: [_cell(column, value) for value in frame[column]] for column in columns}
+    cells = {column: [_cell(column, value, short_names) for value in frame[column]] for column in columns}
     if not short_names:
         lead = {"index": [printable(index) for index in frame.index]}
         table.add_column("index", overflow="fold")
     else:
         lead = {"task": [printable(task) for task in frame["task"]]} if frame["task"].nunique() > 1 else {}
-        lead["started"] = _start_labels(frame)
+        lead["started"] = start_labels(frame["date"])
         for name, values in lead.items():  # never cut: they say which item a row is
             table.add_column(name, no_wrap=True, min_width=max(map(len, values), default=len(name)))
     for column in columns:
@@ -230,12 +264,13 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], 
     return table
 
 
-def _start_labels(frame: "pd.DataFrame") -> List[str]:
+def start_labels(dates: Sequence[Any]) -> List[str]:
     """Each item's start time, as short as keeps them apart: ``12-02 07:44:40`` (the year when it varies,
-    digits of the second when two items start in the same second)."""
+    digits of the second when two items start in the same second); ``?`` for an unknown one. In tables
+    that must fit 80 columns, this names an item."""
     import pandas as pd
 
-    dates = list(frame["date"])
+    dates = list(dates)
     years = {d.year for d in dates if not pd.isna(d)}
     fmt = "%Y-%m-%d %H:%M:%S" if len(years) > 1 else "%m-%d %H:%M:%S"
     for digits in range(7):
@@ -246,11 +281,20 @@ def _start_labels(frame: "pd.DataFrame") -> List[str]:
     return labels
 
 
+def size_columns(frame: "pd.DataFrame") -> List[str]:
+    """The size of each data type some item of ``frame`` holds, then the total (``rla ls --sizes``)."""
+    return [*(f"size.{t}" for t in DATA_TYPES if f"size.{t}" in frame and frame[f"size.{t}"].fillna(0).gt(0).any()),
+            "size"]
+
+
 def _header(column: str, known: Sequence[str], short: bool = False) -> str:
     """A column's header: ``params.lr`` as ``lr``, unless ``lr`` is also a column of its own
-    (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status)."""
+    (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status);
+    in a short table, a size column by its data type's short name (``ckpt``)."""
     if short and column in _SHORT_HEADERS:
         return _SHORT_HEADERS[column]
+    if short and column.startswith("size.") and column[len("size."):] in data_types.BY_NAME:
+        return data_types.BY_NAME[column[len("size."):]].header
     if column.startswith("params."):
         name = column[len("params."):]
         if name not in known and name != "index":
@@ -258,9 +302,9 @@ def _header(column: str, known: Sequence[str], short: bool = False) -> str:
     return column
 
 
-def _cell(column: str, value: Any) -> str:
+def _cell(column: str, value: Any, short: bool = False) -> str:
     if column == "size" or column.startswith("size."):
-        return human_size(None if _missing(value) else float(value))
+        return (short_size if short else human_size)(None if _missing(value) else float(value))
     if column == "tags":
         return printable(",".join(value)) if value else "-"
     if column == "note":

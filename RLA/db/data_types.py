@@ -30,6 +30,12 @@ class DataType:
     suffix: str = ""
     #: its files are listed on the run page and may be downloaded from it
     browsable: bool = False
+    #: a header of a few letters, for tables that must fit 80 columns (``rla ls --sizes``)
+    short: str = ""
+
+    @property
+    def header(self) -> str:
+        return self.short or self.name
 
     def entry_name(self, item_name: str) -> str:
         """The name of the item's entry in its day folder."""
@@ -50,14 +56,14 @@ class DataType:
 LOG = DataType("log", "progress.csv/json, log.txt, TensorBoard events, params.json, run.json", LOG_ROLE)
 CODE = DataType("code", "the snapshot of the source code (and git diff) the run started from", SNAPSHOT_ROLE,
                 browsable=True)
-CHECKPOINT = DataType("checkpoint", "model checkpoints and their index", OUTPUT_ROLE, browsable=True)
+CHECKPOINT = DataType("checkpoint", "model checkpoints and their index", OUTPUT_ROLE, browsable=True, short="ckpt")
 ARCHIVE_TESTER = DataType("archive_tester", "the pickled experiment manager of the run", SNAPSHOT_ROLE,
-                          suffix=".pkl")
+                          suffix=".pkl", short="pickle")
 RESULTS = DataType("results", "figures, videos and other files the run or its tools saved", OUTPUT_ROLE,
                    browsable=True)
 HYPERPARAMETER = DataType("hyperparameter", "the parameters as RLA 0.6 wrote them (parameter.json/.yaml)",
-                          SNAPSHOT_ROLE)
-TMP_DATA = DataType("tmp_data", "per-run scratch data (replay buffers, caches)", OUTPUT_ROLE)
+                          SNAPSHOT_ROLE, short="hparams")
+TMP_DATA = DataType("tmp_data", "per-run scratch data (replay buffers, caches)", OUTPUT_ROLE, short="tmp")
 
 #: every data type, in the order of RLA 0.6's constants (``LOG, CODE, CHECKPOINT, ...``)
 TYPES: Tuple[DataType, ...] = (LOG, CODE, CHECKPOINT, ARCHIVE_TESTER, RESULTS, HYPERPARAMETER, TMP_DATA)
