@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+from RLA.db.records import typed_value
+
 __all__ = ["CommandLine", "parse_command_line", "typed_value"]
 
 #: interpreters whose own options come before the script (``python -u train.py``)
@@ -39,25 +41,6 @@ class CommandLine:
     args: List[str] = field(default_factory=list)
     #: the script file when the program is a Python script (what the code snapshot is taken around)
     script: Optional[str] = None
-
-
-def typed_value(text: str) -> Any:
-    """A command-line word as the value it means: ``2`` an int, ``3e-4`` a float, ``true`` a bool, ``none`` None."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes"):
-        return True
-    if lowered in ("false", "no"):
-        return False
-    if lowered in ("none", "null", "~"):
-        return None
-    if _NUMBER.match(text.strip()):
-        number = float(text)
-        if re.match(r"^[+-]?\d+$", text.strip()):
-            return int(text)
-        return number
-    if lowered in ("nan", "inf", "-inf", "+inf"):
-        return float(lowered)
-    return text
 
 
 def parse_command_line(argv: Sequence[str]) -> CommandLine:

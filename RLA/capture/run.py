@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from RLA.capture.command_line import CommandLine, parse_command_line, typed_value
+from RLA.capture.command_line import CommandLine, parse_command_line
 from RLA.capture.neighbours import WatchRecord
 from RLA.capture.process import Outcome, run_child
 from RLA.capture.watcher import EventWatcher
 from RLA.config import SYSTEM_METRICS_SECONDS, RLAConfig, load_config
+from RLA.db.records import nest_params, typed_value
 from RLA.errors import UsageError
 
 __all__ = ["run_command", "CaptureResult", "Alerting", "captured_environment", "default_task", "default_record"]
@@ -97,21 +98,6 @@ def captured_environment(environ: Optional[Dict[str, str]] = None) -> Dict[str, 
     return {k: v for k, v in sorted(environ.items()) if _KEPT_VARIABLES.match(k) and not _SECRET_WORDS.search(k)}
 
 
-def _nested(params: Dict[str, Any]) -> Dict[str, Any]:
-    """Dotted keys (``optim.lr=1e-3``, tyro's ``--ppo.lr``) as nested dicts, as configs hold them."""
-    nested: Dict[str, Any] = {}
-    for key, value in params.items():
-        parts = key.split(".")
-        target = nested
-        for part in parts[:-1]:
-            child = target.get(part)
-            if not isinstance(child, dict):
-                child = target[part] = {}
-            target = child
-        target[parts[-1]] = value
-    return nested
-
-
 def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = None) -> RLAConfig:
     """The project's rla_config.yaml, or one snapshotting the working tree; never logging to our stdout
     (the command owns the terminal) nor TensorBoard (the command's own event files are kept). System
@@ -168,7 +154,7 @@ class _ItemSink:
         """Parameters the command logged itself; those given on its command line win."""
         flat = {k: typed_value(v) if isinstance(v, str) else v for k, v in params.items() if k not in self.given}
         if flat:
-            self.manager.add_run_params(**_nested(flat))
+            self.manager.add_run_params(**nest_params(flat))
             self.manager.record_run_info(params_from=source)
 
     def beat(self) -> None:
@@ -210,7 +196,7 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
         alerting.apply(config)
     manager.configure(task_table_name=task, rla_config=config, data_root=data_root, code_root=os.getcwd(),
                       run_file=line.script if line.script and os.path.isfile(line.script) else None)
-    manager.set_hyper_param(**_nested(params))
+    manager.set_hyper_param(**nest_params(params))
     manager.add_record_param(list(record) if record is not None else default_record(params))
     item = manager.log_files_gen()
     manager.record_run_info(command=list(argv), program=line.program, args=line.args,

@@ -1,7 +1,7 @@
 """Every TensorBoard event file a command writes, tailed while it runs and turned into rows of its item.
 
 :class:`EventWatcher` looks for event files under the command's folders (its
-working directory and any ``--logdir``), tails each one (:mod:`RLA.capture.events`),
+working directory and any ``--logdir``), tails each one (:mod:`RLA.easy_log.tb_reader`),
 copies its records into the item's TensorBoard folder and hands the scalars to
 a :class:`Sink` as rows: one row per step, holding the keys logged at that
 step, so a key logged at its own steps (CleanRL's episodic returns at
@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
-from RLA.capture.events import EventFileTail, hparams_of, is_event_file, opened_at, scalars_of, text_params_of
 from RLA.capture.neighbours import WatchRecord
+from RLA.easy_log.tb_reader import EventFileTail, hparams_of, is_event_file, opened_at, scalars_of, text_params_of
 from RLA.monitor.process_tree import holders, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]

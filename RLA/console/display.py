@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult, Plan
     from RLA.db.query import ItemRecord
+    from RLA.importers import ImportReport
 
-__all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "frame_table",
-           "size_columns", "start_labels", "human_size", "short_size", "printable"]
+__all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "progress_counter",
+           "import_lines", "frame_table", "size_columns", "start_labels", "human_size", "short_size", "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -187,6 +188,55 @@ def progress_bar(total: int, description: str, quiet: bool) -> Iterator[Callable
     with Progress(console=out, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda _done: bar.advance(task)
+
+
+class Counter:
+    """A progress bar whose total is known only once work is found: :meth:`found` sets it."""
+
+    def __init__(self, bar: Any = None, task: Any = None):
+        self._bar, self._task = bar, task
+
+    def found(self, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
+
+    def advance(self, _done: Any = None) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+
+@contextmanager
+def progress_counter(description: str, quiet: bool) -> Iterator[Counter]:
+    """:func:`progress_bar` for work counted as it is found: pass ``counter.found`` and ``counter.advance``."""
+    out = console()
+    if quiet or not out.is_terminal:
+        yield Counter()
+        return
+    from rich.progress import Progress
+
+    with Progress(console=out, transient=True) as bar:
+        yield Counter(bar, bar.add_task(description, total=None))
+
+
+def import_lines(report: "ImportReport") -> List[str]:
+    """What ``rla import`` did, in words: runs skipped and why, warnings, what a dry run would make, a summary."""
+    lines = []
+    for outcome in report.outcomes:
+        if outcome.action == "skipped":
+            lines.append(printable(f"skipped {outcome.name}: {outcome.reason}"))
+        lines += [printable(f"warning: {outcome.name}: {warning}") for warning in outcome.warnings]
+        if report.dry_run and outcome.action == "new":
+            lines.append(printable(f"would make {outcome.index} ({outcome.name}, {counted(outcome.rows, 'row')})"))
+        elif report.dry_run and outcome.action == "updated":
+            lines.append(printable(f"would update {outcome.index} ({outcome.name}, +{counted(outcome.rows, 'row')})"))
+    counts = [(action, len(report.with_action(action))) for action in ("new", "updated", "unchanged", "skipped")]
+    said = ", ".join(f"{count} {action}" for action, count in counts if count) or "no run found"
+    rows = f" (+{counted(report.rows, 'row')})" if report.rows else ""
+    if report.dry_run:
+        lines.append(printable(f"dry run: {said}{rows} of {report.source}; nothing was written"))
+    else:
+        lines.append(printable(f"imported {report.source} into table {report.task}: {said}{rows}"))
+    return lines
 
 
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,

@@ -48,6 +48,7 @@ __all__ = [
     "ARCHIVE_DIR",
     "INDEX_DIR",
     "TIME_STEP_COLUMN",
+    "WALL_TIME_COLUMN",
     "Database",
     "Item",
     "ItemName",
@@ -85,6 +86,8 @@ PICKLE_SUFFIX = data_types.ARCHIVE_TESTER.suffix
 
 #: the first column of progress.csv: the x-axis of every curve
 TIME_STEP_COLUMN = "time-step"
+#: the column of progress.csv holding when each row was logged (unix seconds), where that is known
+WALL_TIME_COLUMN = "wall_time"
 #: the time-steps a run may log at: TensorBoard stores a step as a signed 64-bit integer
 TIME_STEP_RANGE = (-2 ** 63, 2 ** 63 - 1)
 

@@ -3,20 +3,22 @@
 Both are written with :func:`RLA.db.atomic.atomic_write` (durable), so a reader
 never sees half a record and a crash never destroys the previous one. The
 helpers here turn parameters into JSON, flatten them and look up dotted keys:
-every module that needs one of those uses these.
+every module that needs one of those uses these, and so does every module that reads
+parameters from text (a command line, a folder name, another tracker's strings).
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_write
 from RLA.errors import UsageError
 
-__all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "lookup_param", "flat_key_clash",
-           "write_json_atomic", "read_record", "read_json", "read_legacy_params"]
+__all__ = ["REPR_MARKER", "to_jsonable", "unwrap_scalar", "flatten_params", "nest_params", "lookup_param",
+           "flat_key_clash", "typed_value", "write_json_atomic", "read_record", "read_json", "read_legacy_params"]
 
 #: a value JSON cannot hold is stored as ``{REPR_MARKER: repr(value)}``
 REPR_MARKER = "__rla_repr__"
@@ -26,6 +28,8 @@ MAX_DEPTH = 100
 
 #: ``stopped``: a scheduler (Ray Tune's ASHA, PBT) ended the run early on purpose; not a failure
 RUN_STATUSES = ("running", "finished", "failed", "killed", "stopped")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
 #: values whose attributes are not parameters (``"abc".upper`` is no nested key)
 _PLAIN = (str, bytes, int, float, bool, list, tuple, type(None))
 
@@ -108,6 +112,40 @@ def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
             out[str(key)] = value
     return out
 
+
+def typed_value(text: str) -> Any:
+    """A parameter written as text as the value it means: ``2`` an int, ``3e-4`` a float, ``true`` a bool,
+    ``none`` None; any other text stays text (a command-line word, an MLflow parameter, a table cell)."""
+    word = text.strip()
+    lowered = word.lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    if lowered in ("none", "null", "~"):
+        return None
+    if _NUMBER.match(word):
+        return int(word) if _INTEGER.match(word) else float(word)
+    if lowered in ("nan", "inf", "-inf", "+inf"):
+        return float(lowered)
+    return text
+
+
+def nest_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
+    """Dotted keys as nested dicts, as configs hold them (``{"optim.lr": 1}`` -> ``{"optim": {"lr": 1}}``):
+    the inverse of :func:`flatten_params`. A dotted key whose prefix is a parameter of its own
+    (``a.b`` beside ``a``) stays flat, so that no value is lost."""
+    keys = {str(key) for key in params}
+    nested: Dict[str, Any] = {}
+    for key, value in params.items():
+        parts = str(key).split(sep)
+        if any(sep.join(parts[:depth]) in keys for depth in range(1, len(parts))):
+            parts = [str(key)]
+        target = nested
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return nested
 
 def flat_key_clash(params: Mapping[str, Any], sep: str = ".") -> Optional[str]:
     """A key that two parameters would share once flattened (``net.lr`` beside ``net={"lr": ...}``:

@@ -7,6 +7,7 @@ script too). If tensorboardX is already imported, its modules are used as they a
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import struct
@@ -48,11 +49,16 @@ def tbx_module(name: str) -> Any:
                 del sys.modules[_PACKAGE]
 
 
-def masked_crc32c(data: bytes) -> int:
-    """The CRC-32C of ``data``, masked as TFRecords store it."""
+@functools.lru_cache(maxsize=None)
+def _crc32c() -> Any:
     from crc32c import crc32c
 
-    crc = crc32c(data) & 0xFFFFFFFF
+    return crc32c
+
+
+def masked_crc32c(data: bytes) -> int:
+    """The CRC-32C of ``data``, masked as TFRecords store it."""
+    crc = _crc32c()(data) & 0xFFFFFFFF
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 

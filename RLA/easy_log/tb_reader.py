@@ -1,13 +1,14 @@
-"""TensorBoard event files read while their writer still writes them.
+"""TensorBoard event files read back: while their writer still writes them (``rla run``), and whole
+(``rla import``).
 
 An event file is a sequence of TFRecords (length, its masked CRC, the
 serialized ``Event``, its masked CRC). :class:`EventFileTail` returns the
 records completed since its last read and never a half-written one, copying
 their bytes to an optional file as it goes (the copy is always a valid event
-file). The ``summarize`` functions turn an event into scalars, hyper-parameters
-(the HParams plugin) or a text table of parameters (CleanRL's
-``hyperparameters``), whichever writer made it: torch.utils.tensorboard,
-tensorboardX, tf.summary (tensor summaries), SB3 or flax/clu.
+file). The ``*_of`` functions turn an event into scalars, images,
+hyper-parameters and how the run ended (the HParams plugin) or a text table of
+parameters (CleanRL's ``hyperparameters``), whichever writer made it:
+torch.utils.tensorboard, tensorboardX, tf.summary (tensor summaries), SB3 or flax/clu.
 """
 from __future__ import annotations
 
@@ -17,21 +18,26 @@ import struct
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple
 
+from RLA.db.layout import EVENT_FILE_PREFIX
 from RLA.easy_log.tb_events import FOOTER, HEADER, masked_crc32c, tbx_module
 
-__all__ = ["EventFileTail", "scalars_of", "hparams_of", "text_params_of", "is_event_file", "opened_at"]
+__all__ = ["EventFileTail", "scalars_of", "images_of", "hparams_of", "session_end_status_of", "text_params_of",
+           "starts_session", "is_event_file", "opened_at"]
 
 #: a record longer than this is a damaged length field, not a record (TensorBoard's own limit is lower)
 _MAX_RECORD = 1 << 30
-_EVENT_FILE = re.compile(r"^events\.out\.tfevents\.")
 #: tensor dtypes (tensorflow's DataType enum) a scalar summary may carry, and how to unpack tensor_content
 _TENSOR_FORMATS = {1: "<f", 2: "<d", 3: "<i", 9: "<q", 19: "<e"}
 #: a markdown table row ``|key|value|``
 _TABLE_ROW = re.compile(r"^\s*\|([^|]*)\|(.*)\|\s*$")
 
 
+#: how the HParams plugin's session end statuses (SUCCESS, FAILURE, RUNNING) read as a run's status
+_SESSION_STATUSES = {1: "finished", 2: "failed", 3: "running"}
+
+
 def is_event_file(name: str) -> bool:
-    return bool(_EVENT_FILE.match(name))
+    return name.startswith(EVENT_FILE_PREFIX)
 
 
 def opened_at(path: Path) -> Optional[float]:
@@ -150,18 +156,43 @@ def scalars_of(event: Any) -> List[Tuple[str, float]]:
     return found
 
 
-def hparams_of(event: Any) -> Optional[Dict[str, Any]]:
-    """The hyper-parameters of an HParams ``session_start_info`` event (``add_hparams``), else None."""
+def images_of(event: Any) -> List[Tuple[str, bytes]]:
+    """``(tag, encoded image)`` of every image the event holds: an image summary (``add_image``,
+    ``add_figure``) or the images plugin's tensor (tf.summary.image: width, height, then the images)."""
     if not event.HasField("summary"):
-        return None
+        return []
+    found = []
+    for value in event.summary.value:
+        kind = value.WhichOneof("value")
+        if kind == "image" and value.image.encoded_image_string:
+            found.append((value.tag, bytes(value.image.encoded_image_string)))
+        elif kind == "tensor" and _plugin(value) == "images":
+            images = value.tensor.string_val[2:]
+            found += [(value.tag if len(images) == 1 else f"{value.tag}/{i}", bytes(image))
+                      for i, image in enumerate(images)]
+    return found
+
+
+def _hparams_data(event: Any) -> List[Any]:
+    """The HParams plugin messages the event holds."""
+    if not event.HasField("summary"):
+        return []
+    found = []
     for value in event.summary.value:
         if _plugin(value) != "hparams":
             continue
         data = tbx_module("proto.plugin_hparams_pb2").HParamsPluginData()
         try:
             data.ParseFromString(value.metadata.plugin_data.content)
-        except Exception:
-            return None
+        except Exception:  # a damaged message says nothing
+            continue
+        found.append(data)
+    return found
+
+
+def hparams_of(event: Any) -> Optional[Dict[str, Any]]:
+    """The hyper-parameters of an HParams ``session_start_info`` event (``add_hparams``), else None."""
+    for data in _hparams_data(event):
         if not data.HasField("session_start_info"):
             continue
         params: Dict[str, Any] = {}
@@ -176,6 +207,21 @@ def hparams_of(event: Any) -> Optional[Dict[str, Any]]:
                 params[name] = param.bool_value
         return params
     return None
+
+
+def session_end_status_of(event: Any) -> Optional[str]:
+    """How the run ended as an HParams ``session_end_info`` event says (``finished``, ``failed``,
+    ``running``; the plugin has no word for a killed run), else None."""
+    for data in _hparams_data(event):
+        if data.HasField("session_end_info"):
+            return _SESSION_STATUSES.get(int(data.session_end_info.status))
+    return None
+
+
+def starts_session(event: Any) -> bool:
+    """Whether the event is a ``SessionLog.START``: the writer (re)started at its step, and TensorBoard
+    drops the events of earlier sessions at that step or later (a restart after a crash, ``purge_step``)."""
+    return event.HasField("session_log") and int(event.session_log.status) == 1
 
 
 def text_params_of(event: Any, tag: str = "hyperparameters") -> Optional[Dict[str, str]]:

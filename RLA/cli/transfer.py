@@ -1,0 +1,50 @@
+"""``rla import KIND SOURCE``: runs of other trackers as items; ``rla export FORMAT``: runs as one tidy table."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import click
+
+from RLA.cli.options import DATA_ROOT_ENV, print_json, resolve_data_root
+from RLA.importers.registry import IMPORTERS, NAMES
+
+__all__ = ["import_command"]
+
+_SOURCES = "\n".join(f"  {entry.name}: {entry.doc}" for entry in IMPORTERS)
+
+
+@click.command("import", epilog=f"SOURCE, by KIND:\n\n\b\n{_SOURCES}")
+@click.argument("kind", type=click.Choice(NAMES), metavar="KIND")
+@click.argument("source")
+@click.option("-d", "--data-root", "data_root", envvar=DATA_ROOT_ENV, type=click.Path(file_okay=False),
+              help=f"the database (default: ${DATA_ROOT_ENV}, else DATA_ROOT of ./rla_config.yaml)")
+@click.option("-t", "--task", required=True, help="the table the runs go into")
+@click.option("--record", multiple=True, metavar="KEY", help="a parameter named in each item's name (repeat)")
+@click.option("--name-pattern", default=None, metavar="PATTERN",
+              help="tensorboard: parameters from each run folder's name, e.g. '{env_id}__{exp_name}__{seed}__{time}'")
+@click.option("-n", "--dry-run", is_flag=True, help="read the runs and say what would be made; write nothing")
+@click.option("-q", "--quiet", is_flag=True, help="no progress bar")
+@click.option("--json", "as_json", is_flag=True, help="print what was done, run by run, as JSON on stdout")
+def import_command(kind: str, source: str, data_root: Optional[str], task: str, record: Tuple[str, ...],
+                   name_pattern: Optional[str], dry_run: bool, quiet: bool,
+                   as_json: bool) -> None:
+    """Import the runs of KIND at SOURCE as items of table TASK: one item per run, named and dated by its
+    start time. Importing again adds only what the runs gained.
+
+    \b
+      rla import tensorboard -d db -t cleanrl runs \\
+          --name-pattern '{env_id}__{exp_name}__{seed}__{time}'
+    """
+    from dataclasses import asdict
+
+    from RLA.console import display
+    from RLA.importers import import_runs
+
+    with display.progress_counter(f"import {kind}", quiet or as_json) as counter:
+        report = import_runs(kind, source, resolve_data_root(data_root), task, list(record), dry_run,
+                             on_found=counter.found, on_progress=counter.advance, name_pattern=name_pattern)
+    if as_json:
+        print_json({"dry_run": report.dry_run, "runs": [asdict(outcome) for outcome in report.outcomes]})
+        return
+    for line in display.import_lines(report):
+        click.echo(line, err=True)

@@ -1,0 +1,249 @@
+"""A run read from another tracker, stored as a database item: made on its first import, brought up to date after.
+
+The item is named and dated by the run's start time, with the source's name in place
+of the address (``05-27-10-837000_mlflow_&seed=1``). Its run.json keeps the
+source's id of the run (``imported``), which is how the next import finds the item
+again: the same source imported twice adds nothing, and a run that grew gets its
+new rows (appended when the rows it had are unchanged, so a sync sends only them).
+Rows are never dropped: when a source holds fewer rows than its item, the item is
+left as it is and the import says so.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from RLA.db.atomic import atomic_write
+from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, Database, Item
+from RLA.db.progress import summarize_csv
+from RLA.db.records import lookup_param, read_json, to_jsonable, write_json_atomic
+from RLA.importers.base import SourceRun
+
+__all__ = ["IMPORTED", "Outcome", "imported_items", "store"]
+
+#: the run.json key that says where an item was imported from
+IMPORTED = "imported"
+#: columns progress.csv holds besides the run's keys: a key of the source with one of these names is not kept
+_RESERVED = (TIME_STEP_COLUMN, WALL_TIME_COLUMN)
+
+
+@dataclass
+class Outcome:
+    """What an import did (or, in a dry run, would do) with one run of the source."""
+
+    #: the run, as the source names it
+    name: str
+    #: ``new``, ``updated``, ``unchanged`` or ``skipped`` (the run could not be read)
+    action: str
+    #: the item's index (for a new item in a dry run: the index it would have)
+    index: Optional[str] = None
+    #: rows added to the item's progress.csv
+    rows: int = 0
+    #: why a run was skipped
+    reason: Optional[str] = None
+    warnings: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Known:
+    """An item an earlier import made."""
+
+    item: Item
+    run: Dict[str, Any]
+
+    @property
+    def fingerprint(self) -> Any:
+        return self.run[IMPORTED].get("fingerprint")
+
+
+def imported_items(db: Database, task: str, source: str) -> Dict[str, Known]:
+    """The items of table ``task`` imported from a ``source`` importer, by the source's id of their run."""
+    if task not in db.tasks():
+        return {}
+    found: Dict[str, Known] = {}
+    for item in db.items(task):
+        run = read_json(item.run_json)
+        info = run.get(IMPORTED) if run else None
+        if isinstance(info, dict) and info.get("source") == source and isinstance(info.get("id"), str):
+            found[info["id"]] = Known(item, run)  # type: ignore[arg-type]  # run is a dict when info is
+    return found
+
+
+def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[Known], record: Sequence[str],
+          fingerprint: Any, dry_run: bool = False) -> Outcome:
+    """Make ``run``'s item (``known`` is None) or bring ``known``'s item up to date with it."""
+    table, keys_left_out = _progress_table(run)
+    warnings = list(run.warnings) + [f"the key {key!r} names a column of its own in progress.csv; it is not kept"
+                                     for key in keys_left_out]
+    tracked = [(key, lookup_param(run.params, key)) for key in record if _has(run.params, key)]
+    if known is None:
+        item = _new_item(db, task, source, run, tracked, dry_run)
+        if not dry_run:
+            # first: should this import stop midway, the next one finds the item (no fingerprint: it completes it)
+            write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], None, warnings))
+            atomic_write(item.progress_csv, table, durable=False)
+            _write_files(item, run)
+            write_json_atomic(item.params_json, to_jsonable(run.params))
+            write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], fingerprint, warnings))
+        return Outcome(run.name, "new", item.index, len(run.rows), warnings=warnings)
+
+    item = known.item
+    rewritten, added, kept_warning = _update_progress(item, table, len(run.rows), dry_run)
+    if kept_warning:
+        warnings.append(kept_warning)
+    params = to_jsonable(run.params)
+    new_params = params != read_json(item.params_json)
+    files = _missing_files(item, run)
+    record_param = known.run.get("record_param") or []
+    new_record = _record(item, source, run, list(record_param), fingerprint, warnings)
+    changed = rewritten or new_params or bool(files) or _differs(new_record, known.run)
+    if changed and not dry_run:
+        _write_files(item, run)
+        if new_params:
+            write_json_atomic(item.params_json, params)
+        write_json_atomic(item.run_json, new_record)
+    return Outcome(run.name, "updated" if changed else "unchanged", item.index, added, warnings=warnings)
+
+
+def _has(params: Dict[str, Any], key: str) -> bool:
+    try:
+        lookup_param(params, key)
+    except KeyError:
+        return False
+    return True
+
+
+def _new_item(db: Database, task: str, source: str, run: SourceRun, tracked: List[Tuple[str, Any]],
+              dry_run: bool) -> Item:
+    """The run's new item, named by its start time: claimed on disk, or only named in a dry run."""
+    started = _dt.datetime.fromtimestamp(run.start_time)
+    if dry_run:
+        from RLA.db.names import format_log_name
+
+        return Item(db.root, task, started.strftime("%Y/%m/%d"), format_log_name(started, source, tracked))
+    return db.create_item(task, source, tracked, timestamp=started)
+
+
+def _progress_table(run: SourceRun) -> Tuple[bytes, List[str]]:
+    """progress.csv of the run: a row per step in step order, ``time-step`` and ``wall_time`` first, a key's
+    cell empty in the rows of the steps it was not logged at; and the keys left out (a reserved name)."""
+    keys: Dict[str, None] = {}
+    steps = sorted(run.rows)
+    for step in steps:
+        keys.update(dict.fromkeys(run.rows[step]))
+    left_out = [key for key in _RESERVED if key in keys]
+    for key in left_out:
+        del keys[key]
+    timed = bool(run.wall_times)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([TIME_STEP_COLUMN, *([WALL_TIME_COLUMN] if timed else []), *keys])
+    for step in steps:
+        values = run.rows[step]
+        cells = [values.get(key, "") for key in keys]
+        writer.writerow([step, run.wall_times.get(step, ""), *cells] if timed else [step, *cells])
+    return out.getvalue().encode("utf-8"), left_out
+
+
+def _update_progress(item: Item, table: bytes, rows: int, dry_run: bool) -> Tuple[bool, int, Optional[str]]:
+    """Bring the item's progress.csv to ``table`` (``rows`` rows): the new rows appended when the old ones
+    are unchanged, else the file replaced; never with fewer rows. Whether it changes, the rows it gains,
+    and a warning when it is kept as it is."""
+    try:
+        with open(item.progress_csv, "rb") as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = b""
+    if old == table:
+        return False, 0, None
+    old_rows = summarize_csv(item.progress_csv).rows or 0
+    if rows < old_rows:
+        return False, 0, (f"the source now holds {rows} rows and the item {old_rows}: its progress.csv is left as "
+                          "it is; import into another table (-t) to keep both")
+    if not dry_run:
+        if old and table.startswith(old) and old.endswith(b"\n"):
+            with open(item.progress_csv, "ab") as f:
+                f.write(table[len(old):])
+        else:
+            atomic_write(item.progress_csv, table, durable=False)
+    return True, rows - old_rows, None
+
+
+def _missing_files(item: Item, run: SourceRun) -> int:
+    """How many of the run's event files and results the item lacks (or has only part of)."""
+    missing = sum(1 for event_file in run.event_files
+                  if _size(item.tb_dir / event_file.path.name) < event_file.whole_bytes)
+    return missing + sum(1 for name in run.results if not (item.results_dir / name).exists())
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _write_files(item: Item, run: SourceRun) -> None:
+    """The run's event files into ``tb/`` (the whole records; a file that grew gets its new bytes) and its
+    images into ``results/`` (a file already there is kept)."""
+    if run.event_files:
+        item.tb_dir.mkdir(parents=True, exist_ok=True)
+    for event_file in run.event_files:
+        copy = item.tb_dir / event_file.path.name
+        have = _size(copy)
+        if have >= event_file.whole_bytes:
+            continue
+        if have == 0 and event_file.whole_bytes == _size(event_file.path):
+            shutil.copyfile(event_file.path, copy)
+            continue
+        with open(event_file.path, "rb") as src, open(copy, "ab") as dst:
+            src.seek(have)
+            dst.write(src.read(event_file.whole_bytes - have))
+    for name, content in run.results.items():
+        target = item.results_dir / name
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            atomic_write(target, content, durable=False)
+
+
+def _iso(seconds: Optional[float]) -> Optional[str]:
+    if seconds is None:
+        return None
+    return _dt.datetime.fromtimestamp(seconds).isoformat(timespec="microseconds")
+
+
+def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fingerprint: Any,
+            warnings: List[str]) -> Dict[str, Any]:
+    """The item's run.json: what the source says of the run, and where it came from."""
+    steps = sorted(run.rows)
+    return to_jsonable({
+        "format": "v1", "task": item.task, "index": item.index, "log_name": item.name, "status": run.status,
+        "start_time": _iso(run.start_time), "end_time": _iso(run.end_time),
+        "last_time_step": steps[-1] if steps else None, "record_param": record_param,
+        "ip": source, "host": run.host, "tags": list(run.tags), "notes": run.notes,
+        "params_from": list(run.params_from), "error": None,
+        IMPORTED: {"source": source, "id": run.id, "name": run.name, "location": run.location,
+                   "time": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
+                   "details": run.details, "warnings": warnings},
+    })
+
+
+def _differs(new: Dict[str, Any], old: Dict[str, Any]) -> bool:
+    """Whether two run.json records say different things (the time of the import aside)."""
+    def said(record: Dict[str, Any]) -> str:
+        info = dict(record.get(IMPORTED) or {})
+        info.pop("time", None)
+        return json.dumps({**record, IMPORTED: info}, sort_keys=True, default=str)
+
+    return said(new) != said(old)
