@@ -39,6 +39,8 @@ class Band:
     alpha: float
     #: the grouped table must be computed with bootstrap confidence intervals
     needs_ci: bool = False
+    #: what a figure's legend calls it when several bands are drawn
+    label: str = ""
 
     def bounds(self, curve: Any, mean: Any) -> Tuple[Any, Any]:
         """The band's lower and upper curves for one group (``curve``: its rows of the grouped table)."""
@@ -47,11 +49,12 @@ class Band:
 
 
 BANDS: Tuple[Band, ...] = (
-    Band("std", "mean ± the runs' standard deviation", "std", "std", True, "shaded_std", 0.2),
-    Band("stderr", "mean ± its standard error", "stderr", "stderr", True, "shaded_err", 0.3),
-    Band("range", "the runs' minimum to maximum", "min", "max", False, "shaded_range", 0.1),
+    Band("std", "mean ± the runs' standard deviation", "std", "std", True, "shaded_std", 0.2, label="± std"),
+    Band("stderr", "mean ± its standard error", "stderr", "stderr", True, "shaded_err", 0.3,
+         label="± standard error"),
+    Band("range", "the runs' minimum to maximum", "min", "max", False, "shaded_range", 0.1, label="min to max"),
     Band("ci", "95% bootstrap confidence interval of the mean", "ci_low", "ci_high", False, "shaded_ci", 0.25,
-         needs_ci=True),
+         needs_ci=True, label="95% CI of the mean"),
 )
 NAMES = tuple(band.name for band in BANDS)
 _BY_NAME: Dict[str, Band] = {band.name: band for band in BANDS}

@@ -99,7 +99,7 @@ def test_x_bound_resample_and_list_ylabel(db: Path):
 
 
 def test_a_metric_no_run_logged_is_left_out_with_its_label_as_06_did(db: Path):
-    with pytest.warns(UserWarning, match=r"no selected run logged \['y_out'\]"):
+    with pytest.warns(UserWarning, match=r"no selected run logged 'y_out'"):
         figure, grid = plot_func(str(db), TASK, None, ["learning_rate"], ["perf/mse", "y_out", "perf/reward"],
                                  ylabel=["MSE", "Y", "Reward"])
     assert [axes.get_ylabel() for axes in figure.axes] == ["MSE", "Reward"]

@@ -126,13 +126,22 @@ def test_every_band_kind(db: Path) -> None:
     figure, data = plot_func(db, "plot_task", ["*/*/*/*lr=0.01&*"], ["lr"], ["ret"], resample=0, shaded_std=True,
                              shaded_err=True, shaded_range=True, shaded_ci=True, n_bootstrap=500)
     axes = figure.axes[0]
-    assert len(axes.collections) == 4
+    assert len(axes.collections) == 1  # the first band shaded; the others overlap it, so they are outlined
     assert _band_width(axes, 0, 30.0) == pytest.approx(2.0)                 # std: ±1
-    assert _band_width(axes, 1, 30.0) == pytest.approx(2 / np.sqrt(3))      # stderr
-    assert _band_width(axes, 2, 30.0) == pytest.approx(2.0)                 # min..max = 1..3 + t/100
+    outlines = axes.lines[1:]  # after the mean: the low and high line of each other band
+
+    def outline_width(k: int) -> float:
+        low, high = outlines[2 * k], outlines[2 * k + 1]
+        at = list(low.get_xdata()).index(30.0)
+        return float(high.get_ydata()[at] - low.get_ydata()[at])
+
+    assert len(outlines) == 6 and [line.get_linestyle() for line in outlines] == ["--", "--", ":", ":", "-.", "-."]
+    assert outline_width(0) == pytest.approx(2 / np.sqrt(3))      # stderr
+    assert outline_width(1) == pytest.approx(2.0)                 # min..max = 1..3 + t/100
     row = data[data.x == 30].iloc[0]
     assert 1.3 <= row.ci_low < row["mean"] < row.ci_high <= 3.3              # inside the range of the seeds
-    assert _band_width(axes, 3, 30.0) == pytest.approx(row.ci_high - row.ci_low)
+    assert outline_width(2) == pytest.approx(row.ci_high - row.ci_low)
+    assert _legend_texts(figure)[1:] == ["± std", "± standard error", "min to max", "95% CI of the mean"]
 
 
 def test_smoothing_filters_scaling_and_axes_options(db: Path) -> None:
@@ -157,6 +166,21 @@ def test_smoothing_filters_scaling_and_axes_options(db: Path) -> None:
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("steps", "return")
     assert axes.lines[0].get_color() == "#123456"
     assert [t.get_text() for t in axes.texts] == [f"{10 * 2.6:.3g}"]
+
+
+def test_a_scaled_metric_is_labelled_with_its_scale_and_two_bands_say_which_is_which(db: Path) -> None:
+    figure, data = plot_func(db, "plot_task", None, ["lr"], ["ret", "loss"], resample=0,
+                             scale_dict={"ret": np.log10, "loss": lambda y: 2 * y}, shaded_std=True, shaded_ci=True)
+    assert [axes.get_ylabel() for axes in figure.axes] == ["log10(ret)", "loss (scaled)"]
+    assert _legend_texts(figure) == ["lr=0.01", "lr=0.1", "± std", "95% CI of the mean"]
+    axes = figure.axes[0]  # the std band shaded (one area per group), the CI outlined with dashes (two lines each)
+    assert len(axes.collections) == 2
+    outlines = [line for line in axes.lines if line.get_linestyle() == "--"]
+    ci = data[(data.metric == "ret") & (data.legend == "lr=0.1")]
+    assert len(outlines) == 4 and any(len(line.get_ydata()) == len(ci) and np.allclose(line.get_ydata(), ci["ci_high"])
+                                      for line in outlines)
+    figure, _ = plot_func(db, "plot_task", None, ["lr"], ["ret"], resample=0, shaded_std=False, shaded_err=True)
+    assert _legend_texts(figure) == ["lr=0.01", "lr=0.1"]  # one band: the legend holds the groups only
 
 
 def test_legends_regs2legends_one_axes_and_custom_legend_fn(db: Path) -> None:
@@ -315,7 +339,7 @@ def test_legacy_items_take_parameters_from_their_names(db: Path) -> None:
 def test_clear_errors(db: Path) -> None:
     with pytest.raises(ItemNotFoundError, match="no item of table 'plot_task' matches"):
         plot_func(db, "plot_task", ["1999/*"], ["lr"], ["ret"])
-    with pytest.raises(NoDataError, match="progress.csv columns include"):
+    with pytest.raises(NoDataError, match="logged .reward.; their progress.csv columns: "):
         plot_func(db, "plot_task", None, ["lr"], ["reward"])
     with pytest.raises(ValueError, match="one label per metric"):
         plot_func(db, "plot_task", None, ["lr"], ["ret", "loss"], ylabel=["return"])

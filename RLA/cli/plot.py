@@ -1,6 +1,10 @@
 """``rla plot``: grouped learning curves of a table (:func:`RLA.easy_plot.plot_func.plot_func`)."""
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Sequence
+
 import click
 
 from RLA import plot_bands as band_registry
@@ -37,7 +41,8 @@ __all__ = ["plot_command"]
 @click.option("--legend-outside", is_flag=True)
 @click.option("--show-number", is_flag=True, help="Write each curve's final mean at its end.")
 @click.option("--save-name", default=None,
-              help="File name under <data_root>/results/easy_plot/ (default: <task>-<metrics>).")
+              help="File name under <data_root>/results/easy_plot/ (default: <task>-<metrics>[-by-<keys>], and a "
+                   "digest of -r/-w/--legend when given: another selection is another file).")
 @click.option("--table", "table_score", type=click.Choice(["final", "best"]), default=None,
               help="Also print a markdown summary table of each metric (final or best-k score).")
 @click.option("--score-k", "table_k", type=int, default=1, show_default=True,
@@ -53,7 +58,7 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
     from RLA.easy_plot.scores import summary_table
 
     data_root = resolve_data_root(data_root)
-    name = save_name or "-".join([task_table_name, *metrics]).replace("/", "_")
+    name = save_name or _figure_name(task_table_name, metrics, split_keys, [*regs, *regs2legends, where or ""])
     _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
                         regs2legends=list(regs2legends) or None, **band_registry.flags(bands),
                         resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
@@ -71,3 +76,12 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
             table = summary_table(data_root, task_table_name, list(regs) or None, list(split_keys), metric,
                                   score=table_score, k=table_k, xlim=xlim, where=where)
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n" + printable(format_summary(table), lines=True))
+
+
+def _figure_name(task: str, metrics: Sequence[str], split_keys: Sequence[str], selection: Sequence[str]) -> str:
+    """The default file name of a figure: its table, metrics and keys, and 6 hex digits of the selection
+    when there is one, so that two different figures never replace each other."""
+    name = "-".join([task, *metrics]) + ("-by-" + "-".join(split_keys) if split_keys else "")
+    if any(selection):
+        name += "-" + hashlib.sha1(json.dumps(list(selection)).encode()).hexdigest()[:6]
+    return name.replace("/", "_")

@@ -210,13 +210,33 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
             del curves  # the next group's columns are read while this name is still bound: one group at a time
     if not parts:
-        present = csv_columns(runs)
-        raise NoDataError(f"none of the {len(runs)} runs logged {list(metrics)} together with {x_key!r}; "
-                       f"their progress.csv columns include {present}")
+        raise NoDataError(_nothing_logged(runs, [*metrics, x_key]))
     data = _long_frame(parts)
+    absent = [metric for metric in metrics if metric not in {labels["metric"] for labels, _, _ in parts}]
+    if absent:  # the metrics drawn are said by the data; the others, with the closest names the runs logged
+        present = csv_columns(runs)
+        data.attrs["absent"] = "; ".join(f"{metric!r}{did_you_mean(metric, present)}" for metric in absent)
+    data.attrs["axis_names"] = {metric: _scaled_name(metric, scale_dict[metric]) for metric in scale_dict}
     data.attrs["runs"] = _SharedList(run_rows)
     data.attrs["run_curves"] = _SharedList(kept_curves)
     return data
+
+
+def _scaled_name(metric: str, scale: Callable[..., Any]) -> str:
+    """What an axis of ``metric`` scaled by ``scale`` shows: ``log10(train/loss)``, or ``train/loss (scaled)``
+    for a function without a name (a lambda)."""
+    name = getattr(scale, "__name__", "")
+    return f"{name}({metric})" if name.isidentifier() else f"{metric} (scaled)"
+
+
+def _nothing_logged(runs: Sequence[Run], wanted: Sequence[str]) -> str:
+    """Why no curve could be drawn: each column no run logged, with the closest the runs did log."""
+    present = csv_columns(runs)
+    absent = [name for name in wanted if name not in present]
+    said = "; ".join(f"{name!r}{did_you_mean(name, present)}" for name in absent) if absent else \
+        f"{', '.join(map(repr, wanted))} in the same rows"
+    return (f"none of the {len(runs)} runs logged {said}; their progress.csv columns: "
+            f"{', '.join(present[:40])}{' ...' if len(present) > 40 else ''}")
 
 
 def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
@@ -284,14 +304,21 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
             x = curve["x"].to_numpy()
             mean = curve["mean"].to_numpy()
             axes.plot(x, mean, color=color, label=legend, **style.line_kwargs(index_of[legend], len(x)))
-            for band in shaded:
+            for k, band in enumerate(shaded):  # the first band shaded, the others outlined: they overlap
                 low, high = band.bounds(curve, mean)
-                axes.fill_between(x, low, high, color=color, alpha=band.alpha, linewidth=0)
+                if k == 0:
+                    axes.fill_between(x, low, high, color=color, alpha=band.alpha, linewidth=0)
+                else:
+                    for bound in (low, high):
+                        axes.plot(x, bound, color=color, linewidth=0.9, alpha=0.8,
+                                  linestyle=_OUTLINES[(k - 1) % len(_OUTLINES)])
             if show_number and len(mean):
                 axes.annotate(f"{mean[-1]:.3g}", xy=(x[-1], mean[-1]), color=color, fontsize=9,
                               xytext=(3, 0), textcoords="offset points", va="center")
         axes.set_xlabel(xlabel or "", fontsize=style.font("label"))
-        axes.set_ylabel(ylabels[i] if ylabels[i] is not None else (panel or ", ".join(metrics)),
+        axis_names = data.attrs.get("axis_names", {})
+        axes.set_ylabel(ylabels[i] if ylabels[i] is not None else
+                        ", ".join(axis_names.get(metric, metric) for metric in ([panel] if panel else metrics)),
                         fontsize=style.font("label"))
         if ylim is not None:
             axes.set_ylim(*ylim)
@@ -302,6 +329,8 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
     for axes in axes_list[:len(panels)]:
         for handle, label in zip(*axes.get_legend_handles_labels()):
             entries.setdefault(label, handle)
+    if len(shaded) > 1:  # which band is which
+        entries.update(_band_entries(shaded))
     handles, labels, font = list(entries.values()), list(entries), style.font("legend")
     if style.skip_legend:
         pass
@@ -318,6 +347,21 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
         else:
             figure.suptitle(title, fontsize=style.font("title"))
     return figure
+
+
+#: the line styles outlining the second, third, ... band of a figure
+_OUTLINES = ("--", ":", "-.")
+
+
+def _band_entries(shaded: Sequence[band_registry.Band]) -> Dict[str, Any]:
+    """Legend entries saying which band is which: a grey patch for the shaded one, a grey outline for the others."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    entries: Dict[str, Any] = {shaded[0].label: Patch(facecolor="0.35", alpha=shaded[0].alpha * 2, linewidth=0)}
+    for k, band in enumerate(shaded[1:]):
+        entries[band.label] = Line2D([], [], color="0.35", linewidth=0.9, linestyle=_OUTLINES[k % len(_OUTLINES)])
+    return entries
 
 
 def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str) -> List[Path]:
@@ -404,8 +448,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
                                      shaded_ci=shaded_ci)
     drawn = list(data["metric"].unique())
     if len(drawn) < len(metrics):  # as RLA 0.6: draw what the runs have, each label with its metric
-        warnings.warn(f"no selected run logged {[m for m in metrics if m not in drawn]}: drawing {drawn}",
-                      UserWarning, stacklevel=2)
+        warnings.warn(f"no selected run logged {data.attrs['absent']}: drawing {', '.join(drawn)}", UserWarning,
+                      stacklevel=2)
         if ylabel is not None and not isinstance(ylabel, str) and len(ylabel) == len(metrics):
             ylabel = [label for metric, label in zip(metrics, ylabel) if metric in drawn]
     figure = draw_curves(data, bands, split_by_metrics=split_by_metrics, xlabel=xlabel, ylabel=ylabel, ylim=ylim,
