@@ -350,7 +350,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
 
 
 #: the line styles outlining the second, third, ... band of a figure
-_OUTLINES = ("--", ":", "-.")
+_OUTLINES: Tuple[Any, ...] = ("--", ":", "-.")
 
 
 def _band_entries(shaded: Sequence[band_registry.Band]) -> Dict[str, Any]:
