@@ -8,12 +8,12 @@ DEMO_ROOT ?= $(CURDIR)/demo_data
 .PHONY: demo demo-sb3 lint test bench clean system-deps
 
 # Debian packages the tests start for real: sshd (sync), munge + slurm (sweeps), chromium (rla ui),
-# Open MPI (logger.set_comm under mpirun).
+# Open MPI (logger.set_comm under mpirun), pdflatex (rla table's LaTeX output is compiled).
 # Installed when one is missing and we may (root with apt-get); the tests say what is missing otherwise.
 SYSTEM_PACKAGES := openssh-server openssh-client rsync munge slurm-wlm chromium chromium-driver \
-	openmpi-bin libopenmpi-dev
+	openmpi-bin libopenmpi-dev texlive-latex-base
 SYSTEM_COMMANDS := /usr/sbin/sshd /usr/bin/rsync /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/chromium \
-	/usr/bin/mpirun
+	/usr/bin/mpirun /usr/bin/pdflatex
 
 system-deps:
 	@missing=0; for c in $(SYSTEM_COMMANDS); do [ -x $$c ] || missing=1; done; \
@@ -31,6 +31,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch is pinned to the CPU build; an unpinned torch pulls a multi-GB CUDA build
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[all,dev]"
+	# rliable, which the tests compare rla table with: its last release (1.2.0) caps arch below 8, whose 7.x
+	# does not import with pandas 3; the dev extra brings arch 8 and rliable's other needs (the tests adapt
+	# the one keyword arch 8 renamed)
+	$(PY) -m pip install -q --no-deps "rliable==1.2.0"
 	touch $(STAMP)
 
 # REINFORCE on CartPole: 2 learning rates x 3 seeds as one sweep, then the grouped curves (again: runs nothing)

@@ -89,6 +89,25 @@ def build_database(base: Path, script_source: str) -> Path:
     return root
 
 
+def logged_rows(path: Path) -> str:
+    """A progress.csv or progress.json as text without the rows' wall-clock times, which differ between
+    two runs logging the same rows (a reference run and one killed and resumed)."""
+    import csv
+    import io
+    import json
+
+    from RLA.db.layout import WALL_TIME_COLUMN
+
+    if path.suffix == ".json":
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return "".join(json.dumps({k: v for k, v in row.items() if k != WALL_TIME_COLUMN}) + "\n" for row in rows)
+    table = list(csv.reader(io.StringIO(path.read_text(), newline="")))
+    keep = [i for i, name in enumerate(table[0] if table else []) if name != WALL_TIME_COLUMN]
+    out = io.StringIO()
+    csv.writer(out).writerows([[row[i] for i in keep if i < len(row)] for row in table])
+    return out.getvalue()
+
+
 def read_scalars(tb_dir: Path) -> Dict[str, List[tuple]]:
     """``{tag: [(step, value), ...]}`` read back with tensorboard's own event reader."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -78,7 +78,7 @@ def test_run_scores_summary_and_tables() -> None:
     assert agg.run_score([1, 5, 3, 4, np.nan]) == 4
     assert agg.run_score([1, 5, 3, 4], "final", k=2) == 3.5
     assert agg.run_score([1, 5, 3, 4], "best", k=2) == 4.5
-    with pytest.raises(ValueError, match="'final' or 'best'"):
+    with pytest.raises(ValueError, match="final, best, auc"):
         agg.run_score([1], "median")
 
     scores = pd.DataFrame({"algo": ["a", "a", "a", "b", "b"], "score": [1.0, 2.0, 3.0, 10.0, 14.0]})

@@ -100,6 +100,7 @@ def test_a_sweep_in_one_process_keeps_each_runs_parameters(data_root):
 
 
 def test_progress_csv_after_1000_dumps_with_a_key_added_at_step_500(data_root):
+    started = time.time()
     item = start_run(data_root, seed=1)
     progress = item.path("log") / "progress.csv"
     for t in range(1000):
@@ -112,15 +113,18 @@ def test_progress_csv_after_1000_dumps_with_a_key_added_at_step_500(data_root):
             assert len(pd.read_csv(progress)) == 500
     exp_manager.finish()
     frame = pd.read_csv(progress)
-    assert list(frame.columns) == ["time-step", "performance/reward", "eval/return"]
+    assert list(frame.columns) == ["time-step", "wall_time", "performance/reward", "eval/return"]
     assert len(frame) == 1000
+    # each row's wall-clock time, in unix seconds to the millisecond
+    wall = frame["wall_time"]
+    assert started - 0.001 <= wall.iloc[0] and (wall.diff().iloc[1:] >= 0).all() and wall.iloc[-1] <= time.time()
     assert frame["time-step"].tolist() == [t * 10 for t in range(1000)]
     assert frame["performance/reward"].tolist() == [t * 0.5 for t in range(1000)]
     assert frame["eval/return"][:500].isna().all()
     assert frame["eval/return"][500:].tolist() == [-t for t in range(500, 1000)]
     json_rows = [json.loads(line) for line in (item.path("log") / "progress.json").read_text().splitlines()]
-    assert len(json_rows) == 1000 and json_rows[600] == {"time-step": 6000, "performance/reward": 300.0,
-                                                          "eval/return": -600}
+    assert len(json_rows) == 1000 and json_rows[600] == {"time-step": 6000, "wall_time": wall[600],
+                                                          "performance/reward": 300.0, "eval/return": -600}
 
 
 def test_tensorboard_scalars_follow_the_time_step_and_skip_text_once(data_root):
@@ -269,7 +273,7 @@ def test_configuring_again_starts_a_fresh_experiment(data_root):
     assert read_json(first.path("log") / "params.json") == {"seed": 1, "lr": 0.1}
     assert exp_manager.get_custom_data("returns") is None
     frame = pd.read_csv(second.path("log") / "progress.csv")
-    assert list(frame.columns) == ["time-step", "y"] and frame["time-step"].tolist() == [0]
+    assert list(frame.columns) == ["time-step", "wall_time", "y"] and frame["time-step"].tolist() == [0]
     assert pd.read_csv(first.path("log") / "progress.csv")["x"].tolist() == [1]
 
 

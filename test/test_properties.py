@@ -68,7 +68,7 @@ def test_any_parameter_text_gives_a_name_of_one_folder_that_parses(when: dt.date
 
 
 # -- csv rows ---------------------------------------------------------------------------------------
-keys = text.filter(lambda k: k != "" and k != "time-step")
+keys = text.filter(lambda k: k not in ("", "time-step", "wall_time"))  # the columns the logger writes itself
 cells = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 30, max_value=10 ** 30),
                   st.floats(allow_nan=True, allow_infinity=True), text)
 
@@ -97,10 +97,12 @@ def test_what_is_logged_is_what_progress_csv_reads_back(rows: List[Dict[str, Any
         all_keys = list(dict.fromkeys(k for row in rows for k in row))
         with open(path, encoding="utf-8", newline="") as f:
             read = list(csv.reader(f))
-        assert read[0] == ["time-step", *all_keys]
+        assert read[0] == ["time-step", "wall_time", *all_keys]
+        assert all(float(line[1]) > 0 for line in read[1:])  # each row's wall-clock time
+        read = [[line[0], *line[2:]] for line in read]
         expected = [[str(step), *(_cell_text(row.get(k)) for k in all_keys)] for step, row in enumerate(rows)]
         assert read[1:] == expected
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns="wall_time")
         assert frame.values.tolist() == expected
         assert summarize_csv(path) == (len(rows), len(rows) - 1)
         numeric = [k for k in all_keys if all(isinstance(r.get(k), (int, float, type(None))) for r in rows)]

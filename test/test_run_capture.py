@@ -51,10 +51,10 @@ def tensorboard_scalars(folder: Path) -> Dict[str, List[Tuple[int, float]]]:
 
 
 def captured(item: Item) -> Dict[str, List[Tuple[int, float]]]:
-    """Every key of the item's progress.csv at the steps it was logged at."""
+    """Every key of the item's progress.csv at the steps it was logged at (not the rows' wall-clock times)."""
     table = pd.read_csv(item.progress_csv)
     return {key: [(int(s), float(v)) for s, v in table[["time-step", key]].dropna().itertuples(index=False)]
-            for key in table.columns if key != "time-step"}
+            for key in table.columns if key not in ("time-step", "wall_time")}
 
 
 def write(project: Path, name: str, source: str) -> Path:
@@ -417,7 +417,16 @@ def test_two_runs_in_one_folder_each_capture_their_own_files(project: Path, tmp_
     for item in Database(db).items("tbx"):
         seed = json.loads(item.params_json.read_text())["seed"]
         assert captured(item) == {"value": [(s, float(seed * 1000 + s)) for s in range(30)]}
-        assert [p.parent.name for p in item.tb_dir.rglob("events.out.tfevents.*")] == [f"seed{seed}"]
+        event_files = list(item.tb_dir.rglob("events.out.tfevents.*"))
+        assert [p.parent.name for p in event_files] == [f"seed{seed}"]
+        # each row carries the wall-clock time its event was written at, not the time rla run read it
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        events = EventAccumulator(str(event_files[0]))
+        events.Reload()
+        table = pd.read_csv(item.progress_csv)
+        assert dict(zip(table["time-step"], table["wall_time"])) == {
+            e.step: round(e.wall_time, 3) for e in events.Scalars("value")}
 
 
 def test_a_tensorboardx_file_closed_between_two_scans_is_taken_at_the_end(project: Path, tmp_path: Path):

@@ -26,6 +26,7 @@ from RLA.capture.neighbours import WatchRecord
 from RLA.capture.process import Outcome, run_child
 from RLA.capture.watcher import EventWatcher
 from RLA.config import SYSTEM_METRICS_SECONDS, RLAConfig, load_config
+from RLA.db.layout import WALL_TIME_COLUMN
 from RLA.db.records import nest_params, typed_value
 from RLA.errors import UsageError
 
@@ -134,7 +135,7 @@ class _ItemSink:
         self._refused: set = set()
         self._last_beat = time.monotonic()
 
-    def write_row(self, step: int, values: Dict[str, float]) -> None:
+    def write_row(self, step: int, values: Dict[str, float], wall_time: Optional[float]) -> None:
         try:
             self.manager.time_step_holder.set_time(step)
         except UsageError as exc:
@@ -147,6 +148,8 @@ class _ItemSink:
                 if key not in self._refused:
                     self._refused.add(key)
                     self.warn(f"rla run: the key {key!r} is not kept: {exc}")
+        if wall_time:  # when the command logged the row, not when we read it
+            self.logger.logkv(WALL_TIME_COLUMN, round(wall_time, 3))
         self.logger.dumpkvs()
         self._last_beat = time.monotonic()
 

@@ -5,9 +5,9 @@ working directory and any ``--logdir``), tails each one (:mod:`RLA.easy_log.tb_r
 copies its records into the item's TensorBoard folder and hands the scalars to
 a :class:`Sink` as rows: one row per step, holding the keys logged at that
 step, so a key logged at its own steps (CleanRL's episodic returns at
-arbitrary global steps) keeps them. A row is handed over once a poll passes
-without new values at its step, so a step whose values arrive in two flushes
-still makes one row.
+arbitrary global steps) keeps them, and the latest wall-clock time of its
+events. A row is handed over once a poll passes without new values at its
+step, so a step whose values arrive in two flushes still makes one row.
 
 Only the files of the command's own processes are taken, so two runs writing
 into one folder (the trials of a sweep, a folder shared by cluster nodes) each
@@ -48,7 +48,7 @@ _OURS, _FOREIGN, _AMBIGUOUS = "ours", "foreign", "ambiguous"
 class Sink(Protocol):
     """Where captured content goes (the run's item)."""
 
-    def write_row(self, step: int, values: Dict[str, float]) -> None: ...
+    def write_row(self, step: int, values: Dict[str, float], wall_time: Optional[float]) -> None: ...
 
     def add_params(self, params: Dict[str, Any], source: str) -> None: ...
 
@@ -75,6 +75,8 @@ class EventWatcher:
         self._keys: Dict[Tuple[str, str], str] = {}
         self._key_owner: Dict[str, str] = {}
         self._pending: Dict[int, Dict[str, float]] = {}
+        #: the latest wall-clock time of the events behind each pending row
+        self._pending_wall: Dict[int, float] = {}
         self._warned_limit = False
         self._last_scan = 0.0
         self._stop = threading.Event()
@@ -237,7 +239,7 @@ class EventWatcher:
                                "its events after it are not captured")
         for step in sorted(self._pending):
             if final or step not in touched:
-                self.sink.write_row(step, self._pending.pop(step))
+                self.sink.write_row(step, self._pending.pop(step), self._pending_wall.pop(step, None))
                 self.rows_written += 1
         return count
 
@@ -254,6 +256,8 @@ class EventWatcher:
             row = self._pending.setdefault(step, {})
             for tag, value in found:
                 row[self._key(folder, tag)] = value
+            if event.wall_time > self._pending_wall.get(step, 0.0):
+                self._pending_wall[step] = float(event.wall_time)
             touched.add(step)
         return len(found)
 

@@ -49,6 +49,7 @@ __all__ = [
     "INDEX_DIR",
     "TIME_STEP_COLUMN",
     "WALL_TIME_COLUMN",
+    "WALL_TIME_COLUMNS",
     "Database",
     "Item",
     "ItemName",
@@ -86,8 +87,11 @@ PICKLE_SUFFIX = data_types.ARCHIVE_TESTER.suffix
 
 #: the first column of progress.csv: the x-axis of every curve
 TIME_STEP_COLUMN = "time-step"
-#: the column of progress.csv holding when each row was logged (unix seconds), where that is known
+#: the wall-clock time of each row of progress.csv (unix seconds), written by the logger, `rla run` and
+#: `rla import`; runs of RLA 0.6 logged it as ``timestamp``
 WALL_TIME_COLUMN = "wall_time"
+#: the columns a row's wall-clock time is read from, first found first
+WALL_TIME_COLUMNS = (WALL_TIME_COLUMN, "timestamp")
 #: the time-steps a run may log at: TensorBoard stores a step as a signed 64-bit integer
 TIME_STEP_RANGE = (-2 ** 63, 2 ** 63 - 1)
 

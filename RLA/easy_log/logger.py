@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_writer
-from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
+from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, LogFolder
 from RLA.easy_log.append_file import AppendFile
 from RLA.easy_log.log_readers import read_csv, read_json, read_tb  # noqa: F401  (0.6's logger had them)
 from RLA.easy_log.output_formats import (
@@ -126,7 +126,9 @@ class Logger:
         self.comm = comm
 
     def dumpkvs(self) -> Dict[str, Any]:
-        """Write the pending row to every output format and start a new one."""
+        """Write the pending row to every output format and start a new one: its time-step first,
+        then its wall-clock time (unix seconds, unless a value was logged under ``wall_time``:
+        `rla run` gives the time of the TensorBoard event a row came from)."""
         values: Optional[Dict[str, Any]] = self.name2val
         if self.comm is not None:  # every rank takes part, even one with nothing pending
             values = mean_over_ranks(self.comm, self.name2val, self.name2cnt)
@@ -136,7 +138,7 @@ class Logger:
         if not values:
             return {}
         step = self.step_holder.get_time()
-        row = {TIME_STEP_KEY: step}
+        row: Dict[str, Any] = {TIME_STEP_KEY: step, WALL_TIME_COLUMN: round(time.time(), 3)}
         row.update(values)
         excluded = self.name2excluded
         for fmt in self.output_formats:

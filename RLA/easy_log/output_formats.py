@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO, Union
 
 from RLA.db.atomic import atomic_writer
-from RLA.db.layout import TIME_STEP_COLUMN, LogFolder
+from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
 from RLA.easy_log.append_file import AppendFile
 from RLA.easy_log.tb_events import frame, tbx_module
@@ -65,7 +65,8 @@ class SeqWriter:
 
 
 class HumanOutputFormat(KVWriter, SeqWriter):
-    """A boxed table per row, to stdout (``stdout``) or ``log.txt`` (``log``)."""
+    """A boxed table per row, to stdout (``stdout``) or ``log.txt`` (``log``); the row's wall-clock
+    time is left out (a reader sees the time of the line)."""
 
     def __init__(self, target: Union[PathLike, TextIO], name: str = "log", max_length: int = 40):
         self.name = name
@@ -97,7 +98,8 @@ class HumanOutputFormat(KVWriter, SeqWriter):
                              "its rows and messages still reach its files\n")
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
-        rows = [(self._truncate(k), self._truncate(self._format(v))) for k, v in key_values.items()]
+        rows = [(self._truncate(k), self._truncate(self._format(v))) for k, v in key_values.items()
+                if k != WALL_TIME_COLUMN]
         if not rows:
             return
         key_width = max(len(k) for k, _ in rows)
@@ -195,7 +197,8 @@ class JSONOutputFormat(KVWriter):
 
 
 class TensorBoardOutputFormat(KVWriter):
-    """TensorBoard events in a log folder's ``tb``: one event carries a whole row.
+    """TensorBoard events in a log folder's ``tb``: one event carries a whole row, at the row's
+    wall-clock time (the event's own field, not a scalar: float32 would round it to minutes).
 
     Writes the record framing itself (synchronously, flushed at every dump)
     instead of going through a per-key ``add_scalar`` and a writer thread.
@@ -221,7 +224,7 @@ class TensorBoardOutputFormat(KVWriter):
         value_cls = self._summary_pb2.Summary.Value
         values = []
         for key, value in key_values.items():
-            if key == TIME_STEP_COLUMN:
+            if key in (TIME_STEP_COLUMN, WALL_TIME_COLUMN):
                 continue
             if _is_number(value):
                 values.append(value_cls(tag=key, simple_value=_float32(value)))
@@ -234,10 +237,13 @@ class TensorBoardOutputFormat(KVWriter):
                     stacklevel=4,
                 )
         if values:
-            self.write_summary(self._summary_pb2.Summary(value=values), step)
+            wall_time = key_values.get(WALL_TIME_COLUMN)
+            self.write_summary(self._summary_pb2.Summary(value=values), step,
+                               wall_time if _is_number(wall_time) else None)
 
-    def write_summary(self, summary: Any, step: int) -> None:
-        self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+    def write_summary(self, summary: Any, step: int, wall_time: Optional[float] = None) -> None:
+        self._write_event(self._event_pb2.Event(wall_time=time.time() if wall_time is None else wall_time,
+                                                step=int(step), summary=summary))
 
     def write_purge(self, step: int) -> None:
         """Hide every event at ``step`` or later written before this one.

@@ -4,13 +4,15 @@
   mean / std / standard error / min-max / bootstrap confidence interval;
 - run scores (final or best-k average) and a summary table per group;
 - rliable-style aggregate metrics over runs × tasks (mean, median, IQM,
-  optimality gap) with stratified bootstrap confidence intervals, and
-  performance profiles (Agarwal et al., 2021, "Deep RL at the edge of the
-  statistical precipice").
+  optimality gap) with stratified bootstrap confidence intervals, the
+  probability of improvement, and performance profiles (Agarwal et al., 2021,
+  "Deep RL at the edge of the statistical precipice").
 
 Standard deviations are sample standard deviations (``ddof=1``); the standard
 error is ``std / sqrt(n)``. Confidence intervals are percentile bootstrap
-intervals.
+intervals. The stratified bootstrap draws its resamples as rliable does
+(:func:`bootstrap_rng`), so that an interval equals rliable's for the same seed
+and number of resamples.
 """
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ __all__ = [
     "RegularSteps", "x_span",
     "filter_x", "finite_xy", "common_grid", "resample_curve", "resample_points", "smooth_curve", "curve_stats",
     "bootstrap_mean_ci",
-    "run_score", "summarize_scores", "format_summary",
+    "SCORES", "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
-    "stratified_bootstrap", "aggregate_metrics", "performance_profile", "performance_profiles",
+    "bootstrap_rng", "stratified_bootstrap", "aggregate_metrics", "interval",
+    "probability_of_improvement", "improvement_interval", "probability_of_improvement_matrix",
+    "performance_profile", "performance_profiles",
 ]
 
 X_RANGES = ("intersection", "union")
@@ -232,21 +236,34 @@ def curve_stats(curves: np.ndarray, ci: Optional[float] = None, n_bootstrap: int
 
 
 # -- scores and the summary table ----------------------------------------------
-def run_score(y: np.ndarray, how: str = "final", k: int = 1) -> float:
+#: how a run's curve becomes one number (:func:`run_score`)
+SCORES = ("final", "best", "auc")
+
+
+def run_score(y: np.ndarray, how: str = "final", k: int = 1, x: Optional[np.ndarray] = None) -> float:
     """One number for a run's curve: the mean of its last ``k`` finite values
-    (``"final"``) or of its ``k`` highest values (``"best"``). Higher is better:
-    negate loss-like metrics first (e.g. ``scale_dict={"loss": lambda y: -y}``)."""
+    (``"final"``), of its ``k`` highest values (``"best"``), or the area under
+    the curve over its x-span (``"auc"``: the trapezoid area divided by the span,
+    the curve's average over training, which rewards learning early; ``x`` are
+    the points' steps, evenly spaced when not given; ``k`` is not used).
+    Higher is better: negate loss-like metrics first (e.g. ``scale_dict={"loss": lambda y: -y}``)."""
     values = np.asarray(y, dtype=np.float64)
-    values = values[np.isfinite(values)]
     if k < 1:
         raise UsageError(f"k must be at least 1, got {k}")
+    if how not in SCORES:
+        raise UsageError(f"score must be one of {', '.join(SCORES)}; got {how!r}")
+    if how == "auc":
+        steps = np.arange(len(values), dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
+        steps, values = finite_xy(steps[:len(values)], values[:len(steps)])
+        if values.size < 2:
+            return float(values[0]) if values.size else float("nan")
+        return float(np.sum((values[1:] + values[:-1]) * np.diff(steps)) / 2 / (steps[-1] - steps[0]))
+    values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan")
     if how == "final":
         return float(values[-k:].mean())
-    if how == "best":
-        return float(np.sort(values)[-k:].mean())
-    raise UsageError(f"score must be 'final' or 'best', got {how!r}")
+    return float(np.sort(values)[-k:].mean())
 
 
 def summarize_scores(scores: Any, by: Sequence[str], value: str = "score", ci: float = 0.95,
@@ -270,11 +287,12 @@ def summarize_scores(scores: Any, by: Sequence[str], value: str = "score", ci: f
 
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}"}
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
-def _latex_escape(text: str) -> str:
-    return re.sub(r"[\\&%$#_{}]", lambda match: _LATEX_SPECIAL[match.group()], text)
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped, to print as it reads."""
+    return re.sub(r"[\\&%$#_{}~^]", lambda match: _LATEX_SPECIAL[match.group()], text)
 
 
 def format_summary(summary: Any, fmt: str = "markdown", spread: str = "std", digits: int = 3) -> str:
@@ -293,7 +311,7 @@ def format_summary(summary: Any, fmt: str = "markdown", spread: str = "std", dig
             return f"{row['mean']:.{digits}g} [{row['ci_low']:.{digits}g}, {row['ci_high']:.{digits}g}]"
         return f"{row['mean']:.{digits}g} {pm} {row[spread]:.{digits}g}"
 
-    text = _latex_escape if latex else str
+    text = latex_escape if latex else str
     header = [text(str(k)) for k in keys] + ["mean [CI]" if spread == "ci" else f"mean {pm} {spread}", "n"]
     body = [[text(str(row[k])) for k in keys] + [cell(row), str(int(row["n"]))] for _, row in summary.iterrows()]
     if latex:
@@ -351,12 +369,42 @@ def _as_runs_by_tasks(scores: Any, name: str, finite: bool = False) -> np.ndarra
     return array
 
 
-def stratified_bootstrap(scores: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_bootstrap`` resamples of a runs × tasks array, runs drawn with replacement
-    within each task (the task strata are kept): n_bootstrap × runs × tasks."""
-    runs, tasks = scores.shape
-    index = rng.integers(0, runs, size=(n_bootstrap, runs, tasks))
-    return np.take_along_axis(np.broadcast_to(scores, (n_bootstrap, runs, tasks)), index, axis=1)
+#: a random source of the bootstrap: numpy's legacy RandomState (as rliable draws) or a Generator
+BootstrapRNG = Union[np.random.RandomState, np.random.Generator]
+
+
+def bootstrap_rng(seed: Optional[int]) -> np.random.RandomState:
+    """The random source of every stratified bootstrap here: numpy's legacy ``RandomState(seed)``.
+
+    rliable (1.2) draws each resample's run indices with ``np.random.choice`` from numpy's
+    global RandomState, one ``runs × tasks [× points]`` array per resample; drawing the same
+    integers from ``RandomState(seed)`` gives, for ``np.random.seed(seed)`` before rliable's
+    ``get_interval_estimates``, the same resamples and so the same intervals."""
+    return np.random.RandomState(seed)
+
+
+def _draw(rng: BootstrapRNG, high: int, size: Tuple[int, ...]) -> np.ndarray:
+    """Integers in ``[0, high)``: those ``np.random.choice(high, size)`` draws from a RandomState."""
+    if isinstance(rng, np.random.RandomState):
+        return rng.randint(0, high, size=size)
+    return rng.integers(0, high, size=size)
+
+
+def stratified_bootstrap(scores: np.ndarray, n_bootstrap: int, rng: BootstrapRNG) -> np.ndarray:
+    """``n_bootstrap`` resamples of a runs × tasks [× points] array, runs drawn with replacement
+    within each task (the task strata are kept; with points, within each task and point, as
+    rliable resamples its runs × tasks × frames arrays): n_bootstrap × runs × tasks [× points]."""
+    runs = scores.shape[0]
+    shape = (n_bootstrap, *scores.shape)
+    index = _draw(rng, runs, shape)
+    return np.take_along_axis(np.broadcast_to(scores, shape), index, axis=1)
+
+
+def interval(boot: np.ndarray, ci: float) -> Tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of bootstrap values (axis 0), as rliable's (arch's ``percentile``)."""
+    tail = (1.0 - ci) / 2 * 100
+    low, high = np.percentile(boot, [tail, 100 - tail], axis=0)
+    return low, high
 
 
 def aggregate_metrics(score_dict: Mapping[str, Any],
@@ -368,25 +416,83 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
     algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``.
 
     Every score must be finite (``UsageError`` names the NaN/inf cells otherwise):
-    :func:`RLA.easy_plot.scores.collect_scores` already leaves out runs without one."""
+    :func:`RLA.easy_plot.scores.collect_scores` already leaves out runs without one.
+    Each algorithm's resamples come from :func:`bootstrap_rng` ``(seed)``: its intervals equal
+    rliable's ``get_interval_estimates`` run on that algorithm alone after ``np.random.seed(seed)``,
+    and do not change with the other algorithms of the table."""
     import pandas as pd
 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise UsageError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
-    tail = (1.0 - ci) / 2 * 100
     rows = {}
     for algorithm, scores in score_dict.items():
         array = _as_runs_by_tasks(scores, algorithm, finite=True)
-        resampled = stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed))
+        resampled = stratified_bootstrap(array, n_bootstrap, bootstrap_rng(seed))
         row = {}
         for metric in metrics:
             fn = (lambda s: aggregate_optimality_gap(s, gamma)) if metric == "optimality_gap" else METRICS[metric]
             point, boot = fn(array), fn(resampled)
-            low, high = np.percentile(boot, [tail, 100 - tail])
+            low, high = interval(boot, ci)
             row.update({metric: float(point), f"{metric}_low": float(low), f"{metric}_high": float(high)})
         rows[algorithm] = row
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: bootstrap resamples compared at a time by the probability of improvement (bounds its memory)
+_POI_CHUNK = 256
+
+
+def probability_of_improvement(scores_x: Any, scores_y: Any) -> np.ndarray:
+    """P(X > Y): on each task, the probability that a run of X scores above a run of Y (the
+    Mann-Whitney U statistic over ``runs_x * runs_y``, a tie counting one half), averaged over
+    tasks, as rliable defines it. Arrays are [... ×] runs × tasks (leading axes: resamples)."""
+    x = np.asarray(scores_x, dtype=np.float64)
+    y = np.asarray(scores_y, dtype=np.float64)
+    pairs = x[..., :, None, :] - y[..., None, :, :]  # ... × runs_x × runs_y × tasks
+    wins = (pairs > 0).sum(axis=(-3, -2)) + 0.5 * (pairs == 0).sum(axis=(-3, -2))
+    return np.mean(wins / (x.shape[-2] * y.shape[-2]), axis=-1)
+
+
+def improvement_interval(scores_x: Any, scores_y: Any, ci: float = 0.95, n_bootstrap: int = 2000,
+                         seed: Optional[int] = 0) -> Tuple[float, float, float]:
+    """P(X > Y) with its stratified-bootstrap percentile interval, the runs of X and of Y each
+    resampled within every task, as rliable's ``StratifiedIndependentBootstrap`` does them
+    (the same draws after ``np.random.seed(seed)``): ``(probability, low, high)``."""
+    x = _as_runs_by_tasks(scores_x, "X", finite=True)
+    y = _as_runs_by_tasks(scores_y, "Y", finite=True)
+    if x.shape[1] != y.shape[1]:
+        raise UsageError(f"X and Y have scores on {x.shape[1]} and {y.shape[1]} tasks: compare them on the same tasks")
+    rng = bootstrap_rng(seed)
+    boot = np.empty(n_bootstrap)
+    for start in range(0, n_bootstrap, _POI_CHUNK):
+        reps = min(_POI_CHUNK, n_bootstrap - start)
+        if x.shape[0] == y.shape[0]:  # one draw per chunk gives the interleaved x, y draws of each resample
+            index = _draw(rng, x.shape[0], (reps, 2, *x.shape))
+            index_x, index_y = index[:, 0], index[:, 1]
+        else:  # different bounds: drawn resample by resample, in rliable's order
+            pairs = [(_draw(rng, x.shape[0], x.shape), _draw(rng, y.shape[0], y.shape)) for _ in range(reps)]
+            index_x, index_y = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        resampled_x = np.take_along_axis(np.broadcast_to(x, (reps, *x.shape)), index_x, axis=1)
+        resampled_y = np.take_along_axis(np.broadcast_to(y, (reps, *y.shape)), index_y, axis=1)
+        boot[start:start + reps] = probability_of_improvement(resampled_x, resampled_y)
+    low, high = interval(boot, ci)
+    return float(probability_of_improvement(x, y)), float(low), float(high)
+
+
+def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float = 0.95, n_bootstrap: int = 2000,
+                                      seed: Optional[int] = 0) -> Any:
+    """P(X > Y) for every ordered pair of algorithms (runs × tasks arrays of scores on the
+    same tasks), each with its interval (:func:`improvement_interval`, reseeded per pair): a
+    DataFrame with columns ``x``, ``y``, ``probability``, ``low``, ``high``, in the order of
+    ``score_dict``; P(Y > X) is ``1 - P(X > Y)``."""
+    import pandas as pd
+
+    names = list(score_dict)
+    rows = [{"x": x, "y": y, **dict(zip(("probability", "low", "high"),
+                                        improvement_interval(score_dict[x], score_dict[y], ci, n_bootstrap, seed)))}
+            for x in names for y in names if x != y]
+    return pd.DataFrame(rows, columns=["x", "y", "probability", "low", "high"])
 
 
 def performance_profile(scores: Any, taus: Sequence[float]) -> np.ndarray:
@@ -401,11 +507,10 @@ def performance_profiles(score_dict: Mapping[str, Any], taus: Sequence[float], c
                          n_bootstrap: int = 2000, seed: Optional[int] = 0) -> Dict[str, Dict[str, np.ndarray]]:
     """For each algorithm: ``{"profile", "low", "high"}`` at ``taus``, with a
     stratified-bootstrap percentile band."""
-    tail = (1.0 - ci) / 2 * 100
     out = {}
     for algorithm, scores in score_dict.items():
         array = _as_runs_by_tasks(scores, algorithm, finite=True)
-        boot = performance_profile(stratified_bootstrap(array, n_bootstrap, np.random.default_rng(seed)), taus)
-        low, high = np.percentile(boot, [tail, 100 - tail], axis=0)
+        boot = performance_profile(stratified_bootstrap(array, n_bootstrap, bootstrap_rng(seed)), taus)
+        low, high = interval(boot, ci)
         out[algorithm] = {"profile": performance_profile(array, taus), "low": low, "high": high}
     return out

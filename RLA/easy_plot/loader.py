@@ -71,7 +71,8 @@ def _legacy_match(reg: str, record_date: str) -> bool:
 
 def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
                 regs: Optional[Sequence[Reg]] = None, where: Optional[str] = None,
-                items: Optional[Collection[str]] = None) -> List[Tuple[ItemRecord, int]]:
+                items: Optional[Collection[str]] = None,
+                selection: Optional[Mapping[str, Any]] = None) -> List[Tuple[ItemRecord, int]]:
     """The records of the items of a table whose record date matches a pattern, with the
     index of the first pattern each matches. ``regs=None`` takes every item; ``items`` (record dates,
     such as a selection made in ``rla ui``) keeps only those.
@@ -80,11 +81,14 @@ def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
     rule as ``rla ls`` (:class:`RLA.db.query.ItemFilter`: ``*`` and ``?`` stop at ``/``;
     a date folder such as ``2024/05/*`` selects everything below it). A compiled regex
     is searched in the record date. ``where`` is a parameter expression (``rla ls -w``).
+    ``selection`` holds other fields of the ItemFilter (``pattern``, ``status``, ``since``,
+    ``archived``, ...: the selection words of ``rla ls``, as :mod:`RLA.db.selection_words` reads them).
     """
     patterns: Sequence[Reg] = [regs] if isinstance(regs, (str, re.Pattern)) else regs or ()
     matchers = [reg.search if isinstance(reg, re.Pattern) else _glob_matcher(task_table_name, reg)
                 for reg in patterns]
-    records = select(data_root, ItemFilter(task=task_table_name, where=where), sizes=False)  # plots show no sizes
+    item_filter = ItemFilter(task=task_table_name, where=where, **(selection or {}))
+    records = select(data_root, item_filter, sizes=False)  # plots show no sizes
     found = []
     used = set()
     if items is not None:
@@ -285,18 +289,22 @@ def _read_all(csv_paths: Sequence[str], columns: List[str], cache: Optional[Colu
 
 def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
               columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None,
-              where: Optional[str] = None, items: Optional[Collection[str]] = None) -> List[Run]:
+              where: Optional[str] = None, items: Optional[Collection[str]] = None,
+              selection: Optional[Mapping[str, Any]] = None) -> List[Run]:
     """Every matching run with its parameters and the ``columns`` of its progress.csv.
 
     Runs without a progress.csv are left out. Many csv files not yet cached are
-    parsed in ``workers`` threads (default: the CPU count). ``regs``, ``where`` and
-    ``items`` select items as in :func:`match_items`.
+    parsed in ``workers`` threads (default: the CPU count). ``regs``, ``where``,
+    ``items`` and ``selection`` select items as in :func:`match_items`.
     """
-    matched = match_items(data_root, task_table_name, regs, where, items)
+    matched = match_items(data_root, task_table_name, regs, where, items, selection)
+    archived = bool((selection or {}).get("archived"))
     if not matched:
-        Database(data_root).check_table(task_table_name)
-        folder = Database(data_root).type_root("log") / task_table_name
+        Database(data_root).check_table(task_table_name, archived)
+        folder = Database(data_root).type_root("log", archived) / task_table_name
         also = f" and where={where!r}" if where else ""
+        also += "".join(f" and {key}={value!r}" for key, value in (selection or {}).items()
+                        if value not in (None, (), False))
         also += f" among the {len(items)} chosen items" if items is not None else ""
         raise ItemNotFoundError(
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
@@ -305,7 +313,8 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
     database = Database(data_root)
     cache = ColumnCache(database.column_cache_dir(), lambda csv, names: read_columns(Path(csv), names),
                         database.column_cache_file()) if use_cache else None
-    log_root = str(database.type_root("log"))  # joined as text: Path objects cost more than the cached columns
+    # joined as text: Path objects cost more than the cached columns
+    log_root = str(database.type_root("log", archived))
     csv_paths = [os.path.join(log_root, record.item.task, record.item.date, record.item.name, PROGRESS_CSV)
                  for record, _ in matched]
     tables = _read_all(csv_paths, list(dict.fromkeys(columns)), cache, workers or os.cpu_count() or 1)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from RLA import plot_axes
 from RLA import plot_bands as band_registry
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
@@ -25,6 +26,7 @@ from RLA.easy_plot.figures import new_figure, plot_performance_profile
 from RLA.easy_plot.loader import NOT_FOUND, Reg, Run, csv_columns, load_runs, param_value, plot_dir
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
+from RLA.plot_axes import XAxis
 from RLA.words import did_you_mean
 
 __all__ = ["DEFAULT_X_NAME", "default_key_to_legend", "group_curves", "curve_data", "draw_curves", "plot_func",
@@ -44,7 +46,7 @@ def default_key_to_legend(parse_dict: Mapping[str, str], split_keys: Sequence[st
     return legend or "all runs"
 
 
-def _natural(value: str) -> Tuple[int, Any]:
+def natural_key(value: str) -> Tuple[int, Any]:
     """Sort numbers numerically and before text."""
     try:
         return (0, float(value))
@@ -52,27 +54,36 @@ def _natural(value: str) -> Tuple[int, Any]:
         return (1, value)
 
 
-def _group_runs(runs: Sequence[Run], split_keys: Sequence[str],
-                by_reg: bool) -> Dict[Tuple[str, ...], List[Run]]:
+def group_runs(runs: Sequence[Run], split_keys: Sequence[str],
+               by_reg: bool) -> Dict[Tuple[str, ...], List[Run]]:
     """Runs by the values of ``split_keys`` (or by the reg they matched), in natural order."""
     groups: Dict[Tuple[str, ...], List[Run]] = {}
     for run in runs:
         key = (str(run.reg_index),) if by_reg else tuple(param_value(run.params, k) for k in split_keys)
         groups.setdefault(key, []).append(run)
-    return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(_natural(v) for v in k))}
+    return {key: groups[key] for key in sorted(groups, key=lambda k: tuple(natural_key(v) for v in k))}
 
 
 #: a run with its (x, y) points of one metric
 _RunPoints = Tuple[Run, aggregate.XValues, np.ndarray]
 
 
-def _points(run: Run, x_key: str, metric: str, xlim: Optional[Tuple[Optional[float], Optional[float]]],
-            scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[aggregate.XValues, np.ndarray]:
+def run_points(run: Run, axis: XAxis, metric: str, xlim: Optional[Tuple[Optional[float], Optional[float]]],
+               scale: Optional[Callable[[np.ndarray], np.ndarray]]) -> Tuple[aggregate.XValues, np.ndarray]:
     """The run's logged (x, y) points of ``metric`` inside ``xlim``, scaled, without empty cells
     (a metric logged every k-th row leaves NaN in the others). x stays a regular time-step
     (:class:`~RLA.easy_plot.aggregate.RegularSteps`, known from the column cache without reading
     it) when every point is kept."""
     columns = run.columns
+    if axis.seconds is not None:  # wall-clock time since the run's first row
+        y = columns[metric]
+        x = axis.values(columns)
+        rows = min(len(x), len(y))
+        x, y = aggregate.filter_x(x[:rows], y[:rows], xlim)
+        if scale is not None:
+            y = np.asarray(scale(y), dtype=np.float64)
+        return aggregate.finite_xy(x, y)
+    x_key = axis.columns[0]
     steps = None
     if isinstance(columns, CachedColumns) and xlim is None:
         y = columns[metric]  # first: a cache file found rewritten is renewed here, x's layout with it
@@ -138,7 +149,7 @@ class _SharedList(list):
         return self
 
 
-def _long_frame(parts: Sequence[Tuple[Dict[str, str], np.ndarray, Dict[str, np.ndarray]]]) -> Any:
+def long_frame(parts: Sequence[Tuple[Dict[str, str], np.ndarray, Dict[str, np.ndarray]]]) -> Any:
     """One long DataFrame of every group's curve: its labels repeated on each of its grid points,
     the grid as ``x``, and its statistics (built at once: a frame per group costs more than the numbers)."""
     import pandas as pd
@@ -159,8 +170,13 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                  key_to_legend_fn: Callable[..., str] = default_key_to_legend, split_by_metrics: bool = True,
                  resample: Optional[int] = 512, x_range: str = "intersection", smooth_step: float = 0.0,
                  smoothing: str = "ema", ci: Optional[float] = None, n_bootstrap: int = 1000,
-                 seed: Optional[int] = 0, min_run_fraction: Optional[float] = None, run_curves: int = 0) -> Any:
+                 seed: Optional[int] = 0, min_run_fraction: Optional[float] = None, run_curves: int = 0,
+                 x: Optional[str] = None) -> Any:
     """The grouped curves behind a figure, as a long DataFrame.
+
+    ``x`` names an axis of :mod:`RLA.plot_axes` (``"step"``, or wall-clock ``"seconds"``,
+    ``"minutes"``, ``"hours"`` since each run's first row); without it the x values are the
+    column ``x_key`` as logged.
 
     Columns: ``metric``, ``legend``, one per split key (or ``reg`` in
     regs2legends mode), ``x``, ``mean``, ``std``, ``stderr``, ``min``, ``max``,
@@ -184,9 +200,11 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
     if min_run_fraction is not None and not 0 < min_run_fraction <= 1:
         raise UsageError(f"min_run_fraction must be in (0, 1], got {min_run_fraction}")
     scale_dict = scale_dict or {}
+    axis = plot_axes.resolve(x, x_key)
+    _warn_without_axis(runs, axis)
     by_reg = regs2legends is not None
     key_names = ["reg"] if by_reg else list(split_keys)
-    groups = _group_runs(runs, split_keys, by_reg)
+    groups = group_runs(runs, split_keys, by_reg)
     parts, run_rows, kept_curves = [], [], []
     for metric in metrics:
         for key, members in groups.items():
@@ -195,8 +213,8 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
             else:
                 legend = key_to_legend_fn(dict(zip(split_keys, key)), list(split_keys), metric, not split_by_metrics)
             labels = {"metric": metric, "legend": legend, **dict(zip(key_names, key))}
-            curves = [(run, *_points(run, x_key, metric, xlim, scale_dict.get(metric)))
-                      for run in members if metric in run.columns and x_key in run.columns]
+            curves = [(run, *run_points(run, axis, metric, xlim, scale_dict.get(metric)))
+                      for run in members if metric in run.columns and axis.source(run.columns) is not None]
             curves = [(run, x, y) for run, x, y in curves if len(y)]
             if not curves:
                 continue
@@ -210,8 +228,8 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
             del curves  # the next group's columns are read while this name is still bound: one group at a time
     if not parts:
-        raise NoDataError(_nothing_logged(runs, [*metrics, x_key]))
-    data = _long_frame(parts)
+        raise NoDataError(_nothing_logged(runs, [*metrics, *axis.columns]))
+    data = long_frame(parts)
     absent = [metric for metric in metrics if metric not in {labels["metric"] for labels, _, _ in parts}]
     if absent:  # the metrics drawn are said by the data; the others, with the closest names the runs logged
         present = csv_columns(runs)
@@ -239,10 +257,23 @@ def _nothing_logged(runs: Sequence[Run], wanted: Sequence[str]) -> str:
             f"{', '.join(present[:40])}{' ...' if len(present) > 40 else ''}")
 
 
+def _warn_without_axis(runs: Sequence[Run], axis: XAxis) -> None:
+    """Say which runs have no wall-clock time (logged before rows carried it) when the x axis is one."""
+    if axis.seconds is None:
+        return
+    missing = [run.item.index for run in runs if axis.source(run.columns) is None]
+    if missing:
+        warnings.warn(f"{len(missing)} of {len(runs)} runs have no wall-clock time (no "
+                      f"{' or '.join(map(repr, axis.columns))} column: logged before rows carried it) and are left "
+                      f"out of the x axis {axis.name!r}: {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}",
+                      RuntimeWarning, stacklevel=3)
+
+
 def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
                split_keys: Optional[Sequence[str]], metrics: Sequence[str], use_buf: bool = True,
                where: Optional[str] = None, items: Optional[Sequence[str]] = None, x_key: str = DEFAULT_X_NAME,
-               hp_filter_dict: Optional[Mapping[str, Sequence[Any]]] = None, **grouping: Any) -> Any:
+               hp_filter_dict: Optional[Mapping[str, Sequence[Any]]] = None, x: Optional[str] = None,
+               **grouping: Any) -> Any:
     """Load the selected runs and group them (:func:`group_curves`): the numbers of
     :func:`plot_func`'s figure, also served by ``rla ui``. ``items`` keeps only these
     record dates; ``hp_filter_dict`` only the runs whose parameters have one of the listed
@@ -256,10 +287,11 @@ def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: O
         if not items:
             raise NoDataError(f"no item of table {task_table_name!r} selected by {regs} has parameters matching "
                               f"hp_filter_dict={dict(hp_filter_dict)}")
-    runs = load_runs(data_root, task_table_name, regs, [x_key, *metrics], use_cache=use_buf, where=where,
+    axis = plot_axes.resolve(x, x_key)
+    runs = load_runs(data_root, task_table_name, regs, [*axis.columns, *metrics], use_cache=use_buf, where=where,
                      items=items)
     _warn_unknown_keys(runs, split_keys or ())
-    return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, **grouping)
+    return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, x=x, **grouping)
 
 
 def _warn_unknown_keys(runs: Sequence[Any], split_keys: Sequence[str]) -> None:
@@ -277,10 +309,12 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
                 legend_outside: bool = False, show_number: bool = False,
                 colors: Optional[Sequence[Any]] = None, ncols: Optional[int] = None,
                 figsize: Optional[Tuple[float, float]] = None, style: Optional[PlotStyle] = None) -> Any:
-    """Draw the output of :func:`group_curves`: one subplot per metric (or all in one),
-    the group mean as a line and each of ``bands`` (std, stderr, range, ci) shaded;
+    """Draw the output of :func:`group_curves` (or of :func:`RLA.easy_plot.efficiency.aggregate_curves`):
+    one subplot per metric (or all in one), the group mean (the column ``data.attrs["center"]``
+    names, when set: an IQM) as a line and each of ``bands`` (std, stderr, range, ci) shaded;
     ``style`` sets markers, fonts, the legend layout and the subplot grid."""
     shaded = [band_registry.get(name) for name in bands]
+    center = data.attrs.get("center", "mean")
     style = style or PlotStyle()
     metrics = list(data["metric"].unique())  # in order of appearance
     panels = metrics if split_by_metrics else [None]
@@ -302,7 +336,7 @@ def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bo
         for (_, legend), curve in subset.groupby(["metric", "legend"], sort=False):
             color = color_of[legend]
             x = curve["x"].to_numpy()
-            mean = curve["mean"].to_numpy()
+            mean = curve[center].to_numpy()
             axes.plot(x, mean, color=color, label=legend, **style.line_kwargs(index_of[legend], len(x)))
             for k, band in enumerate(shaded):  # the first band shaded, the others outlined: they overlap
                 low, high = band.bounds(curve, mean)
@@ -376,8 +410,9 @@ def save_figure(figure: Any, data_root: Union[str, os.PathLike], save_name: str)
     return paths
 
 
-def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Optional[Sequence[Reg]],
-              split_keys: Optional[Sequence[str]], metrics: Sequence[str], use_buf: bool = True, verbose: bool = False,
+def plot_func(data_root: Union[str, os.PathLike], task_table_name: Union[str, Sequence[str]],
+              regs: Optional[Sequence[Reg]], split_keys: Optional[Sequence[str]], metrics: Sequence[str],
+              use_buf: bool = True, verbose: bool = False,
               xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
               xlabel: Optional[str] = DEFAULT_X_NAME, ylabel: Union[None, str, Sequence[str]] = None,
               scale_dict: Optional[Mapping[str, Callable[[np.ndarray], np.ndarray]]] = None,
@@ -394,7 +429,8 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
               x_bound: Union[None, float, Tuple[Optional[float], Optional[float]]] = None, pretty: bool = False,
               use_marker: bool = False, markers: Optional[Sequence[str]] = None, legend_ncol: int = 1,
               skip_legend: bool = False, log: bool = False, tiling: str = "symmetric",
-              ncols: Optional[int] = None) -> Tuple[Any, Any]:
+              ncols: Optional[int] = None, x: Optional[str] = None, aggregate: Optional[str] = None,
+              normalize: Optional[Mapping[str, Tuple[float, float]]] = None) -> Tuple[Any, Any]:
     """Plot ``metrics`` of the runs of ``task_table_name`` matching ``regs``, one curve per
     group of ``split_keys`` values; return ``(figure, data)``.
 
@@ -428,18 +464,38 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
       format its suffix names (``.svg``, ``.jpg``, ...); the paths are in ``data.attrs["saved"]``.
     - ``use_buf``: use the per-run column cache; ``verbose``: print how many runs
       each group has.
+    - ``x``: the x axis by name (:mod:`RLA.plot_axes`): ``"step"``, or the wall-clock
+      ``"seconds"``, ``"minutes"``, ``"hours"`` since each run's first row (``x_key``: any
+      logged column instead).
+    - ``aggregate``: ``"iqm"``, ``"mean"`` or ``"median"``: sample-efficiency curves, the
+      statistic over runs × tasks at each x with its stratified-bootstrap ``ci`` band, as rliable
+      draws them (:func:`RLA.easy_plot.efficiency.aggregate_curves`); ``task_table_name`` may then
+      list several tables, and ``normalize`` maps a table to its ``(random, reference)`` scores.
 
     When pyplot is imported (a notebook, a script calling ``plt.show()``) the
     figure is a pyplot figure: close it with ``plt.close(figure)`` when done.
     """
     style = PlotStyle(pretty=pretty, use_marker=use_marker, markers=markers, legend_ncol=legend_ncol,
                       skip_legend=skip_legend, log=log, tiling=tiling)
-    data = curve_data(data_root, task_table_name, regs, split_keys, metrics, use_buf=use_buf, where=where,
-                      items=items, x_key=x_key, hp_filter_dict=hp_filter_dict, xlim=x_bound_to_xlim(x_bound, xlim),
-                      scale_dict=scale_dict, regs2legends=regs2legends,
-                      key_to_legend_fn=key_to_legend_fn, split_by_metrics=split_by_metrics, resample=resample,
-                      x_range=x_range, smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
-                      n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
+    if x is not None and xlabel == DEFAULT_X_NAME:
+        xlabel = plot_axes.get(x).label
+    if aggregate is not None:  # the name of the statistic here, not the module
+        data = _aggregate_curve_data(data_root, task_table_name, regs, split_keys, metrics, aggregate,
+                                     x=x, x_key=x_key, normalize=normalize, resample=resample or 100,
+                                     xlim=x_bound_to_xlim(x_bound, xlim), smooth_step=smooth_step, smoothing=smoothing,
+                                     ci=ci, n_bootstrap=n_bootstrap, where=where, items=items, use_buf=use_buf,
+                                     key_to_legend_fn=key_to_legend_fn)
+        shaded_std, shaded_err, shaded_range, shaded_ci = False, False, False, True
+    else:
+        if not isinstance(task_table_name, str):
+            raise UsageError(f"plot_func draws the runs of one table; for {list(task_table_name)} pass "
+                             "aggregate='iqm' (a sample-efficiency curve over the tables)")
+        data = curve_data(data_root, task_table_name, regs, split_keys, metrics, use_buf=use_buf, where=where,
+                          items=items, x_key=x_key, x=x, hp_filter_dict=hp_filter_dict,
+                          xlim=x_bound_to_xlim(x_bound, xlim), scale_dict=scale_dict, regs2legends=regs2legends,
+                          key_to_legend_fn=key_to_legend_fn, split_by_metrics=split_by_metrics, resample=resample,
+                          x_range=x_range, smooth_step=smooth_step, smoothing=smoothing, ci=ci if shaded_ci else None,
+                          n_bootstrap=n_bootstrap, min_run_fraction=min_run_fraction)
     if verbose:
         counts = Counter((row["metric"], row["legend"]) for row in data.attrs["runs"])
         for (metric, legend), count in counts.items():
@@ -457,6 +513,22 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
                          figsize=figsize, style=style, ncols=ncols)
     data.attrs["saved"] = save_figure(figure, data_root, save_name) if save_name else []
     return figure, data
+
+
+def _aggregate_curve_data(data_root: Union[str, os.PathLike], tasks: Union[str, Sequence[str]],
+                          regs: Optional[Sequence[Reg]], split_keys: Optional[Sequence[str]], metrics: Sequence[str],
+                          stat: str, **options: Any) -> Any:
+    """The sample-efficiency curves of every metric, in one long frame."""
+    import pandas as pd
+
+    from RLA.easy_plot.efficiency import aggregate_curves
+
+    frames = [aggregate_curves(data_root, tasks, regs, list(split_keys or ()), metric, stat, **options)
+              for metric in metrics]
+    data = pd.concat(frames, ignore_index=True)
+    data.attrs = {"center": stat, "runs": _SharedList(row for frame in frames for row in frame.attrs["runs"]),
+                  "tasks": frames[0].attrs["tasks"]}
+    return data
 
 
 def plot_res_func(prefix_dir: Union[str, os.PathLike], regs: Sequence[Reg], param_keys: Sequence[str],

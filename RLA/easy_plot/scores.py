@@ -26,9 +26,12 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                    score: str = "final", k: int = 1,
                    xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
                    scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                   x_key: str = TIME_STEP_COLUMN, use_buf: bool = True, where: Optional[str] = None) -> Any:
+                   x_key: str = TIME_STEP_COLUMN, use_buf: bool = True, where: Optional[str] = None,
+                   selection: Optional[Mapping[str, Any]] = None, items: Optional[Sequence[str]] = None) -> Any:
     """One row per run: ``task``, the split keys, ``index`` and its ``score`` of ``metric``
-    (see :func:`RLA.easy_plot.aggregate.run_score`).
+    (see :func:`RLA.easy_plot.aggregate.run_score`: ``"final"``, ``"best"`` or ``"auc"``).
+    ``regs``, ``where``, ``items`` and ``selection`` (the other selection words of ``rla ls``)
+    select the runs of each table as :func:`RLA.easy_plot.loader.match_items` does.
 
     Runs without the metric are left out, and so are runs whose metric has no
     finite value (an empty or header-only progress.csv, a diverged run logging NaN):
@@ -40,17 +43,20 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
     rows, no_score = [], []
     for task in tasks:
-        runs = load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where)
-        no_score += _died_before_first_row(data_root, task, regs, where, {run.item.index for run in runs})
+        runs = load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where, items=items,
+                         selection=selection)
+        no_score += _died_before_first_row(data_root, task, regs, where, {run.item.index for run in runs},
+                                           items, selection)
         for run in runs:
             if metric not in run.columns:
                 continue
             y = run.columns[metric]
+            x = None
             if x_key in run.columns:
-                _, y = aggregate.filter_x(*run.xy(x_key, metric), xlim)
+                x, y = aggregate.filter_x(*run.xy(x_key, metric), xlim)
             if scale is not None:
                 y = np.asarray(scale(y), dtype=np.float64)
-            value = aggregate.run_score(y, score, k)
+            value = aggregate.run_score(y, score, k, x)
             if not np.isfinite(value):
                 no_score.append(run.item.index)
                 continue
@@ -65,9 +71,10 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
 
 
 def _died_before_first_row(data_root: Union[str, os.PathLike], task: str, regs: Optional[Sequence[Reg]],
-                           where: Optional[str], loaded: set) -> List[str]:
+                           where: Optional[str], loaded: set, items: Optional[Sequence[str]],
+                           selection: Optional[Mapping[str, Any]]) -> List[str]:
     """Matching runs whose progress.csv exists but holds no row (load_runs leaves them out)."""
-    return [record.index for record, _ in match_items(data_root, task, regs, where)
+    return [record.index for record, _ in match_items(data_root, task, regs, where, items, selection)
             if record.index not in loaded and record.item.progress_csv.is_file()]
 
 

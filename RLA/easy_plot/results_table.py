@@ -1,0 +1,270 @@
+"""The table of final results RL papers report, computed from the database in one call.
+
+One row per group of runs (the values of the split keys), one column per task
+(a statistic of the runs' scores with its bootstrap interval and the number of
+runs) and the aggregate over tasks that rliable computes on the runs × tasks
+scores (IQM, mean or median, and the optimality gap of normalized scores), with
+stratified-bootstrap intervals (Agarwal et al., 2021). ``versus`` adds the
+probability of improvement P(X > Y) of every pair of groups. A column's best
+entry is marked ``bold`` only where its interval does not overlap the
+runner-up's. Every interval equals rliable's for the same seed and number of
+resamples (:func:`RLA.easy_plot.aggregate.bootstrap_rng`).
+
+:func:`results_table` computes; :mod:`RLA.easy_plot.table_format` renders
+(markdown, LaTeX, csv, JSON); :mod:`RLA.easy_plot.table_record` writes a table
+with what it was made from and makes it again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from RLA.db.layout import Database
+from RLA.db.records import read_json
+from RLA.easy_plot import aggregate
+from RLA.easy_plot.plot_func import natural_key
+from RLA.easy_plot.scores import collect_scores
+from RLA.errors import UsageError
+
+__all__ = ["TABLE_STATS", "STAT_NAMES", "TableSpec", "ResultsTable", "results_table", "cell_statistic",
+           "parse_normalize"]
+
+#: the statistic of each cell and of the aggregate over tasks
+TABLE_STATS = ("iqm", "mean", "median")
+#: how a statistic is written in a table
+STAT_NAMES = {"iqm": "IQM", "mean": "Mean", "median": "Median", "optimality_gap": "Optimality gap"}
+
+
+def _median_over_runs(scores: np.ndarray) -> np.ndarray:
+    return np.median(scores[..., 0], axis=-1)
+
+
+#: a statistic over the runs of one task (a runs × 1 array, leading axes: resamples); the mean and
+#: the IQM are rliable's aggregate metrics on that array, the median is over runs (rliable's
+#: aggregate median is over tasks, of the task means)
+_CELL_FUNCTIONS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "iqm": aggregate.aggregate_iqm, "mean": aggregate.aggregate_mean, "median": _median_over_runs}
+
+
+@dataclass
+class TableSpec:
+    """What a results table is made from, the database aside: kept with the table so that it can
+    be made again from a newer state of the database (``rla table --again``).
+
+    ``score`` reduces each run's curve of ``metric`` to a number (``final``/``best``: the mean of
+    the last/best ``last`` points; ``auc``: the average over training); ``stat`` is the statistic
+    of each cell and of the aggregate over tasks; ``normalize`` maps a task to its
+    ``(random, reference)`` scores; ``selection`` holds the selection words of ``rla ls``
+    (:class:`RLA.db.select.ItemFilter` fields but the task: ``pattern``, ``where``, ``status``, ...).
+    """
+
+    tasks: List[str]
+    split_keys: List[str]
+    metric: str
+    score: str = "final"
+    last: int = 1
+    stat: str = "iqm"
+    normalize: Dict[str, Tuple[float, float]] = field(default_factory=dict)
+    selection: Dict[str, Any] = field(default_factory=dict)
+    versus: bool = False
+    ci: float = 0.95
+    n_bootstrap: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.stat not in TABLE_STATS:
+            raise UsageError(f"stat must be one of {', '.join(TABLE_STATS)}; got {self.stat!r}")
+        if not self.tasks:
+            raise UsageError("name at least one table (task) for the results table")
+        if not 0 < self.ci < 1:
+            raise UsageError(f"ci must be between 0 and 1, got {self.ci}")
+        unknown = sorted(set(self.normalize) - set(self.tasks))
+        if unknown:
+            raise UsageError(f"normalize names tables that are not in the table: {unknown}; tables: {self.tasks}")
+        for task, (low, high) in self.normalize.items():
+            if not np.isfinite([low, high]).all() or low == high:
+                raise UsageError(f"normalize {task}={low}:{high}: give two different finite scores, "
+                                 "random (0 after normalizing) and reference (1)")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready: tuples as lists, times of the selection as ISO text."""
+        data = dataclasses.asdict(self)
+        data["normalize"] = {task: list(bounds) for task, bounds in self.normalize.items()}
+        data["selection"] = {key: (value.isoformat() if isinstance(value, _dt.datetime) else
+                                   list(value) if isinstance(value, tuple) else value)
+                             for key, value in self.selection.items() if value not in (None, (), [], False)}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TableSpec":
+        """The spec :meth:`to_dict` wrote (unknown keys refused, naming the known ones)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(f"a table spec with unknown keys {unknown}; known: {sorted(known)}")
+        values = dict(data)
+        values["normalize"] = {task: (float(low), float(high))
+                               for task, (low, high) in dict(values.get("normalize") or {}).items()}
+        values["selection"] = {key: tuple(value) if isinstance(value, list) else value
+                               for key, value in dict(values.get("selection") or {}).items()}
+        return cls(**values)
+
+
+@dataclass
+class ResultsTable:
+    """A computed results table.
+
+    ``cells``: one row per group and column (``group``, the split keys, ``column``, ``kind``
+    ``"task"`` or ``"aggregate"``, ``value``, ``low``, ``high``, ``n`` runs, ``bold``), groups and
+    columns in the order of :attr:`groups` and :attr:`columns`. ``versus``: P(X > Y) of every
+    ordered pair of groups (``x``, ``y``, ``probability``, ``low``, ``high``) when asked for.
+    ``scores``: every run's score (:func:`RLA.easy_plot.scores.collect_scores`, normalized).
+    ``commits``: the code commit of the runs (from their run.json) and how many runs ran it.
+    """
+
+    spec: TableSpec
+    data_root: str
+    cells: Any
+    versus: Any
+    scores: Any
+    groups: List[str]
+    columns: List[str]
+    commits: Dict[str, int]
+    made: str
+
+    def cell(self, group: str, column: str) -> Dict[str, Any]:
+        """The row of :attr:`cells` of one group and column, as a dict."""
+        found = self.cells[(self.cells["group"] == group) & (self.cells["column"] == column)]
+        if found.empty:
+            raise UsageError(f"no cell ({group!r}, {column!r}); groups: {self.groups}; columns: {self.columns}")
+        return dict(found.iloc[0])
+
+
+def parse_normalize(words: Sequence[str]) -> Dict[str, Tuple[float, float]]:
+    """``["hopper=0:3500", ...]`` (``TASK=RANDOM:REFERENCE``) -> ``{"hopper": (0.0, 3500.0)}``."""
+    out: Dict[str, Tuple[float, float]] = {}
+    for word in words:
+        task, equals, bounds = word.rpartition("=")
+        low, colon, high = bounds.partition(":")
+        try:
+            if not (equals and colon and task):
+                raise ValueError
+            out[task] = (float(low), float(high))
+        except ValueError:
+            raise UsageError(f"--normalize {word!r}: write TASK=RANDOM:REFERENCE, e.g. hopper=0:3500 "
+                             "(the random and the reference score of that table)") from None
+    return out
+
+
+def cell_statistic(values: np.ndarray, stat: str, ci: float = 0.95, n_bootstrap: int = 2000,
+                   seed: Optional[int] = 0) -> Tuple[float, float, float]:
+    """``stat`` of one task's run scores with its bootstrap percentile interval: ``(value, low, high)``.
+    The runs are resampled as rliable resamples a runs × 1 array (the same draws for a seed)."""
+    scores = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    function = _CELL_FUNCTIONS[stat]
+    boot = function(aggregate.stratified_bootstrap(scores, n_bootstrap, aggregate.bootstrap_rng(seed)))
+    low, high = aggregate.interval(boot, ci)
+    return float(function(scores)), float(low), float(high)
+
+
+def _group_labels(scores: Any, split_keys: Sequence[str]) -> Any:
+    """Each run's group label, ``"lr=0.01 algo=ppo"`` (``"all runs"`` without split keys)."""
+    if not split_keys:
+        return ["all runs"] * len(scores)
+    return [" ".join(f"{key}={value}" for key, value in zip(split_keys, row))
+            for row in scores[list(split_keys)].itertuples(index=False)]
+
+
+def _mark_best(cells: Any) -> None:
+    """``bold`` on a column's best value when its interval lies clear of the runner-up's
+    (lower is better for the optimality gap)."""
+    cells["bold"] = False
+    for column, rows in cells.groupby("column", sort=False):
+        rows = rows[np.isfinite(rows["value"].to_numpy(dtype=np.float64))]
+        if len(rows) < 2:
+            continue
+        lower_better = column == STAT_NAMES["optimality_gap"]
+        ranked = rows.sort_values("value", ascending=lower_better, kind="stable")
+        best, runner_up = ranked.iloc[0], ranked.iloc[1]
+        separated = best["high"] < runner_up["low"] if lower_better else best["low"] > runner_up["high"]
+        if separated:
+            cells.loc[best.name, "bold"] = True
+
+
+def _commits(data_root: Union[str, os.PathLike], indices: Sequence[str], archived: bool) -> Dict[str, int]:
+    """The code commit each run recorded (``unknown`` without one; ``+dirty`` with uncommitted changes)."""
+    database = Database(data_root)
+    counts: Counter = Counter()
+    for index in indices:
+        run = read_json(database.item_from_index(index, archived).run_json) or {}
+        git = run.get("git") if isinstance(run.get("git"), dict) else None
+        commit = str(git.get("commit")) if git and git.get("commit") else "unknown"
+        counts[commit + ("+dirty" if git and git.get("dirty") else "")] += 1
+    return dict(counts.most_common())
+
+
+def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: bool = True) -> ResultsTable:
+    """The results table ``spec`` describes, from the database as it is now (see the module doc).
+
+    A group's aggregate over tasks needs the same number of runs on every task (the runs × tasks
+    array of rliable); a group without it gets no aggregate (NaN) and a warning saying so, and is
+    left out of the P(X > Y) matrix. Runs without a finite score are left out with a warning
+    (:func:`RLA.easy_plot.scores.collect_scores`)."""
+    import pandas as pd
+
+    scores = collect_scores(data_root, spec.tasks, None, spec.split_keys, spec.metric, score=spec.score,
+                            k=spec.last, use_buf=use_buf, selection=spec.selection)
+    for task, (random_score, reference) in spec.normalize.items():
+        on_task = scores["task"] == task
+        scores.loc[on_task, "score"] = (scores.loc[on_task, "score"] - random_score) / (reference - random_score)
+    scores["group"] = _group_labels(scores, spec.split_keys)
+    group_order = list(dict.fromkeys(
+        label for label, _ in sorted(zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False)),
+                                     key=lambda pair: tuple(natural_key(v) for v in pair[1]))))
+    aggregates = [spec.stat] + (["optimality_gap"] if set(spec.normalize) == set(spec.tasks) else [])
+    columns = list(spec.tasks) + [STAT_NAMES[name] for name in aggregates]
+    rows, matrices, ragged = [], {}, {}
+    for group in group_order:
+        members = scores[scores["group"] == group]
+        keys = dict(zip(spec.split_keys, members.iloc[0][list(spec.split_keys)])) if spec.split_keys else {}
+        by_task = {task: members.loc[members["task"] == task, "score"].to_numpy(dtype=np.float64)
+                   for task in spec.tasks}
+        for task, values in by_task.items():
+            value, low, high = (cell_statistic(values, spec.stat, spec.ci, spec.n_bootstrap, spec.seed)
+                                if values.size else (np.nan, np.nan, np.nan))
+            rows.append({"group": group, **keys, "column": task, "kind": "task", "value": value, "low": low,
+                         "high": high, "n": int(values.size)})
+        counts = {task: int(values.size) for task, values in by_task.items()}
+        if len(set(counts.values())) == 1:
+            matrices[group] = np.stack(list(by_task.values()), axis=1)
+            metrics = aggregate.aggregate_metrics({group: matrices[group]}, aggregates, spec.ci, spec.n_bootstrap,
+                                                  spec.seed).iloc[0]
+        else:
+            ragged[group] = counts
+            metrics = {}
+        for name in aggregates:
+            rows.append({"group": group, **keys, "column": STAT_NAMES[name], "kind": "aggregate",
+                         "value": metrics.get(name, np.nan), "low": metrics.get(f"{name}_low", np.nan),
+                         "high": metrics.get(f"{name}_high", np.nan), "n": min(counts.values())})
+    if ragged:
+        warnings.warn(f"no aggregate over tasks for {len(ragged)} group(s) with different numbers of runs per "
+                      f"task ({'; '.join(f'{g}: {c}' for g, c in ragged.items())}): the aggregate needs a "
+                      "runs × tasks array; select the same seeds on every task", RuntimeWarning, stacklevel=2)
+    cells = pd.DataFrame(rows)
+    _mark_best(cells)
+    versus = None
+    if spec.versus:
+        if len(matrices) < 2:
+            raise UsageError(f"--versus compares groups: {len(matrices)} group(s) have runs on every task with the "
+                             f"same counts ({', '.join(matrices) or 'none'}); split the runs with -k into groups")
+        versus = aggregate.probability_of_improvement_matrix(matrices, spec.ci, spec.n_bootstrap, spec.seed)
+    made = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    commits = _commits(data_root, scores["index"].tolist(), bool(spec.selection.get("archived")))
+    return ResultsTable(spec, os.fspath(data_root), cells, versus, scores, group_order, columns, commits, made)
