@@ -52,3 +52,26 @@ def tree_state(db: Path) -> Dict[str, Tuple[int, int]]:
     """Every file under ``db`` (but the lock and caches) with its size and mtime: what a second import must keep."""
     return {str(p.relative_to(db)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(db.rglob("*"))
             if p.is_file() and not p.relative_to(db).parts[0].startswith(".")}
+
+
+#: `rla ...` with every network connection refused: a socket to anything but a local file, or a name lookup,
+#: ends the process with an error naming it
+_OFFLINE = """
+import socket, sys
+
+def refuse(event, args):
+    if event == "socket.connect" and args[0].family != socket.AF_UNIX:
+        raise RuntimeError(f"network connection attempted: {args[1]!r}")
+    if event == "socket.getaddrinfo":
+        raise RuntimeError(f"network name lookup attempted: {args[0]!r}")
+
+sys.addaudithook(refuse)
+from RLA.cli import main
+main(sys.argv[1:], prog_name="rla")
+"""
+
+
+def rla_offline(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    """:func:`rla` with the network refused (an audit hook on every socket connection and name lookup)."""
+    return subprocess.run([sys.executable, "-c", _OFFLINE, *args], cwd=cwd, env=subprocess_env({"COLUMNS": "80"}),
+                          capture_output=True, text=True, timeout=timeout)

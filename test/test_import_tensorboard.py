@@ -238,5 +238,8 @@ def test_command_line_options_are_checked(tmp_path: Path):
     (tmp_path / "runs").mkdir()
     wrong = rla("import", "tensorbord", "-d", "db", "-t", "t", "runs", cwd=tmp_path)
     assert wrong.returncode == 2 and "tensorboard" in wrong.stderr
+    foreign = rla("import", "tensorboard", "-d", "db", "-t", "t", "runs", "--experiment", "x", cwd=tmp_path)
+    assert foreign.returncode == 2
+    assert "'experiments' is an option of the mlflow importer" in foreign.stderr
     missing = rla("import", "tensorboard", "-d", "db", "-t", "t", "no_such_dir", cwd=tmp_path)
     assert missing.returncode == 2 and "no folder no_such_dir" in missing.stderr

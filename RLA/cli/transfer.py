@@ -22,11 +22,13 @@ _SOURCES = "\n".join(f"  {entry.name}: {entry.doc}" for entry in IMPORTERS)
 @click.option("--record", multiple=True, metavar="KEY", help="a parameter named in each item's name (repeat)")
 @click.option("--name-pattern", default=None, metavar="PATTERN",
               help="tensorboard: parameters from each run folder's name, e.g. '{env_id}__{exp_name}__{seed}__{time}'")
+@click.option("--experiment", "experiments", multiple=True, metavar="NAME",
+              help="mlflow: only the runs of this experiment (name or id; repeat)")
 @click.option("-n", "--dry-run", is_flag=True, help="read the runs and say what would be made; write nothing")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar")
 @click.option("--json", "as_json", is_flag=True, help="print what was done, run by run, as JSON on stdout")
 def import_command(kind: str, source: str, data_root: Optional[str], task: str, record: Tuple[str, ...],
-                   name_pattern: Optional[str], dry_run: bool, quiet: bool,
+                   name_pattern: Optional[str], experiments: Tuple[str, ...], dry_run: bool, quiet: bool,
                    as_json: bool) -> None:
     """Import the runs of KIND at SOURCE as items of table TASK: one item per run, named and dated by its
     start time. Importing again adds only what the runs gained.
@@ -34,6 +36,7 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
     \b
       rla import tensorboard -d db -t cleanrl runs \\
           --name-pattern '{env_id}__{exp_name}__{seed}__{time}'
+      rla import mlflow -d db -t ppo sqlite:///mlflow.db
     """
     from dataclasses import asdict
 
@@ -42,7 +45,8 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
 
     with display.progress_counter(f"import {kind}", quiet or as_json) as counter:
         report = import_runs(kind, source, resolve_data_root(data_root), task, list(record), dry_run,
-                             on_found=counter.found, on_progress=counter.advance, name_pattern=name_pattern)
+                             on_found=counter.found, on_progress=counter.advance, name_pattern=name_pattern,
+                             experiments=list(experiments) or None)
     if as_json:
         print_json({"dry_run": report.dry_run, "runs": [asdict(outcome) for outcome in report.outcomes]})
         return

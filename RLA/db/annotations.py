@@ -24,7 +24,7 @@ from RLA.db.layout import Item, LogFolder
 from RLA.db.records import read_record
 from RLA.errors import DamagedFileError, ItemNotFoundError, UsageError
 
-__all__ = ["ANNOTATION_NAMES", "MAX_TAG_CHARS", "MAX_TAGS", "MAX_NOTE_CHARS", "Annotations", "check_tag",
+__all__ = ["ANNOTATION_NAMES", "MAX_TAG_CHARS", "MAX_TAGS", "MAX_NOTE_CHARS", "Annotations", "check_tag", "as_tag",
            "parse_annotations", "read_annotations", "annotate_item"]
 
 #: the names ``-w`` expressions give an item's tags and note (a parameter of the same name is ``params.<name>``)
@@ -33,7 +33,7 @@ MAX_TAG_CHARS = 64
 MAX_TAGS = 100
 #: a note is a few paragraphs; the index keeps it whole, to search it
 MAX_NOTE_CHARS = 20_000
-_BAD_TAG_CHARS = re.compile(r"[\s,\x00-\x1f\x7f-\x9f]")
+_BAD_TAG_CHARS = re.compile(r"[\s,\x00-\x1f\x7f-\x9f]+")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,13 @@ def check_tag(tag: Any) -> str:
         raise UsageError(f"tag {shown} is not a tag: write 1 to {MAX_TAG_CHARS} characters without spaces, "
                          "commas or control characters, e.g. baseline or paper-fig2")
     return tag
+
+
+def as_tag(text: str) -> Optional[str]:
+    """``text`` made a tag (what another tracker calls a tag may hold spaces): each run of spaces, commas or
+    control characters becomes ``-``, and it is cut to :data:`MAX_TAG_CHARS`; None when nothing is left."""
+    tag = _BAD_TAG_CHARS.sub("-", text).strip("-")[:MAX_TAG_CHARS]
+    return tag or None
 
 
 def parse_annotations(data: Any) -> Annotations:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from RLA.db.annotations import MAX_NOTE_CHARS, MAX_TAGS, annotate_item, as_tag, read_annotations
 from RLA.db.atomic import atomic_write
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, Database, Item
 from RLA.db.progress import summarize_csv
@@ -87,10 +88,12 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
         item = _new_item(db, task, source, run, tracked, dry_run)
         if not dry_run:
             # first: should this import stop midway, the next one finds the item (no fingerprint: it completes it)
-            write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], None, warnings))
+            atomic_write(item.run_json, _json(_record(item, source, run, [k for k, _ in tracked], None, warnings)),
+                         durable=False)
             atomic_write(item.progress_csv, table, durable=False)
             _write_files(item, run)
             write_json_atomic(item.params_json, to_jsonable(run.params))
+            _annotate(item, run, None)
             write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], fingerprint, warnings))
         return Outcome(run.name, "new", item.index, len(run.rows), warnings=warnings)
 
@@ -108,6 +111,7 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
         _write_files(item, run)
         if new_params:
             write_json_atomic(item.params_json, params)
+        _annotate(item, run, known.run[IMPORTED])
         write_json_atomic(item.run_json, new_record)
     return Outcome(run.name, "updated" if changed else "unchanged", item.index, added, warnings=warnings)
 
@@ -217,6 +221,26 @@ def _write_files(item: Item, run: SourceRun) -> None:
             atomic_write(target, content, durable=False)
 
 
+def _tags(texts: Sequence[str]) -> List[str]:
+    return list(dict.fromkeys(tag for tag in map(as_tag, texts) if tag is not None))[:MAX_TAGS]
+
+
+def _annotate(item: Item, run: SourceRun, earlier: Optional[Dict[str, Any]]) -> None:
+    """The source's tags and notes as the item's (annotations.json). On a later import only what the source
+    changed since is carried over: a tag or note edited in RLA meanwhile is kept."""
+    said_before = earlier or {}
+    tags = [tag for tag in _tags(run.tags) if tag not in (said_before.get("tags") or [])]
+    note = (run.notes or "")[:MAX_NOTE_CHARS]
+    earlier_note = (said_before.get("notes") or "")[:MAX_NOTE_CHARS]
+    if note == earlier_note and earlier is not None:
+        note_now = None
+    else:
+        current = read_annotations(item)[0].note
+        note_now = note if current == earlier_note and note != current else None
+    if tags or note_now is not None:
+        annotate_item(item, add=tags, note=note_now)
+
+
 def _iso(seconds: Optional[float]) -> Optional[str]:
     if seconds is None:
         return None
@@ -231,12 +255,15 @@ def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fi
         "format": "v1", "task": item.task, "index": item.index, "log_name": item.name, "status": run.status,
         "start_time": _iso(run.start_time), "end_time": _iso(run.end_time),
         "last_time_step": steps[-1] if steps else None, "record_param": record_param,
-        "ip": source, "host": run.host, "tags": list(run.tags), "notes": run.notes,
-        "params_from": list(run.params_from), "error": None,
+        "ip": source, "host": run.host, "params_from": list(run.params_from), "error": None,
         IMPORTED: {"source": source, "id": run.id, "name": run.name, "location": run.location,
                    "time": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
-                   "details": run.details, "warnings": warnings},
+                   "tags": _tags(run.tags), "notes": run.notes, "details": run.details, "warnings": warnings},
     })
+
+
+def _json(record: Dict[str, Any]) -> str:
+    return json.dumps(record, indent=2) + "\n"
 
 
 def _differs(new: Dict[str, Any], old: Dict[str, Any]) -> bool:

@@ -41,18 +41,21 @@ class ImporterEntry:
             where = f"; {option!r} is an option of the {' and '.join(takers)} importer" if takers else ""
             raise UsageError(f"the {self.name} importer has no option {option!r} (its options: {takes}){where}")
         module, _, cls = self.target.partition(":")
-        try:
-            importer = getattr(import_module(f"RLA.importers.{module}"), cls)
-        except ImportError as exc:
+        try:  # the importer's module, and the library it reads with when it is made
+            return getattr(import_module(f"RLA.importers.{module}"), cls)(
+                source, **{k: v for k, v in options.items() if v is not None})
+        except ModuleNotFoundError as exc:
             raise UsageError(f"rla import {self.name} reads with {self.requires}, which is not installed "
-                             f"({exc.name or exc}): pip install 'RLA[import]'") from None
-        return importer(source, **{k: v for k, v in options.items() if v is not None})
+                             f"(no module {exc.name!r}): pip install 'RLA[import]'") from None
 
 
 IMPORTERS = (
     ImporterEntry("tensorboard", "a logdir; each folder holding event files is one run",
                   "tensorboard_runs:TensorBoardImporter", "tensorboardX",
                   {"name_pattern": "parameters from each run folder's name, e.g. '{env_id}__{exp_name}__{seed}'"}),
+    ImporterEntry("mlflow", "sqlite:///mlflow.db, file:///.../mlruns, or a store's path",
+                  "mlflow_runs:MlflowImporter", "mlflow",
+                  {"experiments": "only the runs of these experiments (names or ids)"}),
 )
 NAMES = tuple(entry.name for entry in IMPORTERS)
 _BY_NAME: Dict[str, ImporterEntry] = {entry.name: entry for entry in IMPORTERS}
