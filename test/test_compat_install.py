@@ -61,7 +61,9 @@ def test_pip_install_editable(tmp_path: Path):
     clone = tmp_path / "RLAssistant"
     shutil.copytree(REPO_ROOT, clone, ignore=SKIP_IN_COPY)
     python = make_venv(tmp_path / "venv")
-    run([python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-e", clone], tmp_path)
+    built = run([python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-v", "-e", clone],
+                tmp_path)
+    assert "deprecated" not in built.stdout + built.stderr  # e.g. setuptools' warning of a TOML table as license
     check_installed(python, tmp_path, clone)
     (clone / "RLA" / "added_after_install.py").write_text("VALUE = 42\n")  # editable: the clone is the package
     assert run([python, "-c", "from RLA.added_after_install import VALUE; print(VALUE)"], tmp_path).stdout == "42\n"

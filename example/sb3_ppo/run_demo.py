@@ -22,11 +22,15 @@ def main() -> None:
     args = parser.parse_args()
     data_root = os.path.abspath(args.data_root)
 
+    # SB3's TensorBoard writer (torch.utils.tensorboard) imports TensorFlow when it is installed: its
+    # start-up messages would be most of the demo's output
+    quiet = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
     def train(lr_seed: tuple) -> None:
         lr, seed = lr_seed
         subprocess.run([sys.executable, os.path.join(HERE, "main.py"), "--learning_rate", str(lr),
                         "--seed", str(seed), "--total_timesteps", str(args.total_timesteps),
-                        "--data_root", data_root], check=True)
+                        "--data_root", data_root], check=True, env=quiet)
         print(f"trained learning_rate={lr} seed={seed}", flush=True)
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
