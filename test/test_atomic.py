@@ -2,13 +2,16 @@
 import json
 import random
 import signal
+import sqlite3
 
 import dill
 import pytest
 from conftest import popen_python
 
 from RLA.db.atomic import atomic_write, atomic_writer, free_path, is_temp_name, temp_path
+from RLA.db.index_db import index_path
 from RLA.db.layout import Database
+from RLA.db.query import ItemFilter, select
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary_file(tmp_path):
@@ -53,7 +56,7 @@ WRITER_SCRIPT = """
 import sys
 from RLA import exp_manager
 from RLA.db.layout import Database
-from RLA.db.query import ItemFilter, forget_loaded_indexes, select
+from RLA.db.query import ItemFilter, select
 
 target, data_root = sys.argv[1], sys.argv[2]
 exp_manager.configure(task_table_name="atomic", rla_config={"LOG_USED": ["csv"], "DL_FRAMEWORK": "none"},
@@ -69,9 +72,8 @@ for i in range(10**9):
     elif target == "pickle":
         exp_manager.add_custom_data("blob", blob, dtype=object)
         exp_manager.serialize_object_and_save()
-    else:  # the query index: a new item makes the table's index stale, the next select rewrites it
+    else:  # the query index: a new item makes the table's day folder change, the next select writes its row
         database.create_item("atomic", "127.0.0.1", [("blob", i)])
-        forget_loaded_indexes()
         select(data_root, ItemFilter(task="atomic"))
     if i == 1:
         print("ready", flush=True)
@@ -87,7 +89,10 @@ def _read_back(target, item, database):
     if target == "pickle":
         with open(item.pickle_file, "rb") as f:
             return set(dill.load(f).custom_data["blob"])
-    return {json.loads(database.index_file("atomic").read_text())["version"]}
+    with sqlite3.connect(index_path(database)) as connection:  # sound, and listing what is on disk
+        sound = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    listed = [r.item for r in select(database.root, ItemFilter(task="atomic"))]
+    return {(sound, listed == database.items("atomic"))}
 
 
 @pytest.mark.parametrize("target", ["run.json", "params.json", "pickle", "index"])

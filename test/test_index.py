@@ -1,18 +1,21 @@
-"""The query index cache staying true to the files: reused, rebuilt incrementally, and rebuilt
-whole when it is missing, damaged or of another version."""
+"""The query index staying true to the files: reused, updated incrementally (day folders whose
+mtime moved, the runs' own registration, the rows a listing returns), and rebuilt whole when it
+is missing, damaged or of another version."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
+from fault_helpers import tmpfs
 
-from RLA.db import entry, index, query
-from RLA.db.entry import IndexEntry, Signature
+from RLA.db import entry, index, index_db, query
+from RLA.db.index_db import INDEX_VERSION, index_path
 from RLA.db.layout import DATA_TYPES, Database
 from RLA.db.records import read_json, write_json_atomic
 
@@ -38,21 +41,37 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> list:
     return reads
 
 
-def test_the_index_is_reused_and_rebuilt_incrementally(db: Path, monkeypatch: pytest.MonkeyPatch):
+def count_listings(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The day folders the index lists from now on."""
+    listed = []
+    real = index._entry_names
+    monkeypatch.setattr(index, "_entry_names", lambda path, kind: listed.append(path) or real(path, kind))
+    return listed
+
+
+def stored_rows(root: Path) -> dict:
+    """``{name: status}`` of the rows the index file holds, read with sqlite3 itself."""
+    with sqlite3.connect(index_path(Database(root))) as connection:
+        return dict(connection.execute("SELECT name, status FROM items"))
+
+
+def test_the_index_is_reused_and_updated_incrementally(db: Path, monkeypatch: pytest.MonkeyPatch):
+    shutil.rmtree(db / ".rla_index")
     age(db)
     reads = count_reads(monkeypatch)
+    listed = count_listings(monkeypatch)
 
     assert len(query.scan(db, "hopper")) == 5 and len(reads) == 5
-    assert Database(db).index_file("hopper").is_file()
+    assert index_path(Database(db)).is_file()
     reads.clear()
-    assert len(query.scan(db, "hopper")) == 5 and reads == []           # warm: nothing re-read
+    listed.clear()
+    assert len(query.scan(db, "hopper")) == 5 and reads == [] and listed == []  # warm: nothing read or listed
 
     finished = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=1"))[0]
     run_json = finished.item.path("log") / "run.json"
-    run = read_json(run_json)
-    write_json_atomic(run_json, dict(run, status="failed"))              # e.g. a resumed run that failed
+    write_json_atomic(run_json, dict(read_json(run_json), status="failed"))  # e.g. edited, or resumed elsewhere
     assert query.query(db, "hopper").loc[finished.index, "status"] == "failed"
-    assert reads == [finished.item.name]
+    assert reads == [finished.item.name] and listed == []
 
     reads.clear()
     with open(db / "log" / LEGACY_INDEX / "progress.csv", "a") as f:
@@ -83,6 +102,32 @@ def test_the_index_follows_items_added_and_removed(db: Path, fresh_exp_manager):
     assert query.scan(db, "hopper")[-1].status == "finished"
 
 
+def test_a_run_registers_its_row_when_it_starts_and_ends(db: Path, fresh_exp_manager,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    age(db)
+    query.scan(db)
+    fresh_exp_manager.configure("hopper", {"LOG_USED": ["csv"], "DL_FRAMEWORK": "none"}, db, code_root=str(db))
+    fresh_exp_manager.set_hyper_param(lr=0.25, seed=7)
+    item = fresh_exp_manager.log_files_gen()
+    assert stored_rows(db)[item.name] == "running"  # in the index before any listing
+    fresh_exp_manager.finish("failed")
+    assert stored_rows(db)[item.name] == "failed"
+    reads = count_reads(monkeypatch)
+    assert query.find(db, item.index).status == "failed"
+    assert set(reads) <= {item.name}  # read again at most: its files changed a moment ago
+
+
+def test_a_day_folder_whose_mtime_moved_is_listed_again_alone(db: Path, monkeypatch: pytest.MonkeyPatch):
+    age(db)
+    query.scan(db)
+    listed = count_listings(monkeypatch)
+    reads = count_reads(monkeypatch)
+    ghost = db / "checkpoint" / "walker" / "2021" / "01" / "02" / "01-02-03-000004_1.2.3.4_&"
+    ghost.mkdir(parents=True)
+    assert [r.sizes for r in query.scan(db) if r.item.date == "2021/01/02"] == [{"checkpoint": 0}]
+    assert listed == [str(ghost.parent)] and reads == [ghost.name]
+
+
 def test_sizes_follow_new_checkpoints_of_a_finished_item(db: Path):
     age(db)
     record = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=2"))[0]
@@ -92,88 +137,88 @@ def test_sizes_follow_new_checkpoints_of_a_finished_item(db: Path):
     assert again.sizes["checkpoint"] == 1000
 
 
-def test_records_are_copies_of_the_index_kept_in_memory(db: Path):
-    first = query.scan(db, "walker")
-    first[0].params["lr"] = "changed"
-    first[0].tracked.append("changed")
-    again = query.scan(db, "walker")
-    assert again[0].params["lr"] != "changed" and "changed" not in again[0].tracked
-    query.forget_loaded_indexes()
-    assert [r.params for r in query.scan(db, "walker")] == [r.params for r in again]
+def test_a_change_by_hand_outside_the_listing_shows_after_refresh(db: Path):
+    """The trade-off of not stat-ing every item: a finished item's files rewritten by hand, in a day
+    folder that did not change, are seen when the item is listed (returned rows are checked) or with
+    refresh; a filter evaluated before would miss it."""
+    age(db)
+    query.scan(db)
+    record = query.select(db, query.ItemFilter(task="walker", where="seed == 1"))[0]
+    params_json = record.item.path("log") / "params.json"
+    write_json_atomic(params_json, dict(read_json(params_json), seed=11))
+    age(record.item.path("log"))
+    os.utime(record.item.path("log"), (time.time() - 100, time.time() - 100))
+    assert query.select(db, query.ItemFilter(task="walker", where="seed == 11")) == []
+    assert [r.index for r in query.select(db, query.ItemFilter(task="walker", where="seed == 11"), refresh=True)] \
+        == [record.index]
+
+
+def test_rows_read_again_when_listed_leave_a_filter_they_no_longer_match(db: Path):
+    age(db)
+    record = query.select(db, query.ItemFilter(task="hopper", where="lr == 1e-3 and seed == 1"))[0]
+    params_json = record.item.path("log") / "params.json"
+    write_json_atomic(params_json, dict(read_json(params_json), seed=5))
+    assert query.select(db, query.ItemFilter(task="hopper", where="lr == 1e-3 and seed == 1")) == []
 
 
 @pytest.mark.parametrize("archived", [False, True])
 def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
     database = Database(db)
     for record in query.scan(db):
-        table = index.TableIndex(database, record.item.task, archived, refresh=False)
         item = record.item.moved(archived=archived)
-        assert table._paths(item.date, item.name, (True,) * len(DATA_TYPES)) == \
+        assert index._paths(database, item.task, archived, item.date, item.name, 2 ** len(DATA_TYPES) - 1) == \
             {t: str(item.path(t)) for t in DATA_TYPES}
 
 
-@pytest.mark.parametrize("signature, damage", [(None, "run.json is a folder, not a file"),
-                                               (Signature(1_700_000_000_123456789, -42, 7, None), None)])
-def test_an_index_entry_round_trips_through_json(signature, damage):
-    original = IndexEntry(signature=signature, sizes=[10, 0, None, 3, None, 5, None],
-                          params={"lr": 1e-3, "net.layers": 2, "env": "Hopper-v4", "hidden": [64, 64]},
-                          tracked=["lr"], status="finished", last_time_step=49900, rows=500, host="box",
-                          ip="10.0.0.1", end_time="2024-01-01T08:00:00", damage=damage,
-                          tags=["baseline", "paper"], note="diverged after 1M steps")
-    stored = json.loads(json.dumps(original.to_json()))
-    assert IndexEntry.from_json(stored) == original
-    assert IndexEntry.from_json(stored).signature.__class__ is original.signature.__class__
-    for damaged in (["junk"], None, stored[:-1], stored + [1], [stored[0], "sizes"] + stored[2:],
-                    [[1, 2]] + stored[1:]):
-        with pytest.raises(ValueError, match="not an index entry"):
-            IndexEntry.from_json(damaged)
-
-
-def tamper_statuses(index_file: Path, status: str, version: int) -> None:
-    """Rewrite every entry's status in the index file, and its version."""
-    cache = json.loads(index_file.read_text())
-    for _, entries in cache["items"].values():
-        for stored in entries:
-            stored[4] = status
-    cache["version"] = version
-    index_file.write_text(json.dumps(cache))
-
-
-def test_an_index_of_another_version_is_rebuilt_not_misread(db: Path, monkeypatch: pytest.MonkeyPatch):
+def test_an_index_of_an_earlier_version_is_removed_and_rebuilt(db: Path, monkeypatch: pytest.MonkeyPatch):
     age(db)
     query.scan(db, "hopper")
-    index_file = Database(db).index_file("hopper")
-    # the tampered cache of the current version is trusted (the files did not change) ...
-    tamper_statuses(index_file, "bogus", index.INDEX_VERSION)
+    path = index_path(Database(db))
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE items SET status = 'bogus'")
+    # the cache of the current version is trusted while the files did not change ...
     assert {r.status for r in query.scan(db, "hopper")} == {"bogus"}
-    # ... but not one of an older version: every item is read again
-    tamper_statuses(index_file, "bogus", index.INDEX_VERSION - 1)
+    # ... but a file of an earlier version is never read
+    older = path.with_name(f"index-v{INDEX_VERSION - 1}.sqlite3")
+    path.rename(older)
+    (path.parent / "live").mkdir()  # the JSON index of earlier releases
+    (path.parent / "live" / "hopper.json").write_text("{}")
     reads = count_reads(monkeypatch)
     assert sorted(r.status for r in query.scan(db, "hopper")) == HOPPER_STATUSES and len(reads) == 5
-    assert json.loads(index_file.read_text())["version"] == index.INDEX_VERSION
+    assert sorted(os.listdir(path.parent)) == sorted(p.name for p in path.parent.glob(f"{path.name}*"))
 
 
-def test_a_damaged_index_is_rebuilt(db: Path):
+@pytest.mark.parametrize("damage", ["half", "garbage", "empty", "tables"])
+def test_a_damaged_index_is_deleted_and_rebuilt(db: Path, damage: str):
     query.scan(db, "hopper")
-    index_file = Database(db).index_file("hopper")
-    version = index.INDEX_VERSION
-    whole = index_file.read_text()
-    for damaged in (whole[: len(whole) // 2], "", f'{{"version": {version}, "days": [',
-                    f'{{"version": {version}, "days": [], "items": {{}}}}'):
-        index_file.write_text(damaged)
-        assert sorted(r.status for r in query.scan(db, "hopper")) == HOPPER_STATUSES
-        assert json.loads(index_file.read_text())["version"] == version
-    cache = json.loads(index_file.read_text())
-    for date in cache["items"]:
-        cache["items"][date][1] = [["junk"] for _ in cache["items"][date][1]]
-    index_file.write_text(json.dumps(cache))
+    path = index_path(Database(db))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    whole = path.read_bytes()
+    if damage == "tables":
+        with sqlite3.connect(path) as connection:
+            connection.execute("DROP TABLE items")
+    else:
+        path.write_bytes({"half": whole[: len(whole) // 2], "garbage": os.urandom(len(whole)),
+                          "empty": b""}[damage])
     assert sorted(r.status for r in query.scan(db, "hopper")) == HOPPER_STATUSES
-    assert os.listdir(index_file.parent) == [index_file.name]  # written by rename: no temporary file left
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_read_only_database_is_listed_from_an_index_in_memory(db: Path, tmp_path: Path):
+    shutil.rmtree(db / ".rla_index")
+    with tmpfs(tmp_path / "ro", "64m") as mount:
+        shutil.copytree(db, mount / "db", symlinks=True)
+        expected = [(r.index, r.status, r.sizes) for r in query.scan(mount / "db")]
+        shutil.rmtree(mount / "db" / ".rla_index")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        assert [(r.index, r.status, r.sizes) for r in query.scan(mount / "db")] == expected
+        assert not (mount / "db" / ".rla_index").exists()
 
 
 def test_a_bug_while_reading_items_is_raised_not_retried(db: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.rmtree(db / ".rla_index", ignore_errors=True)
-    query.forget_loaded_indexes()
     calls = []
 
     def broken(*args, **kwargs):
@@ -193,19 +238,13 @@ def test_legacy_values_are_numbers_only_when_they_are_plain_numbers(db: Path):
     assert record.params == {"algo": "[ppo]", "clip": "1_0", "lr": 0.5}
     assert [entry._coerce(t) for t in ("1_0", "10", "-3", "1e-3", ".5", "inf", "nan", " 1", "True", "x")] == \
         ["1_0", 10, -3, 1e-3, 0.5, "inf", "nan", " 1", True, "x"]
+    assert query.find(db, f"hopper/{LEGACY_BRACKETS}").params["algo"] == "[ppo]"  # found by name, not as a glob
 
 
-def test_a_warm_query_checks_items_lacking_data_types_by_their_log_folder_alone(db: Path,
-                                                                                monkeypatch: pytest.MonkeyPatch):
-    age(db)
-    records = query.scan(db, "hopper")
-    assert any(len(r.sizes) < len(DATA_TYPES) for r in records)           # e.g. no tmp_data folder
-    signatures = []
-    real_signature = index.read_signature
-    monkeypatch.setattr(index, "read_signature", lambda paths: signatures.append(paths) or real_signature(paths))
-    reads = count_reads(monkeypatch)
-    assert len(query.scan(db, "hopper")) == len(records) and reads == [] and signatures == []
-    changed = next(r for r in records if r.status != "unknown" and len(r.sizes) < len(DATA_TYPES))
-    params_json = changed.item.path("log") / "params.json"
-    write_json_atomic(params_json, dict(read_json(params_json) or {}, lr=0.5))  # still seen on the quick path
-    assert query.query(db, "hopper").loc[changed.index, "params.lr"] == 0.5 and reads == [changed.item.name]
+def test_parameter_values_keep_their_type_in_their_columns():
+    for value in (1, -2 ** 63, 2 ** 63, 1.5, float("inf"), float("nan"), "Hopper", "\udcff", None, [64, 64], {},
+                  True):
+        stored = index_db.sql_value(value)
+        back = index_db.param_value(stored)
+        assert (back != back and value != value) or back == value
+        assert isinstance(stored, (int, float, str, bytes))

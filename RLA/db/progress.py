@@ -1,19 +1,21 @@
-"""What the tail of a ``progress.csv`` says: how many rows it has and the last time-step logged.
+"""What a ``progress.csv`` says: how many rows it has and the last time-step logged (read from its
+tail), and the final, last, lowest and highest values of some keys (metric columns).
 
-Read without parsing the whole file, so listing many items (the query index),
-checking a run before plotting it, or comparing two copies of it (sync) costs
-one sequential read per file.
+The tail is read without parsing the whole file, so listing many items (the query index),
+checking a run before plotting it, or comparing two copies of it (sync) costs one sequential
+read per file.
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import os
-from typing import List, NamedTuple, Optional, Union
+from typing import Dict, List, NamedTuple, Optional, Union
 
 from RLA.db.layout import TIME_STEP_COLUMN, TIME_STEP_RANGE
 
-__all__ = ["ProgressSummary", "summarize_csv", "time_step_value"]
+__all__ = ["ProgressSummary", "ColumnSummary", "summarize_csv", "summarize_columns", "csv_header", "time_step_value"]
 
 _CHUNK = 1 << 20
 #: how much of the file's end is kept to find the last complete row in
@@ -71,6 +73,12 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
     return ProgressSummary(lines, None)
 
 
+def csv_header(csv_path: Union[str, os.PathLike]) -> List[str]:
+    """The column names of a csv file (its first line; a byte that is not UTF-8 reads as U+FFFD)."""
+    with open(csv_path, encoding="utf-8", errors="replace", newline="") as f:  # a quoted name may span lines
+        return next(csv.reader(f), [])
+
+
 def time_step_value(value: object) -> Optional[int]:
     """A time-step as stored (a csv cell, a JSON value) as an int; ``None`` when it is none a run
     could have logged (not a number, not whole, outside :data:`TIME_STEP_RANGE`): damage."""
@@ -123,3 +131,56 @@ def _fields(line: bytes) -> Optional[List[str]]:
         return next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))))
     except (csv.Error, StopIteration):
         return None
+
+
+class ColumnSummary(NamedTuple):
+    """What a progress.csv says of one key: its last value (maybe NaN), its last finite value, and
+    its lowest and highest finite values; None where the key has no such value."""
+
+    last: Optional[float]
+    final: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+
+
+def summarize_columns(path: Union[str, os.PathLike], keys: List[str]) -> Dict[str, ColumnSummary]:
+    """:class:`ColumnSummary` of each of ``keys`` in a progress.csv (all None for a key it lacks, or
+    without a file). A key logged at its own steps has empty cells in the other rows: its values
+    are read from the rows that have one. A last line torn by a kill is not read."""
+    empty = ColumnSummary(None, None, None, None)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return dict.fromkeys(keys, empty)
+    data = data[: data.rfind(b"\n") + 1]  # a line without its newline may be torn
+    try:
+        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")))
+        header = next(records, None)
+        if not header:
+            return dict.fromkeys(keys, empty)
+        at = {key: header.index(key) for key in keys if key in header}
+        last: Dict[str, float] = {}
+        final: Dict[str, float] = {}
+        low: Dict[str, float] = {}
+        high: Dict[str, float] = {}
+        width = len(header)
+        for row in records:
+            if len(row) != width:
+                continue
+            for key, position in at.items():
+                cell = row[position]
+                if not cell:
+                    continue
+                try:
+                    value = float(cell)
+                except ValueError:
+                    continue
+                last[key] = value
+                if math.isfinite(value):
+                    final[key] = value
+                    low[key] = min(low.get(key, value), value)
+                    high[key] = max(high.get(key, value), value)
+    except csv.Error:
+        return dict.fromkeys(keys, empty)
+    return {key: ColumnSummary(last.get(key), final.get(key), low.get(key), high.get(key)) for key in keys}

@@ -1,69 +1,27 @@
 """List and filter the items of a database, as records or a pandas DataFrame.
 
 What selects an item is :class:`~RLA.db.select.ItemFilter`; what is known of
-it comes from the table's index (:mod:`RLA.db.index`), kept true to the files.
+it comes from the query index (:mod:`RLA.db.index`), kept true to the files,
+through a :class:`~RLA.db.listing.Listing` (counted at once, read a page at a time).
 """
 from __future__ import annotations
 
-import gc
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
-from RLA.db import journal
-from RLA.db.entry import UNKNOWN_STATUS, IndexEntry
-from RLA.db.index import TableIndex, forget_loaded_indexes
-from RLA.db.layout import DATA_TYPES, Database, Item
+from RLA.db.entry import UNKNOWN_STATUS
+from RLA.db.layout import DATA_TYPES, Database  # noqa: F401  (re-exported: query.Database)
+from RLA.db.listing import ItemRecord, Listing, find
 from RLA.db.names import readable_name
 from RLA.db.select import ItemFilter, parse_time, parse_until, start_time
-from RLA.errors import DatabaseNotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ItemFilter", "ItemRecord", "UNKNOWN_STATUS", "scan", "select", "query", "to_frame", "parse_time",
-           "parse_until", "start_time", "forget_loaded_indexes"]
+__all__ = ["ItemFilter", "ItemRecord", "Listing", "UNKNOWN_STATUS", "scan", "select", "find", "query",
+           "to_frame", "parse_time", "parse_until", "start_time"]
 
 PathLike = Union[str, os.PathLike]
-
-
-@dataclass
-class ItemRecord:
-    """What the index knows of one item: enough to list, filter and plan operations."""
-
-    item: Item
-    sizes: Dict[str, int]  # data type -> bytes, for the data types the item has on disk
-    params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
-    tracked: List[str]  # the parameters in the item's name
-    status: str  # running, finished, failed, killed, stopped, or unknown (no run.json)
-    last_time_step: Optional[int]
-    rows: Optional[int]  # rows of progress.csv; None without one
-    host: Optional[str] = None
-    ip: Optional[str] = None
-    end_time: Optional[str] = None
-    #: why the item may be split between two places (an interrupted delete / archive / move), or None
-    split: Optional[str] = None
-    #: which of the item's files cannot be read, and why; None when all can
-    damage: Optional[str] = None
-    #: the item's tags and note (:mod:`RLA.db.annotations`)
-    tags: List[str] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def index(self) -> str:
-        return self.item.index
-
-    def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready summary (for ``--json`` output)."""
-        start = start_time(self.item)
-        return {
-            "index": self.item.index, "task": self.item.task, "record_date": self.item.record_date,
-            "archived": self.item.archived, "start_time": start.isoformat() if start else None,
-            "end_time": self.end_time, "status": self.status, "last_time_step": self.last_time_step,
-            "rows": self.rows, "host": self.host, "ip": self.ip, "tracked": self.tracked,
-            "params": self.params, "sizes": self.sizes, "split": self.split, "damage": self.damage,
-            "tags": self.tags, "note": self.note,
-        }
 
 
 def scan(data_root: PathLike, task: Optional[str] = None, archived: bool = False,
@@ -79,34 +37,7 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False, 
     checking the sizes of checkpoints and results written after the run ended (the records'
     ``sizes`` may then be out of date; everything else is checked).
     """
-    db = Database(data_root)
-    if not db.root.is_dir():
-        raise DatabaseNotFoundError(f"no RLA database at {db.root}: check the data root (--data-root / RLA_DATA_ROOT)")
-    matches = item_filter.entry_matcher()
-    tasks = [item_filter.task] if item_filter.task is not None else db.tasks(item_filter.archived)
-    out: List[ItemRecord] = []
-    collecting = gc.isenabled()
-    gc.disable()  # loading the index makes many small objects and no cycles: spare the collector's passes
-    try:
-        for task in tasks:
-            table = TableIndex(db, task, item_filter.archived, refresh)
-            out += [_record(item, entry) for item, entry in table.select(item_filter, matches, sizes)]
-    finally:
-        if collecting:
-            gc.enable()
-    split = journal.split_items(db.root)
-    for record in out if split else ():
-        record.split = split.get(record.item.index)
-    return out
-
-
-def _record(item: Item, entry: IndexEntry) -> ItemRecord:
-    """A record of its own (the index, kept in memory, must not change with it)."""
-    return ItemRecord(
-        item=item, sizes={t: size for t, size in zip(DATA_TYPES, entry.sizes) if size is not None},
-        params=dict(entry.params), tracked=list(entry.tracked), status=entry.status,
-        last_time_step=entry.last_time_step, rows=entry.rows, host=entry.host, ip=entry.ip, end_time=entry.end_time,
-        damage=entry.damage, tags=list(entry.tags), note=entry.note)
+    return list(Listing(data_root, item_filter, refresh=refresh, sizes=sizes))
 
 
 def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
@@ -122,7 +53,7 @@ def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str
 
 def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
     """One row per record: fixed columns (``tags`` a list, ``note`` text), ``size.<type>`` per data type,
-    ``params.<key>`` per parameter."""
+    ``params.<key>`` per parameter, and the metric columns the records were read with (``final:eval/return``)."""
     import pandas as pd
 
     columns: Dict[str, List[Any]] = {
@@ -151,5 +82,10 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
         integers = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
         # integer parameters stay integers (888, not 888.0) when some runs lack them
         columns[f"params.{key}"] = pd.array(values, dtype="Int64") if integers and None in values else values
+    metrics: Dict[str, None] = {}
+    for record in records:
+        metrics.update(dict.fromkeys(record.metrics))
+    for name in metrics:
+        columns[name] = pd.array([r.metrics.get(name) for r in records], dtype="Float64")
     frame = pd.DataFrame(columns, index=pd.Index([readable_name(r.item.index) for r in records], name="index"))
     return frame

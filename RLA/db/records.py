@@ -30,6 +30,8 @@ MAX_DEPTH = 100
 RUN_STATUSES = ("running", "finished", "failed", "killed", "stopped")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+#: values that are never mappings, as JSON makes them
+_LEAVES = frozenset([str, int, float, bool, list, type(None)])
 #: values whose attributes are not parameters (``"abc".upper`` is no nested key)
 _PLAIN = (str, bytes, int, float, bool, list, tuple, type(None))
 
@@ -103,7 +105,9 @@ def flatten_params(params: Mapping[str, Any], sep: str = ".") -> Dict[str, Any]:
     """
     out: Dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, Mapping) and REPR_MARKER in value:
+        if type(value) in _LEAVES:  # most values: spare the Mapping check (an ABC's, slow)
+            out[str(key)] = value
+        elif isinstance(value, Mapping) and REPR_MARKER in value:
             out[str(key)] = value[REPR_MARKER]
         elif isinstance(value, Mapping) and value:
             for sub_key, sub_value in flatten_params(value, sep).items():

@@ -4,6 +4,8 @@ The record is written when the run starts, when it saves a checkpoint, every
 :data:`HEARTBEAT_SECONDS` of dumps (so tools can tell a live run from a dead
 one) and when it ends. Only the process that started the run writes it: a
 forked worker (a data loader, a vectorised env) never rewrites its parent's record.
+When it starts, resumes and ends, the run also writes its row of the query index
+(:func:`RLA.db.index.register`), so the next listing shows it without looking for it.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+from RLA.db.index import register
 from RLA.db.layout import Item
 from RLA.db.records import to_jsonable, write_json_atomic
 from RLA.easy_log.net import local_ip
@@ -76,7 +79,7 @@ class RunRecord:
             "resumes": [],
             "error": None,
         }
-        self.write()
+        self.write(registered=True)
 
     def resume(self, item: Item, previous: Dict[str, Any], checkpoint_step: Optional[int],
                last_kept_step: Optional[int]) -> int:
@@ -88,7 +91,7 @@ class RunRecord:
                         "checkpoint_step": checkpoint_step, "last_kept_step": last_kept_step})
         self.data = {**previous, "status": "running", "end_time": None, "heartbeat": now(),
                      "host": platform.node(), "pid": os.getpid(), "error": None, "resumes": resumes}
-        self.write()
+        self.write(registered=True)
         return len(resumes)
 
     def update(self, **info: Any) -> None:
@@ -96,10 +99,13 @@ class RunRecord:
         self.data.update(to_jsonable(info))
         self.write()
 
-    def write(self) -> None:
+    def write(self, registered: bool = False) -> None:
+        """Write run.json; ``registered``: and the run's row of the query index (start, resume, end)."""
         if self.owned_here():
             assert self.item is not None
             write_json_atomic(self.item.run_json, self.data)
+            if registered:
+                register(self.item)
 
     def on_dump(self, step: int) -> None:
         """Note the last dumped step; refresh the heartbeat on disk at most every HEARTBEAT_SECONDS."""
@@ -117,4 +123,4 @@ class RunRecord:
             self.data["error"] = error
         if last_step is not None:
             self.data["last_time_step"] = last_step
-        self.write()
+        self.write(registered=True)

@@ -21,6 +21,7 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 import numpy as np
 
 from RLA.db.layout import PARAMS_JSON, PROGRESS_CSV, Database, Item
+from RLA.db.progress import csv_header
 from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
 from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
@@ -168,12 +169,6 @@ def unflatten_param(params: Mapping[str, Any], key: str) -> Optional[Dict[str, A
             level = level.setdefault(parent, {})
         level[leaf] = value
     return nested
-
-
-def csv_header(csv_path: Path) -> List[str]:
-    """The column names of a csv file (its first line; a byte that is not UTF-8 reads as U+FFFD)."""
-    with open(csv_path, encoding="utf-8", errors="replace", newline="") as f:  # a quoted name may span lines
-        return next(csv.reader(f), [])
 
 
 def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.db.names import readable_name
-from RLA.db.query import ItemFilter, ItemRecord, select
+from RLA.db.query import ItemFilter, ItemRecord, find, select
 from RLA.db.selection_words import parse_words
 from RLA.errors import ItemNotFoundError
 
@@ -35,10 +35,14 @@ def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] 
 
 
 def find_record(data_root: Path, index: str, archived: bool = False) -> ItemRecord:
-    """The one item named ``index`` (``task/YYYY/MM/DD/name``, as the page spells it), found by
-    listing its table."""
+    """The one item named ``index`` (``task/YYYY/MM/DD/name``, as the page spells it: a name that is
+    not UTF-8 is found by listing its table)."""
+    try:
+        return find(data_root, index, archived)
+    except ItemNotFoundError:
+        pass
     task = index.split("/", 1)[0]
-    for record in select(data_root, ItemFilter(task=task or None, archived=archived)) if task else []:
+    for record in select(data_root, ItemFilter(task=task, archived=archived)) if task and "\\x" in index else []:
         if readable_name(record.index) == index:
             return record
     raise ItemNotFoundError(f"no item {index!r} in {data_root}; it may have been moved or deleted: reload the list")

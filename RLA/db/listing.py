@@ -1,0 +1,426 @@
+"""A listing: the items a filter selects, in an order, counted at once and read a page at a time.
+
+The filter (:class:`~RLA.db.select.ItemFilter`) and the order become one SQL query over the
+query index (:mod:`RLA.db.index`), refreshed against the files first. A listing in the
+order of the index with no filter but the table reads its pages straight off the index;
+any other keeps the ordered item ids (a few bytes per item), so that every page after the
+first is a lookup by id. Records are built for the rows of a page only, and the rows of a
+page are checked against their files (running runs, sizes) as they are read.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+from RLA.db import journal
+from RLA.db.annotations import ANNOTATION_NAMES
+from RLA.db.entry import SETTLE_NS
+from RLA.db.index import Index, Row
+from RLA.db.index_db import MAX_PARAM_COLUMNS, encode_text, sql_value
+from RLA.db.layout import DATA_TYPES, Database, Item
+from RLA.db.metric_values import ensure, values_of
+from RLA.db.metrics import REDUCERS, metric_column
+from RLA.db.select import ItemFilter, start_time
+from RLA.db.where_sql import COMPARE_FUNCTION, compare_function, translate
+from RLA.errors import DatabaseNotFoundError, ItemNotFoundError, UsageError
+from RLA.words import did_you_mean
+
+__all__ = ["ItemRecord", "Listing", "SORT_KEYS", "find"]
+
+PathLike = Union[str, os.PathLike]
+#: rows read per query when a listing is read whole
+PAGE = 2000
+#: what a listing may be sorted by besides ``params.<key>``, ``size.<type>`` and metric columns
+SORT_KEYS = {"index": None, "task": None, "record_date": "i.date || '/' || i.name", "date": "i.start",
+             "start": "i.start", "status": "i.status", "last_time_step": "i.last_time_step", "rows": "i.rows",
+             "size": "i.size", "host": "i.host", "ip": "i.ip", "end_time": "i.end_time"}
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass
+class ItemRecord:
+    """What the index knows of one item: enough to list, filter and plan operations."""
+
+    item: Item
+    sizes: Dict[str, int]  # data type -> bytes, for the data types the item has on disk
+    params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
+    tracked: List[str]  # the parameters in the item's name
+    status: str  # running, finished, failed, killed, stopped, lost, unknown (no run.json) or damaged
+    last_time_step: Optional[int]
+    rows: Optional[int]  # rows of progress.csv; None without one
+    host: Optional[str] = None
+    ip: Optional[str] = None
+    end_time: Optional[str] = None
+    #: why the item may be split between two places (an interrupted delete / archive / move), or None
+    split: Optional[str] = None
+    #: which of the item's files cannot be read, and why; None when all can
+    damage: Optional[str] = None
+    #: the item's tags and note (:mod:`RLA.db.annotations`)
+    tags: List[str] = field(default_factory=list)
+    note: str = ""
+    #: metric columns asked for (``final:eval/return`` -> value; None when the run logged none)
+    metrics: Dict[str, Optional[float]] = field(default_factory=dict)
+
+    @property
+    def index(self) -> str:
+        return self.item.index
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready summary (for ``--json`` output)."""
+        start = start_time(self.item)
+        out = {
+            "index": self.item.index, "task": self.item.task, "record_date": self.item.record_date,
+            "archived": self.item.archived, "start_time": start.isoformat() if start else None,
+            "end_time": self.end_time, "status": self.status, "last_time_step": self.last_time_step,
+            "rows": self.rows, "host": self.host, "ip": self.ip, "tracked": self.tracked,
+            "params": self.params, "sizes": self.sizes, "split": self.split, "damage": self.damage,
+            "tags": self.tags, "note": self.note,
+        }
+        if self.metrics:
+            out["metrics"] = self.metrics
+        return out
+
+
+class Listing:
+    """The items ``item_filter`` selects, sorted by index (or by ``sort``: a column of ``rla ls``,
+    ``params.<key>``, ``size.<type>`` or a metric column such as ``final:eval/return``; items
+    without a value last), counted (:attr:`total`) and read a page at a time (:meth:`page`),
+    or whole by iterating.
+
+    ``refresh`` reads every item again; ``sizes=False`` leaves the sizes of checkpoints and
+    results as last read (for callers that do not show them: they are the one part a listing
+    checks per item). ``metrics`` are metric columns to read for each record.
+    """
+
+    def __init__(self, data_root: PathLike, item_filter: ItemFilter, sort: Optional[str] = None,
+                 descending: bool = False, *, refresh: bool = False, sizes: bool = True,
+                 metrics: Sequence[str] = ()):
+        self.db = Database(data_root)
+        if not self.db.root.is_dir():
+            raise DatabaseNotFoundError(f"no RLA database at {self.db.root}: check the data root "
+                                        "(--data-root / RLA_DATA_ROOT)")
+        self.filter = item_filter
+        self.sizes = sizes
+        self.metrics = [_metric(name) for name in metrics]
+        archived = item_filter.archived
+        index = Index(self.db)
+        # an index in memory (a read-only database) lives as long as its connection: the listing keeps it
+        self._kept = index if index.store.path is None else None
+        with self._opened(index) as index:
+            tasks = [item_filter.task] if item_filter.task is not None else self.db.tasks(archived)
+            tids = index.refresh(tasks, archived, full=refresh)
+            self._just_read, self._made = index.just_read, time.monotonic()
+            if item_filter.task is None:
+                index.forget_tables(set(tids), archived)
+            self.tables = {tid: (task, archived) for task, tid in sorted(tids.items())}
+            self.sort = _sort_key(sort, index, list(self.tables)) if sort not in (None, "index") else None
+            self.descending = descending
+            plain = self.sort is None and not descending and not _filters_rows(item_filter)
+            if plain:  # pages straight off the index's order
+                self._ids: Optional[List[int]] = None
+                self._counts = index.store.counts(list(self.tables))
+                self.total = sum(self._counts.values())
+            else:
+                self._ids = self._ordered_ids(index)
+                self.total = len(self._ids)
+        self._split = journal.split_items(self.db.root)
+
+    # -- reading -------------------------------------------------------------------------------------
+    @contextmanager
+    def _opened(self, index: Optional[Index] = None) -> Iterator[Index]:
+        """The index, open for one use: the listing's own in memory, else the file's (one connection
+        per use: a listing may be read from another thread than the one that made it)."""
+        if self._kept is not None:
+            yield self._kept
+            return
+        index = index or Index(self.db)
+        try:
+            yield index
+        finally:
+            index.store.close()
+
+    def page(self, offset: int, limit: int) -> List[ItemRecord]:
+        """The records ``offset`` to ``offset + limit`` of the listing (fewer past its end; an item
+        deleted since the listing was made is left out)."""
+        with self._opened() as index:
+            return self._page(index, offset, limit)
+
+    def __iter__(self) -> Iterator[ItemRecord]:
+        """Every record, read a page at a time."""
+        with self._opened() as index:
+            for offset in range(0, self.total, PAGE):
+                yield from self._page(index, offset, PAGE)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def _page(self, index: Index, offset: int, limit: int) -> List[ItemRecord]:
+        offset, limit = max(0, offset), max(0, limit)
+        if self._ids is None:
+            rows = self._plain_rows(index, offset, limit)
+        else:
+            wanted = self._ids[offset:offset + limit]
+            found: Dict[int, Row] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update((row.id, row) for row in index.rows(
+                    f"WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+            rows = [found[i] for i in wanted if i in found]
+        return self._records(index, rows)
+
+    def _records(self, index: Index, rows: List[Row]) -> List[ItemRecord]:
+        # rows the refresh read a moment ago are not checked again
+        just_read = self._just_read if time.monotonic() - self._made < SETTLE_NS / 1e9 else frozenset()
+        rows, fresh = index.checked(rows, self.tables, self.sizes, just_read)
+        if fresh and not _metric_keys_of(self.filter.where):
+            matches = self.filter.entry_matcher()  # what changed on disk since the listing was made
+            rows = [row for row in rows if row.id not in fresh or matches(row)]
+        values = values_of(index, self.tables, rows, self.metrics) if self.metrics else {}
+        return [self._record(row, values.get(row.id, {})) for row in rows]
+
+    def record_of(self, date: str, name: str) -> Optional[ItemRecord]:
+        """The record of the item ``date/name`` of the listing's tables, if the index has it."""
+        with self._opened() as index:
+            for tid in self.tables:
+                rows = index.rows("WHERE tid = ? AND date = ? AND name = ?", (tid, date, encode_text(name)))
+                if rows:
+                    return self._records(index, rows)[0]
+        return None
+
+    def _plain_rows(self, index: Index, offset: int, limit: int) -> List[Row]:
+        """Rows in the order of the index: table by table, by date and name."""
+        rows: List[Row] = []
+        for tid in self.tables:
+            count = self._counts.get(tid, 0)
+            if offset >= count:
+                offset -= count
+                continue
+            rows += index.rows("WHERE tid = ? ORDER BY date, name LIMIT ? OFFSET ?", (tid, limit - len(rows), offset))
+            offset = 0
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _record(self, row: Row, metrics: Dict[str, Optional[float]]) -> ItemRecord:
+        task, archived = self.tables[row.tid]
+        item = Item(self.db.root, task, row.date, row.name, archived)
+        return ItemRecord(
+            item=item, sizes={t: size for t, size in zip(DATA_TYPES, row.sizes) if size is not None},
+            params=row.params, tracked=row.tracked, status=row.status, last_time_step=row.last_time_step,
+            rows=row.rows, host=row.host, ip=row.ip, end_time=row.end_time,
+            split=self._split.get(item.index) if self._split else None, damage=row.damage, tags=row.tags,
+            note=row.note,
+            metrics={m.name: metrics.get(m.name) for m in self.metrics})
+
+    # -- the query -----------------------------------------------------------------------------------
+    def _ordered_ids(self, index: Index) -> List[int]:
+        conn = index.store.conn
+        parts, args = [], []
+        functions: List[Callable[[Any, Any], bool]] = []
+        metrics_needed = set()
+        if self.sort is not None and self.sort.startswith("metric:"):
+            metrics_needed.add(self.sort[len("metric:"):])
+        where_keys = _metric_keys_of(self.filter.where)
+        metrics_needed.update(where_keys)
+        if metrics_needed:
+            ensure(index, self.tables, [_metric(name) for name in sorted(metrics_needed)])
+        for rank, tid in enumerate(self.tables):
+            sql, part_args = self._table_query(index, tid, rank, functions)
+            if sql is not None:
+                parts.append(sql)
+                args += part_args
+        if not parts:
+            return []
+        conn.create_function(COMPARE_FUNCTION, 3, compare_function(functions), deterministic=True)
+        conn.create_function("rla_param", 2, _param_of, deterministic=True)
+        conn.create_function("rla_name", 2, self._name_matches, deterministic=True)
+        conn.create_function("rla_size", 2, lambda sizes, n: json.loads(sizes)[n], deterministic=True)
+        direction = "DESC" if self.descending else "ASC"
+        order = f"r {direction}, d {direction}, n {direction}"
+        if self.sort is not None:
+            order = f"k IS NULL, k {direction}, " + order
+        return [row[0] for row in conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args)]
+
+    def _table_query(self, index: Index, tid: int, rank: int,
+                     functions: List[Callable[[Any, Any], bool]]) -> Tuple[Optional[str], List[Any]]:
+        """The SELECT of one table's ids (with its rank, date, name and sort value), or None when
+        the filter selects none of it."""
+        item_filter = self.filter
+        columns = index.store.param_columns(tid)
+        joins: Dict[str, str] = {}
+        annotations = item_filter.uses_annotations
+
+        def column_of(key: str) -> Optional[str]:
+            metric = metric_column(key)
+            if metric is not None:
+                alias = joins.setdefault(f"metric:{metric.key}", f"m{len(joins)}")
+                return f"{alias}.{REDUCERS[metric.reducer]}"
+            if annotations:  # tags and note are the item's; params.<name> a parameter of that name
+                if key in ANNOTATION_NAMES:
+                    return f"i.{key}"
+                if key not in columns and key.startswith("params."):
+                    key = key[len("params."):]
+            col = columns.get(key)
+            if col is None or "\0" in key:
+                return None
+            if col == 0:
+                return f"rla_param(i.params, {_sql_string(key)})"
+            joins.setdefault("params", "p")
+            return f"p.c{col}"
+
+        conditions: List[str] = ["i.tid = ?"]
+        args: List[Any] = [tid]
+        if item_filter.where:
+            condition = translate(item_filter.where, column_of, functions)
+            if condition.sql == "0":
+                return None, []
+            conditions.append(condition.sql)
+            args += condition.args
+        if item_filter.status:
+            conditions.append(f"i.status IN ({','.join('?' * len(item_filter.status))})")
+            args += list(item_filter.status)
+        if item_filter.timestep_below is not None:
+            conditions.append("(i.last_time_step IS NULL OR i.last_time_step < ?)")
+            args.append(item_filter.timestep_below)
+        if item_filter.since is not None:
+            conditions.append("i.start >= ?")
+            args.append(item_filter.since.isoformat(timespec="microseconds"))
+        if item_filter.until is not None:
+            conditions.append("i.start <= ?")
+            args.append(item_filter.until.isoformat(timespec="microseconds"))
+        if item_filter.pattern is not None:
+            prefix = _glob_prefix(item_filter.pattern)
+            if prefix:
+                conditions.append(prefix[0])
+                args += prefix[1]
+        if item_filter.pattern is not None or item_filter.regex is not None:
+            conditions.append("rla_name(i.date, i.name)")
+        sort = ""
+        if self.sort is not None:
+            sort_sql = self._sort_sql(tid, columns, column_of)
+            sort = f", {sort_sql} AS k"
+        metrics = "".join(f" LEFT JOIN metrics {alias} ON {alias}.id = i.id AND "
+                          f"{alias}.key = {_sql_string(name[len('metric:'):])}"
+                          for name, alias in joins.items() if name != "params")
+        if "params" not in joins:
+            source = "items i" + metrics
+        elif item_filter.where:  # the narrow table of parameters scanned first, the items looked up
+            source = f"p{tid} p CROSS JOIN items i ON i.id = p.id" + metrics
+        else:
+            source = f"items i LEFT JOIN p{tid} p ON p.id = i.id" + metrics
+        return (f"SELECT i.id, {rank} AS r, i.date AS d, i.name AS n{sort} FROM {source} "
+                f"WHERE {' AND '.join(conditions)}", args)
+
+    def _sort_sql(self, tid: int, columns: Dict[str, int], column_of: Callable[[str], Optional[str]]) -> str:
+        assert self.sort is not None
+        if self.sort.startswith("metric:"):
+            return column_of(self.sort[len("metric:"):]) or "NULL"
+        if self.sort.startswith("params."):
+            key = self.sort[len("params."):]
+            found = column_of(key)
+            # a stored JSON value (a list, None) sorts after numbers and text
+            return f"({found})" if found is not None else "NULL"
+        if self.sort.startswith("size."):
+            return f"rla_size(i.sizes, {DATA_TYPES.index(self.sort[len('size.'):])})"
+        if self.sort == "task":
+            return "NULL"
+        return SORT_KEYS[self.sort] or "NULL"
+
+    def _name_matches(self, date: str, name: Any) -> int:
+        return int(self.filter.name_matches(date, name.decode("utf-8", "surrogateescape")
+                                            if isinstance(name, bytes) else name))
+
+
+def find(data_root: PathLike, index: str, archived: bool = False) -> ItemRecord:
+    """The one item whose index is ``index`` (``task/YYYY/MM/DD/name``), checked against its files."""
+    db = Database(data_root)
+    task, _, record_date = index.strip("/").partition("/")
+    date, _, name = record_date.rpartition("/")
+    try:
+        listing = Listing(db.root, ItemFilter(task=task, archived=archived)) if task and date else None
+    except ValueError:  # not a table name
+        listing = None
+    record = listing.record_of(date, name) if listing is not None else None
+    if record is None:
+        raise ItemNotFoundError(f"no item {index!r} in {db.root}; it may have been moved or deleted")
+    return record
+
+
+def _filters_rows(item_filter: ItemFilter) -> bool:
+    """Whether the filter leaves out some items of its tables."""
+    return bool(item_filter.where or item_filter.status or item_filter.timestep_below is not None
+                or item_filter.uses_name)
+
+
+def _metric(name: str) -> Any:
+    column = metric_column(name)
+    if column is None:
+        raise UsageError(f"{name!r} is not a metric column; write it as final:<key> (or {', '.join(REDUCERS)})")
+    return column
+
+
+def _metric_keys_of(where: Optional[str]) -> List[str]:
+    """The metric columns an expression compares (``final("eval/return") > 1`` -> final:eval/return)."""
+    if not where:
+        return []
+    from RLA.db.expr import metric_names
+
+    return metric_names(where)
+
+
+def _sort_key(sort: Optional[str], index: Index, tids: List[int]) -> str:
+    """``sort`` as a listing holds it (``metric:final:x`` for a metric), or a UsageError naming the known ones."""
+    assert sort is not None
+    if sort in SORT_KEYS:
+        return sort
+    if sort.startswith("size.") and sort[len("size."):] in DATA_TYPES:
+        return sort
+    if sort.startswith("params."):
+        return sort
+    metric = metric_column(sort)
+    if metric is not None:
+        return "metric:" + metric.name
+    known = [*SORT_KEYS, *(f"size.{t}" for t in DATA_TYPES), *(f"params.{k}" for k in index.store.param_keys(tids))]
+    raise UsageError(f"cannot sort by {sort!r}{did_you_mean(sort, known)}; sort by one of "
+                     f"{', '.join(list(SORT_KEYS))}, size.<type>, params.<key> or a metric (final:<key>)")
+
+
+def _glob_prefix(pattern: str) -> Optional[Tuple[str, List[Any]]]:
+    """An SQL condition narrowing a glob on the record date to the rows its literal start allows."""
+    text = pattern.strip().strip("/")
+    cut = _GLOB_CHARS.search(text)
+    literal = text[:cut.start()] if cut else text
+    if not literal:
+        return None
+    top = "\U0010ffff"
+    if "/" not in text:  # the start of the record date, or of the name alone
+        return ("((i.date >= ? AND i.date < ?) OR (i.name >= ? AND i.name < ?) OR typeof(i.name) = 'blob')",
+                [literal, literal + top, literal, literal + top])
+    date, _, name = literal.rpartition("/")
+    if literal.count("/") == 3 and len(date) == 10:
+        name_literal = encode_text(name)
+        if isinstance(name_literal, bytes):
+            return "(i.date = ? AND i.name >= ? AND i.name < ?)", [date, name_literal, name_literal + b"\xff"]
+        return ("(i.date = ? AND ((i.name >= ? AND i.name < ?) OR typeof(i.name) = 'blob'))",
+                [date, name_literal, name_literal + top])
+    return "(i.date >= ? AND i.date < ?)", [literal, literal + top]
+
+
+def _sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (quotes doubled; it holds no NUL)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _param_of(params: str, key: str) -> Any:
+    """A parameter of a table's keys beyond :data:`MAX_PARAM_COLUMNS`, as its column would hold it."""
+    value = json.loads(params).get(key, _MISSING)
+    return None if value is _MISSING else sql_value(value)
+
+
+_MISSING = object()
+assert MAX_PARAM_COLUMNS < 2000
