@@ -241,6 +241,15 @@ def test_legacy_values_are_numbers_only_when_they_are_plain_numbers(db: Path):
     assert query.find(db, f"hopper/{LEGACY_BRACKETS}").params["algo"] == "[ppo]"  # found by name, not as a glob
 
 
+def test_an_entry_read_whole_has_the_signature_of_the_quick_check(db: Path):
+    for record in query.scan(db):
+        paths = {t: str(p) for t, p in record.item.existing_paths().items()}
+        read = entry.read_entry(paths, record.item.name, time.time_ns() + 10 ** 12)
+        assert read.signature == entry.read_signature(paths)[0]
+        assert read.sizes == [entry._folder_size(paths[t], None)[0] if t in paths and os.path.isdir(paths[t])
+                              else os.lstat(paths[t]).st_size if t in paths else None for t in DATA_TYPES]
+
+
 def test_parameter_values_keep_their_type_in_their_columns():
     for value in (1, -2 ** 63, 2 ** 63, 1.5, float("inf"), float("nan"), "Hopper", "\udcff", None, [64, 64], {},
                   True):

@@ -144,15 +144,21 @@ def progress_stamp(log_dir: str) -> Optional[int]:
 
 def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     """Read an item from its files into an index entry."""
-    item_signature, newest = read_signature(paths)  # first: a later write shows up as a newer mtime
+    sizes, item_signature, newest, log_files = _scan(paths)  # first: a later write shows as a newer mtime
     folder_damage = _folder_damage(paths["log"]) if "log" in paths else None
     # the log folder's files as strings: this runs for every item of a new index
     log = paths["log"] if "log" in paths and folder_damage is None else None
-    run, run_damage = read_record(f"{log}/{layout.RUN_JSON}") if log else (None, None)
-    params, params_damage = read_record(f"{log}/{layout.PARAMS_JSON}") if log else (None, None)
+
+    def listed(file: str) -> bool:  # whether the log folder holds ``file``, as far as its listing says
+        return log_files is None or file in log_files
+
+    run, run_damage = read_record(f"{log}/{layout.RUN_JSON}") if log and listed(layout.RUN_JSON) else (None, None)
+    params, params_damage = (read_record(f"{log}/{layout.PARAMS_JSON}") if log and listed(layout.PARAMS_JSON)
+                             else (None, None))
     if log and params is None and params_damage is None:
         params = read_legacy_params(LogFolder(Path(log)).legacy_params_files())
-    annotations, annotations_damage = read_record(f"{log}/{layout.ANNOTATIONS_JSON}") if log else (None, None)
+    annotations, annotations_damage = (read_record(f"{log}/{layout.ANNOTATIONS_JSON}")
+                                       if log and listed(layout.ANNOTATIONS_JSON) else (None, None))
     progress_csv = f"{log}/{layout.PROGRESS_CSV}"
     rows, csv_time_step = summarize_csv(progress_csv) if log else (None, None)
     csv_damage = _csv_damage(progress_csv) if log and rows is None else None
@@ -176,7 +182,7 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         params = {k: _coerce(v) for k, v in name_params.items()}
     return IndexEntry(
         signature=item_signature if settled else None,
-        sizes=[_size(paths[t]) if t in paths else None for t in DATA_TYPES],
+        sizes=sizes,
         params=flatten_params(params),
         tracked=list(tracked) if isinstance(tracked, list) else list(name_params),
         status=status,
@@ -192,6 +198,82 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
         pid=run["pid"] if type(run.get("pid")) is int else None,
         heartbeat=run["heartbeat"] if isinstance(run.get("heartbeat"), str) else None,
     )
+
+
+_Listed = Dict[str, Optional[os.stat_result]]  # the entries of a folder: name -> lstat (None for a folder)
+
+
+def _scan(paths: Dict[str, str]) -> Tuple[List[Optional[int]], Signature, int, Optional[_Listed]]:
+    """One pass over the item's entries: the size of each data type (None for one it lacks), its
+    signature (as :func:`read_signature` gives it) and newest mtime, and the entries directly in its
+    log folder with their lstat (None for a folder; the whole is None when the log folder is not a
+    folder that could be listed)."""
+    sizes: List[Optional[int]] = []
+    stamps: Dict[str, Tuple[int, int]] = {}
+    log_files: Optional[_Listed] = None
+    for data_type in DATA_TYPES:
+        path = paths.get(data_type)
+        if path is None:
+            sizes.append(None)
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError:
+            sizes.append(0)
+            continue
+        folder = stat.S_ISDIR(st.st_mode)
+        stamps[data_type] = (st.st_mtime_ns, 0 if folder else st.st_size)
+        if not folder:
+            sizes.append(st.st_size)
+            continue
+        top: Optional[_Listed] = {} if data_type == "log" else None
+        size, listed = _folder_size(path, top)
+        sizes.append(size)
+        if top is not None and listed:
+            log_files = top
+    log_stat = stamps.get("log")
+    csv_stat: Optional[Tuple[int, int]] = None
+    if "log" in paths:
+        entry = log_files.get(layout.PROGRESS_CSV) if log_files is not None else None
+        if entry is not None and stat.S_ISREG(entry.st_mode):
+            csv_stat = (entry.st_mtime_ns, entry.st_size)
+        else:  # not listed, or a link: as os.stat sees it
+            csv_stat = _progress_stat(paths["log"])
+    outputs = [v for t in _OUTPUT_TYPES for v in stamps.get(t, (-1, -1))]
+    snapshot = [v for t in _SNAPSHOT_TYPES for v in stamps.get(t, (-1, -1))]
+    newest = max(log_stat[0] if log_stat else -1, csv_stat[0] if csv_stat else -1, *outputs[::2], *snapshot[::2])
+    signature = Signature(log_stat[0] if log_stat else None, hash(csv_stat) if csv_stat is not None else None,
+                          hash(tuple(outputs)), hash(tuple(snapshot)))
+    return sizes, signature, newest, log_files
+
+
+def _folder_size(path: str, top: Optional[_Listed]) -> Tuple[int, bool]:
+    """Bytes of every file under a folder (symbolic links not followed), and whether the folder
+    itself could be listed; ``top`` collects the entries directly in it, when given (the lstat of a file,
+    None for a folder)."""
+    total = 0
+    listed = True
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                        if top is not None and folder is path:
+                            top[entry.name] = None
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_size
+                    if top is not None and folder is path:
+                        top[entry.name] = st
+        except OSError:
+            listed = listed and folder is not path
+    return total, listed
 
 
 def _folder_damage(path: str) -> Optional[str]:
@@ -226,29 +308,3 @@ def _coerce(text: str) -> Any:
     if _FLOAT_TEXT.match(text):
         return float(text)
     return {"True": True, "False": False, "None": None}.get(text, text)
-
-
-def _size(path: str) -> int:
-    """Bytes of a file, or of every file under a folder (symbolic links not followed)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return 0
-    if not stat.S_ISDIR(st.st_mode):
-        return st.st_size
-    total = 0
-    stack = [path]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    else:
-                        try:
-                            total += entry.stat(follow_symlinks=False).st_size
-                        except OSError:
-                            pass
-        except OSError:
-            continue
-    return total
