@@ -37,6 +37,7 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
       rla import tensorboard -d db -t cleanrl runs \\
           --name-pattern '{env_id}__{exp_name}__{seed}__{time}'
       rla import mlflow -d db -t ppo sqlite:///mlflow.db
+      rla import wandb -d db -t sac wandb
     """
     from dataclasses import asdict
 

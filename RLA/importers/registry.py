@@ -56,6 +56,8 @@ IMPORTERS = (
     ImporterEntry("mlflow", "sqlite:///mlflow.db, file:///.../mlruns, or a store's path",
                   "mlflow_runs:MlflowImporter", "mlflow",
                   {"experiments": "only the runs of these experiments (names or ids)"}),
+    ImporterEntry("wandb", "a wandb/ folder (offline-run-*, run-*) or one run folder", "wandb_runs:WandbImporter",
+                  "wandb", {}),
 )
 NAMES = tuple(entry.name for entry in IMPORTERS)
 _BY_NAME: Dict[str, ImporterEntry] = {entry.name: entry for entry in IMPORTERS}
