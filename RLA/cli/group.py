@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from RLA.cli import annotate, init, items, plot, run, sweep, sync, transfer, ui
+from RLA.cli import annotate, importance, init, items, plot, run, sweep, sync, table, transfer, ui
 from RLA.errors import RLAError
 
 __all__ = ["main"]
@@ -50,6 +50,7 @@ def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
 
 
-for _command in (*items.COMMANDS, annotate.tag_command, annotate.note_command, init.init_command, plot.plot_command,
-                 run.run_command, sync.sync_group, sweep.sweep, transfer.import_command, ui.ui_command):
+for _command in (*items.COMMANDS, annotate.tag_command, annotate.note_command, importance.importance_command,
+                 init.init_command, plot.plot_command, run.run_command, sync.sync_group, sweep.sweep,
+                 table.table_command, transfer.import_command, ui.ui_command):
     main.add_command(_command)

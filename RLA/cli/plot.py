@@ -7,6 +7,7 @@ from typing import Sequence
 
 import click
 
+from RLA import plot_axes
 from RLA import plot_bands as band_registry
 from RLA.cli.options import CONFIG_FILE, DATA_ROOT_ENV, resolve_data_root
 from RLA.words import counted
@@ -17,7 +18,8 @@ __all__ = ["plot_command"]
 @click.command("plot")
 @click.option("--data-root", "-d", envvar=DATA_ROOT_ENV, type=click.Path(exists=True, file_okay=False),
               help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
-@click.option("--task", "-t", "task_table_name", required=True, help="The table (task_table_name).")
+@click.option("--task", "-t", "tasks", multiple=True, required=True,
+              help="The table (task_table_name); several with --aggregate.")
 @click.option("--metric", "-m", "metrics", multiple=True, required=True, help="A progress.csv column; repeatable.")
 @click.option("--split-key", "-k", "split_keys", multiple=True, help="Group runs by this parameter; repeatable.")
 @click.option("--reg", "-r", "regs", multiple=True,
@@ -43,28 +45,43 @@ __all__ = ["plot_command"]
 @click.option("--save-name", default=None,
               help="File name under <data_root>/results/easy_plot/ (default: <task>-<metrics>[-by-<keys>], and a "
                    "digest of -r/-w/--legend when given: another selection is another file).")
+@click.option("--x", "x_axis", type=click.Choice(plot_axes.NAMES), default=None,
+              help="The x axis: the time-step (default), or wall-clock time since each run's first row.")
+@click.option("--aggregate", "aggregate_stat", default=None, metavar="iqm|mean|median",
+              help="Sample-efficiency curves: this statistic over runs x tables at each x, with its 95% "
+                   "stratified-bootstrap band (as rliable).")
+@click.option("--normalize", multiple=True, metavar="TASK=RANDOM:REFERENCE",
+              help="With --aggregate: scores of TASK as (score - RANDOM) / (REFERENCE - RANDOM); repeatable.")
 @click.option("--table", "table_score", type=click.Choice(["final", "best"]), default=None,
               help="Also print a markdown summary table of each metric (final or best-k score).")
 @click.option("--score-k", "table_k", type=int, default=1, show_default=True,
               help="Points averaged into each run's score (last k or best k).")
-def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_keys: tuple, regs: tuple, where: str,
+def plot_command(data_root: str, tasks: tuple, metrics: tuple, split_keys: tuple, regs: tuple, where: str,
          regs2legends: tuple, bands: tuple, resample: int, x_range: str, min_run_fraction: float,
          smooth_step: float, smoothing: str, xlim: tuple, ylim: tuple, title: str, one_axes: bool,
-         legend_outside: bool, show_number: bool, save_name: str, table_score: str, table_k: int) -> None:
-    """Grouped learning curves of a table, saved as png and pdf (plot_func)."""
+         legend_outside: bool, show_number: bool, save_name: str, x_axis: str, aggregate_stat: str,
+         normalize: tuple, table_score: str, table_k: int) -> None:
+    """Grouped learning curves of a table, saved as png and pdf (plot_func); with --aggregate,
+    sample-efficiency curves over several tables."""
     from RLA.console.display import printable
     from RLA.easy_plot.aggregate import format_summary
     from RLA.easy_plot.plot_func import plot_func
+    from RLA.easy_plot.results_table import parse_normalize
     from RLA.easy_plot.scores import summary_table
 
     data_root = resolve_data_root(data_root)
-    name = save_name or _figure_name(task_table_name, metrics, split_keys, [*regs, *regs2legends, where or ""])
+    if len(tasks) > 1 and aggregate_stat is None:
+        raise click.UsageError("several tables (-t) are drawn as one sample-efficiency curve: add --aggregate iqm")
+    task_table_name = tasks[0] if aggregate_stat is None else list(tasks)
+    selection = [*regs, *regs2legends, where or "", *normalize, aggregate_stat or "", x_axis or ""]
+    name = save_name or _figure_name("+".join(tasks), metrics, split_keys, selection)
     _, data = plot_func(data_root, task_table_name, list(regs) or None, list(split_keys), list(metrics),
                         regs2legends=list(regs2legends) or None, **band_registry.flags(bands),
                         resample=resample, x_range=x_range, smooth_step=smooth_step, smoothing=smoothing,
                         min_run_fraction=min_run_fraction, where=where, xlim=xlim, ylim=ylim, title=title,
                         split_by_metrics=not one_axes, legend_outside=legend_outside, show_number=show_number,
-                        save_name=name)
+                        save_name=name, x=x_axis, aggregate=aggregate_stat,
+                        normalize=parse_normalize(normalize) or None)
     runs = {row["index"] for row in data.attrs["runs"]}
     curves = data.groupby("metric", sort=False)["legend"].nunique()
     click.echo(f"{counted(len(runs), 'run')} in {counted(int(curves.sum()), 'curve')}: "
@@ -73,7 +90,7 @@ def plot_command(data_root: str, task_table_name: str, metrics: tuple, split_key
         click.echo(f"saved {path}")
     if table_score:
         for metric in metrics:
-            table = summary_table(data_root, task_table_name, list(regs) or None, list(split_keys), metric,
+            table = summary_table(data_root, list(tasks), list(regs) or None, list(split_keys), metric,
                                   score=table_score, k=table_k, xlim=xlim, where=where)
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n" + printable(format_summary(table), lines=True))
 

@@ -4,8 +4,9 @@ stratified-bootstrap band, as rliable draws them (Agarwal et al., 2021, figure 9
 Each group's runs on every task are resampled onto one x-grid (the steps, or the wall-clock time,
 every run of the group reached), so that at each grid point the group's scores form a runs × tasks
 array; the statistic of :data:`RLA.easy_plot.aggregate.METRICS` is taken at each point, and its
-interval comes from resampling the runs of each task and point (rliable's ``StratifiedBootstrap``
-on a runs × tasks × points array: the same draws for the same seed).
+interval comes from resampling whole runs within each task: every point sees the same resamples,
+so the band is as smooth as the curves, and its interval at each point equals rliable's
+(``get_interval_estimates`` on that point's runs × tasks scores, the same seed).
 """
 from __future__ import annotations
 
@@ -30,12 +31,16 @@ _CHUNK = 64
 
 def _curve_interval(scores: np.ndarray, stat: Callable[[np.ndarray], np.ndarray], ci: float, n_bootstrap: int,
                     seed: Optional[int]) -> Tuple[np.ndarray, np.ndarray]:
-    """The percentile interval of ``stat`` at each point of a runs × tasks × points array."""
+    """The percentile interval of ``stat`` at each point of a runs × tasks × points array, whole runs
+    resampled within each task: every point sees the same resamples, those of a runs × tasks array."""
+    runs, tasks, _ = scores.shape
     rng = aggregate.bootstrap_rng(seed)
+    run_numbers = np.broadcast_to(np.arange(runs)[:, None], (runs, tasks))
     boot = np.empty((n_bootstrap, scores.shape[-1]))
     for start in range(0, n_bootstrap, _CHUNK):
         reps = min(_CHUNK, n_bootstrap - start)
-        resampled = aggregate.stratified_bootstrap(scores, reps, rng)  # reps × runs × tasks × points
+        chosen = aggregate.stratified_bootstrap(run_numbers, reps, rng)  # reps × runs × tasks: which run
+        resampled = np.take_along_axis(scores[None], chosen[..., None], axis=1)  # reps × runs × tasks × points
         boot[start:start + reps] = stat(np.moveaxis(resampled, -1, 1))
     return aggregate.interval(boot, ci)
 

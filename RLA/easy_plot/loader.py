@@ -88,7 +88,10 @@ def match_items(data_root: Union[str, os.PathLike], task_table_name: str,
     patterns: Sequence[Reg] = [regs] if isinstance(regs, (str, re.Pattern)) else regs or ()
     matchers = [reg.search if isinstance(reg, re.Pattern) else _glob_matcher(task_table_name, reg)
                 for reg in patterns]
-    item_filter = ItemFilter(task=task_table_name, where=where, **(selection or {}))
+    fields = dict(selection or {})
+    if where:
+        fields["where"] = f"({fields['where']}) and ({where})" if fields.get("where") else where
+    item_filter = ItemFilter(task=task_table_name, **fields)
     records = select(data_root, item_filter, sizes=False)  # plots show no sizes
     found = []
     used = set()

@@ -486,6 +486,12 @@ def plot_func(data_root: Union[str, os.PathLike], task_table_name: Union[str, Se
                                      ci=ci, n_bootstrap=n_bootstrap, where=where, items=items, use_buf=use_buf,
                                      key_to_legend_fn=key_to_legend_fn)
         shaded_std, shaded_err, shaded_range, shaded_ci = False, False, False, True
+        if ylabel is None:  # "IQM of normalized eval/return"
+            from RLA.easy_plot.results_table import STAT_NAMES
+
+            labels = [f"{STAT_NAMES.get(aggregate, aggregate)} of {'normalized ' if normalize else ''}{metric}"
+                      for metric in metrics]
+            ylabel = labels if split_by_metrics else ", ".join(labels)
     else:
         if not isinstance(task_table_name, str):
             raise UsageError(f"plot_func draws the runs of one table; for {list(task_table_name)} pass "

@@ -267,4 +267,4 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
         versus = aggregate.probability_of_improvement_matrix(matrices, spec.ci, spec.n_bootstrap, spec.seed)
     made = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     commits = _commits(data_root, scores["index"].tolist(), bool(spec.selection.get("archived")))
-    return ResultsTable(spec, os.fspath(data_root), cells, versus, scores, group_order, columns, commits, made)
+    return ResultsTable(spec, os.path.abspath(data_root), cells, versus, scores, group_order, columns, commits, made)

@@ -24,7 +24,7 @@ from RLA.easy_plot.aggregate import latex_escape
 from RLA.easy_plot.results_table import STAT_NAMES, ResultsTable
 from RLA.errors import UsageError
 
-__all__ = ["FORMATS", "render", "provenance"]
+__all__ = ["FORMATS", "render", "provenance", "header", "cell_rows", "versus_rows", "caption"]
 
 def provenance(table: ResultsTable, command: str = "") -> Dict[str, Any]:
     """How a table was made: the command, the database, what was asked (the spec, its selection
@@ -45,8 +45,9 @@ def _number(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}" if math.isfinite(value) else "-"
 
 
-def _grid(table: ResultsTable, bold: Callable[[str], str]) -> List[List[str]]:
-    """The rows of the main table as text: keys, one cell per column, n."""
+def cell_rows(table: ResultsTable, bold: Callable[[str], str] = str, separator: str = " ") -> List[List[str]]:
+    """The rows of the main table as text: the keys, one cell per column (``value[separator][low, high]``,
+    the value passed through ``bold`` where it is bold), n."""
     cells = table.cells
     decimals = {column: _decimals(list(rows["value"]) + list(rows["low"]) + list(rows["high"]))
                 for column, rows in cells.groupby("column", sort=False)}
@@ -62,7 +63,7 @@ def _grid(table: ResultsTable, bold: Callable[[str], str]) -> List[List[str]]:
                 line.append("-")
                 continue
             value = _number(cell["value"], places)
-            line.append(f"{bold(value) if cell['bold'] else value} "
+            line.append(f"{bold(value) if cell['bold'] else value}{separator}"
                         f"[{_number(cell['low'], places)}, {_number(cell['high'], places)}]")
         counts = [int(rows.loc[task, "n"]) for task in table.spec.tasks]
         line.append(str(counts[0]) if len(set(counts)) == 1 else "/".join(map(str, counts)))
@@ -70,12 +71,13 @@ def _grid(table: ResultsTable, bold: Callable[[str], str]) -> List[List[str]]:
     return out
 
 
-def _header(table: ResultsTable) -> List[str]:
+def header(table: ResultsTable) -> List[str]:
+    """The names of the columns of :func:`cell_rows`."""
     return [*(table.spec.split_keys or ["group"]), *table.columns, "n"]
 
 
-def _versus_grid(table: ResultsTable) -> List[List[str]]:
-    """The P(X > Y) matrix as text: one row per X, one column per Y, ``p [low, high]``."""
+def versus_rows(table: ResultsTable, separator: str = " ") -> List[List[str]]:
+    """The P(X > Y) matrix as text: one row per X (its name first), one column per Y, ``p [low, high]``."""
     versus = table.versus
     names = list(dict.fromkeys(versus["x"]))
     found = {(row.x, row.y): row for row in versus.itertuples(index=False)}
@@ -84,12 +86,13 @@ def _versus_grid(table: ResultsTable) -> List[List[str]]:
         line = [x]
         for y in names:
             pair = found.get((x, y))
-            line.append("" if pair is None else f"{pair.probability:.2f} [{pair.low:.2f}, {pair.high:.2f}]")
+            line.append("" if pair is None else f"{pair.probability:.2f}{separator}[{pair.low:.2f}, {pair.high:.2f}]")
         lines.append(line)
     return lines
 
 
-def _caption(table: ResultsTable) -> str:
+def caption(table: ResultsTable) -> str:
+    """What the numbers are, in a sentence."""
     spec = table.spec
     score = {"final": f"mean of the last {spec.last} point(s)", "best": f"mean of the best {spec.last} point(s)",
              "auc": "area under the curve"}[spec.score]
@@ -111,15 +114,15 @@ def _markdown(table: ResultsTable, command: str) -> str:
     def row(fields: Sequence[str]) -> str:
         return "| " + " | ".join(field.replace("|", "\\|") for field in fields) + " |"
 
-    lines = ["<!--", *_comment_lines(table, command), "-->", "", _caption(table), ""]
-    header = _header(table)
-    lines += [row(header), "|" + "|".join("---" for _ in header) + "|"]
-    lines += [row(line) for line in _grid(table, lambda text: f"**{text}**")]
+    lines = ["<!--", *_comment_lines(table, command), "-->", "", caption(table), ""]
+    titles = header(table)
+    lines += [row(titles), "|" + "|".join("---" for _ in titles) + "|"]
+    lines += [row(line) for line in cell_rows(table, lambda text: f"**{text}**")]
     if table.versus is not None:
         names = list(dict.fromkeys(table.versus["x"]))
         lines += ["", f"P(X > Y), X by row, Y by column, with {table.spec.ci:.0%} intervals", "",
                   row(["X \\ Y", *names]), "|" + "|".join("---" for _ in range(len(names) + 1)) + "|"]
-        lines += [row(line) for line in _versus_grid(table)]
+        lines += [row(line) for line in versus_rows(table)]
     return "\n".join(lines) + "\n"
 
 
@@ -127,20 +130,20 @@ def _latex(table: ResultsTable, command: str) -> str:
     def row(fields: Sequence[str]) -> str:
         return " & ".join(fields) + r" \\"
 
-    header = _header(table)
-    keys = len(header) - len(table.columns) - 1
+    titles = header(table)
+    keys = len(titles) - len(table.columns) - 1
     lines = [f"% {line}" for line in _comment_lines(table, command)]
-    lines += [f"% {_caption(table)}", r"\begin{tabular}{" + "l" * keys + "c" * len(table.columns) + "r}", r"\hline",
-              row([latex_escape(field) for field in header]), r"\hline"]
+    lines += [f"% {caption(table)}", r"\begin{tabular}{" + "l" * keys + "c" * len(table.columns) + "r}", r"\hline",
+              row([latex_escape(field) for field in titles]), r"\hline"]
     lines += [row([latex_escape(field) if i < keys else field for i, field in enumerate(line)])
-              for line in _grid(table, lambda text: rf"\textbf{{{text}}}")]
+              for line in cell_rows(table, lambda text: rf"\textbf{{{text}}}")]
     lines += [r"\hline", r"\end{tabular}"]
     if table.versus is not None:
         names = list(dict.fromkeys(table.versus["x"]))
         lines += ["", f"% P(X > Y), X by row, Y by column, with {table.spec.ci:.0%} intervals",
                   r"\begin{tabular}{l" + "c" * len(names) + "}", r"\hline",
                   row([r"X $\backslash$ Y", *map(latex_escape, names)]), r"\hline"]
-        lines += [row([latex_escape(line[0]), *line[1:]]) for line in _versus_grid(table)]
+        lines += [row([latex_escape(line[0]), *line[1:]]) for line in versus_rows(table)]
         lines += [r"\hline", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

@@ -51,6 +51,7 @@ def write_table(table: ResultsTable, path: PathLike, fmt: Optional[str] = None, 
     fmt = fmt or format_of(path)
     text = render(table, fmt, command)
     record = {**provenance(table, command), "format": fmt, "file": Path(path).name}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text)
     atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
     return record_path(path)
