@@ -52,5 +52,5 @@ def main() -> None:
 
 for _command in (*items.COMMANDS, annotate.tag_command, annotate.note_command, importance.importance_command,
                  init.init_command, plot.plot_command, run.run_command, sync.sync_group, sweep.sweep,
-                 table.table_command, transfer.import_command, ui.ui_command):
+                 table.table_command, *transfer.COMMANDS, ui.ui_command):
     main.add_command(_command)

@@ -1,14 +1,14 @@
-"""``rla import KIND SOURCE``: runs of other trackers as items; ``rla export FORMAT``: runs as one tidy table."""
+"""``rla import KIND SOURCE``: runs of other trackers as items; ``rla export FORMAT``: items as one tidy table."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import click
 
-from RLA.cli.options import DATA_ROOT_ENV, print_json, resolve_data_root
+from RLA.cli.options import DATA_ROOT_ENV, PATTERN_HELP, print_json, resolve_data_root, selection
 from RLA.importers.registry import IMPORTERS, NAMES
 
-__all__ = ["import_command"]
+__all__ = ["import_command", "export_command", "COMMANDS"]
 
 _SOURCES = "\n".join(f"  {entry.name}: {entry.doc}" for entry in IMPORTERS)
 
@@ -53,3 +53,30 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
         return
     for line in display.import_lines(report):
         click.echo(line, err=True)
+
+
+@click.command("export", epilog=PATTERN_HELP)
+@click.argument("fmt", type=click.Choice(["csv", "parquet"]), metavar="FORMAT")
+@selection
+@click.option("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': stdout, for csv)")
+@click.option("-q", "--quiet", is_flag=True, help="no progress bar")
+def export_command(fmt: str, data_root: str, filters: Dict[str, Any], output: str, quiet: bool) -> None:
+    """Write the selected items' logged values as one tidy table, FORMAT csv or parquet: a row per value,
+    with the item, its parameters (params.<key>), the step, the key, the value and the wall time.
+
+    \b
+      rla export csv -d db -t cleanrl -o cleanrl.csv
+      rla export parquet -d db -t cleanrl -w 'seed < 3' -s finished -o runs.parquet
+    """
+    from RLA.console import display
+    from RLA.db.query import ItemFilter
+    from RLA.importers import export_table
+
+    with display.progress_counter(f"export {fmt}", quiet or output == "-") as counter:
+        result = export_table(data_root, output, fmt, ItemFilter(**filters), on_found=counter.found,
+                              on_progress=counter.advance)
+    for line in display.export_lines(result):
+        click.echo(line, err=True)
+
+
+COMMANDS = (import_command, export_command)

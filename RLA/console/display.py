@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult, Plan
     from RLA.db.query import ItemRecord
-    from RLA.importers import ImportReport
+    from RLA.importers import ExportResult, ImportReport
 
 __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "progress_counter",
-           "import_lines", "frame_table", "size_columns", "start_labels", "human_size", "short_size", "printable"]
+           "import_lines", "export_lines", "frame_table", "size_columns", "start_labels", "human_size", "short_size",
+           "printable"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -236,6 +237,14 @@ def import_lines(report: "ImportReport") -> List[str]:
         lines.append(printable(f"dry run: {said}{rows} of {report.source}; nothing was written"))
     else:
         lines.append(printable(f"imported {report.source} into table {report.task}: {said}{rows}"))
+    return lines
+
+
+def export_lines(result: "ExportResult") -> List[str]:
+    """What ``rla export`` wrote, in words, with the items it left out and why."""
+    lines = [printable(f"left out {index}: {reason}") for index, reason in result.left_out]
+    where = "stdout" if result.path == "-" else result.path
+    lines.append(printable(f"wrote {counted(result.rows, 'row')} of {counted(result.items, 'item')} to {where}"))
     return lines
 
 

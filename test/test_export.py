@@ -1,0 +1,89 @@
+"""`rla export csv|parquet`: the selected items' values as one tidy table, read back with pandas and pyarrow
+against each item's progress.csv."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from conftest import log_run
+from import_helpers import rla
+
+from RLA.db.layout import Database
+from RLA.importers import import_runs, tidy_frame
+
+
+def build(db: Path, tmp_path: Path) -> None:
+    """Two logged runs (sparse keys) and one imported TensorBoard run with a wall_time column."""
+    for seed in (1, 2):
+        log_run(db, "hopper", {"lr": 0.001 * seed, "seed": seed, "net": [64, 64]},
+                [(step, {"loss": 1.0 / (step + seed), **({"eval/return": step * 2.0} if step % 20 == 0 else {})})
+                 for step in range(0, 100, 10)])
+    import tensorboardX
+
+    writer = tensorboardX.SummaryWriter(str(tmp_path / "runs" / "tbx"))
+    for step in (3, 7, 30):
+        writer.add_scalar("loss", step / 10, step)
+    writer.close()
+    import_runs("tensorboard", tmp_path / "runs", db, "hopper")
+
+
+def expected(db: Path) -> pd.DataFrame:
+    """Every value of every item of the table, from the progress.csv files themselves."""
+    rows = []
+    for item in Database(db).items("hopper"):
+        table = pd.read_csv(item.progress_csv)
+        for key in table.columns:
+            if key in ("time-step", "wall_time"):
+                continue
+            for _, row in table[table[key].notna()].iterrows():
+                wall = row["wall_time"] if "wall_time" in table.columns else math.nan
+                rows.append((item.index, int(row["time-step"]), key, float(row[key]), wall))
+    return pd.DataFrame(rows, columns=["item", "step", "key", "value", "wall_time"]).sort_values(
+        ["item", "step", "key"]).reset_index(drop=True)
+
+
+def test_csv_and_parquet_hold_every_value_with_its_item_parameters_and_time(tmp_path: Path):
+    db = tmp_path / "db"
+    build(db, tmp_path)
+    done = rla("export", "csv", "-d", str(db), "-t", "hopper", "-o", str(tmp_path / "all.csv"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 33 rows of 3 items to" in done.stderr
+    table = pd.read_csv(tmp_path / "all.csv")
+    assert list(table.columns) == ["item", "params.lr", "params.seed", "params.net", "step", "key", "value",
+                                   "wall_time"]
+    got = table[["item", "step", "key", "value", "wall_time"]].sort_values(["item", "step", "key"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected(db), check_dtype=False)
+    seeded = table.dropna(subset=["params.seed"]).groupby("item")[["params.lr", "params.seed", "params.net"]].first()
+    assert sorted(map(tuple, seeded.values.tolist())) == [(0.001, 1, "[64, 64]"), (0.002, 2, "[64, 64]")]
+    assert table[table["item"].str.contains("tensorboard")]["wall_time"].notna().all()
+
+    done = rla("export", "parquet", "-d", str(db), "-t", "hopper", "-w", "seed == 2", "-o",
+               str(tmp_path / "seed2.parquet"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    parquet = pq.read_table(tmp_path / "seed2.parquet")
+    assert {f.name: str(f.type) for f in parquet.schema} == {
+        "item": "string", "params.lr": "double", "params.seed": "int64", "params.net": "string", "step": "int64",
+        "key": "string", "value": "double", "wall_time": "double"}
+    frame = parquet.to_pandas()
+    assert set(frame["params.seed"]) == {2} and len(frame) == 15
+    assert frame.equals(tidy_frame(db, _seed_two()))
+
+
+def _seed_two():
+    from RLA.db.query import ItemFilter
+
+    return ItemFilter(task="hopper", where="seed == 2")
+
+
+def test_an_unreadable_progress_csv_is_left_out_and_named(tmp_path: Path):
+    db = tmp_path / "db"
+    build(db, tmp_path)
+    broken = Database(db).items("hopper")[0]
+    broken.progress_csv.write_bytes(b"time-step,loss\n0,\xff\xfe\n")
+    done = rla("export", "csv", "-d", str(db), "-o", "-", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"left out {broken.index}: UnicodeDecodeError" in done.stderr
+    assert broken.index not in done.stdout and done.stdout.startswith("item,")
+    assert "of 2 items to stdout" in done.stderr
