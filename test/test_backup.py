@@ -110,3 +110,18 @@ def test_a_database_inside_the_snapshot_folder_is_never_copied(tmp_path):
     copied = sorted(str(p.relative_to(item.path("code"))) for p in item.path("code").rglob("*") if p.is_file())
     assert copied == ["requirements.txt", "train.py"]
 
+
+
+def test_installed_versions_are_what_importlib_metadata_reads():
+    """requirements.txt and run.json's versions come from the metadata folders' names (a run starts half a second
+    sooner in an environment of a few hundred packages): the same names and versions as the METADATA files."""
+    import re
+    from importlib import metadata
+
+    from RLA.easy_log.backup import environment, installed_versions
+
+    expected = {}
+    for dist in metadata.distributions():  # the first on sys.path, as imports find them
+        expected.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(), dist.version)
+    assert {key: version for key, (_, version) in installed_versions().items()} == expected
+    assert environment()["packages"]["numpy"] == metadata.version("numpy")

@@ -353,6 +353,44 @@ def test_import_writes_nothing_and_stays_light(tmp_path, write_script):
     assert list(workdir.iterdir()) == []
 
 
+def test_a_run_logging_to_tensorboard_loads_nothing_heavy_before_its_first_row(tmp_path, write_script):
+    """What bench/first_row.py times: no torch (tensorboardX's writer), no numpy (its summary module), no metadata
+    parsing (every installed package's METADATA, or crc32c's __version__); the events read by TensorBoard."""
+    script = write_script("""
+        import sys
+        from RLA import exp_manager, logger
+        exp_manager.set_hyper_param(lr=0.1, name="first", nested={"depth": 2})
+        exp_manager.configure(task_table_name="t", rla_config={"LOG_USED": ["csv", "tensorboard"]},
+                              data_root=sys.argv[1], code_root=sys.argv[2])
+        exp_manager.log_files_gen()
+        logger.record_tabular("reward", 1.5)
+        logger.dump_tabular()
+        print(exp_manager.log_dir)
+        print([m for m in ("torch", "tensorflow", "numpy", "pandas", "tensorboard", "importlib.metadata", "email")
+               if m in sys.modules])
+    """)
+    code = tmp_path / "code"
+    code.mkdir()
+    result = run_python(script, str(tmp_path / "db"), str(code))
+    assert result.returncode == 0, result.stderr
+    log_dir, loaded = result.stdout.splitlines()
+    assert loaded == "[]"
+    scalars = read_scalars(Path(log_dir) / "tb")
+    assert scalars["reward"] == [(0, 1.5)]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    events = EventAccumulator(str(Path(log_dir) / "tb"), size_guidance={"tensors": 0})
+    events.Reload()
+    table = events.Tensors("hyperparameters/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert "| lr | 0.1 |" in table and "| nested.depth | 2 |" in table
+    start = plugin_data_pb2.HParamsPluginData.FromString(
+        events.SummaryMetadata("_hparams_/session_start_info").plugin_data.content).session_start_info
+    assert start.hparams["lr"].number_value == 0.1 and start.hparams["name"].string_value == "first"
+    (item,) = Database(tmp_path / "db").items("t")
+    assert "numpy==" in item.code.requirements_txt.read_text()  # the snapshot still lists the environment
+
+
 def test_ip_lookup_is_fast_and_overridable(monkeypatch):
     start = time.perf_counter()
     ip = local_ip()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from RLA.environment import REMOTE_PASSWORD
 
@@ -207,24 +207,52 @@ def git_state(code_root: Path) -> Optional[Dict[str, Any]]:
                 "root": repo.working_tree_dir, "diff": diff}
 
 
+def _normalized(project: str) -> str:
+    """A project name as packaging compares them (``Stable_Baselines3`` is ``stable-baselines3``)."""
+    return re.sub(r"[-_.]+", "-", project).lower()
+
+
+def installed_versions() -> Dict[str, Tuple[str, str]]:
+    """Every distribution on ``sys.path``: its normalized name -> ``(name, version)``, the first found
+    winning as it does for imports.
+
+    Read from the names of the metadata folders installers write (``<name>-<version>.dist-info``,
+    ``<name>-<version>[-pyX.Y].egg-info``), a METADATA file only when a folder's name lacks the
+    version: parsing every METADATA file takes about half a second in an environment of a few hundred
+    packages, which every run would pay before its first row (``bench/first_row.py``).
+    """
+    found: Dict[str, Tuple[str, str]] = {}
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:  # a zip file, a missing folder
+            continue
+        for name in names:
+            stem, _, kind = name.rpartition(".")
+            if kind not in ("dist-info", "egg-info"):
+                continue
+            project, _, version = stem.partition("-")
+            version = version.split("-")[0]
+            if not version:
+                from importlib import metadata
+
+                dist = metadata.PathDistribution(Path(entry or ".", name))
+                project, version = dist.metadata["Name"] or project, dist.version
+            if project and version:
+                found.setdefault(_normalized(project), (project, version))
+    return found
+
+
 def requirements() -> str:
     """``name==version`` of every installed distribution, sorted (a pip freeze without pip)."""
-    lines = set()
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            lines.add(f"{name}=={dist.version}")
+    lines = {f"{name}=={version}" for name, version in installed_versions().values()}
     return "\n".join(sorted(lines, key=str.lower)) + "\n"
 
 
 def environment() -> Dict[str, Any]:
     """Host, interpreter and versions of the packages RL results depend on."""
-    packages = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+    installed = installed_versions()
+    packages = {name: installed[_normalized(name)][1] for name in TRACKED_PACKAGES if _normalized(name) in installed}
     return {
         "host": platform.node(),
         "python": sys.version.split()[0],

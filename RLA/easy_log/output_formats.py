@@ -23,7 +23,7 @@ from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
 from RLA.easy_log.append_file import AppendFile
-from RLA.easy_log.tb_events import frame, tbx_module
+from RLA.easy_log.tb_events import frame, hparams_end_summary, hparams_start_summary, tbx_module, text_summary
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
@@ -255,7 +255,7 @@ class TensorBoardOutputFormat(KVWriter):
         self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), session_log=session_log))
 
     def write_text(self, tag: str, text: str, step: int = 0) -> None:
-        self.write_summary(tbx_module("summary").text(tag, text), step)
+        self.write_summary(text_summary(tag, text), step)
 
     def write_params(self, params: Dict[str, Any]) -> None:
         """The run's parameters, flat, to the HParams dashboard and as a table to the Text dashboard."""
@@ -267,21 +267,13 @@ class TensorBoardOutputFormat(KVWriter):
 
     def write_hparams(self, hparams: Dict[str, Any], step: int = 0) -> None:
         """Session-start info for the HParams dashboard, in this run's own folder."""
-        _, session_start, _ = tbx_module("summary").hparams(hparams, {})
-        self.write_summary(session_start, step)
+        self.write_summary(hparams_start_summary(hparams), step)
 
     def write_hparams_end(self, status: str, step: int) -> None:
-        Status = tbx_module("proto.api_pb2").Status
-        plugin = tbx_module("proto.plugin_hparams_pb2")
-        HParamsPluginData, SessionEndInfo = plugin.HParamsPluginData, plugin.SessionEndInfo
         # the HParams enum has no "aborted": a killed run shows as a failure
         code = {"finished": "STATUS_SUCCESS", "failed": "STATUS_FAILURE",
                 "killed": "STATUS_FAILURE"}.get(status, "STATUS_UNKNOWN")
-        content = HParamsPluginData(session_end_info=SessionEndInfo(status=Status.Value(code)), version=0)
-        meta = self._summary_pb2.SummaryMetadata(plugin_data=self._summary_pb2.SummaryMetadata.PluginData(
-            plugin_name="hparams", content=content.SerializeToString()))
-        value = self._summary_pb2.Summary.Value(tag="_hparams_/session_end_info", metadata=meta)
-        self.write_summary(self._summary_pb2.Summary(value=[value]), step)
+        self.write_summary(hparams_end_summary(code), step)
 
     def close(self) -> None:
         self.file.close()
