@@ -28,6 +28,7 @@ from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import DamagedFileError, ItemNotFoundError
 
 __all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs",
+           "load_matched",
            "csv_header", "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
@@ -308,6 +309,14 @@ def load_runs(data_root: Union[str, os.PathLike], task_table_name: str, regs: Op
             f"no item of table {task_table_name!r} matches {list(regs) if regs is not None else '*'}{also} "
             f"under {folder}; record dates look like '2024/05/01/12-00-00-000000_<ip>_&k=v' and '*' stops "
             "at '/' (as in `rla ls`), so try a glob such as '2024/05/*' or '*lr=0.01*'")
+    return load_matched(data_root, matched, columns, use_cache, workers, archived)
+
+
+def load_matched(data_root: Union[str, os.PathLike], matched: Sequence[Tuple[ItemRecord, int]],
+                 columns: Sequence[str], use_cache: bool = True, workers: Optional[int] = None,
+                 archived: bool = False) -> List[Run]:
+    """:func:`load_runs` of the items :func:`match_items` already listed (a caller that needs the
+    listing too lists once)."""
     database = Database(data_root)
     cache = ColumnCache(database.column_cache_dir(), lambda csv, names: read_columns(Path(csv), names),
                         database.column_cache_file()) if use_cache else None

@@ -2,9 +2,9 @@
 
 One row per group of runs (the values of the split keys), one column per task
 (a statistic of the runs' scores with its bootstrap interval and the number of
-runs) and the aggregate over tasks that rliable computes on the runs × tasks
-scores (IQM, mean or median, and the optimality gap of normalized scores), with
-stratified-bootstrap intervals (Agarwal et al., 2021). ``versus`` adds the
+runs) and, over several tasks, the aggregate that rliable computes on the runs ×
+tasks scores (IQM, mean or median; and the optimality gap of normalized scores),
+with stratified-bootstrap intervals (Agarwal et al., 2021). ``versus`` adds the
 probability of improvement P(X > Y) of every pair of groups. A column's best
 entry is marked ``bold`` only where its interval does not overlap the
 runner-up's. Every interval equals rliable's for the same seed and number of
@@ -228,31 +228,40 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
     group_order = list(dict.fromkeys(
         label for label, _ in sorted(zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False)),
                                      key=lambda pair: tuple(natural_key(v) for v in pair[1]))))
-    aggregates = [spec.stat] + (["optimality_gap"] if set(spec.normalize) == set(spec.tasks) else [])
+    # over one task the aggregate is that task's column again: only the optimality gap adds to it
+    aggregates = ([spec.stat] if len(spec.tasks) > 1 else []) + \
+        (["optimality_gap"] if set(spec.normalize) == set(spec.tasks) else [])
     columns = list(spec.tasks) + [STAT_NAMES[name] for name in aggregates]
-    rows, matrices, ragged = [], {}, {}
+    by_cell = {key: values.to_numpy(dtype=np.float64) for key, values in scores.groupby(["group", "task"])["score"]}
+    keys_of = {group: dict(zip(spec.split_keys, row)) for group, row in
+               zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False))}
+    empty = np.empty(0)
+    rows: List[Dict[str, Any]] = []
+    matrices: Dict[str, np.ndarray] = {}
+    ragged: Dict[str, Dict[str, int]] = {}
     for group in group_order:
-        members = scores[scores["group"] == group]
-        keys = dict(zip(spec.split_keys, members.iloc[0][list(spec.split_keys)])) if spec.split_keys else {}
-        by_task = {task: members.loc[members["task"] == task, "score"].to_numpy(dtype=np.float64)
-                   for task in spec.tasks}
+        by_task = {task: by_cell.get((group, task), empty) for task in spec.tasks}
         for task, values in by_task.items():
             value, low, high = (cell_statistic(values, spec.stat, spec.ci, spec.n_bootstrap, spec.seed)
                                 if values.size else (np.nan, np.nan, np.nan))
-            rows.append({"group": group, **keys, "column": task, "kind": "task", "value": value, "low": low,
-                         "high": high, "n": int(values.size)})
+            rows.append({"group": group, **keys_of[group], "column": task, "kind": "task", "value": value,
+                         "low": low, "high": high, "n": int(values.size)})
         counts = {task: int(values.size) for task, values in by_task.items()}
         if len(set(counts.values())) == 1:
             matrices[group] = np.stack(list(by_task.values()), axis=1)
-            metrics = aggregate.aggregate_metrics({group: matrices[group]}, aggregates, spec.ci, spec.n_bootstrap,
-                                                  spec.seed).iloc[0]
         else:
             ragged[group] = counts
-            metrics = {}
+    metrics = aggregate.aggregate_metrics(matrices, aggregates, spec.ci, spec.n_bootstrap, spec.seed) \
+        if matrices and aggregates else None
+    for group in group_order:
+        found = metrics.loc[group] if group in matrices and metrics is not None else {}
         for name in aggregates:
-            rows.append({"group": group, **keys, "column": STAT_NAMES[name], "kind": "aggregate",
-                         "value": metrics.get(name, np.nan), "low": metrics.get(f"{name}_low", np.nan),
-                         "high": metrics.get(f"{name}_high", np.nan), "n": min(counts.values())})
+            rows.append({"group": group, **keys_of[group], "column": STAT_NAMES[name], "kind": "aggregate",
+                         "value": found.get(name, np.nan), "low": found.get(f"{name}_low", np.nan),
+                         "high": found.get(f"{name}_high", np.nan),
+                         "n": min(by_cell.get((group, task), empty).size for task in spec.tasks)})
+    order = {name: i for i, name in enumerate(group_order)}
+    rows.sort(key=lambda row: order[row["group"]])  # each group's cells together, tasks then aggregates
     if ragged:
         warnings.warn(f"no aggregate over tasks for {len(ragged)} group(s) with different numbers of runs per "
                       f"task ({'; '.join(f'{g}: {c}' for g, c in ragged.items())}): the aggregate needs a "

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, load_runs, match_items, param_value
+from RLA.easy_plot.loader import Reg, load_matched, load_runs, match_items, param_value
 from RLA.errors import NoDataError, UsageError
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
@@ -43,10 +43,14 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
     rows, no_score = [], []
     for task in tasks:
-        runs = load_runs(data_root, task, regs, [x_key, metric], use_cache=use_buf, where=where, items=items,
-                         selection=selection)
-        no_score += _died_before_first_row(data_root, task, regs, where, {run.item.index for run in runs},
-                                           items, selection)
+        matched = match_items(data_root, task, regs, where, items, selection)
+        if not matched:  # load_runs says why, with the closest table names
+            load_runs(data_root, task, regs, [x_key, metric], where=where, items=items, selection=selection)
+        runs = load_matched(data_root, matched, [x_key, metric], use_cache=use_buf,
+                            archived=bool((selection or {}).get("archived")))
+        loaded = {run.item.index for run in runs}  # the others matched hold no row (load_runs leaves them out)
+        no_score += [record.index for record, _ in matched
+                     if record.index not in loaded and record.item.progress_csv.is_file()]
         for run in runs:
             if metric not in run.columns:
                 continue
@@ -68,14 +72,6 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     if not rows:
         raise NoDataError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
-
-
-def _died_before_first_row(data_root: Union[str, os.PathLike], task: str, regs: Optional[Sequence[Reg]],
-                           where: Optional[str], loaded: set, items: Optional[Sequence[str]],
-                           selection: Optional[Mapping[str, Any]]) -> List[str]:
-    """Matching runs whose progress.csv exists but holds no row (load_runs leaves them out)."""
-    return [record.index for record, _ in match_items(data_root, task, regs, where, items, selection)
-            if record.index not in loaded and record.item.progress_csv.is_file()]
 
 
 def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],

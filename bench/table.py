@@ -1,0 +1,172 @@
+"""Time of ``rla table`` on 3 tables x 10 groups x 10 seeds x 10,000 rows, against a plain pandas loop.
+
+Builds the database (300 runs, a time-step and 3 metrics each), then measures, each phase in a fresh
+interpreter, imports excluded:
+
+- baseline: ``pandas.read_csv`` of each run's metric column and params.json in a loop, then numpy
+  computing the same table (each cell's IQM with its bootstrap interval, the aggregate IQM over
+  tables with its stratified-bootstrap interval, the same number of resamples);
+- cold: ``results_table`` with no column cache yet;
+- warm: the same call again (column cache);
+- command: the whole ``rla table`` command, warm, as a user runs it (interpreter start and imports in).
+
+Prints the best of ``--repeat`` interleaved rounds and the ratios to the baseline (target: warm < 0.5 s).
+
+    python bench/table.py [--seeds 10] [--rows 10000] [--repeat 3] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from RLA.db import layout  # noqa: E402
+from RLA.db.layout import Database  # noqa: E402
+from RLA.db.records import write_json_atomic  # noqa: E402
+
+TASKS = ["hopper", "walker", "ant"]
+GROUPS = 10
+METRIC = "eval/return"
+COLUMNS = ["time-step", "wall_time", METRIC, "train/loss"]
+REPS = 2000
+
+
+def build(data_root: Path, seeds: int, rows: int) -> None:
+    """Write the runs directly: params.json and a progress.csv each (a few distinct files copied)."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(rows) * 1000
+    templates = []
+    data_root.mkdir(parents=True, exist_ok=True)
+    for t in range(20):
+        data = np.column_stack([steps, 1.7e9 + steps / 500, rng.normal(size=rows).cumsum() + t,
+                                rng.normal(size=rows)])
+        path = data_root / f"template_{t}.csv"
+        np.savetxt(path, data, delimiter=",", header=",".join(COLUMNS), comments="",
+                   fmt=["%d", "%.3f", "%.6g", "%.6g"])
+        templates.append(path)
+    database = Database(data_root)
+    start = _dt.datetime(2024, 1, 1, 12, 0, 0)
+    count = 0
+    for task in TASKS:
+        for group in range(GROUPS):
+            for seed in range(seeds):
+                params = {"algo": f"algo{group}", "seed": seed}
+                item = database.create_item(task, "127.0.0.1", list(params.items()),
+                                            start + _dt.timedelta(seconds=count))
+                shutil.copyfile(templates[count % len(templates)], item.path("log") / layout.PROGRESS_CSV)
+                write_json_atomic(item.path("log") / layout.PARAMS_JSON, params)
+                count += 1
+    for path in templates:
+        path.unlink()
+
+
+def _iqm(scores: np.ndarray) -> np.ndarray:
+    """The mean of the middle half of the last axis' sorted values (trim_mean 0.25)."""
+    ordered = np.sort(scores, axis=-1)
+    cut = int(0.25 * ordered.shape[-1])
+    return ordered[..., cut:ordered.shape[-1] - cut].mean(axis=-1)
+
+
+def baseline(data_root: str) -> None:
+    """The same table by hand: read each run's metric and parameters, then numpy."""
+    import pandas as pd
+
+    scores: dict = {}
+    for task in TASKS:
+        for item in Database(data_root).items(task):
+            algo = json.loads((item.path("log") / layout.PARAMS_JSON).read_text())["algo"]
+            final = pd.read_csv(item.path("log") / layout.PROGRESS_CSV, usecols=[METRIC])[METRIC].iloc[-1]
+            scores.setdefault(algo, {}).setdefault(task, []).append(final)
+    rng = np.random.RandomState(0)
+    for by_task in scores.values():
+        matrix = np.array([by_task[task] for task in TASKS]).T  # runs x tasks
+        for column in matrix.T:
+            boot = _iqm(column[rng.randint(0, len(column), (REPS, len(column)))])
+            np.percentile(boot, [2.5, 97.5])
+        index = rng.randint(0, matrix.shape[0], (REPS, *matrix.shape))
+        boot = _iqm(np.take_along_axis(np.broadcast_to(matrix, index.shape), index, axis=1).reshape(REPS, -1))
+        np.percentile(boot, [2.5, 97.5])
+
+
+def phase(name: str, data_root: str) -> None:
+    """Run one measured phase and print its wall seconds."""
+    if name == "baseline":
+        import pandas  # noqa: F401  (imports are not what is measured)
+
+        started = time.perf_counter()
+        baseline(data_root)
+    else:
+        from RLA.easy_plot.results_table import TableSpec, results_table
+
+        started = time.perf_counter()
+        table = results_table(data_root, TableSpec(tasks=TASKS, split_keys=["algo"], metric=METRIC))
+        assert len(table.groups) == GROUPS
+    print(f"{time.perf_counter() - started:.4f}")
+
+
+def measure(name: str, data_root: Path) -> float:
+    if name == "command":
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "RLA.cli", "table", "-d", str(data_root), *sum(
+            (["-t", task] for task in TASKS), []), "-k", "algo", "-m", METRIC, "--format", "csv"],
+            check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        return time.perf_counter() - started
+    out = subprocess.run([sys.executable, __file__, "--phase", name, "--keep", str(data_root)],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return float(out[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, default=None, help="build (or reuse) the database here")
+    parser.add_argument("--phase", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phase(args.phase, str(args.keep))
+        return
+    data_root = args.keep or Path(tempfile.mkdtemp(prefix="rla_table_bench_")) / "db"
+    try:
+        if not (data_root / "log" / TASKS[0]).exists():
+            started = time.perf_counter()
+            build(data_root, args.seeds, args.rows)
+            print(f"built {len(TASKS)} tables x {GROUPS} groups x {args.seeds} seeds x {args.rows} rows "
+                  f"in {time.perf_counter() - started:.1f} s ({data_root})")
+        measure("baseline", data_root)  # the same page cache for every phase
+        results: dict = {"baseline": [], "cold": [], "warm": [], "command": []}
+        for _ in range(args.repeat):  # interleaved, best of each: robust to a busy machine
+            shutil.rmtree(Database(data_root).column_cache_dir(), ignore_errors=True)
+            for name in results:
+                results[name].append(measure(name, data_root))
+        best = {name: min(rounds) for name, rounds in results.items()}
+        print(f"cpus: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, best of {args.repeat}, "
+              f"{REPS} bootstrap resamples")
+        labels = {"baseline": "read_csv loop + numpy (same table)", "cold": "results_table cold (no cache)",
+                  "warm": "results_table warm (column cache)", "command": "rla table warm (whole command)"}
+        for name, label in labels.items():
+            line = f"{label:36s} {best[name]:7.3f} s"
+            if name != "baseline":
+                line += f"  ratio {best[name] / best['baseline']:.2f}x"
+            print(line)
+        print("target: warm < 0.5 s")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(data_root.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
