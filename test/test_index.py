@@ -45,7 +45,7 @@ def count_listings(monkeypatch: pytest.MonkeyPatch) -> list:
     """The day folders the index lists from now on."""
     listed = []
     real = index._entry_names
-    monkeypatch.setattr(index, "_entry_names", lambda path, kind: listed.append(path) or real(path, kind))
+    monkeypatch.setattr(index, "_entry_names", lambda path, *args: listed.append(path) or real(path, *args))
     return listed
 
 

@@ -57,6 +57,10 @@ __all__ = ["Index", "Row", "ROW_COLUMNS", "register", "SETTLED_LOST_SECONDS"]
 SETTLED_LOST_SECONDS = 7 * 24 * 3600.0
 #: items read (and written to the index) per transaction
 _BATCH = 2000
+#: items to read from their files from which a pool of processes reads them
+PARALLEL_READS = 5000
+MAX_READERS = 8
+_CHUNK = 250
 _DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
 _TYPE_BITS = {t: 1 << i for i, t in enumerate(DATA_TYPES)}
 
@@ -213,16 +217,14 @@ def _with_entry(row: Row, entry: IndexEntry) -> Row:
 
 def row_values(tid: int, date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
     """The columns of ``items`` for an entry read from the files."""
-    start = _start(date, name)
     signature = entry.signature
     return {
-        "tid": tid, "date": date, "name": encode_text(name),
-        "start": start.isoformat(timespec="microseconds") if start else None,
+        "tid": tid, "date": date, "name": encode_text(name), "start": _start_text(date, name),
         "presence": _presence(entry), "sizes": json.dumps(entry.sizes), "params": json.dumps(entry.params),
         "tracked": json.dumps(entry.tracked), "status": entry.status, "running": int(entry.running),
         "pid": entry.pid, "heartbeat": entry.heartbeat, "last_time_step": entry.last_time_step, "rows": entry.rows,
         "host": _text(entry.host), "ip": _text(entry.ip), "end_time": _text(entry.end_time), "damage": entry.damage,
-        "tags": sql_value(entry.tags), "note": sql_value(entry.note),
+        "tags": sql_value(entry.tags) if entry.tags else b"[]", "note": sql_value(entry.note),
         "sig_log": signature.log_mtime if signature else None,
         "sig_progress": signature.progress if signature else None,
         "sig_outputs": signature.outputs if signature else None,
@@ -231,13 +233,26 @@ def row_values(tid: int, date: str, name: str, entry: IndexEntry) -> Dict[str, A
     }
 
 
+def _start_text(date: str, name: str) -> Optional[str]:
+    """When the item started, as ISO text (``2024-01-31T08:00:00.000001``: in order as text, for
+    --since / --until), from its date folder and the time its name starts with."""
+    if name[2:3] == name[5:6] == name[8:9] == "-" and name[:15].replace("-", "").isdigit():  # v1 and legacy names
+        return f"{date[:4]}-{date[5:7]}-{date[8:10]}T{name[:2]}:{name[3:5]}:{name[6:8]}.{name[9:15]}"
+    start = _start(date, name)
+    return start.isoformat(timespec="microseconds") if start else None
+
+
 def _text(value: Any) -> Any:
     """A field of run.json as text (a damaged run.json may hold anything there)."""
     return None if value is None else encode_text(value) if isinstance(value, str) else json.dumps(value)
 
 
 def _presence(entry: IndexEntry) -> int:
-    return sum(1 << i for i, present in enumerate(entry.presence) if present)
+    bits = 0
+    for i, size in enumerate(entry.sizes):
+        if size is not None:
+            bits |= 1 << i
+    return bits
 
 
 def _recheck(entry: IndexEntry) -> int:
@@ -299,6 +314,10 @@ def _paths_of(item: Item) -> Dict[str, str]:
     return {t: str(p) for t, p in item.existing_paths().items()}
 
 
+#: an item to read: its date, name, data types (bits) and the row it had
+_ToRead = Tuple[str, str, int, Optional[StoredRow]]
+
+
 class _TableRefresh:
     """One table's refresh: the folders stat-ed, the days that changed listed, their items checked."""
 
@@ -350,7 +369,10 @@ class _TableRefresh:
         if depth == 3:
             self.days_seen.setdefault(folder, []).append(i)
             if not trusted:
-                self.listed.setdefault(folder, {})[i] = _entry_names(path, data_types.TYPES[i])
+                day = self.listed.setdefault(folder, {})
+                # names another data type of the day already found to be items are not parsed again
+                known_names = set(day[0]) if day and 0 in day else None
+                day[i] = _entry_names(path, data_types.TYPES[i], known_names)
             return
         if trusted:
             subs = children.get((i, folder), [])
@@ -378,10 +400,9 @@ class _TableRefresh:
         by_date: Dict[str, List[StoredRow]] = {}
         for row in rows.values():
             by_date.setdefault(row.date, []).append(row)
-        to_read: List[Tuple[str, str, int, Optional[StoredRow]]] = []
-        to_delete: List[StoredRow] = []
-        batch_days: List[str] = []
+        batches: List[Tuple[List[_ToRead], List[StoredRow], List[str]]] = [([], [], [])]
         for date in dates:
+            to_read, to_delete, batch_days = batches[-1]
             listed = self.listed[date]
             presence: Dict[str, int] = {}
             for row in by_date.get(date, ()):  # the data types whose day folder did not change
@@ -402,16 +423,22 @@ class _TableRefresh:
                     to_read.append((date, name, bits, seen))
             batch_days.append(date)
             if len(to_read) >= _BATCH:
-                self._write(to_read, to_delete, batch_days)
-                to_read, to_delete, batch_days = [], [], []
-        self._write(to_read, to_delete, batch_days)
+                batches.append(([], [], []))
+        self._write_batches(batches)
 
-    def _write(self, to_read: List[Tuple[str, str, int, Optional[StoredRow]]], to_delete: List[StoredRow],
+    def _write_batches(self, batches: List[Tuple[List["_ToRead"], List[StoredRow], List[str]]]) -> None:
+        """Read the items of each batch (many at once when there are many) and store each batch, with
+        the mtimes of its days, in one transaction: a process killed midway keeps the batches written."""
+        entries = _read_entries(self.type_dirs, [(date, name, bits) for batch in batches
+                                                 for date, name, bits, _ in batch[0]], self.now)
+        for to_read, to_delete, days in batches:
+            read = [(date, name, next(entries), row) for date, name, _, row in to_read]
+            self._write(read, to_delete, days)
+
+    def _write(self, entries: List[Tuple[str, str, IndexEntry, Optional[StoredRow]]], to_delete: List[StoredRow],
                days: List[str]) -> None:
-        """Read ``to_read`` from their files and store them, with the mtimes of ``days``, in one transaction."""
+        """Store ``entries`` read from their files, and forget ``to_delete``, with the mtimes of ``days``."""
         assert self.tid is not None
-        entries = [(date, name, read_entry(self._paths(date, name, bits), name, self.now), row)
-                   for date, name, bits, row in to_read]
         folders = {(i, date): self.seen[(i, date)] for date in days for i in self.days_seen.get(date, ())}
         gone = [(i, date) for date in days for i in self.listed[date] if (i, date) not in self.seen]
         if not (entries or to_delete or folders or gone):
@@ -428,7 +455,7 @@ class _TableRefresh:
     def _recheck(self) -> None:
         """Check the rows of running (and of unsettled) items in the days that did not change."""
         assert self.tid is not None
-        to_read: List[Tuple[str, str, int, Optional[StoredRow]]] = []
+        to_read: List[_ToRead] = []
         statuses: List[Tuple[StoredRow, str, int]] = []
         for row in self.store.rows_to_recheck(self.tid):
             if row.date in self.listed:
@@ -446,12 +473,54 @@ class _TableRefresh:
             with self.store.writing():
                 for row, status, recheck in statuses:
                     self.store.update_status(row, status, recheck)
-        for start in range(0, len(to_read), _BATCH):
-            self._write(to_read[start:start + _BATCH], [], [])
+        self._write_batches([(to_read[start:start + _BATCH], [], []) for start in range(0, len(to_read), _BATCH)])
 
     def _paths(self, date: str, name: str, presence: int) -> Dict[str, str]:
-        return {kind.name: f"{self.type_dirs[i]}/{date}/{kind.entry_name(name)}"
-                for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
+        return _type_paths(self.type_dirs, date, name, presence)
+
+
+def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]], now: int) -> Iterator[IndexEntry]:
+    """:func:`read_entry` of each item ``(date, name, data type bits)`` of the table whose data type
+    folders are ``type_dirs``, in order: by a pool of processes, one per CPU, when there are
+    :data:`PARALLEL_READS` or more (a new index of a large database), else here."""
+    workers = min(os.cpu_count() or 1, MAX_READERS)
+    pool = _reader_pool(workers) if len(items) >= PARALLEL_READS and workers > 1 else None
+    if pool is None:
+        for date, name, bits in items:
+            yield read_entry(_type_paths(type_dirs, date, name, bits), name, now)
+        return
+    with pool:
+        window = workers * 4 * _CHUNK  # read ahead of the writer by this much at most
+        for start in range(0, len(items), window):
+            part = items[start:start + window]
+            yield from pool.map(_read_one, [type_dirs] * len(part), part, [now] * len(part), chunksize=_CHUNK)
+
+
+def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> IndexEntry:
+    date, name, bits = item
+    return read_entry(_type_paths(type_dirs, date, name, bits), name, now)
+
+
+def _type_paths(type_dirs: Sequence[str], date: str, name: str, presence: int) -> Dict[str, str]:
+    """The path of each data type the item has (``type_dirs``: its table's folder of each data type)."""
+    return {kind.name: f"{type_dirs[i]}/{date}/{kind.entry_name(name)}"
+            for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
+
+
+def _reader_pool(workers: int) -> Any:
+    """A pool of processes forked from this one, or None: where processes cannot be forked, and in a
+    process running other threads (one of them could hold a lock the children would wait for).
+    Forked, not spawned: a spawned child would run the caller's script again."""
+    import concurrent.futures
+    import multiprocessing
+    import threading
+
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ValueError):
+        return None
 
 
 def _children(known: Dict[Tuple[int, str], Optional[int]]) -> Dict[Tuple[int, str], List[str]]:
@@ -480,13 +549,24 @@ def _subdirs(path: str) -> Iterable[str]:
         return []
 
 
-def _entry_names(day_dir: str, kind: data_types.DataType) -> List[str]:
-    """The item names in a day folder (temporary and foreign files left out)."""
+def _entry_names(day_dir: str, kind: data_types.DataType, items: Optional[Set[str]] = None) -> List[str]:
+    """The item names in a day folder (temporary and foreign files left out); ``items``: names known
+    to be item names (of the log folder of the same day), taken without parsing them again."""
     try:
         entries = os.listdir(day_dir)
     except OSError:
         return []
-    return list(data_types.item_names(kind, entries))
+    if items is None:
+        return list(data_types.item_names(kind, entries))
+    out = []
+    cut = len(kind.suffix)
+    for entry in entries:
+        name: Optional[str] = entry[:len(entry) - cut] if entry.endswith(kind.suffix) else None
+        if name is None or name not in items:
+            name = kind.item_name(entry)
+        if name is not None:
+            out.append(name)
+    return out
 
 
 def register(item: Item) -> bool:

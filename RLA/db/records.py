@@ -219,7 +219,7 @@ def read_record(path: Union[str, os.PathLike]) -> Tuple[Optional[Dict[str, Any]]
         return None, f"{name} nests deeper than {MAX_DEPTH} levels"
     if not isinstance(data, dict):
         return None, f"{name} holds a {type(data).__name__}, not a JSON object"
-    if _deeper_than(data, MAX_DEPTH):
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):  # too few to nest deeper
         return None, f"{name} nests deeper than {MAX_DEPTH} levels"
     return data, None
 
