@@ -243,7 +243,7 @@ class Listing:
         direction = "DESC" if self.descending else "ASC"
         order = f"r {direction}, d {direction}, n {direction}"
         if self.sort is not None:
-            order = f"k IS NULL, k {direction}, " + order
+            order = f"kn, k {direction}, " + order
         return [row[0] for row in conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args)]
 
     def _table_query(self, index: Index, tid: int, rank: int,
@@ -303,7 +303,7 @@ class Listing:
         sort = ""
         if self.sort is not None:
             sort_sql = self._sort_sql(tid, columns, column_of)
-            sort = f", {sort_sql} AS k"
+            sort = f", {sort_sql} AS k, ({sort_sql}) IS NULL AS kn"
         metrics = "".join(f" LEFT JOIN metrics {alias} ON {alias}.id = i.id AND "
                           f"{alias}.key = {_sql_string(name[len('metric:'):])}"
                           for name, alias in joins.items() if name != "params")
