@@ -15,6 +15,8 @@ __all__ = ["LogFolder", "CodeFolder"]
 # files inside an item's log folder (use the accessors of LogFolder / Item, not these names)
 PROGRESS_CSV = "progress.csv"
 PROGRESS_JSON = "progress.json"
+#: the values of columns progress.csv's header does not have yet (RLA.db.late_columns)
+PROGRESS_LATE = "progress.late.jsonl"
 PARAMS_JSON = "params.json"
 RUN_JSON = "run.json"
 TB_DIR = "tb"
@@ -53,6 +55,10 @@ class LogFolder:
     @property
     def progress_json(self) -> Path:
         return self.path / PROGRESS_JSON
+
+    @property
+    def progress_late(self) -> Path:
+        return self.path / PROGRESS_LATE
 
     @property
     def params_json(self) -> Path:

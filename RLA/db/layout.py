@@ -29,6 +29,7 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
     PARAMS_JSON,
     PROGRESS_CSV,
     PROGRESS_JSON,
+    PROGRESS_LATE,
     RANK_LOG,
     REQUIREMENTS_TXT,
     RESUME_MARKER_PREFIX,

@@ -12,9 +12,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from RLA.db import data_types
 from RLA.db.index_db import param_value, sql_value
+from RLA.db.late_columns import progress_columns
 from RLA.db.layout import PROGRESS_CSV
 from RLA.db.metrics import REDUCERS, MetricColumn
-from RLA.db.progress import csv_header, summarize_columns
+from RLA.db.progress import summarize_columns
 
 __all__ = ["ensure", "values_of", "metric_keys"]
 
@@ -89,7 +90,8 @@ def values_of(index: Any, tables: Dict[int, Tuple[str, bool]], rows: Sequence[An
 
 
 def metric_keys(index: Any, tables: Dict[int, Tuple[str, bool]], limit: int = 200) -> List[str]:
-    """The progress.csv columns of (up to ``limit``) items of the tables, sorted: the metrics one may ask for."""
+    """The progress table columns (late ones too) of (up to ``limit``) items of the tables, sorted: the
+    metrics one may ask for."""
     names: Dict[str, None] = {}
     for tid, (task, archived) in tables.items():
         for date, name in index.store.conn.execute(
@@ -97,7 +99,7 @@ def metric_keys(index: Any, tables: Dict[int, Tuple[str, bool]], limit: int = 20
             name = name if isinstance(name, str) else name.decode("utf-8", "surrogateescape")
             path = os.path.join(str(index.db.type_root("log", archived)), task, date, name, PROGRESS_CSV)
             try:
-                names.update(dict.fromkeys(csv_header(path)))
+                names.update(dict.fromkeys(progress_columns(path)))
             except (OSError, csv.Error):
                 continue
     return sorted(names)

@@ -13,6 +13,7 @@ import math
 import os
 from typing import Dict, List, NamedTuple, Optional, Union
 
+from RLA.db.late_columns import csv_header, read_late
 from RLA.db.layout import TIME_STEP_COLUMN, TIME_STEP_RANGE
 
 __all__ = ["ProgressSummary", "ColumnSummary", "summarize_csv", "summarize_columns", "csv_header", "time_step_value"]
@@ -71,12 +72,6 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
             continue  # a dump without a time-step
         return ProgressSummary(lines, time_step_value(row[step_at]))
     return ProgressSummary(lines, None)
-
-
-def csv_header(csv_path: Union[str, os.PathLike]) -> List[str]:
-    """The column names of a csv file (its first line; a byte that is not UTF-8 reads as U+FFFD)."""
-    with open(csv_path, encoding="utf-8", errors="replace", newline="") as f:  # a quoted name may span lines
-        return next(csv.reader(f), [])
 
 
 def time_step_value(value: object) -> Optional[int]:
@@ -143,10 +138,27 @@ class ColumnSummary(NamedTuple):
     high: Optional[float]
 
 
+def _take(key: str, cell: str, last: Dict[str, float], final: Dict[str, float], low: Dict[str, float],
+          high: Dict[str, float]) -> None:
+    """Count one cell of ``key`` (in row order) into its summaries; an empty or non-numeric cell is none."""
+    if not cell:
+        return
+    try:
+        value = float(cell)
+    except ValueError:
+        return
+    last[key] = value
+    if math.isfinite(value):
+        final[key] = value
+        low[key] = min(low.get(key, value), value)
+        high[key] = max(high.get(key, value), value)
+
+
 def summarize_columns(path: Union[str, os.PathLike], keys: List[str]) -> Dict[str, ColumnSummary]:
-    """:class:`ColumnSummary` of each of ``keys`` in a progress.csv (all None for a key it lacks, or
-    without a file). A key logged at its own steps has empty cells in the other rows: its values
-    are read from the rows that have one. A last line torn by a kill is not read."""
+    """:class:`ColumnSummary` of each of ``keys`` in a progress.csv and its late columns
+    (:mod:`RLA.db.late_columns`; all None for a key it lacks, or without a file). A key logged at
+    its own steps has empty cells in the other rows: its values are read from the rows that have
+    one. A last line torn by a kill is not read."""
     empty = ColumnSummary(None, None, None, None)
     try:
         with open(path, "rb") as f:
@@ -165,22 +177,18 @@ def summarize_columns(path: Union[str, os.PathLike], keys: List[str]) -> Dict[st
         low: Dict[str, float] = {}
         high: Dict[str, float] = {}
         width = len(header)
+        rows = 0
         for row in records:
             if len(row) != width:
                 continue
+            rows += 1
             for key, position in at.items():
-                cell = row[position]
-                if not cell:
-                    continue
-                try:
-                    value = float(cell)
-                except ValueError:
-                    continue
-                last[key] = value
-                if math.isfinite(value):
-                    final[key] = value
-                    low[key] = min(low.get(key, value), value)
-                    high[key] = max(high.get(key, value), value)
+                _take(key, row[position], last, final, low, high)
     except csv.Error:
         return dict.fromkeys(keys, empty)
+    late = read_late(path, [k for k in keys if k not in at], header) if len(at) < len(keys) else {}
+    for key, cells in late.items():
+        for row_index in sorted(cells):
+            if row_index < rows:
+                _take(key, cells[row_index], last, final, low, high)
     return {key: ColumnSummary(last.get(key), final.get(key), low.get(key), high.get(key)) for key in keys}

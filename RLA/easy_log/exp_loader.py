@@ -179,6 +179,7 @@ class ExperimentLoader:
                              "to continue an item in place")
         source_log, target_log = source.log, target.log
         for source_file, target_file in ((source_log.progress_csv, target_log.progress_csv),
+                                         (source_log.progress_late, target_log.progress_late),
                                          (source_log.progress_json, target_log.progress_json)):
             if source_file.is_file():
                 shutil.copy2(source_file, target_file)

@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any, Union
 
+from RLA.db.late_columns import read_progress
 from RLA.errors import UsageError
 
 __all__ = ["read_json", "read_csv", "read_tb"]
@@ -28,10 +29,9 @@ def read_json(fname: PathLike) -> Any:
 
 
 def read_csv(fname: PathLike) -> Any:
-    """progress.csv as a DataFrame."""
-    import pandas
-
-    return pandas.read_csv(fname, index_col=False, comment="#")
+    """progress.csv as a DataFrame, with its late columns (:mod:`RLA.db.late_columns`) after the
+    header's: numbers where every value is one, text otherwise, empty cells NaN."""
+    return read_progress(fname, index_col=False, comment="#")
 
 
 def read_tb(path: PathLike) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from RLA.db.atomic import atomic_writer
+from RLA.db.late_columns import late_rows
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, LogFolder
 from RLA.easy_log.append_file import AppendFile
 from RLA.easy_log.log_readers import read_csv, read_json, read_tb  # noqa: F401  (0.6's logger had them)
@@ -233,8 +234,8 @@ class Logger:
 
 def truncate_progress(log_dir: str, last_kept_step: Optional[int]) -> None:
     """Drop the rows of ``progress.csv`` and ``progress.json`` logged after ``last_kept_step``
-    (every row when it is ``None``), and a row torn by a kill. Call it while no writer has
-    the files open."""
+    (every row when it is ``None``), and a row torn by a kill; the late columns of progress.csv
+    are folded into it. Call it while no writer has the files open."""
 
     def keep(step: Any) -> bool:
         try:
@@ -247,10 +248,15 @@ def truncate_progress(log_dir: str, last_kept_step: Optional[int]) -> None:
         with open(folder.progress_csv, encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f))
         if rows:
-            column = rows[0].index(TIME_STEP_KEY) if TIME_STEP_KEY in rows[0] else 0
-            kept = [r for r in rows[1:] if len(r) == len(rows[0]) and keep(r[column])]
+            header = rows[0]
+            column = header.index(TIME_STEP_KEY) if TIME_STEP_KEY in header else 0
+            late_keys, late = late_rows(folder.progress_csv, header)
+            kept_rows = [i for i, r in enumerate(rows[1:]) if len(r) == len(header) and keep(r[column])]
+            late_keys = [k for k in late_keys if any(k in late.get(i, ()) for i in kept_rows)]  # none: gone
+            kept = [rows[i + 1] + [late.get(i, {}).get(k, "") for k in late_keys] for i in kept_rows]
             with atomic_writer(folder.progress_csv, durable=True, newline="") as out:
-                csv.writer(out).writerows([rows[0]] + kept)
+                csv.writer(out).writerows([header + late_keys] + kept)
+        folder.progress_late.unlink(missing_ok=True)  # folded above (or left by a file gone since)
     if folder.progress_json.exists():
         with open(folder.progress_json, encoding="utf-8") as f:
             kept_lines = [line for line in f if keep(_json_row(line).get(TIME_STEP_KEY))]

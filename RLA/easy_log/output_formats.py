@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import os
@@ -17,12 +15,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO, Union
+from typing import Any, Callable, Dict, Iterable, Optional, TextIO, Union
 
-from RLA.db.atomic import atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, LogFolder
 from RLA.db.records import flatten_params, to_jsonable
 from RLA.easy_log.append_file import AppendFile
+from RLA.easy_log.csv_format import CSVOutputFormat
+from RLA.easy_log.kv_writer import KVWriter, SeqWriter
 from RLA.easy_log.tb_events import frame, hparams_end_summary, hparams_start_summary, tbx_module, text_summary
 from RLA.errors import UsageError
 
@@ -42,26 +41,6 @@ def _float32(value: Any) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
-
-
-class KVWriter:
-    """One output format: receives every dumped row."""
-
-    #: the LOG_USED word for this format, used by ``exclude``
-    name = ""
-
-    def write(self, key_values: Dict[str, Any], step: int) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class SeqWriter:
-    """A format that also receives free-text log messages."""
-
-    def write_seq(self, seq: Iterable[Any]) -> None:
-        raise NotImplementedError
 
 
 class HumanOutputFormat(KVWriter, SeqWriter):
@@ -125,60 +104,6 @@ class HumanOutputFormat(KVWriter, SeqWriter):
     def close(self) -> None:
         if self.log_file is not None:
             self.log_file.close()
-
-
-class CSVOutputFormat(KVWriter):
-    """``progress.csv``: one row per dump, ``time-step`` first.
-
-    A key that first appears mid-run adds a column: the file is rewritten once,
-    atomically and durably (:mod:`RLA.db.atomic`), so earlier rows are never
-    lost (they get empty cells in the new column).
-    """
-
-    name = "csv"
-
-    def __init__(self, path: PathLike):
-        self.path = os.fspath(path)
-        self.keys: List[str] = self._read_header(self.path)
-        self._key_set = set(self.keys)
-        self.file = AppendFile(self.path)
-
-    @staticmethod
-    def _read_header(path: str) -> List[str]:
-        try:
-            with open(path, encoding="utf-8", newline="") as f:
-                return next(csv.reader(f), [])
-        except FileNotFoundError:
-            return []
-
-    def write(self, key_values: Dict[str, Any], step: int) -> None:
-        new_keys = [k for k in key_values if k not in self._key_set]
-        if new_keys:
-            self._add_columns(new_keys)
-        row = io.StringIO()
-        csv.writer(row).writerow(["" if key_values.get(k) is None else key_values[k] for k in self.keys])
-        self.file.append(row.getvalue())
-
-    def _add_columns(self, new_keys: List[str]) -> None:
-        """Rewrite the file with the new columns; on an error (a full disk) the file and the keys stay."""
-        old_keys = self.keys
-        with atomic_writer(self.path, durable=True, newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(old_keys + new_keys)
-            if old_keys:
-                with open(self.path, encoding="utf-8", newline="") as old:
-                    reader = csv.reader(old)
-                    next(reader, None)
-                    padding = [""] * len(new_keys)
-                    for row in reader:
-                        writer.writerow(row + padding)
-        self.file.close()
-        self.file = AppendFile(self.path)  # the rewrite is a new file
-        self.keys = old_keys + new_keys
-        self._key_set.update(new_keys)
-
-    def close(self) -> None:
-        self.file.close()
 
 
 class JSONOutputFormat(KVWriter):

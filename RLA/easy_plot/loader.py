@@ -20,8 +20,9 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 
 import numpy as np
 
+from RLA.db.late_columns import late_numbers, progress_columns, read_late
 from RLA.db.layout import PARAMS_JSON, PROGRESS_CSV, Database, Item
-from RLA.db.progress import csv_header
+from RLA.db.progress import csv_header, summarize_csv
 from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
 from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
@@ -29,7 +30,7 @@ from RLA.errors import DamagedFileError, ItemNotFoundError
 
 __all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs",
            "load_matched",
-           "csv_header", "plot_dir", "csv_columns"]
+           "csv_header", "progress_columns", "plot_dir", "csv_columns"]
 
 Reg = Union[str, "re.Pattern[str]"]
 
@@ -176,12 +177,12 @@ def unflatten_param(params: Mapping[str, Any], key: str) -> Optional[Dict[str, A
 
 
 def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
-    """Every column name in the progress.csv headers of (up to ``limit`` of) ``runs``,
-    sorted: what a run actually logged, not only the columns read."""
+    """Every column name of the progress tables of (up to ``limit`` of) ``runs`` (their late columns
+    too), sorted: what a run actually logged, not only the columns read."""
     names: set = set()
     for run in runs[:limit]:
         try:
-            names.update(csv_header(run.item.progress_csv))
+            names.update(progress_columns(run.item.progress_csv))
         except (OSError, csv.Error):
             continue
     return sorted(names)
@@ -205,14 +206,25 @@ def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str,
 
 
 def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.ndarray]:
-    """The ``wanted`` columns the csv has, as float64 (empty or non-numeric cells are NaN, and so
-    is a cell holding a byte that is not UTF-8; a row with more fields than the header is left out)."""
+    """The ``wanted`` columns the progress table has (its late columns merged), as float64 (empty or
+    non-numeric cells are NaN, and so is a cell holding a byte that is not UTF-8; a row with more
+    fields than the header is left out)."""
+    header = csv_header(csv_path)
+    wanted = list(dict.fromkeys(wanted))
+    present = [c for c in wanted if c in header]
+    late = read_late(csv_path, [c for c in wanted if c not in header], header) if len(present) < len(wanted) else {}
+    columns = _parse_csv_columns(csv_path, present) if present else {}
+    if late:
+        rows = len(next(iter(columns.values()))) if columns else summarize_csv(csv_path).rows or 0
+        for key in wanted:
+            if key in late:
+                columns[key] = np.array(late_numbers(late[key], rows)[0])
+    return columns
+
+
+def _parse_csv_columns(csv_path: Path, present: List[str]) -> Dict[str, np.ndarray]:
     import pandas as pd
 
-    header = csv_header(csv_path)
-    present = [c for c in dict.fromkeys(wanted) if c in header]
-    if not present:
-        return {}
     columns = _read_with_pyarrow(csv_path, present)
     if columns is not None:
         return columns

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from RLA.db.late_columns import read_progress
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN
 from RLA.db.query import ItemFilter, ItemRecord, select
 from RLA.errors import UsageError
@@ -75,7 +76,7 @@ def _tidy(record: ItemRecord, kinds: Dict[str, str]) -> "pd.DataFrame":
     """One item's values, long: a row per (step, key) that has a value."""
     import pandas as pd
 
-    table = pd.read_csv(record.item.progress_csv, low_memory=False)
+    table = read_progress(record.item.progress_csv, low_memory=False)
     if TIME_STEP_COLUMN not in table.columns:
         raise ValueError(f"it has no {TIME_STEP_COLUMN!r} column")
     keep = [TIME_STEP_COLUMN] + ([WALL_TIME_COLUMN] if WALL_TIME_COLUMN in table.columns else [])

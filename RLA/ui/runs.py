@@ -12,7 +12,7 @@ from RLA.db.names import readable_name
 from RLA.db.query import ItemRecord
 from RLA.db.records import read_json
 from RLA.db.select import start_time
-from RLA.easy_plot.loader import csv_header
+from RLA.easy_plot.loader import progress_columns
 from RLA.errors import UsageError
 from RLA.ui.selection import find_record, select_records
 
@@ -84,7 +84,7 @@ def run_detail(data_root: Path, index: str, archived: bool = False) -> Dict[str,
     record = find_record(data_root, index, archived)
     item = record.item
     try:
-        metrics = csv_header(item.progress_csv)
+        metrics = progress_columns(item.progress_csv)
     except OSError:
         metrics = []
     return {"row": _row(record, []), "params": read_json(item.params_json) or record.params,
@@ -103,11 +103,11 @@ def _system_metrics(item: Item) -> Dict[str, List[Optional[float]]]:
 
 
 def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
-    """The progress.csv columns of (up to MAX_HEADERS of) the records, sorted."""
+    """The progress table columns (late ones too) of (up to MAX_HEADERS of) the records, sorted."""
     names: Dict[str, None] = {}
     for record in records[:MAX_HEADERS]:
         try:
-            names.update(dict.fromkeys(csv_header(record.item.progress_csv)))
+            names.update(dict.fromkeys(progress_columns(record.item.progress_csv)))
         except (OSError, ValueError):  # a damaged header: the listing of the run says so
             continue
     return sorted(names)

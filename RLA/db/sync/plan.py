@@ -29,8 +29,8 @@ __all__ = ["Action", "ItemPlan", "plan_item", "item_paths", "is_append_only", "S
 
 STAGE_LIMIT = 32 << 20
 
-_APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.LOG_TXT, layout.WARN_TXT, layout.BACKUP_TXT,
-                layout.OUTPUT_TXT, layout.SYSTEM_CSV}
+_APPEND_ONLY = {layout.PROGRESS_CSV, layout.PROGRESS_JSON, layout.PROGRESS_LATE, layout.LOG_TXT, layout.WARN_TXT,
+                layout.BACKUP_TXT, layout.OUTPUT_TXT, layout.SYSTEM_CSV}
 
 
 @dataclass
