@@ -81,6 +81,8 @@ def test_torch_and_tensorboardx_logdir(tmp_path: Path):
     report = import_runs("tensorboard", logdir, db, "cleanrl", record=["seed"],
                          name_pattern="{env_id}__{exp_name}__{seed}__{time}")
     assert sorted(o.action for o in report.outcomes) == ["new"] * 3
+    assert next(o for o in report.outcomes if o.name == tbx.name).warnings == [
+        "the folder name 'sac_tbx' does not match --name-pattern", "--record 'seed' is not one of its parameters"]
     items = imported(db, "cleanrl")
     assert set(items) == {first.name, second.name, tbx.name}
 

@@ -85,6 +85,7 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
                                      for key in keys_left_out]
     tracked = [(key, lookup_param(run.params, key)) for key in record if _has(run.params, key)]
     if known is None:
+        unnamed = [f"--record {key!r} is not one of its parameters" for key in record if not _has(run.params, key)]
         item = _new_item(db, task, source, run, tracked, dry_run)
         if not dry_run:
             # first: should this import stop midway, the next one finds the item (no fingerprint: it completes it)
@@ -95,7 +96,7 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
             write_json_atomic(item.params_json, to_jsonable(run.params))
             _annotate(item, run, None)
             write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], fingerprint, warnings))
-        return Outcome(run.name, "new", item.index, len(run.rows), warnings=warnings)
+        return Outcome(run.name, "new", item.index, len(run.rows), warnings=warnings + unnamed)
 
     item = known.item
     rewritten, added, kept_warning = _update_progress(item, table, len(run.rows), dry_run)

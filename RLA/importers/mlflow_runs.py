@@ -141,7 +141,8 @@ class MlflowImporter(Importer):
         details = {"experiment": experiment.name, "experiment_id": experiment.experiment_id,
                    "run_name": info.run_name, "artifact_uri": info.artifact_uri,
                    **{key: tags[tag] for key, tag in (("user", "mlflow.user"), ("program", "mlflow.source.name"),
-                                                      ("git_commit", "mlflow.source.git.commit")) if tag in tags}}
+                                                      ("git_commit", "mlflow.source.git.commit"),
+                                                      ("parent_run_id", "mlflow.parentRunId")) if tag in tags}}
         results, warnings = _images(info.artifact_uri)
         return SourceRun(
             id=info.run_id, name=ref.name, location=self.uri, start_time=info.start_time / 1000,

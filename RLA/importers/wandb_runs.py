@@ -80,7 +80,7 @@ class WandbImporter(Importer):
         details = {key: value for key, value in (("project", run.project), ("entity", run.entity),
                                                   ("display_name", run.display_name), ("group", run.run_group),
                                                   ("job_type", run.job_type), ("sweep_id", run.sweep_id),
-                                                  ("git_commit", run.git.commit), ("git_remote", run.git.remote_url))
+                                                  ("git_commit", run.git.commit))  # no remote URL: it may hold a token
                    if value}
         return SourceRun(
             id=ref.id, name=ref.name, location=str(folder), start_time=start, end_time=end, status=reading.status,
