@@ -109,10 +109,7 @@ def _file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
 
 
 def _metrics(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    from RLA.ui.selection import select_records
-
-    records = select_records(root, arguments.text(a, "filter"), arguments.names(a, "indices"))
-    return {"metrics": runs.metrics_of(records)}
+    return curves.curve_choices(root, arguments.text(a, "filter"), arguments.names(a, "indices"))
 
 
 def _compare(root: Path, state: Any, a: Dict[str, Any]) -> Any:

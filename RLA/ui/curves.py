@@ -9,11 +9,13 @@ aggregated series only, at most :data:`MAX_POINTS` points per group.
 from __future__ import annotations
 
 import io
+import json
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,7 +24,8 @@ from RLA.errors import UsageError
 from RLA.ui import arguments
 from RLA.ui.selection import select_records
 
-__all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curves", "curves_csv", "curves_figure"]
+__all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "default_metrics", "curves", "curves_csv",
+           "curves_figure"]
 
 MAX_POINTS = 2000
 #: the band menu: plot_func's bands, and none
@@ -87,6 +90,41 @@ class CurveRequest:
         """The arguments of curve_data / plot_func shared by the page and the figure."""
         return dict(split_keys=self.split_keys, xlim=self.xlim, resample=self.resample, x_range=self.x_range,
                     smooth_step=self.smooth_step, smoothing=self.smoothing)
+
+
+#: columns of every progress.csv that are no curve of their own
+NOT_METRICS = ("time-step", "wall_time")
+#: what a metric's name says when it is what a run is judged by: drawn first when nothing is picked
+_OUTCOME = re.compile(r"return|reward|score|success|ep_rew", re.I)
+#: parameters that tell runs of one setting apart (never a sensible default group)
+_REPEATS = re.compile(r"seed|^sweep$|^info$", re.I)
+
+
+def default_metrics(metrics: Sequence[str], count: int = 2) -> List[str]:
+    """The metrics drawn before the user picks, at most ``count``: those named like an outcome (return,
+    reward, score, success; evaluation ones first), else the first ones."""
+    curves_ = [m for m in metrics if m not in NOT_METRICS]
+    outcomes = sorted((m for m in curves_ if _OUTCOME.search(m)), key=lambda m: (not m.startswith("eval"),
+                                                                                 curves_.index(m)))
+    return (outcomes or curves_)[:count]
+
+
+def curve_choices(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """What the Curves page offers for a selection: its tables, its metrics, the parameters of its runs,
+    and what to draw before the user picks: the outcome metrics, grouped by the parameters that vary
+    while several runs share each value (2 learning rates x 3 seeds: by the learning rate)."""
+    from RLA.ui.runs import metrics_of
+
+    records = select_records(data_root, text, indices)
+    metrics = [m for m in metrics_of(records) if m not in NOT_METRICS]
+    values: Dict[str, set] = {}
+    for record in records:
+        for key, value in record.params.items():
+            values.setdefault(key, set()).add(json.dumps(value, sort_keys=True, default=str))
+    split = [key for key, seen in values.items()
+             if 1 < len(seen) < len(records) and not _REPEATS.search(key)]
+    return {"tables": sorted({r.item.task for r in records}), "runs": len(records), "metrics": metrics,
+            "params": sorted(values), "default_metrics": default_metrics(metrics), "default_split": sorted(split)}
 
 
 def _data(data_root: Path, request: CurveRequest) -> Tuple[str, Any]:

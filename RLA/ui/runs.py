@@ -113,21 +113,58 @@ def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
     return sorted(names)
 
 
+def _label(record: ItemRecord) -> str:
+    """A run as a column header says it: its start time and tracked parameters (its index is the tooltip)."""
+    start = start_time(record.item)
+    tracked = " ".join(f"{k}={record.params.get(k)}" for k in record.tracked)
+    return " · ".join(part for part in (start.strftime("%m-%d %H:%M:%S") if start else record.item.name, tracked)
+                      if part)
+
+
+def _final_values(records: Sequence[ItemRecord]) -> List[Dict[str, Any]]:
+    """Each metric the runs logged with each run's last finite value of it (``None``: never logged)."""
+    from RLA.easy_plot.aggregate import run_score
+    from RLA.easy_plot.loader import read_columns
+    from RLA.errors import DamagedFileError
+
+    metrics = [m for m in metrics_of(records) if m not in ("time-step", "wall_time")]
+    columns = []
+    for record in records:
+        try:
+            columns.append(read_columns(record.item.progress_csv, metrics))
+        except DamagedFileError:  # the run's listing says what is wrong with it
+            columns.append({})
+    out = []
+    for metric in metrics:
+        values = [run_score(run[metric]) if metric in run else math.nan for run in columns]
+        out.append({"metric": metric, "values": [v if math.isfinite(v) else None for v in values]})
+    return out
+
+
 def compare(data_root: Path, text: str, indices: Sequence[str]) -> Dict[str, Any]:
-    """The parameters whose values differ among the selected runs, and how many agree."""
+    """The selected runs side by side: every parameter (``differs`` when the runs disagree; ``differing``
+    and ``same`` as earlier releases sent them) and each metric's final value."""
     records = select_records(data_root, text, indices)
     missing = object()
     keys: Dict[str, None] = {}
     for record in records:
         keys.update(dict.fromkeys(record.params))
-    differing, same = [], 0
+    params, differing, same = [], [], 0
     for key in keys:
         values = [record.params.get(key, missing) for record in records]
-        if all(v == values[0] and v is not missing for v in values):
-            same += 1
+        differs = not all(v == values[0] and v is not missing for v in values)
+        row = {"key": key, "values": [None if v is missing else v for v in values]}
+        params.append({**row, "differs": differs})
+        if differs:
+            differing.append(row)
         else:
-            differing.append({"key": key, "values": [None if v is missing else v for v in values]})
-    return {"runs": [readable_name(r.index) for r in records], "differing": differing, "same": same}
+            same += 1
+    from RLA.ui.curves import default_metrics
+
+    final = _final_values(records)
+    return {"runs": [readable_name(r.index) for r in records], "labels": [_label(r) for r in records],
+            "tables": [r.item.task for r in records], "params": params, "differing": differing, "same": same,
+            "final": final, "default_metrics": default_metrics([row["metric"] for row in final], count=4)}
 
 
 def code_diff(data_root: Path, a: str, b: str, archived: bool = False) -> Dict[str, Any]:

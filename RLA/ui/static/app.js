@@ -3,7 +3,7 @@
 const $ = sel => document.querySelector(sel);
 const MAX_ROWS = 1000;  // rows rendered at once; the filter narrows the rest
 const state = {filter: "", runs: [], paramKeys: [], columns: [], selected: new Set(), sort: {key: "index", desc: false},
-               refresh: null, metrics: [], curveBody: null};
+               refresh: null, metrics: [], curveBody: null, curveScope: null, drawTicket: 0};
 
 // The token `rla ui` printed in the page's address (?token=...): sent as a header, never stored in a cookie
 // (browsers send a host's cookies to every port of it); kept for this tab's reloads in sessionStorage.
@@ -193,16 +193,47 @@ function checklist(container, names, checked, cls) {
   }
 }
 
+// The Curves page over the current selection: its metrics and the parameters of its runs (not of the whole
+// database), and a first figure drawn at once with the server's defaults (outcome metrics, grouped by the
+// parameters that vary across seeds). A new selection clears the previous selection's charts.
 async function openCurves() {
   const sc = scope();
-  $("#curve-scope").textContent = sc.indices ? `${sc.indices.length} selected runs` : `runs of the filter "${state.filter || "(all)"}"`;
-  const {metrics} = await apiJson("api/metrics", sc);
-  const previous = [...document.querySelectorAll(".metric:checked")].map(e => e.value);
-  const chosen = previous.length ? previous : metrics.filter(m => m !== "time-step").slice(0, 2);
-  checklist($("#metric-list"), metrics.filter(m => m !== "time-step"), chosen, "metric");
-  if (!state.paramKeys.length) await loadRuns();
-  const splits = [...document.querySelectorAll(".split:checked")].map(e => e.value);
-  checklist($("#split-list"), state.paramKeys, splits, "split");
+  const key = JSON.stringify(sc);
+  const choices = await apiJson("api/metrics", sc);
+  const fresh = state.curveScope !== key;
+  state.curveScope = key;
+  $("#curve-scope").textContent = (sc.indices ? `${sc.indices.length} selected runs` : `${choices.runs} runs of the filter "${state.filter || "(all)"}"`);
+  const keep = cls => fresh ? [] : [...document.querySelectorAll(`.${cls}:checked`)].map(e => e.value);
+  const metrics = keep("metric").filter(m => choices.metrics.includes(m));
+  const splits = keep("split").filter(k => choices.params.includes(k));
+  checklist($("#metric-list"), choices.metrics, metrics.length ? metrics : choices.default_metrics, "metric");
+  checklist($("#split-list"), choices.params, fresh ? choices.default_split : splits, "split");
+  if (fresh) { $("#charts").innerHTML = ""; $("#curve-warnings").hidden = true; }
+  if (choices.tables.length > 1) return pickTable(choices.tables);
+  if (!choices.metrics.length) {
+    $("#charts").innerHTML = `<p class="muted">These runs logged no metric yet.</p>`;
+    return;
+  }
+  if (fresh) await draw();
+}
+
+// The curves need the runs of one table: offer each table of the selection as a narrower filter.
+function pickTable(tables) {
+  const box = $("#charts");
+  box.innerHTML = `<div class="card"><h3>Curves are drawn for one table at a time; these runs are in ${tables.length} tables. Pick one:</h3><p class="table-pick"></p></div>`;
+  for (const table of tables) {
+    const link = document.createElement("a");
+    link.href = "#/curves";
+    link.textContent = table;
+    link.onclick = e => {
+      e.preventDefault();
+      state.filter = `${state.filter} -t ${table}`.trim();
+      $("#filter").value = state.filter;
+      state.selected.clear();
+      route();
+    };
+    box.querySelector(".table-pick").append(link, " ");
+  }
 }
 
 function curveBody() {
@@ -214,8 +245,9 @@ function curveBody() {
           x_range: $("#x-range").value, resample: +$("#resample").value, runs: $("#show-runs").checked};
 }
 
-async function drawCurves(container, body, logY) {
+async function drawCurves(container, body, logY, current = () => true) {
   const result = await apiJson("api/curves", body);
+  if (!current()) return null;  // a later request asked for other curves: its answer draws them
   container.innerHTML = "";
   window.rlaCharts = {};
   for (const [metric, groups] of Object.entries(result.metrics)) {
@@ -225,8 +257,16 @@ async function drawCurves(container, body, logY) {
 }
 
 async function draw() {
+  if (!document.querySelector(".metric:checked")) {  // nothing to draw: no chart of an earlier choice stays,
+    state.drawTicket++;                                 // nor one whose answer is still on its way
+    $("#charts").innerHTML = `<p class="muted">Tick a metric to draw.</p>`;
+    $("#curve-warnings").hidden = true;
+    return;
+  }
+  const ticket = ++state.drawTicket;
   try {
-    const result = await drawCurves($("#charts"), curveBody(), $("#log-y").checked);
+    const result = await drawCurves($("#charts"), curveBody(), $("#log-y").checked, () => ticket === state.drawTicket);
+    if (!result) return;
     const notes = $("#curve-warnings");
     notes.textContent = (result.warnings || []).map(w => "warning: " + w).join("\n");
     notes.hidden = !notes.textContent;
@@ -265,15 +305,15 @@ async function openRun(index) {
     .filter(k => r[k] !== undefined && r[k] !== null)
     .map(k => `<tr><th>${k}</th><td>${escapeHtml(Array.isArray(r[k]) ? r[k].join(" ") : r[k])}</td></tr>`).join("");
   const damage = run.row.damage ? `<tr><th>damage</th><td>${escapeHtml(run.row.damage)}</td></tr>` : "";
-  const git = r.git ? `<tr><th>git</th><td>${escapeHtml(JSON.stringify(r.git))}</td></tr>` : "";
-  const resumes = r.resumes ? `<tr><th>resumes</th><td>${escapeHtml(JSON.stringify(r.resumes))}</td></tr>` : "";
+  const git = r.git ? `<tr><th>git</th><td>${gitText(r.git)}</td></tr>` : "";
+  const resumes = r.resumes && r.resumes.length ? `<tr><th>resumes</th><td>${resumesTable(r.resumes)}</td></tr>` : "";
   const params = Object.entries(run.params).map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`).join("");
   const gallery = run.results.filter(f => f.kind !== "file").map(f => `<figure>${f.kind === "image"
       ? `<img src="${fileUrl(index, "results", f.path)}" alt="${escapeHtml(f.path)}">`
       : `<video controls src="${fileUrl(index, "results", f.path)}"></video>`}<figcaption>${escapeHtml(f.path)}</figcaption></figure>`).join("");
   body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2><div id="run-annotations"></div>
     <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params || `<tr><td class="muted">none</td></tr>`}</table></div>
-    <div class="card"><h3>run.json</h3><table>${damage}${info}${git}${resumes}</table></div></div>
+    <div class="card"><h3>run.json</h3><table class="run-record">${damage}${info}${git}${resumes}</table></div></div>
     ${run.metrics.some(m => m !== "time-step") ? `<h3>Curves</h3>` : ""}<div id="run-charts" class="charts"></div>
     ${run.system.elapsed ? `<h3>System</h3><div id="run-system" class="charts"></div>` : ""}
     <div class="grid2"><div class="card gallery"><h3>Results</h3>${gallery}${fileList(index, "results", run.results)}</div>
@@ -291,18 +331,61 @@ async function openRun(index) {
   }
 }
 
+// run.json's git state in words: commit, branch, uncommitted changes, the repository.
+function gitText(git) {
+  if (typeof git !== "object") return escapeHtml(git);
+  const facts = [git.commit ? `commit <code>${escapeHtml(String(git.commit).slice(0, 12))}</code>` : "no commit",
+                 git.branch ? `on ${escapeHtml(git.branch)}` : "detached", git.dirty ? "uncommitted changes (git.diff below)" : "clean",
+                 git.untracked ? `${escapeHtml(git.untracked)} untracked files` : ""].filter(Boolean).join(" · ");
+  return facts + (git.root ? `<div class="muted">${escapeHtml(git.root)}</div>` : "");
+}
+
+// Each resume of the run: when, where, from which checkpoint, and the status it continued.
+function resumesTable(resumes) {
+  const rows = resumes.map((x, i) => `<tr><td>#${i + 1}</td><td>${escapeHtml(x.time ?? "")}</td>` +
+    `<td>${escapeHtml([x.host, x.pid].filter(v => v !== undefined && v !== null).join(" pid "))}</td>` +
+    `<td>${escapeHtml(x.previous_status ?? "")}</td><td class="num">${escapeHtml(x.checkpoint_step ?? "–")}</td>` +
+    `<td class="num">${escapeHtml(x.last_kept_step ?? "–")}</td></tr>`).join("");
+  return `<table class="resumes"><tr><th></th><th>time</th><th>host</th><th>was</th><th>checkpoint</th><th>rows kept to</th></tr>${rows}</table>`;
+}
+
 // -- Compare ----------------------------------------------------------------------------------------
+// The ticked runs side by side: their parameters (those that differ, or all), each metric's final value,
+// their curves overlaid (one line per run, the outcome metrics first) and the code they ran.
 async function openCompare() {
   const body = $("#compare-body");
   if (state.selected.size < 2) { body.innerHTML = `<p class="muted">Tick two runs or more on the Runs page.</p>`; return; }
   const result = await apiJson("api/compare", {filter: state.filter, indices: [...state.selected]});
-  const head = result.runs.map(i => `<th>${escapeHtml(i.split("/").pop())}</th>`).join("");
-  const rows = result.differing.map(d => `<tr><td>${escapeHtml(d.key)}</td>${d.values.map(v => `<td>${v === null ? "–" : escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td>`).join("")}</tr>`).join("");
-  body.innerHTML = `<div class="card"><h3>${result.differing.length} parameters differ, ${result.same} are the same</h3>
-    <div class="table-wrap"><table id="compare-table"><tr><th>parameter</th>${head}</tr>${rows}</table></div></div>`;
+  const head = result.labels.map((label, i) => `<th title="${escapeHtml(result.runs[i])}">${escapeHtml(label)}</th>`).join("");
+  const value = v => v === null || v === undefined ? `<span class="muted">–</span>` : escapeHtml(typeof v === "object" ? JSON.stringify(v) : v);
+  body.innerHTML = `<div class="card"><h3>Parameters</h3>
+    <div class="row compare-toggle"><label><input type="radio" name="compare-show" value="differing" checked> the ${result.differing.length} that differ</label>
+    <label><input type="radio" name="compare-show" value="all"> all ${result.params.length}</label></div>
+    <div class="table-wrap"><table id="compare-table" class="compare"><tr><th>parameter</th>${head}</tr>${result.params.map(p =>
+      `<tr class="${p.differs ? "differs" : "same"}"><td>${escapeHtml(p.key)}</td>${p.values.map(v => `<td>${value(v)}</td>`).join("")}</tr>`).join("")}</table></div></div>
+    <div class="card"><h3>Final values</h3><div class="table-wrap"><table id="compare-final" class="compare"><tr><th>metric</th>${head}</tr>${result.final.map(f =>
+      `<tr><td>${escapeHtml(f.metric)}</td>${f.values.map(v => `<td class="num">${v === null ? value(v) : escapeHtml(fmt(v))}</td>`).join("")}</tr>`).join("")}</table></div></div>
+    <div id="compare-charts" class="charts"></div>`;
+  const table = $("#compare-table");
+  table.dataset.show = "differing";
+  body.querySelectorAll("input[name=compare-show]").forEach(radio => { radio.onchange = () => { table.dataset.show = radio.value; }; });
   const code = document.createElement("div");
   body.appendChild(code);
-  await renderCodeDiff(code, result.runs);
+  await Promise.all([compareCurves($("#compare-charts"), result), renderCodeDiff(code, result.runs)]);
+}
+
+// One chart per metric with a line per run: each run's own curve (a group of one) from the curves API.
+async function compareCurves(container, result) {
+  const metrics = result.default_metrics;
+  if (!metrics.length) return;
+  const curves = await Promise.all(result.runs.map(index =>
+    apiJson("api/curves", {filter: state.filter, indices: [index], metrics, band: "none"}).catch(() => null)));
+  window.rlaCharts = {};
+  for (const metric of metrics) {
+    const groups = curves.flatMap((c, i) => c && c.metrics[metric] && c.metrics[metric].length
+      ? [{...c.metrics[metric][0], legend: result.labels[i], runs: undefined}] : []);
+    if (groups.length) drawMetric(container, metric, groups, {});
+  }
 }
 
 // -- routing ------------------------------------------------------------------------------------------
@@ -331,6 +414,9 @@ $("#btn-tag").onclick = () => tagTicked(false);
 $("#btn-untag").onclick = () => tagTicked(true);
 $("#plan-cancel").onclick = () => { $("#plan-dialog").hidden = true; };
 $("#btn-draw").onclick = draw;
+$("#curve-controls").addEventListener("change", e => {  // a ticked metric or key, a band: drawn at once
+  if (e.target.matches(".metric, .split, #band, #smoothing, #x-range, #log-y, #show-runs")) draw();
+});
 $("#dl-png").onclick = () => download("api/figure?format=png", curveBody(), "curves.png");
 $("#dl-pdf").onclick = () => download("api/figure?format=pdf", curveBody(), "curves.pdf");
 $("#dl-csv").onclick = () => download("api/curves.csv", curveBody(), "curves.csv");

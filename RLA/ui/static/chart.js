@@ -72,7 +72,7 @@ function drawMetric(container, metric, groups, opts) {
     const item = document.createElement("span");
     item.innerHTML = `<span class="swatch"></span>`;
     item.querySelector(".swatch").style.background = PALETTE[gi % PALETTE.length];
-    item.appendChild(document.createTextNode(`${g.legend} (${g.runs} runs)`));
+    item.appendChild(document.createTextNode(g.runs === undefined ? g.legend : `${g.legend} (${g.runs} run${g.runs === 1 ? "" : "s"})`));
     legend.appendChild(item);
   });
   window.rlaCharts[metric] = u;
