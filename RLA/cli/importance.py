@@ -13,7 +13,8 @@ __all__ = ["importance_command"]
 EXAMPLES = """\b
 Examples:
   rla importance -d data -t hopper -m eval/return
-  rla importance -d data -t hopper -m eval/return -p lr -p batch --seed-key seed
+  rla importance -d data -t hopper -m eval/return -p lr -p batch \\
+      --seed-key seed --configurations
 """
 
 
