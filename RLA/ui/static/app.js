@@ -364,7 +364,7 @@ async function openCompare() {
     <div class="table-wrap"><table id="compare-table" class="compare"><tr><th>parameter</th>${head}</tr>${result.params.map(p =>
       `<tr class="${p.differs ? "differs" : "same"}"><td>${escapeHtml(p.key)}</td>${p.values.map(v => `<td>${value(v)}</td>`).join("")}</tr>`).join("")}</table></div></div>
     <div class="card"><h3>Final values</h3><div class="table-wrap"><table id="compare-final" class="compare"><tr><th>metric</th>${head}</tr>${result.final.map(f =>
-      `<tr><td>${escapeHtml(f.metric)}</td>${f.values.map(v => `<td class="num">${v === null ? value(v) : escapeHtml(fmt(v))}</td>`).join("")}</tr>`).join("")}</table></div></div>
+      `<tr><td>${escapeHtml(f.metric)}</td>${f.values.map(v => `<td>${v === null ? value(v) : escapeHtml(fmt(v))}</td>`).join("")}</tr>`).join("")}</table></div></div>
     <div id="compare-charts" class="charts"></div>`;
   const table = $("#compare-table");
   table.dataset.show = "differing";
