@@ -193,14 +193,33 @@ def test_again_remakes_the_table_from_the_runs_now(db: Path, tmp_path: Path) -> 
     first = out.read_text()
     assert "| algo | hopper | walker | IQM | n |" in first and "P(X > Y)" in first and "selection: where=" in first
 
-    for item in Database(db).items():  # the runs of seed 2 are deleted ...
+    for item in Database(db).items("walker"):  # the runs of seed 2 on walker are deleted ...
         if json.loads(item.params_json.read_text())["seed"] == 2:
             shutil.rmtree(item.log_dir)
     said = rla("table", "--again", str(out))
-    assert said.startswith(f"made {out} again from {db}: 12 runs")
+    assert said.startswith(f"made {out} again from {db}: 15 runs")
     again = out.read_text()
-    assert again != first and "| a | " in again and " | 2 |" in again  # ... so a row counts 2 runs per table
-    assert json.loads((tmp_path / "paper" / "results.md.rla.json").read_text())["runs"] == 12
+    # ... so a row counts 3 runs on hopper and 2 on walker, and still has its aggregate and P(X > Y)
+    assert again != first and "| a | " in again and " | 3/2 |" in again and "- [" not in again
+    assert again.count("[") == first.count("[")
+    assert json.loads((tmp_path / "paper" / "results.md.rla.json").read_text())["runs"] == 15
+
+
+def test_tables_with_different_numbers_of_runs_resample_each_task_on_its_own() -> None:
+    rng = np.random.default_rng(2)
+    hopper, walker = rng.normal(size=5), rng.normal(size=3) + 1
+    found = aggregate.aggregate_metrics({"x": [hopper, walker]}, ["iqm", "mean"], n_bootstrap=REPS, seed=4).loc["x"]
+    draws = np.random.RandomState(4)  # task by task, each run index below that task's count
+    resampled = [hopper[draws.randint(0, 5, (REPS, 5))], walker[draws.randint(0, 3, (REPS, 3))]]
+    iqm = scipy.stats.trim_mean(np.concatenate(resampled, axis=1), 0.25, axis=1)
+    mean = (resampled[0].mean(axis=1) + resampled[1].mean(axis=1)) / 2
+    assert found["iqm"] == pytest.approx(scipy.stats.trim_mean(np.concatenate([hopper, walker]), 0.25))
+    assert found["mean"] == pytest.approx((hopper.mean() + walker.mean()) / 2)
+    np.testing.assert_allclose([found["iqm_low"], found["iqm_high"]], np.percentile(iqm, [2.5, 97.5]))
+    np.testing.assert_allclose([found["mean_low"], found["mean_high"]], np.percentile(mean, [2.5, 97.5]))
+    probability, low, high = aggregate.improvement_interval([hopper, walker], [walker, hopper], n_bootstrap=REPS)
+    pairs = [(hopper[:, None] > walker).mean(), (walker[:, None] > hopper).mean()]
+    assert probability == pytest.approx(np.mean(pairs)) and low <= probability <= high
 
 
 def test_latex_compiles_with_pdflatex(db: Path, tmp_path: Path) -> None:

@@ -369,6 +369,40 @@ def _as_runs_by_tasks(scores: Any, name: str, finite: bool = False) -> np.ndarra
     return array
 
 
+def _ragged(scores: Any, name: str) -> Optional[List[np.ndarray]]:
+    """One array of run scores per task when ``scores`` is a list of them of different lengths (the
+    tasks have different numbers of runs); ``None`` for a runs × tasks array (a list of rows of one
+    length is one)."""
+    if not isinstance(scores, (list, tuple)) or not all(np.ndim(column) == 1 for column in scores):
+        return None
+    columns = [np.asarray(column, dtype=np.float64) for column in scores]
+    if len({len(column) for column in columns}) == 1:
+        return None
+    for task, column in enumerate(columns):
+        if column.size == 0 or not np.isfinite(column).all():
+            raise UsageError(f"scores of {name!r} on task {task} are empty or not all finite: every task "
+                             "needs runs with finite scores")
+    return columns
+
+
+def _ragged_metric(metric: str, columns: Sequence[np.ndarray], gamma: float) -> np.ndarray:
+    """An aggregate metric of per-task run scores (``[...,] runs`` each): task means for the mean and
+    the median, every run of every task pooled for the IQM and the optimality gap (with as many runs
+    on every task these are the metrics of the runs × tasks array)."""
+    if metric in ("mean", "median"):
+        means = np.stack([column.mean(axis=-1) for column in columns], axis=-1)
+        return means.mean(axis=-1) if metric == "mean" else np.median(means, axis=-1)
+    pooled = np.concatenate(columns, axis=-1)
+    if metric == "iqm":
+        return aggregate_iqm(pooled[..., None])
+    return gamma - np.mean(np.minimum(pooled, gamma), axis=-1)
+
+
+def _resample_columns(columns: Sequence[np.ndarray], n_bootstrap: int, rng: "BootstrapRNG") -> List[np.ndarray]:
+    """Each task's runs drawn with replacement, task by task: n_bootstrap × runs each."""
+    return [column[_draw(rng, len(column), (n_bootstrap, len(column)))] for column in columns]
+
+
 #: a random source of the bootstrap: numpy's legacy RandomState (as rliable draws) or a Generator
 BootstrapRNG = Union[np.random.RandomState, np.random.Generator]
 
@@ -415,6 +449,12 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
     with its stratified-bootstrap percentile interval, as a DataFrame indexed by
     algorithm with columns ``<metric>``, ``<metric>_low``, ``<metric>_high``.
 
+    An algorithm whose tasks have different numbers of runs gives a list of one array
+    of run scores per task (of different lengths: a list of equal rows is runs × tasks):
+    each task's runs are resampled on their own, the mean and median are over its task
+    means and the IQM and optimality gap over its pooled runs (rliable has no such case:
+    it needs a runs × tasks array).
+
     Every score must be finite (``UsageError`` names the NaN/inf cells otherwise):
     :func:`RLA.easy_plot.scores.collect_scores` already leaves out runs without one.
     Each algorithm's resamples come from :func:`bootstrap_rng` ``(seed)``: its intervals equal
@@ -427,6 +467,16 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
         raise UsageError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
     rows = {}
     for algorithm, scores in score_dict.items():
+        columns = _ragged(scores, algorithm)
+        if columns is not None:
+            resampled_columns = _resample_columns(columns, n_bootstrap, bootstrap_rng(seed))
+            row = {}
+            for metric in metrics:
+                low, high = interval(_ragged_metric(metric, resampled_columns, gamma), ci)
+                row.update({metric: float(_ragged_metric(metric, columns, gamma)), f"{metric}_low": float(low),
+                            f"{metric}_high": float(high)})
+            rows[algorithm] = row
+            continue
         array = _as_runs_by_tasks(scores, algorithm, finite=True)
         resampled = stratified_bootstrap(array, n_bootstrap, bootstrap_rng(seed))
         row = {}
@@ -458,7 +508,13 @@ def improvement_interval(scores_x: Any, scores_y: Any, ci: float = 0.95, n_boots
                          seed: Optional[int] = 0) -> Tuple[float, float, float]:
     """P(X > Y) with its stratified-bootstrap percentile interval, the runs of X and of Y each
     resampled within every task, as rliable's ``StratifiedIndependentBootstrap`` does them
-    (the same draws after ``np.random.seed(seed)``): ``(probability, low, high)``."""
+    (the same draws after ``np.random.seed(seed)``): ``(probability, low, high)``. X or Y may
+    be a list of one array of run scores per task (tasks with different numbers of runs)."""
+    ragged_x, ragged_y = _ragged(scores_x, "X"), _ragged(scores_y, "Y")
+    if ragged_x is not None or ragged_y is not None:
+        return _ragged_improvement(ragged_x or list(_as_runs_by_tasks(scores_x, "X", finite=True).T),
+                                   ragged_y or list(_as_runs_by_tasks(scores_y, "Y", finite=True).T),
+                                   ci, n_bootstrap, seed)
     x = _as_runs_by_tasks(scores_x, "X", finite=True)
     y = _as_runs_by_tasks(scores_y, "Y", finite=True)
     if x.shape[1] != y.shape[1]:
@@ -478,6 +534,23 @@ def improvement_interval(scores_x: Any, scores_y: Any, ci: float = 0.95, n_boots
         boot[start:start + reps] = probability_of_improvement(resampled_x, resampled_y)
     low, high = interval(boot, ci)
     return float(probability_of_improvement(x, y)), float(low), float(high)
+
+
+def _ragged_improvement(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], ci: float, n_bootstrap: int,
+                        seed: Optional[int]) -> Tuple[float, float, float]:
+    """P(X > Y) of per-task run scores, each task's runs of X then of Y resampled task by task."""
+    if len(xs) != len(ys):
+        raise UsageError(f"X and Y have scores on {len(xs)} and {len(ys)} tasks: compare them on the same tasks")
+    rng = bootstrap_rng(seed)
+    point = np.mean([probability_of_improvement(x[:, None], y[:, None]) for x, y in zip(xs, ys)])
+    boot = np.zeros(n_bootstrap)
+    for x, y in zip(xs, ys):
+        resampled_x, resampled_y = _resample_columns([x, y], n_bootstrap, rng)
+        for start in range(0, n_bootstrap, _POI_CHUNK):
+            chunk = slice(start, start + _POI_CHUNK)
+            boot[chunk] += probability_of_improvement(resampled_x[chunk, :, None], resampled_y[chunk, :, None])
+    low, high = interval(boot / len(xs), ci)
+    return float(point), float(low), float(high)
 
 
 def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float = 0.95, n_bootstrap: int = 2000,

@@ -213,10 +213,11 @@ def _commits(data_root: Union[str, os.PathLike], indices: Sequence[str], archive
 def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: bool = True) -> ResultsTable:
     """The results table ``spec`` describes, from the database as it is now (see the module doc).
 
-    A group's aggregate over tasks needs the same number of runs on every task (the runs × tasks
-    array of rliable); a group without it gets no aggregate (NaN) and a warning saying so, and is
-    left out of the P(X > Y) matrix. Runs without a finite score are left out with a warning
-    (:func:`RLA.easy_plot.scores.collect_scores`)."""
+    A group with as many runs on every task is the runs × tasks array of rliable (the same numbers);
+    one with different numbers of runs per task (a crashed seed) has each task's runs resampled on
+    their own (:func:`RLA.easy_plot.aggregate.aggregate_metrics`); a group without runs on some task
+    gets no aggregate (NaN), a warning, and no place in the P(X > Y) matrix. Runs without a finite
+    score are left out with a warning (:func:`RLA.easy_plot.scores.collect_scores`)."""
     import pandas as pd
 
     scores = collect_scores(data_root, spec.tasks, None, spec.split_keys, spec.metric, score=spec.score,
@@ -237,8 +238,8 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
                zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False))}
     empty = np.empty(0)
     rows: List[Dict[str, Any]] = []
-    matrices: Dict[str, np.ndarray] = {}
-    ragged: Dict[str, Dict[str, int]] = {}
+    matrices: Dict[str, Any] = {}  # a runs × tasks array, or one array of runs per task
+    missing: Dict[str, List[str]] = {}
     for group in group_order:
         by_task = {task: by_cell.get((group, task), empty) for task in spec.tasks}
         for task, values in by_task.items():
@@ -249,8 +250,10 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
         counts = {task: int(values.size) for task, values in by_task.items()}
         if len(set(counts.values())) == 1:
             matrices[group] = np.stack(list(by_task.values()), axis=1)
+        elif min(counts.values()) > 0:  # each task's runs resampled on their own
+            matrices[group] = list(by_task.values())
         else:
-            ragged[group] = counts
+            missing[group] = [task for task, count in counts.items() if not count]
     metrics = aggregate.aggregate_metrics(matrices, aggregates, spec.ci, spec.n_bootstrap, spec.seed) \
         if matrices and aggregates else None
     for group in group_order:
@@ -262,17 +265,17 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
                          "n": min(by_cell.get((group, task), empty).size for task in spec.tasks)})
     order = {name: i for i, name in enumerate(group_order)}
     rows.sort(key=lambda row: order[row["group"]])  # each group's cells together, tasks then aggregates
-    if ragged:
-        warnings.warn(f"no aggregate over tasks for {len(ragged)} group(s) with different numbers of runs per "
-                      f"task ({'; '.join(f'{g}: {c}' for g, c in ragged.items())}): the aggregate needs a "
-                      "runs × tasks array; select the same seeds on every task", RuntimeWarning, stacklevel=2)
+    if missing:
+        warnings.warn(f"no aggregate over tasks for {len(missing)} group(s) without runs on some task "
+                      f"({'; '.join(g + ': ' + ', '.join(t) for g, t in missing.items())})", RuntimeWarning,
+                      stacklevel=2)
     cells = pd.DataFrame(rows)
     _mark_best(cells)
     versus = None
     if spec.versus:
         if len(matrices) < 2:
-            raise UsageError(f"--versus compares groups: {len(matrices)} group(s) have runs on every task with the "
-                             f"same counts ({', '.join(matrices) or 'none'}); split the runs with -k into groups")
+            raise UsageError(f"--versus compares groups: {len(matrices)} group(s) have runs on every task "
+                             f"({', '.join(matrices) or 'none'}); split the runs with -k into groups")
         versus = aggregate.probability_of_improvement_matrix(matrices, spec.ci, spec.n_bootstrap, spec.seed)
     made = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     commits = _commits(data_root, scores["index"].tolist(), bool(spec.selection.get("archived")))
