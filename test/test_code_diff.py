@@ -79,6 +79,9 @@ def test_the_compare_page_shows_the_code_diff_of_two_ticked_runs(page, tmp_path:
         assert agent.locator(".add").all_inner_texts() == ["+LR = 0.3\n"]
         assert "4 files differ, 2 the same" in page.inner_text(".code-diff")
         assert "binary" in page.inner_text(".diff-file[data-path='src/weights.bin']")
+        git_diff = page.locator(".diff-file[data-path='git.diff']")  # the first run ran from a clean checkout
+        assert "the uncommitted changes of the new run" in git_diff.inner_text()
+        assert git_diff.locator(".add").all_inner_texts() == ["+LR = 0.3\n"]
         page.select_option("#diff-a", second.index)
         page.select_option("#diff-b", first.index)
         page.wait_for_function("document.querySelector(\".diff-file[data-path='src/buffer.py'] .badge\")?"

@@ -116,3 +116,38 @@ def test_a_bad_annotation_is_a_4xx_and_writes_nothing(ui_db: Path):
         status, _, answer = _call(url, "api/annotate", {"indices": [record.index], "add": ["baseline"]})
     assert status == 200 and json.loads(answer) == {"runs": [{"index": record.index, "tags": ["baseline"],
                                                                "note": ""}]}
+
+
+RESULTS = {"tasks": ["cheetah"], "metric": "perf/reward", "split_keys": ["lr"], "k": 5}
+BAD_RESULTS = [
+    ({"stat": "mode"}, "stat must be one of iqm, mean, median"),
+    ({"score": "last"}, "score must be one of final, best, auc"),
+    ({"x": "days"}, "unknown x axis 'days'; choose from step"),
+    ({"k": 0}, "must be at least 1"),
+    ({"k": "many"}, "k must be a whole number"),
+    ({"tasks": "cheetah"}, "tasks must be a list of strings"),
+    ({"tasks": []}, "pick at least one task"),
+    ({"metric": ""}, "pick the metric"),
+    ({"normalize": "cheetah=0"}, "write TASK=RANDOM:REFERENCE"),
+    ({"indices": []}, "indices name no run"),
+    ({"filter": "-w 'lr >>= 1'"}, "cannot parse expression"),
+    ({"bogus": 1}, "unknown results options ['bogus']"),
+]
+
+
+def test_a_bad_results_request_is_a_400_naming_the_argument_and_ticked_runs_are_kept(ui_db: Path):
+    records = sorted(select(ui_db, ItemFilter(task="cheetah")), key=lambda r: r.index)
+    with running_ui(ui_db) as url:
+        for change, message in BAD_RESULTS:
+            for panel in ("table", "curves", "importance"):
+                status, error = _error(url, f"api/results/{panel}", {**RESULTS, **change})
+                assert status == 400 and message in error, (panel, change, error)
+        status, error = _error(url, "api/results/table-file?format=xml", RESULTS)
+        assert status == 400 and "format must be one of md, latex, csv" in error
+        chosen = [r.index for r in records if r.params["seed"] < 2]  # two runs of each learning rate
+        status, _, body = _call(url, "api/results/table", {**RESULTS, "indices": chosen})
+        table = json.loads(body)
+        assert status == 200 and table["runs"] == 4 and {c["n"] for c in table["cells"]} == {2}
+        status, headers, markdown = _call(url, "api/results/table-file?format=md", RESULTS)
+        assert status == 200 and headers["content-type"].startswith("text/markdown")
+        assert "| lr | cheetah | n |" in markdown.decode() and "made by: rla ui" in markdown.decode()

@@ -15,6 +15,7 @@ from urllib.request import urlopen
 from ui_server import running_ui, strict_page, ui_db  # noqa: F401
 
 from RLA.db.query import ItemFilter, select
+from RLA.db.records import write_json_atomic
 
 ROWS = "#runs-table tbody tr"
 TOKEN = "a-token-for-the-tests-0123456789"
@@ -141,3 +142,25 @@ def test_another_local_server_receives_nothing_usable_and_reloads_keep_working(s
     assert _Recorder.seen, "the browser visited the other server"
     for request in _Recorder.seen:
         assert not any(TOKEN in value for value in request.values()), request
+
+
+def test_the_results_page_shows_group_labels_and_parameters_as_text(strict_page, ui_db: Path) -> None:
+    page = strict_page
+    for number, record in enumerate(select(ui_db, ItemFilter(task="cheetah"))):
+        params = json.loads(record.item.params_json.read_text())
+        params["algo"] = PAYLOADS[number % 2]
+        write_json_atomic(record.item.params_json, params)  # replaced, as a run writes it: the index sees it
+    with running_ui(ui_db, token=TOKEN) as url:
+        page.goto(url + "#/results")
+        page.wait_for_selector("#results-keys input[value=algo]")
+        page.uncheck("#results-keys input[value=lr]")
+        page.check("#results-keys input[value=algo]")
+        page.uncheck("#results-tasks input[value=walker]")
+        page.click("#btn-results")
+        _until(page, "window.rlaResultsDrawn === true", timeout=60)
+        table = page.inner_text("#score-table")
+        assert f"algo={PAYLOADS[0]}" in table and f"algo={PAYLOADS[1]}" in table
+        assert PAYLOADS[1] in page.inner_text("#poi-table")
+        assert PAYLOADS[0] in page.text_content("#parallel-coordinates")  # a tick label of the algo axis
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned") is None

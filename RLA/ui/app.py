@@ -27,7 +27,7 @@ from RLA.db import data_types
 from RLA.db.annotations import MAX_NOTE_CHARS
 from RLA.db.layout import Database
 from RLA.errors import ItemNotFoundError, RLAError, UsageError
-from RLA.ui import arguments, curves, runs
+from RLA.ui import arguments, curves, results, runs
 from RLA.ui.actions import Actions
 from RLA.ui.annotations import annotate_runs
 from RLA.ui.guard import guard_middleware, safe_path
@@ -120,6 +120,27 @@ def _code_diff(root: Path, state: Any, a: Dict[str, Any]) -> Any:
     return runs.code_diff(root, arguments.text(a, "a"), arguments.text(a, "b"), arguments.flag(a, "archived"))
 
 
+def _results_options(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return results.options(root, arguments.text(a, "filter"), arguments.names(a, "indices"))
+
+
+def _results_panel(panel: Callable[[Path, results.ResultsRequest], Any]) -> Callable[[Path, Any, Dict[str, Any]], Any]:
+    return lambda root, state, a: panel(root, results.ResultsRequest.of(a))
+
+
+#: the downloads of a results table: format -> media type, file suffix
+_TABLE_FILES = {"md": ("text/markdown", "md"), "latex": ("application/x-latex", "tex"), "csv": ("text/csv", "csv")}
+
+
+def _results_table_file(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    fmt = arguments.text(a, "format", "md")
+    if fmt not in _TABLE_FILES:
+        raise UsageError(f"format must be one of {', '.join(_TABLE_FILES)}, got {fmt!r}")
+    media, suffix = _TABLE_FILES[fmt]
+    text = results.table_file(root, results.ResultsRequest.of({k: v for k, v in a.items() if k != "format"}), fmt)
+    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="results.{suffix}"'})
+
+
 def _curve_request(a: Dict[str, Any]) -> curves.CurveRequest:
     return curves.CurveRequest.of({k: v for k, v in a.items() if k != "format"})
 
@@ -174,6 +195,12 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
         Route("/api/compare", _api(_compare), methods=["POST"]),
         Route("/api/code-diff", _api(_code_diff), methods=["POST"]),
         Route("/api/curves", _api(_curves), methods=["POST"]),
+        Route("/api/results/options", _api(_results_options), methods=["POST"]),
+        Route("/api/results/table", _api(_results_panel(results.table)), methods=["POST"]),
+        Route("/api/results/versus", _api(_results_panel(results.versus)), methods=["POST"]),
+        Route("/api/results/table-file", _api(_results_table_file), methods=["POST"]),
+        Route("/api/results/curves", _api(_results_panel(results.curves)), methods=["POST"]),
+        Route("/api/results/importance", _api(_results_panel(results.importance)), methods=["POST"]),
         Route("/api/curves.csv", _api(_curves_csv), methods=["POST"]),
         Route("/api/figure", _api(_curves_figure), methods=["POST"]),
         Route("/api/annotate", _api(_annotate), methods=["POST"]),

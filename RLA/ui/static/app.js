@@ -399,6 +399,7 @@ async function route() {
     if (name === "runs") await loadRuns();
     else if (name === "curves") await openCurves();
     else if (name === "compare") await openCompare();
+    else if (name === "results") await openResults();
     else if (name === "run") await openRun(decodeURIComponent(location.hash.slice("#/run/".length)));
   } catch (e) { showError(e); }
 }
@@ -417,6 +418,7 @@ $("#btn-draw").onclick = draw;
 $("#curve-controls").addEventListener("change", e => {  // a ticked metric or key, a band: drawn at once
   if (e.target.matches(".metric, .split, #band, #smoothing, #x-range, #log-y, #show-runs")) draw();
 });
+$("#btn-results").onclick = drawResults;
 $("#dl-png").onclick = () => download("api/figure?format=png", curveBody(), "curves.png");
 $("#dl-pdf").onclick = () => download("api/figure?format=pdf", curveBody(), "curves.pdf");
 $("#dl-csv").onclick = () => download("api/curves.csv", curveBody(), "curves.csv");

@@ -118,6 +118,13 @@ function showTooltip(u, groups, tooltip, metric) {
   tooltip.style.top = (box.top + u.cursor.top + 16) + "px";
 }
 
+// An element with its properties and children (strings become text nodes, never markup).
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
 function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }

@@ -2,12 +2,6 @@
 // requirements.txt) as unified diffs computed on the server. Every line reaches the page as text.
 "use strict";
 
-const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-};
-
 function commitLine(side, index, git) {
   const name = index.split("/").pop();
   if (!git) return el("div", {className: "muted"}, `${side}: ${name} (not in a git repository)`);
@@ -28,9 +22,19 @@ function fileBlock(file) {
       ? "the bytes differ (a binary file, or one over 1 MB)" : "an empty file, or only line endings differ"));
     return block;
   }
+  // a git.diff only one run has (the other ran from a clean checkout) is that run's change: shown as the patch it is
+  const body = file.path === "git.diff" && file.lines.length > 1 ? file.lines.slice(1) : [];
+  const oneSide = !body.length ? null : body.every(l => l.startsWith("+")) ? "+" : body.every(l => l.startsWith("-")) ? "-" : null;
+  if (oneSide) {
+    block.insertBefore(el("p", {className: "muted"}, oneSide === "+"
+      ? "the uncommitted changes of the new run (the old one ran from a clean checkout):"
+      : "the uncommitted changes of the old run (the new one ran from a clean checkout):"), null);
+  }
+  const lines = oneSide ? file.lines.slice(1).map(l => l.slice(1)) : file.lines;
   const pre = el("pre", {className: "diff"});
-  for (const line of file.lines) {
-    const kind = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "ctx";
+  for (const line of lines) {
+    const kind = oneSide && /^(diff |index |--- |\+\+\+ )/.test(line) ? "meta"
+      : line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "ctx";
     pre.appendChild(el("span", {className: kind}, line + "\n"));
   }
   block.appendChild(pre);
