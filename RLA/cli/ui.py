@@ -16,7 +16,9 @@ __all__ = ["ui_command"]
               help="The address to listen on (0.0.0.0: every interface). Every address, loopback "
                    "included, needs the random token of the printed URL.")
 def ui_command(data_root: "str | None", port: int, host: str) -> None:
-    """Serve a web page over the database: runs, grouped curves, one run, compare, actions."""
+    """Serve a web page over the database: runs (with their tags and notes), grouped curves, one run,
+    compare (parameters and code), results (the table of rla table, P(X > Y), sample-efficiency curves,
+    parameter importance), actions."""
 
     try:
         from RLA.ui.server import serve
