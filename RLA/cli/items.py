@@ -7,11 +7,16 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
+from RLA.db.metrics import metric_column
 from RLA.db.selection_words import TIMESTEP_BELOW
 from RLA.words import counted, did_you_mean
 
 __all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
            "mv_command", "tb_command"]
+
+
+#: rows of the table ``rla ls`` shows at most by default (the rest: --limit 0, or --json)
+LS_LIMIT = 1000
 
 
 def _destructive(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,59 +43,98 @@ def _report(result: Any, as_json: bool) -> None:
         click.echo(line, err=True)
 
 
-@click.command("ls", epilog=PATTERN_HELP)
+@click.command("ls", epilog=PATTERN_HELP + " A metric column is final:<key> (the last finite value of a key of "
+                                         "progress.csv; a key alone means it too), last:, best: (max:) or min:.")
 @selection
 @click.option("-c", "--column", "columns", multiple=True,
-              help="A column to show (status, rows, size.log, params.lr, ...); repeatable.")
+              help="A column to show (status, rows, size.log, params.lr, final:eval/return, ...); repeatable.")
 @word_option(TIMESTEP_BELOW)
+@click.option("--sort", help="Sort by this column (params.lr, final:eval/return, status, size, ...) instead of "
+                             "the index; items without a value last.")
+@click.option("--desc", is_flag=True, help="Sort from the largest value down.")
+@click.option("--limit", type=click.IntRange(min=0), default=LS_LIMIT, show_default=True,
+              help="Show the first LIMIT items of the table (0: all); --json gives every item.")
 @click.option("--refresh", is_flag=True, help="Rebuild the index from the files.")
-@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON on stdout (every one, as they come).")
 @click.option("--wide", is_flag=True,
               help="Also show each item's full index (under its row when the table is narrower than it).")
 @click.option("--sizes", is_flag=True, help="The size of each data type (log, code, ckpt, ...) instead of "
                                             "the step, rows and parameters.")
 def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...], timestep_below: Optional[int],
-               refresh: bool, as_json: bool, wide: bool, sizes: bool) -> None:
+               sort: Optional[str], desc: bool, limit: int, refresh: bool, as_json: bool, wide: bool,
+               sizes: bool) -> None:
     """List the items of the database (of one table with --task)."""
     from RLA.console import display
     from RLA.db import query
 
-    records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
-    if not records and not filters.get("task") and filters.get("pattern") in query.Database(data_root).tasks():
+    def listing(filters: Dict[str, Any]) -> "query.Listing":
+        return query.Listing(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), sort=sort,
+                             descending=desc, refresh=refresh, metrics=[c for c in columns if metric_column(c)])
+
+    selected = listing(filters)
+    if not selected.total and not filters.get("task") and filters.get("pattern") in query.Database(data_root).tasks():
         table = filters["pattern"]
         click.echo(f"note: {table!r} is a table: listing it (next time: -t {table})", err=True)
         filters = {**filters, "task": filters["pattern"], "pattern": None}
-        records = query.select(data_root, query.ItemFilter(timestep_below=timestep_below, **filters), refresh=refresh)
+        selected = listing(filters)
+    columns = _metric_columns(selected, columns)
+    selected.show_metrics([c for c in columns if metric_column(c)])  # with those named by their key alone
+    if not selected.total and filters.get("where"):
+        _say_unknown_parameters(selected, filters)
+    if as_json:
+        _print_json_records(selected)
+        return
+    records = selected.page(0, limit or selected.total)
     for line in display.warning_lines(records):
         click.echo(line, err=True)
-    if not records and filters.get("where"):
-        _say_unknown_parameters(data_root, filters)
-    if as_json:
-        print_json([r.to_dict() for r in records])
-        return
     frame = query.to_frame(records)
     unknown = [c for c in columns if c not in frame.columns]
     if unknown and len(frame):
-        raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}")
+        raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}; "
+                               "a metric column is final:<key> (or last:, best:, min:)")
     for column in unknown:  # nothing selected: the table keeps the columns asked for
         frame[column] = []
     if sizes:
         columns = ("status", *display.size_columns(frame), *(c for c in columns if c != "status"))
-    title = f"{counted(len(records), 'item')} in {data_root}"
+    title = f"{counted(selected.total, 'item')} in {data_root}"
     out = display.console(stderr=False)
     out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=False)
+    if len(records) < selected.total:
+        click.echo(f"note: the first {len(records):,} of {counted(selected.total, 'item')} shown; --limit 0 "
+                   "shows every one, --json gives them to scripts", err=True)
 
 
-def _say_unknown_parameters(data_root: str, filters: Dict[str, Any]) -> None:
+def _metric_columns(selected: Any, columns: Tuple[str, ...]) -> Tuple[str, ...]:
+    """``columns`` with a key of progress.csv named alone (``-c eval/return``) as its final value's column."""
+    from RLA.db.listing import FIXED_COLUMNS
+
+    if all(metric_column(c) or c in FIXED_COLUMNS or c.startswith(("params.", "size.")) for c in columns):
+        return columns
+    metrics = selected.metric_keys()
+    return tuple(f"final:{c}" if c in metrics and not metric_column(c) else c for c in columns)
+
+
+def _print_json_records(selected: Any) -> None:
+    """Every record of the listing as a JSON array on stdout, written as it is read (a page at a time):
+    the text ``json.dumps(list, indent=2)`` would give."""
+    import json
+    import sys
+
+    sys.stdout.write("[")
+    for number, record in enumerate(selected):
+        text = json.dumps(record.to_dict(), indent=2, default=str).replace("\n", "\n  ")
+        sys.stdout.write(("," if number else "") + "\n  " + text)
+    sys.stdout.write("\n]\n" if selected.total else "]\n")
+    sys.stdout.flush()
+
+
+def _say_unknown_parameters(selected: Any, filters: Dict[str, Any]) -> None:
     """Why a ``-w`` selection is empty when it is a name: the parameters it compares that no item
     of those tables has, with the closest ones they do have."""
-    from RLA.db import query
     from RLA.db.annotations import ANNOTATION_NAMES
     from RLA.db.expr import where_names
 
-    tables = query.ItemFilter(task=filters.get("task"), archived=bool(filters.get("archived")))
-    records = query.select(data_root, tables)
-    known = {key for record in records for key in record.params}
+    known = set(selected.param_keys())
     for name in where_names(filters["where"]):
         if name not in known and name not in ANNOTATION_NAMES and name.removeprefix("params.") not in known:
             click.echo(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}", err=True)

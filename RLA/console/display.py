@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from RLA.db import data_types
 from RLA.db.layout import DATA_TYPES
+from RLA.db.metrics import DEFAULT_REDUCER, metric_column
 from RLA.db.names import readable_name
 from RLA.words import counted
 
@@ -312,9 +313,9 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], 
         header = printable(_header(column, frame.columns, short_names))
         if not short_names:
             table.add_column(Text(header), justify="right")
-        elif column.startswith("params.") or column in _TEXT_COLUMNS:  # cut long values first
+        elif column.startswith("params.") or column in _TEXT_COLUMNS or metric_column(column):  # cut first
             table.add_column(Text(header), justify="right", no_wrap=True, overflow="ellipsis",
-                             min_width=min(len(header), 6), max_width=12)
+                             min_width=min(len(header), 6), max_width=16 if metric_column(column) else 12)
         else:  # status, step, rows, size: never cut
             width = max([len(header), *map(len, cells[column])])
             table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
@@ -349,9 +350,13 @@ def size_columns(frame: "pd.DataFrame") -> List[str]:
 def _header(column: str, known: Sequence[str], short: bool = False) -> str:
     """A column's header: ``params.lr`` as ``lr``, unless ``lr`` is also a column of its own
     (a parameter named ``status`` keeps its prefix, so it is not taken for the run's status);
-    in a short table, a size column by its data type's short name (``ckpt``)."""
+    in a short table, a size column by its data type's short name (``ckpt``) and a metric's final
+    value by its key (``eval/return``)."""
     if short and column in _SHORT_HEADERS:
         return _SHORT_HEADERS[column]
+    metric = metric_column(column)
+    if short and metric is not None and metric.reducer == DEFAULT_REDUCER and metric.key not in known:
+        return metric.key  # a key alone is its final value
     if short and column.startswith("size.") and column[len("size."):] in data_types.BY_NAME:
         return data_types.BY_NAME[column[len("size."):]].header
     if column.startswith("params."):
@@ -362,6 +367,8 @@ def _header(column: str, known: Sequence[str], short: bool = False) -> str:
 
 
 def _cell(column: str, value: Any, short: bool = False) -> str:
+    if metric_column(column) is not None:  # final:eval/return: a number, or none logged
+        return "-" if value is None else "nan" if value != value else f"{value:.4g}"
     if column == "size" or column.startswith("size."):
         return (short_size if short else human_size)(None if _missing(value) else float(value))
     if column == "tags":

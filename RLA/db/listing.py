@@ -23,14 +23,14 @@ from RLA.db.entry import SETTLE_NS
 from RLA.db.index import Index, Row
 from RLA.db.index_db import MAX_PARAM_COLUMNS, encode_text, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
-from RLA.db.metric_values import ensure, values_of
+from RLA.db.metric_values import ensure, metric_keys, values_of
 from RLA.db.metrics import REDUCERS, metric_column
 from RLA.db.select import ItemFilter, start_time
 from RLA.db.where_sql import COMPARE_FUNCTION, compare_function, translate
 from RLA.errors import DatabaseNotFoundError, ItemNotFoundError, UsageError
 from RLA.words import did_you_mean
 
-__all__ = ["ItemRecord", "Listing", "SORT_KEYS", "find"]
+__all__ = ["ItemRecord", "Listing", "SORT_KEYS", "FIXED_COLUMNS", "find"]
 
 PathLike = Union[str, os.PathLike]
 #: rows read per query when a listing is read whole
@@ -40,6 +40,9 @@ SORT_KEYS = {"index": None, "task": None, "record_date": "i.date || '/' || i.nam
              "start": "i.start", "status": "i.status", "last_time_step": "i.last_time_step", "rows": "i.rows",
              "size": "i.size", "host": "i.host", "ip": "i.ip", "end_time": "i.end_time"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
+#: the columns of a listing's DataFrame besides params.<key>, size.<type> and metric columns
+FIXED_COLUMNS = ("task", "record_date", "date", "ip", "host", "status", "last_time_step", "rows", "tracked", "tags",
+                 "note", "params", "size", "archived")
 
 
 @dataclass
@@ -182,6 +185,20 @@ class Listing:
             rows = [row for row in rows if row.id not in fresh or matches(row)]
         values = values_of(index, self.tables, rows, self.metrics) if self.metrics else {}
         return [self._record(row, values.get(row.id, {})) for row in rows]
+
+    def show_metrics(self, names: Sequence[str]) -> None:
+        """Read these metric columns (``final:eval/return``) for the records from now on."""
+        self.metrics = [_metric(name) for name in names]
+
+    def param_keys(self) -> List[str]:
+        """The parameter keys items of the listing's tables have (or had), sorted."""
+        with self._opened() as index:
+            return index.store.param_keys(list(self.tables))
+
+    def metric_keys(self) -> List[str]:
+        """The progress.csv columns of (up to 200 recent) items of each of the listing's tables, sorted."""
+        with self._opened() as index:
+            return metric_keys(index, self.tables)
 
     def record_of(self, date: str, name: str) -> Optional[ItemRecord]:
         """The record of the item ``date/name`` of the listing's tables, if the index has it."""

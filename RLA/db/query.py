@@ -85,7 +85,7 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
     metrics: Dict[str, None] = {}
     for record in records:
         metrics.update(dict.fromkeys(record.metrics))
-    for name in metrics:
-        columns[name] = pd.array([r.metrics.get(name) for r in records], dtype="Float64")
+    for name in metrics:  # None where the run logged no value, NaN where its value was NaN
+        columns[name] = pd.Series([r.metrics.get(name) for r in records], dtype=object).to_numpy()
     frame = pd.DataFrame(columns, index=pd.Index([readable_name(r.item.index) for r in records], name="index"))
     return frame
