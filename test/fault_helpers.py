@@ -138,7 +138,7 @@ def check_readable(data_root: Path, task: str = TASK, archived: bool = False) ->
         if not archived:
             runs.run_detail(data_root, item.index)
     if not archived:
-        runs.runs_table(data_root, f"-t {task}")
+        runs.RunsTables().table(data_root, f"-t {task}", [])
     if plotted and not archived:
         figure, _ = plot_func(data_root, task, None, None, ["reward"], items=plotted, use_buf=False)
         plt.close("all")

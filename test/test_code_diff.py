@@ -12,7 +12,7 @@ from RLA import exp_manager
 from RLA.db.code_diff import diff_code
 from RLA.db.layout import Item
 
-ROWS = "#runs-table tbody tr"
+ROWS = "#runs-table tbody tr[data-index]"
 
 
 def _git(project: Path, *args: str) -> None:

@@ -45,7 +45,7 @@ def read_everything(data_root) -> int:
     if not data_root.is_dir():
         return 0
     records = select(data_root, ItemFilter(task=TASK))
-    runs.runs_table(data_root, f"-t {TASK}")
+    runs.RunsTables().table(data_root, f"-t {TASK}", [])
     logged = [r for r in records if r.rows]
     if logged:
         runs.run_detail(data_root, logged[0].index)

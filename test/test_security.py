@@ -136,7 +136,7 @@ def test_listing_plotting_and_the_ui_never_unpickle_a_file_of_the_database(tmp_p
     from RLA.ui.selection import select_records
 
     plot_func(data_root=str(data_root), task_table_name="sec", regs=["*"], split_keys=["seed"], metrics=["r"])
-    table = runs.runs_table(data_root, "-t sec", ["lr"])
+    table = runs.RunsTables().table(data_root, "-t sec", ["params.lr"])
     assert len(table["runs"]) == 3
     for item in items:
         detail = runs.run_detail(data_root, item.index)

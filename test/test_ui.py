@@ -9,7 +9,7 @@ from ui_server import LRS, SEEDS, page, ui_db, ui_url  # noqa: F401
 from RLA.db.query import ItemFilter, select
 from RLA.easy_plot.plot_func import plot_func
 
-ROWS = "#runs-table tbody tr"
+ROWS = "#runs-table tbody tr[data-index]"
 
 
 def _filter(page, text: str) -> None:

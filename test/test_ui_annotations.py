@@ -12,7 +12,7 @@ from RLA.cli import main
 from RLA.db.annotations import read_annotations
 from RLA.db.query import ItemFilter, select
 
-ROWS = "#runs-table tbody tr"
+ROWS = "#runs-table tbody tr[data-index]"
 
 
 def _cheetah(ui_db: Path):

@@ -17,7 +17,7 @@ from ui_server import running_ui, strict_page, ui_db  # noqa: F401
 from RLA.db.query import ItemFilter, select
 from RLA.db.records import write_json_atomic
 
-ROWS = "#runs-table tbody tr"
+ROWS = "#runs-table tbody tr[data-index]"
 TOKEN = "a-token-for-the-tests-0123456789"
 #: each payload, if it ran, would set window.__pwned and ask the server to delete every run
 DELETE_ALL = ("fetch('api/plan',{method:'POST',headers:{'Content-Type':'application/json'},"

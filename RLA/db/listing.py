@@ -97,12 +97,13 @@ class Listing:
 
     ``refresh`` reads every item again; ``sizes=False`` leaves the sizes of checkpoints and
     results as last read (for callers that do not show them: they are the one part a listing
-    checks per item). ``metrics`` are metric columns to read for each record.
+    checks per item). ``metrics`` are metric columns to read for each record. ``items`` narrows
+    the listing to these indices (``task/YYYY/MM/DD/name``: runs ticked in a table).
     """
 
     def __init__(self, data_root: PathLike, item_filter: ItemFilter, sort: Optional[str] = None,
                  descending: bool = False, *, refresh: bool = False, sizes: bool = True,
-                 metrics: Sequence[str] = ()):
+                 metrics: Sequence[str] = (), items: Optional[Sequence[str]] = None):
         self.db = Database(data_root)
         if not self.db.root.is_dir():
             raise DatabaseNotFoundError(f"no RLA database at {self.db.root}: check the data root "
@@ -111,11 +112,14 @@ class Listing:
         self.sizes = sizes
         self.metrics = [_metric(name) for name in metrics]
         archived = item_filter.archived
+        self._items = None if items is None else _wanted(items)
         index = Index(self.db)
         # an index in memory (a read-only database) lives as long as its connection: the listing keeps it
         self._kept = index if index.store.path is None else None
         with self._opened(index) as index:
             tasks = [item_filter.task] if item_filter.task is not None else self.db.tasks(archived)
+            if self._items is not None:
+                tasks = [task for task in tasks if task in self._items]
             tids = index.refresh(tasks, archived, full=refresh)
             self._just_read, self._made = index.just_read, time.monotonic()
             if item_filter.task is None:
@@ -123,7 +127,7 @@ class Listing:
             self.tables = {tid: (task, archived) for task, tid in sorted(tids.items())}
             self.sort = _sort_key(sort, index, list(self.tables)) if sort not in (None, "index") else None
             self.descending = descending
-            plain = self.sort is None and not descending and not _filters_rows(item_filter)
+            plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
             if plain:  # pages straight off the index's order
                 self._ids: Optional[List[int]] = None
                 self._counts = index.store.counts(list(self.tables))
@@ -246,6 +250,13 @@ class Listing:
         metrics_needed.update(where_keys)
         if metrics_needed:
             ensure(index, self.tables, [_metric(name) for name in sorted(metrics_needed)])
+        if self._items is not None:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (tid, date, name, PRIMARY KEY (tid, date, name))")
+            conn.execute("DELETE FROM temp.wanted")
+            tids = {task: tid for tid, (task, _) in self.tables.items()}
+            conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?, ?, ?)",
+                             [(tids[task], date, encode_text(name)) for task, pairs in self._items.items()
+                              if task in tids for date, name in pairs])
         for rank, tid in enumerate(self.tables):
             sql, part_args = self._table_query(index, tid, rank, functions)
             if sql is not None:
@@ -317,6 +328,9 @@ class Listing:
                 args += prefix[1]
         if item_filter.pattern is not None or item_filter.regex is not None:
             conditions.append("rla_name(i.date, i.name)")
+        if self._items is not None:  # the ticked runs, in a temporary table (there may be many)
+            conditions.append("i.id IN (SELECT it.id FROM temp.wanted w JOIN items it ON it.tid = w.tid "
+                              "AND it.date = w.date AND it.name = w.name)")
         sort = ""
         if self.sort is not None:
             sort_sql = self._sort_sql(tid, columns, column_of)
@@ -366,6 +380,17 @@ def find(data_root: PathLike, index: str, archived: bool = False) -> ItemRecord:
     if record is None:
         raise ItemNotFoundError(f"no item {index!r} in {db.root}; it may have been moved or deleted")
     return record
+
+
+def _wanted(indices: Sequence[str]) -> Dict[str, List[Tuple[str, str]]]:
+    """``task/YYYY/MM/DD/name`` indices as task -> [(date, name)]."""
+    out: Dict[str, List[Tuple[str, str]]] = {}
+    for index in dict.fromkeys(indices):
+        task, _, record_date = index.partition("/")
+        date, _, name = record_date.rpartition("/")
+        if task and date and name:
+            out.setdefault(task, []).append((date, name))
+    return out
 
 
 def _filters_rows(item_filter: ItemFilter) -> bool:

@@ -83,8 +83,16 @@ def _api(work: Callable[[Path, Any, Dict[str, Any]], Any]) -> Callable[[Request]
 
 
 def _runs(root: Path, state: Any, a: Dict[str, Any]) -> Any:
-    chosen = [k for k in arguments.text(a, "cols").split(",") if k]
-    return runs.runs_table(root, arguments.text(a, "q"), chosen)
+    columns = [k for k in arguments.text(a, "cols").split(",") if k]
+    snapshot = arguments.number(a, "snapshot", -1, whole=True)
+    return state.runs_tables.table(root, arguments.text(a, "q"), columns, arguments.text(a, "sort") or None,
+                                   arguments.flag(a, "desc"), int(arguments.number(a, "offset", 0, whole=True)),
+                                   int(arguments.number(a, "limit", runs.PAGE_ROWS, whole=True)),
+                                   None if snapshot < 0 else int(snapshot))
+
+
+def _run_indices(root: Path, state: Any, a: Dict[str, Any]) -> Any:
+    return state.runs_tables.indices(int(arguments.number(a, "snapshot", -1, whole=True)))
 
 
 def _run(root: Path, state: Any, a: Dict[str, Any]) -> Any:
@@ -189,6 +197,7 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
     routes = [
         Route("/", _index),
         Route("/api/runs", _api(_runs)),
+        Route("/api/runs/indices", _api(_run_indices)),
         Route("/api/run", _api(_run)),
         Route("/api/file", _api(_file)),
         Route("/api/metrics", _api(_metrics), methods=["POST"]),
@@ -213,4 +222,5 @@ def create_app(data_root: Any, token: Optional[str] = None, loopback: bool = Tru
     app.state.data_root = root
     app.state.lock = threading.Lock()
     app.state.actions = Actions(root)
+    app.state.runs_tables = runs.RunsTables()
     return app

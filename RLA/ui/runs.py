@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.db.code_diff import diff_code
 from RLA.db.layout import Item
+from RLA.db.metrics import metric_column
 from RLA.db.names import readable_name
-from RLA.db.query import ItemRecord
+from RLA.db.query import ItemFilter, ItemRecord, Listing
 from RLA.db.records import read_json
 from RLA.db.select import start_time
 from RLA.easy_plot.loader import progress_columns
 from RLA.errors import UsageError
-from RLA.ui.selection import find_record, select_records
+from RLA.ui.selection import find_record, parse_filter, select_records
 
-__all__ = ["runs_table", "run_detail", "compare", "metrics_of", "code_diff"]
+__all__ = ["RunsTables", "run_detail", "compare", "metrics_of", "code_diff"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".ogg"}
@@ -25,6 +27,13 @@ MAX_FILES = 500
 MAX_DIFF_BYTES = 512 * 1024
 #: progress.csv headers read to list the metrics of a selection
 MAX_HEADERS = 200
+#: rows of the runs table sent per request: a page asks for what it shows, and a little more
+PAGE_ROWS = 100
+MAX_PAGE_ROWS = 1000
+#: listings kept for the pages that scroll them
+KEPT_LISTINGS = 8
+#: runs "select all" ticks at most (a filter of more is narrowed first)
+MAX_TICKED = 10_000
 
 
 def _row(record: ItemRecord, chosen: Sequence[str]) -> Dict[str, Any]:
@@ -35,16 +44,59 @@ def _row(record: ItemRecord, chosen: Sequence[str]) -> Dict[str, Any]:
             "damage": record.damage,
             "last_time_step": record.last_time_step, "rows": record.rows, "size": sum(record.sizes.values()),
             "tracked": {k: record.params.get(k) for k in record.tracked}, "tags": record.tags, "note": record.note,
-            "params": {k: record.params[k] for k in chosen if k in record.params}}
+            "params": {k: record.params[k] for k in chosen if k in record.params},
+            "metrics": {k: _number(v) for k, v in record.metrics.items()}}
 
 
-def runs_table(data_root: Path, text: str, chosen: Sequence[str] = ()) -> Dict[str, Any]:
-    """Every selected item as a table row, with the parameter keys a user may add as columns."""
-    records = select_records(data_root, text)
-    keys: Dict[str, None] = {}
-    for record in records:
-        keys.update(dict.fromkeys(record.params))
-    return {"runs": [_row(r, chosen) for r in records], "param_keys": sorted(keys)}
+def _number(value: Optional[float]) -> Any:
+    """A metric value as JSON holds it: NaN and infinities as their names."""
+    return value if value is None or math.isfinite(value) else str(value)
+
+
+class RunsTables:
+    """The listings behind the Runs page: each made when the page asks for a first page (a new
+    filter, order or columns), kept by its number while the page scrolls it (the newest few)."""
+
+    def __init__(self, kept: int = KEPT_LISTINGS):
+        self.kept = kept
+        self._listings: "OrderedDict[int, Listing]" = OrderedDict()
+        self._made = 0
+
+    def table(self, data_root: Path, text: str, columns: Sequence[str], sort: Optional[str] = None,
+              descending: bool = False, offset: int = 0, limit: int = PAGE_ROWS,
+              snapshot: Optional[int] = None) -> Dict[str, Any]:
+        """Rows ``offset`` to ``offset + limit`` of the filter's runs in that order, with the count
+        (``total``) and the listing's number (``snapshot``: the page sends it back to scroll the same
+        listing); a first page also names the parameters and metrics one may add as columns."""
+        if not 0 < limit <= MAX_PAGE_ROWS:
+            raise UsageError(f"limit must be 1 to {MAX_PAGE_ROWS} rows, got {limit}")
+        params = [c[len("params."):] for c in columns if c.startswith("params.")]
+        metrics = [c for c in columns if metric_column(c)]
+        listing = self._listings.get(snapshot) if snapshot is not None else None
+        out: Dict[str, Any] = {}
+        if listing is None or snapshot is None:
+            listing = Listing(data_root, ItemFilter(**parse_filter(text)), sort=sort or None, descending=descending,
+                              metrics=metrics)
+            self._made += 1
+            snapshot = self._made
+            self._listings[snapshot] = listing
+            while len(self._listings) > self.kept:
+                self._listings.popitem(last=False)
+            out.update(param_keys=listing.param_keys(), metric_keys=listing.metric_keys())
+        else:
+            self._listings.move_to_end(snapshot)
+            listing.show_metrics(metrics)
+        records = listing.page(offset, limit)
+        return {**out, "total": listing.total, "offset": offset, "snapshot": snapshot,
+                "runs": [_row(r, params) for r in records]}
+
+    def indices(self, snapshot: int, limit: int = MAX_TICKED) -> Dict[str, Any]:
+        """The indices of the first ``limit`` runs of a listing the page shows (to tick them all)."""
+        listing = self._listings.get(snapshot)
+        if listing is None:
+            raise UsageError("that listing is gone: reload the runs table")
+        return {"total": listing.total,
+                "indices": [readable_name(r.index) for r in listing.page(0, min(limit, MAX_TICKED))]}
 
 
 def _files(data_root: Path, folder: Path) -> List[Dict[str, Any]]:

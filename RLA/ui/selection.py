@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.db.names import readable_name
-from RLA.db.query import ItemFilter, ItemRecord, find, select
+from RLA.db.query import ItemFilter, ItemRecord, Listing, find, select
 from RLA.db.selection_words import parse_words
 from RLA.errors import ItemNotFoundError
 
@@ -27,10 +27,14 @@ def parse_filter(text: str) -> Dict[str, Any]:
 def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> List[ItemRecord]:
     """The items the filter selects, narrowed to ``indices`` when given (a selection in the table;
     the page names items as :func:`RLA.db.names.readable_name` spells them)."""
-    records = select(data_root, ItemFilter(**parse_filter(text)))
-    if indices is not None:
-        wanted = set(indices)
-        records = [r for r in records if readable_name(r.index) in wanted]
+    item_filter = ItemFilter(**parse_filter(text))
+    if indices is None:
+        return select(data_root, item_filter)
+    records = list(Listing(data_root, item_filter, items=indices))
+    odd = [index for index in indices if "\\x" in index]  # a name that is not UTF-8, as the page spells it
+    if odd:
+        wanted = set(odd)
+        records += [r for r in select(data_root, item_filter) if readable_name(r.index) in wanted]
     return records
 
 

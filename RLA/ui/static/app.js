@@ -1,9 +1,9 @@
 // rla ui: the pages (Runs, Curves, One run, Compare) over the JSON API of RLA.ui.app.
 "use strict";
 const $ = sel => document.querySelector(sel);
-const MAX_ROWS = 1000;  // rows rendered at once; the filter narrows the rest
-const state = {filter: "", runs: [], paramKeys: [], columns: [], selected: new Set(), sort: {key: "index", desc: false},
-               refresh: null, metrics: [], curveBody: null, curveScope: null, drawTicket: 0};
+const state = {filter: "", total: 0, pages: new Map(), loading: new Set(), snapshot: null, rowHeight: 0, paramKeys: [],
+               metricKeys: [], columns: [], selected: new Set(), sort: {key: "index", desc: false}, refresh: null,
+               metrics: [], curveBody: null, curveScope: null, drawTicket: 0};
 
 // The token `rla ui` printed in the page's address (?token=...): sent as a header, never stored in a cookie
 // (browsers send a host's cookies to every port of it); kept for this tab's reloads in sessionStorage.
@@ -46,103 +46,173 @@ function humanSize(bytes) {
 }
 
 // -- Runs -----------------------------------------------------------------------------------
+// The server keeps the listing (filter, order, columns) and sends the rows the table shows, a page at a time;
+// the table renders the rows in view only, between two spacer rows as tall as the rows above and below.
 const FIXED = [["task", "task"], ["record_date", "record date"], ["status", "status"], ["last_time_step", "last step"],
                ["rows", "rows"], ["size", "size"], ["tracked", "tracked"], ["tags", "tags"], ["note", "note"]];
+const UNSORTED = new Set(["tracked", "tags", "note"]);  // the server sorts by every other column
+const PAGE = 100;  // rows asked for at once
+const OVERSCAN = 20;  // rows rendered above and below the ones in view
 
 function cell(run, key) {
   if (key.startsWith("params.")) return run.params[key.slice(7)];
+  if (key in (run.metrics || {})) return run.metrics[key];
   if (key === "tracked") return Object.entries(run.tracked).map(([k, v]) => `${k}=${v}`).join(" ");
   return run[key];
 }
 
+function columnLabel(key) {
+  if (key.startsWith("params.")) return key.slice(7);
+  return key.startsWith("final:") ? key.slice(6) : key;  // a metric's final value is named by its key
+}
+
+// A new listing: the filter, the order or the columns changed, or running runs moved on.
 async function loadRuns() {
-  const query = new URLSearchParams({q: state.filter, cols: state.columns.join(",")});
+  const query = new URLSearchParams({q: state.filter, cols: state.columns.join(","), limit: PAGE,
+                                     sort: state.sort.key === "index" ? "" : state.sort.key, desc: state.sort.desc ? "1" : ""});
   const table = await apiJson("api/runs?" + query);
-  state.runs = table.runs;
+  state.snapshot = table.snapshot;
+  state.total = table.total;
+  state.pages = new Map([[0, table.runs]]);
+  state.loading = new Set();
   state.paramKeys = table.param_keys;
-  const known = new Set(state.runs.map(r => r.index));
-  state.selected = new Set([...state.selected].filter(i => known.has(i)));
+  state.metricKeys = table.metric_keys;
   showError(null);
-  renderRuns();
-  clearTimeout(state.refresh);
-  if (state.runs.some(r => r.status === "running")) state.refresh = setTimeout(() => { if (page() === "runs") loadRuns().catch(showError); }, 5000);
+  renderHead();
+  renderBody();
+  counts();
 }
 
-function sortedRuns() {
-  const {key, desc} = state.sort;
-  const value = r => key === "index" ? r.index : cell(r, key);
-  return [...state.runs].sort((a, b) => {
-    const x = value(a), y = value(b);
-    const order = x === y ? 0 : x === undefined || x === null ? 1 : y === undefined || y === null ? -1 : x < y ? -1 : 1;
-    return desc ? -order : order;
-  });
+function loadedRuns() { return [...state.pages.values()].flat(); }
+
+// The page of rows `number` of the current listing, then the table again.
+async function fetchPage(number) {
+  if (state.pages.has(number) || state.loading.has(number)) return;
+  const snapshot = state.snapshot;
+  state.loading.add(number);
+  try {
+    const query = new URLSearchParams({q: state.filter, cols: state.columns.join(","), snapshot, offset: number * PAGE,
+                                       limit: PAGE, sort: state.sort.key === "index" ? "" : state.sort.key,
+                                       desc: state.sort.desc ? "1" : ""});
+    const table = await apiJson("api/runs?" + query);
+    if (snapshot !== state.snapshot) return;  // a newer listing replaced this one meanwhile
+    state.pages.set(number, table.runs);
+    renderBody();
+  } catch (e) { showError(e); } finally { state.loading.delete(number); }
 }
 
-function renderRuns() {
-  const columns = [...FIXED, ...state.columns.map(k => ["params." + k, k])];
+function runColumns() {
+  return [...FIXED, ...state.columns.map(k => [k, columnLabel(k)])];
+}
+
+function renderHead() {
   const head = $("#runs-table thead");
   head.innerHTML = "";
   const tr = document.createElement("tr");
   const all = document.createElement("th");
-  all.innerHTML = `<input type="checkbox" id="select-all" title="select every listed run">`;
+  all.innerHTML = `<input type="checkbox" id="select-all" title="tick every run of the filter">`;
   tr.appendChild(all);
-  columns.forEach(([key, label]) => {
+  runColumns().forEach(([key, label]) => {
     const th = document.createElement("th");
     th.textContent = label + (state.sort.key === key ? (state.sort.desc ? " ▾" : " ▴") : "");
     th.dataset.key = key;
-    th.onclick = () => { state.sort = {key, desc: state.sort.key === key && !state.sort.desc}; renderRuns(); };
+    if (!UNSORTED.has(key)) {
+      th.onclick = () => { state.sort = {key, desc: state.sort.key === key && !state.sort.desc}; loadRuns().catch(showError); };
+    } else th.style.cursor = "default";
     tr.appendChild(th);
   });
   head.appendChild(tr);
+  $("#select-all").onchange = e => selectAll(e.target.checked).catch(showError);
+  const add = $("#add-column");
+  add.innerHTML = `<option value="">parameter or metric…</option>` +
+    `<optgroup label="parameters">${state.paramKeys.filter(k => !state.columns.includes("params." + k))
+      .map(k => `<option value="params.${escapeHtml(k)}">${escapeHtml(k)}</option>`).join("")}</optgroup>` +
+    `<optgroup label="metrics">${state.metricKeys.filter(k => k !== "time-step")
+      .map(k => `<option value="metric:${escapeHtml(k)}">${escapeHtml(k)}</option>`).join("")}</optgroup>`;
+}
+
+function spacer(height, span) {
+  const tr = document.createElement("tr");
+  tr.className = "spacer";
+  const td = document.createElement("td");
+  td.colSpan = span;
+  td.style.height = height + "px";
+  tr.appendChild(td);
+  return tr;
+}
+
+// The rows in view (and a few around them): those whose page is here, a placeholder for the others.
+function renderBody() {
+  const scroller = $("#runs-scroll");
+  const height = state.rowHeight || 33;
+  const first = Math.max(0, Math.floor(scroller.scrollTop / height) - OVERSCAN);
+  const last = Math.min(state.total, first + Math.ceil(scroller.clientHeight / height) + 2 * OVERSCAN);
+  const columns = runColumns();
   const body = $("#runs-table tbody");
   body.innerHTML = "";
-  const rows = sortedRuns().slice(0, MAX_ROWS);
-  for (const run of rows) {
-    const row = document.createElement("tr");
-    row.dataset.index = run.index;
-    const box = document.createElement("td");
-    box.innerHTML = `<input type="checkbox" class="sel">`;
-    box.firstChild.checked = state.selected.has(run.index);
-    box.firstChild.onchange = e => { e.target.checked ? state.selected.add(run.index) : state.selected.delete(run.index); counts(); };
-    row.appendChild(box);
-    for (const [key] of columns) {
-      const td = document.createElement("td");
-      const value = cell(run, key);
-      if (key === "record_date") {
-        const link = document.createElement("a");
-        link.href = "#/run/" + encodeURIComponent(run.index);
-        link.textContent = value;
-        td.appendChild(link);
-      } else if (key === "status") {
-        td.innerHTML = badge(value) + (run.damage && value !== "damaged" ? " " + badge("damaged") : "");
-        td.title = run.damage || "";
-      } else if (key === "size") {
-        td.className = "num"; td.textContent = humanSize(value);
-      } else if (key === "tags") {
-        fillTagCell(td, value);
-      } else if (key === "note") {
-        fillNoteCell(td, value);
-      } else {
-        if (typeof value === "number") td.className = "num";
-        td.textContent = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : value;
-      }
-      row.appendChild(td);
-    }
-    body.appendChild(row);
+  body.appendChild(spacer(first * height, columns.length + 1));
+  for (let position = first; position < last; position++) {
+    const page = state.pages.get(Math.floor(position / PAGE));
+    if (!page) { fetchPage(Math.floor(position / PAGE)); body.appendChild(spacer(height, columns.length + 1)); continue; }
+    const run = page[position % PAGE];
+    if (run) body.appendChild(runRow(run, columns));
   }
-  $("#select-all").onchange = e => {
-    for (const run of rows) e.target.checked ? state.selected.add(run.index) : state.selected.delete(run.index);
-    renderRuns();
-  };
-  $("#runs-more").textContent = state.runs.length > MAX_ROWS ? `showing ${MAX_ROWS} of ${state.runs.length} runs: narrow the filter` : "";
-  const add = $("#add-column");
-  add.innerHTML = `<option value="">parameter…</option>` +
-    state.paramKeys.filter(k => !state.columns.includes(k)).map(k => `<option>${escapeHtml(k)}</option>`).join("");
+  body.appendChild(spacer(Math.max(0, state.total - last) * height, columns.length + 1));
+  const measured = body.querySelector("tr[data-index]");
+  if (measured && !state.rowHeight) { state.rowHeight = measured.getBoundingClientRect().height || height; }
+  clearTimeout(state.refresh);
+  if (loadedRuns().some(r => r.status === "running")) {
+    state.refresh = setTimeout(() => { if (page() === "runs") loadRuns().catch(showError); }, 5000);
+  }
+}
+
+function runRow(run, columns) {
+  const row = document.createElement("tr");
+  row.dataset.index = run.index;
+  const box = document.createElement("td");
+  box.innerHTML = `<input type="checkbox" class="sel">`;
+  box.firstChild.checked = state.selected.has(run.index);
+  box.firstChild.onchange = e => { e.target.checked ? state.selected.add(run.index) : state.selected.delete(run.index); counts(); };
+  row.appendChild(box);
+  for (const [key] of columns) {
+    const td = document.createElement("td");
+    const value = cell(run, key);
+    if (key === "record_date") {
+      const link = document.createElement("a");
+      link.href = "#/run/" + encodeURIComponent(run.index);
+      link.textContent = value;
+      td.appendChild(link);
+    } else if (key === "status") {
+      td.innerHTML = badge(value) + (run.damage && value !== "damaged" ? " " + badge("damaged") : "");
+      td.title = run.damage || "";
+    } else if (key === "size") {
+      td.className = "num"; td.textContent = humanSize(value);
+    } else if (key === "tags") {
+      fillTagCell(td, value);
+    } else if (key === "note") {
+      fillNoteCell(td, value);
+    } else {
+      if (typeof value === "number") { td.className = "num"; if (key in (run.metrics || {})) td.title = String(value); }
+      td.textContent = value === null || value === undefined ? "" : typeof value === "number" && key in (run.metrics || {})
+        ? Number(value.toPrecision(4)).toString() : typeof value === "object" ? JSON.stringify(value) : value;
+    }
+    row.appendChild(td);
+  }
+  return row;
+}
+
+// Tick (or untick) every run of the listing, as the server lists them (10,000 at most).
+async function selectAll(checked) {
+  if (!checked) { state.selected.clear(); renderBody(); counts(); return; }
+  const {indices, total} = await apiJson("api/runs/indices?" + new URLSearchParams({snapshot: state.snapshot}));
+  indices.forEach(i => state.selected.add(i));
+  $("#runs-more").textContent = indices.length < total ? `ticked the first ${indices.length} of ${total} runs: narrow the filter to tick the rest` : "";
+  renderBody();
   counts();
 }
 
 function counts() {
-  $("#runs-count").textContent = `${state.runs.length} runs`;
+  $("#runs-count").textContent = `${state.total} runs`;
   $("#selected-count").textContent = state.selected.size ? `· ${state.selected.size} selected` : "";
 }
 
@@ -405,7 +475,14 @@ async function route() {
 }
 
 $("#filter-form").onsubmit = e => { e.preventDefault(); state.filter = $("#filter").value; state.selected.clear(); route(); };
-$("#add-column").onchange = e => { if (e.target.value) { state.columns.push(e.target.value); loadRuns().catch(showError); } };
+$("#add-column").onchange = e => {
+  const value = e.target.value;
+  if (!value) return;
+  const column = value.startsWith("metric:") ? `${$("#metric-value").value}:${value.slice(7)}` : value;
+  if (!state.columns.includes(column)) state.columns.push(column);
+  loadRuns().catch(showError);
+};
+$("#runs-scroll").addEventListener("scroll", () => requestAnimationFrame(renderBody), {passive: true});
 $("#btn-curves").onclick = () => { location.hash = "#/curves"; };
 $("#btn-compare").onclick = () => { location.hash = "#/compare"; };
 $("#btn-delete").onclick = () => planAction("delete");
