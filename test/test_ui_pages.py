@@ -125,7 +125,7 @@ def test_compare_shows_every_parameter_the_final_values_and_the_curves_of_the_ti
     records = sorted(select(pages_db, ItemFilter(task="hopper", where="seed < 2")), key=lambda r: r.index)[:3]
     page.goto(url)
     _filter(page, "-t hopper")
-    page.wait_for_function("document.querySelectorAll('#runs-table tbody tr').length === 5")
+    page.wait_for_function("document.querySelectorAll('#runs-table tbody tr[data-index]').length === 5")
     for record in records:
         page.check(f"#runs-table tbody tr[data-index='{record.index}'] input.sel")
     page.click("#btn-compare")

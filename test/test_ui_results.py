@@ -117,7 +117,7 @@ def test_one_table_without_groups_has_no_matrix_and_says_why(page, results_db: P
         page.goto(url)
         page.fill("#filter", "-t hopper -w 'lr == 0.001'")
         page.click("#filter-form button")
-        page.wait_for_function("document.querySelectorAll('#runs-table tbody tr').length === 4")
+        page.wait_for_function("document.querySelectorAll('#runs-table tbody tr[data-index]').length === 4")
         page.click("nav a[data-page=results]")
         page.wait_for_selector("#results-tasks input[value=hopper]")
         assert page.locator("#results-tasks input").count() == 1  # the filter's tables only
