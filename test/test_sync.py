@@ -403,3 +403,21 @@ def test_an_item_of_rla_run_pushed_while_it_runs_then_again_sends_tails(sshd, tm
     assert record.status == "finished" and record.rows == 40
     assert captured(pushed) == tensorboard_scalars(project / "runs") == tensorboard_scalars(pushed.tb_dir)
 
+
+
+def test_an_item_pushed_again_is_seen_by_the_central_index_at_once(sshd, tmp_path):
+    """A push that changes an item in place moves its date folder's mtime on the central host, so the
+    central query index reads it again even for a filter that its old row would not pass."""
+    local, central = tmp_path / "local", tmp_path / "central"
+    items = [log_run(local, "again", {"seed": seed}, [(t, {"r": t}) for t in range(5)]) for seed in range(3)]
+    exp_manager.finish()
+    remote.push(local, _endpoint(sshd, central), ItemFilter(task="again"))
+    past = time.time() - 3600
+    for folder, dirs, files in os.walk(central):  # pushed long ago: the central index trusts its folders
+        for name in dirs + files:
+            os.utime(os.path.join(folder, name), (past, past))
+    assert [r.status for r in select(central, ItemFilter(task="again"))] == ["finished"] * 3
+    run = json.loads(items[1].run_json.read_text())
+    items[1].run_json.write_text(json.dumps({**run, "status": "failed"}))  # resumed elsewhere, and failed
+    remote.push(local, _endpoint(sshd, central), ItemFilter(task="again"))
+    assert [r.index for r in select(central, ItemFilter(task="again", status="failed"))] == [items[1].index]

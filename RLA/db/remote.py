@@ -164,6 +164,8 @@ def _item_task(plan: ItemPlan, source: Side, destination: Side, manifest: Manife
         for phase in plan.phases:
             done = yield [_action_task(a, plan.item, source, destination, manifest, on_progress) for a in phase]
             sent += sum(done)
+        if plan.count:  # an item changed in place moves no folder: its date folder says so to the query index
+            yield [destination.touch(plan.item.path("log").parent.relative_to(plan.item.root).as_posix())]
     except _transport_errors() as exc:
         raise SyncError(f"{direction} of {plan.item.index} to {endpoint.url} stopped: {exc}; what was sent is "
                         "recorded, the next sync continues from there") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import stat as stat_module
+import time
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
@@ -143,6 +144,11 @@ class RemoteSide(Side):
         else:
             yield [Request(_cmd("REMOVE"), path)]
         self._listings.get(folder, set()).discard(name)
+
+    def touch(self, rel: str) -> Task:
+        attrs = _attrs()
+        attrs.st_atime = attrs.st_mtime = int(time.time())
+        yield [Request(_cmd("SETSTAT"), self._abs(rel), attrs, tolerant=True)]
 
     def close(self) -> None:
         client = getattr(self.sftp, "ssh_client", None)

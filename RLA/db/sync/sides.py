@@ -60,6 +60,11 @@ class Side:
     def remove(self, rel: str) -> Task:
         raise NotImplementedError
 
+    def touch(self, rel: str) -> Task:
+        """Task: set the mtime of the folder ``rel`` to now (the query index of that database lists
+        again the date folder of an item the sync changed in place); nothing when it is gone."""
+        raise NotImplementedError
+
     def run(self, tasks: Iterable[Task]) -> List:
         """Carry out write tasks; their results in order."""
         return run_tasks(None, tasks, concurrency=1)
@@ -159,6 +164,13 @@ class LocalSide(Side):
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return sent
+
+    @immediate
+    def touch(self, rel: str) -> None:
+        try:
+            os.utime(self._abs(rel))
+        except FileNotFoundError:
+            pass
 
     @immediate
     def remove(self, rel: str) -> None:
