@@ -248,6 +248,25 @@ def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
     assert wide[3::2] == rows and sorted(line.strip() for line in wide[4::2]) == sorted(indexes)
 
 
+def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db: Path):
+    from conftest import log_run
+
+    from RLA import exp_manager
+
+    many = {f"param_{i}": 1000 + i for i in range(12)}
+    log_run(db, "hopper", many, [(0, {"r": 1.0})])
+    exp_manager.finish()
+    lines = rla("ls", "--data-root", str(db), "-t", "hopper", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    shown = lines[1].split()
+    start = next(i for i, line in enumerate(lines) if line.startswith("not shown: "))
+    note = " ".join(" ".join(lines[start:]).split())  # the note wraps at 80 columns too
+    left_out = note[len("not shown: "):note.index(" (")].split(", ")
+    assert left_out and not set(left_out) & set(shown)
+    assert set(shown[shown.index("size") + 1:]) | set(left_out) == {"lr", "seed", *many}  # the table's tracked ones
+    assert all("…" not in cell for cell in lines[3].split())  # what is shown is whole, not cut to a letter
+
+
 def test_ls_sizes_per_data_type_at_80_columns(db: Path):
     from RLA.console.display import short_size
 

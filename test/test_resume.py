@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,60 @@ def test_resume_without_a_checkpoint_starts_the_item_over(data_root):
     assert progress_steps(exp_manager.log_dir) == [0, 1]
     tb = read_scalars(item.path("log") / "tb")
     assert [s for s, _ in tb["value"]] == [0, 1]
+
+
+def test_a_run_killed_in_its_first_save_resumes_from_scratch_and_logs_on(data_root, write_script, tmp_path):
+    """The temporary folder a save killed midway leaves is not a checkpoint of the script's own: the resume starts
+    the item over, and its rows are written (they were lost: the logger stayed closed)."""
+    marker = tmp_path / "paused"
+    script = write_script(f"""
+        import os
+        from RLA import exp_manager, logger
+        exp_manager.set_hyper_param(seed=1)
+        exp_manager.add_record_param(["seed"])
+        exp_manager.configure("resume", {{"LOG_USED": {LOG_USED!r}}}, {str(data_root)!r},
+                              code_root={str(tmp_path)!r})
+        exp_manager.log_files_gen()
+        for step in range(5):
+            exp_manager.time_step_holder.set_time(step)
+            logger.record_tabular("value", step)
+            logger.dump_tabular()
+        os.environ["RLA_TEST_PAUSE_IN_SAVE"] = {str(marker)!r}
+        exp_manager.save_checkpoint({{"w": 1.0}})  # paused before its rename, killed there
+    """)
+    process = popen_python(script)
+    try:
+        while not marker.exists():
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    (item,) = Database(data_root).items("resume")
+    assert [p.name.startswith(".") for p in Path(item.checkpoint_dir).iterdir()] == [True]
+
+    start_run(data_root, seed=1, resume="auto")
+    assert exp_manager.item == item and not exp_manager.logs_rewind_deferred
+    log_and_checkpoint(range(0, 3), checkpoint_at=-1)
+    exp_manager.finish()
+    assert progress_steps(item.log_dir) == [0, 1, 2]
+    assert [s for s, _ in read_scalars(item.log_dir / "tb")["value"]] == [0, 1, 2]
+
+
+def test_a_resume_deferred_to_the_scripts_own_checkpoint_logs_on_until_told_where(data_root):
+    start_run(data_root, seed=1)
+    log_and_checkpoint(range(0, 4), checkpoint_at=-1)
+    item = exp_manager.item
+    (Path(exp_manager.checkpoint_dir) / "rl_model_2_steps.zip").write_bytes(b"an SB3 zip")
+    exp_manager.finish("killed")
+
+    start_run(data_root, seed=1, resume="auto")
+    assert exp_manager.item == item and exp_manager.logs_rewind_deferred
+    log_and_checkpoint(range(4, 6), checkpoint_at=-1)  # the script never calls rewind_logs_to
+    exp_manager.finish()
+    assert progress_steps(item.log_dir) == [0, 1, 2, 3, 4, 5]
 
 
 def test_auto_resume_picks_the_newest_unfinished_run_with_the_same_tracked_params(data_root, monkeypatch):

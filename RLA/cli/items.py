@@ -98,7 +98,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         columns = ("status", *display.size_columns(frame), *(c for c in columns if c != "status"))
     title = f"{counted(selected.total, 'item')} in {data_root}"
     out = display.console(stderr=False)
-    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=False)
+    out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=not wide)
     if len(records) < selected.total:
         click.echo(f"note: the first {len(records):,} of {counted(selected.total, 'item')} shown; --limit 0 "
                    "shows every one, --json gives them to scripts", err=True)

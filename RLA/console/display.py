@@ -268,10 +268,22 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
     if out is None:
         return full
     from rich.measure import Measurement
+    from rich.text import Text
 
     if Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
         return full
+    columns = list(columns)
+    left_out: List[str] = []
     short = _table(frame, columns, title, short_names=True)
+    while Measurement.get(out, out.options.update_width(1_000_000), short).maximum > out.width \
+            and any(c.startswith("params.") for c in columns):
+        # the last parameters, when they would be cut to a letter or off the edge, are left out and named
+        left_out.insert(0, columns.pop(max(i for i, c in enumerate(columns) if c.startswith("params."))))
+        short = _table(frame, columns, title, short_names=True)
+    if left_out:
+        names = ", ".join(_header(c, frame.columns) for c in left_out)
+        short.caption = Text(printable(f"not shown: {names} (-c to choose the columns, --json for all)"))
+        short.caption_justify = "left"
     return _under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short
 
 

@@ -17,8 +17,11 @@ def main() -> None:
     data_root = os.path.abspath(args.data_root)
     from RLA.sweep import run_sweep, sweep_status
 
-    launched = run_sweep(SWEEP, [sys.executable, os.path.join(HERE, "main.py"), "--data_root", data_root],
-                         data_root, grid=[("lr", [0.002, 0.02]), ("seed", [0, 1, 2])], jobs=2, cwd=HERE)
+    try:
+        launched = run_sweep(SWEEP, [sys.executable, os.path.join(HERE, "main.py"), "--data_root", data_root],
+                             data_root, grid=[("lr", [0.002, 0.02]), ("seed", [0, 1, 2])], jobs=2, cwd=HERE)
+    except KeyboardInterrupt:  # the trials got the Ctrl-C too, and recorded themselves killed
+        sys.exit("interrupted: the unfinished trials are recorded as killed; make demo again continues them")
     if not launched:
         print(f"sweep {SWEEP!r}: every trial is finished already; nothing to train (figure drawn again)")
     for trial in sweep_status(data_root, SWEEP):
