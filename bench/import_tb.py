@@ -10,9 +10,10 @@ the page cache:
 - import: ``import_runs("tensorboard", logdir, ...)`` into a fresh database: the same reading,
   plus progress.csv, params.json, run.json and the event files' copies written.
 
-Prints the best time of ``--repeat`` interleaved rounds and the ratio (target: import <= 1.2x).
+Prints the best time of ``--repeat`` interleaved rounds (default 3; 1 with ``--full``) and the
+ratio (target: import <= 1.2x).
 
-    python bench/import_tb.py [--runs 100] [--scalars 10000] [--full] [--repeat 1] [--keep DIR]
+    python bench/import_tb.py [--runs 100] [--scalars 10000] [--full] [--repeat N] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--scalars", type=int, default=10_000, help="scalars per run")
     parser.add_argument("--full", action="store_true", help="1,000 runs (the target's size; about half an hour)")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=None, help="interleaved rounds (default: 3, 1 with --full)")
     parser.add_argument("--keep", type=Path, default=None, help="build the logdir here and keep it")
     parser.add_argument("--phase", choices=["baseline", "import"], help=argparse.SUPPRESS)
     parser.add_argument("--logdir", type=Path, help=argparse.SUPPRESS)
@@ -110,6 +111,7 @@ def main() -> None:
         print(json.dumps({"seconds": seconds}))
         return
     runs = 1000 if args.full else args.runs
+    repeat = args.repeat or (1 if args.full else 3)
     base = args.keep or Path(tempfile.mkdtemp(prefix="rla_bench_import_"))
     logdir = base / "logdir"
     os.environ["BENCH_SCALARS"] = str(args.scalars)
@@ -121,11 +123,11 @@ def main() -> None:
             print(f"wrote {runs} runs x {args.scalars:,} scalars in {time.perf_counter() - begin:.1f} s")
         warm_files(logdir)
         best = {"baseline": float("inf"), "import": float("inf")}
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             for phase in best:
                 best[phase] = min(best[phase], child(phase, logdir))
         size = sum(p.stat().st_size for p in logdir.rglob("*") if p.is_file())
-        print(f"{runs} runs x {args.scalars:,} scalars ({size / 2**20:.0f} MB of event files), best of {args.repeat}")
+        print(f"{runs} runs x {args.scalars:,} scalars ({size / 2**20:.0f} MB of event files), best of {repeat}")
         print(f"  EventAccumulator read  {best['baseline']:7.2f} s")
         print(f"  rla import             {best['import']:7.2f} s   {best['import'] / best['baseline']:.2f}x "
               "(target <= 1.2x)")

@@ -138,6 +138,18 @@ def test_second_import_adds_nothing_and_dry_run_writes_nothing(tmp_path: Path):
     assert tree_state(db) == before
 
 
+def test_an_item_cut_by_a_crash_after_its_import_is_repaired_by_the_next(tmp_path: Path):
+    cleanrl_run(tmp_path / "runs", "a", seed=1, learning_rate=1e-3, iterations=5)
+    db = tmp_path / "db"
+    import_runs("tensorboard", tmp_path / "runs", db, "t")
+    item = imported(db, "t")["a"]
+    whole = item.progress_csv.read_bytes()
+    item.progress_csv.write_bytes(whole[:len(whole) // 2])  # what a crash may leave of a file not yet on disk
+    again = import_runs("tensorboard", tmp_path / "runs", db, "t")
+    assert [o.action for o in again.outcomes] == ["updated"]
+    assert item.progress_csv.read_bytes() == whole
+
+
 def test_run_still_being_written_ends_with_all_its_rows(tmp_path: Path):
     """Imported while its writer writes, then again: the item holds what a single import of the finished run
     holds, and the copy of its event file is the file."""

@@ -181,3 +181,26 @@ def test_damaged_run_files_are_reported_and_the_rest_imported(wandb_runs: Path, 
     kept = next(o for o in report.outcomes if o.name == torn.parent.name)
     assert kept.action == "new" and any("is damaged at byte" in w for w in kept.warnings)
     assert len(report.with_action("new")) == 2
+
+
+def test_an_import_stopped_midway_is_completed_by_the_next(wandb_runs: Path, tmp_path: Path):
+    db, fresh = tmp_path / "db", tmp_path / "fresh"
+    import_runs("wandb", wandb_runs / "wandb", fresh, "t")
+    import_runs("wandb", wandb_runs / "wandb", db, "t")
+    items = imported(db, "t")
+    for item in items.values():  # what an import killed right after claiming the item leaves: its first run.json
+        record = run_json(item)
+        record["imported"].update(fingerprint=None, tags=[], notes=None)
+        item.run_json.write_text(json.dumps(record))
+        for path in (item.params_json, item.progress_csv, item.annotations_json, *item.results_dir.rglob("*.png")):
+            path.unlink(missing_ok=True)
+    report = import_runs("wandb", wandb_runs / "wandb", db, "t")
+    assert {o.action for o in report.outcomes} == {"updated"}
+    assert imported(db, "t") == items
+    for name, item in imported(fresh, "t").items():
+        ours = items[name]
+        assert ours.progress_csv.read_bytes() == item.progress_csv.read_bytes()
+        assert params_json(ours) == params_json(item)
+        assert read_annotations(ours) == read_annotations(item)
+        assert sorted(p.name for p in ours.results_dir.rglob("*")) == sorted(
+            p.name for p in item.results_dir.rglob("*"))

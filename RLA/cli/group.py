@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from RLA.cli import annotate, importance, init, items, plot, run, sweep, sync, table, transfer, ui
+from RLA.cli import annotate, import_export, importance, init, items, plot, run, sweep, sync, table, ui
 from RLA.errors import RLAError
 
 __all__ = ["main"]
@@ -52,5 +52,5 @@ def main() -> None:
 
 for _command in (*items.COMMANDS, annotate.tag_command, annotate.note_command, importance.importance_command,
                  init.init_command, plot.plot_command, run.run_command, sync.sync_group, sweep.sweep,
-                 table.table_command, *transfer.COMMANDS, ui.ui_command):
+                 table.table_command, *import_export.COMMANDS, ui.ui_command):
     main.add_command(_command)

@@ -81,22 +81,24 @@ class EventFileTail:
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             data = f.read(size - self.offset)
-        events, used = [], 0
-        while used + HEADER.size <= len(data):
-            length, _ = HEADER.unpack_from(data, used)
-            end = used + HEADER.size + length + FOOTER.size
-            if length > _MAX_RECORD or not self._length_ok(data, used):
+        # the loop runs once per record of files of millions: its names are bound locally
+        parse, unpack, header, footer, total = event_pb2.Event.FromString, HEADER.unpack_from, HEADER.size, \
+            FOOTER.size, len(data)
+        events: List[Any] = []
+        used = 0
+        while used + header <= total:
+            length, length_crc = unpack(data, used)
+            end = used + header + length + footer
+            if length > _MAX_RECORD or masked_crc32c(data[used:used + 8]) != length_crc:
                 self.damaged = True
                 break
-            if end > len(data):
+            if end > total:
                 break  # the writer is still writing this record
-            event = event_pb2.Event()
             try:
-                event.ParseFromString(data[used + HEADER.size:end - FOOTER.size])
+                events.append(parse(data[used + header:end - footer]))
             except Exception:  # a damaged record: keep what came before, read no further
                 self.damaged = True
                 break
-            events.append(event)
             used = end
         if used:
             self._copy_bytes(data[:used])
@@ -148,7 +150,7 @@ def scalars_of(event: Any) -> List[Tuple[str, float]]:
     for value in event.summary.value:
         kind = value.WhichOneof("value")
         if kind == "simple_value":
-            found.append((value.tag, float(value.simple_value)))
+            found.append((value.tag, value.simple_value))
         elif kind == "tensor" and _plugin(value) in ("scalars", ""):
             scalar = _tensor_scalar(value.tensor)
             if scalar is not None:

@@ -90,9 +90,8 @@ class Importer:
     #: the word of ``rla import <name>``
     name: ClassVar[str] = ""
 
-    def __init__(self, source: str, **options: Any):
+    def __init__(self, source: str):
         self.source = source
-        self.options = options
 
     def find(self) -> List[RunRef]:
         """Every run of the source, in a stable order; a source that cannot be opened raises SourceError."""

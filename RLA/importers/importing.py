@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
 
 from RLA.db import op_lock
 from RLA.db.layout import Database, validate_task_name
+from RLA.errors import RLAError
 from RLA.importers import registry
 from RLA.importers.items import Outcome, imported_items, store
 
@@ -68,7 +69,7 @@ def import_runs(kind: str, source: Union[str, os.PathLike], data_root: Union[str
                 fingerprint = None if ref.fingerprint is None else {"run": ref.fingerprint,
                                                                     "options": fingerprint_options}
                 earlier = known.get(ref.id)
-                if earlier is not None and fingerprint is not None and earlier.fingerprint == fingerprint:
+                if earlier is not None and earlier.holds(fingerprint):
                     outcome = Outcome(ref.name, "unchanged", earlier.item.index)
                 else:
                     try:
@@ -95,7 +96,6 @@ def _locked(db: Database, action: str, dry_run: bool) -> Iterator[None]:
 
 
 def _reason(exc: Exception) -> str:
-    from RLA.errors import RLAError
-
+    """Why a run could not be read, in one line: an RLAError's message, else the exception's type and message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return text if isinstance(exc, RLAError) else f"{type(exc).__name__}: {text}" if text else type(exc).__name__

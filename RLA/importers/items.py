@@ -59,9 +59,12 @@ class Known:
     item: Item
     run: Dict[str, Any]
 
-    @property
-    def fingerprint(self) -> Any:
-        return self.run[IMPORTED].get("fingerprint")
+    def holds(self, fingerprint: Any) -> bool:
+        """Whether the item holds what the source held at ``fingerprint``: the same fingerprint, and its
+        progress.csv as the import left it (a crash after the import may have cut it: then it is read again)."""
+        info = self.run[IMPORTED]
+        return fingerprint is not None and info.get("fingerprint") == fingerprint \
+            and _size(self.item.progress_csv) == info.get("progress_bytes")
 
 
 def imported_items(db: Database, task: str, source: str) -> Dict[str, Known]:
@@ -89,24 +92,25 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
         item = _new_item(db, task, source, run, tracked, dry_run)
         if not dry_run:
             # first: should this import stop midway, the next one finds the item (no fingerprint: it completes it)
-            atomic_write(item.run_json, _json(_record(item, source, run, [k for k, _ in tracked], None, warnings)),
-                         durable=False)
+            first = _record(item, source, run, [k for k, _ in tracked], None, warnings, len(table), annotated=False)
+            atomic_write(item.run_json, json.dumps(first, indent=2) + "\n", durable=False)
             atomic_write(item.progress_csv, table, durable=False)
             _write_files(item, run)
             write_json_atomic(item.params_json, to_jsonable(run.params))
             _annotate(item, run, None)
-            write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], fingerprint, warnings))
+            write_json_atomic(item.run_json, _record(item, source, run, [k for k, _ in tracked], fingerprint, warnings,
+                                                     len(table)))
         return Outcome(run.name, "new", item.index, len(run.rows), warnings=warnings + unnamed)
 
     item = known.item
-    rewritten, added, kept_warning = _update_progress(item, table, len(run.rows), dry_run)
+    rewritten, added, kept_warning, progress_bytes = _update_progress(item, table, len(run.rows), dry_run)
     if kept_warning:
         warnings.append(kept_warning)
     params = to_jsonable(run.params)
     new_params = params != read_json(item.params_json)
     files = _missing_files(item, run)
     record_param = known.run.get("record_param") or []
-    new_record = _record(item, source, run, list(record_param), fingerprint, warnings)
+    new_record = _record(item, source, run, list(record_param), fingerprint, warnings, progress_bytes)
     changed = rewritten or new_params or bool(files) or _differs(new_record, known.run)
     if changed and not dry_run:
         _write_files(item, run)
@@ -157,28 +161,28 @@ def _progress_table(run: SourceRun) -> Tuple[bytes, List[str]]:
     return out.getvalue().encode("utf-8"), left_out
 
 
-def _update_progress(item: Item, table: bytes, rows: int, dry_run: bool) -> Tuple[bool, int, Optional[str]]:
+def _update_progress(item: Item, table: bytes, rows: int, dry_run: bool) -> Tuple[bool, int, Optional[str], int]:
     """Bring the item's progress.csv to ``table`` (``rows`` rows): the new rows appended when the old ones
     are unchanged, else the file replaced; never with fewer rows. Whether it changes, the rows it gains,
-    and a warning when it is kept as it is."""
+    a warning when it is kept as it is, and its size then."""
     try:
         with open(item.progress_csv, "rb") as f:
             old = f.read()
     except FileNotFoundError:
         old = b""
     if old == table:
-        return False, 0, None
+        return False, 0, None, len(old)
     old_rows = summarize_csv(item.progress_csv).rows or 0
     if rows < old_rows:
         return False, 0, (f"the source now holds {rows} rows and the item {old_rows}: its progress.csv is left as "
-                          "it is; import into another table (-t) to keep both")
+                          "it is; import into another table (-t) to keep both"), len(old)
     if not dry_run:
         if old and table.startswith(old) and old.endswith(b"\n"):
             with open(item.progress_csv, "ab") as f:
                 f.write(table[len(old):])
         else:
             atomic_write(item.progress_csv, table, durable=False)
-    return True, rows - old_rows, None
+    return True, rows - old_rows, None, len(table)
 
 
 def _missing_files(item: Item, run: SourceRun) -> int:
@@ -249,8 +253,9 @@ def _iso(seconds: Optional[float]) -> Optional[str]:
 
 
 def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fingerprint: Any,
-            warnings: List[str]) -> Dict[str, Any]:
-    """The item's run.json: what the source says of the run, and where it came from."""
+            warnings: List[str], progress_bytes: int, annotated: bool = True) -> Dict[str, Any]:
+    """The item's run.json: what the source says of the run, and where it came from (with the tags and note
+    it had when they were ``annotated`` on the item: what a later import compares the source's with)."""
     steps = sorted(run.rows)
     return to_jsonable({
         "format": "v1", "task": item.task, "index": item.index, "log_name": item.name, "status": run.status,
@@ -259,12 +264,10 @@ def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fi
         "ip": source, "host": run.host, "params_from": list(run.params_from), "error": None,
         IMPORTED: {"source": source, "id": run.id, "name": run.name, "location": run.location,
                    "time": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
-                   "tags": _tags(run.tags), "notes": run.notes, "details": run.details, "warnings": warnings},
+                   "progress_bytes": progress_bytes,
+                   "tags": _tags(run.tags) if annotated else [], "notes": run.notes if annotated else None,
+                   "details": run.details, "warnings": warnings},
     })
-
-
-def _json(record: Dict[str, Any]) -> str:
-    return json.dumps(record, indent=2) + "\n"
 
 
 def _differs(new: Dict[str, Any], old: Dict[str, Any]) -> bool:

@@ -63,7 +63,7 @@ class MlflowImporter(Importer):
     name = "mlflow"
 
     def __init__(self, source: str, experiments: Optional[Sequence[str]] = None):
-        super().__init__(source, experiments=list(experiments) if experiments else None)
+        super().__init__(source)
         self.uri = tracking_uri(source)
         self.wanted = list(experiments or ())
         self._stack = contextlib.ExitStack()

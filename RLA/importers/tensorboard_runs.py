@@ -63,7 +63,7 @@ class TensorBoardImporter(Importer):
     name = "tensorboard"
 
     def __init__(self, source: str, name_pattern: Optional[str] = None):
-        super().__init__(source, name_pattern=name_pattern)
+        super().__init__(source)
         self.root = Path(os.path.abspath(os.path.expanduser(source)))
         if not self.root.is_dir():
             raise SourceError(f"no folder {source}: give the logdir TensorBoard reads (e.g. runs/ or "
@@ -147,13 +147,11 @@ class _Reading:
 
     def take(self, events: List[Any]) -> None:
         rows, wall_times = self.rows, self.wall_times
+        times = [event.wall_time for event in events if event.wall_time > 0]
+        if times:
+            self.start = min(times) if self.start is None else min(self.start, *times)
+            self.end = max(times) if self.end is None else max(self.end, *times)
         for event in events:
-            wall_time = event.wall_time
-            if wall_time > 0:
-                if self.start is None or wall_time < self.start:
-                    self.start = wall_time
-                if self.end is None or wall_time > self.end:
-                    self.end = wall_time
             scalars = scalars_of(event)
             if scalars:
                 step = event.step
@@ -161,9 +159,9 @@ class _Reading:
                 if row is None:
                     row = rows[step] = {}
                 row.update(scalars)
-                wall_times[step] = wall_time
+                wall_times[step] = event.wall_time
                 self.status = None  # an end written before the last scalars is no end (SB3 writes it first)
-            if len(scalars) != len(event.summary.value) or not scalars:  # something else than scalars
+            if not scalars or len(scalars) != len(event.summary.value):  # something else than scalars
                 self._take_other(event)
 
     def _take_other(self, event: Any) -> None:
