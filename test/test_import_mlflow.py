@@ -78,8 +78,9 @@ GROW = """
 def python(tmp_path: Path, source: str, *args: str) -> None:
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(source))
-    done = subprocess.run([sys.executable, str(script), *args], env=subprocess_env(MLFLOW_ENV), capture_output=True,
-                          text=True, timeout=300)
+    # in tmp_path: a SQLite store keeps artifacts in ./mlruns
+    done = subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, env=subprocess_env(MLFLOW_ENV),
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
