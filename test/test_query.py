@@ -84,6 +84,13 @@ def test_parameter_expressions(db: Path):
     assert len(query.query(db, "hopper", where="seed > -1 and env >= 3")) == 0   # str vs number: false
 
 
+def test_an_empty_selection_keeps_the_columns_of_its_table(db: Path):
+    """The README's ``runs[["status", "params.lr", ...]]`` on a selection that matches nothing: an empty table."""
+    runs = query.query(db, "hopper", where="lr > 100", status="finished")
+    picked = runs[["status", "last_time_step", "params.lr", "params.seed", "size"]]
+    assert picked.empty and list(picked.columns) == ["status", "last_time_step", "params.lr", "params.seed", "size"]
+
+
 @pytest.mark.parametrize("text", [
     "__import__('os').system('touch pwned')",
     "lr.__class__",

@@ -48,12 +48,19 @@ def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str
     ``status``, ``since``, ``until``, ``regex``, ``timestep_below``, ``archived``).
     """
     item_filter = ItemFilter(task=task, pattern=pattern, **filters)
-    return to_frame(select(data_root, item_filter, refresh=refresh))
+    records = select(data_root, item_filter, refresh=refresh)
+    known: List[str] = []
+    if not records:  # nothing selected: the frame keeps the parameter columns of the table(s), so that
+        # runs[["params.lr", ...]] answers an empty table rather than a KeyError
+        whole = select(data_root, ItemFilter(task=task, archived=item_filter.archived))
+        known = sorted({key for record in whole for key in record.params})
+    return to_frame(records, known)
 
 
-def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
+def to_frame(records: Sequence[ItemRecord], param_keys: Sequence[str] = ()) -> "pd.DataFrame":
     """One row per record: fixed columns (``tags`` a list, ``note`` text), ``size.<type>`` per data type,
-    ``params.<key>`` per parameter, and the metric columns the records were read with (``final:eval/return``)."""
+    ``params.<key>`` per parameter (and per ``param_keys``, which no record may have), and the metric columns
+    the records were read with (``final:eval/return``)."""
     import pandas as pd
 
     columns: Dict[str, List[Any]] = {
@@ -74,7 +81,7 @@ def to_frame(records: Sequence[ItemRecord]) -> "pd.DataFrame":
         columns[f"size.{data_type}"] = pd.array([r.sizes.get(data_type) for r in records], dtype="Int64")
     columns["size"] = [sum(r.sizes.values()) for r in records]
     columns["archived"] = [r.item.archived for r in records]
-    keys: Dict[str, None] = {}
+    keys: Dict[str, None] = dict.fromkeys(param_keys)
     for record in records:
         keys.update(dict.fromkeys(record.params))
     for key in keys:
