@@ -267,6 +267,18 @@ def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db
     assert all("…" not in cell for cell in lines[3].split())  # what is shown is whole, not cut to a letter
 
 
+def test_a_plan_fits_80_columns_with_its_sizes_per_data_type(db: Path):
+    from RLA.console.display import short_size
+
+    out = rla("rm", "--data-root", str(db), "-t", "hopper", SEED_1, "--dry-run", env={"COLUMNS": "80"}).output
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    (by_type,) = [line for line in lines if line.startswith("by data type: ")]
+    records = query.select(db, query.ItemFilter(task="hopper", pattern=SEED_1))
+    log = short_size(sum(r.sizes.get("log", 0) for r in records))
+    assert f"log {log}, " in by_type and "ckpt " in by_type and "pickle " in by_type
+
+
 def test_ls_sizes_per_data_type_at_80_columns(db: Path):
     from RLA.console.display import short_size
 

@@ -112,7 +112,8 @@ def show_plan(plan: "Plan", dry_run: bool = False) -> None:
              + (" (dry run: nothing is changed)" if dry_run else ""))
     out.print(frame_table(frame, title=title, out=out))
     per_type = {t: sum(sizes.get(t, 0) for sizes in touched.values()) for t in DATA_TYPES}
-    out.print(Text("by data type: " + ", ".join(f"{t} {human_size(size)}" for t, size in per_type.items()
+    out.print(Text("by data type: " + ", ".join(f"{data_types.BY_NAME[t].header} {short_size(size)}"
+                                               for t, size in per_type.items()
                                                if any(t in sizes for sizes in touched.values()))))
     targets = [e for e in plan.entries if e.target is not None]
     if targets:
