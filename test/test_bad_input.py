@@ -26,7 +26,7 @@ from conftest import read_scalars, run_python
 
 from RLA.cli import main
 from RLA.config import load_config
-from RLA.db.layout import Database
+from RLA.db.layout import WALL_TIME_COLUMN, Database
 from RLA.db.progress import summarize_csv
 from RLA.easy_log import logger
 from RLA.easy_log.complex_data_recorder import results_path
@@ -147,6 +147,7 @@ def test_tensorflow_values_are_stored_as_numbers(data_root: Path):
         logger.dump_tabular()
     exp_manager.finish()
     row = csv_rows(item.progress_csv)[0]
+    assert float(row.pop(WALL_TIME_COLUMN)) > 0
     assert row == {"time-step": "0", "tf_scalar": "1.25", "tf_int": "3", "tf_variable": "0.5",
                    "tf_array": "[1.0, 2.0]"}
     assert read_scalars(item.tb_dir)["tf_scalar"][0][1] == 1.25
@@ -166,7 +167,7 @@ def test_keys_with_separators_quotes_newlines_and_unicode_are_stored_faithfully(
         logger.dump_tabular()
     exp_manager.finish()
     rows = csv_rows(item.progress_csv)
-    assert list(rows[0]) == ["time-step", *GOOD_KEYS]
+    assert list(rows[0]) == ["time-step", WALL_TIME_COLUMN, *GOOD_KEYS]
     for step, row in zip(STEPS, rows):
         assert [row[k] for k in GOOD_KEYS] == [str(step * 100 + i) for i in range(len(GOOD_KEYS))]
     columns = read_columns(item.progress_csv, GOOD_KEYS)
