@@ -257,3 +257,19 @@ def test_command_line_options_are_checked(tmp_path: Path):
     assert "'experiments' is an option of the mlflow importer" in foreign.stderr
     missing = rla("import", "tensorboard", "-d", "db", "-t", "t", "no_such_dir", cwd=tmp_path)
     assert missing.returncode == 2 and "no folder no_such_dir" in missing.stderr
+
+
+def test_event_files_read_a_chunk_at_a_time_give_the_same_events(tmp_path: Path):
+    from RLA.easy_log.tb_reader import EventFileTail
+
+    folder = cleanrl_run(tmp_path / "runs", "a", seed=1, learning_rate=1e-3, iterations=5)  # an image: one long record
+    path = next(folder.glob("events.out.tfevents.*"))
+    whole = EventFileTail(path).read()
+    chunked, tail = [], EventFileTail(path)
+    while True:
+        events = tail.read(limit=100)
+        if not events:
+            break
+        chunked += events
+    assert [e.SerializeToString() for e in chunked] == [e.SerializeToString() for e in whole]
+    assert tail.offset == path.stat().st_size and not tail.damaged

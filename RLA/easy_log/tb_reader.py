@@ -67,8 +67,9 @@ class EventFileTail:
         self.damaged = False
         self._copy: Optional[BinaryIO] = None
 
-    def read(self) -> List[Any]:
-        """The ``Event`` messages completed since the last call (none if the file is unchanged)."""
+    def read(self, limit: Optional[int] = None) -> List[Any]:
+        """The ``Event`` messages completed since the last call (none if the file is unchanged); with a
+        ``limit``, those in about that many bytes (at least one record), the next call going on from there."""
         event_pb2 = tbx_module("proto.event_pb2")
         if self.damaged:
             return []
@@ -80,7 +81,11 @@ class EventFileTail:
             return []
         with open(self.path, "rb") as f:
             f.seek(self.offset)
-            data = f.read(size - self.offset)
+            data = f.read(size - self.offset if limit is None else min(size - self.offset, limit))
+            if len(data) >= HEADER.size:  # a first record longer than the limit is read whole
+                first = HEADER.size + HEADER.unpack_from(data, 0)[0] + FOOTER.size
+                if len(data) < first <= min(size - self.offset, _MAX_RECORD):
+                    data += f.read(first - len(data))
         # the loop runs once per record of files of millions: its names are bound locally
         parse, unpack, header, footer, total = event_pb2.Event.FromString, HEADER.unpack_from, HEADER.size, \
             FOOTER.size, len(data)

@@ -40,6 +40,8 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 #: what an event file's name holds after its prefix and time: the host, then pids, counters and suffixes
 _NAME_TAIL = re.compile(r"^\d+(\.\d+)?\.(?P<rest>.*)$")
 _IMAGE_SUFFIXES = ((b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"), (b"GIF8", ".gif"))
+#: the bytes of an event file read at a time
+_CHUNK_BYTES = 16 << 20
 
 
 def name_pattern_regex(pattern: str) -> "re.Pattern[str]":
@@ -94,7 +96,11 @@ class TensorBoardImporter(Importer):
         event_files, damage = [], []
         for name in names:
             tail = EventFileTail(folder / name)
-            reading.take(tail.read())
+            while True:  # a chunk at a time: a file of millions of events is never in memory whole
+                events = tail.read(_CHUNK_BYTES)
+                if not events:
+                    break
+                reading.take(events)
             if tail.damaged:
                 damage.append(f"{name} is damaged at byte {tail.offset}")
             if tail.offset:
