@@ -39,7 +39,7 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
     """Which hyper-parameters explain the score: permutation importance on a random forest
     fitted to configurations (runs differing only in their seed, averaged), with 95% bootstrap
     intervals and the seeds of each configuration. Needs scikit-learn."""
-    from RLA.console.display import console
+    from RLA.console.display import console, printable
     from RLA.easy_plot.importance import param_importance
     from RLA.easy_plot.results_table import parse_normalize
 
@@ -53,6 +53,7 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
         return
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     seeds = result.configurations["seeds"]
     spread = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()} to {seeds.max()}"
@@ -62,13 +63,13 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
     for name in ("parameter", "importance", "95% interval", "values"):
         table.add_column(name, overflow="fold")
     for row in result.parameters.itertuples(index=False):
-        table.add_row(str(row.parameter), f"{row.importance:.3f}", f"[{row.low:.3f}, {row.high:.3f}]",
-                      str(row.values))
+        table.add_row(Text(printable(row.parameter)), f"{row.importance:.3f}",
+                      Text(f"[{row.low:.3f}, {row.high:.3f}]"), str(row.values))
     out.print(table)
     if show_configurations:
         configurations = Table(box=box.SIMPLE_HEAD)
         for name in result.configurations.columns:
-            configurations.add_column(str(name), overflow="fold")
+            configurations.add_column(Text(printable(name)), overflow="fold")
         for values in result.configurations.itertuples(index=False):
-            configurations.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values))
+            configurations.add_row(*(Text(f"{v:.4g}" if isinstance(v, float) else printable(v)) for v in values))
         out.print(configurations)

@@ -48,42 +48,54 @@ def _command_line(data_root: str, spec: Any, fmt: Optional[str]) -> str:
     return shlex.join(words + (["--format", fmt] if fmt else []))
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], title: Optional[str] = None) -> Any:
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], title: Optional[str] = None,
+          names: int = 1) -> Any:
+    """A terminal table of rich markup whose first ``names`` columns and headers are names from the
+    database (parameter values, tables, groups): shown as they read, control characters escaped."""
     from rich import box
     from rich.table import Table
 
+    from RLA.console.display import as_markup
+
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False)
     for name in header:
-        table.add_column(name, overflow="fold")
+        table.add_column(as_markup(name), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(as_markup(cell) if i < names else cell for i, cell in enumerate(row)))
     return table
 
 
 def _show(table: Any) -> None:
     """The table on the terminal: two-line cells (value, interval) that fit 80 columns."""
-    from RLA.console.display import console
+    from rich.text import Text
+
+    from RLA.console.display import console, printable
     from RLA.easy_plot import table_format
 
     out = console(stderr=False)
-    out.print(table_format.caption(table), markup=False)
-    out.print(_grid(table_format.header(table), table_format.cell_rows(table, lambda t: f"[bold]{t}[/bold]", "\n")))
+    out.print(Text(printable(table_format.caption(table))))
+    header = table_format.header(table)
+    out.print(_grid(header, table_format.cell_rows(table, lambda t: f"[bold]{t}[/bold]", "\n"),
+                    names=len(header) - len(table.columns) - 1))
     if table.versus is not None:
         names = list(dict.fromkeys(table.versus["x"]))
         out.print(_grid(["X \\ Y", *names], table_format.versus_rows(table, "\n"),
                         title=f"P(X > Y), X by row, Y by column ({table.spec.ci:.0%} intervals)"))
     commits = ", ".join(f"{commit[:12]} ({count})" for commit, count in table.commits.items())
-    out.print(f"code of the runs: {commits}", markup=False, highlight=False)
+    out.print(Text(printable(f"code of the runs: {commits}")))
 
 
 def _show_runtime(data_root: str, tasks: List[str], split_keys: Sequence[str], selection: Dict[str, Any],
                   fmt: Optional[str]) -> None:
-    from RLA.console.display import console
+    from RLA.console.display import console, printable
     from RLA.easy_plot.runtime import runtime_table
 
+    if fmt not in (None, "csv", "json"):
+        raise click.UsageError(f"--runtime prints a terminal table, csv or json, not {fmt!r}")
     groups = runtime_table(data_root, tasks, None, list(split_keys), selection=selection).groups
-    if fmt in ("csv", "json"):
-        click.echo(groups.to_csv(index=False) if fmt == "csv" else groups.to_json(orient="records", indent=2))
+    if fmt is not None:
+        text = groups.to_csv(index=False) if fmt == "csv" else groups.to_json(orient="records", indent=2)
+        click.echo(printable(text, lines=True))
         return
 
     def duration(seconds: float) -> str:
@@ -97,7 +109,7 @@ def _show_runtime(data_root: str, tasks: List[str], split_keys: Sequence[str], s
              else f"{row['mean_steps_per_second']:,.0f}"] for _, row in groups.iterrows()]
     out = console(stderr=False)
     out.print(_grid(["task", *split_keys, "runs", "wall/run", "wall total", "steps/s"], rows,
-                    title="wall-clock time, first to last row (h:mm:ss)"))
+                    title="wall-clock time, first to last row (h:mm:ss)", names=1 + len(split_keys)))
 
 
 @click.command("table", epilog=PATTERN_HELP + "\n\n" + EXAMPLES)
@@ -130,6 +142,7 @@ def table_command(data_root: Optional[str], tasks: List[str], selection: Dict[st
     """The results table of a paper: one row per group, one column per table with the
     aggregate over tables (rliable's IQM, mean or median, and the optimality gap), 95%
     stratified-bootstrap intervals, n runs per cell; --versus adds P(X > Y)."""
+    from RLA.console.display import printable
     from RLA.easy_plot import table_format, table_record
     from RLA.easy_plot.results_table import TableSpec, parse_normalize, results_table
 
@@ -156,4 +169,5 @@ def table_command(data_root: Optional[str], tasks: List[str], selection: Dict[st
     elif fmt is None:
         _show(table)
     else:
-        click.echo(table_format.render(table, fmt, _command_line(data_root, spec, fmt)), nl=False)
+        text = table_format.render(table, fmt, _command_line(data_root, spec, fmt))
+        click.echo(printable(text, lines=True), nl=False)  # a file (-o) keeps the values as they are

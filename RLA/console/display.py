@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "progress_counter",
            "import_lines", "export_lines", "frame_table", "size_columns", "start_labels", "human_size", "short_size",
-           "printable"]
+           "printable", "as_markup"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
 DEFAULT_COLUMNS = ("status", "last_time_step", "rows", "size")
@@ -54,6 +54,14 @@ def printable(value: Any, lines: bool = False) -> str:
     pattern = _UNPRINTABLE_IN_LINES if lines else _UNPRINTABLE
     return pattern.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"),
                        readable_name(str(value)))
+
+
+def as_markup(value: Any) -> str:
+    """``value`` as :func:`printable` text with rich's markup escaped: a cell of a table that also
+    holds markup (a bold value) shows a parameter such as ``[relu]`` or ``[/x]`` as it reads."""
+    from rich.markup import escape
+
+    return escape(printable(value))
 
 
 def console(stderr: bool = True) -> "Console":

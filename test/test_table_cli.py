@@ -1,0 +1,59 @@
+"""rla table, rla table --runtime and rla importance on parameters that look like rich's markup or hold
+control characters: shown as they read, never taken for markup nor sent to the terminal."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import log_run
+
+from RLA.cli import main
+from RLA.easy_log.tester import exp_manager
+
+#: a closing tag rich refuses, an opening one it would swallow, and a terminal colour escape
+ALGOS = ("[/y]", "[bold]x", "b\x1b[31mred")
+
+
+@pytest.fixture
+def db(data_root: Path) -> Path:
+    for number, algo in enumerate(ALGOS):
+        for seed in range(2):
+            for lr in (0.1, 0.2):
+                log_run(data_root, "hopper", {"algo": algo, "seed": seed, "lr": lr},
+                        [(100 * t, {"ret": float(t + number + seed + 10 * lr)}) for t in range(5)])
+    exp_manager.finish()
+    return data_root
+
+
+def rla(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _shown_as_they_read(output: str) -> None:
+    assert "[/y]" in output and "[bold]x" in output and "b\\x1b[31mred" in output and "\x1b" not in output
+    assert max(len(line) for line in output.splitlines()) <= 80
+
+
+def test_rla_table_shows_names_as_they_read(db: Path) -> None:
+    shown = rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--versus", "--reps", "50")
+    _shown_as_they_read(shown)
+    assert "algo=[/y]" in shown  # the P(X > Y) matrix names its groups too
+    _shown_as_they_read(rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "--runtime"))
+    markdown = rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--format", "md",
+                   "--reps", "50")
+    assert "| b\\x1b[31mred |" in markdown and "\x1b" not in markdown
+
+
+def test_rla_table_written_to_a_file_keeps_the_values(db: Path, tmp_path: Path) -> None:
+    rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--reps", "50", "-o",
+        str(tmp_path / "t.csv"))
+    assert "b\x1b[31mred" in (tmp_path / "t.csv").read_text()
+
+
+def test_rla_importance_shows_names_as_they_read(db: Path) -> None:
+    _shown_as_they_read(rla("importance", "-d", str(db), "-t", "hopper", "-m", "ret", "--reps", "3",
+                            "--configurations"))
+
