@@ -1,5 +1,6 @@
 """rla table, rla table --runtime and rla importance on parameters that look like rich's markup or hold
-control characters: shown as they read, never taken for markup nor sent to the terminal."""
+control characters (shown as they read, never taken for markup nor sent to the terminal), and typos of a
+metric or a grouping key named with the closest names the runs have."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,3 +58,12 @@ def test_rla_importance_shows_names_as_they_read(db: Path) -> None:
     _shown_as_they_read(rla("importance", "-d", str(db), "-t", "hopper", "-m", "ret", "--reps", "3",
                             "--configurations"))
 
+
+def test_typos_of_a_metric_or_a_key_name_the_closest(db: Path) -> None:
+    result = CliRunner().invoke(main, ["table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "rett"])
+    assert result.exit_code != 0 and "'rett' (did you mean ret?)" in result.output
+    with pytest.warns(UserWarning, match=r"no run has the parameter 'algoo' \(did you mean algo\?\)"):
+        rla("table", "-d", str(db), "-t", "hopper", "-k", "algoo", "-m", "ret", "--reps", "50")
+    with pytest.warns(UserWarning, match=r"'lrr' \(did you mean lr\?\)"):
+        result = CliRunner().invoke(main, ["importance", "-d", str(db), "-t", "hopper", "-m", "ret", "-p", "lrr"])
+    assert result.exit_code != 0

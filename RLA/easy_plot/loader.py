@@ -27,10 +27,11 @@ from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
 from RLA.db.records import REPR_MARKER, lookup_param
 from RLA.easy_plot.column_cache import ColumnCache, signature_of
 from RLA.errors import DamagedFileError, ItemNotFoundError
+from RLA.words import did_you_mean
 
 __all__ = ["Run", "Reg", "match_items", "param_value", "run_params", "unflatten_param", "read_columns", "load_runs",
            "load_matched",
-           "csv_header", "progress_columns", "plot_dir", "csv_columns"]
+           "csv_header", "progress_columns", "plot_dir", "csv_columns", "nothing_logged", "warn_unknown_keys"]
 
 Reg = Union[str, "re.Pattern[str]"]
 
@@ -186,6 +187,25 @@ def csv_columns(runs: Sequence["Run"], limit: int = 200) -> List[str]:
         except (OSError, csv.Error):
             continue
     return sorted(names)
+
+
+def nothing_logged(runs: Sequence["Run"], wanted: Sequence[str]) -> str:
+    """Why ``runs`` give nothing of ``wanted``: each column no run logged, with the closest the runs did log."""
+    present = csv_columns(runs)
+    absent = [name for name in wanted if name not in present]
+    said = "; ".join(f"{name!r}{did_you_mean(name, present)}" for name in absent) if absent else \
+        f"{', '.join(map(repr, wanted))} in the same rows"
+    return (f"none of the {len(runs)} runs logged {said}; their progress.csv columns: "
+            f"{', '.join(present[:40])}{' ...' if len(present) > 40 else ''}")
+
+
+def warn_unknown_keys(runs: Sequence["Run"], split_keys: Sequence[str], stacklevel: int = 2) -> None:
+    """Say which split keys no run has (each run then falls in the group ``NF``), with the closest names."""
+    for key in split_keys:
+        if runs and all(param_value(run.params, key) == NOT_FOUND for run in runs):
+            known = {name for run in runs for name in run.params}
+            warnings.warn(f"no run has the parameter {key!r}{did_you_mean(key, known)}; they are grouped as "
+                          f"{NOT_FOUND!r}", UserWarning, stacklevel=stacklevel + 1)
 
 
 def _read_with_pyarrow(csv_path: Path, present: List[str]) -> Optional[Dict[str, np.ndarray]]:

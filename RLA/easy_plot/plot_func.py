@@ -23,7 +23,16 @@ from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.column_cache import CachedColumns
 from RLA.easy_plot.figures import new_figure, plot_performance_profile
-from RLA.easy_plot.loader import NOT_FOUND, Reg, Run, csv_columns, load_runs, param_value, plot_dir
+from RLA.easy_plot.loader import (
+    Reg,
+    Run,
+    csv_columns,
+    load_runs,
+    nothing_logged,
+    param_value,
+    plot_dir,
+    warn_unknown_keys,
+)
 from RLA.easy_plot.plot_style import PlotStyle, hp_filter_items, save_formats, x_bound_to_xlim
 from RLA.errors import NoDataError, UsageError
 from RLA.plot_axes import XAxis
@@ -228,7 +237,7 @@ def group_curves(runs: Sequence[Run], split_keys: Sequence[str], metrics: Sequen
                             for (run, _, _), y in zip(curves[:run_curves], resampled)]
             del curves  # the next group's columns are read while this name is still bound: one group at a time
     if not parts:
-        raise NoDataError(_nothing_logged(runs, [*metrics, *axis.columns]))
+        raise NoDataError(nothing_logged(runs, [*metrics, *axis.columns]))
     data = long_frame(parts)
     absent = [metric for metric in metrics if metric not in {labels["metric"] for labels, _, _ in parts}]
     if absent:  # the metrics drawn are said by the data; the others, with the closest names the runs logged
@@ -245,16 +254,6 @@ def _scaled_name(metric: str, scale: Callable[..., Any]) -> str:
     for a function without a name (a lambda)."""
     name = getattr(scale, "__name__", "")
     return f"{name}({metric})" if name.isidentifier() else f"{metric} (scaled)"
-
-
-def _nothing_logged(runs: Sequence[Run], wanted: Sequence[str]) -> str:
-    """Why no curve could be drawn: each column no run logged, with the closest the runs did log."""
-    present = csv_columns(runs)
-    absent = [name for name in wanted if name not in present]
-    said = "; ".join(f"{name!r}{did_you_mean(name, present)}" for name in absent) if absent else \
-        f"{', '.join(map(repr, wanted))} in the same rows"
-    return (f"none of the {len(runs)} runs logged {said}; their progress.csv columns: "
-            f"{', '.join(present[:40])}{' ...' if len(present) > 40 else ''}")
 
 
 def _warn_without_axis(runs: Sequence[Run], axis: XAxis) -> None:
@@ -290,17 +289,8 @@ def curve_data(data_root: Union[str, os.PathLike], task_table_name: str, regs: O
     axis = plot_axes.resolve(x, x_key)
     runs = load_runs(data_root, task_table_name, regs, [*axis.columns, *metrics], use_cache=use_buf, where=where,
                      items=items)
-    _warn_unknown_keys(runs, split_keys or ())
+    warn_unknown_keys(runs, split_keys or (), stacklevel=3)
     return group_curves(runs, list(split_keys or ()), metrics, x_key=x_key, x=x, **grouping)
-
-
-def _warn_unknown_keys(runs: Sequence[Any], split_keys: Sequence[str]) -> None:
-    """Say which split keys no run has (each run then falls in the group ``NF``), with the closest names."""
-    for key in split_keys:
-        if runs and all(param_value(run.params, key) == NOT_FOUND for run in runs):
-            known = {name for run in runs for name in run.params}
-            warnings.warn(f"no run has the parameter {key!r}{did_you_mean(key, known)}; they are grouped as "
-                          f"{NOT_FOUND!r}", UserWarning, stacklevel=3)
 
 
 def draw_curves(data: Any, bands: Sequence[str] = ("std",), split_by_metrics: bool = True,

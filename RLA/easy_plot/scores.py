@@ -15,7 +15,16 @@ import numpy as np
 
 from RLA.db.layout import TIME_STEP_COLUMN
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, load_matched, load_runs, match_items, param_value
+from RLA.easy_plot.loader import (
+    Reg,
+    csv_columns,
+    load_matched,
+    load_runs,
+    match_items,
+    nothing_logged,
+    param_value,
+    warn_unknown_keys,
+)
 from RLA.errors import NoDataError, UsageError
 
 __all__ = ["collect_scores", "summary_table", "score_matrices"]
@@ -41,13 +50,14 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     import pandas as pd
 
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
-    rows, no_score = [], []
+    rows, no_score, loaded_runs = [], [], []
     for task in tasks:
         matched = match_items(data_root, task, regs, where, items, selection)
         if not matched:  # load_runs says why, with the closest table names
             load_runs(data_root, task, regs, [x_key, metric], where=where, items=items, selection=selection)
         runs = load_matched(data_root, matched, [x_key, metric], use_cache=use_buf,
                             archived=bool((selection or {}).get("archived")))
+        loaded_runs += runs
         loaded = {run.item.index for run in runs}  # the others matched hold no row (load_runs leaves them out)
         no_score += [record.index for record, _ in matched
                      if record.index not in loaded and record.item.progress_csv.is_file()]
@@ -69,7 +79,10 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     if no_score:
         warnings.warn(f"{len(no_score)} run(s) left out of the scores: {metric!r} has no finite value in "
                       f"{', '.join(no_score)}", RuntimeWarning, stacklevel=2)
+    warn_unknown_keys(loaded_runs, split_keys, stacklevel=2)
     if not rows:
+        if metric not in csv_columns(loaded_runs):  # a typo: the closest columns the runs logged
+            raise NoDataError(nothing_logged(loaded_runs, [metric]))
         raise NoDataError(f"no run of {tasks} logged a finite value of {metric!r}")
     return pd.DataFrame(rows)
 
