@@ -22,6 +22,7 @@ from RLA.easy_plot import aggregate
 from RLA.easy_plot.efficiency import aggregate_curves
 from RLA.easy_plot.results_table import TableSpec, results_table
 from RLA.easy_plot.table_format import render
+from RLA.errors import NoDataError
 
 TASKS = ["hopper", "walker"]
 NORMALIZE = {"hopper": (0.0, 100.0), "walker": (0.0, 200.0)}
@@ -269,3 +270,29 @@ def test_sample_efficiency_curves_equal_rliable_at_each_point(db: Path) -> None:
                 "--aggregate", "iqm", "--normalize", "hopper=0:100", "--normalize", "walker=0:200",
                 "--resample", "50", "--save-name", "efficiency")
     assert "24 runs in 3 curves" in shown and (db / "results" / "easy_plot" / "efficiency.png").is_file()
+
+
+def test_sample_efficiency_curves_of_a_group_with_a_crashed_seed(db: Path) -> None:
+    """A run of b gone on walker: b's curve resamples each table's runs on its own (at each point what
+    aggregate_metrics gives those scores); a without walker runs has no curve, and says so."""
+    walker = {item: json.loads(item.params_json.read_text()) for item in Database(db).items("walker")}
+    for item, params in walker.items():
+        if params["algo"] == "a" or (params["algo"] == "b" and params["seed"] == 3):
+            shutil.rmtree(item.log_dir)
+    with pytest.warns(RuntimeWarning, match="no curve for 1 group.*algo=a: walker"):
+        curves = aggregate_curves(db, TASKS, None, ["algo"], "eval/return", "iqm", normalize=NORMALIZE,
+                                  resample=4, n_bootstrap=REPS)
+    assert sorted(curves["algo"].unique()) == ["b", "c"]
+    curve = curves[curves["algo"] == "b"]
+    assert set(curve["n"]) == {3}
+    runs = {task: [pd.read_csv(item.progress_csv) for item in Database(db).items(task) if item.log_dir.is_dir()
+                   and json.loads(item.params_json.read_text())["algo"] == "b"] for task in TASKS}
+    assert [len(runs[task]) for task in TASKS] == [4, 3]
+    for x, iqm, low, high in curve[["x", "iqm", "ci_low", "ci_high"]].itertuples(index=False):
+        per_task = [np.array([np.interp(x, run["time-step"], run["eval/return"]) / NORMALIZE[task][1]
+                              for run in runs[task]]) for task in TASKS]
+        found = aggregate.aggregate_metrics({"b": per_task}, ["iqm"], n_bootstrap=REPS).loc["b"]
+        np.testing.assert_allclose([iqm, low, high], [found["iqm"], found["iqm_low"], found["iqm_high"]],
+                                   rtol=1e-9)
+    with pytest.raises(NoDataError, match=r"'eval/retrun' \(did you mean eval/return\?\)"):
+        aggregate_curves(db, TASKS, None, ["algo"], "eval/retrun", "iqm", resample=4, n_bootstrap=REPS)

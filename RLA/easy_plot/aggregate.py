@@ -30,7 +30,7 @@ __all__ = [
     "bootstrap_mean_ci",
     "SCORES", "run_score", "summarize_scores", "format_summary",
     "aggregate_mean", "aggregate_median", "aggregate_iqm", "aggregate_optimality_gap",
-    "bootstrap_rng", "stratified_bootstrap", "aggregate_metrics", "interval",
+    "bootstrap_rng", "stratified_bootstrap", "stratified_draws", "ragged_metric", "aggregate_metrics", "interval",
     "probability_of_improvement", "improvement_interval", "probability_of_improvement_matrix",
     "performance_profile", "performance_profiles",
 ]
@@ -385,7 +385,7 @@ def _ragged(scores: Any, name: str) -> Optional[List[np.ndarray]]:
     return columns
 
 
-def _ragged_metric(metric: str, columns: Sequence[np.ndarray], gamma: float) -> np.ndarray:
+def ragged_metric(metric: str, columns: Sequence[np.ndarray], gamma: float = 1.0) -> np.ndarray:
     """An aggregate metric of per-task run scores (``[...,] runs`` each): task means for the mean and
     the median, every run of every task pooled for the IQM and the optimality gap (with as many runs
     on every task these are the metrics of the runs × tasks array)."""
@@ -398,9 +398,16 @@ def _ragged_metric(metric: str, columns: Sequence[np.ndarray], gamma: float) -> 
     return gamma - np.mean(np.minimum(pooled, gamma), axis=-1)
 
 
+def stratified_draws(runs_per_task: Sequence[int], n_bootstrap: int, rng: "BootstrapRNG") -> List[np.ndarray]:
+    """Which runs ``n_bootstrap`` resamples take, drawn with replacement task by task (tasks with
+    different numbers of runs): one n_bootstrap × runs array of run numbers per task."""
+    return [_draw(rng, runs, (n_bootstrap, runs)) for runs in runs_per_task]
+
+
 def _resample_columns(columns: Sequence[np.ndarray], n_bootstrap: int, rng: "BootstrapRNG") -> List[np.ndarray]:
     """Each task's runs drawn with replacement, task by task: n_bootstrap × runs each."""
-    return [column[_draw(rng, len(column), (n_bootstrap, len(column)))] for column in columns]
+    return [column[index] for column, index in
+            zip(columns, stratified_draws([len(column) for column in columns], n_bootstrap, rng))]
 
 
 #: a random source of the bootstrap: numpy's legacy RandomState (as rliable draws) or a Generator
@@ -472,8 +479,8 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
             resampled_columns = _resample_columns(columns, n_bootstrap, bootstrap_rng(seed))
             row = {}
             for metric in metrics:
-                low, high = interval(_ragged_metric(metric, resampled_columns, gamma), ci)
-                row.update({metric: float(_ragged_metric(metric, columns, gamma)), f"{metric}_low": float(low),
+                low, high = interval(ragged_metric(metric, resampled_columns, gamma), ci)
+                row.update({metric: float(ragged_metric(metric, columns, gamma)), f"{metric}_low": float(low),
                             f"{metric}_high": float(high)})
             rows[algorithm] = row
             continue

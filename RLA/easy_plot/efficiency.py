@@ -11,13 +11,14 @@ so the band is as smooth as the curves, and its interval at each point equals rl
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from RLA import plot_axes
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, Run, load_runs
+from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, nothing_logged, warn_unknown_keys
 from RLA.easy_plot.plot_func import DEFAULT_X_NAME, default_key_to_legend, group_runs, long_frame, run_points
 from RLA.errors import NoDataError, UsageError
 
@@ -45,6 +46,22 @@ def _curve_interval(scores: np.ndarray, stat: Callable[[np.ndarray], np.ndarray]
     return aggregate.interval(boot, ci)
 
 
+def _ragged_curve(columns: Sequence[np.ndarray], stat: str, ci: float, n_bootstrap: int,
+                  seed: Optional[int]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The statistic at each point of tasks with different numbers of runs (a runs × points array per
+    task) and its interval, each task's whole runs resampled on their own: at each point, what
+    :func:`RLA.easy_plot.aggregate.aggregate_metrics` gives those per-task scores (the same draws)."""
+    draws = aggregate.stratified_draws([len(column) for column in columns], n_bootstrap,
+                                       aggregate.bootstrap_rng(seed))
+    boot = np.empty((n_bootstrap, columns[0].shape[-1]))
+    for start in range(0, n_bootstrap, _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        resampled = [np.moveaxis(column[drawn[chunk]], 1, -1) for column, drawn in zip(columns, draws)]
+        boot[chunk] = aggregate.ragged_metric(stat, resampled)  # reps × points, runs last
+    low, high = aggregate.interval(boot, ci)
+    return aggregate.ragged_metric(stat, [column.T for column in columns]), low, high
+
+
 def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
                      regs: Optional[Sequence[Reg]], split_keys: Sequence[str], metric: str, stat: str = "iqm",
                      x: Optional[str] = None, x_key: str = DEFAULT_X_NAME,
@@ -66,10 +83,12 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
 
     ``x`` is an axis of :mod:`RLA.plot_axes` (``"step"``, wall-clock ``"seconds"`` ... ``"hours"``),
     else the column ``x_key``; ``normalize`` maps a table to ``(random, reference)`` scores, as
-    :func:`RLA.easy_plot.scores.score_matrices` takes it. Every group needs the same number of
-    runs on every table (a runs × tasks array, as rliable requires); the grid spans the x every
-    run of the group reached (``resample`` points). ``selection`` holds other selection words of
-    ``rla ls`` (:func:`RLA.easy_plot.loader.match_items`).
+    :func:`RLA.easy_plot.scores.score_matrices` takes it. A group with as many runs on every table
+    is rliable's runs × tasks array; one with different numbers (a crashed seed) has each table's
+    runs resampled on their own, as :func:`RLA.easy_plot.results_table.results_table` does (``n``:
+    the fewest runs of a table); a group without runs on some table is left out with a warning.
+    The grid spans the x every run of the group reached (``resample`` points). ``selection`` holds
+    other selection words of ``rla ls`` (:func:`RLA.easy_plot.loader.match_items`).
     """
     if stat not in CURVE_STATS:
         raise UsageError(f"stat must be one of {', '.join(CURVE_STATS)}; got {stat!r}")
@@ -81,10 +100,12 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
         task: load_runs(data_root, task, regs, [*axis.columns, metric], use_cache=use_buf, where=where,
                         items=items, selection=selection) for task in tasks}
     everyone = [run for runs in runs_of.values() for run in runs]
+    warn_unknown_keys(everyone, split_keys, stacklevel=2)
     groups = group_runs(everyone, split_keys, by_reg=False)
     task_of = {id(run): task for task, runs in runs_of.items() for run in runs}
     parts: List[Tuple[Dict[str, str], np.ndarray, Dict[str, np.ndarray]]] = []
     run_rows: List[Dict[str, str]] = []
+    missing: Dict[str, List[str]] = {}
     for key, members in groups.items():
         legend = key_to_legend_fn(dict(zip(split_keys, key)), list(split_keys), metric, False)
         curves = [(run, *run_points(run, axis, metric, xlim, None)) for run in members
@@ -94,9 +115,9 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
         counts = {task: len(found) for task, found in by_task.items()}
         if not any(counts.values()):
             continue
-        if len(set(counts.values())) != 1:
-            raise UsageError(f"group {legend!r} has different numbers of runs per table {counts}; an aggregate "
-                             "over runs × tasks needs the same number on every table: select the same seeds")
+        if not all(counts.values()):
+            missing[legend] = [task for task, count in counts.items() if not count]
+            continue
         grid = aggregate.common_grid([x_values for _, x_values, _ in curves], resample, "intersection")
         columns = []
         for task in tasks:
@@ -107,15 +128,24 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
                 random_score, reference = normalize[task]
                 resampled = (resampled - random_score) / (reference - random_score)
             columns.append(resampled)
-        scores = np.stack(columns, axis=1)  # runs × tasks × points
-        function = aggregate.METRICS[stat]
-        value = function(np.moveaxis(scores, -1, 0))
-        low, high = _curve_interval(scores, function, ci, n_bootstrap, seed)
+        if len(set(counts.values())) == 1:
+            scores = np.stack(columns, axis=1)  # runs × tasks × points
+            function = aggregate.METRICS[stat]
+            value = function(np.moveaxis(scores, -1, 0))
+            low, high = _curve_interval(scores, function, ci, n_bootstrap, seed)
+        else:  # each table's runs resampled on their own
+            value, low, high = _ragged_curve(columns, stat, ci, n_bootstrap, seed)
         labels = {"metric": metric, "legend": legend, **dict(zip(split_keys, key))}
         parts.append((labels, grid, {stat: value, "ci_low": low, "ci_high": high,
-                                     "n": np.full(len(grid), scores.shape[0])}))
+                                     "n": np.full(len(grid), min(counts.values()))}))
         run_rows += [{**labels, "task": task_of[id(run)], "index": run.item.index} for run, _, _ in curves]
+    if missing:
+        warnings.warn(f"no curve for {len(missing)} group(s) without runs on some table "
+                      f"({'; '.join(g + ': ' + ', '.join(t) for g, t in missing.items())})", RuntimeWarning,
+                      stacklevel=2)
     if not parts:
+        if metric not in csv_columns(everyone):  # a typo: the closest columns the runs logged
+            raise NoDataError(nothing_logged(everyone, [metric]))
         raise NoDataError(f"no selected run of {tasks} logged {metric!r} with {' or '.join(axis.columns)}")
     data = long_frame(parts)
     data.attrs.update(runs=run_rows, center=stat, tasks=tasks)
