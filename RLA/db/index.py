@@ -217,9 +217,15 @@ def _with_entry(row: Row, entry: IndexEntry) -> Row:
 
 def row_values(tid: int, date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
     """The columns of ``items`` for an entry read from the files."""
+    return {"tid": tid, **entry_values(date, name, entry)}
+
+
+def entry_values(date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
+    """The columns of ``items`` for an entry read from the files, but its table's (computed where the
+    entry is read: by the processes reading a new index)."""
     signature = entry.signature
     return {
-        "tid": tid, "date": date, "name": encode_text(name), "start": _start_text(date, name),
+        "date": date, "name": encode_text(name), "start": _start_text(date, name),
         "presence": _presence(entry), "sizes": json.dumps(entry.sizes), "params": json.dumps(entry.params),
         "tracked": json.dumps(entry.tracked), "status": entry.status, "running": int(entry.running),
         "pid": entry.pid, "heartbeat": entry.heartbeat, "last_time_step": entry.last_time_step, "rows": entry.rows,
@@ -432,23 +438,27 @@ class _TableRefresh:
         entries = _read_entries(self.type_dirs, [(date, name, bits) for batch in batches
                                                  for date, name, bits, _ in batch[0]], self.now)
         for to_read, to_delete, days in batches:
-            read = [(date, name, next(entries), row) for date, name, _, row in to_read]
+            read = [(*next(entries), row) for _, _, _, row in to_read]
             self._write(read, to_delete, days)
 
-    def _write(self, entries: List[Tuple[str, str, IndexEntry, Optional[StoredRow]]], to_delete: List[StoredRow],
-               days: List[str]) -> None:
+    def _write(self, entries: List[Tuple[IndexEntry, Dict[str, Any], Optional[StoredRow]]],
+               to_delete: List[StoredRow], days: List[str]) -> None:
         """Store ``entries`` read from their files, and forget ``to_delete``, with the mtimes of ``days``."""
         assert self.tid is not None
         folders = {(i, date): self.seen[(i, date)] for date in days for i in self.days_seen.get(date, ())}
         gone = [(i, date) for date in days for i in self.listed[date] if (i, date) not in self.seen]
         if not (entries or to_delete or folders or gone):
             return
+        tid = self.tid
+        new = [({"tid": tid, **values}, entry.params) for entry, values, row in entries
+               if row is None and not self.full]
         with self.store.writing():
-            for date, name, entry, row in entries:
-                written = self.store.write_item(self.tid, row_values(self.tid, date, name, entry), entry.params,
-                                                (row.id, row.written) if row else None, force=self.full)
-                if written is not None:
-                    self.index.just_read.add(written)
+            written_ids = self.store.insert_new(tid, new)
+            for entry, values, row in entries:
+                if row is not None or self.full:
+                    written_ids.append(self.store.write_item(tid, {"tid": tid, **values}, entry.params,
+                                                             (row.id, row.written) if row else None, force=self.full))
+            self.index.just_read.update(i for i in written_ids if i is not None)
             self.store.delete_items(self.tid, to_delete)
             self.store.set_folders(self.tid, folders, gone)
 
@@ -479,15 +489,17 @@ class _TableRefresh:
         return _type_paths(self.type_dirs, date, name, presence)
 
 
-def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]], now: int) -> Iterator[IndexEntry]:
+def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
+                  now: int) -> Iterator[Tuple[IndexEntry, Dict[str, Any]]]:
     """:func:`read_entry` of each item ``(date, name, data type bits)`` of the table whose data type
-    folders are ``type_dirs``, in order: by a pool of processes, one per CPU, when there are
-    :data:`PARALLEL_READS` or more (a new index of a large database), else here."""
+    folders are ``type_dirs``, with its columns (:func:`entry_values`), in order: by a pool of
+    processes, one per CPU, when there are :data:`PARALLEL_READS` or more (a new index of a large
+    database), else here."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
     pool = _reader_pool(workers) if len(items) >= PARALLEL_READS and workers > 1 else None
     if pool is None:
-        for date, name, bits in items:
-            yield read_entry(_type_paths(type_dirs, date, name, bits), name, now)
+        for item in items:
+            yield _read_one(type_dirs, item, now)
         return
     with pool:
         window = workers * 4 * _CHUNK  # read ahead of the writer by this much at most
@@ -496,9 +508,10 @@ def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]], n
             yield from pool.map(_read_one, [type_dirs] * len(part), part, [now] * len(part), chunksize=_CHUNK)
 
 
-def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> IndexEntry:
+def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> Tuple[IndexEntry, Dict[str, Any]]:
     date, name, bits = item
-    return read_entry(_type_paths(type_dirs, date, name, bits), name, now)
+    entry = read_entry(_type_paths(type_dirs, date, name, bits), name, now)
+    return entry, entry_values(date, name, entry)
 
 
 def _type_paths(type_dirs: Sequence[str], date: str, name: str, presence: int) -> Dict[str, str]:

@@ -338,7 +338,34 @@ class IndexDB:
             keys.update(row[0] for row in self.conn.execute("SELECT key FROM param_keys WHERE tid = ?", (tid,)))
         return sorted(keys)
 
+    def insert_new(self, tid: int, rows: Sequence[Tuple[Dict[str, Any], Dict[str, Any]]]) -> List[Optional[int]]:
+        """Store the rows of items the index did not have (a new index: many at once, in a write
+        transaction); ``rows`` are ``(values, params)`` as :meth:`write_item` takes them. The ids of the
+        rows, None for one another process wrote meanwhile (it is kept)."""
+        if not rows:
+            return []
+        first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
+        columns = list(rows[0][0])
+        self.conn.executemany(
+            f"INSERT INTO items (id, {', '.join(columns)}, written) VALUES (?{', ?' * len(columns)}, 1) "
+            "ON CONFLICT (tid, date, name) DO NOTHING",
+            [(first + n, *values.values()) for n, (values, _) in enumerate(rows)])
+        taken = {i for (i,) in self.conn.execute("SELECT id FROM items WHERE id >= ?", (first,))}
+        ids: List[Optional[int]] = [i if i in taken else None for i in range(first, first + len(rows))]
+        statements: Dict[str, List[List[Any]]] = {}
+        for item_id, (_, params) in zip(ids, rows):
+            if item_id is not None:
+                sql, values = self._param_row(tid, item_id, params)
+                statements.setdefault(sql, []).append(values)
+        for sql, many in statements.items():
+            self.conn.executemany(sql, many)
+        return ids
+
     def _write_params(self, tid: int, item_id: int, params: Dict[str, Any]) -> None:
+        self.conn.execute(*self._param_row(tid, item_id, params))
+
+    def _param_row(self, tid: int, item_id: int, params: Dict[str, Any]) -> Tuple[str, List[Any]]:
+        """The statement storing an item's parameters in their columns (columns added for new keys)."""
         columns = self._columns.get(tid)
         if columns is None:
             columns = self._columns[tid] = self.param_columns(tid)
@@ -354,8 +381,8 @@ class IndexDB:
                     columns[key] = 0
                 self.conn.execute("INSERT INTO param_keys VALUES (?, ?, ?)", (tid, key, columns[key]))
         stored = [(f"c{columns[k]}", sql_value(v)) for k, v in params.items() if columns[k]]
-        self.conn.execute(f"INSERT OR REPLACE INTO p{tid} (id{''.join(', ' + c for c, _ in stored)}) "
-                          f"VALUES (?{', ?' * len(stored)})", [item_id, *(v for _, v in stored)])
+        return (f"INSERT OR REPLACE INTO p{tid} (id{''.join(', ' + c for c, _ in stored)}) "
+                f"VALUES (?{', ?' * len(stored)})", [item_id, *(v for _, v in stored)])
 
 
 def _stored(row: tuple) -> StoredRow:
