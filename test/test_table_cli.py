@@ -3,8 +3,10 @@ control characters (shown as they read, never taken for markup nor sent to the t
 metric or a grouping key named with the closest names the runs have."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import log_run
@@ -67,3 +69,20 @@ def test_typos_of_a_metric_or_a_key_name_the_closest(db: Path) -> None:
     with pytest.warns(UserWarning, match=r"'lrr' \(did you mean lr\?\)"):
         result = CliRunner().invoke(main, ["importance", "-d", str(db), "-t", "hopper", "-m", "ret", "-p", "lrr"])
     assert result.exit_code != 0
+
+
+def test_a_parameter_named_as_a_column_of_the_table_keeps_its_values(data_root: Path) -> None:
+    for n in (1, 3):
+        for seed in range(2):
+            log_run(data_root, "hopper", {"n": n, "seed": seed, "value": n * 10},
+                    [(100 * t, {"ret": float(t + n + seed)}) for t in range(3)])
+    exp_manager.finish()
+    args = ["table", "-d", str(data_root), "-t", "hopper", "-k", "n", "-k", "value", "-m", "ret", "--reps", "50"]
+    cells = pd.read_csv(io.StringIO(rla(*args, "--format", "csv")))
+    assert cells[["group", "params.n", "params.value", "n", "value"]].values.tolist() == [
+        ["n=1 value=10", 1, 10, 2, 3.5], ["n=3 value=30", 3, 30, 2, 5.5]]
+    shown = rla(*args).splitlines()
+    assert [line.split()[:3] for line in shown if line.strip().startswith(("1 ", "3 "))] == [
+        ["1", "10", "3.50"], ["3", "30", "5.50"]]
+    refused = CliRunner().invoke(main, ["table", "-d", str(data_root), "-t", "hopper", "-k", "score", "-m", "ret"])
+    assert refused.exit_code != 0 and "cannot group by 'score'" in refused.output

@@ -71,6 +71,7 @@ def test_the_results_page_shows_the_numbers_of_the_library(page, results_db: Pat
         cells = page.eval_on_selector_all("#score-table td.score-cell", """tds => tds.map(td => ({
             ...td.dataset, bold: td.classList.contains('best'), text: td.innerText}))""")
         pairs = page.eval_on_selector_all("#poi-table td.poi[data-x]", "tds => tds.map(td => ({...td.dataset}))")
+        columns = page.eval_on_selector_all("#poi-table th[title]", "ths => ths.map(th => th.textContent)")
         chart = page.evaluate("""() => { const u = window.rlaCharts['results/eval/return'];
             return u.series.map((s, i) => ({label: s.label, y: u.data[i]})); }""")
         bars = page.eval_on_selector_all("#importance-bars g[data-parameter]", "gs => gs.map(g => ({...g.dataset}))")
@@ -88,6 +89,7 @@ def test_the_results_page_shows_the_numbers_of_the_library(page, results_db: Pat
     assert any(shown["bold"] for shown in cells)  # lr=0.001 clears the others
     versus = {(row.x, row.y): row for row in table.versus.itertuples()}
     assert len(pairs) == len(versus) == 6
+    assert columns == [group.removeprefix("lr=") for group in table.groups]  # named by the values of lr
     for shown in pairs:
         row = versus[(shown["x"], shown["y"])]
         assert [float(shown[k]) for k in ("probability", "low", "high")] == [row.probability, row.low, row.high]

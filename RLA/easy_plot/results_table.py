@@ -33,11 +33,13 @@ from RLA.easy_plot.plot_func import natural_key
 from RLA.easy_plot.scores import collect_scores
 from RLA.errors import UsageError
 
-__all__ = ["TABLE_STATS", "STAT_NAMES", "TableSpec", "ResultsTable", "results_table", "cell_statistic",
+__all__ = ["TABLE_STATS", "KEY_PREFIX", "STAT_NAMES", "TableSpec", "ResultsTable", "results_table", "cell_statistic",
            "parse_normalize"]
 
 #: the statistic of each cell and of the aggregate over tasks
 TABLE_STATS = ("iqm", "mean", "median")
+#: the columns of :attr:`ResultsTable.cells` holding the split keys' values: ``params.<key>``
+KEY_PREFIX = "params."
 #: how a statistic is written in a table
 STAT_NAMES = {"iqm": "IQM", "mean": "Mean", "median": "Median", "optimality_gap": "Optimality gap"}
 
@@ -121,7 +123,8 @@ class TableSpec:
 class ResultsTable:
     """A computed results table.
 
-    ``cells``: one row per group and column (``group``, the split keys, ``column``, ``kind``
+    ``cells``: one row per group and column (``group``, ``params.<key>`` for each split key (a
+    parameter may be named ``n`` or ``value``), ``column``, ``kind``
     ``"task"`` or ``"aggregate"``, ``value``, ``low``, ``high``, ``n`` runs, ``bold``), groups and
     columns in the order of :attr:`groups` and :attr:`columns`. ``versus``: P(X > Y) of every
     ordered pair of groups (``x``, ``y``, ``probability``, ``low``, ``high``) when asked for.
@@ -234,7 +237,7 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
         (["optimality_gap"] if set(spec.normalize) == set(spec.tasks) else [])
     columns = list(spec.tasks) + [STAT_NAMES[name] for name in aggregates]
     by_cell = {key: values.to_numpy(dtype=np.float64) for key, values in scores.groupby(["group", "task"])["score"]}
-    keys_of = {group: dict(zip(spec.split_keys, row)) for group, row in
+    keys_of = {group: {KEY_PREFIX + key: value for key, value in zip(spec.split_keys, row)} for group, row in
                zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False))}
     empty = np.empty(0)
     rows: List[Dict[str, Any]] = []

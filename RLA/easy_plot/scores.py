@@ -27,7 +27,10 @@ from RLA.easy_plot.loader import (
 )
 from RLA.errors import NoDataError, UsageError
 
-__all__ = ["collect_scores", "summary_table", "score_matrices"]
+__all__ = ["SCORE_COLUMNS", "collect_scores", "summary_table", "score_matrices"]
+
+#: the columns of :func:`collect_scores` beside the split keys (which cannot take these names)
+SCORE_COLUMNS = ("task", "index", "score")
 
 
 def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
@@ -50,6 +53,10 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     import pandas as pd
 
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
+    clash = sorted(set(split_keys) & set(SCORE_COLUMNS))
+    if clash:
+        raise UsageError(f"cannot group by {', '.join(map(repr, clash))}: the scores' own columns are "
+                         f"{', '.join(SCORE_COLUMNS)}; select by that parameter with -w instead")
     rows, no_score, loaded_runs = [], [], []
     for task in tasks:
         matched = match_items(data_root, task, regs, where, items, selection)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, List, Sequence
 import numpy as np
 
 from RLA.easy_plot.aggregate import latex_escape
-from RLA.easy_plot.results_table import STAT_NAMES, ResultsTable
+from RLA.easy_plot.results_table import KEY_PREFIX, STAT_NAMES, ResultsTable
 from RLA.errors import UsageError
 
 __all__ = ["FORMATS", "render", "provenance", "header", "cell_rows", "versus_rows", "caption"]
@@ -55,7 +55,7 @@ def cell_rows(table: ResultsTable, bold: Callable[[str], str] = str, separator: 
     out = []
     for group in table.groups:
         rows = cells[cells["group"] == group].set_index("column")
-        line = [str(rows.iloc[0][key]) for key in keys] if keys else [group]
+        line = [str(rows.iloc[0][KEY_PREFIX + key]) for key in keys] if keys else [group]
         for column in table.columns:
             cell = rows.loc[column]
             places = decimals[column]
@@ -150,7 +150,8 @@ def _latex(table: ResultsTable, command: str) -> str:
 
 def _csv(table: ResultsTable, command: str) -> str:
     out = io.StringIO()
-    columns = ["group", *table.spec.split_keys, "column", "kind", "value", "low", "high", "n", "bold"]
+    columns = ["group", *(KEY_PREFIX + key for key in table.spec.split_keys), "column", "kind", "value", "low",
+               "high", "n", "bold"]
     table.cells.reindex(columns=columns).to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
 

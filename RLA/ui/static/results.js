@@ -145,7 +145,7 @@ function drawImprovement(box, data) {
   const byPair = new Map(versus.map(p => [p.x + "\u0000" + p.y, p]));
   // a group named by the values of its keys alone ("0.01, 1" for "lr=0.01 seed=1"), the keys said once
   const keys = data.spec.split_keys;
-  const values = new Map(data.cells.map(c => [c.group, keys.map(k => String(c[k])).join(", ")]));
+  const values = new Map(data.cells.map(c => [c.group, keys.map(k => String(c["params." + k])).join(", ")]));
   const short = g => keys.length ? values.get(g) : g;
   const head = el("tr", {}, el("th", {}, keys.length ? `X \\ Y (${keys.join(", ")})` : "X \\ Y"),
                   ...names.map(g => el("th", {className: "num", title: g}, short(g))));
