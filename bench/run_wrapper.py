@@ -6,6 +6,8 @@
    value is in the item's progress.csv, read by polling it (target p95 < 2 s).
 3. The CPU `rla run` itself uses (its process, not the command's) as a share of one core over
    the run (target < 1%).
+4. Where the extra wall time goes: from launch to the script's first line and from its last
+   line to the exit, under `rla run` and bare.
 
     python bench/run_wrapper.py [--seconds 60] [--repeats 2]
 """
@@ -25,7 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 CPU_SCRIPT = """
-    import json, resource, sys, time
+    import time
+    started = time.time()
+    import json, resource, sys
     import numpy as np
     from torch.utils.tensorboard import SummaryWriter
 
@@ -42,14 +46,21 @@ CPU_SCRIPT = """
             writer.flush()
     writer.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    json.dump({"cpu": usage.ru_utime + usage.ru_stime, "wall": time.perf_counter() - start},
-              open(sys.argv[2], "w"))
+    json.dump({"cpu": usage.ru_utime + usage.ru_stime, "wall": time.perf_counter() - start,
+               "started": started, "ended": time.time()}, open(sys.argv[2], "w"))
 """
+
+
+#: bytecode caches for the runs (an installed package has its own): without them every start of
+#: rla run would compile RLA again (PYTHONDONTWRITEBYTECODE=1 in some environments)
+PYCACHE = Path(tempfile.gettempdir()) / "rla-bench-pycache"
 
 
 def env() -> dict:
     environ = dict(os.environ)
     environ["PYTHONPATH"] = os.pathsep.join([str(REPO), environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     return environ
 
 
@@ -70,19 +81,21 @@ def children_cpu() -> float:
 def bare(folder: Path, work: int) -> dict:
     """Wall time, and the CPU the script's process tree used beyond what it measured itself (its exit,
     processes it started): the part of the wrapped run's CPU that is not rla run's."""
-    cpu_before, start = children_cpu(), time.perf_counter()
+    cpu_before, start, launched = children_cpu(), time.perf_counter(), time.time()
     subprocess.run([sys.executable, "cpu.py", str(work), str(folder / "bare.json"), "0"], cwd=folder, env=env(),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    unmeasured = children_cpu() - cpu_before - json.loads((folder / "bare.json").read_text())["cpu"]
-    return {"wall": wall, "unmeasured_cpu": unmeasured}
+    wall, exited = time.perf_counter() - start, time.time()
+    own = json.loads((folder / "bare.json").read_text())
+    unmeasured = children_cpu() - cpu_before - own["cpu"]
+    return {"wall": wall, "unmeasured_cpu": unmeasured, "start": own["started"] - launched,
+            "end": exited - own["ended"]}
 
 
 def wrapped(folder: Path, work: int, db: Path) -> dict:
     """Wall time, the lags seen by polling progress.csv, and the CPU seconds of rla run and its command."""
     before = set(db.rglob("progress.csv")) if db.exists() else set()
     base = float(int(time.time()))
-    start = time.perf_counter()
+    start, launched = time.perf_counter(), time.time()
     process = subprocess.Popen([sys.executable, "-m", "RLA.cli", "run", "-d", str(db), "-t", "bench", "--",
                                 sys.executable, "cpu.py", str(work), str(folder / "wrapped.json"), str(base)],
                                cwd=folder, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -100,9 +113,10 @@ def wrapped(folder: Path, work: int, db: Path) -> dict:
             if row.get("wall_time_written"):
                 lags.append(now - base - float(row["wall_time_written"]))
         seen = len(rows)
-    wall = time.perf_counter() - start
-    command = json.loads((folder / "wrapped.json").read_text())["cpu"]
-    return {"wall": wall, "lags": lags, "command_cpu": command}
+    wall, exited = time.perf_counter() - start, time.time()
+    own = json.loads((folder / "wrapped.json").read_text())
+    return {"wall": wall, "lags": lags, "command_cpu": own["cpu"], "start": own["started"] - launched,
+            "end": exited - own["ended"]}
 
 
 def main() -> None:
@@ -116,25 +130,37 @@ def main() -> None:
         (folder / "cpu.py").write_text(textwrap.dedent(CPU_SCRIPT))
         db = Path(tmp) / "db"
         work = calibrate(folder, args.seconds)
+        subprocess.run([sys.executable, "-m", "RLA.cli", "run", "-d", str(db), "-t", "warm", "--", "true"],
+                       cwd=folder, env=env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bare_times, wrapped_times, lags, wrapper_cpu = [], [], [], []
+        starts, ends = {"bare": [], "rla run": []}, {"bare": [], "rla run": []}
+        load = os.getloadavg()[0]
         for _ in range(args.repeats):
             plain = bare(folder, work)
             bare_times.append(plain["wall"])
+            starts["bare"].append(plain["start"])
+            ends["bare"].append(plain["end"])
             cpu_before = children_cpu()
             result = wrapped(folder, work, db)
             spent = children_cpu() - cpu_before  # rla run is reaped: its CPU and its command's
             wrapped_times.append(result["wall"])
+            starts["rla run"].append(result["start"])
+            ends["rla run"].append(result["end"])
             lags.extend(result["lags"])
             wrapper_cpu.append((spent - result["command_cpu"] - plain["unmeasured_cpu"]) / result["wall"])
     ratio = statistics.median(wrapped_times) / statistics.median(bare_times)
     lags.sort()
     p95 = lags[int(0.95 * (len(lags) - 1))] if lags else float("nan")
-    print(f"CPU-bound script, {work} steps, {args.repeats} runs each")
+    print(f"CPU-bound script, {work} steps, {args.repeats} runs each; load average {load:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
     print(f"  bare       {statistics.median(bare_times):7.2f} s (median)")
     print(f"  rla run    {statistics.median(wrapped_times):7.2f} s (median)   ratio {ratio:.3f}x   target <= 1.03x")
     print(f"capture lag  p50 {lags[len(lags) // 2] if lags else float('nan'):.2f} s   p95 {p95:.2f} s   "
           f"max {lags[-1] if lags else float('nan'):.2f} s over {len(lags)} scalars   target p95 < 2 s")
     print(f"rla run's own CPU  {100 * statistics.median(wrapper_cpu):.2f}% of one core (median)   target < 1%")
+    for what, times in (("launch to the script's first line", starts), ("script's last line to exit", ends)):
+        print(f"{what}: bare {statistics.median(times['bare']):.2f} s, "
+              f"rla run {statistics.median(times['rla run']):.2f} s (medians)")
 
 
 if __name__ == "__main__":

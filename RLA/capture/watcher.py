@@ -25,6 +25,7 @@ get their own:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -67,6 +68,8 @@ class EventWatcher:
         self.poll_seconds = poll_seconds
         self.scan_seconds = scan_seconds
         self._tails: Dict[str, EventFileTail] = {}
+        #: files of no known owner -> their size when last asked about
+        self._checked: Dict[str, int] = {}
         #: event files written by other processes (held by one, or named with its pid)
         self._foreign: Set[str] = set()
         #: what this run watches, for the other runs of the database, and theirs (None: nobody to ask)
@@ -143,24 +146,30 @@ class EventWatcher:
         self.pids.add(pid)
 
     def _scan(self, final: bool = False) -> None:
+        """Classify the event files that appeared or grew since the last look: asking who holds a file
+        walks every process's open files, so a file is asked about again only when its size moved."""
         if self.root_pid is None:
             return
-        new = [path for path in self._event_files() if path not in self._tails and path not in self._foreign]
-        if not new:
-            return
-        self.pids |= process_tree(self.root_pid)
-        held = holders(os.path.realpath(p) for p in new)
-        unknown = []
-        for path in new:
-            owner = self._owner(path, held)
-            if owner == _OURS:
-                self._take_file(path)
-            elif owner == _FOREIGN:
-                self._foreign.add(path)
-            elif path not in self._before:
-                unknown.append(path)
-        for path in unknown:
-            self._place_unknown(path, final)
+        sizes = {}
+        for path in self._event_files():
+            if path not in self._tails and path not in self._foreign:
+                with contextlib.suppress(OSError):
+                    sizes[path] = os.path.getsize(path)
+        changed = [path for path, size in sizes.items() if self._checked.get(path) != size]
+        if changed:
+            self.pids |= process_tree(self.root_pid)
+            held = holders(os.path.realpath(p) for p in changed)
+            for path in changed:
+                owner = self._owner(path, held)
+                if owner == _OURS:
+                    self._take_file(path)
+                elif owner == _FOREIGN:
+                    self._foreign.add(path)
+                else:
+                    self._checked[path] = sizes[path]
+        for path in sizes:
+            if path in self._checked and path not in self._tails and path not in self._before:
+                self._place_unknown(path, final)
 
     def _take_file(self, path: str) -> None:
         self._tails[path] = EventFileTail(Path(path), self._before.get(path, 0), self._copy_path(path))
