@@ -481,3 +481,54 @@ def test_runs_sharing_a_folder_take_their_own_short_lived_tensorboardx_files(pro
             f"runs/seed{seed}", f"runs/seed{seed}/hp"]
         warnings = item.log.warn_txt.read_text()
         assert warnings.count("is not captured") == 2 and f"orphans{os.sep}seed1" in warnings
+
+
+TF_SUMMARY_SCRIPT = """
+    import argparse
+    import numpy as np
+    import tensorflow as tf
+    import tensorboardX
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    writer = tf.summary.create_file_writer("runs/tf")
+    with writer.as_default():  # TF2: scalars as tensors of the scalars plugin
+        for step in range(0, 50, 10):
+            tf.summary.scalar("loss", 1.0 / (step + 1), step=step)
+        tf.summary.text("notes", "first try with the bigger batch", step=0)
+        tf.summary.image("frame", np.full((1, 8, 6, 3), 0.5, dtype=np.float32), step=40)
+    writer.flush()
+    board = tensorboardX.SummaryWriter("runs/tbx")
+    board.add_text("args", str(argparse.Namespace(gamma=0.99, env_id="CartPole-v1", layers=[64, 64])))
+    board.add_image("policy/map", np.zeros((3, 4, 5), dtype=np.uint8), 7)
+    board.close()
+    writer.close()
+"""
+
+
+def test_tf_summary_scalars_texts_and_images_become_rows_parameters_notes_and_results(project: Path,
+                                                                                    tmp_path: Path):
+    import matplotlib.image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
+
+    from RLA.db.annotations import read_annotations
+
+    write(project, "tf_train.py", TF_SUMMARY_SCRIPT)
+    db = tmp_path / "db"
+    done = rla_run(project, db, "--", sys.executable, "tf_train.py", "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    item = only_item(db, "tf_train")
+    (events,) = (project / "runs" / "tf").glob("events.out.tfevents.*")
+    accumulator = EventAccumulator(str(events), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    theirs = [(e.step, float(make_ndarray(e.tensor_proto))) for e in accumulator.Tensors("loss")]
+    assert len(theirs) == 5 and captured(item) == {"loss": theirs}  # TensorBoard's own reader, step by step
+    # an argparse Namespace printed as text: parameters the command line did not give
+    params = json.loads(item.params_json.read_text())
+    assert params == {"seed": 3, "gamma": 0.99, "env_id": "CartPole-v1", "layers": [64, 64]}
+    # any other text: the item's note; images: its results, named by tag and step
+    assert read_annotations(item)[0].note == "notes (step 0):\nfirst try with the bigger batch"
+    assert matplotlib.image.imread(item.results_dir / "40-frame.png").shape[:2] == (8, 6)
+    assert matplotlib.image.imread(item.results_dir / "policy" / "7-map.png").shape[:2] == (4, 5)

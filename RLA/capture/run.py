@@ -134,6 +134,8 @@ class _ItemSink:
         self._warn = warn
         self._refused: set = set()
         self._last_beat = time.monotonic()
+        #: the note this run wrote from the command's text summaries
+        self._note = ""
 
     def write_row(self, step: int, values: Dict[str, float], wall_time: Optional[float]) -> None:
         try:
@@ -159,6 +161,28 @@ class _ItemSink:
         if flat:
             self.manager.add_run_params(**nest_params(flat))
             self.manager.record_run_info(params_from=source)
+
+    def add_result(self, name: str, content: bytes) -> None:
+        """A file the command logged into its events (an image) kept in the item's results folder."""
+        from RLA.db.atomic import atomic_write
+
+        target = self.manager.item.results_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, content, durable=False)
+
+    def add_note(self, tag: str, step: int, text: str) -> None:
+        """A text the command logged (not parameters) added to the item's note, unless someone has
+        written the note since."""
+        from RLA.db.annotations import MAX_NOTE_CHARS, annotate_item, read_annotations
+
+        item = self.manager.item
+        if read_annotations(item)[0].note != self._note:
+            return  # edited meanwhile (rla note, the page): theirs
+        entry = f"{tag} (step {step}):\n{text.strip()}"
+        note = (f"{self._note}\n\n{entry}" if self._note else entry)[:MAX_NOTE_CHARS]
+        if note != self._note:
+            annotate_item(item, note=note)
+            self._note = note
 
     def beat(self) -> None:
         if time.monotonic() - self._last_beat >= _HEARTBEAT_SECONDS:

@@ -8,6 +8,9 @@ step, so a key logged at its own steps (CleanRL's episodic returns at
 arbitrary global steps) keeps them, and the latest wall-clock time of its
 events. A row is handed over once a poll passes without new values at its
 step, so a step whose values arrive in two flushes still makes one row.
+Hyper-parameters (HParams) and text summaries that carry parameters (a
+``|key|value|`` table, an argparse ``Namespace(...)``) fill in the item's
+parameters; other texts go to its note, images to its results.
 
 Only the files of the command's own processes are taken, so two runs writing
 into one folder (the trials of a sweep, a folder shared by cluster nodes) each
@@ -34,7 +37,17 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 from RLA.capture.neighbours import WatchRecord
-from RLA.easy_log.tb_reader import EventFileTail, hparams_of, is_event_file, opened_at, scalars_of, text_params_of
+from RLA.easy_log.tb_reader import (
+    EventFileTail,
+    hparams_of,
+    image_file_name,
+    images_of,
+    is_event_file,
+    opened_at,
+    params_in_text,
+    scalars_of,
+    texts_of,
+)
 from RLA.monitor.process_tree import holders, process_tree
 
 __all__ = ["Sink", "EventWatcher", "SCAN_FOLDER_LIMIT"]
@@ -52,6 +65,10 @@ class Sink(Protocol):
     def write_row(self, step: int, values: Dict[str, float], wall_time: Optional[float]) -> None: ...
 
     def add_params(self, params: Dict[str, Any], source: str) -> None: ...
+
+    def add_result(self, name: str, content: bytes) -> None: ...
+
+    def add_note(self, tag: str, step: int, text: str) -> None: ...
 
     def warn(self, message: str) -> None: ...
 
@@ -256,9 +273,14 @@ class EventWatcher:
         params = hparams_of(event)
         if params:
             self.sink.add_params(params, "tensorboard hparams")
-        table = text_params_of(event)
-        if table:
-            self.sink.add_params(table, "tensorboard text 'hyperparameters'")
+        for tag, text in texts_of(event):
+            carried = params_in_text(text)
+            if carried:
+                self.sink.add_params(carried, f"tensorboard text {tag!r}")
+            else:
+                self.sink.add_note(tag, int(event.step), text)
+        for tag, image in images_of(event):
+            self.sink.add_result(image_file_name(tag, int(event.step), image), image)
         found = scalars_of(event)
         if found:
             step = int(event.step)

@@ -21,8 +21,8 @@ from typing import Any, BinaryIO, Dict, List, Optional, Tuple
 from RLA.db.layout import EVENT_FILE_PREFIX
 from RLA.easy_log.tb_events import FOOTER, HEADER, masked_crc32c, tbx_module
 
-__all__ = ["EventFileTail", "scalars_of", "images_of", "hparams_of", "session_end_status_of", "text_params_of",
-           "starts_session", "is_event_file", "opened_at"]
+__all__ = ["EventFileTail", "scalars_of", "images_of", "image_file_name", "hparams_of", "session_end_status_of",
+           "text_params_of", "texts_of", "params_in_text", "starts_session", "is_event_file", "opened_at"]
 
 #: a record longer than this is a damaged length field, not a record (TensorBoard's own limit is lower)
 _MAX_RECORD = 1 << 30
@@ -30,6 +30,12 @@ _MAX_RECORD = 1 << 30
 _TENSOR_FORMATS = {1: "<f", 2: "<d", 3: "<i", 9: "<q", 19: "<e"}
 #: a markdown table row ``|key|value|``
 _TABLE_ROW = re.compile(r"^\s*\|([^|]*)\|(.*)\|\s*$")
+#: an image's first bytes -> the suffix of its file
+_IMAGE_SUFFIXES = ((b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"), (b"GIF8", ".gif"))
+#: what torch's and tensorboardX's ``add_text`` append to a text's tag
+_TEXT_TAG_END = re.compile(r"/text_summary$")
+#: an argparse Namespace as ``str(args)`` writes it (what Tianshou's examples log as text)
+_NAMESPACE = re.compile(r"^\s*Namespace\((.*)\)\s*$", re.S)
 
 
 #: how the HParams plugin's session end statuses (SUCCESS, FAILURE, RUNNING) read as a run's status
@@ -180,6 +186,14 @@ def images_of(event: Any) -> List[Tuple[str, bytes]]:
     return found
 
 
+def image_file_name(tag: str, step: int, image: bytes) -> str:
+    """Where an image of the events is kept in an item's ``results/``: its tag's folders, then
+    ``<step>-<name>`` as the logger names figures, with the suffix its bytes say."""
+    suffix = next((s for magic, s in _IMAGE_SUFFIXES if image.startswith(magic)), ".png")
+    parts = [p for p in tag.replace("\\", "/").split("/") if p not in ("", ".", "..")] or ["image"]
+    return "/".join([*parts[:-1], f"{step}-{parts[-1]}{suffix}"])
+
+
 def _hparams_data(event: Any) -> List[Any]:
     """The HParams plugin messages the event holds."""
     if not event.HasField("summary"):
@@ -231,22 +245,58 @@ def starts_session(event: Any) -> bool:
     return event.HasField("session_log") and int(event.session_log.status) == 1
 
 
-def text_params_of(event: Any, tag: str = "hyperparameters") -> Optional[Dict[str, str]]:
-    """The ``|key|value|`` rows of a text summary named ``tag`` (CleanRL logs its flags so), as strings."""
+def texts_of(event: Any) -> List[Tuple[str, str]]:
+    """``(tag, text)`` of every text summary the event holds (``add_text``, ``tf.summary.text``)."""
     if not event.HasField("summary"):
-        return None
-    for value in event.summary.value:
-        if value.tag.split("/")[0] != tag or _plugin(value) != "text" or not value.tensor.string_val:
+        return []
+    return [(_TEXT_TAG_END.sub("", value.tag), value.tensor.string_val[0].decode("utf-8", "replace"))
+            for value in event.summary.value if _plugin(value) == "text" and value.tensor.string_val]
+
+
+def params_in_text(text: str) -> Optional[Dict[str, Any]]:
+    """The parameters a text summary carries: the ``|key|value|`` rows of a markdown table (CleanRL's
+    ``hyperparameters``; cells as text), or the arguments of an argparse ``Namespace(...)`` printed
+    whole (values as written); None for any other text."""
+    rows: Dict[str, Any] = {}
+    for line in text.splitlines():
+        match = _TABLE_ROW.match(line)
+        if not match:
             continue
-        text = value.tensor.string_val[0].decode("utf-8", "replace")
-        rows: Dict[str, str] = {}
-        for line in text.splitlines():
-            match = _TABLE_ROW.match(line)
-            if not match:
-                continue
-            key, cell = match.group(1).strip(), match.group(2).strip()
-            if not key or set(key) <= set("-: ") or (key, cell) == ("param", "value"):
-                continue
-            rows[key] = cell
-        return rows or None
+        key, cell = match.group(1).strip(), match.group(2).strip()
+        if not key or set(key) <= set("-: ") or (key, cell) == ("param", "value"):
+            continue
+        rows[key] = cell
+    if rows:
+        return rows
+    namespace = _NAMESPACE.match(text)
+    return _namespace_params(namespace.group(1)) if namespace else None
+
+
+def _namespace_params(arguments: str) -> Optional[Dict[str, Any]]:
+    """``a=1, b='x'`` as ``{"a": 1, "b": "x"}``; None unless every argument is a plain value."""
+    import ast
+
+    try:
+        call = ast.parse(f"f({arguments})", mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if not isinstance(call, ast.Call) or call.args:
+        return None
+    params: Dict[str, Any] = {}
+    for keyword in call.keywords:
+        try:
+            value = ast.literal_eval(keyword.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            return None
+        if keyword.arg is None:
+            return None
+        params[keyword.arg] = value
+    return params or None
+
+
+def text_params_of(event: Any, tag: str = "hyperparameters") -> Optional[Dict[str, Any]]:
+    """The ``|key|value|`` rows of a text summary named ``tag`` (CleanRL logs its flags so), as strings."""
+    for text_tag, text in texts_of(event):
+        if text_tag.split("/")[0] == tag:
+            return params_in_text(text)
     return None

@@ -24,6 +24,7 @@ from RLA.db.records import nest_params, typed_value
 from RLA.easy_log.tb_reader import (
     EventFileTail,
     hparams_of,
+    image_file_name,
     images_of,
     is_event_file,
     scalars_of,
@@ -39,7 +40,6 @@ __all__ = ["TensorBoardImporter", "name_pattern_regex"]
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 #: what an event file's name holds after its prefix and time: the host, then pids, counters and suffixes
 _NAME_TAIL = re.compile(r"^\d+(\.\d+)?\.(?P<rest>.*)$")
-_IMAGE_SUFFIXES = ((b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"), (b"GIF8", ".gif"))
 #: the bytes of an event file read at a time
 _CHUNK_BYTES = 16 << 20
 
@@ -176,19 +176,12 @@ class _Reading:
                 del self.rows[step]
                 self.wall_times.pop(step, None)
         for tag, image in images_of(event):
-            self.images[_image_name(tag, event.step, image)] = image
+            self.images[image_file_name(tag, event.step, image)] = image
         self.hparams.update(hparams_of(event) or {})
         self.text_params.update(text_params_of(event) or {})
         self.status = session_end_status_of(event) or self.status
         if self.status == "running":
             self.status = None
-
-
-def _image_name(tag: str, step: int, image: bytes) -> str:
-    """Where an image is kept in ``results/``: its tag's folders, then ``<step>-<name>`` as the logger names figures."""
-    suffix = next((s for magic, s in _IMAGE_SUFFIXES if image.startswith(magic)), ".png")
-    parts = [p for p in tag.replace("\\", "/").split("/") if p not in ("", ".", "..")] or ["image"]
-    return "/".join([*parts[:-1], f"{step}-{parts[-1]}{suffix}"])
 
 
 def _host(event_file: str) -> Optional[str]:
