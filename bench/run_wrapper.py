@@ -88,7 +88,7 @@ def bare(folder: Path, work: int) -> dict:
     own = json.loads((folder / "bare.json").read_text())
     unmeasured = children_cpu() - cpu_before - own["cpu"]
     return {"wall": wall, "unmeasured_cpu": unmeasured, "start": own["started"] - launched,
-            "end": exited - own["ended"]}
+            "end": exited - own["ended"], "loop": own["wall"]}
 
 
 def wrapped(folder: Path, work: int, db: Path) -> dict:
@@ -116,7 +116,7 @@ def wrapped(folder: Path, work: int, db: Path) -> dict:
     wall, exited = time.perf_counter() - start, time.time()
     own = json.loads((folder / "wrapped.json").read_text())
     return {"wall": wall, "lags": lags, "command_cpu": own["cpu"], "start": own["started"] - launched,
-            "end": exited - own["ended"]}
+            "end": exited - own["ended"], "loop": own["wall"]}
 
 
 def main() -> None:
@@ -133,19 +133,21 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "RLA.cli", "run", "-d", str(db), "-t", "warm", "--", "true"],
                        cwd=folder, env=env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bare_times, wrapped_times, lags, wrapper_cpu = [], [], [], []
-        starts, ends = {"bare": [], "rla run": []}, {"bare": [], "rla run": []}
+        starts, ends, loops = ({"bare": [], "rla run": []} for _ in range(3))
         load = os.getloadavg()[0]
         for _ in range(args.repeats):
             plain = bare(folder, work)
             bare_times.append(plain["wall"])
             starts["bare"].append(plain["start"])
             ends["bare"].append(plain["end"])
+            loops["bare"].append(plain["loop"])
             cpu_before = children_cpu()
             result = wrapped(folder, work, db)
             spent = children_cpu() - cpu_before  # rla run is reaped: its CPU and its command's
             wrapped_times.append(result["wall"])
             starts["rla run"].append(result["start"])
             ends["rla run"].append(result["end"])
+            loops["rla run"].append(result["loop"])
             lags.extend(result["lags"])
             wrapper_cpu.append((spent - result["command_cpu"] - plain["unmeasured_cpu"]) / result["wall"])
     ratio = statistics.median(wrapped_times) / statistics.median(bare_times)
@@ -158,7 +160,8 @@ def main() -> None:
     print(f"capture lag  p50 {lags[len(lags) // 2] if lags else float('nan'):.2f} s   p95 {p95:.2f} s   "
           f"max {lags[-1] if lags else float('nan'):.2f} s over {len(lags)} scalars   target p95 < 2 s")
     print(f"rla run's own CPU  {100 * statistics.median(wrapper_cpu):.2f}% of one core (median)   target < 1%")
-    for what, times in (("launch to the script's first line", starts), ("script's last line to exit", ends)):
+    for what, times in (("launch to the script's first line", starts), ("the script's own loop", loops),
+                        ("script's last line to exit", ends)):
         print(f"{what}: bare {statistics.median(times['bare']):.2f} s, "
               f"rla run {statistics.median(times['rla run']):.2f} s (medians)")
 

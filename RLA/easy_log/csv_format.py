@@ -61,6 +61,7 @@ class CSVOutputFormat(KVWriter):
         self.late_keys: List[str] = []
         self.late_bytes = 0
         self._open_late()
+        self._late_set = set(self.late_keys)
         self.file = AppendFile(self.path)
         self._late: Optional[AppendFile] = None
 
@@ -97,21 +98,20 @@ class CSVOutputFormat(KVWriter):
         self.late_bytes = keep if self.late_keys else 0
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
-        late_set = set(self.late_keys)
-        new_keys = [k for k in key_values if k not in self._key_set and k not in late_set]
-        if not new_keys and not self.late_keys:
+        cells = {k: cell_text(v) for k, v in key_values.items() if k not in self._key_set}  # the late ones
+        if not cells:
             self._append(self._row(key_values), b"")
             return
-        late_keys = self.late_keys + new_keys
-        cells = {k: cell_text(key_values[k]) for k in late_keys if k in key_values}
-        line = late_line(self.rows, cells).encode("utf-8") if cells else b""
+        new_keys = [k for k in cells if k not in self._late_set]
+        line = late_line(self.rows, cells).encode("utf-8")
         row = self._row(key_values)
         if self._fold_due(bool(new_keys), len(row), len(line)):
-            self._fold(late_keys)
+            self._fold(self.late_keys + new_keys)
             self._append(self._row(key_values), b"")
         else:
             self._append(row, line)
-            self.late_keys = late_keys
+            self.late_keys += new_keys
+            self._late_set.update(new_keys)
 
     def _row(self, key_values: Dict[str, Any]) -> bytes:
         text = io.StringIO()
@@ -161,7 +161,7 @@ class CSVOutputFormat(KVWriter):
             os.remove(self.late_path)  # after the rewrite: until then the late cells are still read from it
         self.file = AppendFile(self.path)  # the rewrite is a new file
         self.keys, self._key_set = keys, set(keys)
-        self.late_keys, self.late_bytes = [], 0
+        self.late_keys, self._late_set, self.late_bytes = [], set(), 0
         self.csv_bytes = os.path.getsize(self.path)
 
     def close(self) -> None:
