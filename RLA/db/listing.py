@@ -128,6 +128,7 @@ class Listing:
             self.sort = _sort_key(sort, index, list(self.tables)) if sort not in (None, "index") else None
             self.descending = descending
             plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
+            self._present: List[str] = []
             if plain:  # pages straight off the index's order
                 self._ids: Optional[List[int]] = None
                 self._counts = index.store.counts(list(self.tables))
@@ -204,6 +205,12 @@ class Listing:
         with self._opened() as index:
             return metric_keys(index, self.tables)
 
+    def tables_present(self) -> List[str]:
+        """The tables the listing's items are of, sorted."""
+        if self._ids is not None:
+            return self._present
+        return sorted(task for tid, (task, _) in self.tables.items() if self._counts.get(tid))
+
     def record_of(self, date: str, name: str) -> Optional[ItemRecord]:
         """The record of the item ``date/name`` of the listing's tables, if the index has it."""
         with self._opened() as index:
@@ -272,7 +279,10 @@ class Listing:
         order = f"r {direction}, d {direction}, n {direction}"
         if self.sort is not None:
             order = f"kn, k {direction}, " + order
-        return [row[0] for row in conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args)]
+        rows = conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args).fetchall()
+        ranked = list(self.tables)
+        self._present = sorted({self.tables[ranked[row[1]]][0] for row in rows})
+        return [row[0] for row in rows]
 
     def _table_query(self, index: Index, tid: int, rank: int,
                      functions: List[Callable[[Any, Any], bool]]) -> Tuple[Optional[str], List[Any]]:

@@ -22,7 +22,7 @@ import numpy as np
 from RLA import plot_bands as bands
 from RLA.errors import UsageError
 from RLA.ui import arguments
-from RLA.ui.selection import select_records
+from RLA.ui.selection import select_records, selection_listing
 
 __all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "default_metrics", "curves", "curves_csv",
            "curves_figure"]
@@ -96,6 +96,8 @@ class CurveRequest:
 NOT_METRICS = ("time-step", "wall_time")
 #: what a metric's name says when it is what a run is judged by: drawn first when nothing is picked
 _OUTCOME = re.compile(r"return|reward|score|success|ep_rew", re.I)
+#: runs of a selection whose headers and parameters say what the page offers (a larger one: its first runs)
+SAMPLE_RUNS = 2000
 #: parameters that tell runs of one setting apart (never a sensible default group)
 _REPEATS = re.compile(r"seed|^sweep$|^info$", re.I)
 
@@ -115,7 +117,8 @@ def curve_choices(data_root: Path, text: str, indices: Optional[Sequence[str]] =
     while several runs share each value (2 learning rates x 3 seeds: by the learning rate)."""
     from RLA.ui.runs import metrics_of
 
-    records = select_records(data_root, text, indices)
+    listing = selection_listing(data_root, text, indices)
+    records = listing.page(0, SAMPLE_RUNS)  # a large selection is judged by its first runs
     metrics = [m for m in metrics_of(records) if m not in NOT_METRICS]
     values: Dict[str, set] = {}
     for record in records:
@@ -123,7 +126,7 @@ def curve_choices(data_root: Path, text: str, indices: Optional[Sequence[str]] =
             values.setdefault(key, set()).add(json.dumps(value, sort_keys=True, default=str))
     split = [key for key, seen in values.items()
              if 1 < len(seen) < len(records) and not _REPEATS.search(key)]
-    return {"tables": sorted({r.item.task for r in records}), "runs": len(records), "metrics": metrics,
+    return {"tables": listing.tables_present(), "runs": listing.total, "metrics": metrics,
             "params": sorted(values), "default_metrics": default_metrics(metrics), "default_split": sorted(split)}
 
 

@@ -14,7 +14,7 @@ from RLA.db.query import ItemFilter, ItemRecord, Listing, find, select
 from RLA.db.selection_words import parse_words
 from RLA.errors import ItemNotFoundError
 
-__all__ = ["parse_filter", "select_records", "find_record"]
+__all__ = ["parse_filter", "select_records", "selection_listing", "find_record"]
 
 
 def parse_filter(text: str) -> Dict[str, Any]:
@@ -36,6 +36,12 @@ def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] 
         wanted = set(odd)
         records += [r for r in select(data_root, item_filter) if readable_name(r.index) in wanted]
     return records
+
+
+def selection_listing(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> Listing:
+    """The items the filter selects (narrowed to ``indices`` when given) as a listing: counted at once,
+    read a page at a time (for what needs only the first runs of a large selection)."""
+    return Listing(data_root, ItemFilter(**parse_filter(text)), items=indices)
 
 
 def find_record(data_root: Path, index: str, archived: bool = False) -> ItemRecord:
