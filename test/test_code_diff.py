@@ -86,3 +86,28 @@ def test_the_compare_page_shows_the_code_diff_of_two_ticked_runs(page, tmp_path:
         page.select_option("#diff-b", first.index)
         page.wait_for_function("document.querySelector(\".diff-file[data-path='src/buffer.py'] .badge\")?"
                                ".textContent === 'removed'")
+
+
+def test_huge_snapshots_are_bounded(tmp_path: Path):
+    """A file rewritten line by line (difflib would take minutes: 25,000 interleaved changes) is said to differ;
+    a minified line is cut; past MAX_LINES the files are named without their lines."""
+    from RLA.db import code_diff
+
+    first, second, _ = two_runs(tmp_path)
+    old = [f"x = {i}  # line {i}" for i in range(25_000)]
+    new = [line if i % 2 else f"y = {i}" for i, line in enumerate(old)]
+    (first.code_dir / "src" / "table.py").write_text("\n".join(old))
+    (second.code_dir / "src" / "table.py").write_text("\n".join(new))
+    (first.code_dir / "src" / "a.min.js").write_text("a" * 5000)
+    (second.code_dir / "src" / "a.min.js").write_text("b" * 5000)
+    for n in range(12):  # 12 new files of 1,900 lines each: the last ones past the 20,000 lines shown
+        (second.code_dir / "src" / f"gen_{n:02d}.py").write_text("".join(f"v{i} = {i}\n" for i in range(1900)))
+    diff = diff_code(first, second)
+    changes = {c.path: c for c in diff.changes}
+    assert changes["src/table.py"].change == "large" and not changes["src/table.py"].lines
+    assert [len(line) for line in changes["src/a.min.js"].lines if line[0] in "+-"] == [code_diff.MAX_LINE_CHARS] * 2
+    assert changes["src/a.min.js"].lines[-1].endswith("…")
+    generated = [changes[f"src/gen_{n:02d}.py"] for n in range(12)]
+    assert sum(len(c.lines) for c in diff.changes) == code_diff.MAX_LINES and diff.truncated
+    assert generated[-1].cut and not generated[-1].lines and not generated[0].cut
+    assert len(generated[0].lines) == 1901  # the hunk's header and every line

@@ -17,9 +17,12 @@ function fileBlock(file) {
                      el("code", {}, file.path), el("span", {className: "muted"}, file.lines.length ? `  +${added} −${removed}` : ""));
   const block = el("details", {className: "diff-file", open: file.lines.length <= 400}, summary);
   block.dataset.path = file.path;
+  const cutNote = () => el("p", {className: "muted"}, "lines left out: the diff of these snapshots is too long to show");
   if (!file.lines.length) {
-    block.append(el("p", {className: "muted"}, file.change === "binary" || file.change === "large"
-      ? "the bytes differ (a binary file, or one over 1 MB)" : "an empty file, or only line endings differ"));
+    block.append(file.cut ? cutNote() : el("p", {className: "muted"},
+      file.change === "binary" ? "the bytes differ (a binary file)"
+        : file.change === "large" ? "the bytes differ (a file over 1 MB, or with thousands of changed lines)"
+        : file.change === "changed" ? "only line endings differ" : "an empty or binary file"));
     return block;
   }
   // a git.diff only one run has (the other ran from a clean checkout) is that run's change: shown as the patch it is
@@ -38,6 +41,7 @@ function fileBlock(file) {
     pre.appendChild(el("span", {className: kind}, line + "\n"));
   }
   block.appendChild(pre);
+  if (file.cut) block.appendChild(cutNote());
   return block;
 }
 
