@@ -52,6 +52,16 @@ def test_runtime_table_of_runs_and_groups(data_root: Path) -> None:
                                env={"COLUMNS": "80"}, catch_exceptions=False).output
     assert "0:00:18" in shown and "0:00:36" in shown and " 50 " in shown and " 25 " in shown
 
+    untimed = Database(data_root).item("timed", "2021/01/01/00-00-00-000000_11.0.91.89_&algo=y&seed=4")
+    untimed.log_dir.mkdir(parents=True)  # logged before rows carried their time
+    untimed.progress_csv.write_text("time-step,ret\n0,1.0\n100,2.0\n")
+    (untimed.log_dir / "params.json").write_text('{"algo": "y", "seed": 4}')
+    groups = runtime_table(data_root, "timed", None, ["algo"]).groups.set_index("algo")
+    assert groups.loc["y", "timed"] == 0 and np.isnan(groups.loc["y", ["mean_seconds", "total_seconds"]]).all()
+    shown = CliRunner().invoke(main, ["table", "-d", str(data_root), "-t", "timed", "-k", "algo", "--runtime"],
+                               env={"COLUMNS": "80"}, catch_exceptions=False).output
+    assert next(line for line in shown.splitlines() if " y " in line).split()[-3:] == ["-", "-", "-"]
+
 
 def test_curves_against_wall_clock_time(data_root: Path) -> None:
     _timed_runs(data_root)

@@ -64,5 +64,6 @@ def runtime_table(data_root: Union[str, os.PathLike], task_table_names: Union[st
     by = ["task", *split_keys]
     groups = runs.groupby(by, sort=False).agg(
         runs=("index", "size"), timed=("seconds", "count"), mean_seconds=("seconds", "mean"),
-        total_seconds=("seconds", "sum"), mean_steps_per_second=("steps_per_second", "mean")).reset_index()
+        total_seconds=("seconds", lambda seconds: seconds.sum(min_count=1)),  # NaN, not 0, without a timed run
+        mean_steps_per_second=("steps_per_second", "mean")).reset_index()
     return Runtime(runs, groups)
