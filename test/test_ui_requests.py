@@ -46,6 +46,7 @@ BAD_CURVES = [
     ({"split_keys": "lr"}, "split_keys must be a list of strings"),
     ({"metrics": "perf/reward"}, "metrics must be a list of strings"),
     ({"band": 3}, "band must be a string"),
+    ({"smoothstep": 2}, "unknown curve option 'smoothstep' (did you mean smooth_step?)"),
 ]
 
 
@@ -131,7 +132,8 @@ BAD_RESULTS = [
     ({"normalize": "cheetah=0"}, "write TASK=RANDOM:REFERENCE"),
     ({"indices": []}, "indices name no run"),
     ({"filter": "-w 'lr >>= 1'"}, "cannot parse expression"),
-    ({"bogus": 1}, "unknown results options ['bogus']"),
+    ({"split_key": ["lr"]}, "unknown results option 'split_key' (did you mean split_keys?)"),
+    ({"metric": "perf/rewrd"}, "'perf/rewrd' (did you mean perf/reward?)"),
 ]
 
 

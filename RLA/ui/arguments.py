@@ -7,11 +7,12 @@ hand-made request, and gets a 400 that says what to send instead, never a 500.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Collection, Dict, List, Optional, Tuple
 
 from RLA.errors import UsageError
+from RLA.words import did_you_mean
 
-__all__ = ["MAX_TEXT", "MAX_NAMES", "text", "names", "number", "flag", "limits"]
+__all__ = ["MAX_TEXT", "MAX_NAMES", "known_only", "text", "names", "number", "flag", "limits"]
 
 #: characters of one text argument at most (a filter is a few words; an index about a hundred characters)
 MAX_TEXT = 10_000
@@ -19,6 +20,14 @@ MAX_TEXT = 10_000
 MAX_NAMES = 100_000
 
 Arguments = Dict[str, Any]
+
+
+def known_only(arguments: Arguments, known: Collection[str], what: str) -> None:
+    """Refuse an argument not in ``known`` (a typo would otherwise be ignored), naming the closest known ones."""
+    unknown = sorted(set(arguments) - set(known))
+    if unknown:
+        raise UsageError(f"unknown {what} {unknown[0]!r}{did_you_mean(unknown[0], known)}; known: "
+                         f"{', '.join(sorted(known))}")
 
 
 def text(arguments: Arguments, name: str, default: str = "", limit: int = MAX_TEXT) -> str:

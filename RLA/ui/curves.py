@@ -53,10 +53,7 @@ class CurveRequest:
     @classmethod
     def of(cls, body: Dict[str, Any]) -> "CurveRequest":
         """The request a JSON body asks for, each field checked (a UsageError names the wrong one)."""
-        known = set(cls.__dataclass_fields__)
-        unknown = set(body) - known
-        if unknown:
-            raise UsageError(f"unknown curve options {sorted(unknown)}; known: {sorted(known)}")
+        arguments.known_only(body, cls.__dataclass_fields__, "curve option")
         request = cls(metrics=arguments.names(body, "metrics") or [], filter=arguments.text(body, "filter"),
                       indices=arguments.names(body, "indices"), split_keys=arguments.names(body, "split_keys") or [],
                       band=arguments.text(body, "band", "std"),

@@ -60,8 +60,6 @@ def options(data_root: Path, text: str, indices: Optional[Sequence[str]] = None)
             "suggested_keys": [k for k in tracked if k in keys and "seed" not in k.lower()]}
 
 
-
-
 @dataclass
 class ResultsRequest:
     """What the Results page asks for (the JSON body of its requests), each field checked."""
@@ -83,10 +81,7 @@ class ResultsRequest:
         """The request a JSON body asks for (a UsageError names the wrong field)."""
         from RLA.easy_plot.aggregate import SCORES
 
-        known = set(cls.__dataclass_fields__)
-        unknown = set(body) - known
-        if unknown:
-            raise UsageError(f"unknown results options {sorted(unknown)}; known: {sorted(known)}")
+        arguments.known_only(body, cls.__dataclass_fields__, "results option")
         request = cls(metric=arguments.text(body, "metric"), tasks=arguments.names(body, "tasks") or [],
                       filter=arguments.text(body, "filter"), indices=arguments.names(body, "indices"),
                       split_keys=arguments.names(body, "split_keys") or [],
