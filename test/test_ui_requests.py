@@ -46,7 +46,7 @@ BAD_CURVES = [
     ({"split_keys": "lr"}, "split_keys must be a list of strings"),
     ({"metrics": "perf/reward"}, "metrics must be a list of strings"),
     ({"band": 3}, "band must be a string"),
-    ({"smoothstep": 2}, "unknown curve option 'smoothstep' (did you mean smooth_step?)"),
+    ({"smoothstep": 2}, "unknown curve option 'smoothstep' (did you mean smooth_step"),
 ]
 
 
