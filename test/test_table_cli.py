@@ -57,8 +57,12 @@ def test_rla_table_written_to_a_file_keeps_the_values(db: Path, tmp_path: Path) 
 
 
 def test_rla_importance_shows_names_as_they_read(db: Path) -> None:
-    _shown_as_they_read(rla("importance", "-d", str(db), "-t", "hopper", "-m", "ret", "--reps", "3",
-                            "--configurations"))
+    shown = rla("importance", "-d", str(db), "-t", "hopper", "-m", "ret", "--reps", "3", "--configurations")
+    _shown_as_they_read(shown)
+    assert "6 configurations of 2 seeds each" in shown
+    one_seed = rla("importance", "-d", str(db), "-t", "hopper", "-m", "ret", "--reps", "3", "--configurations",
+                   "--seed-key", "run")  # every run its own configuration: no spread over seeds
+    assert "12 configurations of 1 seed each" in one_seed and "nan" not in one_seed
 
 
 def test_typos_of_a_metric_or_a_key_name_the_closest(db: Path) -> None:

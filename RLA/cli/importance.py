@@ -2,11 +2,13 @@
 aggregated (:func:`RLA.easy_plot.importance.param_importance`)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Optional
 
 import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, tables_selection
+from RLA.words import counted
 
 __all__ = ["importance_command"]
 
@@ -16,6 +18,11 @@ Examples:
   rla importance -d data -t hopper -m eval/return -p lr -p batch \\
       --seed-key seed --configurations
 """
+
+
+def _number(value: float) -> str:
+    """A score or its spread; ``-`` for none (the std of a configuration of one seed)."""
+    return f"{value:.4g}" if math.isfinite(value) else "-"
 
 
 @click.command("importance", epilog=PATTERN_HELP + "\n\n" + EXAMPLES)
@@ -56,9 +63,10 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
     from rich.text import Text
 
     seeds = result.configurations["seeds"]
-    spread = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()} to {seeds.max()}"
+    fewest, most = int(seeds.min()), int(seeds.max())
+    spread = counted(fewest, "seed") if fewest == most else f"{fewest} to {most} seeds"
     out = console(stderr=False)
-    table = Table(title=f"{len(result.configurations)} configurations of {spread} seeds each; importance: "
+    table = Table(title=f"{counted(len(result.configurations), 'configuration')} of {spread} each; importance: "
                         "the drop in R² when a parameter is shuffled", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("parameter", "importance", "95% interval", "values"):
         table.add_column(name, overflow="fold")
@@ -71,5 +79,5 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
         for name in result.configurations.columns:
             configurations.add_column(Text(printable(name)), overflow="fold")
         for values in result.configurations.itertuples(index=False):
-            configurations.add_row(*(Text(f"{v:.4g}" if isinstance(v, float) else printable(v)) for v in values))
+            configurations.add_row(*(Text(_number(v) if isinstance(v, float) else printable(v)) for v in values))
         out.print(configurations)
