@@ -4,6 +4,7 @@ metric or a grouping key named with the closest names the runs have."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -90,3 +91,30 @@ def test_a_parameter_named_as_a_column_of_the_table_keeps_its_values(data_root: 
         ["1", "10", "3.50"], ["3", "30", "5.50"]]
     refused = CliRunner().invoke(main, ["table", "-d", str(data_root), "-t", "hopper", "-k", "score", "-m", "ret"])
     assert refused.exit_code != 0 and "cannot group by 'score'" in refused.output
+
+
+@pytest.mark.parametrize("edit, said", [
+    (lambda r: r["spec"].update(normalize=[1, 2]), "a table spec that cannot be read"),
+    (lambda r: r["spec"].update(last="many"), "last must be a whole number of at least 1, got 'many'"),
+    (lambda r: r["spec"].update(colour="red"), "unknown keys ['colour']"),
+    (lambda r: r.pop("data_root"), "names no database: remake it with -d DATA_ROOT --again FILE"),
+    (lambda r: r.update(format=["md"]), "its 'format' is not text"),
+])
+def test_a_record_edited_by_hand_is_said_not_a_traceback(db: Path, tmp_path: Path, edit, said) -> None:
+    table = tmp_path / "t.md"
+    rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--reps", "50", "-o", str(table))
+    record = tmp_path / "t.md.rla.json"
+    data = json.loads(record.read_text())
+    edit(data)
+    record.write_text(json.dumps(data))
+    result = CliRunner().invoke(main, ["table", "--again", str(table)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit) and said in result.output
+
+
+def test_a_record_names_its_table_beside_it(db: Path, tmp_path: Path) -> None:
+    rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--reps", "50", "-o",
+        str(tmp_path / "t.md"))
+    record = tmp_path / "t.md.rla.json"
+    record.write_text(record.read_text().replace('"file": "t.md"', '"file": "../elsewhere.md"'))
+    assert "made " + str(tmp_path / "elsewhere.md") in rla("table", "--again", str(record))
+    assert not (tmp_path.parent / "elsewhere.md").exists()

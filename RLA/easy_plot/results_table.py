@@ -85,8 +85,12 @@ class TableSpec:
             raise UsageError(f"stat must be one of {', '.join(TABLE_STATS)}; got {self.stat!r}")
         if not self.tasks:
             raise UsageError("name at least one table (task) for the results table")
-        if not 0 < self.ci < 1:
-            raise UsageError(f"ci must be between 0 and 1, got {self.ci}")
+        for name in ("last", "n_bootstrap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if not isinstance(self.ci, (int, float)) or not 0 < self.ci < 1:
+            raise UsageError(f"ci must be between 0 and 1, got {self.ci!r}")
         unknown = sorted(set(self.normalize) - set(self.tasks))
         if unknown:
             raise UsageError(f"normalize names tables that are not in the table: {unknown}; tables: {self.tasks}")
@@ -112,11 +116,16 @@ class TableSpec:
         if unknown:
             raise UsageError(f"a table spec with unknown keys {unknown}; known: {sorted(known)}")
         values = dict(data)
-        values["normalize"] = {task: (float(low), float(high))
-                               for task, (low, high) in dict(values.get("normalize") or {}).items()}
-        values["selection"] = {key: tuple(value) if isinstance(value, list) else value
-                               for key, value in dict(values.get("selection") or {}).items()}
-        return cls(**values)
+        try:
+            values["normalize"] = {task: (float(low), float(high))
+                                   for task, (low, high) in dict(values.get("normalize") or {}).items()}
+            values["selection"] = {key: tuple(value) if isinstance(value, list) else value
+                                   for key, value in dict(values.get("selection") or {}).items()}
+            return cls(**values)
+        except UsageError:
+            raise
+        except (TypeError, ValueError) as error:  # a spec edited by hand
+            raise UsageError(f"a table spec that cannot be read ({error}): {dict(data)!r:.200}") from None
 
 
 @dataclass

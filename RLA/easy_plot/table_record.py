@@ -69,6 +69,9 @@ def read_record(path: PathLike) -> Dict[str, Any]:
         raise UsageError(f"{record_file} cannot be read as a table record: {exc}") from None
     if not isinstance(record, dict) or not isinstance(record.get("spec"), dict):
         raise UsageError(f"{record_file} is not a table record (no 'spec')")
+    for key in ("data_root", "format", "file", "command"):
+        if not isinstance(record.get(key, ""), str):
+            raise UsageError(f"{record_file} is not a table record: its {key!r} is not text")
     return record
 
 
@@ -79,9 +82,11 @@ def make_again(path: PathLike, data_root: Optional[PathLike] = None,
     table and the table file written."""
     record = read_record(path)
     table_file = Path(path)
-    if table_file.name.endswith(RECORD_SUFFIX):
-        table_file = table_file.with_name(record.get("file") or table_file.name[:-len(RECORD_SUFFIX)])
+    if table_file.name.endswith(RECORD_SUFFIX):  # the table beside its record (a name, never a path elsewhere)
+        table_file = table_file.with_name(Path(record.get("file") or table_file.name[:-len(RECORD_SUFFIX)]).name)
     spec = TableSpec.from_dict(record["spec"])
+    if not (data_root or record.get("data_root")):
+        raise UsageError(f"{record_path(path)} names no database: remake it with -d DATA_ROOT --again FILE")
     table = results_table(data_root or record["data_root"], spec, use_buf=use_buf)
     write_table(table, table_file, record.get("format"), record.get("command", ""))
     return table, table_file
