@@ -59,6 +59,7 @@ def test_the_diff_shows_the_changed_line_the_uncommitted_change_and_new_files(tm
     assert changes["src/buffer.py"].change == "added" and changes["src/buffer.py"].lines[-1] == "+SIZE = 10_000"
     assert changes["src/weights.bin"].change == "binary" and not changes["src/weights.bin"].lines
     assert "++LR = 0.3" in changes["git.diff"].lines  # the second run's uncommitted change
+    assert [c.path for c in diff.changes if c.uncommitted] == ["git.diff"]
     assert diff.same == 2 and not diff.truncated  # main.py and requirements.txt
     back = diff_code(second, first)
     assert {c.path: c.change for c in back.changes}["src/buffer.py"] == "removed"

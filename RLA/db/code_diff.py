@@ -49,9 +49,11 @@ class FileChange:
     change: str
     lines: List[str] = field(default_factory=list)  # the unified diff's lines after its header, no newlines
     cut: bool = False  # lines were left out (MAX_LINES over every file)
+    uncommitted: bool = False  # the file is the snapshot's git diff (the run's uncommitted changes)
 
     def to_dict(self) -> Dict[str, object]:
-        return {"path": self.path, "change": self.change, "lines": self.lines, "cut": self.cut}
+        return {"path": self.path, "change": self.change, "lines": self.lines, "cut": self.cut,
+                "uncommitted": self.uncommitted}
 
 
 @dataclass
@@ -97,6 +99,9 @@ def diff_code(a: Item, b: Item, context: int = 3) -> CodeDiff:
         lines = [_shown(line.rstrip("\r\n")) for line in lines]
         changes.append(FileChange(rel, change, lines[:budget], cut=len(lines) > budget))
         budget -= len(lines)
+    git_diff = a.code.git_diff.relative_to(a.code_dir).as_posix()
+    for found in changes:
+        found.uncommitted = found.path == git_diff
     return CodeDiff(a.index, b.index, changes, same,
                     truncated=cut_a or cut_b or any(change.cut for change in changes))
 

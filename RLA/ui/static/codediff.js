@@ -26,7 +26,7 @@ function fileBlock(file) {
     return block;
   }
   // a git.diff only one run has (the other ran from a clean checkout) is that run's change: shown as the patch it is
-  const body = file.path === "git.diff" && file.lines.length > 1 ? file.lines.slice(1) : [];
+  const body = file.uncommitted && file.lines.length > 1 ? file.lines.slice(1) : [];
   const oneSide = !body.length ? null : body.every(l => l.startsWith("+")) ? "+" : body.every(l => l.startsWith("-")) ? "-" : null;
   if (oneSide) {
     block.insertBefore(el("p", {className: "muted"}, oneSide === "+"
