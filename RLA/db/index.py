@@ -194,8 +194,8 @@ def _decoded(row: Tuple[Any, ...]) -> Row:
     loads = json.loads
     return Row(item_id, tid, date, decode_text(name), presence, recheck, written, loads(sizes), loads(params),
                loads(tracked), status, step, rows, _decoded_text(host), _decoded_text(ip), _decoded_text(end_time),
-               damage, param_value(tags), param_value(note), sig_log, sig_progress, sig_outputs, bool(running), pid,
-               heartbeat)
+               damage, [] if tags == b"[]" else param_value(tags), param_value(note), sig_log, sig_progress,
+               sig_outputs, bool(running), pid, heartbeat)
 
 
 def _decoded_text(value: Any) -> Any:
