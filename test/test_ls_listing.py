@@ -98,6 +98,7 @@ def test_a_large_selection_shows_its_first_page_and_json_gives_every_item(metric
     assert [line.split()[-1] for line in result.stdout.splitlines()[-2:]] == ["0", "0"]  # the seeds, sorted
     streamed = ls("-d", str(metric_db), "--json", "--limit", "2")
     expected = [r.to_dict() for r in query.select(metric_db, ItemFilter())]
-    assert streamed.stdout == json.dumps(expected, indent=2, default=str) + "\n"
+    assert json.loads(streamed.stdout) == json.loads(json.dumps(expected, default=str))
+    assert len(streamed.stdout.splitlines()) == len(expected) + 2  # one run a line, between [ and ]
     empty = ls("-d", str(metric_db), "--json", "-w", "seed > 99")
     assert json.loads(empty.stdout) == []

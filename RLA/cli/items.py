@@ -115,15 +115,14 @@ def _metric_columns(selected: Any, columns: Tuple[str, ...]) -> Tuple[str, ...]:
 
 
 def _print_json_records(selected: Any) -> None:
-    """Every record of the listing as a JSON array on stdout, written as it is read (a page at a time):
-    the text ``json.dumps(list, indent=2)`` would give."""
+    """Every record of the listing as a JSON array on stdout, written as it is read (a page at a time),
+    one record a line (JSON's own encoder: many times faster than an indented one)."""
     import json
     import sys
 
     sys.stdout.write("[")
     for number, record in enumerate(selected):
-        text = json.dumps(record.to_dict(), indent=2, default=str).replace("\n", "\n  ")
-        sys.stdout.write(("," if number else "") + "\n  " + text)
+        sys.stdout.write(("," if number else "") + "\n" + json.dumps(record.to_dict(), default=str))
     sys.stdout.write("\n]\n" if selected.total else "]\n")
     sys.stdout.flush()
 

@@ -441,22 +441,22 @@ class _TableRefresh:
             read = [(*next(entries), row) for _, _, _, row in to_read]
             self._write(read, to_delete, days)
 
-    def _write(self, entries: List[Tuple[IndexEntry, Dict[str, Any], Optional[StoredRow]]],
+    def _write(self, entries: List[Tuple[Dict[str, Any], Dict[str, Any], Optional[StoredRow]]],
                to_delete: List[StoredRow], days: List[str]) -> None:
-        """Store ``entries`` read from their files, and forget ``to_delete``, with the mtimes of ``days``."""
+        """Store ``entries`` read from their files (parameters, columns, the row they had), and forget
+        ``to_delete``, with the mtimes of ``days``."""
         assert self.tid is not None
         folders = {(i, date): self.seen[(i, date)] for date in days for i in self.days_seen.get(date, ())}
         gone = [(i, date) for date in days for i in self.listed[date] if (i, date) not in self.seen]
         if not (entries or to_delete or folders or gone):
             return
         tid = self.tid
-        new = [({"tid": tid, **values}, entry.params) for entry, values, row in entries
-               if row is None and not self.full]
+        new = [({"tid": tid, **values}, params) for params, values, row in entries if row is None and not self.full]
         with self.store.writing():
             written_ids = self.store.insert_new(tid, new)
-            for entry, values, row in entries:
+            for params, values, row in entries:
                 if row is not None or self.full:
-                    written_ids.append(self.store.write_item(tid, {"tid": tid, **values}, entry.params,
+                    written_ids.append(self.store.write_item(tid, {"tid": tid, **values}, params,
                                                              (row.id, row.written) if row else None, force=self.full))
             self.index.just_read.update(i for i in written_ids if i is not None)
             self.store.delete_items(self.tid, to_delete)
@@ -490,11 +490,11 @@ class _TableRefresh:
 
 
 def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
-                  now: int) -> Iterator[Tuple[IndexEntry, Dict[str, Any]]]:
-    """:func:`read_entry` of each item ``(date, name, data type bits)`` of the table whose data type
-    folders are ``type_dirs``, with its columns (:func:`entry_values`), in order: by a pool of
-    processes, one per CPU, when there are :data:`PARALLEL_READS` or more (a new index of a large
-    database), else here."""
+                  now: int) -> Iterator[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """Each item ``(date, name, data type bits)`` of the table whose data type folders are
+    ``type_dirs`` read (:func:`read_entry`): its parameters and its columns (:func:`entry_values`), in
+    order; by a pool of processes, one per CPU, when there are :data:`PARALLEL_READS` or more (a new
+    index of a large database), else here."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
     pool = _reader_pool(workers) if len(items) >= PARALLEL_READS and workers > 1 else None
     if pool is None:
@@ -508,10 +508,11 @@ def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
             yield from pool.map(_read_one, [type_dirs] * len(part), part, [now] * len(part), chunksize=_CHUNK)
 
 
-def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> Tuple[IndexEntry, Dict[str, Any]]:
+def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """An item's parameters and the columns of its row (what is sent back from a reading process)."""
     date, name, bits = item
     entry = read_entry(_type_paths(type_dirs, date, name, bits), name, now)
-    return entry, entry_values(date, name, entry)
+    return entry.params, entry_values(date, name, entry)
 
 
 def _type_paths(type_dirs: Sequence[str], date: str, name: str, presence: int) -> Dict[str, str]:
