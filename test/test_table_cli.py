@@ -25,7 +25,7 @@ def db(data_root: Path) -> Path:
         for seed in range(2):
             for lr in (0.1, 0.2):
                 log_run(data_root, "hopper", {"algo": algo, "seed": seed, "lr": lr},
-                        [(100 * t, {"ret": float(t + number + seed + 10 * lr)}) for t in range(5)])
+                        [(100 * t, {"ret": float(t + 10 * number + seed + 10 * lr)}) for t in range(5)])
     exp_manager.finish()
     return data_root
 
@@ -118,3 +118,11 @@ def test_a_record_names_its_table_beside_it(db: Path, tmp_path: Path) -> None:
     record.write_text(record.read_text().replace('"file": "t.md"', '"file": "../elsewhere.md"'))
     assert "made " + str(tmp_path / "elsewhere.md") in rla("table", "--again", str(record))
     assert not (tmp_path.parent / "elsewhere.md").exists()
+
+
+def test_one_run_per_group_is_never_bold(db: Path) -> None:
+    """One run's bootstrap interval is the run itself: it clears the runner-up's and says nothing."""
+    args = ["table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--reps", "50", "--format", "md"]
+    assert "**" in rla(*args)  # 4 runs a group, 10 apart: the best clears the others
+    single = rla(*args, "-w", "seed == 0 and lr == 0.1")
+    assert "| 1 |" in single and "**" not in single

@@ -196,7 +196,8 @@ def _group_labels(scores: Any, split_keys: Sequence[str]) -> Any:
 
 def _mark_best(cells: Any) -> None:
     """``bold`` on a column's best value when its interval lies clear of the runner-up's
-    (lower is better for the optimality gap)."""
+    (lower is better for the optimality gap), both from two runs or more: the interval of a
+    single run (or of one run per task) is that run, which clears anything and says nothing."""
     cells["bold"] = False
     for column, rows in cells.groupby("column", sort=False):
         rows = rows[np.isfinite(rows["value"].to_numpy(dtype=np.float64))]
@@ -205,6 +206,8 @@ def _mark_best(cells: Any) -> None:
         lower_better = column == STAT_NAMES["optimality_gap"]
         ranked = rows.sort_values("value", ascending=lower_better, kind="stable")
         best, runner_up = ranked.iloc[0], ranked.iloc[1]
+        if min(best["n"], runner_up["n"]) < 2:
+            continue
         separated = best["high"] < runner_up["low"] if lower_better else best["low"] > runner_up["high"]
         if separated:
             cells.loc[best.name, "bold"] = True
