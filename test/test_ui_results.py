@@ -134,3 +134,11 @@ def test_one_table_without_groups_has_no_matrix_and_says_why(page, results_db: P
             [(c.column, c.value, c.n) for c in table.cells.itertuples()]
         # one configuration per batch size: importance needs three, and the panel says so
         assert "at least 3" in page.inner_text("#results-importance")
+
+
+def test_the_controls_offer_metrics_but_the_time_columns_and_groups_but_the_seed(results_db: Path):
+    from RLA.ui.results import options
+
+    found = options(results_db, "")
+    assert found["tasks"] == TASKS and found["metrics"] == [METRIC]  # no time-step, no wall_time
+    assert found["param_keys"] == ["batch", "env", "lr", "seed"] and found["suggested_keys"] == ["lr", "batch"]

@@ -22,6 +22,7 @@ import numpy as np
 from RLA import plot_bands as bands
 from RLA.errors import UsageError
 from RLA.ui import arguments
+from RLA.ui.runs import NOT_METRICS, metrics_of
 from RLA.ui.selection import select_records, selection_listing
 
 __all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "default_metrics", "curves", "curves_csv",
@@ -89,14 +90,12 @@ class CurveRequest:
                     smooth_step=self.smooth_step, smoothing=self.smoothing)
 
 
-#: columns of every progress.csv that are no curve of their own
-NOT_METRICS = ("time-step", "wall_time")
 #: what a metric's name says when it is what a run is judged by: drawn first when nothing is picked
 _OUTCOME = re.compile(r"return|reward|score|success|ep_rew", re.I)
 #: runs of a selection whose headers and parameters say what the page offers (a larger one: its first runs)
 SAMPLE_RUNS = 2000
 #: parameters that tell runs of one setting apart (never a sensible default group)
-_REPEATS = re.compile(r"seed|^sweep$|^info$", re.I)
+REPEAT_KEYS = re.compile(r"seed|^sweep$|^info$", re.I)
 
 
 def default_metrics(metrics: Sequence[str], count: int = 2) -> List[str]:
@@ -112,17 +111,15 @@ def curve_choices(data_root: Path, text: str, indices: Optional[Sequence[str]] =
     """What the Curves page offers for a selection: its tables, its metrics, the parameters of its runs,
     and what to draw before the user picks: the outcome metrics, grouped by the parameters that vary
     while several runs share each value (2 learning rates x 3 seeds: by the learning rate)."""
-    from RLA.ui.runs import metrics_of
-
     listing = selection_listing(data_root, text, indices)
     records = listing.page(0, SAMPLE_RUNS)  # a large selection is judged by its first runs
-    metrics = [m for m in metrics_of(records) if m not in NOT_METRICS]
+    metrics = metrics_of(records)
     values: Dict[str, set] = {}
     for record in records:
         for key, value in record.params.items():
             values.setdefault(key, set()).add(json.dumps(value, sort_keys=True, default=str))
     split = [key for key, seen in values.items()
-             if 1 < len(seen) < len(records) and not _REPEATS.search(key)]
+             if 1 < len(seen) < len(records) and not REPEAT_KEYS.search(key)]
     return {"tables": listing.tables_present(), "runs": listing.total, "metrics": metrics,
             "params": sorted(values), "default_metrics": default_metrics(metrics), "default_split": sorted(split)}
 

@@ -19,6 +19,7 @@ from RLA import plot_axes
 from RLA.db.query import ItemRecord
 from RLA.errors import UsageError
 from RLA.ui import arguments
+from RLA.ui.curves import REPEAT_KEYS
 from RLA.ui.runs import metrics_of
 from RLA.ui.selection import parse_filter, select_records
 
@@ -42,7 +43,7 @@ def _varying(records: Sequence[ItemRecord]) -> List[str]:
 
 def options(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """What the controls offer for a selection: its tables, metrics and the parameters that vary
-    (the tracked ones but seeds suggested as the grouping)."""
+    (the tracked ones but seeds suggested as the grouping: :data:`RLA.ui.curves.REPEAT_KEYS`)."""
     records = select_records(data_root, text, indices)
     if not records:
         raise UsageError("no run is selected: widen the filter or tick some rows on the Runs page")
@@ -57,7 +58,7 @@ def options(data_root: Path, text: str, indices: Optional[Sequence[str]] = None)
     for table in by_table.values():  # each table's own headers, as a metric may be logged by one table only
         metrics.update(dict.fromkeys(metrics_of(table)))
     return {"tasks": sorted(by_table), "metrics": sorted(metrics), "param_keys": keys,
-            "suggested_keys": [k for k in tracked if k in keys and "seed" not in k.lower()]}
+            "suggested_keys": [k for k in tracked if k in keys and not REPEAT_KEYS.search(k)]}
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.db.code_diff import diff_code
-from RLA.db.layout import Item
+from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMNS, Item
 from RLA.db.metrics import metric_column
 from RLA.db.names import readable_name
 from RLA.db.query import ItemFilter, ItemRecord, Listing
@@ -18,7 +18,7 @@ from RLA.easy_plot.loader import progress_columns
 from RLA.errors import UsageError
 from RLA.ui.selection import find_record, parse_filter, select_records
 
-__all__ = ["RunsTables", "run_detail", "compare", "metrics_of", "code_diff"]
+__all__ = ["RunsTables", "run_detail", "compare", "NOT_METRICS", "metrics_of", "code_diff"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".ogg"}
@@ -27,6 +27,8 @@ MAX_FILES = 500
 MAX_DIFF_BYTES = 512 * 1024
 #: progress.csv headers read to list the metrics of a selection
 MAX_HEADERS = 200
+#: the columns of every row that are no metric: the time-step and the wall-clock time
+NOT_METRICS = (TIME_STEP_COLUMN, *WALL_TIME_COLUMNS)
 #: rows of the runs table sent per request: a page asks for what it shows, and a little more
 PAGE_ROWS = 100
 MAX_PAGE_ROWS = 1000
@@ -155,14 +157,15 @@ def _system_metrics(item: Item) -> Dict[str, List[Optional[float]]]:
 
 
 def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
-    """The progress table columns (late ones too) of (up to MAX_HEADERS of) the records, sorted."""
+    """The metrics of the records: their progress table columns (late ones too) but :data:`NOT_METRICS`,
+    sorted; up to MAX_HEADERS headers are read."""
     names: Dict[str, None] = {}
     for record in records[:MAX_HEADERS]:
         try:
             names.update(dict.fromkeys(progress_columns(record.item.progress_csv)))
         except (OSError, ValueError):  # a damaged header: the listing of the run says so
             continue
-    return sorted(names)
+    return sorted(name for name in names if name not in NOT_METRICS)
 
 
 def _label(record: ItemRecord) -> str:
@@ -179,7 +182,7 @@ def _final_values(records: Sequence[ItemRecord]) -> List[Dict[str, Any]]:
     from RLA.easy_plot.loader import read_columns
     from RLA.errors import DamagedFileError
 
-    metrics = [m for m in metrics_of(records) if m not in ("time-step", "wall_time")]
+    metrics = metrics_of(records)
     columns = []
     for record in records:
         try:

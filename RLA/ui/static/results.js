@@ -44,7 +44,7 @@ async function openResults() {
   checklist($("#results-tasks"), options.tasks, keep(".results-task:checked", options.tasks), "results-task");
   checklist($("#results-keys"), options.param_keys, keep(".results-key:checked", options.suggested_keys), "results-key");
   const metric = $("#results-metric");
-  const metrics = options.metrics.filter(m => m !== "time-step" && m !== "wall_time");
+  const metrics = options.metrics;  // the time-step and the wall-clock time left out by the server
   // what the runs were after, as a first guess: a return or a reward
   const chosen = metrics.includes(metric.value) ? metric.value : metrics.find(m => /return|reward/i.test(m)) || metrics[0] || "";
   metric.replaceChildren(...metrics.map(m => el("option", {value: m}, m)));
