@@ -27,8 +27,6 @@ __all__ = ["ResultsRequest", "options", "table", "versus", "table_file", "curves
 
 #: points of a sample-efficiency curve
 CURVE_POINTS = 200
-#: the statistics the page offers (each cell, the aggregate over tasks and the curves)
-STATS = ("iqm", "mean", "median")
 
 
 def _varying(records: Sequence[ItemRecord]) -> List[str]:
@@ -81,6 +79,7 @@ class ResultsRequest:
     def of(cls, body: Dict[str, Any]) -> "ResultsRequest":
         """The request a JSON body asks for (a UsageError names the wrong field)."""
         from RLA.easy_plot.aggregate import SCORES
+        from RLA.easy_plot.results_table import TABLE_STATS  # each cell's, the aggregate's and the curves'
 
         arguments.known_only(body, cls.__dataclass_fields__, "results option")
         request = cls(metric=arguments.text(body, "metric"), tasks=arguments.names(body, "tasks") or [],
@@ -98,8 +97,8 @@ class ResultsRequest:
             raise UsageError(f"k (the points a score averages) must be at least 1, got {request.k}")
         if request.score not in SCORES:
             raise UsageError(f"score must be one of {', '.join(SCORES)}, got {request.score!r}")
-        if request.stat not in STATS:
-            raise UsageError(f"stat must be one of {', '.join(STATS)}, got {request.stat!r}")
+        if request.stat not in TABLE_STATS:
+            raise UsageError(f"stat must be one of {', '.join(TABLE_STATS)}, got {request.stat!r}")
         plot_axes.get(request.x)  # an unknown axis is named with the known ones
         if request.smooth_step < 0:
             raise UsageError(f"smooth_step must be 0 (no smoothing) or positive, got {request.smooth_step}")
