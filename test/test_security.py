@@ -221,3 +221,22 @@ def test_the_cli_shows_control_characters_from_the_database_as_escapes(tmp_path:
     assert "status: finished\\x1b[8m" in outputs["show*"] and "host: h\\x1b]8;;x\\x07" in outputs["show*"]
     assert "\\x1b" in outputs["rm*"]
     assert item.log_dir.exists()  # the dry run changed nothing
+
+
+def test_errors_and_warnings_of_the_cli_show_control_characters_as_escapes(tmp_path: Path):
+    """An error or a warning may quote the database: a table named with control characters in the
+    list of known tables, a parameter in a 'did you mean'."""
+    data_root = tmp_path / "db"
+    log_run(data_root, "term", {"lrate\x1b[2K": 1, "seed": 1}, [(0, {"r": 1.0})])
+    exp_manager.finish()
+    (data_root / "log" / f"term{TERMINAL_ATTACK}").mkdir()
+    env = subprocess_env({"COLUMNS": "80"})
+    unknown_table = subprocess.run([sys.executable, "-m", "RLA.cli", "ls", "-d", str(data_root), "-t", "termHop"],
+                                   capture_output=True, text=True, env=env, timeout=60)
+    unknown_key = subprocess.run([sys.executable, "-m", "RLA.cli", "ls", "-d", str(data_root), "-t", "term",
+                                  "-w", "lrate == 1"], capture_output=True, text=True, env=env, timeout=60)
+    assert unknown_table.returncode != 0 and "Error:" in unknown_table.stderr
+    assert "\\x1b[2K" in unknown_table.stderr
+    assert "\\x1b[2K" in unknown_key.stderr  # the closest parameter, named in a warning or an error
+    for text in (unknown_table.stderr, unknown_key.stderr):
+        assert not [c for c in ACTING_CHARACTERS if c in text], text

@@ -2,7 +2,8 @@
 
 An :class:`RLA.errors.RLAError` ends a command with its message and exit
 code; any other exception is a bug and keeps its traceback. A warning is
-one line, ``warning: <message>``, as a terminal user reads it.
+one line, ``warning: <message>``, as a terminal user reads it. Both may quote
+the database (a name, a parameter), so their control characters are escaped.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from RLA.cli import annotate, import_export, importance, init, items, plot, run, sweep, sync, table, ui
+from RLA.console.display import printable
 from RLA.errors import RLAError
 
 __all__ = ["main"]
@@ -21,14 +23,14 @@ class _ErrorMessage(click.ClickException):
     """An RLAError shown as click shows its own errors: ``Error: <message>``, with the error's exit code."""
 
     def __init__(self, error: RLAError):
-        super().__init__(str(error))
+        super().__init__(printable(error, lines=True))
         self.exit_code = error.exit_code  # type: ignore[misc]  # click's class default, set per error
 
 
 def _warning_line(message: Any, category: type, filename: str, lineno: int, line: Any = None) -> str:
     """A warning as one line, ``warning: <message>``: a terminal user acts on what it says, not on
     the line of code that said it."""
-    return f"warning: {str(message).removeprefix('RLA: ')}\n"
+    return f"warning: {printable(str(message).removeprefix('RLA: '), lines=True)}\n"
 
 
 class _Commands(click.Group):

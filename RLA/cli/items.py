@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import click
 
 from RLA.cli.options import PATTERN_HELP, print_json, selection, word_option
+from RLA.console.display import printable
 from RLA.db.metrics import metric_column
 from RLA.db.selection_words import TIMESTEP_BELOW
 from RLA.words import counted, did_you_mean
@@ -136,7 +137,7 @@ def _say_unknown_parameters(selected: Any, filters: Dict[str, Any]) -> None:
     known = set(selected.param_keys())
     for name in where_names(filters["where"]):
         if name not in known and name not in ANNOTATION_NAMES and name.removeprefix("params.") not in known:
-            click.echo(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}", err=True)
+            click.echo(printable(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}"), err=True)
 
 
 @click.command("show", epilog=PATTERN_HELP)
@@ -145,7 +146,6 @@ def _say_unknown_parameters(selected: Any, filters: Dict[str, Any]) -> None:
 def show_command(data_root: str, filters: Dict[str, Any], as_json: bool) -> None:
     """Show the metadata, parameters and backup.txt of the selected items
     (PATTERN `latest`: the item that started last)."""
-    from RLA.console.display import printable
     from RLA.db import ops
     from RLA.db.layout import BACKUP_TXT
 
