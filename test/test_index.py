@@ -257,3 +257,17 @@ def test_parameter_values_keep_their_type_in_their_columns():
         back = index_db.param_value(stored)
         assert (back != back and value != value) or back == value
         assert isinstance(stored, (int, float, str, bytes))
+
+
+def test_parameters_beyond_the_columns_of_a_table_are_compared_from_the_items(db: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch):
+    """SQLite holds 2,000 columns a table: keys past index_db.MAX_PARAM_COLUMNS are read from each
+    item's parameters as stored, with the same results."""
+    monkeypatch.setattr(index_db, "MAX_PARAM_COLUMNS", 2)
+    shutil.rmtree(db / ".rla_index")
+    for where in ("env == 'Hopper-v4' and lr >= 1e-3", "net.layers == 2 and not seed == 1", "env"):
+        listed = [r.index for r in query.select(db, query.ItemFilter(task="hopper", where=where))]
+        matches = query.ItemFilter(task="hopper", where=where).entry_matcher()
+        assert listed == [r.index for r in query.scan(db, "hopper") if matches(r)], where
+    with sqlite3.connect(index_path(Database(db))) as connection:
+        assert connection.execute("SELECT count(*) FROM param_keys WHERE col = 0").fetchone()[0] >= 1

@@ -21,7 +21,7 @@ from RLA.db import journal
 from RLA.db.annotations import ANNOTATION_NAMES
 from RLA.db.entry import SETTLE_NS
 from RLA.db.index import Index, Row
-from RLA.db.index_db import MAX_PARAM_COLUMNS, encode_text, sql_value
+from RLA.db.index_db import encode_text, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.metric_values import ensure, metric_keys, values_of
 from RLA.db.metrics import REDUCERS, metric_column
@@ -468,11 +468,10 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_MISSING = object()
+
+
 def _param_of(params: str, key: str) -> Any:
-    """A parameter of a table's keys beyond :data:`MAX_PARAM_COLUMNS`, as its column would hold it."""
+    """A parameter of a table's keys beyond :data:`RLA.db.index_db.MAX_PARAM_COLUMNS`, as its column would hold it."""
     value = json.loads(params).get(key, _MISSING)
     return None if value is _MISSING else sql_value(value)
-
-
-_MISSING = object()
-assert MAX_PARAM_COLUMNS < 2000
