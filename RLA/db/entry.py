@@ -145,7 +145,8 @@ def progress_stamp(log_dir: str) -> Optional[int]:
 def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
     """Read an item from its files into an index entry."""
     sizes, item_signature, newest, log_files = _scan(paths)  # first: a later write shows as a newer mtime
-    folder_damage = _folder_damage(paths["log"]) if "log" in paths else None
+    # a log folder that was listed is a folder (not a link to nothing): no need to look again
+    folder_damage = _folder_damage(paths["log"]) if "log" in paths and log_files is None else None
     # the log folder's files as strings: this runs for every item of a new index
     log = paths["log"] if "log" in paths and folder_damage is None else None
 
