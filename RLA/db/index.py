@@ -14,13 +14,15 @@ loading) them all. The index is a cache, checked against the files before every 
 - the rows of running runs, and of items read a moment after a change (mtimes younger than
   two seconds are not trusted: file systems store them in coarse ticks), are checked again at
   every listing; the status of a running run whose process is gone becomes ``lost``;
-- the checkpoint and results folders of the items a listing returns are stat-ed, as tools may
-  still write there after the run ended (only their sizes can differ).
+- the items a listing returns are checked as they are read (:meth:`Index.checked`): their log
+  folder's mtime (a file of it replaced), and their checkpoint and results folders when sizes
+  are shown (tools may still write there after the run ended).
 
-What this leaves out, compared with stat-ing every item: a file of a finished item rewritten
-by hand, or by a tool other than RLA, in a day folder that did not change. ``rla ls --refresh``
-(``refresh=True``) reads every item again; RLA's own writers (runs, sync, operations) change
-the folders or register.
+What this leaves out, compared with stat-ing every item at every listing: a finished item's
+file rewritten by hand, or by a tool other than RLA, in a day folder that did not change, is
+seen when the item is listed, but a filter evaluated before then does not see the change.
+``rla ls --refresh`` (``refresh=True``) reads every item again; RLA's own writers register
+(runs, annotations) or move the date folders (operations, sync).
 """
 from __future__ import annotations
 
