@@ -201,7 +201,7 @@ class Listing:
             return index.store.param_keys(list(self.tables))
 
     def metric_keys(self) -> List[str]:
-        """The progress.csv columns of (up to 200 recent) items of each of the listing's tables, sorted."""
+        """The progress.csv columns of (up to 50 recent) items of each of the listing's tables, sorted."""
         with self._opened() as index:
             return metric_keys(index, self.tables)
 

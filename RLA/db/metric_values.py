@@ -89,7 +89,7 @@ def values_of(index: Any, tables: Dict[int, Tuple[str, bool]], rows: Sequence[An
     return out
 
 
-def metric_keys(index: Any, tables: Dict[int, Tuple[str, bool]], limit: int = 200) -> List[str]:
+def metric_keys(index: Any, tables: Dict[int, Tuple[str, bool]], limit: int = 50) -> List[str]:
     """The progress table columns (late ones too) of (up to ``limit``) items of the tables, sorted: the
     metrics one may ask for."""
     names: Dict[str, None] = {}
