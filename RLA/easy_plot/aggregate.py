@@ -496,8 +496,10 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-#: bootstrap resamples compared at a time by the probability of improvement (bounds its memory)
+#: bootstrap resamples drawn at a time by the probability of improvement (rliable's draws, chunked)
 _POI_CHUNK = 256
+#: numbers held at a time by one step of :func:`_improvement_boot` (bounds its memory)
+_POI_BLOCK = 2_000_000
 
 
 def probability_of_improvement(scores_x: Any, scores_y: Any) -> np.ndarray:
@@ -509,6 +511,52 @@ def probability_of_improvement(scores_x: Any, scores_y: Any) -> np.ndarray:
     pairs = x[..., :, None, :] - y[..., None, :, :]  # ... × runs_x × runs_y × tasks
     wins = (pairs > 0).sum(axis=(-3, -2)) + 0.5 * (pairs == 0).sum(axis=(-3, -2))
     return np.mean(wins / (x.shape[-2] * y.shape[-2]), axis=-1)
+
+
+def _draw_counts(runs: int, tasks: int, n_bootstrap: int, seed: Optional[int]) -> np.ndarray:
+    """How often each run is drawn into each resample of X and of Y, drawn as :func:`improvement_interval`
+    draws two runs × tasks arrays of ``runs`` runs: (x, y) × tasks × n_bootstrap × runs."""
+    rng = bootstrap_rng(seed)
+    counts = np.empty((2, tasks, n_bootstrap, runs), dtype=np.int64)
+    for start in range(0, n_bootstrap, _POI_CHUNK):
+        reps = min(_POI_CHUNK, n_bootstrap - start)
+        index = np.moveaxis(_draw(rng, runs, (reps, 2, runs, tasks)), 3, 2)  # reps × (x, y) × tasks × draws
+        rows = np.arange(reps * 2 * tasks).reshape(reps, 2, tasks, 1) * runs
+        found = np.bincount((index + rows).ravel(), minlength=reps * 2 * tasks * runs)
+        counts[:, :, start:start + reps] = np.moveaxis(found.reshape(reps, 2, tasks, runs), 0, 2)
+    return counts
+
+
+def _improvement_boot(arrays: Sequence[np.ndarray], n_bootstrap: int, seed: Optional[int]) -> np.ndarray:
+    """The bootstrap P(X > Y) of every ordered pair of equally shaped runs × tasks arrays: a
+    groups × groups × n_bootstrap array, each pair resampled as :func:`improvement_interval` resamples
+    it (rliable's draws from ``bootstrap_rng(seed)``).
+
+    Reseeded per pair, every pair of one shape draws the same run indices, so a resample's sum of
+    the signs of X's drawn runs minus Y's is ``counts_x @ signs @ counts_y`` on each task (how often
+    each run is drawn; the sign of the difference of every two runs): integer matrix products for
+    all pairs, exact, where comparing drawn runs costs runs² per resample and pair. Integers also keep
+    the products out of BLAS, whose threads wait on each other for such small matrices on a busy machine."""
+    stack = np.stack([np.asarray(array, dtype=np.float64) for array in arrays])  # groups × runs × tasks
+    groups, runs, tasks = stack.shape
+    by_task = np.moveaxis(stack, 2, 1)  # groups × tasks × runs
+    counts_x, counts_y = _draw_counts(runs, tasks, n_bootstrap, seed)  # tasks × n_bootstrap × runs each
+    boot = np.empty((groups, groups, n_bootstrap))
+    block = max(1, _POI_BLOCK // (tasks * runs * runs))
+    reps = max(1, _POI_BLOCK // (tasks * runs * min(block, groups)))
+    for x in range(groups):
+        for first in range(0, groups, block):
+            ys = slice(first, first + block)
+            # signs[t, q, y, p]: the sign of (run p of X) - (run q of Y) on task t
+            signs = np.sign(by_task[x][:, None, None, :] - np.moveaxis(by_task[ys], 0, 2)[..., None])
+            signs = signs.astype(np.int64).reshape(tasks, runs, -1)
+            for start in range(0, n_bootstrap, reps):
+                draws = slice(start, start + reps)
+                weighted = (counts_y[:, draws] @ signs).reshape(tasks, -1, signs.shape[-1] // runs, runs)
+                sums = np.einsum("trp,trgp->grt", counts_x[:, draws], weighted)  # Y × resamples × tasks
+                wins = (runs * runs + sums) / 2  # a run above counts 1, a tie one half
+                boot[x, ys, draws] = np.mean(wins / (runs * runs), axis=-1)
+    return boot
 
 
 def improvement_interval(scores_x: Any, scores_y: Any, ci: float = 0.95, n_bootstrap: int = 2000,
@@ -526,19 +574,18 @@ def improvement_interval(scores_x: Any, scores_y: Any, ci: float = 0.95, n_boots
     y = _as_runs_by_tasks(scores_y, "Y", finite=True)
     if x.shape[1] != y.shape[1]:
         raise UsageError(f"X and Y have scores on {x.shape[1]} and {y.shape[1]} tasks: compare them on the same tasks")
-    rng = bootstrap_rng(seed)
-    boot = np.empty(n_bootstrap)
-    for start in range(0, n_bootstrap, _POI_CHUNK):
-        reps = min(_POI_CHUNK, n_bootstrap - start)
-        if x.shape[0] == y.shape[0]:  # one draw per chunk gives the interleaved x, y draws of each resample
-            index = _draw(rng, x.shape[0], (reps, 2, *x.shape))
-            index_x, index_y = index[:, 0], index[:, 1]
-        else:  # different bounds: drawn resample by resample, in rliable's order
-            pairs = [(_draw(rng, x.shape[0], x.shape), _draw(rng, y.shape[0], y.shape)) for _ in range(reps)]
+    if x.shape == y.shape:
+        boot = _improvement_boot([x, y], n_bootstrap, seed)[0, 1]
+    else:  # different numbers of runs: drawn resample by resample, in rliable's order
+        rng = bootstrap_rng(seed)
+        boot = np.empty(n_bootstrap)
+        for start in range(0, n_bootstrap, _POI_CHUNK):
+            pairs = [(_draw(rng, x.shape[0], x.shape), _draw(rng, y.shape[0], y.shape))
+                     for _ in range(min(_POI_CHUNK, n_bootstrap - start))]
             index_x, index_y = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
-        resampled_x = np.take_along_axis(np.broadcast_to(x, (reps, *x.shape)), index_x, axis=1)
-        resampled_y = np.take_along_axis(np.broadcast_to(y, (reps, *y.shape)), index_y, axis=1)
-        boot[start:start + reps] = probability_of_improvement(resampled_x, resampled_y)
+            resampled_x = np.take_along_axis(np.broadcast_to(x, (len(pairs), *x.shape)), index_x, axis=1)
+            resampled_y = np.take_along_axis(np.broadcast_to(y, (len(pairs), *y.shape)), index_y, axis=1)
+            boot[start:start + len(pairs)] = probability_of_improvement(resampled_x, resampled_y)
     low, high = interval(boot, ci)
     return float(probability_of_improvement(x, y)), float(low), float(high)
 
@@ -565,11 +612,27 @@ def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float =
     """P(X > Y) for every ordered pair of algorithms (runs × tasks arrays of scores on the
     same tasks), each with its interval (:func:`improvement_interval`, reseeded per pair): a
     DataFrame with columns ``x``, ``y``, ``probability``, ``low``, ``high``, in the order of
-    ``score_dict``; P(Y > X) is ``1 - P(X > Y)``."""
+    ``score_dict``; P(Y > X) is ``1 - P(X > Y)``. The pairs of algorithms with as many runs are
+    resampled all at once (:func:`_improvement_boot`), the same numbers as pair by pair."""
     import pandas as pd
 
     names = list(score_dict)
-    rows = [{"x": x, "y": y, **dict(zip(("probability", "low", "high"),
+    found: Dict[Tuple[str, str], Tuple[float, float, float]] = {}
+    by_shape: Dict[Tuple[int, ...], Dict[str, np.ndarray]] = {}
+    for name in names:
+        if _ragged(score_dict[name], name) is None:
+            array = _as_runs_by_tasks(score_dict[name], name, finite=True)
+            by_shape.setdefault(array.shape, {})[name] = array
+    for arrays in by_shape.values():
+        if len(arrays) < 2:
+            continue
+        boot = _improvement_boot(list(arrays.values()), n_bootstrap, seed)
+        for i, (x, scores_x) in enumerate(arrays.items()):
+            for j, (y, scores_y) in enumerate(arrays.items()):
+                if i != j:
+                    low, high = interval(boot[i, j], ci)
+                    found[x, y] = (float(probability_of_improvement(scores_x, scores_y)), float(low), float(high))
+    rows = [{"x": x, "y": y, **dict(zip(("probability", "low", "high"), found.get((x, y)) or
                                         improvement_interval(score_dict[x], score_dict[y], ci, n_bootstrap, seed)))}
             for x in names for y in names if x != y]
     return pd.DataFrame(rows, columns=["x", "y", "probability", "low", "high"])
