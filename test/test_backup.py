@@ -125,3 +125,39 @@ def test_installed_versions_are_what_importlib_metadata_reads():
         expected.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(), dist.version)
     assert {key: version for key, (_, version) in installed_versions().items()} == expected
     assert environment()["packages"]["numpy"] == metadata.version("numpy")
+
+
+def test_git_state_of_untracked_files_detached_heads_unborn_branches_and_no_repository(tmp_path):
+    from RLA.easy_log.backup import git_state
+
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    git(project, "init", "-q", "-b", "main")
+    (project / "src" / "agent.py").write_text("lr = 0.1\n")
+    unborn = git_state(project / "src")  # no commit yet: no commit, no diff, the file untracked
+    assert unborn is not None
+    assert (unborn["commit"], unborn["branch"], unborn["dirty"], unborn["untracked"], unborn["diff"]) == (
+        None, "main", False, 1, "")
+    assert unborn["root"] == str(project)
+
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "first")
+    (project / "src" / "agent.py").write_text("lr = 0.2\n")
+    git(project, "add", "-A")  # staged, then the working tree back as committed: still dirty (the index)
+    (project / "src" / "agent.py").write_text("lr = 0.1\n")
+    (project / "notes dir").mkdir()
+    (project / "notes dir" / "a.txt").write_text("a")
+    (project / "b.txt").write_text("b")
+    state = git_state(project / "src")
+    assert state is not None
+    assert (state["branch"], state["dirty"], state["untracked"]) == ("main", True, 2)
+
+    git(project, "reset", "-q", "--hard")
+    git(project, "checkout", "-q", "--detach")
+    detached = git_state(project)
+    assert detached is not None
+    assert (detached["commit"], detached["branch"], detached["dirty"], detached["diff"]) == (
+        state["commit"], None, False, "")
+
+    (tmp_path / "plain").mkdir()
+    assert git_state(tmp_path / "plain") is None  # no repository upwards
