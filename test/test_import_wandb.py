@@ -204,3 +204,30 @@ def test_an_import_stopped_midway_is_completed_by_the_next(wandb_runs: Path, tmp
         assert read_annotations(ours) == read_annotations(item)
         assert sorted(p.name for p in ours.results_dir.rglob("*")) == sorted(
             p.name for p in item.results_dir.rglob("*"))
+
+
+IMAGES_NAMED_OUTSIDE = """
+    import numpy as np
+    import wandb
+
+    run = wandb.init(project="names", name="names")
+    image = lambda shade: wandb.Image(np.full((8, 8, 3), shade, dtype=np.uint8))
+    run.log({"../../../../../../../../../escaped": image(10), "/absolute/figure": image(20), "plots/ok": image(30),
+             "loss": 1.0}, step=4)
+    run.finish()
+"""
+
+
+def test_image_keys_naming_places_outside_stay_inside_the_items_results(tmp_path: Path):
+    source = tmp_path / "source"
+    source.mkdir()
+    finish(start(source, IMAGES_NAMED_OUTSIDE))
+    db = tmp_path / "db"
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    report = import_runs("wandb", source / "wandb", db, "t")
+    assert [o.action for o in report.outcomes] == ["new"]
+    item = next(iter(imported(db, "t").values()))
+    kept = sorted(p.relative_to(item.results_dir).as_posix() for p in item.results_dir.rglob("*.png"))
+    assert kept == ["4-escaped.png", "absolute/4-figure.png", "plots/4-ok.png"]
+    made = {p for p in tmp_path.rglob("*") if p.is_file()} - before
+    assert all(db in p.parents for p in made), sorted(map(str, made))

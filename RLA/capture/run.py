@@ -166,7 +166,7 @@ class _ItemSink:
         """A file the command logged into its events (an image) kept in the item's results folder."""
         from RLA.db.atomic import atomic_write
 
-        target = self.manager.item.results_dir / name
+        target = self.manager.item.result_file(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, content, durable=False)
 

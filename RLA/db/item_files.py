@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
-__all__ = ["LogFolder", "CodeFolder"]
+__all__ = ["LogFolder", "CodeFolder", "result_name"]
 
 # files inside an item's log folder (use the accessors of LogFolder / Item, not these names)
 PROGRESS_CSV = "progress.csv"
@@ -40,6 +40,22 @@ RANK_LOG = "log-rank{}.txt"
 # files beside an item's code snapshot
 GIT_DIFF = "git.diff"
 REQUIREMENTS_TXT = "requirements.txt"
+
+
+#: a part of a result's name longer than this is cut (a file system takes 255 bytes)
+_MAX_PART_BYTES = 200
+
+
+def result_name(tag: str, step: int, suffix: str) -> str:
+    """Where a figure a run logged under ``tag`` at ``step`` is kept in its item's results folder: the
+    tag's folders, then ``<step>-<last part><suffix>`` (as the logger names figures). Parts that would
+    leave the folder (empty, ``.``, ``..``) are dropped, so a tag from a source never points outside."""
+    parts = [_part(p) for p in tag.replace("\\", "/").split("/") if p.strip("\0") not in ("", ".", "..")] or ["image"]
+    return "/".join([*parts[:-1], f"{step}-{parts[-1]}{suffix}"])
+
+
+def _part(text: str) -> str:
+    return text.replace("\0", "_").encode("utf-8")[:_MAX_PART_BYTES].decode("utf-8", "ignore")
 
 
 @dataclass(frozen=True)

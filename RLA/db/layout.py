@@ -39,6 +39,7 @@ from RLA.db.item_files import (  # noqa: F401  (re-exported: the layout is read 
     WARN_TXT,
     CodeFolder,
     LogFolder,
+    result_name,
 )
 from RLA.db.names import MAX_NAME_BYTES, ItemName, format_log_name, parse_log_name  # noqa: F401  (re-exported)
 from RLA.errors import ItemNotFoundError, LayoutError
@@ -53,6 +54,8 @@ __all__ = [
     "WALL_TIME_COLUMNS",
     "Database",
     "Item",
+    "result_name",
+    "result_parts",
     "ItemName",
     "LogFolder",
     "CodeFolder",
@@ -114,6 +117,15 @@ def validate_task_name(task: str) -> str:
             "of the database; use e.g. 'hopper_v2' instead of 'hopper/v2'"
         )
     return task
+
+
+def result_parts(name: str) -> List[str]:
+    """The folders and file of a result ``name`` (``/``-separated, relative to an item's results folder); a
+    name that would lead out of that folder (absolute, with a ``..`` or empty part) raises LayoutError."""
+    parts = name.split("/")
+    if any(part in ("", ".", "..") or "\0" in part or "\\" in part for part in parts):
+        raise LayoutError(f"{name!r} is no file name inside an item's results folder")
+    return parts
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,10 @@ class Item:
     @property
     def results_dir(self) -> Path:
         return self.path("results")
+
+    def result_file(self, name: str) -> Path:
+        """The file ``name`` (``/``-separated, relative) of the item's results folder (see :func:`result_parts`)."""
+        return self.results_dir.joinpath(*result_parts(name))
 
     @property
     def hyperparameter_dir(self) -> Path:

@@ -18,7 +18,7 @@ import struct
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple
 
-from RLA.db.layout import EVENT_FILE_PREFIX
+from RLA.db.layout import EVENT_FILE_PREFIX, result_name
 from RLA.easy_log.tb_events import FOOTER, HEADER, masked_crc32c, tbx_module
 
 __all__ = ["EventFileTail", "scalars_of", "images_of", "image_file_name", "hparams_of", "session_end_status_of",
@@ -189,9 +189,7 @@ def images_of(event: Any) -> List[Tuple[str, bytes]]:
 def image_file_name(tag: str, step: int, image: bytes) -> str:
     """Where an image of the events is kept in an item's ``results/``: its tag's folders, then
     ``<step>-<name>`` as the logger names figures, with the suffix its bytes say."""
-    suffix = next((s for magic, s in _IMAGE_SUFFIXES if image.startswith(magic)), ".png")
-    parts = [p for p in tag.replace("\\", "/").split("/") if p not in ("", ".", "..")] or ["image"]
-    return "/".join([*parts[:-1], f"{step}-{parts[-1]}{suffix}"])
+    return result_name(tag, step, next((s for magic, s in _IMAGE_SUFFIXES if image.startswith(magic)), ".png"))
 
 
 def _hparams_data(event: Any) -> List[Any]:

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from RLA.db.annotations import MAX_NOTE_CHARS, MAX_TAGS, annotate_item, as_tag, read_annotations
-from RLA.db.atomic import atomic_write
-from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, Database, Item
+from RLA.db.atomic import atomic_write, atomic_writer
+from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, Database, Item, result_parts
 from RLA.db.progress import summarize_csv
 from RLA.db.records import lookup_param, read_json, to_jsonable, write_json_atomic
+from RLA.errors import LayoutError
 from RLA.importers.base import SourceRun
 
 __all__ = ["IMPORTED", "Outcome", "imported_items", "store"]
@@ -86,6 +87,7 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
     table, keys_left_out = _progress_table(run)
     warnings = list(run.warnings) + [f"the key {key!r} names a column of its own in progress.csv; it is not kept"
                                      for key in keys_left_out]
+    warnings += _results_left_out(run)
     tracked = [(key, lookup_param(run.params, key)) for key in record if _has(run.params, key)]
     if known is None:
         unnamed = [f"--record {key!r} is not one of its parameters" for key in record if not _has(run.params, key)]
@@ -185,11 +187,24 @@ def _update_progress(item: Item, table: bytes, rows: int, dry_run: bool) -> Tupl
     return True, rows - old_rows, None, len(table)
 
 
+def _results_left_out(run: SourceRun) -> List[str]:
+    """Warnings for the run's results whose names lead out of an item's results folder, which are dropped
+    from ``run`` (an importer makes names that stay inside; a source's own names are checked here again)."""
+    warnings = []
+    for name in list(run.results):
+        try:
+            result_parts(name)
+        except LayoutError:
+            del run.results[name]
+            warnings.append(f"the result {name!r} names a place outside the item's results folder: it is not kept")
+    return warnings
+
+
 def _missing_files(item: Item, run: SourceRun) -> int:
     """How many of the run's event files and results the item lacks (or has only part of)."""
     missing = sum(1 for event_file in run.event_files
                   if _size(item.tb_dir / event_file.path.name) < event_file.whole_bytes)
-    return missing + sum(1 for name in run.results if not (item.results_dir / name).exists())
+    return missing + sum(1 for name in run.results if not item.result_file(name).exists())
 
 
 def _size(path: Path) -> int:
@@ -216,12 +231,13 @@ def _write_files(item: Item, run: SourceRun) -> None:
             src.seek(have)
             dst.write(src.read(event_file.whole_bytes - have))
     for name, content in run.results.items():
-        target = item.results_dir / name
+        target = item.result_file(name)
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
+        if isinstance(content, Path):  # whole or not at all: a file there is taken as imported
+            with open(content, "rb") as image, atomic_writer(target, "wb", durable=False) as kept:
+                shutil.copyfileobj(image, kept)
         else:
             atomic_write(target, content, durable=False)
 

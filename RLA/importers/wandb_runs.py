@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from RLA.db.layout import result_name
 from RLA.importers.base import UNKNOWN_STATUS, Importer, RunRef, SourceError, SourceRun
 from RLA.importers.wandb_file import history_value, read_records
 
@@ -156,8 +157,7 @@ class _Reading:
         path = self.files / relative
         if ".." in Path(relative).parts or not path.is_file():
             return
-        parts = key.split("/")
-        self.images["/".join([*parts[:-1], f"{step}-{parts[-1]}{path.suffix}"])] = path
+        self.images[result_name(key, step, path.suffix)] = path
 
 
 def _path(item: Any) -> Tuple[str, ...]:
