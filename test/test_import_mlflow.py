@@ -158,3 +158,31 @@ def test_sources_that_are_not_local_stores_are_refused(tmp_path: Path):
     missing = rla_offline("import", "mlflow", "-d", "db", "-t", "t", "sqlite:///nothing.db", cwd=tmp_path)
     assert missing.returncode == 2 and "no MLflow database at" in missing.stderr
     assert not (tmp_path / "nothing.db").exists()
+
+
+REMOTE_ARTIFACTS = """
+    import sys
+    from mlflow import MlflowClient
+
+    client = MlflowClient(sys.argv[1])
+    experiment = client.create_experiment("remote", artifact_location="sftp://lab:hunter2@files.example:2222/mlflow")
+    run = client.create_run(experiment, run_name="ppo")
+    client.log_metric(run.info.run_id, "loss", 1.0, step=0)
+    client.set_terminated(run.info.run_id, "FINISHED")
+"""
+
+
+def test_credentials_in_an_artifact_uri_are_never_written(tmp_path: Path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    python(tmp_path, REMOTE_ARTIFACTS, uri)
+    db = tmp_path / "db"
+    done = rla_offline("import", "mlflow", "-d", str(db), "-t", "t", uri, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "its artifacts at sftp://files.example:2222/mlflow" in done.stderr
+    item = imported(db, "t")["remote/ppo"]
+    assert run_json(item)["imported"]["details"]["artifact_uri"].startswith("sftp://files.example:2222/mlflow/")
+    assert not [p for p in db.rglob("*") if p.is_file() and b"hunter2" in p.read_bytes()]
+    refused = rla_offline("import", "mlflow", "-d", str(db), "-t", "t", "mysql://lab:hunter2@db.example/mlflow",
+                          cwd=tmp_path)
+    assert refused.returncode == 2 and "not 'mysql://db.example/mlflow'" in refused.stderr
+    assert "hunter2" not in refused.stderr

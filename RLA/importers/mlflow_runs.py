@@ -23,7 +23,7 @@ from RLA.db.records import nest_params, typed_value
 from RLA.importers.base import UNKNOWN_STATUS, Importer, RunRef, SourceError, SourceRun
 from RLA.words import did_you_mean
 
-__all__ = ["MlflowImporter", "tracking_uri"]
+__all__ = ["MlflowImporter", "tracking_uri", "without_credentials"]
 
 _STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 #: while the store is read: no telemetry, and the file store MLflow 3 keeps read-only (it is what old runs are in)
@@ -45,13 +45,24 @@ def tracking_uri(source: str) -> str:
     elif scheme in _LOCAL_SCHEMES or len(scheme) == 1:  # a path (C: on Windows)
         path = os.path.abspath(os.path.expanduser(source))
     else:
-        raise SourceError(f"rla import reads local MLflow stores only, not {source!r}: give a sqlite:/// URI, "
-                          "a file:/// URI or the path of a mlruns folder")
+        raise SourceError(f"rla import reads local MLflow stores only, not {without_credentials(source)!r}: give "
+                          "a sqlite:/// URI, a file:/// URI or the path of a mlruns folder")
     if os.path.isfile(path):
         return f"sqlite:///{path}"
     if not os.path.isdir(path):
         raise SourceError(f"no MLflow store at {path}: give the mlruns folder, the .db file or the tracking URI")
     return Path(path).as_uri()
+
+
+def without_credentials(uri: Optional[str]) -> Optional[str]:
+    """``uri`` without what may authenticate (``user:password@``, a query or fragment such as a signed
+    URL's token): what run.json and messages may hold of an artifact store's or server's URI."""
+    if not uri:
+        return uri
+    parsed = urlparse(uri)
+    if "@" not in parsed.netloc and not (parsed.query or parsed.fragment):
+        return uri
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
 
 
 def _sqlite_path(uri: str) -> Optional[str]:
@@ -139,7 +150,7 @@ class MlflowImporter(Importer):
                 wall_times[int(metric.step)] = max(wall_times.get(int(metric.step), 0.0), metric.timestamp / 1000)
         tags = data.tags
         details = {"experiment": experiment.name, "experiment_id": experiment.experiment_id,
-                   "run_name": info.run_name, "artifact_uri": info.artifact_uri,
+                   "run_name": info.run_name, "artifact_uri": without_credentials(info.artifact_uri),
                    **{key: tags[tag] for key, tag in (("user", "mlflow.user"), ("program", "mlflow.source.name"),
                                                       ("git_commit", "mlflow.source.git.commit"),
                                                       ("parent_run_id", "mlflow.parentRunId")) if tag in tags}}
@@ -196,7 +207,8 @@ def _images(artifact_uri: Optional[str]) -> "tuple[Dict[str, Any], List[str]]":
         return {}, []
     parsed = urlparse(artifact_uri)
     if parsed.scheme not in _LOCAL_SCHEMES:
-        return {}, [f"its artifacts at {artifact_uri} are not on this disk: they are not imported"]
+        return {}, [f"its artifacts at {without_credentials(artifact_uri)} are not on this disk: they are not "
+                    "imported"]
     root = Path(unquote(parsed.path))
     images: Dict[str, Any] = {}
     for folder, _, files in os.walk(root):
