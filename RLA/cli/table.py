@@ -77,8 +77,8 @@ def _show(table: Any) -> None:
     header = table_format.header(table)
     out.print(_grid(header, table_format.cell_rows(table, lambda t: f"[bold]{t}[/bold]", "\n"),
                     names=len(header) - len(table.columns) - 1))
-    if table.versus is not None:
-        names = list(dict.fromkeys(table.versus["x"]))
+    if table.versus_records is not None:
+        names = table_format.versus_names(table)
         out.print(_grid(["X \\ Y", *names], table_format.versus_rows(table, "\n"),
                         title=f"P(X > Y), X by row, Y by column ({table.spec.ci:.0%} intervals)"))
     commits = ", ".join(f"{commit[:12]} ({count})" for commit, count in table.commits.items())

@@ -469,10 +469,20 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
     and do not change with the other algorithms of the table."""
     import pandas as pd
 
+    return pd.DataFrame.from_dict(aggregate_metric_records(score_dict, metrics, ci, n_bootstrap, seed, gamma),
+                                  orient="index")
+
+
+def aggregate_metric_records(score_dict: Mapping[str, Any],
+                             metrics: Sequence[str] = ("mean", "median", "iqm", "optimality_gap"),
+                             ci: float = 0.95, n_bootstrap: int = 2000, seed: Optional[int] = 0,
+                             gamma: float = 1.0) -> Dict[str, Dict[str, float]]:
+    """The rows of :func:`aggregate_metrics` without pandas: ``{algorithm: {metric: value,
+    <metric>_low: ..., <metric>_high: ...}}``."""
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise UsageError(f"unknown metrics {unknown}; choose from {list(METRICS)}")
-    rows = {}
+    rows: Dict[str, Dict[str, float]] = {}
     for algorithm, scores in score_dict.items():
         columns = _ragged(scores, algorithm)
         if columns is not None:
@@ -493,7 +503,7 @@ def aggregate_metrics(score_dict: Mapping[str, Any],
             low, high = interval(boot, ci)
             row.update({metric: float(point), f"{metric}_low": float(low), f"{metric}_high": float(high)})
         rows[algorithm] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return rows
 
 
 #: bootstrap resamples drawn at a time by the probability of improvement (rliable's draws, chunked)
@@ -607,6 +617,10 @@ def _ragged_improvement(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], ci: 
     return float(point), float(low), float(high)
 
 
+#: the columns of :func:`probability_of_improvement_matrix`
+IMPROVEMENT_COLUMNS = ("x", "y", "probability", "low", "high")
+
+
 def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float = 0.95, n_bootstrap: int = 2000,
                                       seed: Optional[int] = 0) -> Any:
     """P(X > Y) for every ordered pair of algorithms (runs × tasks arrays of scores on the
@@ -616,6 +630,12 @@ def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float =
     resampled all at once (:func:`_improvement_boot`), the same numbers as pair by pair."""
     import pandas as pd
 
+    return pd.DataFrame(improvement_records(score_dict, ci, n_bootstrap, seed), columns=list(IMPROVEMENT_COLUMNS))
+
+
+def improvement_records(score_dict: Mapping[str, Any], ci: float = 0.95, n_bootstrap: int = 2000,
+                        seed: Optional[int] = 0) -> List[Dict[str, Any]]:
+    """The rows of :func:`probability_of_improvement_matrix` as dicts, without pandas."""
     names = list(score_dict)
     found: Dict[Tuple[str, str], Tuple[float, float, float]] = {}
     by_shape: Dict[Tuple[int, ...], Dict[str, np.ndarray]] = {}
@@ -632,10 +652,8 @@ def probability_of_improvement_matrix(score_dict: Mapping[str, Any], ci: float =
                 if i != j:
                     low, high = interval(boot[i, j], ci)
                     found[x, y] = (float(probability_of_improvement(scores_x, scores_y)), float(low), float(high))
-    rows = [{"x": x, "y": y, **dict(zip(("probability", "low", "high"), found.get((x, y)) or
-                                        improvement_interval(score_dict[x], score_dict[y], ci, n_bootstrap, seed)))}
-            for x in names for y in names if x != y]
-    return pd.DataFrame(rows, columns=["x", "y", "probability", "low", "high"])
+    return [dict(zip(IMPROVEMENT_COLUMNS, (x, y, *(found.get((x, y)) or improvement_interval(
+        score_dict[x], score_dict[y], ci, n_bootstrap, seed))))) for x in names for y in names if x != y]
 
 
 def performance_profile(scores: Any, taus: Sequence[float]) -> np.ndarray:

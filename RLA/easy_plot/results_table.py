@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
+import math
 import os
 import warnings
 from collections import Counter
@@ -30,7 +32,7 @@ from RLA.db.layout import Database
 from RLA.db.records import read_json
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.plot_func import natural_key
-from RLA.easy_plot.scores import collect_scores
+from RLA.easy_plot.scores import score_records
 from RLA.errors import UsageError
 
 __all__ = ["TABLE_STATS", "KEY_PREFIX", "STAT_NAMES", "TableSpec", "ResultsTable", "results_table", "cell_statistic",
@@ -139,17 +141,41 @@ class ResultsTable:
     ordered pair of groups (``x``, ``y``, ``probability``, ``low``, ``high``) when asked for.
     ``scores``: every run's score (:func:`RLA.easy_plot.scores.collect_scores`, normalized).
     ``commits``: the code commit of the runs (from their run.json) and how many runs ran it.
+
+    These three are pandas DataFrames made on first use from :attr:`cell_records`,
+    :attr:`versus_records` and :attr:`score_records`, their rows as dicts, which the renderers
+    read: ``rla table`` prints a table without importing pandas (half of what the command cost).
     """
 
     spec: TableSpec
     data_root: str
-    cells: Any
-    versus: Any
-    scores: Any
+    cell_records: List[Dict[str, Any]]
+    versus_records: Optional[List[Dict[str, Any]]]
+    score_records: List[Dict[str, Any]]
     groups: List[str]
     columns: List[str]
     commits: Dict[str, int]
     made: str
+
+    @functools.cached_property
+    def cells(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.cell_records)
+
+    @functools.cached_property
+    def versus(self) -> Any:
+        import pandas as pd
+
+        if self.versus_records is None:
+            return None
+        return pd.DataFrame(self.versus_records, columns=list(aggregate.IMPROVEMENT_COLUMNS))
+
+    @functools.cached_property
+    def scores(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.score_records)
 
     def cell(self, group: str, column: str) -> Dict[str, Any]:
         """The row of :attr:`cells` of one group and column, as a dict."""
@@ -186,31 +212,33 @@ def cell_statistic(values: np.ndarray, stat: str, ci: float = 0.95, n_bootstrap:
     return float(function(scores)), float(low), float(high)
 
 
-def _group_labels(scores: Any, split_keys: Sequence[str]) -> Any:
-    """Each run's group label, ``"lr=0.01 algo=ppo"`` (``"all runs"`` without split keys)."""
+def _group_label(values: Sequence[str], split_keys: Sequence[str]) -> str:
+    """A run's group label, ``"lr=0.01 algo=ppo"`` (``"all runs"`` without split keys)."""
     if not split_keys:
-        return ["all runs"] * len(scores)
-    return [" ".join(f"{key}={value}" for key, value in zip(split_keys, row))
-            for row in scores[list(split_keys)].itertuples(index=False)]
+        return "all runs"
+    return " ".join(f"{key}={value}" for key, value in zip(split_keys, values))
 
 
-def _mark_best(cells: Any) -> None:
+def _mark_best(cells: List[Dict[str, Any]]) -> None:
     """``bold`` on a column's best value when its interval lies clear of the runner-up's
     (lower is better for the optimality gap), both from two runs or more: the interval of a
     single run (or of one run per task) is that run, which clears anything and says nothing."""
-    cells["bold"] = False
-    for column, rows in cells.groupby("column", sort=False):
-        rows = rows[np.isfinite(rows["value"].to_numpy(dtype=np.float64))]
+    by_column: Dict[str, List[Dict[str, Any]]] = {}
+    for cell in cells:
+        cell["bold"] = False
+        by_column.setdefault(cell["column"], []).append(cell)
+    for column, rows in by_column.items():
+        rows = [row for row in rows if math.isfinite(row["value"])]
         if len(rows) < 2:
             continue
         lower_better = column == STAT_NAMES["optimality_gap"]
-        ranked = rows.sort_values("value", ascending=lower_better, kind="stable")
-        best, runner_up = ranked.iloc[0], ranked.iloc[1]
+        # stable: of equal values, the first group ranks first
+        best, runner_up = sorted(rows, key=lambda row: row["value"], reverse=not lower_better)[:2]
         if min(best["n"], runner_up["n"]) < 2:
             continue
         separated = best["high"] < runner_up["low"] if lower_better else best["low"] > runner_up["high"]
         if separated:
-            cells.loc[best.name, "bold"] = True
+            best["bold"] = True
 
 
 def _commits(data_root: Union[str, os.PathLike], indices: Sequence[str], archived: bool) -> Dict[str, int]:
@@ -233,24 +261,24 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
     their own (:func:`RLA.easy_plot.aggregate.aggregate_metrics`); a group without runs on some task
     gets no aggregate (NaN), a warning, and no place in the P(X > Y) matrix. Runs without a finite
     score are left out with a warning (:func:`RLA.easy_plot.scores.collect_scores`)."""
-    import pandas as pd
-
-    scores = collect_scores(data_root, spec.tasks, None, spec.split_keys, spec.metric, score=spec.score,
-                            k=spec.last, use_buf=use_buf, selection=spec.selection)
-    for task, (random_score, reference) in spec.normalize.items():
-        on_task = scores["task"] == task
-        scores.loc[on_task, "score"] = (scores.loc[on_task, "score"] - random_score) / (reference - random_score)
-    scores["group"] = _group_labels(scores, spec.split_keys)
-    group_order = list(dict.fromkeys(
-        label for label, _ in sorted(zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False)),
-                                     key=lambda pair: tuple(natural_key(v) for v in pair[1]))))
+    scores = score_records(data_root, spec.tasks, None, spec.split_keys, spec.metric, score=spec.score,
+                           k=spec.last, use_buf=use_buf, selection=spec.selection)
+    by_cell_lists: Dict[Tuple[str, str], List[float]] = {}
+    keys_of: Dict[str, Dict[str, Any]] = {}
+    for row in scores:
+        if row["task"] in spec.normalize:
+            random_score, reference = spec.normalize[row["task"]]
+            row["score"] = (row["score"] - random_score) / (reference - random_score)
+        key_values = [row[key] for key in spec.split_keys]
+        row["group"] = _group_label(key_values, spec.split_keys)
+        by_cell_lists.setdefault((row["group"], row["task"]), []).append(row["score"])
+        keys_of[row["group"]] = {KEY_PREFIX + key: value for key, value in zip(spec.split_keys, key_values)}
+    group_order = sorted(keys_of, key=lambda group: tuple(natural_key(v) for v in keys_of[group].values()))
     # over one task the aggregate is that task's column again: only the optimality gap adds to it
     aggregates = ([spec.stat] if len(spec.tasks) > 1 else []) + \
         (["optimality_gap"] if set(spec.normalize) == set(spec.tasks) else [])
     columns = list(spec.tasks) + [STAT_NAMES[name] for name in aggregates]
-    by_cell = {key: values.to_numpy(dtype=np.float64) for key, values in scores.groupby(["group", "task"])["score"]}
-    keys_of = {group: {KEY_PREFIX + key: value for key, value in zip(spec.split_keys, row)} for group, row in
-               zip(scores["group"], scores[list(spec.split_keys)].itertuples(index=False))}
+    by_cell = {key: np.asarray(values, dtype=np.float64) for key, values in by_cell_lists.items()}
     empty = np.empty(0)
     rows: List[Dict[str, Any]] = []
     matrices: Dict[str, Any] = {}  # a runs × tasks array, or one array of runs per task
@@ -269,10 +297,10 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
             matrices[group] = list(by_task.values())
         else:
             missing[group] = [task for task, count in counts.items() if not count]
-    metrics = aggregate.aggregate_metrics(matrices, aggregates, spec.ci, spec.n_bootstrap, spec.seed) \
-        if matrices and aggregates else None
+    metrics = aggregate.aggregate_metric_records(matrices, aggregates, spec.ci, spec.n_bootstrap, spec.seed) \
+        if matrices and aggregates else {}
     for group in group_order:
-        found = metrics.loc[group] if group in matrices and metrics is not None else {}
+        found = metrics.get(group, {})
         for name in aggregates:
             rows.append({"group": group, **keys_of[group], "column": STAT_NAMES[name], "kind": "aggregate",
                          "value": found.get(name, np.nan), "low": found.get(f"{name}_low", np.nan),
@@ -284,14 +312,13 @@ def results_table(data_root: Union[str, os.PathLike], spec: TableSpec, use_buf: 
         warnings.warn(f"no aggregate over tasks for {len(missing)} group(s) without runs on some task "
                       f"({'; '.join(g + ': ' + ', '.join(t) for g, t in missing.items())})", RuntimeWarning,
                       stacklevel=2)
-    cells = pd.DataFrame(rows)
-    _mark_best(cells)
+    _mark_best(rows)
     versus = None
     if spec.versus:
         if len(matrices) < 2:
             raise UsageError(f"--versus compares groups: {len(matrices)} group(s) have runs on every task "
                              f"({', '.join(matrices) or 'none'}); split the runs with -k into groups")
-        versus = aggregate.probability_of_improvement_matrix(matrices, spec.ci, spec.n_bootstrap, spec.seed)
+        versus = aggregate.improvement_records(matrices, spec.ci, spec.n_bootstrap, spec.seed)
     made = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    commits = _commits(data_root, scores["index"].tolist(), bool(spec.selection.get("archived")))
-    return ResultsTable(spec, os.path.abspath(data_root), cells, versus, scores, group_order, columns, commits, made)
+    commits = _commits(data_root, [row["index"] for row in scores], bool(spec.selection.get("archived")))
+    return ResultsTable(spec, os.path.abspath(data_root), rows, versus, scores, group_order, columns, commits, made)

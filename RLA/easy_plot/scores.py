@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from RLA.easy_plot.loader import (
 )
 from RLA.errors import NoDataError, UsageError
 
-__all__ = ["SCORE_COLUMNS", "collect_scores", "summary_table", "score_matrices"]
+__all__ = ["SCORE_COLUMNS", "collect_scores", "score_records", "summary_table", "score_matrices"]
 
 #: the columns of :func:`collect_scores` beside the split keys (which cannot take these names)
 SCORE_COLUMNS = ("task", "index", "score")
@@ -52,6 +52,20 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
     """
     import pandas as pd
 
+    return pd.DataFrame(score_records(data_root, task_table_names, regs, split_keys, metric, score, k, xlim, scale,
+                                      x_key, use_buf, where, selection, items, stacklevel=3))
+
+
+def score_records(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],
+                  regs: Optional[Sequence[Reg]], split_keys: Sequence[str], metric: str,
+                  score: str = "final", k: int = 1,
+                  xlim: Optional[Tuple[Optional[float], Optional[float]]] = None,
+                  scale: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                  x_key: str = TIME_STEP_COLUMN, use_buf: bool = True, where: Optional[str] = None,
+                  selection: Optional[Mapping[str, Any]] = None, items: Optional[Sequence[str]] = None, *,
+                  stacklevel: int = 2) -> List[Dict[str, Any]]:
+    """The rows of :func:`collect_scores` as dicts, without pandas (its import alone is half of what
+    ``rla table`` costs); ``stacklevel``: of the warnings, as :func:`warnings.warn` takes it."""
     tasks = [task_table_names] if isinstance(task_table_names, str) else list(task_table_names)
     clash = sorted(set(split_keys) & set(SCORE_COLUMNS))
     if clash:
@@ -85,13 +99,13 @@ def collect_scores(data_root: Union[str, os.PathLike], task_table_names: Union[s
                          "index": run.item.index, "score": value})
     if no_score:
         warnings.warn(f"{len(no_score)} run(s) left out of the scores: {metric!r} has no finite value in "
-                      f"{', '.join(no_score)}", RuntimeWarning, stacklevel=2)
-    warn_unknown_keys(loaded_runs, split_keys, stacklevel=2)
+                      f"{', '.join(no_score)}", RuntimeWarning, stacklevel=stacklevel)
+    warn_unknown_keys(loaded_runs, split_keys, stacklevel=stacklevel)
     if not rows:
         if metric not in csv_columns(loaded_runs):  # a typo: the closest columns the runs logged
             raise NoDataError(nothing_logged(loaded_runs, [metric]))
         raise NoDataError(f"no run of {tasks} logged a finite value of {metric!r}")
-    return pd.DataFrame(rows)
+    return rows
 
 
 def summary_table(data_root: Union[str, os.PathLike], task_table_names: Union[str, Sequence[str]],

@@ -13,6 +13,7 @@ with the base LaTeX packages alone (Debian ``texlive-latex-base``).
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -24,13 +25,13 @@ from RLA.easy_plot.aggregate import latex_escape
 from RLA.easy_plot.results_table import KEY_PREFIX, STAT_NAMES, ResultsTable
 from RLA.errors import UsageError
 
-__all__ = ["FORMATS", "render", "provenance", "header", "cell_rows", "versus_rows", "caption"]
+__all__ = ["FORMATS", "render", "provenance", "header", "cell_rows", "versus_rows", "versus_names", "caption"]
 
 def provenance(table: ResultsTable, command: str = "") -> Dict[str, Any]:
     """How a table was made: the command, the database, what was asked (the spec, its selection
     included), the code commits of its runs and when."""
     return {"command": command, "data_root": table.data_root, "made": table.made, "spec": table.spec.to_dict(),
-            "commits": table.commits, "runs": int(len(table.scores))}
+            "commits": table.commits, "runs": len(table.score_records)}
 
 
 def _decimals(values: Sequence[float]) -> int:
@@ -48,16 +49,20 @@ def _number(value: float, decimals: int) -> str:
 def cell_rows(table: ResultsTable, bold: Callable[[str], str] = str, separator: str = " ") -> List[List[str]]:
     """The rows of the main table as text: the keys, one cell per column (``value[separator][low, high]``,
     the value passed through ``bold`` where it is bold), n."""
-    cells = table.cells
-    decimals = {column: _decimals(list(rows["value"]) + list(rows["low"]) + list(rows["high"]))
-                for column, rows in cells.groupby("column", sort=False)}
+    numbers: Dict[str, List[float]] = {}
+    by_group: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for cell in table.cell_records:
+        numbers.setdefault(cell["column"], []).extend((cell["value"], cell["low"], cell["high"]))
+        by_group.setdefault(cell["group"], {})[cell["column"]] = cell
+    decimals = {column: _decimals(values) for column, values in numbers.items()}
     keys = table.spec.split_keys
     out = []
     for group in table.groups:
-        rows = cells[cells["group"] == group].set_index("column")
-        line = [str(rows.iloc[0][KEY_PREFIX + key]) for key in keys] if keys else [group]
+        rows = by_group[group]
+        first = next(iter(rows.values()))
+        line = [str(first[KEY_PREFIX + key]) for key in keys] if keys else [group]
         for column in table.columns:
-            cell = rows.loc[column]
+            cell = rows[column]
             places = decimals[column]
             if cell["n"] == 0 or not math.isfinite(cell["value"]):
                 line.append("-")
@@ -65,7 +70,7 @@ def cell_rows(table: ResultsTable, bold: Callable[[str], str] = str, separator: 
             value = _number(cell["value"], places)
             line.append(f"{bold(value) if cell['bold'] else value}{separator}"
                         f"[{_number(cell['low'], places)}, {_number(cell['high'], places)}]")
-        counts = [int(rows.loc[task, "n"]) for task in table.spec.tasks]
+        counts = [int(rows[task]["n"]) for task in table.spec.tasks]
         line.append(str(counts[0]) if len(set(counts)) == 1 else "/".join(map(str, counts)))
         out.append(line)
     return out
@@ -78,17 +83,22 @@ def header(table: ResultsTable) -> List[str]:
 
 def versus_rows(table: ResultsTable, separator: str = " ") -> List[List[str]]:
     """The P(X > Y) matrix as text: one row per X (its name first), one column per Y, ``p [low, high]``."""
-    versus = table.versus
-    names = list(dict.fromkeys(versus["x"]))
-    found = {(row.x, row.y): row for row in versus.itertuples(index=False)}
+    names = versus_names(table)
+    found = {(row["x"], row["y"]): row for row in table.versus_records or []}
     lines = []
     for x in names:
         line = [x]
         for y in names:
             pair = found.get((x, y))
-            line.append("" if pair is None else f"{pair.probability:.2f}{separator}[{pair.low:.2f}, {pair.high:.2f}]")
+            line.append("" if pair is None else
+                        f"{pair['probability']:.2f}{separator}[{pair['low']:.2f}, {pair['high']:.2f}]")
         lines.append(line)
     return lines
+
+
+def versus_names(table: ResultsTable) -> List[str]:
+    """The groups of the P(X > Y) matrix, in its order (none without the matrix)."""
+    return list(dict.fromkeys(row["x"] for row in table.versus_records or []))
 
 
 def caption(table: ResultsTable) -> str:
@@ -118,8 +128,8 @@ def _markdown(table: ResultsTable, command: str) -> str:
     titles = header(table)
     lines += [row(titles), "|" + "|".join("---" for _ in titles) + "|"]
     lines += [row(line) for line in cell_rows(table, lambda text: f"**{text}**")]
-    if table.versus is not None:
-        names = list(dict.fromkeys(table.versus["x"]))
+    if table.versus_records is not None:
+        names = versus_names(table)
         lines += ["", f"P(X > Y), X by row, Y by column, with {table.spec.ci:.0%} intervals", "",
                   row(["X \\ Y", *names]), "|" + "|".join("---" for _ in range(len(names) + 1)) + "|"]
         lines += [row(line) for line in versus_rows(table)]
@@ -138,8 +148,8 @@ def _latex(table: ResultsTable, command: str) -> str:
     lines += [row([latex_escape(field) if i < keys else field for i, field in enumerate(line)])
               for line in cell_rows(table, lambda text: rf"\textbf{{{text}}}")]
     lines += [r"\hline", r"\end{tabular}"]
-    if table.versus is not None:
-        names = list(dict.fromkeys(table.versus["x"]))
+    if table.versus_records is not None:
+        names = versus_names(table)
         lines += ["", f"% P(X > Y), X by row, Y by column, with {table.spec.ci:.0%} intervals",
                   r"\begin{tabular}{l" + "c" * len(names) + "}", r"\hline",
                   row([r"X $\backslash$ Y", *map(latex_escape, names)]), r"\hline"]
@@ -148,11 +158,20 @@ def _latex(table: ResultsTable, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _csv_field(value: Any) -> Any:
+    """A cell as pandas' ``to_csv`` writes it: floats shortest round-trip, NaN empty."""
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else str(np.float64(value))
+    return value
+
+
 def _csv(table: ResultsTable, command: str) -> str:
     out = io.StringIO()
     columns = ["group", *(KEY_PREFIX + key for key in table.spec.split_keys), "column", "kind", "value", "low",
                "high", "n", "bold"]
-    table.cells.reindex(columns=columns).to_csv(out, index=False, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_csv_field(cell.get(column)) for column in columns] for cell in table.cell_records)
     return out.getvalue()
 
 
@@ -166,11 +185,12 @@ def _plain(value: Any) -> Any:
 
 
 def _json(table: ResultsTable, command: str) -> str:
-    def records(frame: Any) -> List[Dict[str, Any]]:
-        return [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+    def plain(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        return [{key: _plain(value) for key, value in row.items()} for row in rows]
 
     data = {**provenance(table, command), "groups": table.groups, "columns": table.columns,
-            "cells": records(table.cells), "versus": None if table.versus is None else records(table.versus)}
+            "cells": plain(table.cell_records),
+            "versus": None if table.versus_records is None else plain(table.versus_records)}
     return json.dumps(data, indent=2) + "\n"
 
 
