@@ -3,8 +3,10 @@ real exp_manager; --versus, the bold rule, --again, LaTeX compiled by pdflatex, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Dict
 
@@ -248,6 +250,28 @@ def test_other_formats_and_the_terminal_table(db: Path) -> None:
     assert data["spec"]["score"] == "auc" and data["columns"] == ["hopper"] and data["versus"] is None  # one task
     shown = rla(*args)
     assert max(len(line) for line in shown.splitlines()) <= 80 and "Mean of eval/return" in shown
+
+
+def test_the_command_imports_no_pandas_and_says_what_the_library_computes(db: Path) -> None:
+    """``rla table`` on cached columns renders from the table's rows (pandas' import was half of what the
+    command cost); the DataFrames of the library hold the same numbers."""
+    args = ["table", "-d", str(db), "-t", "hopper", "-t", "walker", "-k", "algo", "-m", "eval/return", "--versus",
+            "--reps", str(REPS), "--format", "json"]
+    table = results_table(db, TableSpec(tasks=TASKS, split_keys=["algo"], metric="eval/return", versus=True,
+                                        n_bootstrap=REPS))  # the runs' columns are cached from here on
+    code = ("import sys; from RLA.cli.group import main; main(sys.argv[1:], standalone_mode=False); "
+            "heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'scipy') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    printed = json.loads(subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
+                                        capture_output=True, text=True).stdout)
+    cells = table.cells.set_index(["group", "column"])
+    for cell in printed["cells"]:
+        found = cells.loc[(cell["group"], cell["column"])]
+        assert [cell[k] for k in ("value", "low", "high", "n", "bold")] == \
+            [found["value"], found["low"], found["high"], found["n"], found["bold"]]
+    assert [[row[k] for k in ("x", "y", "probability", "low", "high")] for row in printed["versus"]] == \
+        table.versus.values.tolist()
 
 
 def test_sample_efficiency_curves_equal_rliable_at_each_point(db: Path) -> None:

@@ -243,11 +243,11 @@ def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.nda
 
 
 def _parse_csv_columns(csv_path: Path, present: List[str]) -> Dict[str, np.ndarray]:
-    import pandas as pd
-
     columns = _read_with_pyarrow(csv_path, present)
     if columns is not None:
         return columns
+    import pandas as pd
+
     try:
         with open(csv_path, "rb") as f:
             frame = pd.read_csv(f, usecols=present, engine="c", encoding_errors="replace", on_bad_lines="skip")
@@ -261,15 +261,13 @@ def _parse_csv_columns(csv_path: Path, present: List[str]) -> Dict[str, np.ndarr
 def read_columns(csv_path: Path, columns: Sequence[str]) -> Dict[str, np.ndarray]:
     """The ``columns`` of a progress.csv that exist, as float arrays (empty cells are NaN);
     ``{}`` when there is no such file; :class:`RLA.errors.DamagedFileError` when it cannot be read."""
-    import pandas as pd
-
     try:
         return _read_csv_columns(csv_path, columns)
     except FileNotFoundError:
         return {}
     except IsADirectoryError:
         raise DamagedFileError(f"{csv_path} is a folder, not a file") from None
-    except (OSError, csv.Error, ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+    except (OSError, csv.Error, ValueError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
         raise DamagedFileError(f"{csv_path} cannot be read as a table ({exc})") from None
 
 
