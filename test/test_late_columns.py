@@ -291,3 +291,64 @@ def test_sync_sends_the_late_file_as_a_tail_and_the_central_copy_reads_the_same(
         assert pushed.log.progress_late.exists() == item.log.progress_late.exists()
         pd.testing.assert_frame_equal(logger.read_csv(pushed.progress_csv), logger.read_csv(item.progress_csv))
         assert json.loads(pushed.run_json.read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("reader", ["read_csv", "progress_columns", "summarize_columns", "loader"])
+def test_a_fold_between_a_readers_two_files_is_read_again(tmp_path: Path, monkeypatch, reader: str):
+    """A reader that has read progress.csv when the writer folds (a new file, the late file removed) reads
+    both again instead of giving the rows without their late cells."""
+    from RLA.db import late_columns
+    from RLA.db.progress import summarize_columns
+    from RLA.easy_log.log_readers import read_csv
+    from RLA.easy_plot.loader import read_columns
+
+    path = tmp_path / "progress.csv"
+    writer = CSVOutputFormat(path, late_share=10.0, small_file=0)
+    for step in range(40):
+        writer.write({"time-step": step, "reward": step / 2, **({"late": step + 0.5} if step >= 10 else {})}, step)
+    assert late_columns.late_file(path).exists()
+    real_late_lines = late_columns.late_lines
+    folds = []
+
+    def fold_first(csv_path):  # the writer folds just as the reader turns to the late file
+        if not folds:
+            folds.append(False)
+            writer.late_share = 0
+            writer.write({"time-step": 40, "reward": 20.0, "late": 40.5}, 40)
+            folds[0] = not late_columns.late_file(path).exists()
+        return real_late_lines(csv_path)
+
+    monkeypatch.setattr(late_columns, "late_lines", fold_first)
+    late = [math.nan] * 10 + [step + 0.5 for step in range(10, 41)]
+    if reader == "read_csv":
+        np.testing.assert_array_equal(read_csv(path)["late"].to_numpy()[:41], late)
+    elif reader == "progress_columns":
+        assert progress_columns(path) == ["time-step", "reward", "late"]
+    elif reader == "summarize_columns":
+        assert summarize_columns(path, ["late"])["late"].high == 40.5
+    else:
+        np.testing.assert_array_equal(read_columns(path, ["time-step", "late"])["late"][:41], late)
+    assert folds == [True]
+    writer.close()
+
+
+def test_the_loader_reads_a_row_logged_while_it_reads_with_its_late_cells(tmp_path: Path, monkeypatch):
+    """progress.csv is read before the late file: a row written meanwhile is read with its late cells (they
+    were written before it), never without them."""
+    from RLA.easy_plot import loader
+
+    path = tmp_path / "progress.csv"
+    writer = CSVOutputFormat(path, late_share=10.0, small_file=0)
+    for step in range(20):
+        writer.write({"time-step": step, "reward": step / 2, **({"late": step + 0.5} if step >= 10 else {})}, step)
+    real_parse = loader._parse_csv_columns
+
+    def row_then_parse(csv_path, present):  # the run logs a row just as the loader parses progress.csv
+        writer.write({"time-step": 20, "reward": 10.0, "late": 20.5}, 20)
+        return real_parse(csv_path, present)
+
+    monkeypatch.setattr(loader, "_parse_csv_columns", row_then_parse)
+    columns = loader.read_columns(path, ["time-step", "late"])
+    assert columns["time-step"].tolist() == list(range(21))
+    np.testing.assert_array_equal(columns["late"], [math.nan] * 10 + [step + 0.5 for step in range(10, 21)])
+    writer.close()

@@ -18,7 +18,11 @@ append-only between folds.
 Every reader of progress.csv merges the side file (:func:`progress_columns`,
 :func:`read_late`): a late key is one more column, empty in the rows that have
 no value for it. A key the header already has is never taken from the side file
-(a fold that stopped before removing it left it there).
+(a fold that stopped before removing it left it there). A reader reads
+progress.csv first, then the side file (the writer writes a row's late cells
+before the row, so every row read finds its cells), and reads both again when a
+fold replaced progress.csv meanwhile (:func:`unfolded`): the side file it would
+read next may already be gone.
 """
 from __future__ import annotations
 
@@ -27,19 +31,22 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Collection, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Collection, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
 
 from RLA.db.item_files import PROGRESS_LATE
 
 __all__ = ["SMALL_FILE", "LATE_SHARE", "late_file", "cell_text", "late_line", "late_lines", "late_rows",
-           "read_late", "late_numbers", "csv_header", "progress_columns", "read_progress"]
+           "read_late", "late_numbers", "csv_header", "progress_columns", "read_progress", "unfolded"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+T = TypeVar("T")
 
 #: a progress.csv up to this size gets a new column by a rewrite at once (what most runs ever see)
 SMALL_FILE = 64 << 10
 #: the late columns are folded into progress.csv when the side file reaches this share of its size
 LATE_SHARE = 0.25
+#: reads of a progress table tried while folds keep replacing its file (each fold takes a quarter of it)
+_READ_ATTEMPTS = 5
 
 
 def late_file(csv_path: PathLike) -> Path:
@@ -135,10 +142,32 @@ def late_rows(csv_path: PathLike, header: Collection[str]) -> Tuple[List[str], D
     return list(keys), by_row
 
 
+def unfolded(csv_path: PathLike, read: Callable[[], T]) -> T:
+    """``read()``, a read of progress.csv and then of its late columns, done again while a fold replaced
+    progress.csv during it: such a read may have met the old file and no side file (removed by the fold)."""
+    for _ in range(_READ_ATTEMPTS - 1):
+        before = _identity(csv_path)
+        result = read()
+        if _identity(csv_path) == before:
+            return result
+    return read()
+
+
+def _identity(csv_path: PathLike) -> Optional[Tuple[int, int]]:
+    try:
+        stat = os.stat(csv_path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def progress_columns(csv_path: PathLike) -> List[str]:
     """Every column of a progress table: its header's, then its late columns'."""
-    header = csv_header(csv_path)
-    return header + list(read_late(csv_path, header=header))
+    def read() -> List[str]:
+        header = csv_header(csv_path)
+        return header + list(read_late(csv_path, header=header))
+
+    return unfolded(csv_path, read)
 
 
 def read_progress(csv_path: PathLike, **read_csv: Any) -> Any:
@@ -146,9 +175,12 @@ def read_progress(csv_path: PathLike, **read_csv: Any) -> Any:
     columns after the header's: numbers where every value is one, text otherwise, empty cells NaN."""
     import pandas
 
-    frame = pandas.read_csv(csv_path, **read_csv)
-    late = {}
-    for key, cells in read_late(csv_path, header=list(frame.columns)).items():
-        values, numbers = late_numbers(cells, len(frame))
-        late[key] = values if numbers else [cells.get(row) or None for row in range(len(frame))]
-    return pandas.concat([frame, pandas.DataFrame(late, index=frame.index)], axis=1) if late else frame
+    def read() -> Any:
+        frame = pandas.read_csv(csv_path, **read_csv)
+        late = {}
+        for key, cells in read_late(csv_path, header=list(frame.columns)).items():
+            values, numbers = late_numbers(cells, len(frame))
+            late[key] = values if numbers else [cells.get(row) or None for row in range(len(frame))]
+        return pandas.concat([frame, pandas.DataFrame(late, index=frame.index)], axis=1) if late else frame
+
+    return unfolded(csv_path, read)

@@ -13,7 +13,7 @@ import math
 import os
 from typing import Dict, List, NamedTuple, Optional, Union
 
-from RLA.db.late_columns import csv_header, read_late
+from RLA.db.late_columns import csv_header, read_late, unfolded
 from RLA.db.layout import TIME_STEP_COLUMN, TIME_STEP_RANGE
 
 __all__ = ["ProgressSummary", "ColumnSummary", "summarize_csv", "summarize_columns", "csv_header", "time_step_value"]
@@ -159,6 +159,10 @@ def summarize_columns(path: Union[str, os.PathLike], keys: List[str]) -> Dict[st
     (:mod:`RLA.db.late_columns`; all None for a key it lacks, or without a file). A key logged at
     its own steps has empty cells in the other rows: its values are read from the rows that have
     one. A last line torn by a kill is not read."""
+    return unfolded(path, lambda: _summarize_columns(path, keys))
+
+
+def _summarize_columns(path: Union[str, os.PathLike], keys: List[str]) -> Dict[str, ColumnSummary]:
     empty = ColumnSummary(None, None, None, None)
     try:
         with open(path, "rb") as f:

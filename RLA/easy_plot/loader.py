@@ -20,7 +20,7 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tup
 
 import numpy as np
 
-from RLA.db.late_columns import late_numbers, progress_columns, read_late
+from RLA.db.late_columns import late_numbers, progress_columns, read_late, unfolded
 from RLA.db.layout import PARAMS_JSON, PROGRESS_CSV, Database, Item
 from RLA.db.progress import csv_header, summarize_csv
 from RLA.db.query import UNKNOWN_STATUS, ItemFilter, ItemRecord, select
@@ -229,17 +229,23 @@ def _read_csv_columns(csv_path: Path, wanted: Sequence[str]) -> Dict[str, np.nda
     """The ``wanted`` columns the progress table has (its late columns merged), as float64 (empty or
     non-numeric cells are NaN, and so is a cell holding a byte that is not UTF-8; a row with more
     fields than the header is left out)."""
-    header = csv_header(csv_path)
     wanted = list(dict.fromkeys(wanted))
-    present = [c for c in wanted if c in header]
-    late = read_late(csv_path, [c for c in wanted if c not in header], header) if len(present) < len(wanted) else {}
-    columns = _parse_csv_columns(csv_path, present) if present else {}
-    if late:
-        rows = len(next(iter(columns.values()))) if columns else summarize_csv(csv_path).rows or 0
-        for key in wanted:
-            if key in late:
-                columns[key] = np.array(late_numbers(late[key], rows)[0])
-    return columns
+
+    def read() -> Dict[str, np.ndarray]:
+        header = csv_header(csv_path)
+        present = [c for c in wanted if c in header]
+        columns = _parse_csv_columns(csv_path, present) if present else {}
+        rows = len(next(iter(columns.values()))) if columns else None
+        if len(present) < len(wanted):  # progress.csv first: a row's late cells were written before it
+            if rows is None:
+                rows = summarize_csv(csv_path).rows or 0
+            late = read_late(csv_path, [c for c in wanted if c not in header], header)
+            for key in wanted:
+                if key in late:
+                    columns[key] = np.array(late_numbers(late[key], rows)[0])
+        return columns
+
+    return unfolded(csv_path, read)
 
 
 def _parse_csv_columns(csv_path: Path, present: List[str]) -> Dict[str, np.ndarray]:
