@@ -27,6 +27,7 @@ seen when the item is listed, but a filter evaluated before then does not see th
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import platform
@@ -193,11 +194,16 @@ class Row(NamedTuple):
 def _decoded(row: Tuple[Any, ...]) -> Row:
     (item_id, tid, date, name, presence, recheck, written, sizes, params, tracked, status, step, rows, host, ip,
      end_time, damage, tags, note, sig_log, sig_progress, sig_outputs, running, pid, heartbeat) = row
-    loads = json.loads
-    return Row(item_id, tid, date, decode_text(name), presence, recheck, written, loads(sizes), loads(params),
-               loads(tracked), status, step, rows, _decoded_text(host), _decoded_text(ip), _decoded_text(end_time),
-               damage, [] if tags == b"[]" else param_value(tags), param_value(note), sig_log, sig_progress,
-               sig_outputs, bool(running), pid, heartbeat)
+    return Row(item_id, tid, date, decode_text(name), presence, recheck, written, list(_list_of(sizes)),
+               json.loads(params), list(_list_of(tracked)), status, step, rows, _decoded_text(host),
+               _decoded_text(ip), _decoded_text(end_time), damage, [] if tags == b"[]" else param_value(tags),
+               param_value(note), sig_log, sig_progress, sig_outputs, bool(running), pid, heartbeat)
+
+
+@functools.lru_cache(maxsize=4096)
+def _list_of(text: str) -> Tuple[Any, ...]:
+    """A JSON list of sizes or tracked names (the same text in many rows: decoded once)."""
+    return tuple(json.loads(text))
 
 
 def _decoded_text(value: Any) -> Any:

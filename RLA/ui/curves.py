@@ -75,7 +75,7 @@ class CurveRequest:
 
     def selection(self, data_root: Path) -> Tuple[str, List[str]]:
         """The table and the record dates of the chosen runs; the curves need one table."""
-        records = select_records(data_root, self.filter, self.indices)
+        records = select_records(data_root, self.filter, self.indices, sizes=False)  # curves show no sizes
         tasks = sorted({r.item.task for r in records})
         if not tasks:
             raise UsageError("no run is selected: widen the filter or tick some rows on the Runs page")

@@ -24,17 +24,19 @@ def parse_filter(text: str) -> Dict[str, Any]:
     return fields
 
 
-def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> List[ItemRecord]:
+def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] = None,
+                   sizes: bool = True) -> List[ItemRecord]:
     """The items the filter selects, narrowed to ``indices`` when given (a selection in the table;
-    the page names items as :func:`RLA.db.names.readable_name` spells them)."""
+    the page names items as :func:`RLA.db.names.readable_name` spells them). ``sizes=False``: for
+    a page that shows no sizes (see :func:`RLA.db.query.select`)."""
     item_filter = ItemFilter(**parse_filter(text))
     if indices is None:
-        return select(data_root, item_filter)
-    records = list(Listing(data_root, item_filter, items=indices))
+        return select(data_root, item_filter, sizes=sizes)
+    records = list(Listing(data_root, item_filter, items=indices, sizes=sizes))
     odd = [index for index in indices if "\\x" in index]  # a name that is not UTF-8, as the page spells it
     if odd:
         wanted = set(odd)
-        records += [r for r in select(data_root, item_filter) if readable_name(r.index) in wanted]
+        records += [r for r in select(data_root, item_filter, sizes=sizes) if readable_name(r.index) in wanted]
     return records
 
 
