@@ -254,13 +254,14 @@ def test_other_formats_and_the_terminal_table(db: Path) -> None:
 
 def test_the_command_imports_no_pandas_and_says_what_the_library_computes(db: Path) -> None:
     """``rla table`` on cached columns renders from the table's rows (pandas' import was half of what the
-    command cost); the DataFrames of the library hold the same numbers."""
+    command cost) and imports no other command's module; the DataFrames of the library hold the same numbers."""
     args = ["table", "-d", str(db), "-t", "hopper", "-t", "walker", "-k", "algo", "-m", "eval/return", "--versus",
             "--reps", str(REPS), "--format", "json"]
     table = results_table(db, TableSpec(tasks=TASKS, split_keys=["algo"], metric="eval/return", versus=True,
                                         n_bootstrap=REPS))  # the runs' columns are cached from here on
     code = ("import sys; from RLA.cli.group import main; main(sys.argv[1:], standalone_mode=False); "
-            "heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'scipy') if m in sys.modules]; "
+            "heavy = [m for m in ('pandas', 'pyarrow', 'matplotlib', 'scipy', 'RLA.cli.sweep', 'RLA.cli.ui') "
+            "if m in sys.modules]; "
             "assert not heavy, heavy")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     printed = json.loads(subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,

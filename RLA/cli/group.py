@@ -1,4 +1,5 @@
-"""The ``rla`` group: every command of :mod:`RLA.cli` registered under one name.
+"""The ``rla`` group: every command of :mod:`RLA.cli` registered under one name, its module
+imported when the command runs (``rla table`` never imports what ``rla sweep`` or ``rla ui`` need).
 
 An :class:`RLA.errors.RLAError` ends a command with its message and exit
 code; any other exception is a bug and keeps its traceback. A warning is
@@ -7,16 +8,26 @@ the database (a name, a parameter), so their control characters are escaped.
 """
 from __future__ import annotations
 
+import importlib
 import warnings
-from typing import Any
+from typing import Any, List, Optional
 
 import click
 
-from RLA.cli import annotate, import_export, importance, init, items, plot, run, sweep, sync, table, ui
 from RLA.console.display import printable
 from RLA.errors import RLAError
 
-__all__ = ["main"]
+__all__ = ["main", "COMMANDS", "command"]
+
+#: every command of ``rla``: its name -> ``<module of RLA.cli>:<the click command in it>``
+COMMANDS = {
+    "ls": "items:ls_command", "show": "items:show_command", "rm": "items:rm_command", "clean": "items:clean_command",
+    "archive": "items:archive_command", "mv": "items:mv_command", "tb": "items:tb_command",
+    "tag": "annotate:tag_command", "note": "annotate:note_command", "importance": "importance:importance_command",
+    "init": "init:init_command", "plot": "plot:plot_command", "run": "run:run_command", "sync": "sync:sync_group",
+    "sweep": "sweep:sweep", "table": "table:table_command", "import": "import_export:import_command",
+    "export": "import_export:export_command", "ui": "ui:ui_command",
+}
 
 
 class _ErrorMessage(click.ClickException):
@@ -33,8 +44,24 @@ def _warning_line(message: Any, category: type, filename: str, lineno: int, line
     return f"warning: {printable(str(message).removeprefix('RLA: '), lines=True)}\n"
 
 
+def command(name: str) -> click.Command:
+    """The command ``rla <name>`` (one of :data:`COMMANDS`), its module imported."""
+    module, _, attribute = COMMANDS[name].partition(":")
+    found: click.Command = getattr(importlib.import_module(f"RLA.cli.{module}"), attribute)
+    return found
+
+
 class _Commands(click.Group):
-    """The ``rla`` group: turns an RLAError of any command into its message."""
+    """The ``rla`` group: turns an RLAError of any command into its message; a command is imported
+    from :data:`COMMANDS` when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         python_format, warnings.formatwarning = warnings.formatwarning, _warning_line
@@ -50,9 +77,3 @@ class _Commands(click.Group):
 @click.version_option(package_name="RLA")
 def main() -> None:
     """RLA: reinforcement-learning experiments as a database."""
-
-
-for _command in (*items.COMMANDS, annotate.tag_command, annotate.note_command, importance.importance_command,
-                 init.init_command, plot.plot_command, run.run_command, sync.sync_group, sweep.sweep,
-                 table.table_command, *import_export.COMMANDS, ui.ui_command):
-    main.add_command(_command)

@@ -8,7 +8,7 @@ import click
 from RLA.cli.options import DATA_ROOT_ENV, PATTERN_HELP, print_json, resolve_data_root, selection
 from RLA.importers.registry import IMPORTERS, NAMES
 
-__all__ = ["import_command", "export_command", "COMMANDS"]
+__all__ = ["import_command", "export_command"]
 
 _SOURCES = "\n".join(f"  {entry.name}: {entry.doc}" for entry in IMPORTERS)
 
@@ -77,6 +77,3 @@ def export_command(fmt: str, data_root: str, filters: Dict[str, Any], output: st
                               on_progress=counter.advance)
     for line in display.export_lines(result):
         click.echo(line, err=True)
-
-
-COMMANDS = (import_command, export_command)

@@ -12,7 +12,7 @@ from RLA.db.metrics import metric_column
 from RLA.db.selection_words import TIMESTEP_BELOW
 from RLA.words import counted, did_you_mean
 
-__all__ = ["COMMANDS", "ls_command", "show_command", "rm_command", "clean_command", "archive_command",
+__all__ = ["ls_command", "show_command", "rm_command", "clean_command", "archive_command",
            "mv_command", "tb_command"]
 
 
@@ -244,6 +244,3 @@ def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str],
         return
     click.echo(f"TensorBoard on the items linked in {folder}", err=True)
     raise SystemExit(ops.launch_tensorboard(command))
-
-
-COMMANDS = (ls_command, show_command, rm_command, clean_command, archive_command, mv_command, tb_command)
