@@ -1,18 +1,22 @@
 """Time of ``rla table`` on 3 tables x 10 groups x 10 seeds x 10,000 rows, against a plain pandas loop.
 
 Builds the database (300 runs, a time-step and 3 metrics each), then measures, each phase in a fresh
-interpreter, imports excluded:
+interpreter (bytecode cached, as an installed package has it), imports excluded but for the command:
 
 - baseline: ``pandas.read_csv`` of each run's metric column and params.json in a loop, then numpy
   computing the same table (each cell's IQM with its bootstrap interval, the aggregate IQM over
   tables with its stratified-bootstrap interval, the same number of resamples);
 - cold: ``results_table`` with no column cache yet;
 - warm: the same call again (column cache);
+- versus: the same call with the P(X > Y) matrix of the 10 groups (``--versus``);
 - command: the whole ``rla table`` command, warm, as a user runs it (interpreter start and imports in).
 
-Prints the best of ``--repeat`` interleaved rounds and the ratios to the baseline (target: warm < 0.5 s).
+Each phase's wall time and CPU time (user + system of its process: what a busy machine does not
+change much), the best of ``--repeat`` interleaved rounds, and the ratios to the baseline; the load
+average before and after (target: warm < 0.5 s). ``--rla PATH`` times the RLA of another checkout
+(an earlier commit) on the same database in the same rounds, as a baseline of the same run.
 
-    python bench/table.py [--seeds 10] [--rows 10000] [--repeat 3] [--keep DIR]
+    python bench/table.py [--seeds 10] [--rows 10000] [--repeat 3] [--keep DIR] [--rla PATH]
 """
 from __future__ import annotations
 
@@ -20,12 +24,14 @@ import argparse
 import datetime as _dt
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -41,6 +47,33 @@ GROUPS = 10
 METRIC = "eval/return"
 COLUMNS = ["time-step", "wall_time", METRIC, "train/loss"]
 REPS = 2000
+#: bytecode caches of the measured interpreters (some environments set PYTHONDONTWRITEBYTECODE=1, and
+#: every start would compile RLA again, which an installed package never does)
+PYCACHE = Path(tempfile.gettempdir()) / "rla-bench-pycache"
+
+#: one phase in a fresh interpreter: prints its wall and CPU seconds (imports before the clock)
+PHASE = """
+import json, resource, sys, time
+data_root, name, metric = sys.argv[1], sys.argv[2], sys.argv[4]
+tasks, groups = json.loads(sys.argv[3]), int(sys.argv[5])
+if name == "baseline":
+    import pandas
+    sys.path.insert(0, sys.argv[6])
+    from table import baseline
+else:
+    from RLA.easy_plot.results_table import TableSpec, results_table
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
+if name == "baseline":
+    baseline(data_root)
+else:
+    spec = TableSpec(tasks=tasks, split_keys=["algo"], metric=metric, versus=name == "versus")
+    table = results_table(data_root, spec)
+    assert len(table.groups) == groups
+print(time.perf_counter() - started, cpu() - cpu_started)
+"""
 
 
 def build(data_root: Path, seeds: int, rows: int) -> None:
@@ -100,32 +133,36 @@ def baseline(data_root: str) -> None:
         np.percentile(boot, [2.5, 97.5])
 
 
-def phase(name: str, data_root: str) -> None:
-    """Run one measured phase and print its wall seconds."""
-    if name == "baseline":
-        import pandas  # noqa: F401  (imports are not what is measured)
-
-        started = time.perf_counter()
-        baseline(data_root)
-    else:
-        from RLA.easy_plot.results_table import TableSpec, results_table
-
-        started = time.perf_counter()
-        table = results_table(data_root, TableSpec(tasks=TASKS, split_keys=["algo"], metric=METRIC))
-        assert len(table.groups) == GROUPS
-    print(f"{time.perf_counter() - started:.4f}")
+def _env(rla: Path) -> Dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(rla), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
-def measure(name: str, data_root: Path) -> float:
-    if name == "command":
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "RLA.cli", "table", "-d", str(data_root), *sum(
-            (["-t", task] for task in TASKS), []), "-k", "algo", "-m", METRIC, "--format", "csv"],
-            check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        return time.perf_counter() - started
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--keep", str(data_root)],
-                         check=True, capture_output=True, text=True).stdout.split()
-    return float(out[-1])
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(name: str, data_root: Path, rla: Path) -> Tuple[float, float]:
+    """Wall and CPU seconds of one phase, run with the RLA found at ``rla`` (in a folder of its own,
+    so that no other copy shadows it)."""
+    with tempfile.TemporaryDirectory() as cwd:
+        if name == "command":
+            cpu_before, started = _children_cpu(), time.perf_counter()
+            subprocess.run([sys.executable, "-m", "RLA.cli", "table", "-d", str(data_root),
+                            *sum((["-t", task] for task in TASKS), []), "-k", "algo", "-m", METRIC, "--format", "csv"],
+                           check=True, capture_output=True, env=_env(rla), cwd=cwd)
+            return time.perf_counter() - started, _children_cpu() - cpu_before
+        out = subprocess.run([sys.executable, "-c", PHASE, str(data_root), name, json.dumps(TASKS), METRIC,
+                              str(GROUPS), str(Path(__file__).parent)],
+                             check=True, capture_output=True, text=True, env=_env(rla), cwd=cwd).stdout.split()
+        return float(out[-2]), float(out[-1])
+
+
+LABELS = {"baseline": "read_csv loop + numpy (same table)", "cold": "results_table cold (no cache)",
+          "warm": "results_table warm (column cache)", "versus": "results_table warm with P(X > Y)",
+          "command": "rla table warm (whole command)"}
 
 
 def main() -> None:
@@ -134,33 +171,37 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="build (or reuse) the database here")
-    parser.add_argument("--phase", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
+    parser.add_argument("--rla", type=Path, default=None, help="also time the RLA of this checkout")
     args = parser.parse_args()
-    if args.phase:
-        phase(args.phase, str(args.keep))
-        return
     data_root = args.keep or Path(tempfile.mkdtemp(prefix="rla_table_bench_")) / "db"
+    checkouts = {"": ROOT, **({" [--rla]": args.rla.resolve()} if args.rla else {})}
     try:
         if not (data_root / "log" / TASKS[0]).exists():
             started = time.perf_counter()
             build(data_root, args.seeds, args.rows)
             print(f"built {len(TASKS)} tables x {GROUPS} groups x {args.seeds} seeds x {args.rows} rows "
                   f"in {time.perf_counter() - started:.1f} s ({data_root})")
-        measure("baseline", data_root)  # the same page cache for every phase
-        results: dict = {"baseline": [], "cold": [], "warm": [], "command": []}
+        load_before = os.getloadavg()[0]
+        for rla in checkouts.values():  # the same page cache and bytecode caches for every phase
+            measure("baseline", data_root, ROOT)
+            measure("command", data_root, rla)
+        results: Dict[Tuple[str, str], List[Tuple[float, float]]] = {}
         for _ in range(args.repeat):  # interleaved, best of each: robust to a busy machine
-            shutil.rmtree(Database(data_root).column_cache_dir(), ignore_errors=True)
-            for name in results:
-                results[name].append(measure(name, data_root))
-        best = {name: min(rounds) for name, rounds in results.items()}
-        print(f"cpus: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, best of {args.repeat}, "
-              f"{REPS} bootstrap resamples")
-        labels = {"baseline": "read_csv loop + numpy (same table)", "cold": "results_table cold (no cache)",
-                  "warm": "results_table warm (column cache)", "command": "rla table warm (whole command)"}
-        for name, label in labels.items():
-            line = f"{label:36s} {best[name]:7.3f} s"
+            for suffix, rla in checkouts.items():
+                shutil.rmtree(Database(data_root).column_cache_dir(), ignore_errors=True)
+                for name in LABELS:
+                    if name != "baseline" or not suffix:
+                        results.setdefault((name, suffix), []).append(
+                            measure(name, data_root, ROOT if name == "baseline" else rla))
+        best = {key: (min(r[0] for r in rounds), min(r[1] for r in rounds)) for key, rounds in results.items()}
+        base_wall, base_cpu = best[("baseline", "")]
+        print(f"cpus: {os.cpu_count()}, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+              f"best of {args.repeat}; {REPS} bootstrap resamples")
+        print(f"{'':44s} {'wall':>8s} {'CPU':>8s}   ratios to the loop (wall, CPU)")
+        for (name, suffix), (wall, cpu) in best.items():
+            line = f"{LABELS[name] + suffix:44s} {wall:6.3f} s {cpu:6.3f} s"
             if name != "baseline":
-                line += f"  ratio {best[name] / best['baseline']:.2f}x"
+                line += f"   {wall / base_wall:.2f}x, {cpu / base_cpu:.2f}x"
             print(line)
         print("target: warm < 0.5 s")
     finally:
