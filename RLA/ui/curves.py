@@ -23,12 +23,14 @@ from RLA import plot_bands as bands
 from RLA.errors import UsageError
 from RLA.ui import arguments
 from RLA.ui.runs import NOT_METRICS, metrics_of
-from RLA.ui.selection import select_records, selection_listing
+from RLA.ui.selection import selection_listing
 
 __all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "default_metrics", "curves", "curves_csv",
            "curves_figure"]
 
 MAX_POINTS = 2000
+#: runs the curves of one request are drawn over at most (each run's progress.csv is read)
+MAX_CURVE_RUNS = 20_000
 #: the band menu: plot_func's bands, and none
 BANDS = (*bands.NAMES, "none")
 #: individual runs drawn per group at most
@@ -75,7 +77,11 @@ class CurveRequest:
 
     def selection(self, data_root: Path) -> Tuple[str, List[str]]:
         """The table and the record dates of the chosen runs; the curves need one table."""
-        records = select_records(data_root, self.filter, self.indices, sizes=False)  # curves show no sizes
+        listing = selection_listing(data_root, self.filter, self.indices, sizes=False)  # curves show no sizes
+        if listing.total > MAX_CURVE_RUNS:
+            raise UsageError(f"the selection holds {listing.total:,} runs; curves are drawn over {MAX_CURVE_RUNS:,} "
+                             "at most: narrow the filter (-t, -w, --since) or tick the runs to draw")
+        records = list(listing)
         tasks = sorted({r.item.task for r in records})
         if not tasks:
             raise UsageError("no run is selected: widen the filter or tick some rows on the Runs page")

@@ -40,10 +40,11 @@ def select_records(data_root: Path, text: str, indices: Optional[Sequence[str]] 
     return records
 
 
-def selection_listing(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> Listing:
+def selection_listing(data_root: Path, text: str, indices: Optional[Sequence[str]] = None,
+                      sizes: bool = True) -> Listing:
     """The items the filter selects (narrowed to ``indices`` when given) as a listing: counted at once,
-    read a page at a time (for what needs only the first runs of a large selection)."""
-    return Listing(data_root, ItemFilter(**parse_filter(text)), items=indices)
+    read a page at a time (for what needs only the first runs of a large selection, or its count first)."""
+    return Listing(data_root, ItemFilter(**parse_filter(text)), items=indices, sizes=sizes)
 
 
 def find_record(data_root: Path, index: str, archived: bool = False) -> ItemRecord:
