@@ -87,3 +87,18 @@ def test_an_unreadable_progress_csv_is_left_out_and_named(tmp_path: Path):
     assert f"left out {broken.index}: UnicodeDecodeError" in done.stderr
     assert broken.index not in done.stdout and done.stdout.startswith("item,")
     assert "of 2 items to stdout" in done.stderr
+
+
+def test_a_nan_the_run_logged_is_a_value_text_and_empty_cells_are_none(tmp_path: Path):
+    from RLA.easy_log.tester import exp_manager
+
+    db = tmp_path / "db"
+    rows = [(0, {"loss": 1.0, "phase": "warmup"}), (1, {"loss": math.nan}), (2, {"loss": 0.5, "eval": math.inf}),
+            (3, {"eval": 2.0})]
+    item = log_run(db, "nan", {"seed": 1}, rows)
+    exp_manager.finish()
+    table = tidy_frame(db)
+    got = sorted((int(r.step), r.key, r.value) for r in table.itertuples())
+    assert got[:2] == [(0, "loss", 1.0), (1, "loss", got[1][2])] and math.isnan(got[1][2])
+    assert got[2:] == [(2, "eval", math.inf), (2, "loss", 0.5), (3, "eval", 2.0)]
+    assert set(table["item"]) == {item.index}

@@ -170,17 +170,25 @@ def progress_columns(csv_path: PathLike) -> List[str]:
     return unfolded(csv_path, read)
 
 
-def read_progress(csv_path: PathLike, **read_csv: Any) -> Any:
+def read_progress(csv_path: PathLike, as_text: bool = False, **read_csv: Any) -> Any:
     """A progress table as a pandas DataFrame (``read_csv`` passed to ``pandas.read_csv``), its late
-    columns after the header's: numbers where every value is one, text otherwise, empty cells NaN."""
+    columns after the header's: numbers where every value is one, text otherwise, empty cells NaN.
+    ``as_text``: every cell as the file holds it, ``""`` where a row has no value (a logged NaN is
+    ``nan``, not an empty cell)."""
     import pandas
+
+    if as_text:
+        read_csv = {**read_csv, "dtype": str, "keep_default_na": False}
 
     def read() -> Any:
         frame = pandas.read_csv(csv_path, **read_csv)
+        if as_text:
+            frame = frame.fillna("")  # the fields a short row lacks
         late = {}
         for key, cells in read_late(csv_path, header=list(frame.columns)).items():
             values, numbers = late_numbers(cells, len(frame))
-            late[key] = values if numbers else [cells.get(row) or None for row in range(len(frame))]
+            late[key] = [cells.get(row, "") for row in range(len(frame))] if as_text else \
+                values if numbers else [cells.get(row) or None for row in range(len(frame))]
         return pandas.concat([frame, pandas.DataFrame(late, index=frame.index)], axis=1) if late else frame
 
     return unfolded(csv_path, read)

@@ -1,11 +1,11 @@
 """``rla export csv|parquet``: the selected items' logged values as one tidy table.
 
-One row per value logged: the item's index, its parameters (``params.<key>``,
-nested keys joined with ``.`` as ``rla ls`` shows them), the step, the key, the
-value and the row's wall time (where progress.csv has one). Items are read one at
-a time and written as they are read, so a table larger than memory is fine; the
-columns (and, for parquet, their types) are fixed first from the selection's
-parameters, which the query index already holds. A progress.csv that cannot be
+One row per value logged (a NaN too; text is no value): the item's index, its
+parameters (``params.<key>``, nested keys joined with ``.`` as ``rla ls`` shows
+them), the step, the key, the value and the row's wall time (where progress.csv
+has one). Items are read one at a time and written as they are read, so a table
+larger than memory is fine; the columns (and, for parquet, their types) are
+fixed first from the selection's parameters, which the query index already holds. A progress.csv that cannot be
 read leaves its item out, and the result says which.
 """
 from __future__ import annotations
@@ -29,6 +29,8 @@ __all__ = ["FORMATS", "ExportResult", "tidy_frame", "export_table"]
 #: the fixed columns, in order; each parameter's column goes between ``item`` and ``step``
 ITEM, STEP, KEY, VALUE, WALL_TIME = "item", "step", "key", "value", WALL_TIME_COLUMN
 PathLike = Union[str, os.PathLike]
+#: how a NaN a run logged reads in progress.csv (an empty cell is no value)
+_NAN_CELLS = ("nan", "-nan", "+nan")
 
 
 @dataclass
@@ -76,13 +78,15 @@ def _tidy(record: ItemRecord, kinds: Dict[str, str]) -> "pd.DataFrame":
     """One item's values, long: a row per (step, key) that has a value."""
     import pandas as pd
 
-    table = read_progress(record.item.progress_csv, low_memory=False)
+    table = read_progress(record.item.progress_csv, as_text=True, low_memory=False)
     if TIME_STEP_COLUMN not in table.columns:
         raise ValueError(f"it has no {TIME_STEP_COLUMN!r} column")
     keep = [TIME_STEP_COLUMN] + ([WALL_TIME_COLUMN] if WALL_TIME_COLUMN in table.columns else [])
     long = table.melt(id_vars=keep, var_name=KEY, value_name=VALUE)
-    long[VALUE] = pd.to_numeric(long[VALUE], errors="coerce")
-    long = long.dropna(subset=[VALUE]).rename(columns={TIME_STEP_COLUMN: STEP})
+    numbers = pd.to_numeric(long[VALUE], errors="coerce")
+    logged = numbers.notna() | long[VALUE].str.strip().str.lower().isin(_NAN_CELLS)  # a NaN logged is a value
+    long = long[logged].assign(**{VALUE: numbers[logged]}).rename(columns={TIME_STEP_COLUMN: STEP})
+    long[STEP] = pd.to_numeric(long[STEP])
     if WALL_TIME not in long.columns:
         long[WALL_TIME] = float("nan")
     long = long.sort_values([STEP, KEY], kind="stable")
