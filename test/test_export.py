@@ -102,3 +102,25 @@ def test_a_nan_the_run_logged_is_a_value_text_and_empty_cells_are_none(tmp_path:
     assert got[:2] == [(0, "loss", 1.0), (1, "loss", got[1][2])] and math.isnan(got[1][2])
     assert got[2:] == [(2, "eval", math.inf), (2, "loss", 0.5), (3, "eval", 2.0)]
     assert set(table["item"]) == {item.index}
+
+
+def test_an_export_stopped_by_a_full_disk_leaves_the_file_it_would_replace(tmp_path: Path):
+    from fault_helpers import tmpfs
+
+    db = tmp_path / "db"
+    log_run(db, "big", {"seed": 1}, [(step, {f"k{i}": step * 0.5 + i for i in range(20)}) for step in range(3000)])
+    with tmpfs(tmp_path / "small", "64k") as small:
+        for fmt in ("csv", "parquet"):
+            earlier = small / f"runs.{fmt}"
+            earlier.write_bytes(b"the export of yesterday")
+            done = rla("export", fmt, "-d", str(db), "-t", "big", "-o", str(earlier), cwd=tmp_path)
+            assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+            assert earlier.read_bytes() == b"the export of yesterday"
+            assert [p.name for p in small.iterdir()] == [earlier.name]
+            earlier.unlink()
+
+
+def test_an_output_in_a_missing_folder_is_refused_saying_so(tmp_path: Path):
+    done = rla("export", "csv", "-d", str(tmp_path / "db"), "-o", str(tmp_path / "no" / "runs.csv"), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"no folder {tmp_path / 'no'} to write runs.csv into: create it" in done.stderr

@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 import click
 
 from RLA.cli.options import DATA_ROOT_ENV, PATTERN_HELP, print_json, resolve_data_root, selection
+from RLA.importers.export import FORMATS
 from RLA.importers.registry import IMPORTERS, NAMES
 
 __all__ = ["import_command", "export_command"]
@@ -56,7 +57,7 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
 
 
 @click.command("export", epilog=PATTERN_HELP)
-@click.argument("fmt", type=click.Choice(["csv", "parquet"]), metavar="FORMAT")
+@click.argument("fmt", type=click.Choice(list(FORMATS)), metavar="FORMAT")
 @selection
 @click.option("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': stdout, for csv)")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar")
@@ -66,7 +67,7 @@ def export_command(fmt: str, data_root: str, filters: Dict[str, Any], output: st
 
     \b
       rla export csv -d db -t cleanrl -o cleanrl.csv
-      rla export parquet -d db -t cleanrl -w 'seed < 3' -s finished -o runs.parquet
+      rla export parquet -d db -t cleanrl -w 'seed < 3' -s finished -o r.parquet
     """
     from RLA.console import display
     from RLA.db.query import ItemFilter

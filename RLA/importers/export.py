@@ -6,7 +6,8 @@ them), the step, the key, the value and the row's wall time (where progress.csv
 has one). Items are read one at a time and written as they are read, so a table
 larger than memory is fine; the columns (and, for parquet, their types) are
 fixed first from the selection's parameters, which the query index already holds. A progress.csv that cannot be
-read leaves its item out, and the result says which.
+read leaves its item out, and the result says which. The file is replaced only
+once the whole table is written: a stopped export leaves the one before it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from RLA.db.atomic import atomic_writer
 from RLA.db.late_columns import read_progress
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN
 from RLA.db.query import ItemFilter, ItemRecord, select
@@ -136,17 +138,20 @@ def tidy_frame(data_root: PathLike, item_filter: Optional[ItemFilter] = None) ->
 
 
 def _write_csv(path: str, kinds: Dict[str, str], chunks: Any) -> None:
-    out: IO[str] = sys.stdout if path == "-" else open(path, "w", encoding="utf-8", newline="")
-    try:
-        header = True
-        for chunk in chunks:
-            chunk.to_csv(out, index=False, header=header)
-            header = False
-        if header:  # nothing selected has a row: the header alone
-            out.write(",".join([ITEM, *kinds, STEP, KEY, VALUE, WALL_TIME]) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    if path != "-":
+        with atomic_writer(path, durable=False, newline="") as out:
+            _csv_to(out, kinds, chunks)
+    else:
+        _csv_to(sys.stdout, kinds, chunks)
+
+
+def _csv_to(out: IO[str], kinds: Dict[str, str], chunks: Any) -> None:
+    header = True
+    for chunk in chunks:
+        chunk.to_csv(out, index=False, header=header)
+        header = False
+    if header:  # nothing selected has a row: the header alone
+        out.write(",".join([ITEM, *kinds, STEP, KEY, VALUE, WALL_TIME]) + "\n")
 
 
 def _write_parquet(path: str, kinds: Dict[str, str], chunks: Any) -> None:
@@ -161,12 +166,13 @@ def _write_parquet(path: str, kinds: Dict[str, str], chunks: Any) -> None:
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
     schema = pa.schema([(ITEM, pa.string()), *[(c, types[k]) for c, k in kinds.items()], (STEP, pa.int64()),
                         (KEY, pa.string()), (VALUE, pa.float64()), (WALL_TIME, pa.float64())])
-    with pq.ParquetWriter(path, schema) as writer:
+    with atomic_writer(path, "wb", durable=False) as out, pq.ParquetWriter(out, schema) as writer:
         for chunk in chunks:
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
 
 
-#: the formats of ``rla export``: each writes the table's chunks to a path ("-": stdout, where it can)
+#: the formats of ``rla export``: each writes the table's chunks to a path ("-": stdout, where it can), whole
+#: or not at all (a file there is replaced once the table is written)
 FORMATS: Dict[str, Callable[[str, Dict[str, str], Any], None]] = {"csv": _write_csv, "parquet": _write_parquet}
 
 
@@ -179,6 +185,10 @@ def export_table(data_root: PathLike, path: PathLike, fmt: str = "csv", item_fil
     if write is None:
         raise UsageError(f"no export format {fmt!r}; formats: {', '.join(FORMATS)}")
     result = ExportResult(os.fspath(path))
+    folder = os.path.dirname(os.path.abspath(result.path))
+    if result.path != "-" and not os.path.isdir(folder):
+        raise UsageError(f"no folder {folder} to write {os.path.basename(result.path)} into: create it, or give "
+                         "another output file")
     kinds, chunks = _chunks(data_root, item_filter or ItemFilter(), result, on_found, on_progress)
     write(os.fspath(path), kinds, chunks)
     return result
