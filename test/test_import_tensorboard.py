@@ -273,3 +273,29 @@ def test_event_files_read_a_chunk_at_a_time_give_the_same_events(tmp_path: Path)
         chunked += events
     assert [e.SerializeToString() for e in chunked] == [e.SerializeToString() for e in whole]
     assert tail.offset == path.stat().st_size and not tail.damaged
+
+
+def test_times_that_are_no_dates_skip_the_run_or_leave_its_end_out(tmp_path: Path):
+    """A wall time far in the future (milliseconds taken for seconds) or NaN never stops the import midway
+    (an item folder made and no run.json: each import made another)."""
+    import tensorboardX
+
+    from RLA.db.layout import Database
+    from RLA.importers.base import SourceRun
+    from RLA.importers.items import store
+
+    writer = tensorboardX.SummaryWriter(str(tmp_path / "runs" / "far"))
+    writer.add_scalar("loss", 1.0, 0)
+    writer.add_scalar("loss", 0.5, 1, walltime=1e13)
+    writer.close()
+    db = tmp_path / "db"
+    done = rla("import", "tensorboard", "-d", str(db), "-t", "t", str(tmp_path / "runs"), cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "warning: far: its end time (10000000000000.0 s) is no date: it is not kept" in done.stderr
+    record = run_json(imported(db, "t")["far"])
+    assert record["end_time"] is None and record["start_time"] is not None
+    assert [o.action for o in import_runs("tensorboard", tmp_path / "runs", db, "t").outcomes] == ["unchanged"]
+
+    outcome = store(Database(db), "t", "tensorboard", SourceRun("x", "x", "x", float("nan")), None, (), None)
+    assert (outcome.action, outcome.reason) == ("skipped", "its start time (nan s) is no date")
+    assert len(Database(db).items("t")) == 1

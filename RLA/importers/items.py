@@ -84,9 +84,13 @@ def imported_items(db: Database, task: str, source: str) -> Dict[str, Known]:
 def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[Known], record: Sequence[str],
           fingerprint: Any, dry_run: bool = False) -> Outcome:
     """Make ``run``'s item (``known`` is None) or bring ``known``'s item up to date with it."""
+    if _iso(run.start_time) is None:  # before anything is written: the item is named by it
+        return Outcome(run.name, "skipped", reason=f"its start time ({run.start_time!r} s) is no date")
     table, keys_left_out = _progress_table(run)
     warnings = list(run.warnings) + [f"the key {key!r} names a column of its own in progress.csv; it is not kept"
                                      for key in keys_left_out]
+    if run.end_time is not None and _iso(run.end_time) is None:
+        warnings.append(f"its end time ({run.end_time!r} s) is no date: it is not kept")
     warnings += _results_left_out(run)
     tracked = [(key, lookup_param(run.params, key)) for key in record if _has(run.params, key)]
     if known is None:
@@ -263,9 +267,11 @@ def _annotate(item: Item, run: SourceRun, earlier: Optional[Dict[str, Any]]) -> 
 
 
 def _iso(seconds: Optional[float]) -> Optional[str]:
-    if seconds is None:
+    """Unix ``seconds`` as a local ISO time; None for None and for a number that is no date (NaN, year 318857)."""
+    try:
+        return None if seconds is None else _dt.datetime.fromtimestamp(seconds).isoformat(timespec="microseconds")
+    except (ValueError, OverflowError, OSError):
         return None
-    return _dt.datetime.fromtimestamp(seconds).isoformat(timespec="microseconds")
 
 
 def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fingerprint: Any,
