@@ -265,6 +265,13 @@ def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db
     assert left_out and not set(left_out) & set(shown)
     assert set(shown[shown.index("size") + 1:]) | set(left_out) == {"lr", "seed", *many}  # the table's tracked ones
     assert all("…" not in cell for cell in lines[3].split())  # what is shown is whole, not cut to a letter
+    wide = rla("ls", "--data-root", str(db), "-t", "hopper", "--wide", env={"COLUMNS": "80"}).stdout.splitlines()
+    rows = lines[3:start]
+    assert wide[:3] == lines[:3] and wide[3:3 + 2 * len(rows):2] == rows  # each row, then its index under it
+    indexes = {r.index for r in query.scan(db) if r.item.task == "hopper"}
+    assert {line.strip() for line in wide[4:3 + 2 * len(rows):2]} == indexes
+    assert " ".join(" ".join(wide[3 + 2 * len(rows):]).split()) == note  # the note comes after them all
+    assert max(map(len, wide[3 + 2 * len(rows):])) <= 80
 
 
 def test_a_plan_fits_80_columns_with_its_sizes_per_data_type(db: Path):

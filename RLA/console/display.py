@@ -303,14 +303,18 @@ def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
     from rich.segment import Segment, Segments
     from rich.text import Text
 
-    rendered = out.render_lines(table, out.options, pad=False)
+    caption, table.caption = table.caption, None  # said after the rows (and their lines), not among them
+    try:
+        rendered = out.render_lines(table, out.options, pad=False)
+    finally:
+        table.caption = caption
     head = len(rendered) - len(lines)
     if head < 0:  # rows of several lines: a terminal too narrow even for the short table
         return table
     parts: List[Any] = [Segments([segment for line in rendered[:head] for segment in (*line, Segment.line())])]
     for row, below in zip(rendered[head:], lines):
         parts += [Segments([*row, Segment.line()]), Text("  " + below, style="dim", no_wrap=True, overflow="ignore")]
-    return Group(*parts)
+    return Group(*parts, *([caption] if caption is not None else []))
 
 
 def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], short_names: bool) -> Any:
