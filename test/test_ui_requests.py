@@ -153,3 +153,19 @@ def test_a_bad_results_request_is_a_400_naming_the_argument_and_ticked_runs_are_
         status, headers, markdown = _call(url, "api/results/table-file?format=md", RESULTS)
         assert status == 200 and headers["content-type"].startswith("text/markdown")
         assert "| lr | cheetah | n |" in markdown.decode() and "made by: rla ui" in markdown.decode()
+
+
+def test_the_runs_and_run_pages_offer_no_time_column_as_a_metric(ui_db: Path):
+    from RLA.db.late_columns import progress_columns
+
+    with running_ui(ui_db) as url:
+        status, _, body = _call(url, "api/runs?q=" + urllib.parse.quote("-t cheetah"))
+        table = json.loads(body)
+        assert status == 200 and "perf/reward" in table["metric_keys"]
+        index = table["runs"][0]["index"]
+        status, _, body = _call(url, "api/run?" + urllib.parse.urlencode({"index": index}))
+        metrics = json.loads(body)["metrics"]
+        assert status == 200 and "perf/reward" in metrics
+    item = next(r.item for r in select(ui_db, ItemFilter()) if r.index == index)
+    assert {"time-step", "wall_time"} <= set(progress_columns(item.progress_csv))  # there, and not offered
+    assert not {"time-step", "wall_time"} & {*table["metric_keys"], *metrics}

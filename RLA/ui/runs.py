@@ -84,7 +84,8 @@ class RunsTables:
             self._listings[snapshot] = listing
             while len(self._listings) > self.kept:
                 self._listings.popitem(last=False)
-            out.update(param_keys=listing.param_keys(), metric_keys=listing.metric_keys())
+            out.update(param_keys=listing.param_keys(),
+                       metric_keys=[key for key in listing.metric_keys() if key not in NOT_METRICS])
         else:
             self._listings.move_to_end(snapshot)
             listing.show_metrics(metrics)
@@ -138,7 +139,7 @@ def run_detail(data_root: Path, index: str, archived: bool = False) -> Dict[str,
     record = find_record(data_root, index, archived)
     item = record.item
     try:
-        metrics = progress_columns(item.progress_csv)
+        metrics = [name for name in progress_columns(item.progress_csv) if name not in NOT_METRICS]
     except OSError:
         metrics = []
     return {"row": _row(record, []), "params": read_json(item.params_json) or record.params,

@@ -127,7 +127,7 @@ function renderHead() {
   add.innerHTML = `<option value="">parameter or metric…</option>` +
     `<optgroup label="parameters">${state.paramKeys.filter(k => !state.columns.includes("params." + k))
       .map(k => `<option value="params.${escapeHtml(k)}">${escapeHtml(k)}</option>`).join("")}</optgroup>` +
-    `<optgroup label="metrics">${state.metricKeys.filter(k => k !== "time-step")
+    `<optgroup label="metrics">${state.metricKeys
       .map(k => `<option value="metric:${escapeHtml(k)}">${escapeHtml(k)}</option>`).join("")}</optgroup>`;
 }
 
@@ -384,7 +384,7 @@ async function openRun(index) {
   body.innerHTML = `<h2>${escapeHtml(index)} ${badge(run.row.status)}</h2><div id="run-annotations"></div>
     <div class="grid2"><div class="card"><h3>Parameters</h3><table id="run-params">${params || `<tr><td class="muted">none</td></tr>`}</table></div>
     <div class="card"><h3>run.json</h3><table class="run-record">${damage}${info}${git}${resumes}</table></div></div>
-    ${run.metrics.some(m => m !== "time-step") ? `<h3>Curves</h3>` : ""}<div id="run-charts" class="charts"></div>
+    ${run.metrics.length ? `<h3>Curves</h3>` : ""}<div id="run-charts" class="charts"></div>
     ${run.system.elapsed ? `<h3>System</h3><div id="run-system" class="charts"></div>` : ""}
     <div class="grid2"><div class="card gallery"><h3>Results</h3>${gallery}${fileList(index, "results", run.results)}</div>
     <div class="card"><h3>Checkpoints</h3>${fileList(index, "checkpoint", run.checkpoints)}</div></div>
@@ -395,9 +395,8 @@ async function openRun(index) {
     Object.keys(run.system).filter(k => k !== "elapsed" && k !== "wall_time").forEach(k =>
       drawSeries($("#run-system"), "system/" + k, run.system.elapsed, run.system[k], "seconds"));
   }
-  const metrics = run.metrics.filter(m => m !== "time-step");
-  if (metrics.length) {
-    drawCurves($("#run-charts"), {filter: "", indices: [index], metrics, band: "none"}, false).catch(showError);
+  if (run.metrics.length) {
+    drawCurves($("#run-charts"), {filter: "", indices: [index], metrics: run.metrics, band: "none"}, false).catch(showError);
   }
 }
 
