@@ -189,3 +189,10 @@ def test_sweep_refuses_another_command_under_the_same_name(tmp_path):
         run_sweep("s", [sys.executable, "-c", "print()"], str(db), grid=[("x", [1])])
     result = CliRunner().invoke(main, ["sweep", "--data-root", str(db), "--status", "nope"])
     assert result.exit_code != 0 and "no sweep named 'nope'" in result.output
+
+
+def test_sweep_status_shows_a_name_with_brackets_as_it_is(tmp_path):
+    db = tmp_path / "db"
+    run_sweep("[red]scan[bold]", [sys.executable, "-c", "pass"], str(db), grid=[("x", [1])])
+    result = CliRunner().invoke(main, ["sweep", "--data-root", str(db), "--status", "[red]scan[bold]"])
+    assert result.exit_code == 0 and result.output.startswith("sweep [red]scan[bold]: 1/1 finished"), result.output

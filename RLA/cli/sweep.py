@@ -117,8 +117,8 @@ def _show_status(data_root: str, name: str, as_json: bool) -> None:
     if any(r.job_id for r in rows):
         columns["job"] = [r.job_id or "-" for r in rows]
     done = sum(r.status == "finished" for r in rows)
-    table = Table(title=f"sweep {name}: {done}/{len(rows)} finished", title_justify="left", box=box.SIMPLE_HEAD,
-                  show_edge=False, pad_edge=False)
+    table = Table(title=Text(printable(f"sweep {name}: {done}/{len(rows)} finished")), title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column, cells in columns.items():
         if column == "parameters":  # long parameter lists are cut, never the rest
             table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=10)
