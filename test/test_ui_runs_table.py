@@ -88,3 +88,16 @@ def test_sorted_and_filtered_by_the_server_with_a_metric_column(page, many_runs:
         assert set(_rendered(page)) <= {r.index for r in selected}
         page.check("#select-all")
         page.wait_for_function(f"document.querySelector('#selected-count').textContent.includes('{len(selected)}')")
+
+
+def test_curves_of_too_many_runs_are_refused_before_any_is_read(many_runs: Path, monkeypatch: pytest.MonkeyPatch):
+    from RLA.errors import UsageError
+    from RLA.ui import curves
+
+    monkeypatch.setattr(curves, "MAX_CURVE_RUNS", 100)
+    request = curves.CurveRequest.of({"filter": "-t many", "metrics": ["loss"]})
+    with pytest.raises(UsageError, match="600 runs; curves are drawn over 100 at most: narrow the filter"):
+        curves.curves(many_runs, request)
+    narrowed = curves.CurveRequest.of({"filter": "-t many -w 'seed == 1 and lr == 1e-3'", "metrics": ["loss"]})
+    assert curves.curves(many_runs, narrowed)["metrics"]["loss"][0]["runs"] == len(
+        query.select(many_runs, ItemFilter(where="seed == 1 and lr == 1e-3")))
