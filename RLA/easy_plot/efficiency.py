@@ -19,7 +19,14 @@ import numpy as np
 from RLA import plot_axes
 from RLA.easy_plot import aggregate
 from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, nothing_logged, warn_unknown_keys
-from RLA.easy_plot.plot_func import DEFAULT_X_NAME, default_key_to_legend, group_runs, long_frame, run_points
+from RLA.easy_plot.plot_func import (
+    DEFAULT_X_NAME,
+    _SharedList,
+    default_key_to_legend,
+    group_runs,
+    long_frame,
+    run_points,
+)
 from RLA.errors import NoDataError, UsageError
 
 __all__ = ["CURVE_STATS", "aggregate_curves"]
@@ -34,16 +41,17 @@ def _curve_interval(scores: np.ndarray, stat: Callable[[np.ndarray], np.ndarray]
                     seed: Optional[int]) -> Tuple[np.ndarray, np.ndarray]:
     """The percentile interval of ``stat`` at each point of a runs × tasks × points array, whole runs
     resampled within each task: every point sees the same resamples, those of a runs × tasks array."""
-    runs, tasks, _ = scores.shape
+    runs, tasks, points = scores.shape
     rng = aggregate.bootstrap_rng(seed)
     run_numbers = np.broadcast_to(np.arange(runs)[:, None], (runs, tasks))
-    boot = np.empty((n_bootstrap, scores.shape[-1]))
+    by_point = np.ascontiguousarray(np.moveaxis(scores, -1, 0))  # points × runs × tasks
+    boot = np.empty((points, n_bootstrap))
     for start in range(0, n_bootstrap, _CHUNK):
         reps = min(_CHUNK, n_bootstrap - start)
         chosen = aggregate.stratified_bootstrap(run_numbers, reps, rng)  # reps × runs × tasks: which run
-        resampled = np.take_along_axis(scores[None], chosen[..., None], axis=1)  # reps × runs × tasks × points
-        boot[start:start + reps] = stat(np.moveaxis(resampled, -1, 1))
-    return aggregate.interval(boot, ci)
+        # points × reps × runs × tasks, gathered whole (an index per value costs more than the statistic)
+        boot[:, start:start + reps] = stat(by_point[:, chosen, np.arange(tasks)])
+    return aggregate.interval(boot.T, ci)
 
 
 def _ragged_curve(columns: Sequence[np.ndarray], stat: str, ci: float, n_bootstrap: int,
@@ -148,5 +156,5 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
             raise NoDataError(nothing_logged(everyone, [metric]))
         raise NoDataError(f"no selected run of {tasks} logged {metric!r} with {' or '.join(axis.columns)}")
     data = long_frame(parts)
-    data.attrs.update(runs=run_rows, center=stat, tasks=tasks)
+    data.attrs.update(runs=_SharedList(run_rows), center=stat, tasks=tasks)  # shared, never deep-copied
     return data
