@@ -391,6 +391,52 @@ def test_a_run_logging_to_tensorboard_loads_nothing_heavy_before_its_first_row(t
     assert "numpy==" in item.code.requirements_txt.read_text()  # the snapshot still lists the environment
 
 
+def test_tensorboard_records_are_the_bytes_of_tensorboardx_messages():
+    """The events a run writes are encoded without protobuf's classes (their import cost a run 15 ms before its
+    first row): the same bytes as tensorboardX's messages, the HParams map the same entries."""
+    import math
+
+    from RLA.easy_log import tb_events
+
+    event_pb2, summary_pb2 = tb_events.tbx_module("proto.event_pb2"), tb_events.tbx_module("proto.summary_pb2")
+    hparams_pb2, tensor_pb2 = tb_events.tbx_module("proto.plugin_hparams_pb2"), tb_events.tbx_module("proto.tensor_pb2")
+    shape_pb2, text_pb2 = tb_events.tbx_module("proto.tensor_shape_pb2"), tb_events.tbx_module("proto.plugin_text_pb2")
+    values = [("reward", 1.5), ("loss/é", -0.0), ("huge", 1e39), ("nan", math.nan), ("tiny", 1e-50), ("n", 3)]
+    scalars = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=k, simple_value=v) for k, v in values])
+    assert tb_events.scalars_summary(values) == scalars.SerializeToString()
+    for step in (0, 7, -3, 2**40):
+        assert tb_events.event(1.7e9, step, summary=tb_events.scalars_summary(values)) == \
+            event_pb2.Event(wall_time=1.7e9, step=step, summary=scalars).SerializeToString()
+    assert tb_events.event(1.5, file_version="brain.Event:2") == \
+        event_pb2.Event(wall_time=1.5, file_version="brain.Event:2").SerializeToString()
+    assert tb_events.event(1.5, 4, session_start=True) == event_pb2.Event(
+        wall_time=1.5, step=4, session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)).SerializeToString()
+
+    def plugin_value(tag, plugin, content, **fields):
+        metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=plugin, content=content))
+        return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, metadata=metadata, **fields)])
+
+    tensor = tensor_pb2.TensorProto(dtype="DT_STRING", string_val=["| lr | 0.1 |".encode()],
+                                    tensor_shape=shape_pb2.TensorShapeProto(dim=[shape_pb2.TensorShapeProto.Dim(size=1)]))
+    text = plugin_value("hyperparameters/text_summary", "text", text_pb2.TextPluginData(version=0).SerializeToString(),
+                        tensor=tensor)
+    assert tb_events.text_summary("hyperparameters", "| lr | 0.1 |") == text.SerializeToString()
+    for status, code in tb_events.HPARAMS_STATUS.items():
+        end = hparams_pb2.HParamsPluginData(version=0, session_end_info=hparams_pb2.SessionEndInfo(status=code))
+        assert tb_events.hparams_end_summary(status) == \
+            plugin_value("_hparams_/session_end_info", "hparams", end.SerializeToString()).SerializeToString()
+    written = summary_pb2.Summary.FromString(tb_events.hparams_start_summary(
+        {"lr": 0.1, "name": "ppo", "flag": False, "n": 0, "none": None, "empty": ""}))
+    assert (written.value[0].tag, written.value[0].metadata.plugin_data.plugin_name) == (
+        "_hparams_/session_start_info", "hparams")
+    start = hparams_pb2.HParamsPluginData.FromString(written.value[0].metadata.plugin_data.content).session_start_info
+    assert {key: (value.WhichOneof("kind"), getattr(value, value.WhichOneof("kind")))
+            for key, value in start.hparams.items()} == {
+        "lr": ("number_value", 0.1), "name": ("string_value", "ppo"), "flag": ("bool_value", False),
+        "n": ("number_value", 0.0), "empty": ("string_value", "")}
+
+
 def test_ip_lookup_is_fast_and_overridable(monkeypatch):
     start = time.perf_counter()
     ip = local_ip()

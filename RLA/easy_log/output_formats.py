@@ -22,7 +22,14 @@ from RLA.db.records import flatten_params, to_jsonable
 from RLA.easy_log.append_file import AppendFile
 from RLA.easy_log.csv_format import CSVOutputFormat
 from RLA.easy_log.kv_writer import KVWriter, SeqWriter
-from RLA.easy_log.tb_events import frame, hparams_end_summary, hparams_start_summary, tbx_module, text_summary
+from RLA.easy_log.tb_events import (
+    event,
+    frame,
+    hparams_end_summary,
+    hparams_start_summary,
+    scalars_summary,
+    text_summary,
+)
 from RLA.errors import UsageError
 
 __all__ = ["KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
@@ -132,27 +139,23 @@ class TensorBoardOutputFormat(KVWriter):
     name = "tensorboard"
 
     def __init__(self, log_folder: LogFolder):
-        event_pb2 = tbx_module("proto.event_pb2")
-        self._event_pb2 = event_pb2
-        self._summary_pb2 = tbx_module("proto.summary_pb2")
         os.makedirs(log_folder.tb_dir, exist_ok=True)
         self.folder = os.fspath(log_folder.tb_dir)
         self.path = os.fspath(log_folder.new_event_file(socket.gethostname(), os.getpid(), time.time()))
         self.file = AppendFile(self.path, binary=True)
         self._skipped: set = set()
-        self._write_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+        self._write_event(event(time.time(), file_version="brain.Event:2"))
 
-    def _write_event(self, event: Any) -> None:
-        self.file.append(frame(event.SerializeToString()))
+    def _write_event(self, serialized: bytes) -> None:
+        self.file.append(frame(serialized))
 
     def write(self, key_values: Dict[str, Any], step: int) -> None:
-        value_cls = self._summary_pb2.Summary.Value
         values = []
         for key, value in key_values.items():
             if key in (TIME_STEP_COLUMN, WALL_TIME_COLUMN):
                 continue
             if _is_number(value):
-                values.append(value_cls(tag=key, simple_value=_float32(value)))
+                values.append((key, _float32(value)))
             elif key not in self._skipped:
                 self._skipped.add(key)
                 warnings.warn(
@@ -163,12 +166,12 @@ class TensorBoardOutputFormat(KVWriter):
                 )
         if values:
             wall_time = key_values.get(WALL_TIME_COLUMN)
-            self.write_summary(self._summary_pb2.Summary(value=values), step,
-                               wall_time if _is_number(wall_time) else None)
+            self.write_summary(scalars_summary(values), step, wall_time if _is_number(wall_time) else None)
 
     def write_summary(self, summary: Any, step: int, wall_time: Optional[float] = None) -> None:
-        self._write_event(self._event_pb2.Event(wall_time=time.time() if wall_time is None else wall_time,
-                                                step=int(step), summary=summary))
+        """An event of ``summary`` (a Summary message, or serialized) at ``step``."""
+        serialized = summary if isinstance(summary, bytes) else summary.SerializeToString()
+        self._write_event(event(time.time() if wall_time is None else wall_time, int(step), summary=serialized))
 
     def write_purge(self, step: int) -> None:
         """Hide every event at ``step`` or later written before this one.
@@ -176,8 +179,7 @@ class TensorBoardOutputFormat(KVWriter):
         A ``SessionLog.START`` event is how TensorBoard marks a restart: its
         readers drop the earlier events whose step is not below the START's.
         """
-        session_log = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
-        self._write_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), session_log=session_log))
+        self._write_event(event(time.time(), int(step), session_start=True))
 
     def write_text(self, tag: str, text: str, step: int = 0) -> None:
         self.write_summary(text_summary(tag, text), step)

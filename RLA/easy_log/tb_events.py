@@ -1,27 +1,29 @@
-"""TensorBoard's event records: the protobuf messages, the summaries of the Text and HParams
-dashboards, and the TFRecord framing around each record.
+"""TensorBoard's event records: the messages a run writes (rows of scalars, the summaries of the
+Text and HParams dashboards), the TFRecord framing around each record, and the protobuf modules
+that read them.
 
-The messages are tensorboardX's generated modules, loaded without running
-``tensorboardX/__init__.py``: that file imports its ``SummaryWriter``, which
-imports torch (1.5 s and 200 MB before a run's first row, for a JAX or numpy
-script too). If tensorboardX is already imported, its modules are used as they are.
-The dashboards' summaries are built here from those messages alone: tensorboardX's
-``summary`` module imports numpy and more, which a run with only scalars would pay
-before its first row (``bench/first_row.py``).
+A run's messages are encoded here in protobuf's wire format, a few fixed fields: building them
+from protobuf classes cost a run 15 ms of CPU before its first row (the generated modules'
+import), which csv alone does not pay (``bench/first_row.py``); tests parse them with those
+modules and TensorBoard's reader. The modules are tensorboardX's, loaded without running
+``tensorboardX/__init__.py``: that file imports its ``SummaryWriter``, which imports torch (1.5 s
+and 200 MB, for a JAX or numpy script too). If tensorboardX is already imported, its modules are
+used as they are.
 """
 from __future__ import annotations
 
 import functools
 import importlib
 import importlib.util
+import math
 import struct
 import sys
 import threading
 import types
-from typing import Any, Dict, Union
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
-__all__ = ["tbx_module", "frame", "masked_crc32c", "text_summary", "hparams_start_summary", "hparams_end_summary",
-           "HEADER", "FOOTER"]
+__all__ = ["tbx_module", "frame", "masked_crc32c", "event", "scalars_summary", "text_summary",
+           "hparams_start_summary", "hparams_end_summary", "HPARAMS_STATUS", "HEADER", "FOOTER"]
 
 #: a record: the data's length and its masked CRC, the data, the data's masked CRC
 HEADER = struct.Struct("<QI")
@@ -83,43 +85,106 @@ def frame(data: bytes) -> bytes:
     return length + FOOTER.pack(masked_crc32c(length)) + data + FOOTER.pack(masked_crc32c(data))
 
 
-def _plugin_value(tag: str, plugin: str, content: bytes, **fields: Any) -> Any:
-    """A summary value for a TensorBoard plugin (its name and data say which dashboard shows it)."""
-    summary_pb2 = tbx_module("proto.summary_pb2")
-    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(
-        plugin_name=plugin, content=content))
-    return summary_pb2.Summary.Value(tag=tag, metadata=metadata, **fields)
+# -- the messages a run writes, encoded in protobuf's wire format ---------------------------------------
+# (field numbers of tensorboardX/proto/{event,summary,tensor,tensor_shape,plugin_hparams}.proto and
+# google/protobuf/struct.proto; proto3: a field left at its default is not written, a oneof member is)
+
+#: the status codes of the HParams dashboard's session end (tensorboardX/proto/api.proto)
+HPARAMS_STATUS = {"STATUS_UNKNOWN": 0, "STATUS_SUCCESS": 1, "STATUS_FAILURE": 2, "STATUS_RUNNING": 3}
+_DOUBLE, _FLOAT = struct.Struct("<d"), struct.Struct("<f")
+_DT_STRING = 7  # tensorboardX/proto/types.proto
+_SESSION_START = 1  # SessionLog.START
 
 
-def text_summary(tag: str, text: str) -> Any:
-    """A Summary the Text dashboard shows under ``tag`` (markdown)."""
-    tensor_pb2, shape_pb2 = tbx_module("proto.tensor_pb2"), tbx_module("proto.tensor_shape_pb2")
-    tensor = tensor_pb2.TensorProto(dtype="DT_STRING", string_val=[text.encode("utf-8")],
-                                    tensor_shape=shape_pb2.TensorShapeProto(dim=[shape_pb2.TensorShapeProto.Dim(size=1)]))
-    content = tbx_module("proto.plugin_text_pb2").TextPluginData(version=0).SerializeToString()
-    return tbx_module("proto.summary_pb2").Summary(value=[_plugin_value(f"{tag}/text_summary", "text", content,
-                                                                        tensor=tensor)])
+def _varint(number: int) -> bytes:
+    number &= (1 << 64) - 1  # a negative int64 as its two's complement
+    out = bytearray()
+    while number > 0x7F:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
 
 
-def _hparams_summary(tag: str, **data: Any) -> Any:
-    content = tbx_module("proto.plugin_hparams_pb2").HParamsPluginData(version=0, **data).SerializeToString()
-    return tbx_module("proto.summary_pb2").Summary(value=[_plugin_value(tag, "hparams", content)])
+def _bytes(field: int, data: bytes) -> bytes:
+    """A length-delimited field: a string, bytes or a message."""
+    return _varint(field << 3 | 2) + _varint(len(data)) + data
 
 
-def hparams_start_summary(hparams: Dict[str, Union[str, bool, int, float, None]]) -> Any:
-    """The HParams dashboard's session start: the run's parameters (numbers as float64; None left out)."""
-    start = tbx_module("proto.plugin_hparams_pb2").SessionStartInfo()
+def _text(field: int, text: str) -> bytes:
+    return _bytes(field, text.encode("utf-8"))
+
+
+def _number(field: int, number: int) -> bytes:
+    return _varint(field << 3) + _varint(number)
+
+
+def _double(field: int, number: float) -> bytes:
+    return _varint(field << 3 | 1) + _DOUBLE.pack(number)
+
+
+def event(wall_time: float, step: int = 0, *, summary: Optional[bytes] = None, file_version: Optional[str] = None,
+          session_start: bool = False) -> bytes:
+    """A serialized Event: at ``wall_time`` and ``step``, holding a serialized Summary, the file's
+    version, or a session log's START (which hides the events of this step and later written before)."""
+    out = (_double(1, wall_time) if wall_time else b"") + (_number(2, step) if step else b"")
+    if file_version is not None:
+        out += _text(3, file_version)
+    if summary is not None:
+        out += _bytes(5, summary)
+    if session_start:
+        out += _bytes(7, _number(1, _SESSION_START))
+    return out
+
+
+def _float(field: int, number: float) -> bytes:
+    """A float field: ``number`` rounded to float32, infinite beyond its range (as protobuf stores it)."""
+    try:
+        packed = _FLOAT.pack(number)
+    except OverflowError:
+        packed = _FLOAT.pack(math.copysign(math.inf, number))
+    return _varint(field << 3 | 5) + packed
+
+
+def scalars_summary(values: Iterable[Tuple[str, float]]) -> bytes:
+    """A serialized Summary of scalars: ``(tag, value)``, each value stored as a float32."""
+    return b"".join(_bytes(1, _text(1, tag) + _float(2, value)) for tag, value in values)
+
+
+def _plugin_value(tag: str, plugin: str, content: bytes, tensor: bytes = b"") -> bytes:
+    """A serialized Summary of one value for a TensorBoard plugin (its name and data say which dashboard
+    shows it), with a serialized TensorProto."""
+    plugin_data = _text(1, plugin) + (_bytes(2, content) if content else b"")
+    value = _text(1, tag) + (_bytes(8, tensor) if tensor else b"") + _bytes(9, _bytes(1, plugin_data))
+    return _bytes(1, value)
+
+
+def text_summary(tag: str, text: str) -> bytes:
+    """A serialized Summary the Text dashboard shows under ``tag`` (markdown)."""
+    shape = _bytes(2, _number(1, 1))  # one dimension of size 1
+    tensor = _number(1, _DT_STRING) + _bytes(2, shape) + _bytes(8, text.encode("utf-8"))
+    return _plugin_value(f"{tag}/text_summary", "text", b"", tensor)  # TextPluginData(version=0): no bytes
+
+
+def hparams_start_summary(hparams: Dict[str, Union[str, bool, int, float, None]]) -> bytes:
+    """The HParams dashboard's session start, serialized: the run's parameters (numbers as float64; None
+    left out)."""
+    entries = b""
     for key, value in hparams.items():
         if isinstance(value, str):
-            start.hparams[key].string_value = value
+            kind = _text(3, value)
         elif isinstance(value, bool):
-            start.hparams[key].bool_value = value
+            kind = _number(4, int(value))
         elif isinstance(value, (int, float)):
-            start.hparams[key].number_value = float(value)
-    return _hparams_summary("_hparams_/session_start_info", session_start_info=start)
+            kind = _double(2, float(value))
+        else:
+            continue
+        entries += _bytes(1, _text(1, key) + _bytes(2, kind))  # a map entry: key, google.protobuf.Value
+    return _plugin_value("_hparams_/session_start_info", "hparams", _bytes(3, entries))
 
 
-def hparams_end_summary(status: str) -> Any:
-    """The HParams dashboard's session end with the status (``STATUS_SUCCESS``, ``STATUS_FAILURE``, ...)."""
-    end = tbx_module("proto.plugin_hparams_pb2").SessionEndInfo(status=tbx_module("proto.api_pb2").Status.Value(status))
-    return _hparams_summary("_hparams_/session_end_info", session_end_info=end)
+def hparams_end_summary(status: str) -> bytes:
+    """The HParams dashboard's session end with the status (``STATUS_SUCCESS``, ``STATUS_FAILURE``, ...),
+    serialized."""
+    code = HPARAMS_STATUS[status]
+    return _plugin_value("_hparams_/session_end_info", "hparams", _bytes(4, _number(1, code) if code else b""))
