@@ -231,3 +231,26 @@ def test_image_keys_naming_places_outside_stay_inside_the_items_results(tmp_path
     assert kept == ["4-escaped.png", "absolute/4-figure.png", "plots/4-ok.png"]
     made = {p for p in tmp_path.rglob("*") if p.is_file()} - before
     assert all(db in p.parents for p in made), sorted(map(str, made))
+
+
+def test_an_image_path_naming_a_file_outside_the_run_folder_is_not_read(tmp_path: Path):
+    """A .wandb file is data: an image whose path is absolute, climbs out with '..' or goes through a link
+    never brings a file from elsewhere on the disk into the database."""
+    from wandb.proto import wandb_internal_pb2
+
+    from RLA.importers.wandb_runs import _Reading
+
+    folder = tmp_path / "offline-run-20240101_000000-abc123"
+    (folder / "files" / "media").mkdir(parents=True)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG not for the database")
+    (folder / "files" / "media" / "link.png").symlink_to(secret)
+    (folder / "files" / "media" / "own.png").write_bytes(b"\x89PNG the run's own")
+    reading = _Reading(folder)
+    for key, path in (("absolute", str(secret)), ("climbing", "../../secret.png"), ("linked", "media/link.png"),
+                      ("own", "media/own.png")):
+        record = wandb_internal_pb2.Record()
+        record.history.item.add(key="_step", value_json="3")
+        record.history.item.add(key=key, value_json=json.dumps({"_type": "image-file", "path": path}))
+        reading.take(record)
+    assert reading.images == {"3-own.png": folder / "files" / "media" / "own.png"}

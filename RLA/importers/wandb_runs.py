@@ -154,8 +154,10 @@ class _Reading:
                 self.wall_times[step] = float(timestamp)
 
     def _image(self, key: str, step: int, relative: str) -> None:
+        """An image the run logged, kept when it is a file of the run's ``files/`` folder (a path naming
+        a file elsewhere, absolute or through ``..`` or a link, is not read)."""
         path = self.files / relative
-        if ".." in Path(relative).parts or not path.is_file():
+        if not path.is_file() or not path.resolve().is_relative_to(self.files.resolve()):
             return
         self.images[result_name(key, step, path.suffix)] = path
 
