@@ -92,11 +92,14 @@ def frame(data: bytes) -> bytes:
 #: the status codes of the HParams dashboard's session end (tensorboardX/proto/api.proto)
 HPARAMS_STATUS = {"STATUS_UNKNOWN": 0, "STATUS_SUCCESS": 1, "STATUS_FAILURE": 2, "STATUS_RUNNING": 3}
 _DOUBLE, _FLOAT = struct.Struct("<d"), struct.Struct("<f")
+_SMALL = [bytes((number,)) for number in range(0x80)]
 _DT_STRING = 7  # tensorboardX/proto/types.proto
 _SESSION_START = 1  # SessionLog.START
 
 
 def _varint(number: int) -> bytes:
+    if 0 <= number < 0x80:
+        return _SMALL[number]
     number &= (1 << 64) - 1  # a negative int64 as its two's complement
     out = bytearray()
     while number > 0x7F:
@@ -137,18 +140,26 @@ def event(wall_time: float, step: int = 0, *, summary: Optional[bytes] = None, f
     return out
 
 
-def _float(field: int, number: float) -> bytes:
-    """A float field: ``number`` rounded to float32, infinite beyond its range (as protobuf stores it)."""
+def _float32(number: float) -> bytes:
+    """``number`` rounded to float32, infinite beyond its range (as protobuf stores a float)."""
     try:
-        packed = _FLOAT.pack(number)
+        return _FLOAT.pack(number)
     except OverflowError:
-        packed = _FLOAT.pack(math.copysign(math.inf, number))
-    return _varint(field << 3 | 5) + packed
+        return _FLOAT.pack(math.copysign(math.inf, number))
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar_start(tag: str) -> bytes:
+    """What comes before a scalar's value in a Summary: the Value's key and length (its tag, then
+    the simple_value's key and 4 bytes), its tag, the simple_value's key. A run logs the same keys
+    at every row."""
+    tag_field = _text(1, tag)
+    return _varint(1 << 3 | 2) + _varint(len(tag_field) + 5) + tag_field + _varint(2 << 3 | 5)
 
 
 def scalars_summary(values: Iterable[Tuple[str, float]]) -> bytes:
     """A serialized Summary of scalars: ``(tag, value)``, each value stored as a float32."""
-    return b"".join(_bytes(1, _text(1, tag) + _float(2, value)) for tag, value in values)
+    return b"".join(_scalar_start(tag) + _float32(value) for tag, value in values)
 
 
 def _plugin_value(tag: str, plugin: str, content: bytes, tensor: bytes = b"") -> bytes:
