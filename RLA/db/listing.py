@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -130,7 +131,7 @@ class Listing:
             plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
             self._present: List[str] = []
             if plain:  # pages straight off the index's order
-                self._ids: Optional[List[int]] = None
+                self._ids: Optional["array[int]"] = None
                 self._counts = index.store.counts(list(self.tables))
                 self.total = sum(self._counts.values())
             else:
@@ -175,7 +176,7 @@ class Listing:
             wanted = self._ids[offset:offset + limit]
             found: Dict[int, Row] = {}
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start:start + 500].tolist()
                 found.update((row.id, row) for row in index.rows(
                     f"WHERE id IN ({','.join('?' * len(chunk))})", chunk))
             rows = [found[i] for i in wanted if i in found]
@@ -246,7 +247,9 @@ class Listing:
             metrics={m.name: metrics.get(m.name) for m in self.metrics})
 
     # -- the query -----------------------------------------------------------------------------------
-    def _ordered_ids(self, index: Index) -> List[int]:
+    def _ordered_ids(self, index: Index) -> "array[int]":
+        """The ids of the listing's items in its order (8 bytes each: a listing kept for a page that
+        scrolls a million runs holds 8 MB)."""
         conn = index.store.conn
         parts, args = [], []
         functions: List[Callable[[Any, Any], bool]] = []
@@ -270,7 +273,7 @@ class Listing:
                 parts.append(sql)
                 args += part_args
         if not parts:
-            return []
+            return array("q")
         conn.create_function(COMPARE_FUNCTION, 3, compare_function(functions), deterministic=True)
         conn.create_function("rla_param", 2, _param_of, deterministic=True)
         conn.create_function("rla_name", 2, self._name_matches, deterministic=True)
@@ -279,10 +282,13 @@ class Listing:
         order = f"r {direction}, d {direction}, n {direction}"
         if self.sort is not None:
             order = f"kn, k {direction}, " + order
-        rows = conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args).fetchall()
+        ids, ranks = array("q"), set()
+        for row in conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args):
+            ids.append(row[0])
+            ranks.add(row[1])
         ranked = list(self.tables)
-        self._present = sorted({self.tables[ranked[row[1]]][0] for row in rows})
-        return [row[0] for row in rows]
+        self._present = sorted(self.tables[ranked[rank]][0] for rank in ranks)
+        return ids
 
     def _table_query(self, index: Index, tid: int, rank: int,
                      functions: List[Callable[[Any, Any], bool]]) -> Tuple[Optional[str], List[Any]]:
