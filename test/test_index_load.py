@@ -37,12 +37,16 @@ assert register(item), "the end was not registered"
 READER = r'''
 import os, sys
 from RLA.db.query import ItemFilter, select
-root, go, stop = sys.argv[1:4]
+root, go, stop, ready = sys.argv[1:5]
+open(ready, "w").close()
 while not os.path.exists(go):
     pass
 counts = []
-while not os.path.exists(stop):
+while True:  # one listing at least, the last one after every run ended
+    ended = os.path.exists(stop)
     counts.append(len(select(root, ItemFilter(task="load", where="lr >= 0"))))
+    if ended:
+        break
 assert counts == sorted(counts), counts  # runs only come: a listing never loses one
 print(len(counts))
 '''
@@ -74,8 +78,11 @@ def test_32_runs_register_at_once_while_others_list(tmp_path: Path):
     reader.write_text(READER)
     go, stop = tmp_path / "go", tmp_path / "stop"
     runs = [_python(run, str(root), str(n), str(go)) for n in range(RUNS)]
-    readers = [_python(reader, str(root), str(go), str(stop)) for _ in range(2)]
-    time.sleep(1.0)  # let the interpreters start: they wait for the same moment
+    ready = [tmp_path / f"reader{n}.ready" for n in range(2)]
+    readers = [_python(reader, str(root), str(go), str(stop), str(path)) for path in ready]
+    for path, process in zip(ready, readers):
+        wait_for(path, process, timeout=120)
+    time.sleep(1.0)  # let the runs' interpreters start too: they wait for the same moment
     go.touch()
     for process in runs:
         out, err = process.communicate(timeout=300)
