@@ -112,18 +112,26 @@ def test_a_database_inside_the_snapshot_folder_is_never_copied(tmp_path):
 
 
 
-def test_installed_versions_are_what_importlib_metadata_reads():
+def test_installed_versions_are_what_importlib_metadata_reads(tmp_path, monkeypatch):
     """requirements.txt and run.json's versions come from the metadata folders' names (a run starts half a second
-    sooner in an environment of a few hundred packages): the same names and versions as the METADATA files."""
+    sooner in an environment of a few hundred packages): the same names and versions as the METADATA files, also for
+    the metadata an editable install leaves in a source folder without the version in its name."""
     import re
     from importlib import metadata
 
     from RLA.easy_log.backup import environment, installed_versions
 
+    source = tmp_path / "source"
+    (source / "Edit_Me.egg-info").mkdir(parents=True)
+    (source / "Edit_Me.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: Edit_Me\nVersion: 3.1.4\nSummary: a: b\n\nName: not a header\n")
+    (source / "old_style.egg-info").write_text("Metadata-Version: 1.0\nName: old-style\nVersion: 0.9\n")
+    monkeypatch.syspath_prepend(str(source))
     expected = {}
     for dist in metadata.distributions():  # the first on sys.path, as imports find them
         expected.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(), dist.version)
     assert {key: version for key, (_, version) in installed_versions().items()} == expected
+    assert expected["edit-me"] == "3.1.4" and expected["old-style"] == "0.9"
     assert environment()["packages"]["numpy"] == metadata.version("numpy")
 
 

@@ -232,6 +232,25 @@ def _normalized(project: str) -> str:
     return re.sub(r"[-_.]+", "-", project).lower()
 
 
+def _metadata_name_version(folder: Path, project: str) -> Tuple[str, str]:
+    """Name and version from the headers of a metadata folder's METADATA or PKG-INFO (an egg-info may
+    also be that file itself). Read as plain ``Key: value`` lines up to the first blank one: the
+    email parser importlib.metadata uses costs its imports before a run's first row."""
+    headers: Dict[str, str] = {}
+    for path in (folder / "METADATA", folder / "PKG-INFO", folder):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as lines:
+                for line in lines:
+                    key, colon, value = line.partition(":")
+                    if not line.strip() or not colon:
+                        break
+                    headers.setdefault(key.strip().lower(), value.strip())
+        except OSError:  # absent, or a folder
+            continue
+        break
+    return headers.get("name") or project, headers.get("version", "")
+
+
 def installed_versions() -> Dict[str, Tuple[str, str]]:
     """Every distribution on ``sys.path``: its normalized name -> ``(name, version)``, the first found
     winning as it does for imports.
@@ -253,11 +272,8 @@ def installed_versions() -> Dict[str, Tuple[str, str]]:
                 continue
             project, _, version = stem.partition("-")
             version = version.split("-")[0]
-            if not version:
-                from importlib import metadata
-
-                dist = metadata.PathDistribution(Path(entry or ".", name))
-                project, version = dist.metadata["Name"] or project, dist.version
+            if not version:  # an editable install's ``RLA.egg-info``, say
+                project, version = _metadata_name_version(Path(entry or ".", name), project)
             if project and version:
                 found.setdefault(_normalized(project), (project, version))
     return found
