@@ -95,7 +95,8 @@ def metric_keys(index: Any, tables: Dict[int, Tuple[str, bool]], limit: int = 50
     names: Dict[str, None] = {}
     for tid, (task, archived) in tables.items():
         for date, name in index.store.conn.execute(
-                "SELECT date, name FROM items WHERE tid = ? AND presence & 1 ORDER BY id DESC LIMIT ?", (tid, limit)):
+                "SELECT date, name FROM items WHERE tid = ? AND presence & 1 ORDER BY date DESC, name DESC LIMIT ?",
+                (tid, limit)):  # the newest: the table's index read backwards, not the whole table
             name = name if isinstance(name, str) else name.decode("utf-8", "surrogateescape")
             path = os.path.join(str(index.db.type_root("log", archived)), task, date, name, PROGRESS_CSV)
             try:
