@@ -537,7 +537,8 @@ def _reader_pool(workers: int) -> Any:
     import multiprocessing
     import threading
 
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if (threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):  # a pool's worker may start no process
         return None
     try:
         return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
