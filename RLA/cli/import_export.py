@@ -1,13 +1,18 @@
 """``rla import KIND SOURCE``: runs of other trackers as items; ``rla export FORMAT``: items as one tidy table."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import click
 
 from RLA.cli.options import DATA_ROOT_ENV, PATTERN_HELP, print_json, resolve_data_root, selection
+from RLA.console.display import printable
 from RLA.importers.export import FORMATS
 from RLA.importers.registry import IMPORTERS, NAMES
+from RLA.words import counted
+
+if TYPE_CHECKING:
+    from RLA.importers import ExportResult, ImportReport
 
 __all__ = ["import_command", "export_command"]
 
@@ -52,7 +57,7 @@ def import_command(kind: str, source: str, data_root: Optional[str], task: str, 
     if as_json:
         print_json({"dry_run": report.dry_run, "runs": [asdict(outcome) for outcome in report.outcomes]})
         return
-    for line in display.import_lines(report):
+    for line in _import_lines(report):
         click.echo(line, err=True)
 
 
@@ -76,5 +81,34 @@ def export_command(fmt: str, data_root: str, filters: Dict[str, Any], output: st
     with display.progress_counter(f"export {fmt}", quiet or output == "-") as counter:
         result = export_table(data_root, output, fmt, ItemFilter(**filters), on_found=counter.found,
                               on_progress=counter.advance)
-    for line in display.export_lines(result):
+    for line in _export_lines(result):
         click.echo(line, err=True)
+
+
+def _import_lines(report: ImportReport) -> List[str]:
+    """What ``rla import`` did, in words: runs skipped and why, warnings, what a dry run would make, a summary."""
+    lines = []
+    for outcome in report.outcomes:
+        if outcome.action == "skipped":
+            lines.append(printable(f"skipped {outcome.name}: {outcome.reason}"))
+        lines += [printable(f"warning: {outcome.name}: {warning}") for warning in outcome.warnings]
+        if report.dry_run and outcome.action == "new":
+            lines.append(printable(f"would make {outcome.index} ({outcome.name}, {counted(outcome.rows, 'row')})"))
+        elif report.dry_run and outcome.action == "updated":
+            lines.append(printable(f"would update {outcome.index} ({outcome.name}, +{counted(outcome.rows, 'row')})"))
+    counts = [(action, len(report.with_action(action))) for action in ("new", "updated", "unchanged", "skipped")]
+    said = ", ".join(f"{count} {action}" for action, count in counts if count) or "no run found"
+    rows = f" (+{counted(report.rows, 'row')})" if report.rows else ""
+    if report.dry_run:
+        lines.append(printable(f"dry run: {said}{rows} of {report.source}; nothing was written"))
+    else:
+        lines.append(printable(f"imported {report.source} into table {report.task}: {said}{rows}"))
+    return lines
+
+
+def _export_lines(result: ExportResult) -> List[str]:
+    """What ``rla export`` wrote, in words, with the items it left out and why."""
+    lines = [printable(f"left out {index}: {reason}") for index, reason in result.left_out]
+    where = "stdout" if result.path == "-" else result.path
+    lines.append(printable(f"wrote {counted(result.rows, 'row')} of {counted(result.items, 'item')} to {where}"))
+    return lines

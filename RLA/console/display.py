@@ -22,10 +22,9 @@ if TYPE_CHECKING:
 
     from RLA.db.ops import OpResult, Plan
     from RLA.db.query import ItemRecord
-    from RLA.importers import ExportResult, ImportReport
 
 __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "progress_counter",
-           "import_lines", "export_lines", "frame_table", "size_columns", "start_labels", "human_size", "short_size",
+           "frame_table", "size_columns", "start_labels", "human_size", "short_size",
            "printable", "as_markup"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
@@ -227,35 +226,6 @@ def progress_counter(description: str, quiet: bool) -> Iterator[Counter]:
 
     with Progress(console=out, transient=True) as bar:
         yield Counter(bar, bar.add_task(description, total=None))
-
-
-def import_lines(report: "ImportReport") -> List[str]:
-    """What ``rla import`` did, in words: runs skipped and why, warnings, what a dry run would make, a summary."""
-    lines = []
-    for outcome in report.outcomes:
-        if outcome.action == "skipped":
-            lines.append(printable(f"skipped {outcome.name}: {outcome.reason}"))
-        lines += [printable(f"warning: {outcome.name}: {warning}") for warning in outcome.warnings]
-        if report.dry_run and outcome.action == "new":
-            lines.append(printable(f"would make {outcome.index} ({outcome.name}, {counted(outcome.rows, 'row')})"))
-        elif report.dry_run and outcome.action == "updated":
-            lines.append(printable(f"would update {outcome.index} ({outcome.name}, +{counted(outcome.rows, 'row')})"))
-    counts = [(action, len(report.with_action(action))) for action in ("new", "updated", "unchanged", "skipped")]
-    said = ", ".join(f"{count} {action}" for action, count in counts if count) or "no run found"
-    rows = f" (+{counted(report.rows, 'row')})" if report.rows else ""
-    if report.dry_run:
-        lines.append(printable(f"dry run: {said}{rows} of {report.source}; nothing was written"))
-    else:
-        lines.append(printable(f"imported {report.source} into table {report.task}: {said}{rows}"))
-    return lines
-
-
-def export_lines(result: "ExportResult") -> List[str]:
-    """What ``rla export`` wrote, in words, with the items it left out and why."""
-    lines = [printable(f"left out {index}: {reason}") for index, reason in result.left_out]
-    where = "stdout" if result.path == "-" else result.path
-    lines.append(printable(f"wrote {counted(result.rows, 'row')} of {counted(result.items, 'item')} to {where}"))
-    return lines
 
 
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,
