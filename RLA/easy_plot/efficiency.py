@@ -18,15 +18,15 @@ import numpy as np
 
 from RLA import plot_axes
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, nothing_logged, warn_unknown_keys
-from RLA.easy_plot.plot_func import (
+from RLA.easy_plot.grouping import (
     DEFAULT_X_NAME,
-    _SharedList,
+    SharedList,
     default_key_to_legend,
     group_runs,
     long_frame,
     run_points,
 )
+from RLA.easy_plot.loader import Reg, Run, csv_columns, load_runs, nothing_logged, warn_unknown_keys
 from RLA.errors import NoDataError, UsageError
 
 __all__ = ["CURVE_STATS", "aggregate_curves"]
@@ -156,5 +156,5 @@ def aggregate_curves(data_root: Union[str, os.PathLike], task_table_names: Union
             raise NoDataError(nothing_logged(everyone, [metric]))
         raise NoDataError(f"no selected run of {tasks} logged {metric!r} with {' or '.join(axis.columns)}")
     data = long_frame(parts)
-    data.attrs.update(runs=_SharedList(run_rows), center=stat, tasks=tasks)  # shared, never deep-copied
+    data.attrs.update(runs=SharedList(run_rows), center=stat, tasks=tasks)  # shared, never deep-copied
     return data

@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 import numpy as np
 
 from RLA.easy_plot import aggregate
+from RLA.easy_plot.grouping import natural_key
 from RLA.easy_plot.loader import Reg, match_items
-from RLA.easy_plot.plot_func import natural_key
 from RLA.easy_plot.scores import collect_scores
 from RLA.errors import NoDataError, UsageError
 

@@ -31,7 +31,7 @@ import numpy as np
 from RLA.db.layout import Database
 from RLA.db.records import read_json
 from RLA.easy_plot import aggregate
-from RLA.easy_plot.plot_func import natural_key
+from RLA.easy_plot.grouping import natural_key
 from RLA.easy_plot.scores import score_records
 from RLA.errors import UsageError
 
