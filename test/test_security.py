@@ -132,7 +132,7 @@ def test_listing_plotting_and_the_ui_never_unpickle_a_file_of_the_database(tmp_p
         result = runner.invoke(main, [*args[:1], "-d", str(data_root), *args[1:]])
         assert result.exit_code == 0, (args, result.output)
     from RLA.easy_plot.plot_func import plot_func
-    from RLA.ui import curves, runs
+    from RLA.ui import curves, metric_names, runs
     from RLA.ui.selection import select_records
 
     plot_func(data_root=str(data_root), task_table_name="sec", regs=["*"], split_keys=["seed"], metrics=["r"])
@@ -142,7 +142,7 @@ def test_listing_plotting_and_the_ui_never_unpickle_a_file_of_the_database(tmp_p
         detail = runs.run_detail(data_root, item.index)
         assert any(f["path"].endswith("meta.pkl") for f in detail["checkpoints"])
     runs.compare(data_root, "-t sec", [i.index for i in items])
-    runs.metrics_of(select_records(data_root, "-t sec"))
+    metric_names.metrics_of(select_records(data_root, "-t sec"))
     curves.curves(data_root, curves.CurveRequest.of({"filter": "-t sec", "metrics": ["r"], "split_keys": ["seed"]}))
     assert not marker.exists()
 

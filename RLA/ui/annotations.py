@@ -1,11 +1,11 @@
 """Tags and notes edited on the page: the runs ticked in the table, or the run on its own page,
-annotated with :func:`RLA.db.annotations.annotate_item` (what ``rla tag`` and ``rla note`` call)."""
+annotated with :func:`RLA.db.annotate.annotate_item` (what ``rla tag`` and ``rla note`` call)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from RLA.db.annotations import annotate_item
+from RLA.db.annotate import annotate_item
 from RLA.db.names import readable_name
 from RLA.errors import ItemNotFoundError, UsageError
 from RLA.ui.selection import select_records

@@ -22,10 +22,10 @@ import numpy as np
 from RLA import plot_bands as bands
 from RLA.errors import UsageError
 from RLA.ui import arguments
-from RLA.ui.runs import NOT_METRICS, metrics_of
+from RLA.ui.metric_names import default_metrics, metrics_of
 from RLA.ui.selection import selection_listing
 
-__all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "default_metrics", "curves", "curves_csv",
+__all__ = ["MAX_POINTS", "BANDS", "CurveRequest", "curve_choices", "curves", "curves_csv",
            "curves_figure"]
 
 MAX_POINTS = 2000
@@ -96,21 +96,10 @@ class CurveRequest:
                     smooth_step=self.smooth_step, smoothing=self.smoothing)
 
 
-#: what a metric's name says when it is what a run is judged by: drawn first when nothing is picked
-_OUTCOME = re.compile(r"return|reward|score|success|ep_rew", re.I)
 #: runs of a selection whose headers and parameters say what the page offers (a larger one: its first runs)
 SAMPLE_RUNS = 2000
 #: parameters that tell runs of one setting apart (never a sensible default group)
 REPEAT_KEYS = re.compile(r"seed|^sweep$|^info$", re.I)
-
-
-def default_metrics(metrics: Sequence[str], count: int = 2) -> List[str]:
-    """The metrics drawn before the user picks, at most ``count``: those named like an outcome (return,
-    reward, score, success; evaluation ones first), else the first ones."""
-    curves_ = [m for m in metrics if m not in NOT_METRICS]
-    outcomes = sorted((m for m in curves_ if _OUTCOME.search(m)), key=lambda m: (not m.startswith("eval"),
-                                                                                 curves_.index(m)))
-    return (outcomes or curves_)[:count]
 
 
 def curve_choices(data_root: Path, text: str, indices: Optional[Sequence[str]] = None) -> Dict[str, Any]:

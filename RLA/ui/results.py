@@ -20,7 +20,7 @@ from RLA.db.query import ItemRecord
 from RLA.errors import UsageError
 from RLA.ui import arguments
 from RLA.ui.curves import REPEAT_KEYS
-from RLA.ui.runs import metrics_of
+from RLA.ui.metric_names import metrics_of
 from RLA.ui.selection import parse_filter, select_records
 
 __all__ = ["ResultsRequest", "options", "table", "versus", "table_file", "curves", "importance"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from RLA.db.code_diff import diff_code
-from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMNS, Item
+from RLA.db.layout import Item
 from RLA.db.metrics import metric_column
 from RLA.db.names import readable_name
 from RLA.db.query import ItemFilter, ItemRecord, Listing
@@ -16,19 +16,16 @@ from RLA.db.records import read_json
 from RLA.db.select import start_time
 from RLA.easy_plot.loader import progress_columns
 from RLA.errors import UsageError
+from RLA.ui.metric_names import NOT_METRICS, default_metrics, metrics_of
 from RLA.ui.selection import find_record, parse_filter, select_records
 
-__all__ = ["RunsTables", "run_detail", "compare", "NOT_METRICS", "metrics_of", "code_diff"]
+__all__ = ["RunsTables", "run_detail", "compare", "code_diff"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".ogg"}
 #: files listed per folder of a run (results, code, checkpoints)
 MAX_FILES = 500
 MAX_DIFF_BYTES = 512 * 1024
-#: progress.csv headers read to list the metrics of a selection
-MAX_HEADERS = 200
-#: the columns of every row that are no metric: the time-step and the wall-clock time
-NOT_METRICS = (TIME_STEP_COLUMN, *WALL_TIME_COLUMNS)
 #: rows of the runs table sent per request: a page asks for what it shows, and a little more
 PAGE_ROWS = 100
 MAX_PAGE_ROWS = 1000
@@ -157,18 +154,6 @@ def _system_metrics(item: Item) -> Dict[str, List[Optional[float]]]:
             for name, values in read_system_metrics(item.log.system_csv).items()}
 
 
-def metrics_of(records: Sequence[ItemRecord]) -> List[str]:
-    """The metrics of the records: their progress table columns (late ones too) but :data:`NOT_METRICS`,
-    sorted; up to MAX_HEADERS headers are read."""
-    names: Dict[str, None] = {}
-    for record in records[:MAX_HEADERS]:
-        try:
-            names.update(dict.fromkeys(progress_columns(record.item.progress_csv)))
-        except (OSError, ValueError):  # a damaged header: the listing of the run says so
-            continue
-    return sorted(name for name in names if name not in NOT_METRICS)
-
-
 def _label(record: ItemRecord) -> str:
     """A run as a column header says it: its start time and tracked parameters (its index is the tooltip)."""
     start = start_time(record.item)
@@ -215,8 +200,6 @@ def compare(data_root: Path, text: str, indices: Sequence[str]) -> Dict[str, Any
             differing.append(row)
         else:
             same += 1
-    from RLA.ui.curves import default_metrics
-
     final = _final_values(records)
     return {"runs": [readable_name(r.index) for r in records], "labels": [_label(r) for r in records],
             "tables": [r.item.task for r in records], "params": params, "differing": differing, "same": same,
