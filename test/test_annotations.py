@@ -97,7 +97,7 @@ def test_bad_input_and_a_damaged_file_change_nothing(db: Path):
 WRITER = """
 import sys
 from RLA.db.layout import Database
-from RLA.db.annotations import annotate_item
+from RLA.db.annotate import annotate_item
 item = Database(sys.argv[1]).item_from_index(sys.argv[2])
 for i in range(25):
     annotate_item(item, add=[f"{sys.argv[3]}{i}"], append=f"{sys.argv[3]}{i}")

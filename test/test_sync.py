@@ -20,7 +20,7 @@ from sshd_server import Sshd, make_sshd, running_sshd, trust
 from RLA.cli import main as rla
 from RLA.config import RemoteSetting
 from RLA.db import remote
-from RLA.db.annotations import annotate_item
+from RLA.db.annotate import annotate_item
 from RLA.db.atomic import is_temp_name
 from RLA.db.layout import Database
 from RLA.db.query import select

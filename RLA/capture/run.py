@@ -173,7 +173,8 @@ class _ItemSink:
     def add_note(self, tag: str, step: int, text: str) -> None:
         """A text the command logged (not parameters) added to the item's note, unless someone has
         written the note since."""
-        from RLA.db.annotations import MAX_NOTE_CHARS, annotate_item, read_annotations
+        from RLA.db.annotate import annotate_item
+        from RLA.db.annotations import MAX_NOTE_CHARS, read_annotations
 
         item = self.manager.item
         if read_annotations(item)[0].note != self._note:

@@ -51,7 +51,7 @@ from RLA.db.entry import (
 from RLA.db.index_db import IndexDB, StoredRow, decode_text, encode_text, param_value, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, STALE_HEARTBEAT_SECONDS, process_gone, shown_status
-from RLA.db.select import _start
+from RLA.db.names import log_start
 
 __all__ = ["Index", "Row", "ROW_COLUMNS", "register", "SETTLED_LOST_SECONDS"]
 
@@ -252,7 +252,7 @@ def _start_text(date: str, name: str) -> Optional[str]:
     --since / --until), from its date folder and the time its name starts with."""
     if name[2:3] == name[5:6] == name[8:9] == "-" and name[:15].replace("-", "").isdigit():  # v1 and legacy names
         return f"{date[:4]}-{date[5:7]}-{date[8:10]}T{name[:2]}:{name[3:5]}:{name[6:8]}.{name[9:15]}"
-    start = _start(date, name)
+    start = log_start(date, name)
     return start.isoformat(timespec="microseconds") if start else None
 
 

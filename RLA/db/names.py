@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-__all__ = ["ItemName", "format_log_name", "parse_log_name", "readable_name", "TIME_FORMAT", "MAX_NAME_BYTES"]
+__all__ = ["ItemName", "format_log_name", "parse_log_name", "log_start", "readable_name", "TIME_FORMAT",
+           "MAX_NAME_BYTES"]
 
 TIME_FORMAT = "%H-%M-%S-%f"
 MAX_NAME_BYTES = 250
@@ -91,3 +92,18 @@ def parse_log_name(name: str) -> Optional[ItemName]:
                 return None
             return ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)
     return None
+
+
+def log_start(date: str, name: str) -> Optional[_dt.datetime]:
+    """When a run started, read from its date folder (``YYYY/MM/DD``) and log name; None for another name."""
+    try:  # the fast path, for v1 and legacy names alike: HH-MM-SS-ffffff first
+        if name[2] == name[5] == name[8] == "-" and name[9:15].isdigit():
+            year, month, day = date.split("/")
+            return _dt.datetime(int(year), int(month), int(day), int(name[0:2]), int(name[3:5]),
+                                int(name[6:8]), int(name[9:15]))
+    except (ValueError, IndexError):
+        pass
+    parsed = parse_log_name(name)
+    if parsed is None:
+        return None
+    return _dt.datetime.combine(_dt.datetime.strptime(date, "%Y/%m/%d").date(), parsed.time)

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from RLA.db import journal, op_lock, transfer
-from RLA.db.annotations import Annotations, annotate_item
+from RLA.db.annotate import annotate_item
+from RLA.db.annotations import Annotations
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, process_gone
 from RLA.db.query import ItemFilter, ItemRecord, scan, select, start_time
@@ -413,7 +414,7 @@ def view(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str]
 def annotate(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
              add: Sequence[str] = (), remove: Sequence[str] = (), note: Optional[str] = None,
              append: Optional[str] = None, allow_all: bool = False, **filters: Any) -> List[Dict[str, Any]]:
-    """Add / remove tags and set / append to the note of each selected item (:func:`RLA.db.annotations.annotate_item`);
+    """Add / remove tags and set / append to the note of each selected item (:func:`RLA.db.annotate.annotate_item`);
     ``[{"index", "tags", "note"}]`` after the change. Writing needs a selection (a pattern, ``latest``
     or a filter) unless ``allow_all``: every item of the database is rarely what was meant."""
     writes = bool(add or remove) or note is not None or append is not None

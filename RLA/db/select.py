@@ -18,6 +18,7 @@ from RLA.db.entry import DAMAGED_STATUS, UNKNOWN_STATUS
 from RLA.db.expr import compile_where, where_names
 from RLA.db.layout import Item
 from RLA.db.liveness import LOST_STATUS
+from RLA.db.names import log_start
 from RLA.db.records import RUN_STATUSES
 from RLA.errors import ExpressionError, UsageError
 from RLA.words import did_you_mean
@@ -119,7 +120,7 @@ class ItemFilter:
             return False
         if self.since is None and self.until is None:
             return True
-        start = _start(date, name)
+        start = log_start(date, name)
         if self.since is not None and (start is None or start < self.since):
             return False
         if self.until is not None and (start is None or start > self.until):
@@ -201,21 +202,7 @@ def parse_until(value: Union[str, _dt.date, _dt.datetime]) -> _dt.datetime:
 
 def start_time(item: Item) -> Optional[_dt.datetime]:
     """When the item's run started, read from its date folder and name."""
-    return _start(item.date, item.name)
-
-
-def _start(date: str, name: str) -> Optional[_dt.datetime]:
-    try:  # the fast path, for v1 and legacy names alike: HH-MM-SS-ffffff first
-        if name[2] == name[5] == name[8] == "-" and name[9:15].isdigit():
-            year, month, day = date.split("/")
-            return _dt.datetime(int(year), int(month), int(day), int(name[0:2]), int(name[3:5]),
-                                int(name[6:8]), int(name[9:15]))
-    except (ValueError, IndexError):
-        pass
-    parsed = layout.parse_log_name(name)
-    if parsed is None:
-        return None
-    return _dt.datetime.combine(_dt.datetime.strptime(date, "%Y/%m/%d").date(), parsed.time)
+    return log_start(item.date, item.name)
 
 
 def _glob_regex(pattern: str) -> "re.Pattern[str]":

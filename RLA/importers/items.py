@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from RLA.db.annotations import MAX_NOTE_CHARS, MAX_TAGS, annotate_item, as_tag, read_annotations
+from RLA.db.annotate import annotate_item
+from RLA.db.annotations import MAX_NOTE_CHARS, MAX_TAGS, as_tag, read_annotations
 from RLA.db.atomic import atomic_write, atomic_writer
 from RLA.db.layout import TIME_STEP_COLUMN, WALL_TIME_COLUMN, Database, Item, result_parts
 from RLA.db.progress import summarize_csv
