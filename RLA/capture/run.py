@@ -7,7 +7,10 @@ not there (:mod:`RLA.capture.process`), captures the TensorBoard scalars it
 writes while it runs (:mod:`RLA.capture.watcher`) and records how it ended:
 finished, failed (its exit status) or killed (a signal). If everything is
 killed at once (SIGKILL), run.json keeps ``running`` and its pid is gone:
-``rla ls`` shows the run as lost.
+``rla ls`` shows the run as lost. Run again with ``RLA_RESUME=auto`` (a sweep's
+trial run again), it continues its item: the rows before the first step the
+command logs again (from its own checkpoint, or from the start) are kept, the
+later ones replaced.
 """
 from __future__ import annotations
 
@@ -138,6 +141,10 @@ class _ItemSink:
         self._note = ""
 
     def write_row(self, step: int, values: Dict[str, float], wall_time: Optional[float]) -> None:
+        if self.manager.logs_rewind_deferred:
+            # resumed: the command went back to its own checkpoint (or to the start), and logs again
+            # from there: the rows the last attempt logged from this step on are superseded
+            self.manager.rewind_logs_to(step - 1 if step > 0 else None)
         try:
             self.manager.time_step_holder.set_time(step)
         except UsageError as exc:
@@ -222,8 +229,9 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     config = _config(config_file, system_metrics)
     if alerting is not None:
         alerting.apply(config)
+    script = line.script if line.script and os.path.isfile(line.script) else None
     manager.configure(task_table_name=task, rla_config=config, data_root=data_root, code_root=os.getcwd(),
-                      run_file=line.script if line.script and os.path.isfile(line.script) else None)
+                      run_file=script, own_checkpoints=True)
     manager.set_hyper_param(**nest_params(params))
     manager.add_record_param(list(record) if record is not None else default_record(params))
     item = manager.log_files_gen()

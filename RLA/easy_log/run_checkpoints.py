@@ -32,6 +32,7 @@ class CheckpointedRun(Protocol):
 
     config: RLAConfig
     custom_data: Dict[str, Any]
+    own_checkpoints: bool
     time_step_holder: TimeStepHolder
 
     @property
@@ -146,13 +147,14 @@ class RunCheckpoints:
 
     def continue_logs(self) -> Optional[int]:
         """On a resume: rewind the logs to the latest RLA checkpoint (every row without one), the last
-        step kept; or, when the checkpoint folder holds the script's own files (an SB3 zip), keep the
-        rows, writing on after them, until the script says where its checkpoint was (rewind_logs_to).
+        step kept; or, when the script keeps its own checkpoints (``own_checkpoints``, or its files in the
+        checkpoint folder: an SB3 zip), keep the rows, writing on after them, until the script says where
+        its checkpoint was (rewind_logs_to).
         What a killed save of RLA left (a temporary folder) is not the script's."""
         from RLA.db.atomic import is_temp_name
 
-        if self.latest_step() is None and any(not is_temp_name(path.name)
-                                              for path in Path(self.manager.checkpoint_dir).iterdir()):
+        if self.latest_step() is None and (self.manager.own_checkpoints or any(
+                not is_temp_name(path.name) for path in Path(self.manager.checkpoint_dir).iterdir())):
             self.logs_rewind_deferred = True
             self.manager.reopen_logger()
             return None

@@ -60,6 +60,8 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         # tracked keys added since the current run started: they name the next run
         self._record_since_start: List[str] = []
         self.resume: Optional[str] = None
+        #: the script saves its checkpoints itself, outside the item (see configure)
+        self.own_checkpoints = False
         self._record = RunRecord()
         self._checkpoints = RunCheckpoints(self)
         self._hooks = ProcessHooks(self.finish, lambda: self._record.owned_here(), self._interrupted_run)
@@ -83,7 +85,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
                   code_root: Optional[str] = None, *, task_name: Optional[str] = None,
                   private_config_path: ConfigSource = None,
                   log_root: Union[str, os.PathLike, None] = None,
-                  resume: Union[str, bool, None] = None) -> "ExperimentManager":
+                  resume: Union[str, bool, None] = None, own_checkpoints: bool = False) -> "ExperimentManager":
         """Say where the database is and which table the next run belongs to.
 
         ``task_name``, ``private_config_path`` and ``log_root`` are the names
@@ -97,7 +99,11 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         ``resume="auto"`` (or ``RLA_RESUME=auto`` in the environment) makes
         ``log_files_gen`` continue the newest unfinished run of this task with
         the same tracked parameters, if there is one; ``resume=<record date>``
-        continues that item.
+        continues that item. ``own_checkpoints=True`` says the script saves
+        its checkpoints itself, outside the item: a resumed run keeps the
+        rows logged before until the script says the step it went back to
+        (:meth:`rewind_logs_to`), as for checkpoints of its own in the item's
+        checkpoint folder.
         """
         task = _one_of("task_table_name", task_table_name, "task_name", task_name)
         config_source = _one_of("rla_config", rla_config, "private_config_path", private_config_path)
@@ -126,6 +132,7 @@ class ExperimentManager(RunParams, ManagerExtras, RunPaths):
         self.ignore_file_path = ignore_file_path
         self.is_master_node = is_master_node
         self.resume = resume_choice
+        self.own_checkpoints = own_checkpoints
         if code_root is not None:
             self.code_root = os.path.abspath(code_root)
         elif isinstance(config_source, (str, os.PathLike)):
