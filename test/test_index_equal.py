@@ -10,21 +10,25 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from RLA.db import query
+from RLA.db import index_db, query
 from RLA.db.entry import read_entry
 from RLA.db.index import register
+from RLA.db.index_db import IndexDB
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.listing import Listing
 from RLA.db.select import ItemFilter, start_time
+from RLA.db.where_sql import COMPARE_FUNCTION
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = ["lr", "seed", "env", "net.layers", "flag", "hidden", "opt", "x"]
@@ -254,3 +258,97 @@ def test_any_expression_selects_in_sql_what_python_selects(varied_db: Path, wher
     item_filter = ItemFilter(task="t", where=where)
     assert [r.index for r in query.select(varied_db, item_filter, sizes=False)] == \
         [row[0] for row in full_scan(varied_db, item_filter)]
+
+
+@contextmanager
+def indexed_from(items: int) -> Iterator[None]:
+    """Listings of tables of ``items`` items or more index the parameter columns they filter and sort by."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_db, "PARAM_INDEX_FROM", items)
+        yield
+
+
+def param_indexes(root: Path) -> List[str]:
+    with sqlite3.connect(index_db.index_path(Database(root))) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                                 "tbl_name LIKE 'p%'")]
+
+
+@settings(SETTINGS, max_examples=40)
+@given(items_strategy, st.lists(filters, min_size=2, max_size=4),
+       st.sampled_from([None, "params.lr", "params.env", "params.hidden", "status"]), st.booleans(),
+       st.integers(1, 6))
+def test_first_pages_through_indexes_are_those_of_the_full_listing(specs: List[tuple], item_filters: List[ItemFilter],
+                                                                  sort: Optional[str], descending: bool, limit: int):
+    """Parameter columns indexed (every kind of value in one column, missing ones, `in`, ranges): the
+    count and the first page (read off the indexes) are those of the whole listing ordered at once."""
+    with tempfile.TemporaryDirectory() as tmp, indexed_from(0):
+        root = Path(tmp) / "db"
+        build(root, specs)
+        age(root)
+        for item_filter in item_filters:
+            whole = list(Listing(root, item_filter, sort=sort, descending=descending))
+            if sort is None and not descending:
+                assert [(r.index, r.status, r.params) for r in whole] == \
+                    [row[:3] for row in full_scan(root, item_filter)], item_filter.where
+            listing = Listing(root, item_filter, sort=sort, descending=descending)
+            assert listing.total == len(whole)
+            assert [r.index for r in listing.page(0, limit)] == [r.index for r in whole[:limit]], item_filter.where
+            assert [r.index for r in listing.page(limit, limit)] == [r.index for r in whole[limit:2 * limit]]
+            assert listing.tables_present() == sorted({r.item.task for r in whole})
+
+
+def test_the_count_and_the_first_page_seek_through_the_index_the_filter_made(tmp_path: Path):
+    """A filter on a large table makes an index of the columns it compares; SQLite's plans of the
+    count and of the first page read the rows through it (EXPLAIN QUERY PLAN), and the index is a
+    cache: the file deleted, the next listing answers the same."""
+    root = tmp_path / "db"
+    build(root, [("hopper", n % 7, n, {"lr": [1e-4, 1e-3, 3e-3][n % 3], "seed": n % 5, "env": ["Hopper-v4", "a"][n % 2],
+                                        "x": [1, "1", None, [1], 2 ** 70][n % 5]}, "finished", 1, ())
+                 for n in range(60)])
+    age(root)
+    where = 'lr >= 1e-3 and seed in [1, 2] and env == "Hopper-v4"'
+    statements: List[str] = []
+    opened = IndexDB._open_file.__func__  # type: ignore[attr-defined]
+
+    def traced(cls: type, path: Path) -> IndexDB:
+        store = opened(cls, path)
+        store.conn.set_trace_callback(statements.append)
+        return store
+
+    expected = [row[0] for row in full_scan(root, ItemFilter(where=where))]
+    with indexed_from(50), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(IndexDB, "_open_file", classmethod(traced))
+        listing = Listing(root, ItemFilter(where=where))
+        assert (listing.total, [r.index for r in listing.page(0, 3)]) == (len(expected), expected[:3])
+    assert param_indexes(root) == ["p1_c2_c3_c1"]  # seed and env sought, then the range of lr
+    count = next(s for s in statements if s.startswith("SELECT count(*) FROM p1 "))
+    first = next(s for s in statements if s.startswith("SELECT id FROM ("))
+    with sqlite3.connect(index_db.index_path(Database(root))) as conn:
+        conn.create_function(COMPARE_FUNCTION, 3, lambda *_: 0)
+        plans = {name: " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+                 for name, sql in [("count", count), ("first page", first)]}
+    assert "SEARCH p USING COVERING INDEX p1_c2_c3_c1 (c2=? AND c3=? AND c1>?)" in plans["count"], plans
+    assert "SEARCH p USING COVERING INDEX p1_c2_c3_c1 (c2=? AND c3=? AND c1>?)" in plans["first page"], plans
+    for name in os.listdir(index_db.index_path(Database(root)).parent):
+        os.unlink(index_db.index_path(Database(root)).parent / name)
+    assert [r.index for r in query.select(root, ItemFilter(where=where))] == expected
+
+
+def test_an_index_is_not_made_while_another_process_writes(tmp_path: Path):
+    """The index is made by a listing only when it takes the write lock at once: while another
+    writer holds it, the listing answers without it (and waits for nothing); the next one makes it."""
+    root = tmp_path / "db"
+    build(root, [("hopper", 0, n, {"lr": n / 10, "seed": n % 3}, "finished", 1, ()) for n in range(30)])
+    age(root)
+    item_filter = ItemFilter(where="seed == 1")
+    expected = [row[0] for row in full_scan(root, item_filter)]
+    query.scan(root)
+    with indexed_from(0), sqlite3.connect(index_db.index_path(Database(root)), isolation_level=None) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        listing = Listing(root, item_filter)
+        assert [r.index for r in listing.page(0, 100)] == expected
+        assert param_indexes(root) == []
+        writer.execute("ROLLBACK")
+        assert [r.index for r in Listing(root, item_filter).page(0, 100)] == expected
+        assert param_indexes(root) == ["p1_c2"]

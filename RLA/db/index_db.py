@@ -10,7 +10,9 @@ only) gets one in memory for the call.
 
 Tables: ``items`` (one row per item, what is read from its files), ``p<tid>`` (per RLA table, one
 column per parameter key, for ``-w`` in SQL), ``folders`` (the mtimes of the date folders listed),
-``metrics`` (metric values of progress.csv, per item and key) and ``meta``.
+``metrics`` (metric values of progress.csv, per item and key) and ``meta``. A ``p<tid>`` of many
+items gets indexes of the columns listings filter or sort it by, as they are asked for
+(:meth:`IndexDB.param_index`): a cache as the rest.
 """
 from __future__ import annotations
 
@@ -35,6 +37,11 @@ INDEX_VERSION = 8
 MAX_PARAM_COLUMNS = 1900
 #: seconds a writer waits for another one before giving up
 BUSY_TIMEOUT = 60.0
+#: items a table holds from which listings that filter or sort it by parameters index their columns
+#: (below, reading every row is about as fast as an index)
+PARAM_INDEX_FROM = 20_000
+#: indexes of parameter columns a table gets at most (each costs every write of the table a little)
+MAX_PARAM_INDEXES = 12
 _FILE_PREFIX = "index-v"
 _SUFFIX = ".sqlite3"
 
@@ -330,6 +337,30 @@ class IndexDB:
         """Parameter key -> its column number in ``p<tid>`` (0: stored in ``items.params`` only)."""
         return {key: col for key, col in
                 self.conn.execute("SELECT key, col FROM param_keys WHERE tid = ?", (tid,))}
+
+    def param_index(self, tid: int, columns: Sequence[int]) -> None:
+        """An index of ``p<tid>`` on these columns in this order, made if missing and the table holds
+        :data:`PARAM_INDEX_FROM` items or more. Made in a write transaction of its own, only if no
+        other process writes now (a later listing makes it then): readers never wait for it, and a
+        listing never waits for a writer to make one."""
+        name = f"p{tid}_" + "_".join(f"c{c}" for c in columns)
+        found = self.conn.execute("SELECT count(*), sum(name = ?) FROM sqlite_master WHERE type = 'index' AND "
+                                  "tbl_name = ?", (name, f"p{tid}")).fetchone()
+        if found[1] or found[0] >= MAX_PARAM_INDEXES or self.counts([tid]).get(tid, 0) < PARAM_INDEX_FROM:
+            return
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # another process writes (or the file is read only)
+            return
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        try:
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON p{tid} ({', '.join(f'c{c}' for c in columns)})")
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError:  # a full disk: the listings read every row, as without it
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
 
     def param_keys(self, tids: Sequence[int]) -> List[str]:
         """Every parameter key items of these tables have (or had), sorted."""

@@ -3,9 +3,16 @@
 The filter (:class:`~RLA.db.select.ItemFilter`) and the order become one SQL query over the
 query index (:mod:`RLA.db.index`), refreshed against the files first. A listing in the
 order of the index with no filter but the table reads its pages straight off the index;
-any other keeps the ordered item ids (a few bytes per item), so that every page after the
-first is a lookup by id. Records are built for the rows of a page only, and the rows of a
-page are checked against their files (running runs, sizes) as they are read.
+any other is counted when made, its first page read by a query of its own (the first rows
+in its order, found through an index of the parameter table or by reading the table in its
+order, whichever reads fewer rows), and the ordered item ids (a few bytes per item) kept
+when a page past the first is asked for, so that every later page is a lookup by id.
+Records are built for the rows of a page only, and the rows of a page are checked against
+their files (running runs, sizes) as they are read.
+
+A large table filtered or sorted by parameters gets indexes of its parameter columns
+(:meth:`RLA.db.index_db.IndexDB.param_index`), which the conditions :mod:`RLA.db.where_sql`
+adds for them let SQLite use.
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import time
 from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from RLA.db import journal
 from RLA.db.annotations import ANNOTATION_NAMES
@@ -41,6 +48,8 @@ SORT_KEYS = {"index": None, "task": None, "record_date": "i.date || '/' || i.nam
              "start": "i.start", "status": "i.status", "last_time_step": "i.last_time_step", "rows": "i.rows",
              "size": "i.size", "host": "i.host", "ip": "i.ip", "end_time": "i.end_time"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_PARAM_COLUMN = re.compile(r"p\.c(\d+)")
+_TABLE = "i.tid = ?"  # the condition of a table's query
 #: the columns of a listing's DataFrame besides params.<key>, size.<type> and metric columns
 FIXED_COLUMNS = ("task", "record_date", "date", "ip", "host", "status", "last_time_step", "rows", "tracked", "tags",
                  "note", "params", "size", "archived")
@@ -128,15 +137,23 @@ class Listing:
             self.tables = {tid: (task, archived) for task, tid in sorted(tids.items())}
             self.sort = _sort_key(sort, index, list(self.tables)) if sort not in (None, "index") else None
             self.descending = descending
-            plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
-            self._present: List[str] = []
-            if plain:  # pages straight off the index's order
-                self._ids: Optional["array[int]"] = None
+            self._plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
+            self._ids: Optional["array[int]"] = None
+            self._parts: List[_Part] = []
+            self._functions: List[Callable[[Any, Any], bool]] = []
+            if self._plain:  # pages straight off the index's order
                 self._counts = index.store.counts(list(self.tables))
-                self.total = sum(self._counts.values())
             else:
-                self._ids = self._ordered_ids(index)
+                self._parts = self._table_parts(index)
+                if self._items is not None:  # ticked runs: ordered at once
+                    self._ids = self._ordered_ids(index)
+                else:  # counted now, ordered when a page past the first is asked for
+                    self._counts = self._part_counts(index)
+            if self._ids is not None:
                 self.total = len(self._ids)
+            else:
+                self.total = sum(self._counts.values())
+                self._present = sorted(task for tid, (task, _) in self.tables.items() if self._counts.get(tid))
         self._split = journal.split_items(self.db.root)
 
     # -- reading -------------------------------------------------------------------------------------
@@ -162,7 +179,9 @@ class Listing:
     def __iter__(self) -> Iterator[ItemRecord]:
         """Every record, read a page at a time."""
         with self._opened() as index:
-            for offset in range(0, self.total, PAGE):
+            if not self._plain and self._ids is None:
+                self._ids = self._ordered_ids(index)
+            for offset in range(0, self.total if self._ids is None else len(self._ids), PAGE):
                 yield from self._page(index, offset, PAGE)
 
     def __len__(self) -> int:
@@ -170,13 +189,15 @@ class Listing:
 
     def _page(self, index: Index, offset: int, limit: int) -> List[ItemRecord]:
         offset, limit = max(0, offset), max(0, limit)
-        if self._ids is None:
+        if self._plain:
             rows = self._plain_rows(index, offset, limit)
         else:
-            wanted = self._ids[offset:offset + limit]
+            if self._ids is None and offset:
+                self._ids = self._ordered_ids(index)
+            wanted = self._first_ids(index, limit) if self._ids is None else self._ids[offset:offset + limit].tolist()
             found: Dict[int, Row] = {}
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500].tolist()
+                chunk = wanted[start:start + 500]
                 found.update((row.id, row) for row in index.rows(
                     f"WHERE id IN ({','.join('?' * len(chunk))})", chunk))
             rows = [found[i] for i in wanted if i in found]
@@ -208,9 +229,7 @@ class Listing:
 
     def tables_present(self) -> List[str]:
         """The tables the listing's items are of, sorted."""
-        if self._ids is not None:
-            return self._present
-        return sorted(task for tid, (task, _) in self.tables.items() if self._counts.get(tid))
+        return self._present
 
     def record_of(self, date: str, name: str) -> Optional[ItemRecord]:
         """The record of the item ``date/name`` of the listing's tables, if the index has it."""
@@ -247,19 +266,55 @@ class Listing:
             metrics={m.name: metrics.get(m.name) for m in self.metrics})
 
     # -- the query -----------------------------------------------------------------------------------
+    def _table_parts(self, index: Index) -> List["_Part"]:
+        """The query of each table the filter may select items of (metric values it compares or
+        sorts by read first), and the indexes of parameter columns that serve them made."""
+        metrics_needed = set(_metric_keys_of(self.filter.where))
+        if self.sort is not None and self.sort.startswith("metric:"):
+            metrics_needed.add(self.sort[len("metric:"):])
+        if metrics_needed:
+            ensure(index, self.tables, [_metric(name) for name in sorted(metrics_needed)])
+        parts = [part for rank, tid in enumerate(self.tables)
+                 if (part := self._table_query(index, tid, rank)) is not None]
+        for part in parts:
+            for columns in (part.indexed, part.sort_column):
+                if columns:
+                    index.store.param_index(part.tid, columns)
+        return parts
+
+    def _prepared(self, index: Index) -> Any:
+        """The index's connection, with the SQL functions the listing's queries call."""
+        conn = index.store.conn
+        conn.create_function(COMPARE_FUNCTION, 3, compare_function(self._functions), deterministic=True)
+        conn.create_function("rla_param", 2, _param_of, deterministic=True)
+        conn.create_function("rla_name", 2, self._name_matches, deterministic=True)
+        conn.create_function("rla_size", 2, lambda sizes, n: json.loads(sizes)[n], deterministic=True)
+        return conn
+
+    def _order(self, sorted_by_value: bool) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        order = f"r {direction}, d {direction}, n {direction}"
+        return f"kn, k {direction}, " + order if sorted_by_value else order
+
+    def _part_counts(self, index: Index) -> Dict[int, int]:
+        """How many items of each table the filter selects (off an index of the parameter table
+        alone when the filter reads nothing else)."""
+        conn = self._prepared(index)
+        counts = index.store.counts([part.tid for part in self._parts if part.where == _TABLE])
+        for part in self._parts:
+            if part.where == _TABLE:  # sorted, not filtered
+                continue
+            if part.params_where is not None:
+                sql, args = f"SELECT count(*) FROM p{part.tid} p WHERE {part.params_where}", part.params_args
+            else:
+                sql, args = f"SELECT count(*) FROM {part.source()} WHERE {part.where}", part.args
+            counts[part.tid] = conn.execute(sql, args).fetchone()[0]
+        return counts
+
     def _ordered_ids(self, index: Index) -> "array[int]":
         """The ids of the listing's items in its order (8 bytes each: a listing kept for a page that
         scrolls a million runs holds 8 MB)."""
-        conn = index.store.conn
-        parts, args = [], []
-        functions: List[Callable[[Any, Any], bool]] = []
-        metrics_needed = set()
-        if self.sort is not None and self.sort.startswith("metric:"):
-            metrics_needed.add(self.sort[len("metric:"):])
-        where_keys = _metric_keys_of(self.filter.where)
-        metrics_needed.update(where_keys)
-        if metrics_needed:
-            ensure(index, self.tables, [_metric(name) for name in sorted(metrics_needed)])
+        conn = self._prepared(index)
         if self._items is not None:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (tid, date, name, PRIMARY KEY (tid, date, name))")
             conn.execute("DELETE FROM temp.wanted")
@@ -267,45 +322,87 @@ class Listing:
             conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?, ?, ?)",
                              [(tids[task], date, encode_text(name)) for task, pairs in self._items.items()
                               if task in tids for date, name in pairs])
-        for rank, tid in enumerate(self.tables):
-            sql, part_args = self._table_query(index, tid, rank, functions)
-            if sql is not None:
-                parts.append(sql)
-                args += part_args
-        if not parts:
+        if not self._parts:
             return array("q")
-        conn.create_function(COMPARE_FUNCTION, 3, compare_function(functions), deterministic=True)
-        conn.create_function("rla_param", 2, _param_of, deterministic=True)
-        conn.create_function("rla_name", 2, self._name_matches, deterministic=True)
-        conn.create_function("rla_size", 2, lambda sizes, n: json.loads(sizes)[n], deterministic=True)
-        direction = "DESC" if self.descending else "ASC"
-        order = f"r {direction}, d {direction}, n {direction}"
-        if self.sort is not None:
-            order = f"kn, k {direction}, " + order
+        selects, args = [], []
+        for part in self._parts:
+            sort = f", {part.sort} AS k, ({part.sort}) IS NULL AS kn" if part.sort is not None else ""
+            selects.append(f"SELECT i.id, {part.rank} AS r, i.date AS d, i.name AS n{sort} FROM {part.source()} "
+                           f"WHERE {part.where}")
+            args += part.args
         ids, ranks = array("q"), set()
-        for row in conn.execute(" UNION ALL ".join(parts) + f" ORDER BY {order}", args):
+        for row in conn.execute(" UNION ALL ".join(selects) + f" ORDER BY {self._order(self.sort is not None)}", args):
             ids.append(row[0])
             ranks.add(row[1])
         ranked = list(self.tables)
         self._present = sorted(self.tables[ranked[rank]][0] for rank in ranks)
         return ids
 
-    def _table_query(self, index: Index, tid: int, rank: int,
-                     functions: List[Callable[[Any, Any], bool]]) -> Tuple[Optional[str], List[Any]]:
-        """The SELECT of one table's ids (with its rank, date, name and sort value), or None when
+    def _first_ids(self, index: Index, limit: int) -> List[int]:
+        """The ids of the first ``limit`` items of the listing, without ordering the others: each
+        table's first ones, then these in order. Unsorted, a table's are found by reading it in its
+        order when that finds them sooner than reading every item the filter selects (through an
+        index); sorted, the items with a value come first, off the index of the parameter sorted by."""
+        conn = self._prepared(index)
+        direction = "DESC" if self.descending else "ASC"
+        parts = [part for part in self._parts if self._counts.get(part.tid)]
+        if self.sort is None:
+            sized = index.store.counts([part.tid for part in parts])
+            selects, args = [], []
+            for part in parts:  # reading the table in order finds `limit` rows after ~limit * sized / count
+                ordered = self._counts[part.tid] ** 2 >= limit * sized.get(part.tid, 0)
+                selects.append(f"SELECT i.id AS id, {part.rank} AS r, i.date AS d, i.name AS n "
+                               f"FROM {part.source(ordered=ordered)} WHERE {part.where} "
+                               f"ORDER BY d {direction}, n {direction} LIMIT ?")
+                args += [*part.args, limit]
+            return self._merged(conn, selects, args, limit)
+        ids: List[int] = []
+        for valued in (True, False):
+            selects, args = [], []
+            for part in parts:
+                head = f"SELECT i.id AS id, {part.rank} AS r, i.date AS d, i.name AS n"
+                if valued:
+                    source = part.source(params_first=bool(part.sort_column))
+                    selects.append(f"{head}, {part.sort} AS k, 0 AS kn FROM {source} WHERE {part.where} "
+                                   f"AND {part.sort} IS NOT NULL ORDER BY k {direction}, d {direction}, "
+                                   f"n {direction} LIMIT ?")
+                else:
+                    selects.append(f"{head}, NULL AS k, 1 AS kn FROM {part.source()} WHERE {part.where} "
+                                   f"AND {part.sort} IS NULL ORDER BY d {direction}, n {direction} LIMIT ?")
+                args += [*part.args, limit - len(ids)]
+            ids += self._merged(conn, selects, args, limit - len(ids))
+            if len(ids) >= limit:
+                break
+        return ids
+
+    def _merged(self, conn: Any, selects: List[str], args: List[Any], limit: int) -> List[int]:
+        """The first ``limit`` ids of these SELECTs (each ordered and limited) in the listing's order."""
+        if not selects:
+            return []
+        union = " UNION ALL ".join(f"SELECT * FROM ({select})" for select in selects)
+        return [row[0] for row in conn.execute(
+            f"SELECT id FROM ({union}) ORDER BY {self._order(self.sort is not None)} LIMIT ?", [*args, limit])]
+
+    def _table_query(self, index: Index, tid: int, rank: int) -> Optional["_Part"]:
+        """The query of one table's ids (with its rank, date, name and sort value), or None when
         the filter selects none of it."""
         item_filter = self.filter
         columns = index.store.param_columns(tid)
         joins: Dict[str, str] = {}
         annotations = item_filter.uses_annotations
+        read: Dict[int, None] = {}  # the parameter columns the filter reads
+        others = False  # whether it reads anything else (items' columns, metrics)
 
         def column_of(key: str) -> Optional[str]:
+            nonlocal others
             metric = metric_column(key)
             if metric is not None:
+                others = True
                 alias = joins.setdefault(f"metric:{metric.key}", f"m{len(joins)}")
                 return f"{alias}.{REDUCERS[metric.reducer]}"
             if annotations:  # tags and note are the item's; params.<name> a parameter of that name
                 if key in ANNOTATION_NAMES:
+                    others = True
                     return f"i.{key}"
                 if key not in columns and key.startswith("params."):
                     key = key[len("params."):]
@@ -313,18 +410,30 @@ class Listing:
             if col is None or "\0" in key:
                 return None
             if col == 0:
+                others = True
                 return f"rla_param(i.params, {_sql_string(key)})"
             joins.setdefault("params", "p")
+            read[col] = None
             return f"p.c{col}"
 
-        conditions: List[str] = ["i.tid = ?"]
-        args: List[Any] = [tid]
+        conditions: List[str] = []
+        args: List[Any] = []
+        equal: Dict[int, None] = {}
+        ranged: Dict[int, None] = {}
         if item_filter.where:
-            condition = translate(item_filter.where, column_of, functions)
+            condition = translate(item_filter.where, column_of, self._functions)
             if condition.sql == "0":
-                return None, []
+                return None
             conditions.append(condition.sql)
             args += condition.args
+            for seek in condition.seeks:
+                found = _PARAM_COLUMN.fullmatch(seek.column)
+                if found:  # a term an index of the column answers
+                    (equal if seek.equal else ranged)[int(found.group(1))] = None
+                    conditions.append(seek.sql)
+                    args += seek.args
+        on_params = len(conditions)  # the conditions so far read the parameter table alone, unless `others`
+        params_args = list(args)
         if item_filter.status:
             conditions.append(f"i.status IN ({','.join('?' * len(item_filter.status))})")
             args += list(item_filter.status)
@@ -347,21 +456,17 @@ class Listing:
         if self._items is not None:  # the ticked runs, in a temporary table (there may be many)
             conditions.append("i.id IN (SELECT it.id FROM temp.wanted w JOIN items it ON it.tid = w.tid "
                               "AND it.date = w.date AND it.name = w.name)")
-        sort = ""
-        if self.sort is not None:
-            sort_sql = self._sort_sql(tid, columns, column_of)
-            sort = f", {sort_sql} AS k, ({sort_sql}) IS NULL AS kn"
+        params_where = " AND ".join(conditions) if conditions and not others and len(conditions) == on_params else None
+        sort = self._sort_sql(tid, columns, column_of) if self.sort is not None else None
+        sorted_by = _PARAM_COLUMN.fullmatch(sort[1:-1]) if sort is not None and sort.startswith("(p.c") else None
         metrics = "".join(f" LEFT JOIN metrics {alias} ON {alias}.id = i.id AND "
                           f"{alias}.key = {_sql_string(name[len('metric:'):])}"
                           for name, alias in joins.items() if name != "params")
-        if "params" not in joins:
-            source = "items i" + metrics
-        elif item_filter.where:  # the narrow table of parameters scanned first, the items looked up
-            source = f"p{tid} p CROSS JOIN items i ON i.id = p.id" + metrics
-        else:
-            source = f"items i LEFT JOIN p{tid} p ON p.id = i.id" + metrics
-        return (f"SELECT i.id, {rank} AS r, i.date AS d, i.name AS n{sort} FROM {source} "
-                f"WHERE {' AND '.join(conditions)}", args)
+        first = [*sorted(equal), *[c for c in ranged if c not in equal][:1]]  # what an index seeks, then the rest
+        indexed = (*first, *sorted(c for c in read if c not in first)) if first else ()
+        return _Part(tid, rank, "params" in joins, bool(item_filter.where), metrics,
+                     " AND ".join([_TABLE, *conditions]), [tid, *args], params_where, params_args, sort,
+                     (int(sorted_by.group(1)),) if sorted_by else (), tuple(indexed))
 
     def _sort_sql(self, tid: int, columns: Dict[str, int], column_of: Callable[[str], Optional[str]]) -> str:
         assert self.sort is not None
@@ -381,6 +486,35 @@ class Listing:
     def _name_matches(self, date: str, name: Any) -> int:
         return int(self.filter.name_matches(date, name.decode("utf-8", "surrogateescape")
                                             if isinstance(name, bytes) else name))
+
+
+class _Part(NamedTuple):
+    """One table's share of a listing's query."""
+
+    tid: int
+    rank: int
+    params: bool  # the query reads the parameter table p<tid>
+    filtered: bool  # by parameters (-w): the items are read with their row of p<tid>
+    metrics: str  # the joins of the metric columns it reads
+    where: str  # its conditions (the table's first)
+    args: List[Any]
+    params_where: Optional[str]  # the conditions, when all read p<tid> alone (counted off it)
+    params_args: List[Any]
+    sort: Optional[str]  # the SQL of the value it is sorted by
+    sort_column: Tuple[int, ...]  # the column of p<tid> it is sorted by (an index of it serves the order)
+    indexed: Tuple[int, ...]  # the columns of p<tid> an index serving the filter holds (sought ones first)
+
+    def source(self, ordered: bool = False, params_first: bool = False) -> str:
+        """The FROM clause: the parameters read first (through an index of theirs), or the items in
+        the index's order (``ordered``), or every item with its parameters when none is compared."""
+        params = f"p{self.tid} p"
+        if not self.params:
+            return "items i" + self.metrics
+        if params_first or (self.filtered and not ordered):
+            return f"{params} CROSS JOIN items i ON i.id = p.id" + self.metrics
+        if self.filtered:
+            return f"items i CROSS JOIN {params} ON p.id = i.id" + self.metrics
+        return f"items i LEFT JOIN {params} ON p.id = i.id" + self.metrics
 
 
 def find(data_root: PathLike, index: str, archived: bool = False) -> ItemRecord:

@@ -8,6 +8,11 @@ anything else (None, lists, NaN, huge integers) and any comparison SQLite cannot
 (``x in "text"``, two parameters) by a Python function over the stored value, row by row.
 The text is never evaluated: it is parsed into an :mod:`ast`, and literals are bound as
 SQL parameters, never spliced into the SQL.
+
+Beside the condition, the comparisons every selected row satisfies in plain SQL (``lr >= ?``,
+``env = ?``, ``seed IN (?, ?)``: the top-level ``and`` of the expression) are given as
+:class:`Seek` terms: true of every row the condition selects (and of some it does not), they
+let SQLite find the rows through an index of the column instead of reading every row.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from typing import Any, Callable, List, NamedTuple, Optional
 from RLA.db.expr import COMPARISONS, operand, parse_where
 from RLA.db.index_db import param_value
 
-__all__ = ["Condition", "translate", "compare_function", "COMPARE_FUNCTION"]
+__all__ = ["Condition", "Seek", "translate", "compare_function", "COMPARE_FUNCTION"]
 
 #: the SQL function (name, 3 arguments) comparing in Python: ``rla_compare(n, a, b)``, ``n`` the
 #: comparison's number in :attr:`Condition.functions`
@@ -26,13 +31,29 @@ _SQL_OPERATORS = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.
 _FLIPPED = {ast.Eq: ast.Eq, ast.NotEq: ast.NotEq, ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt,
             ast.GtE: ast.LtE}
 _NUMBER_TYPES = "typeof({c}) IN ('integer', 'real')"
+#: a float at least this large may equal an integer stored as JSON (beyond SQLite's integers)
+_HUGE = float(2 ** 63)
+
+
+class Seek(NamedTuple):
+    """A term every row of a condition satisfies, which an index of ``column`` answers: ``column =
+    ?`` or ``IN (?, ...)`` (``equal``), else ``column >= ?`` or ``> ?`` (a range open above: SQLite
+    orders numbers before text before blobs, so text and JSON values are in it as Python may find
+    them larger)."""
+
+    column: str
+    sql: str
+    args: List[Any]
+    equal: bool
 
 
 class Condition(NamedTuple):
-    """An SQL condition (0 or 1 for every row, never NULL) and its bound arguments."""
+    """An SQL condition (0 or 1 for every row, never NULL), its bound arguments, and the terms an
+    index may answer (implied by it)."""
 
     sql: str
     args: List[Any]
+    seeks: List[Seek]
 
 
 def translate(text: str, column: Callable[[str], Optional[str]],
@@ -42,8 +63,50 @@ def translate(text: str, column: Callable[[str], Optional[str]],
     comparisons it calls are appended to ``functions``: ``rla_compare(n, a, b)`` is
     ``functions[n](a, b)``."""
     args: List[Any] = []
-    sql = _Translator(text, column, args, functions).node(parse_where(text))
-    return Condition(sql, args)
+    tree = parse_where(text)
+    sql = _Translator(text, column, args, functions).node(tree)
+    seeks: List[Seek] = []
+    _seeks(tree, text, column, seeks)
+    return Condition(sql, args, seeks)
+
+
+def _seeks(node: ast.AST, text: str, column: Callable[[str], Optional[str]], out: List[Seek]) -> None:
+    """The :class:`Seek` terms of the comparisons of the top-level ``and`` of ``node``."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        for value in node.values:
+            _seeks(value, text, column, out)
+        return
+    if not isinstance(node, ast.Compare):
+        return
+    operands = [operand(n, text) for n in [node.left, *node.comparators]]
+    for op, (left_key, left_value), (right_key, right_value) in zip(node.ops, operands, operands[1:]):
+        if left_key is None and right_key is not None and type(op) in _FLIPPED:  # `1e-3 <= lr`
+            op, left_key, right_value = _FLIPPED[type(op)](), right_key, left_value
+        elif left_key is None or right_key is not None:
+            continue
+        found = column(left_key)
+        if found is not None:
+            seek = _seek(op, found, right_value)
+            if seek is not None:
+                out.append(seek)
+
+
+def _seek(op: ast.cmpop, column: str, literal: Any) -> Optional[Seek]:
+    """The term ``column <op> literal`` implies in plain SQL, if an index can answer it: equality and
+    ``in`` with literals no JSON value equals (a float beyond SQLite's integers may equal a huge
+    integer), ``>``/``>=`` with a number or text (smaller than text and JSON values in SQLite)."""
+    if isinstance(op, ast.In) and isinstance(literal, list) and literal and all(_seekable(v) for v in literal):
+        return Seek(column, f"{column} IN ({', '.join('?' * len(literal))})", [_bound(v) for v in literal], True)
+    if isinstance(op, ast.Eq) and _seekable(literal):
+        return Seek(column, f"{column} = ?", [_bound(literal)], True)
+    if isinstance(op, (ast.Gt, ast.GtE)) and _plain(literal):
+        return Seek(column, f"{column} {_SQL_OPERATORS[type(op)]} ?", [_bound(literal)], False)
+    return None
+
+
+def _seekable(value: Any) -> bool:
+    """Whether no parameter stored as JSON can equal ``value``."""
+    return _plain(value) and not (type(value) is float and abs(value) >= _HUGE)
 
 
 def compare_function(functions: List[Callable[[Any, Any], bool]]) -> Callable[[int, Any, Any], int]:
