@@ -9,7 +9,7 @@ Two databases, served by a real uvicorn server in this process:
   parameter; each beside an ``os.walk`` of the same tree measured in the same run;
 - ``--curve-runs`` (10,000) runs x ``--rows`` (1,000) rows x 5 metrics (built as
   bench/plot_load.py builds them): a curve request grouped by a parameter, cold then warm
-  (target < 2 s warm).
+  (target < 2 s warm); ``--curve-runs 0``: none.
 
 The RLA timed is the checkout the script is in: a copy of this script in a checkout of another
 commit, run with the same ``--root``, times that commit on the same trees (a release whose runs
@@ -71,7 +71,7 @@ def main() -> None:
     try:
         if not listing_root.exists():
             bench_query.build(listing_root, args.items, args.per_day)
-        if not curves_root.exists():
+        if args.curve_runs and not curves_root.exists():
             plot_load.build(curves_root, args.curve_runs, args.rows)
         query.select(listing_root, query.ItemFilter(where=WHERE))  # the index built (and warm) before the server
         best = bench_query.timed  # (wall, CPU) seconds of the best of n runs
@@ -103,6 +103,8 @@ def main() -> None:
                 by_lr = urllib.parse.urlencode({"sort": "params.lr", "desc": "1", "cols": "params.lr"})
                 figure("runs table: sorted by lr, first page", best(lambda: get(f"{url}api/runs?{by_lr}"),
                                                                     args.repeat))
+        if not args.curve_runs:
+            return
         metric = plot_load.METRICS[0]
         request = {"filter": f"-t {plot_load.TASK}", "metrics": [metric], "split_keys": ["group"], "band": "std"}
         with running_ui(curves_root) as url:
