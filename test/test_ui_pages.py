@@ -119,6 +119,10 @@ def test_a_run_page_shows_git_and_resumes_readably_within_the_window(page, url, 
     resume = page.eval_on_selector_all("table.resumes tr", "rows => rows.map(r => r.innerText)")[1]
     assert resume.startswith("#1") and "killed" in resume and run["resumes"][0]["time"] in resume
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    # the run's own curves: a chart per metric, without a legend naming its one curve "all runs (1 run)"
+    page.wait_for_selector("#run-charts .chart[data-metric='eval/return']")
+    assert page.eval_on_selector_all("#run-charts .chart", "cards => cards.map(c => c.querySelector('.legend'))") \
+        == [None] * len(page.query_selector_all("#run-charts .chart"))
 
 
 def test_compare_shows_every_parameter_the_final_values_and_the_curves_of_the_ticked_runs(page, url, pages_db: Path):

@@ -315,13 +315,13 @@ function curveBody() {
           x_range: $("#x-range").value, resample: +$("#resample").value, runs: $("#show-runs").checked};
 }
 
-async function drawCurves(container, body, logY, current = () => true) {
+async function drawCurves(container, body, logY, current = () => true, legend = true) {
   const result = await apiJson("api/curves", body);
   if (!current()) return null;  // a later request asked for other curves: its answer draws them
   container.innerHTML = "";
   window.rlaCharts = {};
   for (const [metric, groups] of Object.entries(result.metrics)) {
-    if (groups.length) drawMetric(container, metric, groups, {logY});
+    if (groups.length) drawMetric(container, metric, groups, {logY, legend});
   }
   return result;
 }
@@ -396,7 +396,8 @@ async function openRun(index) {
       drawSeries($("#run-system"), "system/" + k, run.system.elapsed, run.system[k], "seconds"));
   }
   if (run.metrics.length) {
-    drawCurves($("#run-charts"), {filter: "", indices: [index], metrics: run.metrics, band: "none"}, false).catch(showError);
+    drawCurves($("#run-charts"), {filter: "", indices: [index], metrics: run.metrics, band: "none"}, false,
+               () => true, false).catch(showError);  // the run's own curves: no legend to tell them apart
   }
 }
 

@@ -18,7 +18,7 @@ function compact(v) {  // axis ticks and steps: 1.2M, 250k
   if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "G";
   if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
   if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
-  return fmt(v);
+  return String(+v.toPrecision(4));  // 0.0005, not uPlot's 0.001 beside 0.001
 }
 
 function nearest(xs, x) {  // index of the x closest to x in a sorted array
@@ -62,13 +62,14 @@ function drawMetric(container, metric, groups, opts) {
     width, height: 320, series, bands, legend: {show: false},
     scales: {x: {time: false}, y: opts.logY ? {distr: 3} : {}},
     axes: [{label: opts.xLabel || "time-step", grid: {stroke: "#eef0f4"}, values: (u, splits) => splits.map(compact)},
-           {grid: {stroke: "#eef0f4"}, size: 60}],
+           {grid: {stroke: "#eef0f4"}, size: 60, values: (u, splits) => splits.map(compact)}],
     cursor: {points: {show: false}},
     hooks: {setCursor: [u => showTooltip(u, groups, tooltip, metric)]},
   }, data, plotDiv);
   u.over.addEventListener("mouseleave", () => { tooltip.hidden = true; });
   const legend = card.querySelector(".legend");
-  groups.forEach((g, gi) => {
+  if (opts.legend === false) legend.remove();
+  else groups.forEach((g, gi) => {
     const item = document.createElement("span");
     item.innerHTML = `<span class="swatch"></span>`;
     item.querySelector(".swatch").style.background = PALETTE[gi % PALETTE.length];
@@ -93,7 +94,7 @@ function drawSeries(container, name, x, y, xLabel) {
     series: [{label: xLabel}, {label: name, stroke: PALETTE[0], width: 2, spanGaps: true}],
     scales: {x: {time: false}},
     axes: [{label: xLabel, grid: {stroke: "#eef0f4"}, values: (u, splits) => splits.map(compact)},
-           {grid: {stroke: "#eef0f4"}, size: 60}],
+           {grid: {stroke: "#eef0f4"}, size: 60, values: (u, splits) => splits.map(compact)}],
   }, [x, y], plotDiv);
   window.rlaCharts[name] = u;
   return u;
