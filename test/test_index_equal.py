@@ -299,9 +299,9 @@ def test_first_pages_through_indexes_are_those_of_the_full_listing(specs: List[t
 
 
 def test_the_count_and_the_first_page_seek_through_the_index_the_filter_made(tmp_path: Path):
-    """A filter on a large table makes an index of the columns it compares; SQLite's plans of the
-    count and of the first page read the rows through it (EXPLAIN QUERY PLAN), and the index is a
-    cache: the file deleted, the next listing answers the same."""
+    """A filter on a large table makes an index of the columns it compares, a sort one of the column
+    it sorts by; SQLite's plans of the count and of the first page read the rows through them
+    (EXPLAIN QUERY PLAN), and the index is a cache: the file deleted, the next listing answers the same."""
     root = tmp_path / "db"
     build(root, [("hopper", n % 7, n, {"lr": [1e-4, 1e-3, 3e-3][n % 3], "seed": n % 5, "env": ["Hopper-v4", "a"][n % 2],
                                         "x": [1, "1", None, [1], 2 ** 70][n % 5]}, "finished", 1, ())
@@ -321,15 +321,21 @@ def test_the_count_and_the_first_page_seek_through_the_index_the_filter_made(tmp
         patch.setattr(IndexDB, "_open_file", classmethod(traced))
         listing = Listing(root, ItemFilter(where=where))
         assert (listing.total, [r.index for r in listing.page(0, 3)]) == (len(expected), expected[:3])
-    assert param_indexes(root) == ["p1_c2_c3_c1"]  # seed and env sought, then the range of lr
-    count = next(s for s in statements if s.startswith("SELECT count(*) FROM p1 "))
-    first = next(s for s in statements if s.startswith("SELECT id FROM ("))
+        count = next(s for s in statements if s.startswith("SELECT count(*) FROM p1 "))
+        first = next(s for s in statements if s.startswith("SELECT id FROM ("))
+        by_lr = Listing(root, ItemFilter(), sort="params.lr", descending=True)
+        assert [r.index for r in by_lr.page(0, 3)] == [r.index for r in list(by_lr)[:3]]
+        first_by_lr = [s for s in statements if s.startswith("SELECT id FROM (")][-1]
+    assert param_indexes(root) == ["p1_c2_c3_c1", "p1_c1"]  # seed and env sought, then the range of lr; lr
     with sqlite3.connect(index_db.index_path(Database(root))) as conn:
         conn.create_function(COMPARE_FUNCTION, 3, lambda *_: 0)
         plans = {name: " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
-                 for name, sql in [("count", count), ("first page", first)]}
+                 for name, sql in [("count", count), ("first page", first), ("by lr", first_by_lr)]}
     assert "SEARCH p USING COVERING INDEX p1_c2_c3_c1 (c2=? AND c3=? AND c1>?)" in plans["count"], plans
     assert "SEARCH p USING COVERING INDEX p1_c2_c3_c1 (c2=? AND c3=? AND c1>?)" in plans["first page"], plans
+    # the runs with an lr read in its order off the index (the date and name of equal ones sorted)
+    assert "SEARCH p USING COVERING INDEX p1_c1 (c1>?)" in plans["by lr"], plans
+    assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in plans["by lr"], plans
     for name in os.listdir(index_db.index_path(Database(root)).parent):
         os.unlink(index_db.index_path(Database(root)).parent / name)
     assert [r.index for r in query.select(root, ItemFilter(where=where))] == expected

@@ -346,8 +346,8 @@ class Listing:
         conn = self._prepared(index)
         direction = "DESC" if self.descending else "ASC"
         parts = [part for part in self._parts if self._counts.get(part.tid)]
+        sized = index.store.counts([part.tid for part in parts])
         if self.sort is None:
-            sized = index.store.counts([part.tid for part in parts])
             selects, args = [], []
             for part in parts:  # reading the table in order finds `limit` rows after ~limit * sized / count
                 ordered = self._counts[part.tid] ** 2 >= limit * sized.get(part.tid, 0)
@@ -361,8 +361,13 @@ class Listing:
             selects, args = [], []
             for part in parts:
                 head = f"SELECT i.id AS id, {part.rank} AS r, i.date AS d, i.name AS n"
+                if valued and part.sort_column:
+                    for select, select_args in self._first_valued(conn, part, limit - len(ids), sized[part.tid]):
+                        selects.append(select)
+                        args += select_args
+                    continue
                 if valued:
-                    source = part.source(params_first=bool(part.sort_column))
+                    source = part.source()
                     selects.append(f"{head}, {part.sort} AS k, 0 AS kn FROM {source} WHERE {part.where} "
                                    f"AND {part.sort} IS NOT NULL ORDER BY k {direction}, d {direction}, "
                                    f"n {direction} LIMIT ?")
@@ -374,6 +379,27 @@ class Listing:
             if len(ids) >= limit:
                 break
         return ids
+
+    def _first_valued(self, conn: Any, part: "_Part", limit: int, sized: int) -> List[Tuple[str, List[Any]]]:
+        """The SELECTs of the first ``limit`` items of a table sorted by a parameter that have a value
+        of it: those before the value of the ``limit``-th (fewer than ``limit``, off the index of the
+        column), then the first of those with that value in the index's order (often many: a parameter
+        swept over a few values), read in that order when that finds them sooner than their index."""
+        direction = "DESC" if self.descending else "ASC"
+        head = f"SELECT i.id AS id, {part.rank} AS r, i.date AS d, i.name AS n, {part.sort} AS k, 0 AS kn"
+        valued = f"FROM {part.source(params_first=True)} WHERE {part.where} AND {part.sort} IS NOT NULL"
+        order = f"ORDER BY k {direction}, d {direction}, n {direction} LIMIT ?"
+        found = conn.execute(f"SELECT {part.sort} AS k {valued} ORDER BY k {direction} LIMIT 1 OFFSET ?",
+                             [*part.args, limit - 1]).fetchone()
+        if found is None:  # fewer than `limit`
+            return [(f"{head} {valued} {order}", [*part.args, limit])]
+        last = found[0]
+        equal = conn.execute(f"SELECT count(*) FROM p{part.tid} WHERE c{part.sort_column[0]} = ?", [last]).fetchone()[0]
+        source = part.source(ordered=True) if equal * equal >= limit * sized else part.source(params_first=True)
+        return [(f"{head} {valued} AND {part.sort} {'<' if direction == 'ASC' else '>'} ? {order}",
+                 [*part.args, last, limit]),
+                (f"{head} FROM {source} WHERE {part.where} AND {part.sort} = ? "
+                 f"ORDER BY d {direction}, n {direction} LIMIT ?", [*part.args, last, limit])]
 
     def _merged(self, conn: Any, selects: List[str], args: List[Any], limit: int) -> List[int]:
         """The first ``limit`` ids of these SELECTs (each ordered and limited) in the listing's order."""
