@@ -15,7 +15,7 @@ The RLA timed is the checkout the script is in: a copy of this script in a check
 commit, run with the same ``--root``, times that commit on the same trees (a release whose runs
 table sends every run at once, without pages, is timed on the one request it makes).
 
-    python bench/ui.py [--items 100000] [--curve-runs 10000] [--rows 1000] [--root DIR]
+    python bench/ui.py [--items 100000] [--curve-runs 10000] [--rows 1000] [--root DIR] [--walks 3]
 """
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--curve-runs", type=int, default=10_000)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--walks", type=int, default=3, help="walks of the tree timed, the best kept (a million "
+                                                              "runs' tree takes minutes to walk)")
     parser.add_argument("--root", type=Path, default=None, help="build (or reuse) the databases here; kept")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -75,7 +77,7 @@ def main() -> None:
             plot_load.build(curves_root, args.curve_runs, args.rows)
         query.select(listing_root, query.ItemFilter(where=WHERE))  # the index built (and warm) before the server
         best = bench_query.timed  # (wall, CPU) seconds of the best of n runs
-        t_walk, cpu_walk = best(lambda: bench_query.walk(listing_root), 3)
+        t_walk, cpu_walk = best(lambda: bench_query.walk(listing_root), args.walks)
         print(f"RLA from {ROOT}; {args.items:,} runs; os.walk of the tree {t_walk:.3f} s (cpu {cpu_walk:.3f} s); "
               "wall seconds, then CPU seconds (the server is in this process), each beside the walk's")
 
