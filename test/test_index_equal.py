@@ -326,7 +326,9 @@ def test_the_count_and_the_first_page_seek_through_the_index_the_filter_made(tmp
         by_lr = Listing(root, ItemFilter(), sort="params.lr", descending=True)
         assert [r.index for r in by_lr.page(0, 3)] == [r.index for r in list(by_lr)[:3]]
         first_by_lr = [s for s in statements if s.startswith("SELECT id FROM (")][-1]
-    assert param_indexes(root) == ["p1_c2_c3_c1", "p1_c1"]  # seed and env sought, then the range of lr; lr
+        assert len(Listing(root, ItemFilter(where="seed >= 3")).page(0, 100)) == 24
+    # seed and env sought, then the range of lr; lr sorted by; none for seed alone, the first of the first index
+    assert param_indexes(root) == ["p1_c2_c3_c1", "p1_c1"]
     with sqlite3.connect(index_db.index_path(Database(root))) as conn:
         conn.create_function(COMPARE_FUNCTION, 3, lambda *_: 0)
         plans = {name: " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))

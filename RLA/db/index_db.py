@@ -339,14 +339,15 @@ class IndexDB:
                 self.conn.execute("SELECT key, col FROM param_keys WHERE tid = ?", (tid,))}
 
     def param_index(self, tid: int, columns: Sequence[int]) -> None:
-        """An index of ``p<tid>`` on these columns in this order, made if missing and the table holds
-        :data:`PARAM_INDEX_FROM` items or more. Made in a write transaction of its own, only if no
+        """An index of ``p<tid>`` on these columns in this order, made if no index starts with them and
+        the table holds :data:`PARAM_INDEX_FROM` items or more. Made in a write transaction of its own, only if no
         other process writes now (a later listing makes it then): readers never wait for it, and a
         listing never waits for a writer to make one."""
         name = f"p{tid}_" + "_".join(f"c{c}" for c in columns)
-        found = self.conn.execute("SELECT count(*), sum(name = ?) FROM sqlite_master WHERE type = 'index' AND "
-                                  "tbl_name = ?", (name, f"p{tid}")).fetchone()
-        if found[1] or found[0] >= MAX_PARAM_INDEXES or self.counts([tid]).get(tid, 0) < PARAM_INDEX_FROM:
+        made = [found for (found,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                                         "tbl_name = ?", (f"p{tid}",))]
+        if (any(found == name or found.startswith(name + "_") for found in made)  # one of these columns first
+                or len(made) >= MAX_PARAM_INDEXES or self.counts([tid]).get(tid, 0) < PARAM_INDEX_FROM):
             return
         self.conn.execute("PRAGMA busy_timeout = 0")
         try:
