@@ -1,5 +1,5 @@
 """A typo is named, with the closest known names, instead of answering nothing: an unknown table,
-status or parameter, in `rla ls`, `rla rm`, `rla plot`, `plot_func` and the Python API."""
+status, parameter or metric, in `rla ls`, `rla rm`, `rla plot`, `plot_func` and the Python API."""
 from __future__ import annotations
 
 import subprocess
@@ -52,6 +52,13 @@ def test_a_where_on_a_parameter_no_item_has_says_so(db: Path):
     assert "no item has the parameter 'enviroment'" in result.stderr
     assert "no item has the parameter 'sed' (did you mean seed?)" in result.stderr
     assert "note" not in _rla("ls", "-d", str(db), "-t", "hopper", "-w", "lr > 1").stderr  # known, just unmatched
+
+
+def test_a_metric_column_of_a_key_no_run_logged_says_so(db: Path):
+    result = _rla("ls", "-d", str(db), "-t", "hopper", "-c", "final:perf/rewad", "-c", "best:perf/reward")
+    assert result.returncode == 0 and "5 items" in result.stdout
+    assert "no item shown logged 'perf/rewad' (did you mean perf/reward?)" in result.stderr
+    assert "perf/reward'" not in result.stderr  # logged: its column has the values
 
 
 def test_an_empty_selection_keeps_the_columns_asked_for(db: Path):

@@ -89,6 +89,7 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     for line in display.warning_lines(records):
         click.echo(line, err=True)
     frame = query.to_frame(records)
+    _say_unlogged_metrics(selected, frame, columns)
     unknown = [c for c in columns if c not in frame.columns]
     if unknown and len(frame):
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}; "
@@ -113,6 +114,19 @@ def _metric_columns(selected: Any, columns: Tuple[str, ...]) -> Tuple[str, ...]:
         return columns
     metrics = selected.metric_keys()
     return tuple(f"final:{c}" if c in metrics and not metric_column(c) else c for c in columns)
+
+
+def _say_unlogged_metrics(selected: Any, frame: Any, columns: Tuple[str, ...]) -> None:
+    """A metric column empty in every row shown because its key is no key the runs logged: named, with
+    the closest keys they did log (else the column of ``-c final:perf/retrun`` is only dashes)."""
+    empty = [metric.key for metric in map(metric_column, columns)
+             if metric and metric.name in frame.columns and frame[metric.name].isna().all()]
+    if not empty or not len(frame):
+        return
+    logged = selected.metric_keys()
+    for key in empty:
+        if key not in logged:
+            click.echo(printable(f"note: no item shown logged {key!r}{did_you_mean(key, logged)}"), err=True)
 
 
 def _print_json_records(selected: Any) -> None:
