@@ -1,6 +1,7 @@
 """The query index under load and kills, with real processes: 32 runs registering at once while
 others list, and writers killed (SIGKILL) in the middle of building or updating the index; the
-next listing always answers as the files say, and the SQLite file stays sound."""
+next listing always answers as the files say, the SQLite file stays sound, and a killed build leaves
+no reader process behind."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import List
 
 from conftest import subprocess_env
 from fault_helpers import kill_after, seeded, start, wait_for
@@ -126,3 +128,20 @@ def test_a_writer_killed_while_it_builds_the_index_leaves_one_that_answers_right
         assert _sound(root)
         assert listed(root, everything) == expected
     assert kills >= 3, "the builds ended before they could be killed: give them more items"
+    assert _running(builder) == [], "a killed build's reader processes were left waiting"
+
+
+def _running(script: Path, timeout: float = 10.0) -> List[int]:
+    """The processes still running ``script`` after up to ``timeout`` seconds (a zombie runs nothing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and str(script).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # ended meanwhile
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)

@@ -541,9 +541,27 @@ def _reader_pool(workers: int) -> Any:
             or multiprocessing.current_process().daemon):  # a pool's worker may start no process
         return None
     try:
-        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                                      initializer=_end_with_parent, initargs=(os.getpid(),))
     except (OSError, ValueError):
         return None
+
+
+def _end_with_parent(parent: int) -> None:
+    """A reader of the pool ends when the process that started it is killed (SIGKILL: a listing killed
+    by hand or for its memory), instead of waiting on the pool's pipe for ever: Linux's PR_SET_PDEATHSIG;
+    a parent already gone by then is seen from the reader's new parent."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # a C library without prctl
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _children(known: Dict[Tuple[int, str], Optional[int]]) -> Dict[Tuple[int, str], List[str]]:
