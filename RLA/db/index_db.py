@@ -19,8 +19,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import re
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
@@ -182,11 +184,11 @@ class IndexDB:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                connection.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(connection)
             connection.execute("PRAGMA synchronous=NORMAL")
             present = _schema_present(connection)  # a file that is not SQLite fails here
-            if present == 0:
-                connection.executescript(_SCHEMA)
+            if present == 0:  # in one transaction: a process opening it meanwhile sees all of it or none
+                connection.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
             elif present != len(_SCHEMA_NAMES):
                 raise sqlite3.DatabaseError("the index file lacks some of its tables")
         except BaseException:
@@ -426,6 +428,21 @@ def _stored(row: tuple) -> StoredRow:
 
 
 _SCHEMA_NAMES = re.findall(r"CREATE \w+ IF NOT EXISTS (\w+)", _SCHEMA)
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """Put a new index file in WAL mode. SQLite refuses at once ("database is locked", without
+    waiting as it does for a write) while another process reads the file to do the same; with many
+    runs starting at once, each tries again after a moment, for up to BUSY_TIMEOUT."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def _schema_present(connection: sqlite3.Connection) -> int:
