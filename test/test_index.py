@@ -37,7 +37,12 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> list:
     """The names of the items the index reads from their files from now on."""
     reads = []
     real_read = index.read_entry
-    monkeypatch.setattr(index, "read_entry", lambda paths, name, now: reads.append(name) or real_read(paths, name, now))
+
+    def counted(paths, name, now, **kwargs):
+        reads.append(name)
+        return real_read(paths, name, now, **kwargs)
+
+    monkeypatch.setattr(index, "read_entry", counted)
     return reads
 
 
@@ -135,6 +140,32 @@ def test_sizes_follow_new_checkpoints_of_a_finished_item(db: Path):
     (record.item.path("checkpoint") / "extra.pt").write_bytes(b"x" * 300)
     again = query.select(db, query.ItemFilter(task="hopper", pattern="*/*/*/*lr=0.001&seed=2"))[0]
     assert again.sizes["checkpoint"] == 1000
+
+
+def test_folders_are_measured_when_a_listing_first_returns_their_item_or_sorts_by_size(
+        db: Path, monkeypatch: pytest.MonkeyPatch):
+    age(db)
+    shutil.rmtree(db / ".rla_index", ignore_errors=True)
+    monkeypatch.setattr(index, "PARALLEL_READS", 2)  # measured by a pool of processes where one can start
+
+    def stored() -> dict:
+        with sqlite3.connect(index_path(Database(db))) as connection:
+            return {name: size for name, size in connection.execute("SELECT name, size FROM items")}
+
+    def du(record: query.ItemRecord) -> dict:
+        paths = record.item.existing_paths()
+        return {t: entry._folder_size(str(p), None)[0] if p.is_dir() else p.stat().st_size for t, p in paths.items()}
+
+    listing = query.Listing(db, query.ItemFilter(task="hopper"))
+    assert set(stored().values()) == {None}  # the new index read the items without measuring their folders
+    first = listing.page(0, 1)[0]
+    assert first.sizes == du(first) and stored()[first.item.name] == sum(du(first).values())
+    assert list(stored().values()).count(None) == len(stored()) - 1
+    by_size = list(query.Listing(db, query.ItemFilter(task="hopper"), sort="size"))
+    assert [r.sizes for r in by_size] == [du(r) for r in by_size]
+    totals = [sum(du(r).values()) for r in by_size]
+    assert totals == sorted(totals) and len(set(totals)) > 1
+    assert sorted(stored().values()) == sorted(totals)
 
 
 def test_a_change_by_hand_outside_the_listing_shows_after_refresh(db: Path):

@@ -23,8 +23,8 @@ from RLA.db.names import readable_name
 from RLA.db.progress import summarize_csv, time_step_value
 from RLA.db.records import flatten_params, read_legacy_params, read_record
 
-__all__ = ["UNKNOWN_STATUS", "DAMAGED_STATUS", "SETTLE_NS", "Signature", "IndexEntry", "read_entry", "read_signature",
-           "outputs_stamp", "progress_stamp", "log_stamp"]
+__all__ = ["UNKNOWN_STATUS", "DAMAGED_STATUS", "SETTLE_NS", "UNMEASURED", "Signature", "IndexEntry", "read_entry",
+           "measured_sizes", "read_signature", "outputs_stamp", "progress_stamp", "log_stamp"]
 
 #: the status of an item that has no run.json (written by an earlier release)
 UNKNOWN_STATUS = "unknown"
@@ -32,6 +32,9 @@ UNKNOWN_STATUS = "unknown"
 DAMAGED_STATUS = "damaged"
 #: mtimes younger than this are not trusted (file systems store them in coarse ticks)
 SETTLE_NS = 2_000_000_000
+#: the size of a folder not measured yet: a refresh reads what selecting items needs, and the
+#: code, checkpoint and results folders of an item are measured when a listing first returns it
+UNMEASURED = -1
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
 _OUTPUT_TYPES = data_types.names_with(role=data_types.OUTPUT_ROLE)
 # written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
@@ -66,7 +69,8 @@ class IndexEntry:
     __slots__ = ("signature", "sizes", "params", "tracked", "status", "last_time_step", "rows", "host", "ip",
                  "end_time", "damage", "tags", "note", "running", "pid", "heartbeat", "presence")
     signature: Optional[Signature]  # None: read the item again next time
-    sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks
+    sizes: List[Optional[int]]  # bytes per data type, aligned with DATA_TYPES; None for a type the item lacks,
+    # UNMEASURED for a folder not measured yet
     params: Dict[str, Any]  # every hyper-parameter, nested keys flattened as "a.b"
     tracked: List[str]  # the parameters in the item's name
     status: str  # running, finished, failed, killed, stopped, unknown (no run.json) or damaged
@@ -142,9 +146,11 @@ def progress_stamp(log_dir: str) -> Optional[int]:
     return hash(csv_stat) if csv_stat is not None else None
 
 
-def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
-    """Read an item from its files into an index entry."""
-    sizes, item_signature, newest, log_files = _scan(paths)  # first: a later write shows as a newer mtime
+def read_entry(paths: Dict[str, str], name: str, now: int, sizes_of_folders: bool = True) -> IndexEntry:
+    """Read an item from its files into an index entry; without ``sizes_of_folders``, the sizes of
+    its folders but the log folder are left :data:`UNMEASURED` (:func:`measured_sizes`)."""
+    # first: a later write shows as a newer mtime
+    sizes, item_signature, newest, log_files = _scan(paths, sizes_of_folders)
     # a log folder that was listed is a folder (not a link to nothing): no need to look again
     folder_damage = _folder_damage(paths["log"]) if "log" in paths and log_files is None else None
     # the log folder's files as strings: this runs for every item of a new index
@@ -204,11 +210,13 @@ def read_entry(paths: Dict[str, str], name: str, now: int) -> IndexEntry:
 _Listed = Dict[str, Optional[os.stat_result]]  # the entries of a folder: name -> lstat (None for a folder)
 
 
-def _scan(paths: Dict[str, str]) -> Tuple[List[Optional[int]], Signature, int, Optional[_Listed]]:
-    """One pass over the item's entries: the size of each data type (None for one it lacks), its
-    signature (as :func:`read_signature` gives it) and newest mtime, and the entries directly in its
-    log folder with their lstat (None for a folder; the whole is None when the log folder is not a
-    folder that could be listed)."""
+def _scan(paths: Dict[str, str],
+          sizes_of_folders: bool) -> Tuple[List[Optional[int]], Signature, int, Optional[_Listed]]:
+    """One pass over the item's entries: the size of each data type (None for one it lacks; without
+    ``sizes_of_folders``, UNMEASURED for a folder but the log folder), its signature (as
+    :func:`read_signature` gives it) and newest mtime, and the entries directly in its log folder
+    with their lstat (None for a folder; the whole is None when the log folder is not a folder that
+    could be listed)."""
     sizes: List[Optional[int]] = []
     stamps: Dict[str, Tuple[int, int]] = {}
     log_files: Optional[_Listed] = None
@@ -226,6 +234,9 @@ def _scan(paths: Dict[str, str]) -> Tuple[List[Optional[int]], Signature, int, O
         stamps[data_type] = (st.st_mtime_ns, 0 if folder else st.st_size)
         if not folder:
             sizes.append(st.st_size)
+            continue
+        if not sizes_of_folders and data_type != "log":
+            sizes.append(UNMEASURED)
             continue
         top: Optional[_Listed] = {} if data_type == "log" else None
         size, listed = _folder_size(path, top)
@@ -246,6 +257,20 @@ def _scan(paths: Dict[str, str]) -> Tuple[List[Optional[int]], Signature, int, O
     signature = Signature(log_stat[0] if log_stat else None, hash(csv_stat) if csv_stat is not None else None,
                           hash(tuple(outputs)), hash(tuple(snapshot)))
     return sizes, signature, newest, log_files
+
+
+def measured_sizes(paths: Dict[str, str], sizes: Sequence[Optional[int]]) -> List[Optional[int]]:
+    """``sizes`` (as an entry holds them) with every UNMEASURED folder at ``paths`` measured."""
+    out = list(sizes)
+    for i, data_type in enumerate(DATA_TYPES):
+        if out[i] == UNMEASURED:
+            try:
+                st = os.lstat(paths[data_type])
+            except (KeyError, OSError):
+                out[i] = 0
+                continue
+            out[i] = _folder_size(paths[data_type], None)[0] if stat.S_ISDIR(st.st_mode) else st.st_size
+    return out
 
 
 def _folder_size(path: str, top: Optional[_Listed]) -> Tuple[int, bool]:

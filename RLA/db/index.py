@@ -16,7 +16,11 @@ loading) them all. The index is a cache, checked against the files before every 
   every listing; the status of a running run whose process is gone becomes ``lost``;
 - the items a listing returns are checked as they are read (:meth:`Index.checked`): their log
   folder's mtime (a file of it replaced), and their checkpoint and results folders when sizes
-  are shown (tools may still write there after the run ended).
+  are shown (tools may still write there after the run ended);
+- a refresh reads what selecting items needs: of an item's folders, it lists only the log
+  folder. The code, checkpoint and results folders are measured when a listing first returns
+  the item, or sorts by size: a new index of a million items costs little more than walking
+  the tree, and most of those sizes are never shown.
 
 What this leaves out, compared with stat-ing every item at every listing: a finished item's
 file rewritten by hand, or by a tool other than RLA, in a day folder that did not change, is
@@ -35,14 +39,29 @@ import re
 import sqlite3
 import time
 from contextlib import contextmanager
-from typing import AbstractSet, Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import (
+    AbstractSet,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from RLA.db import data_types
 from RLA.db.entry import (
     SETTLE_NS,
     UNKNOWN_STATUS,
+    UNMEASURED,
     IndexEntry,
     log_stamp,
+    measured_sizes,
     outputs_stamp,
     progress_stamp,
     read_entry,
@@ -132,27 +151,44 @@ class Index:
         ``just_read`` are rows read from their files a moment ago (not checked again)."""
         out = []
         fresh: List[Tuple[Row, IndexEntry]] = []
+        measured: List[Row] = []
         now = time.time_ns()
         for row in rows:
-            if row.id in just_read:
-                out.append(row)
-                continue
             task, archived = tables[row.tid]
             paths = _paths(self.db, task, archived, row.date, row.name, row.presence)
-            if _changed(row, paths, sizes):
+            if row.id in just_read:
+                pass
+            elif _changed(row, paths, sizes):
                 entry = read_entry(paths, row.name, now)
                 fresh.append((row, entry))
                 row = _with_entry(row, entry)
             elif row.recheck == 1:
                 row = row._replace(status=str(shown_status(
                     {"status": "running", "host": row.host, "pid": row.pid, "heartbeat": row.heartbeat})))
+            if UNMEASURED in row.sizes:
+                row = row._replace(sizes=measured_sizes(paths, row.sizes))
+                measured.append(row)
             out.append(row)
-        if fresh:
+        if fresh or measured:
             with self.store.writing():
                 for row, entry in fresh:
                     self.store.write_item(row.tid, row_values(row.tid, row.date, row.name, entry), entry.params,
                                           (row.id, row.written))
+                self.store.set_sizes([(row.id, row.written, row.sizes) for row in measured])
         return out, {row.id for row, _ in fresh}
+
+    def measure_sizes(self, tables: Dict[int, Tuple[str, bool]]) -> None:
+        """Measure the folders of these tables' items that are not yet (before sorting by size)."""
+        for tid, (task, archived) in tables.items():
+            rows = self.store.unmeasured(tid)
+            if not rows:
+                continue
+            type_dirs = _type_dirs(self.db, task, archived)
+            sizes = _in_parallel(_measure_one, [(type_dirs, *row[2:]) for row in rows])
+            for start in range(0, len(rows), _BATCH):
+                measured = [(item_id, written, next(sizes)) for item_id, written, *_ in rows[start:start + _BATCH]]
+                with self.store.writing():
+                    self.store.set_sizes(measured)
 
 
 #: the columns of ``items`` a :class:`Row` holds
@@ -223,28 +259,30 @@ def _with_entry(row: Row, entry: IndexEntry) -> Row:
                         pid=entry.pid, heartbeat=entry.heartbeat)
 
 
+#: the columns of ``items`` read from an item's files, in the order :func:`entry_values` gives them
+ENTRY_COLUMNS = ("date", "name", "start", "presence", "sizes", "params", "tracked", "status", "running", "pid",
+                 "heartbeat", "last_time_step", "rows", "host", "ip", "end_time", "damage", "tags", "note", "sig_log",
+                 "sig_progress", "sig_outputs", "sig_snapshot", "recheck", "size")
+
+
 def row_values(tid: int, date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
     """The columns of ``items`` for an entry read from the files."""
-    return {"tid": tid, **entry_values(date, name, entry)}
+    return {"tid": tid, **dict(zip(ENTRY_COLUMNS, entry_values(date, name, entry)))}
 
 
-def entry_values(date: str, name: str, entry: IndexEntry) -> Dict[str, Any]:
-    """The columns of ``items`` for an entry read from the files, but its table's (computed where the
-    entry is read: by the processes reading a new index)."""
+def entry_values(date: str, name: str, entry: IndexEntry) -> Tuple[Any, ...]:
+    """The values of :data:`ENTRY_COLUMNS` for an entry read from the files (computed where the entry
+    is read: by the processes reading a new index)."""
     signature = entry.signature
-    return {
-        "date": date, "name": encode_text(name), "start": _start_text(date, name),
-        "presence": _presence(entry), "sizes": json.dumps(entry.sizes), "params": json.dumps(entry.params),
-        "tracked": json.dumps(entry.tracked), "status": entry.status, "running": int(entry.running),
-        "pid": entry.pid, "heartbeat": entry.heartbeat, "last_time_step": entry.last_time_step, "rows": entry.rows,
-        "host": _text(entry.host), "ip": _text(entry.ip), "end_time": _text(entry.end_time), "damage": entry.damage,
-        "tags": sql_value(entry.tags) if entry.tags else b"[]", "note": sql_value(entry.note),
-        "sig_log": signature.log_mtime if signature else None,
-        "sig_progress": signature.progress if signature else None,
-        "sig_outputs": signature.outputs if signature else None,
-        "sig_snapshot": signature.snapshot if signature else None,
-        "recheck": _recheck(entry), "size": sum(s for s in entry.sizes if s is not None),
-    }
+    return (
+        date, encode_text(name), _start_text(date, name), _presence(entry), json.dumps(entry.sizes),
+        json.dumps(entry.params), json.dumps(entry.tracked), entry.status, int(entry.running), entry.pid,
+        entry.heartbeat, entry.last_time_step, entry.rows, _text(entry.host), _text(entry.ip), _text(entry.end_time),
+        entry.damage, sql_value(entry.tags) if entry.tags else b"[]", sql_value(entry.note),
+        signature.log_mtime if signature else None, signature.progress if signature else None,
+        signature.outputs if signature else None, signature.snapshot if signature else None, _recheck(entry),
+        None if UNMEASURED in entry.sizes else sum(s for s in entry.sizes if s is not None),
+    )
 
 
 def _start_text(date: str, name: str) -> Optional[str]:
@@ -342,8 +380,7 @@ class _TableRefresh:
         self.archived = archived
         self.tid = tid
         self.full = full
-        base = index.db.root / "arc" if archived else index.db.root
-        self.type_dirs = [os.path.join(str(base), t, task) for t in DATA_TYPES]
+        self.type_dirs = _type_dirs(index.db, task, archived)
         self.known = self.store.folders(tid) if tid is not None and not full else {}
         self.now = time.time_ns()
         self.seen: Dict[Tuple[int, str], Optional[int]] = {}  # folders stat-ed: mtime, None when too recent
@@ -449,7 +486,7 @@ class _TableRefresh:
             read = [(*next(entries), row) for _, _, _, row in to_read]
             self._write(read, to_delete, days)
 
-    def _write(self, entries: List[Tuple[Dict[str, Any], Dict[str, Any], Optional[StoredRow]]],
+    def _write(self, entries: List[Tuple[Dict[str, Any], Tuple[Any, ...], Optional[StoredRow]]],
                to_delete: List[StoredRow], days: List[str]) -> None:
         """Store ``entries`` read from their files (parameters, columns, the row they had), and forget
         ``to_delete``, with the mtimes of ``days``."""
@@ -459,12 +496,13 @@ class _TableRefresh:
         if not (entries or to_delete or folders or gone):
             return
         tid = self.tid
-        new = [({"tid": tid, **values}, params) for params, values, row in entries if row is None and not self.full]
+        new = [(values, params) for params, values, row in entries if row is None and not self.full]
         with self.store.writing():
-            written_ids = self.store.insert_new(tid, new)
+            written_ids = self.store.insert_new(tid, ENTRY_COLUMNS, new)
             for params, values, row in entries:
                 if row is not None or self.full:
-                    written_ids.append(self.store.write_item(tid, {"tid": tid, **values}, params,
+                    written_ids.append(self.store.write_item(tid, {"tid": tid, **dict(zip(ENTRY_COLUMNS, values))},
+                                                             params,
                                                              (row.id, row.written) if row else None, force=self.full))
             self.index.just_read.update(i for i in written_ids if i is not None)
             self.store.delete_items(self.tid, to_delete)
@@ -498,29 +536,45 @@ class _TableRefresh:
 
 
 def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
-                  now: int) -> Iterator[Tuple[Dict[str, Any], Dict[str, Any]]]:
+                  now: int) -> Iterator[Tuple[Dict[str, Any], Tuple[Any, ...]]]:
     """Each item ``(date, name, data type bits)`` of the table whose data type folders are
-    ``type_dirs`` read (:func:`read_entry`): its parameters and its columns (:func:`entry_values`), in
-    order; by a pool of processes, one per CPU, when there are :data:`PARALLEL_READS` or more (a new
-    index of a large database), else here."""
+    ``type_dirs`` read (:func:`read_entry`, its folders but the log folder not measured): its
+    parameters and its columns (:func:`entry_values`), in order."""
+    return _in_parallel(_read_one, [(type_dirs, date, name, bits, now) for date, name, bits in items])
+
+
+def _read_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
+              now: int) -> Tuple[Dict[str, Any], Tuple[Any, ...]]:
+    """An item's parameters and the columns of its row (what is sent back from a reading process)."""
+    entry = read_entry(_type_paths(type_dirs, date, name, bits), name, now, sizes_of_folders=False)
+    return entry.params, entry_values(date, name, entry)
+
+
+def _measure_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
+                 sizes: List[Optional[int]]) -> List[Optional[int]]:
+    """An item's ``sizes`` with its folders not measured yet measured."""
+    return measured_sizes(_type_paths(type_dirs, date, name, bits), sizes)
+
+
+def _in_parallel(func: Callable[..., Any], calls: List[Tuple[Any, ...]]) -> Iterator[Any]:
+    """``func(*args)`` for each ``args`` of ``calls``, in order; by a pool of processes, one per CPU,
+    when there are :data:`PARALLEL_READS` or more (a new index of a large database), else here."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
-    pool = _reader_pool(workers) if len(items) >= PARALLEL_READS and workers > 1 else None
+    pool = _reader_pool(workers) if len(calls) >= PARALLEL_READS and workers > 1 else None
     if pool is None:
-        for item in items:
-            yield _read_one(type_dirs, item, now)
+        for args in calls:
+            yield func(*args)
         return
     with pool:
-        window = workers * 4 * _CHUNK  # read ahead of the writer by this much at most
-        for start in range(0, len(items), window):
-            part = items[start:start + window]
-            yield from pool.map(_read_one, [type_dirs] * len(part), part, [now] * len(part), chunksize=_CHUNK)
+        window = workers * 4 * _CHUNK  # ahead of the writer by this much at most
+        for start in range(0, len(calls), window):
+            yield from pool.map(func, *zip(*calls[start:start + window]), chunksize=_CHUNK)
 
 
-def _read_one(type_dirs: Sequence[str], item: Tuple[str, str, int], now: int) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """An item's parameters and the columns of its row (what is sent back from a reading process)."""
-    date, name, bits = item
-    entry = read_entry(_type_paths(type_dirs, date, name, bits), name, now)
-    return entry.params, entry_values(date, name, entry)
+def _type_dirs(db: Database, task: str, archived: bool) -> List[str]:
+    """The folder of each data type of a table, aligned with DATA_TYPES."""
+    base = db.root / "arc" if archived else db.root
+    return [os.path.join(str(base), t, task) for t in DATA_TYPES]
 
 
 def _type_paths(type_dirs: Sequence[str], date: str, name: str, presence: int) -> Dict[str, str]:

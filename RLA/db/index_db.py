@@ -33,7 +33,7 @@ __all__ = ["INDEX_VERSION", "MAX_PARAM_COLUMNS", "IndexDB", "StoredRow", "sql_va
            "encode_text", "index_path"]
 
 #: the layout of the file; a new one is a new file name (an old file is never misread)
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 #: parameter keys of one table stored as their own column at most (SQLite allows 2,000 columns); the
 #: keys beyond are compared from the item's parameters as stored (slower, same results)
 MAX_PARAM_COLUMNS = 1900
@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS items (
     status TEXT NOT NULL, running INTEGER NOT NULL, pid INTEGER, heartbeat TEXT,
     last_time_step INTEGER, rows INTEGER, host, ip, end_time, damage TEXT, tags NOT NULL, note NOT NULL,
     sig_log INTEGER, sig_progress INTEGER, sig_outputs INTEGER, sig_snapshot INTEGER,
-    recheck INTEGER NOT NULL, written INTEGER NOT NULL, size INTEGER NOT NULL,
+    recheck INTEGER NOT NULL, written INTEGER NOT NULL, size INTEGER,
     UNIQUE (tid, date, name));
 CREATE INDEX IF NOT EXISTS items_recheck ON items (tid) WHERE recheck;
 CREATE TRIGGER IF NOT EXISTS items_added AFTER INSERT ON items BEGIN
@@ -149,6 +149,8 @@ class IndexDB:
         self.conn = connection
         self.path = path  # None: in memory
         self._columns: Dict[int, Dict[str, int]] = {}  # param_columns read in the write transaction under way
+        # (table, parameter keys) -> the statement storing them, and which keys have a column (None: all)
+        self._param_statements: Dict[Tuple[int, Tuple[str, ...]], Tuple[str, Optional[List[bool]]]] = {}
 
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -207,6 +209,7 @@ class IndexDB:
         """One write transaction (others wait for it); every write moves the generation."""
         self.conn.execute("BEGIN IMMEDIATE")
         self._columns.clear()  # another process may have added columns since
+        self._param_statements.clear()
         try:
             yield self.conn
             self.conn.execute("INSERT INTO meta VALUES ('generation', 1) ON CONFLICT (key) "
@@ -322,6 +325,20 @@ class IndexDB:
         self._write_params(tid, item_id, params)
         return item_id
 
+    def set_sizes(self, measured: Sequence[Tuple[int, int, List[Optional[int]]]]) -> None:
+        """Store the sizes of items whose folders were measured: ``(id, written, sizes)``, each
+        written unless the row was written again since (in a write transaction)."""
+        self.conn.executemany("UPDATE items SET sizes = ?, size = ? WHERE id = ? AND written = ?",
+                              [(json.dumps(sizes), sum(s for s in sizes if s is not None), item_id, written)
+                               for item_id, written, sizes in measured])
+
+    def unmeasured(self, tid: int) -> List[Tuple[int, int, str, str, int, List[Optional[int]]]]:
+        """``(id, written, date, name, presence, sizes)`` of the table's items with a folder not measured."""
+        return [(item_id, written, date, decode_text(name), presence, json.loads(sizes))
+                for item_id, written, date, name, presence, sizes in self.conn.execute(
+                    "SELECT id, written, date, name, presence, sizes FROM items WHERE tid = ? AND size IS NULL",
+                    (tid,))]
+
     def update_status(self, row: StoredRow, status: str, recheck: int) -> None:
         """A running item's shown status, as its liveness says now (in a write transaction)."""
         self.conn.execute("UPDATE items SET status = ?, recheck = ? WHERE id = ? AND written = ?",
@@ -372,18 +389,18 @@ class IndexDB:
             keys.update(row[0] for row in self.conn.execute("SELECT key FROM param_keys WHERE tid = ?", (tid,)))
         return sorted(keys)
 
-    def insert_new(self, tid: int, rows: Sequence[Tuple[Dict[str, Any], Dict[str, Any]]]) -> List[Optional[int]]:
+    def insert_new(self, tid: int, columns: Sequence[str],
+                   rows: Sequence[Tuple[Sequence[Any], Dict[str, Any]]]) -> List[Optional[int]]:
         """Store the rows of items the index did not have (a new index: many at once, in a write
-        transaction); ``rows`` are ``(values, params)`` as :meth:`write_item` takes them. The ids of the
-        rows, None for one another process wrote meanwhile (it is kept)."""
+        transaction); ``rows`` are ``(values of columns, params)``. The ids of the rows, None for one
+        another process wrote meanwhile (it is kept)."""
         if not rows:
             return []
         first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
-        columns = list(rows[0][0])
         self.conn.executemany(
-            f"INSERT INTO items (id, {', '.join(columns)}, written) VALUES (?{', ?' * len(columns)}, 1) "
+            f"INSERT INTO items (id, tid, {', '.join(columns)}, written) VALUES (?, ?{', ?' * len(columns)}, 1) "
             "ON CONFLICT (tid, date, name) DO NOTHING",
-            [(first + n, *values.values()) for n, (values, _) in enumerate(rows)])
+            [(first + n, tid, *values) for n, (values, _) in enumerate(rows)])
         taken = {i for (i,) in self.conn.execute("SELECT id FROM items WHERE id >= ?", (first,))}
         ids: List[Optional[int]] = [i if i in taken else None for i in range(first, first + len(rows))]
         statements: Dict[str, List[List[Any]]] = {}
@@ -399,11 +416,24 @@ class IndexDB:
         self.conn.execute(*self._param_row(tid, item_id, params))
 
     def _param_row(self, tid: int, item_id: int, params: Dict[str, Any]) -> Tuple[str, List[Any]]:
-        """The statement storing an item's parameters in their columns (columns added for new keys)."""
+        """The statement storing an item's parameters in their columns (columns added for new keys),
+        and its values."""
+        keys = tuple(params)
+        statement = self._param_statements.get((tid, keys))
+        if statement is None:
+            statement = self._param_statements[(tid, keys)] = self._param_statement(tid, keys)
+        sql, kept = statement
+        if kept is None:
+            return sql, [item_id, *map(sql_value, params.values())]
+        return sql, [item_id, *(sql_value(v) for keep, v in zip(kept, params.values()) if keep)]
+
+    def _param_statement(self, tid: int, keys: Tuple[str, ...]) -> Tuple[str, Optional[List[bool]]]:
+        """The statement storing parameters ``keys`` of the table's items, and which of them have a
+        column (None: every one): columns are added for new keys, up to MAX_PARAM_COLUMNS."""
         columns = self._columns.get(tid)
         if columns is None:
             columns = self._columns[tid] = self.param_columns(tid)
-        new = [key for key in params if key not in columns]
+        new = [key for key in keys if key not in columns]
         if new:
             used = max([0, *columns.values()])
             for key in new:
@@ -414,9 +444,10 @@ class IndexDB:
                 else:
                     columns[key] = 0
                 self.conn.execute("INSERT INTO param_keys VALUES (?, ?, ?)", (tid, key, columns[key]))
-        stored = [(f"c{columns[k]}", sql_value(v)) for k, v in params.items() if columns[k]]
-        return (f"INSERT OR REPLACE INTO p{tid} (id{''.join(', ' + c for c, _ in stored)}) "
-                f"VALUES (?{', ?' * len(stored)})", [item_id, *(v for _, v in stored)])
+        stored = [f"c{columns[k]}" for k in keys if columns[k]]
+        kept = [bool(columns[k]) for k in keys]
+        sql = f"INSERT OR REPLACE INTO p{tid} (id{''.join(', ' + c for c in stored)}) VALUES (?{', ?' * len(stored)})"
+        return sql, None if all(kept) else kept
 
 
 def _stored(row: tuple) -> StoredRow:

@@ -136,6 +136,8 @@ class Listing:
                 index.forget_tables(set(tids), archived)
             self.tables = {tid: (task, archived) for task, tid in sorted(tids.items())}
             self.sort = _sort_key(sort, index, list(self.tables)) if sort not in (None, "index") else None
+            if self.sort is not None and (self.sort == "size" or self.sort.startswith("size.")):
+                index.measure_sizes(self.tables)
             self.descending = descending
             self._plain = self.sort is None and not descending and not _filters_rows(item_filter) and items is None
             self._ids: Optional["array[int]"] = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 from typing import Dict, List, NamedTuple, Optional, Union
@@ -39,24 +40,41 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
     and the time-step is taken from the rows before it.
     """
     try:
-        f = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return ProgressSummary(None, None)
-    with f:
-        header = f.readline()
-        if _spans_lines(header):
-            return _summarize_quoted(header + f.read())
-        if not header.strip() or not header.endswith(b"\n"):
-            return ProgressSummary(0, None)
-        lines, tail, cut = 0, b"", False
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            if _spans_lines(chunk):
-                f.seek(0)
-                return _summarize_quoted(f.read())
-            lines += chunk.count(b"\n")
-            tail += chunk
-            if len(tail) > _TAIL:
-                tail, cut = tail[-_TAIL:], True
+    try:
+        return _summarize(fd)
+    except OSError:  # a folder in its place, or a read error
+        return ProgressSummary(None, None)
+    finally:
+        os.close(fd)
+
+
+def _summarize(fd: int) -> ProgressSummary:
+    """:func:`summarize_csv` of the open file ``fd`` (read with os.read: a small file, as most
+    are, costs one read)."""
+    first = os.read(fd, _CHUNK)
+    while b"\n" not in first:  # a header longer than a chunk, or a file without a newline
+        more = os.read(fd, _CHUNK)
+        if not more:
+            break
+        first += more
+    end = first.find(b"\n")
+    header = first[:end + 1] if end >= 0 else first
+    if _spans_lines(header):
+        return _summarize_quoted(first + _rest(fd))
+    if not header.strip() or not header.endswith(b"\n"):
+        return ProgressSummary(0, None)
+    lines, tail, cut = 0, b"", False
+    for chunk in itertools.chain([first[end + 1:]], iter(lambda: os.read(fd, _CHUNK), b"")):
+        if _spans_lines(chunk):
+            os.lseek(fd, 0, os.SEEK_SET)
+            return _summarize_quoted(_rest(fd))
+        lines += chunk.count(b"\n")
+        tail += chunk
+        if len(tail) > _TAIL:
+            tail, cut = tail[-_TAIL:], True
     columns = _fields(header)
     if columns is None or TIME_STEP_COLUMN not in columns:
         return ProgressSummary(lines, None)
@@ -72,6 +90,11 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
             continue  # a dump without a time-step
         return ProgressSummary(lines, time_step_value(row[step_at]))
     return ProgressSummary(lines, None)
+
+
+def _rest(fd: int) -> bytes:
+    """What is left to read of ``fd``."""
+    return b"".join(iter(lambda: os.read(fd, _CHUNK), b""))
 
 
 def time_step_value(value: object) -> Optional[int]:
@@ -122,6 +145,8 @@ def _fields(line: bytes) -> Optional[List[str]]:
     """The csv fields of one line; ``None`` for a blank or unreadable line."""
     if not line.strip():
         return None
+    if b'"' not in line and b"\r" not in line and b"\0" not in line:  # what the csv module would split alike
+        return line.decode("utf-8", errors="replace").split(",")
     try:
         return next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))))
     except (csv.Error, StopIteration):
