@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
-from RLA.db.names import parse_log_name
+from RLA.db.names import is_log_name
 
 __all__ = ["DataType", "TYPES", "BY_NAME", "LOG", "CODE", "CHECKPOINT", "ARCHIVE_TESTER", "RESULTS",
            "HYPERPARAMETER", "TMP_DATA", "names_with", "item_names"]
@@ -48,7 +48,7 @@ class DataType:
             if not entry_name.endswith(self.suffix):
                 return None
             entry_name = entry_name[: -len(self.suffix)]
-        if entry_name.startswith(".") or parse_log_name(entry_name) is None:
+        if entry_name.startswith(".") or not is_log_name(entry_name):
             return None
         return entry_name
 

@@ -32,9 +32,10 @@ UNKNOWN_STATUS = "unknown"
 DAMAGED_STATUS = "damaged"
 #: mtimes younger than this are not trusted (file systems store them in coarse ticks)
 SETTLE_NS = 2_000_000_000
-#: the size of a folder not measured yet: a refresh reads what selecting items needs, and the
-#: code, checkpoint and results folders of an item are measured when a listing first returns it
+#: the size of a folder not measured yet: a refresh reads what selecting items needs, and an
+#: item's folders are measured when a listing first returns it
 UNMEASURED = -1
+_LOG = DATA_TYPES.index("log")
 # where tools may still write after a run ended (evaluations, figures): checked for each item returned
 _OUTPUT_TYPES = data_types.names_with(role=data_types.OUTPUT_ROLE)
 # written by the run alone (a resumed run also replaces run.json, which the log folder's mtime shows)
@@ -148,11 +149,13 @@ def progress_stamp(log_dir: str) -> Optional[int]:
 
 def read_entry(paths: Dict[str, str], name: str, now: int, sizes_of_folders: bool = True) -> IndexEntry:
     """Read an item from its files into an index entry; without ``sizes_of_folders``, the sizes of
-    its folders but the log folder are left :data:`UNMEASURED` (:func:`measured_sizes`)."""
+    its folders are left :data:`UNMEASURED` (:func:`measured_sizes`) and its log folder is not
+    listed (its files are opened by name)."""
     # first: a later write shows as a newer mtime
     sizes, item_signature, newest, log_files = _scan(paths, sizes_of_folders)
-    # a log folder that was listed is a folder (not a link to nothing): no need to look again
-    folder_damage = _folder_damage(paths["log"]) if "log" in paths and log_files is None else None
+    # a log folder that was listed (or not measured: lstat said a folder) is a folder, not a link to nothing
+    folder_damage = (_folder_damage(paths["log"]) if "log" in paths and log_files is None
+                     and sizes[_LOG] != UNMEASURED else None)
     # the log folder's files as strings: this runs for every item of a new index
     log = paths["log"] if "log" in paths and folder_damage is None else None
 
@@ -175,14 +178,16 @@ def read_entry(paths: Dict[str, str], name: str, now: int, sizes_of_folders: boo
                                      annotations_damage))) or None
     annotated = parse_annotations(annotations)
     run = run or {}
-    parsed = layout.parse_log_name(readable)
+    tracked = run.get("record_param")
+    ip = run.get("ip")
+    # the name is parsed only for what run.json lacks (a run of an earlier release)
+    parsed = layout.parse_log_name(readable) if params is None or not ip or not isinstance(tracked, list) else None
     name_params = parsed.params() if parsed is not None else {}
     last_time_step = csv_time_step
     run_step = time_step_value(run["last_time_step"]) if isinstance(run.get("last_time_step"), int) else None
     if run_step is not None:
         # run.json's count survives a torn or truncated progress.csv; progress.csv may be newer
         last_time_step = run_step if last_time_step is None else max(last_time_step, run_step)
-    tracked = run.get("record_param")
     status = DAMAGED_STATUS if run_damage or folder_damage else str(shown_status(run) or UNKNOWN_STATUS)
     settled = newest < now - SETTLE_NS and damage is None  # a repair in place moves no folder's mtime
     if params is None:  # a run of an earlier release: the tracked parameters in its name are all there is
@@ -196,7 +201,7 @@ def read_entry(paths: Dict[str, str], name: str, now: int, sizes_of_folders: boo
         last_time_step=last_time_step,
         rows=rows,
         host=run.get("host"),
-        ip=run.get("ip") or (parsed.ip if parsed is not None else None),
+        ip=ip or (parsed.ip if parsed is not None else None),
         end_time=run.get("end_time"),
         damage=damage,
         tags=list(annotated.tags),
@@ -213,10 +218,10 @@ _Listed = Dict[str, Optional[os.stat_result]]  # the entries of a folder: name -
 def _scan(paths: Dict[str, str],
           sizes_of_folders: bool) -> Tuple[List[Optional[int]], Signature, int, Optional[_Listed]]:
     """One pass over the item's entries: the size of each data type (None for one it lacks; without
-    ``sizes_of_folders``, UNMEASURED for a folder but the log folder), its signature (as
-    :func:`read_signature` gives it) and newest mtime, and the entries directly in its log folder
-    with their lstat (None for a folder; the whole is None when the log folder is not a folder that
-    could be listed)."""
+    ``sizes_of_folders``, UNMEASURED for a folder), its signature (as :func:`read_signature` gives
+    it) and newest mtime, and the entries directly in its log folder with their lstat (None for a
+    folder; the whole is None when the log folder was not listed: not a folder that could be listed,
+    or not measured)."""
     sizes: List[Optional[int]] = []
     stamps: Dict[str, Tuple[int, int]] = {}
     log_files: Optional[_Listed] = None
@@ -235,7 +240,7 @@ def _scan(paths: Dict[str, str],
         if not folder:
             sizes.append(st.st_size)
             continue
-        if not sizes_of_folders and data_type != "log":
+        if not sizes_of_folders:
             sizes.append(UNMEASURED)
             continue
         top: Optional[_Listed] = {} if data_type == "log" else None

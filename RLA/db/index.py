@@ -17,10 +17,10 @@ loading) them all. The index is a cache, checked against the files before every 
 - the items a listing returns are checked as they are read (:meth:`Index.checked`): their log
   folder's mtime (a file of it replaced), and their checkpoint and results folders when sizes
   are shown (tools may still write there after the run ended);
-- a refresh reads what selecting items needs: of an item's folders, it lists only the log
-  folder. The code, checkpoint and results folders are measured when a listing first returns
-  the item, or sorts by size: a new index of a million items costs little more than walking
-  the tree, and most of those sizes are never shown.
+- a refresh reads what selecting items needs: an item's records are opened by name and its
+  folders are only stat-ed; their sizes are measured when a listing first returns the item, or
+  sorts by size (a new index of a million items need not list four million folders whose sizes
+  are mostly never shown).
 
 What this leaves out, compared with stat-ing every item at every listing: a finished item's
 file rewritten by hand, or by a tool other than RLA, in a day folder that did not change, is
@@ -67,7 +67,7 @@ from RLA.db.entry import (
     read_entry,
     read_signature,
 )
-from RLA.db.index_db import IndexDB, StoredRow, decode_text, encode_text, param_value, sql_value
+from RLA.db.index_db import IndexDB, StoredRow, decode_text, encode_text, param_cells, param_value, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
 from RLA.db.liveness import LOST_STATUS, STALE_HEARTBEAT_SECONDS, process_gone, shown_status
 from RLA.db.names import log_start
@@ -131,7 +131,8 @@ class Index:
         with self.store.writing():
             tid = self.store.table_id(item.task, item.archived)
             if paths:
-                self.store.write_item(tid, row_values(tid, item.date, item.name, entry), entry.params, None, force=True)
+                self.store.write_item(tid, row_values(tid, item.date, item.name, entry), param_cells(entry.params),
+                                      None, force=True)
             else:
                 seen = self.store.row_of(tid, item.date, item.name)
                 if seen is not None:
@@ -172,8 +173,8 @@ class Index:
         if fresh or measured:
             with self.store.writing():
                 for row, entry in fresh:
-                    self.store.write_item(row.tid, row_values(row.tid, row.date, row.name, entry), entry.params,
-                                          (row.id, row.written))
+                    self.store.write_item(row.tid, row_values(row.tid, row.date, row.name, entry),
+                                          param_cells(entry.params), (row.id, row.written))
                 self.store.set_sizes([(row.id, row.written, row.sizes) for row in measured])
         return out, {row.id for row, _ in fresh}
 
@@ -275,14 +276,25 @@ def entry_values(date: str, name: str, entry: IndexEntry) -> Tuple[Any, ...]:
     is read: by the processes reading a new index)."""
     signature = entry.signature
     return (
-        date, encode_text(name), _start_text(date, name), _presence(entry), json.dumps(entry.sizes),
-        json.dumps(entry.params), json.dumps(entry.tracked), entry.status, int(entry.running), entry.pid,
+        date, encode_text(name), _start_text(date, name), _presence(entry), _sizes_text(entry.sizes),
+        json.dumps(entry.params), _names_text(tuple(entry.tracked)), entry.status, int(entry.running), entry.pid,
         entry.heartbeat, entry.last_time_step, entry.rows, _text(entry.host), _text(entry.ip), _text(entry.end_time),
         entry.damage, sql_value(entry.tags) if entry.tags else b"[]", sql_value(entry.note),
         signature.log_mtime if signature else None, signature.progress if signature else None,
         signature.outputs if signature else None, signature.snapshot if signature else None, _recheck(entry),
         None if UNMEASURED in entry.sizes else sum(s for s in entry.sizes if s is not None),
     )
+
+
+def _sizes_text(sizes: List[Optional[int]]) -> str:
+    """Sizes as the JSON list the index stores (written for each item of a new index: no encoder)."""
+    return f"[{', '.join('null' if size is None else str(size) for size in sizes)}]"
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_text(names: Tuple[str, ...]) -> str:
+    """Tracked parameter names as JSON (the same list in many items: encoded once)."""
+    return json.dumps(list(names))
 
 
 def _start_text(date: str, name: str) -> Optional[str]:
@@ -488,22 +500,22 @@ class _TableRefresh:
 
     def _write(self, entries: List[Tuple[Dict[str, Any], Tuple[Any, ...], Optional[StoredRow]]],
                to_delete: List[StoredRow], days: List[str]) -> None:
-        """Store ``entries`` read from their files (parameters, columns, the row they had), and forget
-        ``to_delete``, with the mtimes of ``days``."""
+        """Store ``entries`` read from their files (parameter cells, columns, the row they had), and
+        forget ``to_delete``, with the mtimes of ``days``."""
         assert self.tid is not None
         folders = {(i, date): self.seen[(i, date)] for date in days for i in self.days_seen.get(date, ())}
         gone = [(i, date) for date in days for i in self.listed[date] if (i, date) not in self.seen]
         if not (entries or to_delete or folders or gone):
             return
         tid = self.tid
-        new = [(values, params) for params, values, row in entries if row is None and not self.full]
+        new = [(values, cells) for cells, values, row in entries if row is None and not self.full]
         with self.store.writing():
             written_ids = self.store.insert_new(tid, ENTRY_COLUMNS, new)
-            for params, values, row in entries:
+            for cells, values, row in entries:
                 if row is not None or self.full:
                     written_ids.append(self.store.write_item(tid, {"tid": tid, **dict(zip(ENTRY_COLUMNS, values))},
-                                                             params,
-                                                             (row.id, row.written) if row else None, force=self.full))
+                                                             cells, (row.id, row.written) if row else None,
+                                                             force=self.full))
             self.index.just_read.update(i for i in written_ids if i is not None)
             self.store.delete_items(self.tid, to_delete)
             self.store.set_folders(self.tid, folders, gone)
@@ -545,9 +557,9 @@ def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
 
 def _read_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
               now: int) -> Tuple[Dict[str, Any], Tuple[Any, ...]]:
-    """An item's parameters and the columns of its row (what is sent back from a reading process)."""
+    """An item's parameter cells and the columns of its row (what is sent back from a reading process)."""
     entry = read_entry(_type_paths(type_dirs, date, name, bits), name, now, sizes_of_folders=False)
-    return entry.params, entry_values(date, name, entry)
+    return param_cells(entry.params), entry_values(date, name, entry)
 
 
 def _measure_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
@@ -653,15 +665,12 @@ def _entry_names(day_dir: str, kind: data_types.DataType, items: Optional[Set[st
         return []
     if items is None:
         return list(data_types.item_names(kind, entries))
-    out = []
-    cut = len(kind.suffix)
-    for entry in entries:
-        name: Optional[str] = entry[:len(entry) - cut] if entry.endswith(kind.suffix) else None
-        if name is None or name not in items:
-            name = kind.item_name(entry)
-        if name is not None:
-            out.append(name)
-    return out
+    suffix, cut = kind.suffix, len(kind.suffix)
+    names = [entry[:len(entry) - cut] if entry.endswith(suffix) else "" for entry in entries] if cut else entries
+    known = [name for name in names if name in items]
+    if len(known) == len(entries):
+        return known
+    return known + list(data_types.item_names(kind, (e for e, n in zip(entries, names) if n not in items)))
 
 
 def register(item: Item) -> bool:

@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Se
 
 from RLA.db.layout import Database
 
-__all__ = ["INDEX_VERSION", "MAX_PARAM_COLUMNS", "IndexDB", "StoredRow", "sql_value", "decode_text",
+__all__ = ["INDEX_VERSION", "MAX_PARAM_COLUMNS", "IndexDB", "StoredRow", "sql_value", "param_cells", "decode_text",
            "encode_text", "index_path"]
 
 #: the layout of the file; a new one is a new file name (an old file is never misread)
@@ -135,6 +135,11 @@ def sql_value(value: Any) -> Any:
         if value == value:
             return value
     return json.dumps(value).encode("ascii")
+
+
+def param_cells(params: Dict[str, Any]) -> Dict[str, Any]:
+    """An item's flat parameters as their columns hold them (:func:`sql_value`)."""
+    return {key: sql_value(value) for key, value in params.items()}
 
 
 def param_value(stored: Any) -> Any:
@@ -289,7 +294,7 @@ class IndexDB:
                                   (tid, date, encode_text(name))).fetchone()
         return _stored(found) if found else None
 
-    def write_item(self, tid: int, values: Dict[str, Any], params: Dict[str, Any],
+    def write_item(self, tid: int, values: Dict[str, Any], cells: Dict[str, Any],
                    seen: Optional[Tuple[int, int]], force: bool = False) -> Optional[int]:
         """Store an item's row (in a write transaction); ``values`` are the columns of ``items``.
 
@@ -322,7 +327,7 @@ class IndexDB:
                 return None
             item_id = seen[0]
             self.conn.execute("DELETE FROM metrics WHERE id = ?", (item_id,))
-        self._write_params(tid, item_id, params)
+        self._write_params(tid, item_id, cells)
         return item_id
 
     def set_sizes(self, measured: Sequence[Tuple[int, int, List[Optional[int]]]]) -> None:
@@ -392,7 +397,7 @@ class IndexDB:
     def insert_new(self, tid: int, columns: Sequence[str],
                    rows: Sequence[Tuple[Sequence[Any], Dict[str, Any]]]) -> List[Optional[int]]:
         """Store the rows of items the index did not have (a new index: many at once, in a write
-        transaction); ``rows`` are ``(values of columns, params)``. The ids of the rows, None for one
+        transaction); ``rows`` are ``(values of columns, parameter cells)``. The ids of the rows, None for one
         another process wrote meanwhile (it is kept)."""
         if not rows:
             return []
@@ -404,28 +409,28 @@ class IndexDB:
         taken = {i for (i,) in self.conn.execute("SELECT id FROM items WHERE id >= ?", (first,))}
         ids: List[Optional[int]] = [i if i in taken else None for i in range(first, first + len(rows))]
         statements: Dict[str, List[List[Any]]] = {}
-        for item_id, (_, params) in zip(ids, rows):
+        for item_id, (_, cells) in zip(ids, rows):
             if item_id is not None:
-                sql, values = self._param_row(tid, item_id, params)
+                sql, values = self._param_row(tid, item_id, cells)
                 statements.setdefault(sql, []).append(values)
         for sql, many in statements.items():
             self.conn.executemany(sql, many)
         return ids
 
-    def _write_params(self, tid: int, item_id: int, params: Dict[str, Any]) -> None:
-        self.conn.execute(*self._param_row(tid, item_id, params))
+    def _write_params(self, tid: int, item_id: int, cells: Dict[str, Any]) -> None:
+        self.conn.execute(*self._param_row(tid, item_id, cells))
 
-    def _param_row(self, tid: int, item_id: int, params: Dict[str, Any]) -> Tuple[str, List[Any]]:
-        """The statement storing an item's parameters in their columns (columns added for new keys),
-        and its values."""
-        keys = tuple(params)
+    def _param_row(self, tid: int, item_id: int, cells: Dict[str, Any]) -> Tuple[str, List[Any]]:
+        """The statement storing an item's parameter cells (:func:`param_cells`) in their columns
+        (columns added for new keys), and its values."""
+        keys = tuple(cells)
         statement = self._param_statements.get((tid, keys))
         if statement is None:
             statement = self._param_statements[(tid, keys)] = self._param_statement(tid, keys)
         sql, kept = statement
         if kept is None:
-            return sql, [item_id, *map(sql_value, params.values())]
-        return sql, [item_id, *(sql_value(v) for keep, v in zip(kept, params.values()) if keep)]
+            return sql, [item_id, *cells.values()]
+        return sql, [item_id, *(v for keep, v in zip(kept, cells.values()) if keep)]
 
     def _param_statement(self, tid: int, keys: Tuple[str, ...]) -> Tuple[str, Optional[List[bool]]]:
         """The statement storing parameters ``keys`` of the table's items, and which of them have a

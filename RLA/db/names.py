@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-__all__ = ["ItemName", "format_log_name", "parse_log_name", "log_start", "readable_name", "TIME_FORMAT",
+__all__ = ["ItemName", "format_log_name", "parse_log_name", "is_log_name", "log_start", "readable_name", "TIME_FORMAT",
            "MAX_NAME_BYTES"]
 
 TIME_FORMAT = "%H-%M-%S-%f"
@@ -85,13 +85,23 @@ def parse_log_name(name: str) -> Optional[ItemName]:
     for pattern, legacy in ((_V1_NAME, False), (_LEGACY_NAME, True)):
         match = pattern.match(name)
         if match:
-            text = match["time"]  # HH-MM-SS-ffffff, digits (strptime of TIME_FORMAT, ten times faster)
-            try:
-                time = _dt.time(int(text[0:2]), int(text[3:5]), int(text[6:8]), int(text[9:15]))
-            except ValueError:
-                return None
-            return ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)
+            time = _time_of(match["time"])
+            return None if time is None else ItemName(time=time, ip=match["ip"], info=match["info"], legacy=legacy)
     return None
+
+
+def is_log_name(name: str) -> bool:
+    """Whether :func:`parse_log_name` parses ``name`` (asked of every entry of a day folder)."""
+    match = _V1_NAME.match(name) or _LEGACY_NAME.match(name)
+    return match is not None and _time_of(match["time"]) is not None
+
+
+def _time_of(text: str) -> Optional[_dt.time]:
+    """The time of a name's ``HH-MM-SS-ffffff`` (digits; strptime of TIME_FORMAT is ten times slower)."""
+    try:
+        return _dt.time(int(text[0:2]), int(text[3:5]), int(text[6:8]), int(text[9:15]))
+    except ValueError:
+        return None
 
 
 def log_start(date: str, name: str) -> Optional[_dt.datetime]:

@@ -20,6 +20,9 @@ from RLA.db.layout import TIME_STEP_COLUMN, TIME_STEP_RANGE
 __all__ = ["ProgressSummary", "ColumnSummary", "summarize_csv", "summarize_columns", "csv_header", "time_step_value"]
 
 _CHUNK = 1 << 20
+#: the first read of a progress.csv: most are smaller (a buffer of a chunk, allocated for every
+#: file, would cost eight times the read)
+_FIRST_READ = 1 << 16
 #: how much of the file's end is kept to find the last complete row in
 _TAIL = 1 << 16
 
@@ -53,12 +56,11 @@ def summarize_csv(path: Union[str, os.PathLike]) -> ProgressSummary:
 
 def _summarize(fd: int) -> ProgressSummary:
     """:func:`summarize_csv` of the open file ``fd`` (read with os.read: a small file, as most
-    are, costs one read)."""
-    first = os.read(fd, _CHUNK)
-    while b"\n" not in first:  # a header longer than a chunk, or a file without a newline
-        more = os.read(fd, _CHUNK)
-        if not more:
-            break
+    are, costs one read; a short read of a file is its end)."""
+    first = os.read(fd, _FIRST_READ)
+    more = first
+    while len(more) == _FIRST_READ and b"\n" not in first:  # a header longer than the first read
+        more = os.read(fd, _FIRST_READ)
         first += more
     end = first.find(b"\n")
     header = first[:end + 1] if end >= 0 else first
@@ -67,7 +69,8 @@ def _summarize(fd: int) -> ProgressSummary:
     if not header.strip() or not header.endswith(b"\n"):
         return ProgressSummary(0, None)
     lines, tail, cut = 0, b"", False
-    for chunk in itertools.chain([first[end + 1:]], iter(lambda: os.read(fd, _CHUNK), b"")):
+    rest = iter(lambda: os.read(fd, _CHUNK), b"") if len(more) == _FIRST_READ else ()
+    for chunk in itertools.chain([first[end + 1:]], rest):
         if _spans_lines(chunk):
             os.lseek(fd, 0, os.SEEK_SET)
             return _summarize_quoted(_rest(fd))
