@@ -578,9 +578,14 @@ def _in_parallel(func: Callable[..., Any], calls: List[Tuple[Any, ...]]) -> Iter
             yield func(*args)
         return
     with pool:
-        window = workers * 4 * _CHUNK  # ahead of the writer by this much at most
+        window = workers * 4 * _CHUNK
+        ahead: Iterator[Any] = iter(())
         for start in range(0, len(calls), window):
-            yield from pool.map(func, *zip(*calls[start:start + window]), chunksize=_CHUNK)
+            # the next window is read while the caller stores this one (two windows in memory at most)
+            submitted = pool.map(func, *zip(*calls[start:start + window]), chunksize=_CHUNK)
+            yield from ahead
+            ahead = submitted
+        yield from ahead
 
 
 def _type_dirs(db: Database, task: str, archived: bool) -> List[str]:
