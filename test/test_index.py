@@ -161,6 +161,10 @@ def test_folders_are_measured_when_a_listing_first_returns_their_item_or_sorts_b
     first = listing.page(0, 1)[0]
     assert first.sizes == du(first) and stored()[first.item.name] == sum(du(first).values())
     assert list(stored().values()).count(None) == len(stored()) - 1
+    unmeasured = {name for name, size in stored().items() if size is None}
+    some = list(query.Listing(db, query.ItemFilter(task="hopper", pattern="*/*/*/*seed=2")))
+    assert some and [r.sizes for r in some] == [du(r) for r in some]  # measured before they were read
+    assert {name for name, size in stored().items() if size is None} == unmeasured - {r.item.name for r in some}
     by_size = list(query.Listing(db, query.ItemFilter(task="hopper"), sort="size"))
     assert [r.sizes for r in by_size] == [du(r) for r in by_size]
     totals = [sum(du(r).values()) for r in by_size]

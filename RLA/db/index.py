@@ -148,40 +148,47 @@ class Index:
         """``rows`` checked against their files, and the ids of those read again: the item's log
         folder (and the progress.csv of a run of an earlier release) as when it was read, a
         running item's status as its process says, and with ``sizes`` its checkpoint and results
-        folders (tools may write there after the run ended). What changed is read and stored;
-        ``just_read`` are rows read from their files a moment ago (not checked again)."""
+        folders (tools may write there after the run ended); the folders of an item not measured
+        yet are measured (by a process per CPU when there are many). What changed is read and
+        stored; ``just_read`` are rows read from their files a moment ago (not checked again)."""
         out = []
         fresh: List[Tuple[Row, IndexEntry]] = []
-        measured: List[Row] = []
         now = time.time_ns()
         for row in rows:
-            task, archived = tables[row.tid]
-            paths = _paths(self.db, task, archived, row.date, row.name, row.presence)
-            if row.id in just_read:
-                pass
-            elif _changed(row, paths, sizes):
-                entry = read_entry(paths, row.name, now)
-                fresh.append((row, entry))
-                row = _with_entry(row, entry)
-            elif row.recheck == 1:
-                row = row._replace(status=str(shown_status(
-                    {"status": "running", "host": row.host, "pid": row.pid, "heartbeat": row.heartbeat})))
-            if UNMEASURED in row.sizes:
-                row = row._replace(sizes=measured_sizes(paths, row.sizes))
-                measured.append(row)
+            if row.id not in just_read:
+                task, archived = tables[row.tid]
+                paths = _paths(self.db, task, archived, row.date, row.name, row.presence)
+                if _changed(row, paths, sizes):
+                    entry = read_entry(paths, row.name, now)
+                    fresh.append((row, entry))
+                    row = _with_entry(row, entry)
+                elif row.recheck == 1:
+                    row = row._replace(status=str(shown_status(
+                        {"status": "running", "host": row.host, "pid": row.pid, "heartbeat": row.heartbeat})))
             out.append(row)
-        if fresh or measured:
+        unmeasured = [n for n, row in enumerate(out) if UNMEASURED in row.sizes]
+        type_dirs = {tid: _type_dirs(self.db, *tables[tid]) for tid in {out[n].tid for n in unmeasured}}
+        measured = _in_parallel(_measure_one, [(type_dirs[out[n].tid], out[n].date, out[n].name, out[n].presence,
+                                                out[n].sizes) for n in unmeasured])
+        for n, item_sizes in zip(unmeasured, measured):
+            out[n] = out[n]._replace(sizes=item_sizes)
+        if fresh or unmeasured:
             with self.store.writing():
                 for row, entry in fresh:
                     self.store.write_item(row.tid, row_values(row.tid, row.date, row.name, entry),
                                           param_cells(entry.params), (row.id, row.written))
-                self.store.set_sizes([(row.id, row.written, row.sizes) for row in measured])
+                self.store.set_sizes([(out[n].id, out[n].written, out[n].sizes) for n in unmeasured])
         return out, {row.id for row, _ in fresh}
 
-    def measure_sizes(self, tables: Dict[int, Tuple[str, bool]]) -> None:
-        """Measure the folders of these tables' items that are not yet (before sorting by size)."""
+    def measure_sizes(self, tables: Dict[int, Tuple[str, bool]], ids: Optional[Iterable[int]] = None) -> None:
+        """Measure the folders of these tables' items (of those whose id is in ``ids``, when given)
+        that are not yet: before sorting by size, or returning many items, in parallel."""
+        wanted: Optional[Set[int]] = None
         for tid, (task, archived) in tables.items():
-            rows = self.store.unmeasured(tid)
+            rows = self.store.unmeasured(tid)  # found through a partial index: none, once measured
+            if rows and ids is not None:
+                wanted = set(ids) if wanted is None else wanted
+                rows = [row for row in rows if row[0] in wanted]
             if not rows:
                 continue
             type_dirs = _type_dirs(self.db, task, archived)

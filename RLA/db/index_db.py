@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS items (
     recheck INTEGER NOT NULL, written INTEGER NOT NULL, size INTEGER,
     UNIQUE (tid, date, name));
 CREATE INDEX IF NOT EXISTS items_recheck ON items (tid) WHERE recheck;
+CREATE INDEX IF NOT EXISTS items_unmeasured ON items (tid) WHERE size IS NULL;
 CREATE TRIGGER IF NOT EXISTS items_added AFTER INSERT ON items BEGIN
     UPDATE tables_ SET items = items + 1 WHERE tid = new.tid; END;
 CREATE TRIGGER IF NOT EXISTS items_removed AFTER DELETE ON items BEGIN

@@ -179,10 +179,12 @@ class Listing:
             return self._page(index, offset, limit)
 
     def __iter__(self) -> Iterator[ItemRecord]:
-        """Every record, read a page at a time."""
+        """Every record, read a page at a time (the folders of those not measured yet measured first,
+        by a process per CPU when there are many)."""
         with self._opened() as index:
             if not self._plain and self._ids is None:
                 self._ids = self._ordered_ids(index)
+            index.measure_sizes(self.tables, self._ids)
             for offset in range(0, self.total if self._ids is None else len(self._ids), PAGE):
                 yield from self._page(index, offset, PAGE)
 
