@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtures)
 from fault_helpers import tmpfs
+from test_index_equal import full_scan, listed
 
 from RLA.db import entry, index, index_db, query
 from RLA.db.index_db import INDEX_VERSION, index_path
@@ -170,6 +171,21 @@ def test_folders_are_measured_when_a_listing_first_returns_their_item_or_sorts_b
     totals = [sum(du(r).values()) for r in by_size]
     assert totals == sorted(totals) and len(set(totals)) > 1
     assert sorted(stored().values()) == sorted(totals)
+
+
+@pytest.mark.parametrize("task", [None, "hopper"])
+def test_a_new_index_read_by_processes_holds_what_a_full_scan_finds(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    task: str):
+    age(db)
+    shutil.rmtree(db / ".rla_index", ignore_errors=True)
+    monkeypatch.setattr(index, "_PARALLEL_DAYS", 1)  # day folders listed and items read by a pool of processes
+    monkeypatch.setattr(index, "PARALLEL_READS", 1)
+    pools = []
+    real_pool = index._reader_pool
+    monkeypatch.setattr(index, "_reader_pool", lambda workers: pools.append(real_pool(workers)) or pools[-1])
+    everything = query.ItemFilter(task=task)
+    assert listed(db, everything) == full_scan(db, everything)
+    assert pools and all(pool is not None for pool in pools)
 
 
 def test_a_change_by_hand_outside_the_listing_shows_after_refresh(db: Path):
