@@ -15,7 +15,7 @@ from db_builder import LEGACY_RECORD_DATE, db, template_db  # noqa: F401  (fixtu
 from fault_helpers import tmpfs
 from test_index_equal import full_scan, listed
 
-from RLA.db import entry, index, index_db, query
+from RLA.db import entry, index, index_db, listing, query
 from RLA.db.index_db import INDEX_VERSION, index_path
 from RLA.db.layout import DATA_TYPES, Database
 from RLA.db.records import read_json, write_json_atomic
@@ -174,12 +174,13 @@ def test_folders_are_measured_when_a_listing_first_returns_their_item_or_sorts_b
 
 
 @pytest.mark.parametrize("task", [None, "hopper"])
-def test_a_new_index_read_by_processes_holds_what_a_full_scan_finds(db: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                    task: str):
+def test_a_new_index_built_by_processes_and_read_by_pages_holds_what_a_full_scan_finds(
+        db: Path, monkeypatch: pytest.MonkeyPatch, task: str):
     age(db)
     shutil.rmtree(db / ".rla_index", ignore_errors=True)
     monkeypatch.setattr(index, "_PARALLEL_DAYS", 1)  # day folders listed and items read by a pool of processes
     monkeypatch.setattr(index, "PARALLEL_READS", 1)
+    monkeypatch.setattr(listing, "PAGE", 2)  # read back a few rows at a time
     pools = []
     real_pool = index._reader_pool
     monkeypatch.setattr(index, "_reader_pool", lambda workers: pools.append(real_pool(workers)) or pools[-1])

@@ -185,8 +185,16 @@ class Listing:
             if not self._plain and self._ids is None:
                 self._ids = self._ordered_ids(index)
             index.measure_sizes(self.tables, self._ids)
-            for offset in range(0, self.total if self._ids is None else len(self._ids), PAGE):
-                yield from self._page(index, offset, PAGE)
+            if self._ids is not None:
+                for offset in range(0, len(self._ids), PAGE):
+                    yield from self._page(index, offset, PAGE)
+                return
+            for tid in self.tables:  # each page after the last (an offset would step over the rows before)
+                rows = index.rows("WHERE tid = ? ORDER BY date, name LIMIT ?", (tid, PAGE))
+                while rows:
+                    yield from self._records(index, rows)
+                    rows = index.rows("WHERE tid = ? AND (date, name) > (?, ?) ORDER BY date, name LIMIT ?",
+                                      (tid, rows[-1].date, encode_text(rows[-1].name), PAGE))
 
     def __len__(self) -> int:
         return self.total
