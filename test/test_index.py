@@ -178,8 +178,7 @@ def test_a_new_index_built_by_processes_and_read_by_pages_holds_what_a_full_scan
         db: Path, monkeypatch: pytest.MonkeyPatch, task: str):
     age(db)
     shutil.rmtree(db / ".rla_index", ignore_errors=True)
-    monkeypatch.setattr(index, "_PARALLEL_DAYS", 1)  # day folders listed and items read by a pool of processes
-    monkeypatch.setattr(index, "PARALLEL_READS", 1)
+    monkeypatch.setattr(index, "PARALLEL_READS", 1)  # items read and measured by a pool of processes
     monkeypatch.setattr(listing, "PAGE", 2)  # read back a few rows at a time
     pools = []
     real_pool = index._reader_pool

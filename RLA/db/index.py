@@ -81,8 +81,6 @@ SETTLED_LOST_SECONDS = 7 * 24 * 3600.0
 _BATCH = 2000
 #: items to read from their files from which a pool of processes reads them
 PARALLEL_READS = 5000
-#: day folders to list from which a pool of processes lists them
-_PARALLEL_DAYS = 50
 MAX_READERS = 8
 _CHUNK = 250
 _DATE_PARTS = (re.compile(r"^\d{4}$"), re.compile(r"^\d{2}$"), re.compile(r"^\d{2}$"))
@@ -407,13 +405,11 @@ class _TableRefresh:
         self.seen: Dict[Tuple[int, str], Optional[int]] = {}  # folders stat-ed: mtime, None when too recent
         self.days_seen: Dict[str, List[int]] = {}  # date -> the data types whose day folder was stat-ed
         self.listed: Dict[str, Dict[int, List[str]]] = {}  # date -> data type -> item names, for days listed again
-        self.to_list: Dict[str, Dict[int, str]] = {}  # date -> data type -> the day folder, to list again
 
     def run(self) -> Optional[int]:
         children = _children(self.known)
         for i, type_dir in enumerate(self.type_dirs):
             self._walk(i, type_dir, "", 0, children)
-        self._list_days()
         for i, folder in self.known:
             if folder.count("/") == 2 and (i, folder) not in self.seen:  # a day folder gone
                 self.listed.setdefault(folder, {})[i] = []
@@ -443,7 +439,10 @@ class _TableRefresh:
         if depth == 3:
             self.days_seen.setdefault(folder, []).append(i)
             if not trusted:
-                self.to_list.setdefault(folder, {})[i] = path
+                day = self.listed.setdefault(folder, {})
+                # names another data type of the day already found to be items are not parsed again
+                known_names = set(day[0]) if day and 0 in day else None
+                day[i] = _entry_names(path, data_types.TYPES[i], known_names)
             return
         if trusted:
             subs = children.get((i, folder), [])
@@ -451,12 +450,6 @@ class _TableRefresh:
             subs = [name for name in _subdirs(path) if _DATE_PARTS[depth].match(name)]
         for sub in subs:
             self._walk(i, type_dir, f"{folder}/{sub}" if folder else sub, depth + 1, children)
-
-    def _list_days(self) -> None:
-        """The item names in the day folders to list again (by a process per CPU when there are many)."""
-        dates = list(self.to_list)
-        for date, names in zip(dates, _in_parallel(_day_names, [(self.to_list[d],) for d in dates], _PARALLEL_DAYS)):
-            self.listed[date] = names
 
     def _save_folders(self) -> None:
         """Store the folders' mtimes, once their items are stored (the days as each batch is written)."""
@@ -582,14 +575,11 @@ def _measure_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
     return measured_sizes(_type_paths(type_dirs, date, name, bits), sizes)
 
 
-def _in_parallel(func: Callable[..., Any], calls: List[Tuple[Any, ...]],
-                 parallel_from: Optional[int] = None) -> Iterator[Any]:
+def _in_parallel(func: Callable[..., Any], calls: List[Tuple[Any, ...]]) -> Iterator[Any]:
     """``func(*args)`` for each ``args`` of ``calls``, in order; by a pool of processes, one per CPU,
-    when there are ``parallel_from`` (:data:`PARALLEL_READS`) or more (a new index of a large
-    database), else here."""
+    when there are :data:`PARALLEL_READS` or more (a new index of a large database), else here."""
     workers = min(os.cpu_count() or 1, MAX_READERS)
-    many = len(calls) >= (PARALLEL_READS if parallel_from is None else parallel_from)
-    pool = _reader_pool(workers) if many and workers > 1 else None
+    pool = _reader_pool(workers) if len(calls) >= PARALLEL_READS and workers > 1 else None
     if pool is None:
         for args in calls:
             yield func(*args)
@@ -676,19 +666,6 @@ def _subdirs(path: str) -> Iterable[str]:
             return out
     except OSError:
         return []
-
-
-def _day_names(folders: Dict[int, str]) -> Dict[int, List[str]]:
-    """The item names in the day folders of one date, by data type (``folders``: data type -> its
-    day folder); the names another data type's folder holds are matched against the log folder's,
-    without parsing them again."""
-    out: Dict[int, List[str]] = {}
-    log_names: Optional[Set[str]] = None
-    for i in sorted(folders):
-        out[i] = _entry_names(folders[i], data_types.TYPES[i], log_names)
-        if i == 0:
-            log_names = set(out[i])
-    return out
 
 
 def _entry_names(day_dir: str, kind: data_types.DataType, items: Optional[Set[str]] = None) -> List[str]:
