@@ -232,7 +232,8 @@ def test_the_index_joins_the_same_paths_as_the_layout(db: Path, archived: bool):
     database = Database(db)
     for record in query.scan(db):
         item = record.item.moved(archived=archived)
-        assert index._paths(database, item.task, archived, item.date, item.name, 2 ** len(DATA_TYPES) - 1) == \
+        assert index._type_paths(index._type_dirs(database, item.task, archived), item.date, item.name,
+                                 2 ** len(DATA_TYPES) - 1) == \
             {t: str(item.path(t)) for t in DATA_TYPES}
 
 

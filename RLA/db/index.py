@@ -154,10 +154,10 @@ class Index:
         out = []
         fresh: List[Tuple[Row, IndexEntry]] = []
         now = time.time_ns()
+        type_dirs = {tid: _type_dirs(self.db, task, archived) for tid, (task, archived) in tables.items()}
         for row in rows:
             if row.id not in just_read:
-                task, archived = tables[row.tid]
-                paths = _paths(self.db, task, archived, row.date, row.name, row.presence)
+                paths = _type_paths(type_dirs[row.tid], row.date, row.name, row.presence)
                 if _changed(row, paths, sizes):
                     entry = read_entry(paths, row.name, now)
                     fresh.append((row, entry))
@@ -167,7 +167,6 @@ class Index:
                         {"status": "running", "host": row.host, "pid": row.pid, "heartbeat": row.heartbeat})))
             out.append(row)
         unmeasured = [n for n, row in enumerate(out) if UNMEASURED in row.sizes]
-        type_dirs = {tid: _type_dirs(self.db, *tables[tid]) for tid in {out[n].tid for n in unmeasured}}
         measured = _in_parallel(_measure_one, [(type_dirs[out[n].tid], out[n].date, out[n].name, out[n].presence,
                                                 out[n].sizes) for n in unmeasured])
         for n, item_sizes in zip(unmeasured, measured):
@@ -374,13 +373,6 @@ def _quick_same(paths: Dict[str, str], sig_log: Optional[int], sig_progress: Opt
         and progress_stamp(log_dir) == sig_progress
 
 
-def _paths(db: Database, task: str, archived: bool, date: str, name: str, presence: int) -> Dict[str, str]:
-    """The path of each data type the item has, as :meth:`Item.path` gives it."""
-    base = str(db.root / "arc") if archived else str(db.root)
-    return {kind.name: f"{base}/{kind.name}/{task}/{date}/{kind.entry_name(name)}"
-            for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
-
-
 def _paths_of(item: Item) -> Dict[str, str]:
     return {t: str(p) for t, p in item.existing_paths().items()}
 
@@ -557,8 +549,8 @@ class _TableRefresh:
 def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
                   now: int) -> Iterator[Tuple[Dict[str, Any], Tuple[Any, ...]]]:
     """Each item ``(date, name, data type bits)`` of the table whose data type folders are
-    ``type_dirs`` read (:func:`read_entry`, its folders but the log folder not measured): its
-    parameters and its columns (:func:`entry_values`), in order."""
+    ``type_dirs`` read (:func:`read_entry`, its folders not measured): its parameter cells and its
+    columns (:func:`entry_values`), in order."""
     return _in_parallel(_read_one, [(type_dirs, date, name, bits, now) for date, name, bits in items])
 
 
@@ -602,7 +594,8 @@ def _type_dirs(db: Database, task: str, archived: bool) -> List[str]:
 
 
 def _type_paths(type_dirs: Sequence[str], date: str, name: str, presence: int) -> Dict[str, str]:
-    """The path of each data type the item has (``type_dirs``: its table's folder of each data type)."""
+    """The path of each data type the item has, as :meth:`Item.path` gives it (``type_dirs``: its
+    table's folder of each data type, :func:`_type_dirs`)."""
     return {kind.name: f"{type_dirs[i]}/{date}/{kind.entry_name(name)}"
             for i, kind in enumerate(data_types.TYPES) if presence >> i & 1}
 
