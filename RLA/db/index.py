@@ -30,8 +30,10 @@ seen when the item is listed, but a filter evaluated before then does not see th
 """
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import functools
+import itertools
 import json
 import os
 import platform
@@ -43,6 +45,7 @@ from typing import (
     AbstractSet,
     Any,
     Callable,
+    Deque,
     Dict,
     Iterable,
     Iterator,
@@ -379,6 +382,8 @@ def _paths_of(item: Item) -> Dict[str, str]:
 
 #: an item to read: its date, name, data types (bits) and the row it had
 _ToRead = Tuple[str, str, int, Optional[StoredRow]]
+#: items to read, rows to forget and the days they complete, stored in one transaction
+_Batch = Tuple[List[_ToRead], List[StoredRow], List[str]]
 
 
 class _TableRefresh:
@@ -397,6 +402,7 @@ class _TableRefresh:
         self.seen: Dict[Tuple[int, str], Optional[int]] = {}  # folders stat-ed: mtime, None when too recent
         self.days_seen: Dict[str, List[int]] = {}  # date -> the data types whose day folder was stat-ed
         self.listed: Dict[str, Dict[int, List[str]]] = {}  # date -> data type -> item names, for days listed again
+        self.to_list: Dict[str, List[int]] = {}  # date -> the data types whose day folder changed, not listed yet
 
     def run(self) -> Optional[int]:
         children = _children(self.known)
@@ -430,11 +436,9 @@ class _TableRefresh:
         self.seen[(i, folder)] = mtime if mtime < self.now - SETTLE_NS else None
         if depth == 3:
             self.days_seen.setdefault(folder, []).append(i)
-            if not trusted:
-                day = self.listed.setdefault(folder, {})
-                # names another data type of the day already found to be items are not parsed again
-                known_names = set(day[0]) if day and 0 in day else None
-                day[i] = _entry_names(path, data_types.TYPES[i], known_names)
+            if not trusted:  # listed when its items are read (:meth:`_list_day`)
+                self.listed.setdefault(folder, {})
+                self.to_list.setdefault(folder, []).append(i)
             return
         if trusted:
             subs = children.get((i, folder), [])
@@ -456,16 +460,23 @@ class _TableRefresh:
     # -- the items -----------------------------------------------------------------------------------
     def _update_days(self) -> None:
         """Read the items of the days listed again that are new, changed or lost data types."""
+        self._write_batches(self._day_batches())
+
+    def _day_batches(self) -> Iterator[_Batch]:
+        """The items of the days that changed to read (new, changed or with data types gone) and the rows
+        to forget, in batches of about :data:`_BATCH` items with the days they complete. Each day is
+        listed as its batch is formed: while the reading processes read the batches before."""
         assert self.tid is not None
         dates = sorted(self.listed)
         rows = {(r.date, r.name): r for r in self.store.rows_of_dates(self.tid, dates)}
         by_date: Dict[str, List[StoredRow]] = {}
         for row in rows.values():
             by_date.setdefault(row.date, []).append(row)
-        batches: List[Tuple[List[_ToRead], List[StoredRow], List[str]]] = [([], [], [])]
+        to_read: List[_ToRead] = []
+        to_delete: List[StoredRow] = []
+        batch_days: List[str] = []
         for date in dates:
-            to_read, to_delete, batch_days = batches[-1]
-            listed = self.listed[date]
+            listed = self._list_day(date)
             presence: Dict[str, int] = {}
             for row in by_date.get(date, ()):  # the data types whose day folder did not change
                 bits = sum(row.presence & (1 << i) for i in range(len(DATA_TYPES)) if i not in listed)
@@ -485,17 +496,34 @@ class _TableRefresh:
                     to_read.append((date, name, bits, seen))
             batch_days.append(date)
             if len(to_read) >= _BATCH:
-                batches.append(([], [], []))
-        self._write_batches(batches)
+                yield to_read, to_delete, batch_days
+                to_read, to_delete, batch_days = [], [], []
+        yield to_read, to_delete, batch_days
 
-    def _write_batches(self, batches: List[Tuple[List["_ToRead"], List[StoredRow], List[str]]]) -> None:
-        """Read the items of each batch (many at once when there are many) and store each batch, with
-        the mtimes of its days, in one transaction: a process killed midway keeps the batches written."""
-        entries = _read_entries(self.type_dirs, [(date, name, bits) for batch in batches
-                                                 for date, name, bits, _ in batch[0]], self.now)
-        for to_read, to_delete, days in batches:
-            read = [(*next(entries), row) for _, _, _, row in to_read]
-            self._write(read, to_delete, days)
+    def _list_day(self, date: str) -> Dict[int, List[str]]:
+        """The item names of each data type of the day ``date`` listed again (its day folders that
+        changed are listed now)."""
+        day = self.listed[date]
+        for i in self.to_list.pop(date, ()):
+            # names another data type of the day already found to be items are not parsed again
+            known_names = set(day[0]) if 0 in day else None
+            day[i] = _entry_names(f"{self.type_dirs[i]}/{date}", data_types.TYPES[i], known_names)
+        return day
+
+    def _write_batches(self, batches: Iterable[_Batch]) -> None:
+        """Read the items of each batch (many at once when there are many, the next batches while
+        this one is stored) and store each batch, with the mtimes of its days, in one transaction: a
+        process killed midway keeps the batches written."""
+        pending: Deque[_Batch] = collections.deque()
+
+        def calls() -> Iterator[List[Tuple[Any, ...]]]:
+            for batch in batches:
+                pending.append(batch)
+                yield [(self.type_dirs, date, name, bits, self.now) for date, name, bits, _ in batch[0]]
+
+        for entries in _in_parallel_batches(_read_one, calls()):
+            to_read, to_delete, days = pending.popleft()
+            self._write([(*entry, row) for entry, (_, _, _, row) in zip(entries, to_read)], to_delete, days)
 
     def _write(self, entries: List[Tuple[Dict[str, Any], Tuple[Any, ...], Optional[StoredRow]]],
                to_delete: List[StoredRow], days: List[str]) -> None:
@@ -546,14 +574,6 @@ class _TableRefresh:
         return _type_paths(self.type_dirs, date, name, presence)
 
 
-def _read_entries(type_dirs: Sequence[str], items: List[Tuple[str, str, int]],
-                  now: int) -> Iterator[Tuple[Dict[str, Any], Tuple[Any, ...]]]:
-    """Each item ``(date, name, data type bits)`` of the table whose data type folders are
-    ``type_dirs`` read (:func:`read_entry`, its folders not measured): its parameter cells and its
-    columns (:func:`entry_values`), in order."""
-    return _in_parallel(_read_one, [(type_dirs, date, name, bits, now) for date, name, bits in items])
-
-
 def _read_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
               now: int) -> Tuple[Dict[str, Any], Tuple[Any, ...]]:
     """An item's parameter cells and the columns of its row (what is sent back from a reading process)."""
@@ -568,23 +588,43 @@ def _measure_one(type_dirs: Sequence[str], date: str, name: str, bits: int,
 
 
 def _in_parallel(func: Callable[..., Any], calls: List[Tuple[Any, ...]]) -> Iterator[Any]:
-    """``func(*args)`` for each ``args`` of ``calls``, in order; by a pool of processes, one per CPU,
-    when there are :data:`PARALLEL_READS` or more (a new index of a large database), else here."""
+    """``func(*args)`` for each ``args`` of ``calls``, in order (:func:`_in_parallel_batches`)."""
+    batches = (calls[start:start + _BATCH] for start in range(0, len(calls), _BATCH))
+    return itertools.chain.from_iterable(_in_parallel_batches(func, batches))
+
+
+def _in_parallel_batches(func: Callable[..., Any], batches: Iterable[List[Tuple[Any, ...]]]) -> Iterator[List[Any]]:
+    """``[func(*args) for args in batch]`` for each batch, in order; by a pool of processes, one per
+    CPU, when the batches hold :data:`PARALLEL_READS` calls or more (a new index of a large
+    database), else here. The batches are taken as the processes need more work: what forms the next
+    batches (listing a day folder) runs while they read, as does what the caller does with each."""
+    batches = iter(batches)
+    head: List[List[Tuple[Any, ...]]] = []
+    count = 0
+    for batch in batches:
+        head.append(batch)
+        count += len(batch)
+        if count >= PARALLEL_READS:
+            break
     workers = min(os.cpu_count() or 1, MAX_READERS)
-    pool = _reader_pool(workers) if len(calls) >= PARALLEL_READS and workers > 1 else None
+    pool = _reader_pool(workers) if count >= PARALLEL_READS and workers > 1 else None
     if pool is None:
-        for args in calls:
-            yield func(*args)
+        for batch in itertools.chain(head, batches):
+            yield [func(*args) for args in batch]
         return
     with pool:
-        window = workers * 4 * _CHUNK
-        ahead: Iterator[Any] = iter(())
-        for start in range(0, len(calls), window):
-            # the next window is read while the caller stores this one (two windows in memory at most)
-            submitted = pool.map(func, *zip(*calls[start:start + window]), chunksize=_CHUNK)
-            yield from ahead
-            ahead = submitted
-        yield from ahead
+        ahead = 2 * workers * 4 * _CHUNK  # calls submitted beyond the batch handed back (two windows)
+        in_flight: Deque[Tuple[int, Iterator[Any]]] = collections.deque()
+        submitted = 0
+        for batch in itertools.chain(head, batches):
+            in_flight.append((len(batch), pool.map(func, *zip(*batch), chunksize=_CHUNK) if batch else iter(())))
+            submitted += len(batch)
+            while submitted - in_flight[0][0] >= ahead:
+                size, results = in_flight.popleft()
+                submitted -= size
+                yield list(results)
+        while in_flight:
+            yield list(in_flight.popleft()[1])
 
 
 def _type_dirs(db: Database, task: str, archived: bool) -> List[str]:
