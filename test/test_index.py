@@ -181,6 +181,7 @@ BUILD_BY_PROCESSES = """
 import json, sys
 from RLA.db import index, listing, query
 index.PARALLEL_READS = 1  # items read and measured by a pool of processes
+index._BATCH, index._CHUNK = 2, 1  # in many batches: days listed while the processes read the batches before
 listing.PAGE = 2  # read back a few rows at a time
 pools = []
 real_pool = index._reader_pool
