@@ -18,8 +18,11 @@ to an ``os.walk`` of the same tree measured in the same run:
 on the same tree: ``--root`` keeps the tree between runs). Warm figures are the best of 3.
 ``--keep-index`` times the warm figures over the index a run before left (built if missing),
 without the cold one, beside one walk of the tree (a tree of a million runs takes minutes).
+``--drop-caches`` (as root) empties the page cache before each walk and before the cold build:
+both read the tree from the disk, as the first listing of a database not just written does.
 
     python bench/query.py [--items 100000] [--per-day 1000] [--root DIR] [--rla PATH] [--keep-index] [--walks 3]
+                          [--drop-caches]
 """
 from __future__ import annotations
 
@@ -83,11 +86,13 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def timed(func: Callable[[], Any], repeat: int = 1) -> Tuple[float, float]:
+def timed(func: Callable[[], Any], repeat: int = 1, before: Callable[[], Any] = lambda: None) -> Tuple[float, float]:
     """The best of ``repeat`` runs: wall seconds, and the CPU seconds of that run (this process and the
-    processes it waited for: on a busy machine, what the run itself cost)."""
+    processes it waited for: on a busy machine, what the run itself cost); ``before`` runs, untimed,
+    before each."""
     best = (float("inf"), float("inf"))
     for _ in range(repeat):
+        before()
         cpu = _cpu()
         started = time.perf_counter()
         func()
@@ -98,6 +103,15 @@ def timed(func: Callable[[], Any], repeat: int = 1) -> Tuple[float, float]:
 def _cpu() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def drop_caches() -> None:
+    """Empty the page cache (as root): what follows reads the tree from the disk."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        sys.exit(f"--drop-caches: cannot empty the page cache ({exc.strerror or exc}): run as root, or without it")
 
 
 def walk(root: Path) -> int:
@@ -145,6 +159,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--keep-index", action="store_true", help="warm figures only, over the index there")
     parser.add_argument("--walks", type=int, help="walks of the tree timed, the best kept (default 3; 1 with "
                                                    "--keep-index: a million runs take minutes)")
+    parser.add_argument("--drop-caches", action="store_true", help="empty the page cache before each walk and the "
+                                                                    "cold build (as root)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.rla))
     from RLA.db import query
@@ -162,7 +178,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         if not args.keep_index:
             shutil.rmtree(root / INDEX_DIR, ignore_errors=True)
         files: List[int] = []  # what each walk counted
-        t_walk, cpu_walk = timed(lambda: files.append(walk(root)), repeat=args.walks or (1 if args.keep_index else 3))
+        cache = drop_caches if args.drop_caches else lambda: None
+        t_walk, cpu_walk = timed(lambda: files.append(walk(root)), repeat=args.walks or (1 if args.keep_index else 3),
+                                 before=cache)
         print(f"RLA from {args.rla} (git {_commit(args.rla)}); {files[-1]:,} files; wall seconds, then CPU "
               "seconds (this process and its children), each beside the walk's")
 
@@ -175,7 +193,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.keep_index:
             first_page(root)
         else:
-            figure("cold: index built, first listing", timed(lambda: first_page(root)), "target <= 1.5x walk")
+            figure("cold: index built, first listing", timed(lambda: first_page(root), before=cache),
+                   "target <= 1.5x walk")
         filtered = query.select(root, query.ItemFilter(task=TASK, where=WHERE))
         assert len(filtered) == args.items // 20, len(filtered)  # runs a bench added do not match
         figure("warm filtered listing (5% of runs)",
