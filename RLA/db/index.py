@@ -85,8 +85,8 @@ _BATCH = 2000
 #: items to read from their files from which a pool of processes reads them
 PARALLEL_READS = 5000
 #: reading processes per CPU: a new index of files not in the page cache waits on the disk, which
-#: answers many reads at once (at 100,000 items: 2 per CPU 0.64x, 4 per CPU 0.52x of the time 1 per
-#: CPU takes, and in memory 4 per CPU takes 1.1x)
+#: answers many reads at once (at 100,000 items read from the disk, 2 per CPU took 0.64x and 4 per CPU
+#: 0.52x the time of 1 per CPU; at 1,000,000, 4 per CPU took 0.44x the time of 1; in memory, 1.1x)
 READERS_PER_CPU = 4
 MAX_READERS = 8
 _CHUNK = 250
@@ -156,7 +156,7 @@ class Index:
         folder (and the progress.csv of a run of an earlier release) as when it was read, a
         running item's status as its process says, and with ``sizes`` its checkpoint and results
         folders (tools may write there after the run ended); the folders of an item not measured
-        yet are measured (by a process per CPU when there are many). What changed is read and
+        yet are measured (by a pool of processes when there are many). What changed is read and
         stored; ``just_read`` are rows read from their files a moment ago (not checked again)."""
         out = []
         fresh: List[Tuple[Row, IndexEntry]] = []

@@ -180,7 +180,7 @@ class Listing:
 
     def __iter__(self) -> Iterator[ItemRecord]:
         """Every record, read a page at a time (the folders of those not measured yet measured first,
-        by a process per CPU when there are many)."""
+        by a pool of processes when there are many)."""
         with self._opened() as index:
             if not self._plain and self._ids is None:
                 self._ids = self._ordered_ids(index)
