@@ -20,6 +20,7 @@ TRAIN_SCRIPT = """
 import contextlib, os, signal, sys, time
 from RLA import exp_manager, logger
 mode, data_root, form = sys.argv[1], sys.argv[2], sys.argv[3]
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as from a terminal, even in a suite started by nohup (RLA keeps SIG_IGN)
 original_exit = sys.exit
 exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
