@@ -178,9 +178,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         if not args.keep_index:
             shutil.rmtree(root / INDEX_DIR, ignore_errors=True)
         files: List[int] = []  # what each walk counted
-        cache = drop_caches if args.drop_caches else lambda: None
+        empty_cache = drop_caches if args.drop_caches else lambda: None
         t_walk, cpu_walk = timed(lambda: files.append(walk(root)), repeat=args.walks or (1 if args.keep_index else 3),
-                                 before=cache)
+                                 before=empty_cache)
         print(f"RLA from {args.rla} (git {_commit(args.rla)}); {files[-1]:,} files; wall seconds, then CPU "
               "seconds (this process and its children), each beside the walk's")
 
@@ -193,7 +193,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.keep_index:
             first_page(root)
         else:
-            figure("cold: index built, first listing", timed(lambda: first_page(root), before=cache),
+            figure("cold: index built, first listing", timed(lambda: first_page(root), before=empty_cache),
                    "target <= 1.5x walk")
         filtered = query.select(root, query.ItemFilter(task=TASK, where=WHERE))
         assert len(filtered) == args.items // 20, len(filtered)  # runs a bench added do not match

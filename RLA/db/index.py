@@ -423,7 +423,7 @@ class _TableRefresh:
         if self.tid is None:
             with self.store.writing():
                 self.tid = self.store.table_id(self.task, self.archived)
-        self._update_days()
+        self._write_batches(self._day_batches())
         self._recheck()
         self._save_folders()
         return self.tid
@@ -462,10 +462,6 @@ class _TableRefresh:
                 self.store.set_folders(self.tid, changed, gone)
 
     # -- the items -----------------------------------------------------------------------------------
-    def _update_days(self) -> None:
-        """Read the items of the days listed again that are new, changed or lost data types."""
-        self._write_batches(self._day_batches())
-
     def _day_batches(self) -> Iterator[_Batch]:
         """The items of the days that changed to read (new, changed or with data types gone) and the rows
         to forget, in batches of about :data:`_BATCH` items with the days they complete. Each day is
