@@ -101,6 +101,7 @@ def test_quick_start_scalars_time_trackers_and_checkpoints(tmp_path: Path):
 
 def test_the_06_tools_module_times_spans_and_calls_into_the_rows(tmp_path: Path):
     from RLA import exp_manager, logger
+    from RLA.easy_log.time_used_recorder import TimeTracker
     from RLA.easy_log.tools import DeleteLogTool, time_record, time_record_end, time_used_wrap
 
     exp_manager.configure(task_table_name="tools", rla_config={"LOG_USED": ["csv"]}, data_root=str(tmp_path / "db"),
@@ -109,11 +110,16 @@ def test_the_06_tools_module_times_spans_and_calls_into_the_rows(tmp_path: Path)
     time_record("sample")
     logger.record_tabular("k", 1)
     assert time_record_end("sample") >= 0
+    tracker = TimeTracker()  # a tracker of the script's own, as 0.6 let one make
+    with tracker("mine"):
+        pass
+    tracker.log(exclude_lst=[])  # into the csv too
     logger.dump_tabular()
     assert time_used_wrap("train", lambda a, b=0: a + b, 2, b=3) == 5  # dumps a row of its own
     exp_manager.finish()
     rows = list(csv.DictReader(open(item.progress_csv)))
     assert float(rows[0]["time_used/sample"]) >= 0 and float(rows[1]["time_used/train"]) >= 0
+    assert rows[0]["time_used/total calls/mine"] == "1"
     entries = len(item.existing_paths())
     tool = DeleteLogTool(str(tmp_path), "db", "tools", item.record_date, config=None)  # 0.6's first signature
     assert tool.delete_related_log(skip_ask=True) == entries > 0

@@ -37,6 +37,7 @@ from RLA.easy_log.output_formats import (
 from RLA.easy_log.rank_mean import mean_over_ranks, mpi_weighted_mean, require_mpi4py
 from RLA.easy_log.row_values import cell_value, checked_key, number
 from RLA.easy_log.time_step import TimeStepHolder, time_step_holder
+from RLA.easy_log.time_tracker import record_into, time_tracker
 from RLA.errors import UsageError
 
 __all__ = [
@@ -320,6 +321,7 @@ def logkv(key: str, val: Any, exclude: Exclude = None, freq: Optional[int] = Non
 
 
 record_tabular = logkv
+record_into(logkv)  # the time trackers record their statistics and spans here
 
 
 def logkv_mean(key: str, val: Any, exclude: Exclude = None) -> None:
@@ -444,15 +446,11 @@ def log_key_value(keys: Sequence[str], values: Sequence[Any], prefix_name: str =
 
 def open_time_tracker(name: str) -> Any:
     """``with logger.open_time_tracker("rollout"): ...`` counts the calls and time of a snippet."""
-    from RLA.easy_log.time_tracker import time_tracker
-
     return time_tracker(name)
 
 
 def log_time_tracker(exclude_lst: Optional[Sequence[str]] = ("csv",)) -> Dict[str, float]:
     """Record the statistics of every time tracker as ``time_used/...`` keys (not in csv by default)."""
-    from RLA.easy_log.time_tracker import time_tracker
-
     return time_tracker.log(exclude_lst)
 
 

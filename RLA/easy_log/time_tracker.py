@@ -7,15 +7,35 @@ the time since the tracker started) under ``time_used/<statistic>/<name>``,
 kept out of progress.csv by default (they are diagnostics, not results).
 ``time_record(name)`` / ``time_record_end(name)`` time one span into
 ``time_used/<name>``.
+
+This module sits below the logger: it records through the function that
+:func:`record_into` was given, which the logger sets to its ``logkv`` when it
+is imported (``import RLA`` imports it).
 """
 from __future__ import annotations
 
 import time
-from typing import Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from RLA.errors import UsageError
 
-__all__ = ["SnippetTimer", "TimeTracker", "time_tracker", "time_record", "time_record_end"]
+__all__ = ["SnippetTimer", "TimeTracker", "record_into", "time_tracker", "time_record", "time_record_end"]
+
+#: records one value for the next dump: ``record(key, value, exclude)``
+Record = Callable[[str, float, Any], None]
+
+
+def _no_logger(key: str, value: float, exclude: Any) -> None:
+    raise UsageError(f"cannot record {key!r}: no logger; import RLA (or RLA.easy_log.logger) first")
+
+
+_record: Record = _no_logger
+
+
+def record_into(record: Record) -> None:
+    """Send what the time trackers record to ``record(key, value, exclude)``."""
+    global _record
+    _record = record
 
 
 class SnippetTimer:
@@ -69,11 +89,9 @@ class TimeTracker:
 
     def log(self, exclude_lst: Optional[Sequence[str]] = ("csv",)) -> Dict[str, float]:
         """Record every statistic as ``time_used/<statistic>/<name>`` for the next dump."""
-        from RLA.easy_log import logger
-
         info = self.get_info()
         for key, value in info.items():
-            logger.record_tabular(f"time_used/{key}", value, exclude=tuple(exclude_lst or ()))
+            _record(f"time_used/{key}", value, tuple(exclude_lst or ()))
         return info
 
 
@@ -91,10 +109,8 @@ def time_record(name: str) -> None:
 
 def time_record_end(name: str) -> float:
     """Record the seconds since ``time_record(name)`` as ``time_used/<name>``; returns them."""
-    from RLA.easy_log import logger
-
     if name not in _span_starts:
         raise UsageError(f"time_record_end({name!r}) without time_record({name!r})")
     seconds = time.time() - _span_starts.pop(name)
-    logger.record_tabular(f"time_used/{name}", seconds)
+    _record(f"time_used/{name}", seconds, None)
     return seconds
