@@ -85,3 +85,22 @@ def test_rla_plot_names_each_figure_by_what_it_draws(data_root: Path) -> None:
     assert "x.png" in saved
     again = CliRunner().invoke(main, [*plot, "-r", "*lr=0.1*"])
     assert [line for line in again.output.splitlines() if line.endswith(".png")][0].split("/")[-1] in saved
+
+
+def test_rla_plot_without_a_table_draws_the_one_the_selection_is_in(data_root: Path) -> None:
+    _make_runs(data_root)
+    log_run(data_root, "other_task", {"lr": 0.1, "seed": 3}, [(t, {"eval/ret": 10.0 + t}) for t in range(5)])
+    exp_manager.finish()
+    plot = ["plot", "-d", str(data_root), "-m", "eval/ret", "-k", "lr"]
+    result = CliRunner().invoke(main, [*plot, "-w", "seed <= 2"])
+    assert result.exit_code == 0, result.output
+    assert "4 runs in 2 curves: 2 of eval/ret" in result.output
+    assert re.search(r"saved .*/cli_task-eval_ret-by-lr-\w{6}\.png", result.output)
+    result = CliRunner().invoke(main, [*plot, "-w", "lr == 0.1"])
+    assert result.exit_code == 2
+    assert "the selection has runs in 2 tables (cli_task, other_task): pick one with -t" in result.output
+    result = CliRunner().invoke(main, [*plot, "-w", "lr == 0.1", "--aggregate", "mean", "--resample", "0"])
+    assert result.exit_code == 0, result.output
+    assert "3 runs in 1 curve" in result.output and "cli_task+other_task" in result.output
+    result = CliRunner().invoke(main, [*plot, "-w", "lr == 0.5"])
+    assert result.exit_code == 2 and "no run in any table matches the selection" in result.output

@@ -18,8 +18,9 @@ __all__ = ["plot_command"]
 @click.command("plot")
 @click.option("--data-root", "-d", envvar=DATA_ROOT_ENV, type=click.Path(exists=True, file_okay=False),
               help=f"The database folder (default: ${DATA_ROOT_ENV}, else DATA_ROOT in ./{CONFIG_FILE}).")
-@click.option("--task", "-t", "tasks", multiple=True, required=True,
-              help="The table (task_table_name); several with --aggregate.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="The table (task_table_name); several with --aggregate (default: the table(s) the -r/-w "
+                   "selection has runs in).")
 @click.option("--metric", "-m", "metrics", multiple=True, required=True, help="A progress.csv column; repeatable.")
 @click.option("--split-key", "-k", "split_keys", multiple=True, help="Group runs by this parameter; repeatable.")
 @click.option("--reg", "-r", "regs", multiple=True,
@@ -70,6 +71,7 @@ def plot_command(data_root: str, tasks: tuple, metrics: tuple, split_keys: tuple
     from RLA.easy_plot.scores import summary_table
 
     data_root = resolve_data_root(data_root)
+    tasks = tasks or _selected_tables(data_root, regs, where, several=aggregate_stat is not None)
     if len(tasks) > 1 and aggregate_stat is None:
         raise click.UsageError("several tables (-t) are drawn as one sample-efficiency curve: add --aggregate iqm")
     task_table_name = tasks[0] if aggregate_stat is None else list(tasks)
@@ -93,6 +95,19 @@ def plot_command(data_root: str, tasks: tuple, metrics: tuple, split_keys: tuple
             table = summary_table(data_root, list(tasks), list(regs) or None, list(split_keys), metric,
                                   score=table_score, k=table_k, xlim=xlim, where=where)
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n" + printable(format_summary(table), lines=True))
+
+
+def _selected_tables(data_root: str, regs: Sequence[str], where: str, several: bool) -> tuple:
+    """The tables with runs in the -r/-w selection, when -t names none (one unless ``several``)."""
+    from RLA.db.query import tables_of
+
+    tables = tables_of(data_root, regs, where)
+    if not tables:
+        raise click.UsageError("no run in any table matches the selection (-r/-w): check it with `rla ls`")
+    if len(tables) > 1 and not several:
+        raise click.UsageError(f"the selection has runs in {len(tables)} tables ({', '.join(tables)}): pick one "
+                               "with -t, or draw them as one curve with -t for each and --aggregate iqm")
+    return tuple(tables)
 
 
 def _figure_name(task: str, metrics: Sequence[str], split_keys: Sequence[str], selection: Sequence[str]) -> str:

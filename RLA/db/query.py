@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ItemFilter", "ItemRecord", "Listing", "UNKNOWN_STATUS", "scan", "select", "find", "query",
-           "to_frame", "parse_time", "parse_until", "start_time"]
+           "tables_of", "to_frame", "parse_time", "parse_until", "start_time"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -38,6 +38,14 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False, 
     ``sizes`` may then be out of date; everything else is checked).
     """
     return list(Listing(data_root, item_filter, refresh=refresh, sizes=sizes))
+
+
+def tables_of(data_root: PathLike, patterns: Sequence[Optional[str]] = (), where: Optional[str] = None) -> List[str]:
+    """The tables that hold items matching ``where`` and one of ``patterns`` (any name when none), sorted."""
+    tables: set = set()
+    for pattern in list(patterns) or [None]:
+        tables.update(Listing(data_root, ItemFilter(pattern=pattern, where=where), sizes=False).tables_present())
+    return sorted(tables)
 
 
 def query(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
