@@ -248,6 +248,25 @@ def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
     assert wide[3::2] == rows and sorted(line.strip() for line in wide[4::2]) == sorted(indexes)
 
 
+
+
+def test_ls_says_its_count_on_one_line_above_a_narrow_table(db: Path):
+    import pandas as pd
+    from rich.console import Console
+
+    from RLA import cli_display as display
+
+    shown = rla("ls", "--data-root", str(db), "-t", "hopper", "-c", "status", env={"COLUMNS": "80"})
+    assert shown.stdout.splitlines()[0].rstrip() == f"{count_items(db, task='hopper')} items in {db}"
+    title = "2 items in /a/database/whose/name/is/wider/than/its/table"
+    for name in ("a", "a" * 80):  # the full table, then the short one (named by start time) of a long index
+        frame = pd.DataFrame({"status": ["finished", "failed"], "task": "t", "date": pd.NaT},
+                             index=pd.Index([f"t/{name}", "t/b"], name="index"))
+        out = Console(record=True, width=80)
+        out.print(display.frame_table(frame, ["status"], title=title, out=out))
+        text = out.export_text()
+        assert text.splitlines()[0].rstrip() == title and "finished" in text and "status" in text
+
 def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db: Path):
     from conftest import log_run
 

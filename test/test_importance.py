@@ -75,6 +75,8 @@ def test_rla_importance_shows_the_seed_count(db: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "6 configurations of 3 seeds each" in result.output and max(map(len, lines)) <= 80
+    # the title wrapped at the terminal's width, not at the (narrower) table's
+    assert lines[0].startswith("6 configurations of 3 seeds each; importance: the drop in R² when a parameter")
     assert next(line for line in lines if "lr" in line and "[" in line).split()[0] == "lr"
     refused = CliRunner().invoke(main, ["importance", "-d", str(db), "-t", "pendulum", "-m", "eval/return",
                                         "-p", "seed"])

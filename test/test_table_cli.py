@@ -45,6 +45,9 @@ def test_rla_table_shows_names_as_they_read(db: Path) -> None:
     shown = rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--versus", "--reps", "50")
     _shown_as_they_read(shown)
     assert "algo=[/y]" in shown  # the P(X > Y) matrix names its groups too
+    # its title on one line, wrapped at the terminal's width and not at the width of a narrower matrix
+    narrow = rla("table", "-d", str(db), "-t", "hopper", "-k", "lr", "-m", "ret", "--versus", "--reps", "50")
+    assert "P(X > Y), X by row, Y by column (95% intervals)" in [line.rstrip() for line in narrow.splitlines()]
     _shown_as_they_read(rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "--runtime"))
     markdown = rla("table", "-d", str(db), "-t", "hopper", "-k", "algo", "-m", "ret", "--format", "md",
                    "--reps", "50")

@@ -230,12 +230,14 @@ def progress_counter(description: str, quiet: bool) -> Iterator[Counter]:
 
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,
                 out: Optional["Console"] = None, wide: bool = False) -> Any:
-    """A rich Table of a query DataFrame: the item, chosen columns and the tracked parameters.
+    """A rich table of a query DataFrame: the item, chosen columns and the tracked parameters.
 
     Items are named by their full index when the table fits ``out``'s width;
     otherwise by their start time (and table), so that a run is one line in an
     80-column terminal, and ``wide`` adds each item's full index on a line of
-    its own under its row (whole, to copy). ``--json`` shows everything.
+    its own under its row (whole, to copy). ``--json`` shows everything. The
+    ``title`` is a line of its own above, wrapped at the terminal's width (a
+    table's title would wrap at the table's).
     """
     if columns is None:
         tracked: List[str] = []
@@ -243,27 +245,29 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
             tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
         tagged = ["tags"] if any(frame.get("tags", [])) else []
         columns = [c for c in (*DEFAULT_COLUMNS, *tracked, *tagged) if c in frame.columns]
-    full = _table(frame, columns, title, short_names=False)
-    if out is None:
-        return full
+    from rich.console import Group
     from rich.measure import Measurement
     from rich.text import Text
 
-    if Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
-        return full
+    def titled(table: Any) -> Any:
+        return table if title is None else Group(Text(title), table)
+
+    full = _table(frame, columns, short_names=False)
+    if out is None or Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
+        return titled(full)
     columns = list(columns)
     left_out: List[str] = []
-    short = _table(frame, columns, title, short_names=True)
+    short = _table(frame, columns, short_names=True)
     while Measurement.get(out, out.options.update_width(1_000_000), short).maximum > out.width \
             and any(c.startswith("params.") for c in columns):
         # the last parameters, when they would be cut to a letter or off the edge, are left out and named
         left_out.insert(0, columns.pop(max(i for i, c in enumerate(columns) if c.startswith("params."))))
-        short = _table(frame, columns, title, short_names=True)
+        short = _table(frame, columns, short_names=True)
     if left_out:
         names = ", ".join(_header(c, frame.columns) for c in left_out)
         short.caption = Text(printable(f"not shown: {names} (-c to choose the columns, --json for all)"))
         short.caption_justify = "left"
-    return _under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short
+    return titled(_under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short)
 
 
 def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
@@ -287,13 +291,12 @@ def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
     return Group(*parts, *([caption] if caption is not None else []))
 
 
-def _table(frame: "pd.DataFrame", columns: Sequence[str], title: Optional[str], short_names: bool) -> Any:
+def _table(frame: "pd.DataFrame", columns: Sequence[str], short_names: bool) -> Any:
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title) if title is not None else None, title_justify="left",
-                  box=box.SIMPLE_HEAD if short_names else box.HEAVY_HEAD, show_edge=not short_names,
+    table = Table(box=box.SIMPLE_HEAD if short_names else box.HEAVY_HEAD, show_edge=not short_names,
                   pad_edge=not short_names)
     cells = {column: [_cell(column, value, short_names) for value in frame[column]] for column in columns}
     if not short_names:
