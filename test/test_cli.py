@@ -95,6 +95,13 @@ def test_archive_mv_and_clean(db: Path, tmp_path: Path):
     assert json.loads(out.stdout)["count"] == 10
 
 
+
+def test_a_plan_names_where_items_go_on_one_line_to_copy(db: Path):
+    out = rla("archive", "--data-root", str(db), "-t", "hopper", SEED_1, "-y", env={"COLUMNS": "80"})
+    target = next(line for line in (out.stdout + out.stderr).splitlines() if line.startswith("to: "))
+    path = target.removeprefix("to: ").removesuffix(" (and 9 more)")
+    assert len(target) > 80 and Path(path).is_dir() and ARCHIVE_DIR in Path(path).parts
+
 def test_show_prints_metadata_and_backup(db: Path):
     out = rla("show", "--data-root", str(db), "-t", "hopper", "*/*/*/*lr=0.001&seed=2")
     assert "status: finished" in out.stdout and "seed: 2" in out.stdout and "env=Hopper-v4" in out.stdout

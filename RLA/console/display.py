@@ -126,7 +126,7 @@ def show_plan(plan: "Plan", dry_run: bool = False) -> None:
     if targets:
         first = targets[0]
         out.print(Text(printable(f"to: {first.target} (and {len(targets) - 1} more)" if len(targets) > 1
-                                 else f"to: {first.target}")))
+                                 else f"to: {first.target}")), soft_wrap=True)  # whole: the terminal wraps it
 
 
 def _show_skipped(out: "Console", plan: "Plan") -> None:
