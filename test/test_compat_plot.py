@@ -153,6 +153,10 @@ def test_plot_saved_images_grid_of_the_latest_matching_images(db: Path):
     assert sorted(images) == [f"{DATE}/{_item_name(2, 0.01, 1)}", f"{DATE}/{_item_name(3, 0.01, 2)}"]
     assert all([p.name for p in v["*react_func.png"]] == ["20-react_func.png"] for v in images.values())
     assert len(figure.axes) == 2 and [a.get_title() for a in figure.axes] == ["20-react_func.png"] * 2
+    figure.canvas.draw()  # each row is labelled with its run's parameters, inside the figure (not cut off)
+    label = figure.axes[0].yaxis.label
+    assert "learning_rate=0.01" in label.get_text() and label.get_visible()
+    assert 0 <= label.get_window_extent().x0 and label.get_window_extent().x1 <= figure.bbox.x1
     shown = figure.axes[1].get_images()[0].get_array()
     assert shown.shape[:2] == (4, 6) and float(shown[0, 0, 0]) == pytest.approx(1.0, abs=0.01)
     figure, images = plot_saved_images(str(db), TASK, None, ["figs/*.png", "other.png"], max_keep_num=2,

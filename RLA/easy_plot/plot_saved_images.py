@@ -83,10 +83,21 @@ def plot_saved_images(data_root: Union[str, os.PathLike], task_table_name: str, 
             print(f"plot_saved_images: {date}: {', '.join(p.name for p in paths)}")
         for col in range(ncols):
             axes = grid[row][col]
-            axes.axis("off")
             if col < len(paths):
                 axes.imshow(mpimg.imread(paths[col]))
                 axes.set_title(paths[col].name, fontsize=9)
-        grid[row][0].text(-0.02, 0.5, date.rsplit("/", 1)[-1][:40], transform=grid[row][0].transAxes,
-                          rotation=90, ha="right", va="center", fontsize=8)
+                axes.set_xticks([])
+                axes.set_yticks([])
+                axes.spines[:].set_visible(False)
+            else:
+                axes.axis("off")
+        grid[row][0].set_ylabel(_row_label(date), fontsize=8)  # a label the layout makes room for
     return figure, images
+
+
+def _row_label(record_date: str, width: int = 48) -> str:
+    """A run's name as the label of its row: its start time and host, then its parameters on a
+    second line (each cut to ``width`` characters), so that rows differing in a parameter read apart."""
+    name = record_date.rsplit("/", 1)[-1]
+    head, sep, params = name.partition("&")
+    return "\n".join(line if len(line) <= width else line[:width - 1] + "…" for line in (head, sep + params) if line)
