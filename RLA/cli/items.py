@@ -86,8 +86,6 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         _print_json_records(selected)
         return
     records = selected.page(0, limit or selected.total)
-    for line in display.warning_lines(records):
-        click.echo(line, err=True)
     frame = query.to_frame(records)
     _say_unlogged_metrics(selected, frame, columns)
     unknown = [c for c in columns if c not in frame.columns]
@@ -101,6 +99,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     title = f"{counted(selected.total, 'item')} in {data_root}"
     out = display.console(stderr=False)
     out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=not wide)
+    for line in display.warning_lines(records):  # below the table, where the eye ends
+        click.echo(line, err=True)
     if len(records) < selected.total:
         click.echo(f"note: the first {len(records):,} of {counted(selected.total, 'item')} shown; --limit 0 "
                    "shows every one, --json gives them to scripts", err=True)
