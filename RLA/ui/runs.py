@@ -74,8 +74,8 @@ class RunsTables:
         listing = self._listings.get(snapshot) if snapshot is not None else None
         out: Dict[str, Any] = {}
         if listing is None or snapshot is None:
-            listing = Listing(data_root, ItemFilter(**parse_filter(text)), sort=sort or None, descending=descending,
-                              metrics=metrics)
+            listing = Listing(data_root, ItemFilter(**parse_filter(text, data_root)), sort=sort or None,
+                              descending=descending, metrics=metrics)
             self._made += 1
             snapshot = self._made
             self._listings[snapshot] = listing
