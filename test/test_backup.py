@@ -57,6 +57,26 @@ def test_snapshot_copies_sources_and_leaves_out_secrets_caches_vcs_and_the_datab
     assert any(line.startswith("numpy==") for line in requirements)
 
 
+def test_overlapping_backup_folders_copy_and_report_each_file_once(tmp_path):
+    project = tmp_path / "project"
+    make_project(project)
+    (project / "src" / "notes.txt").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    config = {"BACKUP_CONFIG": {"backup_code_dir": ["src", ".", "src/utils"], "max_file_size_mb": 1},
+              "LOG_USED": ["csv"]}
+    exp_manager.set_hyper_param(seed=1)
+    exp_manager.configure(task_table_name="t", rla_config=config, data_root=tmp_path / "db",
+                          run_file=str(project / "main.py"), code_root=str(project))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    code_dir = item.path("code")
+    copied = sorted(str(p.relative_to(code_dir)) for p in code_dir.rglob("*") if p.is_file())
+    assert copied == [".gitignore", "ignore.txt", "main.py", "requirements.txt", "src/agent.py",
+                      "src/data/replay.npy", "src/notes.log", "src/utils/helper.py"]
+    warnings = (item.path("log") / "warn.txt").read_text()
+    assert "over 1.0 MB: src/big.bin\n" in warnings  # once, though src and . both hold it
+    assert "private key: src/notes.txt\n" in warnings
+
+
 def test_git_state_and_uncommitted_diff_are_recorded(tmp_path):
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)

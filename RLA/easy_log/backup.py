@@ -14,7 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from RLA.environment import REMOTE_PASSWORD
 
@@ -56,6 +56,8 @@ class SnapshotReport:
     #: files left out because they hold a private key, and files copied with a known secret blanked
     skipped_keys: List[str] = field(default_factory=list)
     redacted: List[str] = field(default_factory=list)
+    #: every path looked at, so overlapping backup folders (or the run file inside one) are read once
+    seen: Set[str] = field(default_factory=set)
 
 
 def _ignore_spec(patterns: Iterable[str]) -> Any:
@@ -141,8 +143,9 @@ def _copy_tree(source: Path, base: Path, dest: Path, spec: Any, excluded: set, m
 def _copy_file(path: Path, base: Path, dest: Path, spec: Any, max_file_bytes: int,
                report: SnapshotReport, secrets: Sequence[bytes]) -> None:
     rel = os.path.relpath(path, base)
-    if spec.match_file(rel):
+    if rel in report.seen or spec.match_file(rel):
         return
+    report.seen.add(rel)
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
