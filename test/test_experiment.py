@@ -334,6 +334,14 @@ def test_misuse_gets_errors_that_say_what_to_do(data_root):
     assert not (data_root / "log").exists()
 
 
+def test_a_misspelled_nested_record_key_names_the_closest_one(data_root):
+    exp_manager.set_hyper_param(optim={"lr": 0.1, "eps": 1e-8}, seed=1)
+    exp_manager.add_record_param(["optim.lrr"])
+    exp_manager.configure(task_table_name="t", rla_config=CONFIG, data_root=data_root)
+    with pytest.raises(NoDataError, match=r"'optim.lrr' is not a hyper-parameter \(did you mean optim\.lr\b"):
+        exp_manager.log_files_gen()
+    assert not (data_root / "log").exists()
+
 def test_import_writes_nothing_and_stays_light(tmp_path, write_script):
     script = write_script("""
         import sys, time

@@ -238,7 +238,7 @@ def mv_command(data_root: str, filters: Dict[str, Any], **options: Any) -> None:
 @click.command("tb", epilog=PATTERN_HELP)
 @selection
 @click.option("--link-dir", type=click.Path(file_okay=False),
-              help="The folder of links to make (default: a new temporary folder).")
+              help="The folder of links to make (default: a new temporary folder, removed when TensorBoard stops).")
 @click.option("--port", type=int, default=6006, show_default=True)
 @click.option("--host", help="The address TensorBoard listens on.")
 @click.option("--no-launch", is_flag=True, help="Make the links and print the command instead of running it.")
@@ -257,4 +257,4 @@ def tb_command(data_root: str, filters: Dict[str, Any], link_dir: Optional[str],
             click.echo(shlex.join(command))
         return
     click.echo(f"TensorBoard on the items linked in {folder}", err=True)
-    raise SystemExit(ops.launch_tensorboard(command))
+    raise SystemExit(ops.launch_tensorboard(command, temporary_links=None if link_dir else folder))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,12 +47,29 @@ def tensorboard_command(link_dir: PathLike, port: int = 6006, host: Optional[str
     return command
 
 
-def launch_tensorboard(command: Sequence[str]) -> int:
-    """Run TensorBoard in the foreground until it stops (Ctrl-C)."""
+def launch_tensorboard(command: Sequence[str], temporary_links: Optional[PathLike] = None) -> int:
+    """Run TensorBoard in the foreground until it stops (Ctrl-C, or SIGTERM, which stops TensorBoard too),
+    then remove ``temporary_links``, the link folder made for this command alone."""
+    process = subprocess.Popen(list(command))
+    stopped = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopped
+        stopped = True
+        process.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(list(command))
-    except KeyboardInterrupt:
-        return 0
+        code = process.wait()
+    except KeyboardInterrupt:  # TensorBoard, in the same process group, had the Ctrl-C too
+        process.wait()
+        stopped = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if temporary_links is not None:
+            _clear_link_dir(Path(temporary_links))
+            Path(temporary_links).rmdir()
+    return 0 if stopped else code
 
 
 def _clear_link_dir(folder: Path) -> None:
