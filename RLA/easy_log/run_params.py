@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple, Union
 
-from RLA.db.records import lookup_param
+from RLA.db.records import flatten_params, lookup_param
 from RLA.errors import NoDataError, UsageError
+from RLA.words import did_you_mean
 
 if TYPE_CHECKING:
     from RLA.db.layout import Item
@@ -92,8 +93,9 @@ class RunParams:
             try:
                 out.append((key, lookup_param(self.hyper_param, key)))
             except KeyError:
+                near = did_you_mean(key, flatten_params(self.hyper_param))  # optim.lrr -> optim.lr
                 raise NoDataError(
-                    f"add_record_param key {key!r} is not a hyper-parameter; set it with "
+                    f"add_record_param key {key!r} is not a hyper-parameter{near}; set it with "
                     f"set_hyper_param({key.split('.')[0]}=...) first (known: {sorted(self.hyper_param)})"
                 ) from None
         return out
