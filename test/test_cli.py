@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -122,6 +126,31 @@ def test_tb_makes_the_link_folder_and_prints_the_command(db: Path, tmp_path: Pat
     legacy_link = Path(made["link_dir"]) / "hopper" / LEGACY_RECORD_DATE
     assert legacy_link.is_symlink() and made["command"][-2:] == ["--port", "6006"]
     assert (legacy_link / "progress.csv").is_file()  # no tb folder in that item: its log folder is linked
+
+
+def test_tb_serves_the_selected_runs_and_removes_its_link_folder_when_stopped(db: Path, tmp_path: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**subprocess_env(), "TMPDIR": str(tmp_path)}
+    tb = subprocess.Popen([sys.executable, "-m", "RLA.cli", "tb", "--data-root", str(db), "-t", "walker",
+                           "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        folder = Path(tb.stderr.readline().strip().rpartition(" ")[2])  # "TensorBoard on the items linked in <folder>"
+        assert folder.parent == tmp_path and folder.name.startswith("rla_tb_")
+        deadline, runs = time.monotonic() + 90, []
+        while time.monotonic() < deadline and len(runs) < 3:
+            try:
+                runs = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5).read())
+            except OSError:
+                time.sleep(0.5)
+        assert len(runs) == 3 and all(run.startswith("walker/") for run in runs), runs  # TensorBoard read them
+    finally:
+        tb.send_signal(signal.SIGTERM)
+        code = tb.wait(timeout=60)
+    assert code == 0 and not folder.exists()  # TensorBoard stopped with it, the links it served are gone
+    assert len(list(db.rglob("*.tfevents.*"))) >= 3  # the runs' own event files stay
 
 
 def run_module(module: str, *args: str, input: str = None) -> subprocess.CompletedProcess:
