@@ -225,6 +225,18 @@ def test_hydra_app_overrides(project: Path, tmp_path: Path):
     assert not [p for p in snapshot if p.startswith(("outputs/", "tb/"))]
 
 
+def test_a_logdir_inside_the_project_stays_out_of_the_snapshot(project: Path, tmp_path: Path):
+    write(project, "train.py", "print('trained')\n")
+    write(project, "logs/ppo/CartPole-v1_1/best_model.zip", "weights of an earlier run\n")
+    write(project, "src/logs_util.py", "def helper(): ...\n")
+    db = tmp_path / "db"
+    done = rla_run(project, db, "--logdir", "logs", "--", sys.executable, "train.py", "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    item = only_item(db, "train")
+    snapshot = sorted(p.relative_to(item.code_dir).as_posix() for p in item.code_dir.rglob("*") if p.is_file())
+    assert snapshot == ["requirements.txt", "src/logs_util.py", "train.py"]
+
+
 def test_sb3_ppo_tensorboard_log(project: Path, tmp_path: Path):
     write(project, "sb3_ppo.py", """
         import argparse

@@ -102,18 +102,23 @@ def captured_environment(environ: Optional[Dict[str, str]] = None) -> Dict[str, 
     return {k: v for k, v in sorted(environ.items()) if _KEPT_VARIABLES.match(k) and not _SECRET_WORDS.search(k)}
 
 
-def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = None) -> RLAConfig:
-    """The project's rla_config.yaml, or one snapshotting the working tree; never logging to our stdout
-    (the command owns the terminal) nor TensorBoard (the command's own event files are kept). System
-    metrics every ``system_metrics`` seconds, else as configured, else every SYSTEM_METRICS_SECONDS."""
+def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = None,
+            logdirs: Sequence[PathLike] = ()) -> RLAConfig:
+    """The project's rla_config.yaml, or one snapshotting the working tree but what training writes there
+    (``logdirs`` too); never logging to our stdout (the command owns the terminal) nor TensorBoard (the
+    command's own event files are kept). System metrics every ``system_metrics`` seconds, else as
+    configured, else every SYSTEM_METRICS_SECONDS."""
     if config_file is None and os.path.isfile(CONFIG_FILE):
         config_file = CONFIG_FILE
     if config_file is not None:
         config = load_config(config_file)
     else:
         config = RLAConfig()
+        inside = [os.path.relpath(os.path.abspath(d)) for d in logdirs]  # those outside it are never copied
+        outputs = [*_OUTPUT_PATTERNS, *(f"/{Path(d).as_posix()}/" for d in inside
+                                        if d != os.curdir and not d.startswith(os.pardir))]
         config.BACKUP_CONFIG = dataclasses.replace(config.BACKUP_CONFIG, backup_code_dir=["."],
-                                                   ignore_code_paths=list(_OUTPUT_PATTERNS))
+                                                   ignore_code_paths=outputs)
     if system_metrics is not None:
         if not system_metrics >= 0:
             raise UsageError(f"--system-metrics {system_metrics!r}: give the seconds between two samples, or 0")
@@ -226,7 +231,7 @@ def run_command(argv: Sequence[str], data_root: PathLike, task: Optional[str] = 
     if missing:
         raise UsageError(f"--record {missing[0]!r} is not a parameter of the command line; "
                          f"its parameters: {', '.join(params) or 'none'}")
-    config = _config(config_file, system_metrics)
+    config = _config(config_file, system_metrics, logdirs)
     if alerting is not None:
         alerting.apply(config)
     script = line.script if line.script and os.path.isfile(line.script) else None
