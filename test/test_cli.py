@@ -303,6 +303,26 @@ def test_ls_says_its_count_on_one_line_above_a_narrow_table(db: Path):
         text = out.export_text()
         assert text.splitlines()[0].rstrip() == title and "finished" in text and "status" in text
 
+def test_ls_shows_long_parameter_names_whole_when_the_terminal_has_room(tmp_path: Path):
+    from conftest import log_run
+
+    from RLA import exp_manager
+
+    for seed in (1, 2):
+        log_run(tmp_path / "db", "cheetah", {"learning_rate": 3e-4, "environment_name": "HalfCheetah-v4",
+                                             "seed": seed}, [(0, {"r": 1.0})])
+    exp_manager.finish()
+    ls = ["ls", "--data-root", str(tmp_path / "db")]
+    lines = rla(*ls, env={"COLUMNS": "90"}).stdout.splitlines()
+    assert max(map(len, lines)) <= 90 and "…" not in "".join(lines)
+    header = next(i for i, line in enumerate(lines) if line.startswith("started"))
+    assert {"learning_rate", "environment_name", "seed"} <= set(lines[header].split())
+    assert "HalfCheetah-v4" in lines[header + 2].split()
+    narrow = rla(*ls, env={"COLUMNS": "86"}).stdout.splitlines()  # room for the columns only once cut
+    header = next(i for i, line in enumerate(narrow) if line.startswith("started"))
+    assert max(map(len, narrow)) <= 86 and "learning_ra…" in narrow[header] and "seed" in narrow[header]
+
+
 def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db: Path):
     from conftest import log_run
 

@@ -255,14 +255,19 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
     full = _table(frame, columns, short_names=False)
     if out is None or Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
         return titled(full)
+    def fits(table: Any) -> bool:
+        return Measurement.get(out, out.options.update_width(1_000_000), table).maximum <= out.width
+
     columns = list(columns)
     left_out: List[str] = []
-    short = _table(frame, columns, short_names=True)
-    while Measurement.get(out, out.options.update_width(1_000_000), short).maximum > out.width \
-            and any(c.startswith("params.") for c in columns):
+    for cut in _CUTS:  # parameter and metric cells as wide as the terminal leaves room for
+        short = _table(frame, columns, short_names=True, cut=cut)
+        if fits(short):
+            break
+    while not fits(short) and any(c.startswith("params.") for c in columns):
         # the last parameters, when they would be cut to a letter or off the edge, are left out and named
         left_out.insert(0, columns.pop(max(i for i, c in enumerate(columns) if c.startswith("params."))))
-        short = _table(frame, columns, short_names=True)
+        short = _table(frame, columns, short_names=True, cut=_CUTS[-1])
     if left_out:
         names = ", ".join(_header(c, frame.columns) for c in left_out)
         short.caption = Text(printable(f"not shown: {names} (-c to choose the columns, --json for all)"))
@@ -291,7 +296,11 @@ def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
     return Group(*parts, *([caption] if caption is not None else []))
 
 
-def _table(frame: "pd.DataFrame", columns: Sequence[str], short_names: bool) -> Any:
+#: the widths a short table cuts parameter cells and headers to, the widest that fits first (metrics: 4 more)
+_CUTS = (24, 16, 12)
+
+
+def _table(frame: "pd.DataFrame", columns: Sequence[str], short_names: bool, cut: int = _CUTS[-1]) -> Any:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -313,7 +322,7 @@ def _table(frame: "pd.DataFrame", columns: Sequence[str], short_names: bool) -> 
             table.add_column(Text(header), justify="right")
         elif column.startswith("params.") or column in _TEXT_COLUMNS or metric_column(column):  # cut first
             table.add_column(Text(header), justify="right", no_wrap=True, overflow="ellipsis",
-                             min_width=min(len(header), 6), max_width=16 if metric_column(column) else 12)
+                             min_width=min(len(header), 6), max_width=cut + 4 if metric_column(column) else cut)
         else:  # status, step, rows, size: never cut
             width = max([len(header), *map(len, cells[column])])
             table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
