@@ -138,6 +138,22 @@ def test_second_import_adds_nothing_and_dry_run_writes_nothing(tmp_path: Path):
     assert tree_state(db) == before
 
 
+def test_an_import_without_the_first_ones_name_pattern_keeps_the_parameters_it_gave(tmp_path: Path):
+    logdir = tmp_path / "runs"
+    folder = cleanrl_run(logdir, "CartPole-v1__ppo__1__1700000000", seed=1, learning_rate=1e-3, iterations=5)
+    db = tmp_path / "db"
+    import_runs("tensorboard", logdir, db, "t", name_pattern="{env_id}__{exp_name}__{seed}__{time}")
+    item = imported(db, "t")[folder.name]
+    assert params_json(item)["time"] == 1700000000  # from the folder's name alone
+    params_from = run_json(item)["params_from"]
+    rows = item.progress_csv.read_bytes()
+    again = import_runs("tensorboard", logdir, db, "t")  # its options changed: the run is read again
+    assert [(o.action, o.rows) for o in again.outcomes] == [("updated", 0)]
+    assert params_json(item)["time"] == 1700000000 and item.progress_csv.read_bytes() == rows
+    assert run_json(item)["params_from"] == params_from
+    assert query(db, "t", where="time == 1700000000").shape[0] == 1
+
+
 def test_an_item_cut_by_a_crash_after_its_import_is_repaired_by_the_next(tmp_path: Path):
     cleanrl_run(tmp_path / "runs", "a", seed=1, learning_rate=1e-3, iterations=5)
     db = tmp_path / "db"

@@ -113,11 +113,15 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
     rewritten, added, kept_warning, progress_bytes = _update_progress(item, table, len(run.rows), dry_run)
     if kept_warning:
         warnings.append(kept_warning)
-    params = to_jsonable(run.params)
-    new_params = params != read_json(item.params_json)
+    earlier = read_json(item.params_json)
+    # what the run says now, over what earlier imports kept (an import without the --name-pattern of
+    # the first keeps the parameters that pattern gave, which the item's name still shows)
+    params = {**(earlier if isinstance(earlier, dict) else {}), **to_jsonable(run.params)}
+    new_params = params != earlier
     files = _missing_files(item, run)
     record_param = known.run.get("record_param") or []
-    new_record = _record(item, source, run, list(record_param), fingerprint, warnings, progress_bytes)
+    new_record = _record(item, source, run, list(record_param), fingerprint, warnings, progress_bytes,
+                         params_from=known.run.get("params_from") or [])
     changed = rewritten or new_params or bool(files) or _differs(new_record, known.run)
     if changed and not dry_run:
         _write_files(item, run)
@@ -276,15 +280,18 @@ def _iso(seconds: Optional[float]) -> Optional[str]:
 
 
 def _record(item: Item, source: str, run: SourceRun, record_param: List[str], fingerprint: Any,
-            warnings: List[str], progress_bytes: int, annotated: bool = True) -> Dict[str, Any]:
+            warnings: List[str], progress_bytes: int, annotated: bool = True,
+            params_from: Sequence[str] = ()) -> Dict[str, Any]:
     """The item's run.json: what the source says of the run, and where it came from (with the tags and note
-    it had when they were ``annotated`` on the item: what a later import compares the source's with)."""
+    it had when they were ``annotated`` on the item: what a later import compares the source's with).
+    ``params_from``: the sources of parameters that earlier imports kept, before the run's own."""
     steps = sorted(run.rows)
     return to_jsonable({
         "format": "v1", "task": item.task, "index": item.index, "log_name": item.name, "status": run.status,
         "start_time": _iso(run.start_time), "end_time": _iso(run.end_time),
         "last_time_step": steps[-1] if steps else None, "record_param": record_param,
-        "ip": source, "host": run.host, "params_from": list(run.params_from), "error": None,
+        "ip": source, "host": run.host, "error": None,
+        "params_from": list(dict.fromkeys([*params_from, *run.params_from])),
         IMPORTED: {"source": source, "id": run.id, "name": run.name, "location": run.location,
                    "time": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
                    "progress_bytes": progress_bytes,
