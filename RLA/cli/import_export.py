@@ -72,7 +72,7 @@ def export_command(fmt: str, data_root: str, filters: Dict[str, Any], output: st
 
     \b
       rla export csv -d db -t cleanrl -o cleanrl.csv
-      rla export parquet -d db -t cleanrl -w 'seed < 3' -s finished -o r.parquet
+      rla export parquet -d db -t ppo -w 'seed < 3' -s finished -o r.parquet
     """
     from RLA.console import display
     from RLA.db.query import ItemFilter
