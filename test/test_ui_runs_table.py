@@ -93,6 +93,12 @@ def test_sorted_and_filtered_by_the_server_with_a_metric_column(page, many_runs:
         assert set(_rendered(page)) <= {r.index for r in selected}
         page.check("#select-all")
         page.wait_for_function(f"document.querySelector('#selected-count').textContent.includes('{len(selected)}')")
+        _filter(page, "-w 'sed in [1, 2]'")  # a misspelled parameter: no run, and the page says why
+        page.wait_for_function("document.querySelector('#runs-count').textContent === '0 runs'")
+        assert page.inner_text("#runs-notes") == "note: no item has the parameter 'sed' (did you mean seed?)"
+        _filter(page, "-w 'seed in [1, 2]'")
+        page.wait_for_function("document.querySelector('#runs-count').textContent !== '0 runs'")
+        assert page.inner_text("#runs-notes") == ""
 
 
 def test_curves_of_too_many_runs_are_refused_before_any_is_read(many_runs: Path, monkeypatch: pytest.MonkeyPatch):

@@ -80,8 +80,9 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
         selected = listing(filters)
     columns = _metric_columns(selected, columns)
     selected.show_metrics([c for c in columns if metric_column(c)])  # with those named by their key alone
-    if not selected.total and filters.get("where"):
-        _say_unknown_parameters(selected, filters)
+    if not selected.total:
+        for line in selected.unknown_parameters():
+            click.echo(printable(f"note: {line}"), err=True)
     if as_json:
         _print_json_records(selected)
         return
@@ -140,18 +141,6 @@ def _print_json_records(selected: Any) -> None:
         sys.stdout.write(("," if number else "") + "\n" + json.dumps(record.to_dict(), default=str))
     sys.stdout.write("\n]\n" if selected.total else "]\n")
     sys.stdout.flush()
-
-
-def _say_unknown_parameters(selected: Any, filters: Dict[str, Any]) -> None:
-    """Why a ``-w`` selection is empty when it is a name: the parameters it compares that no item
-    of those tables has, with the closest ones they do have."""
-    from RLA.db.annotations import ANNOTATION_NAMES
-    from RLA.db.expr import where_names
-
-    known = set(selected.param_keys())
-    for name in where_names(filters["where"]):
-        if name not in known and name not in ANNOTATION_NAMES and name.removeprefix("params.") not in known:
-            click.echo(printable(f"note: no item has the parameter {name!r}{did_you_mean(name, known)}"), err=True)
 
 
 @click.command("show", epilog=PATTERN_HELP)

@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 from RLA.db import journal
 from RLA.db.annotations import ANNOTATION_NAMES
 from RLA.db.entry import SETTLE_NS
+from RLA.db.expr import where_names
 from RLA.db.index import Index, Row
 from RLA.db.index_db import encode_text, sql_value
 from RLA.db.layout import DATA_TYPES, Database, Item
@@ -233,6 +234,16 @@ class Listing:
         """The parameter keys items of the listing's tables have (or had), sorted."""
         with self._opened() as index:
             return index.store.param_keys(list(self.tables))
+
+    def unknown_parameters(self) -> List[str]:
+        """Why a ``where`` selection may be empty: a line per name it compares that no item of the
+        listing's tables has as a parameter, with the closest ones they do have."""
+        if not self.filter.where:
+            return []
+        known = set(self.param_keys())
+        return [f"no item has the parameter {name!r}{did_you_mean(name, known)}"
+                for name in where_names(self.filter.where)
+                if name not in known and name not in ANNOTATION_NAMES and name.removeprefix("params.") not in known]
 
     def metric_keys(self) -> List[str]:
         """The progress.csv columns of (up to 50 recent) items of each of the listing's tables, sorted."""

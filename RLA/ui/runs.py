@@ -66,7 +66,8 @@ class RunsTables:
               snapshot: Optional[int] = None) -> Dict[str, Any]:
         """Rows ``offset`` to ``offset + limit`` of the filter's runs in that order, with the count
         (``total``) and the listing's number (``snapshot``: the page sends it back to scroll the same
-        listing); a first page also names the parameters and metrics one may add as columns."""
+        listing); a first page also names the parameters and metrics one may add as columns, and
+        (``notes``) why an empty one may be empty."""
         if not 0 < limit <= MAX_PAGE_ROWS:
             raise UsageError(f"limit must be 1 to {MAX_PAGE_ROWS} rows, got {limit}")
         params = [c[len("params."):] for c in columns if c.startswith("params.")]
@@ -82,7 +83,8 @@ class RunsTables:
             while len(self._listings) > self.kept:
                 self._listings.popitem(last=False)
             out.update(param_keys=listing.param_keys(),
-                       metric_keys=[key for key in listing.metric_keys() if key not in NOT_METRICS])
+                       metric_keys=[key for key in listing.metric_keys() if key not in NOT_METRICS],
+                       notes=listing.unknown_parameters() if not listing.total else [])
         else:
             self._listings.move_to_end(snapshot)
             listing.show_metrics(metrics)

@@ -77,6 +77,7 @@ async function loadRuns() {
   state.loading = new Set();
   state.paramKeys = table.param_keys;
   state.metricKeys = table.metric_keys;
+  $("#runs-notes").textContent = (table.notes || []).map(note => "note: " + note).join("\n");
   showError(null);
   renderHead();
   renderBody();
