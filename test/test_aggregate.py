@@ -93,6 +93,8 @@ def test_run_scores_summary_and_tables() -> None:
         "\\begin{tabular}{lrr}", "\\toprule", "algo & mean $\\pm$ stderr & n \\\\", "\\midrule",
         "a\\_1 & 2 $\\pm$ 0.577 & 3 \\\\", "b\\&c & 12 $\\pm$ 2 & 2 \\\\", "\\bottomrule", "\\end{tabular}"]
     assert "[" in agg.format_summary(table, spread="ci")
+    returns = agg.summarize_scores(scores.assign(score=scores.score * 255.0), ["algo"], n_bootstrap=500)
+    assert agg.format_summary(returns).splitlines()[2:] == ["| a | 510 ± 255 | 3 |", "| b | 3060 ± 721 | 2 |"]
 
 
 def test_aggregate_metrics_point_estimates_by_hand() -> None:

@@ -306,10 +306,14 @@ def format_summary(summary: Any, fmt: str = "markdown", spread: str = "std", dig
     keys = [c for c in summary.columns if c not in ("mean", "std", "stderr", "ci_low", "ci_high", "n")]
     pm = "$\\pm$" if latex else "±"
 
+    def number(value: float) -> str:  # a return of 2550 reads 2550, not 2.55e+03
+        written = f"{value:.{digits}g}"
+        return f"{value:.0f}" if "e+" in written and abs(value) < 1e9 else written
+
     def cell(row: Any) -> str:
         if spread == "ci":
-            return f"{row['mean']:.{digits}g} [{row['ci_low']:.{digits}g}, {row['ci_high']:.{digits}g}]"
-        return f"{row['mean']:.{digits}g} {pm} {row[spread]:.{digits}g}"
+            return f"{number(row['mean'])} [{number(row['ci_low'])}, {number(row['ci_high'])}]"
+        return f"{number(row['mean'])} {pm} {number(row[spread])}"
 
     text = latex_escape if latex else str
     header = [text(str(k)) for k in keys] + ["mean [CI]" if spread == "ci" else f"mean {pm} {spread}", "n"]
