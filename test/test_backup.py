@@ -77,6 +77,20 @@ def test_overlapping_backup_folders_copy_and_report_each_file_once(tmp_path):
     assert "private key: src/notes.txt\n" in warnings
 
 
+def test_a_run_file_outside_the_project_is_the_one_kept_under_its_name(tmp_path):
+    project = tmp_path / "project"
+    make_project(project)
+    script = tmp_path / "scripts" / "main.py"  # run from the project, with a main.py of its own
+    script.parent.mkdir()
+    script.write_text("print('the script that ran')\n")
+    exp_manager.configure(task_table_name="t", rla_config={"BACKUP_CONFIG": {"backup_code_dir": ["."]},
+                                                           "LOG_USED": ["csv"]},
+                          data_root=tmp_path / "db", run_file=str(script), code_root=str(project))
+    item = exp_manager.log_files_gen()
+    exp_manager.finish()
+    assert (item.path("code") / "main.py").read_text() == script.read_text()
+
+
 def test_git_state_and_uncommitted_diff_are_recorded(tmp_path):
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)

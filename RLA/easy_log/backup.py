@@ -56,7 +56,8 @@ class SnapshotReport:
     #: files left out because they hold a private key, and files copied with a known secret blanked
     skipped_keys: List[str] = field(default_factory=list)
     redacted: List[str] = field(default_factory=list)
-    #: every path looked at, so overlapping backup folders (or the run file inside one) are read once
+    #: the real path of every file looked at, so overlapping backup folders (or the run file inside one) read
+    #: it once; another file of the same relative path (a run file outside the project) is still copied
     seen: Set[str] = field(default_factory=set)
 
 
@@ -142,10 +143,10 @@ def _copy_tree(source: Path, base: Path, dest: Path, spec: Any, excluded: set, m
 
 def _copy_file(path: Path, base: Path, dest: Path, spec: Any, max_file_bytes: int,
                report: SnapshotReport, secrets: Sequence[bytes]) -> None:
-    rel = os.path.relpath(path, base)
-    if rel in report.seen or spec.match_file(rel):
+    rel, real = os.path.relpath(path, base), os.path.realpath(path)
+    if real in report.seen or spec.match_file(rel):
         return
-    report.seen.add(rel)
+    report.seen.add(real)
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
