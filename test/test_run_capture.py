@@ -229,12 +229,15 @@ def test_a_logdir_inside_the_project_stays_out_of_the_snapshot(project: Path, tm
     write(project, "train.py", "print('trained')\n")
     write(project, "logs/ppo/CartPole-v1_1/best_model.zip", "weights of an earlier run\n")
     write(project, "src/logs_util.py", "def helper(): ...\n")
+    write(project, "runs[1]/events.out.tfevents.1", "events of an earlier run\n")  # no character class
+    write(project, "runs1/notes.py", "# a folder the pattern runs[1] would match\n")
     db = tmp_path / "db"
-    done = rla_run(project, db, "--logdir", "logs", "--", sys.executable, "train.py", "--seed", "1")
+    done = rla_run(project, db, "--logdir", "logs", "--logdir", "runs[1]", "--", sys.executable, "train.py",
+                   "--seed", "1")
     assert done.returncode == 0, done.stderr
     item = only_item(db, "train")
     snapshot = sorted(p.relative_to(item.code_dir).as_posix() for p in item.code_dir.rglob("*") if p.is_file())
-    assert snapshot == ["requirements.txt", "src/logs_util.py", "train.py"]
+    assert snapshot == ["requirements.txt", "runs1/notes.py", "src/logs_util.py", "train.py"]
 
 
 def test_sb3_ppo_tensorboard_log(project: Path, tmp_path: Path):

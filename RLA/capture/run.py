@@ -102,6 +102,11 @@ def captured_environment(environ: Optional[Dict[str, str]] = None) -> Dict[str, 
     return {k: v for k, v in sorted(environ.items()) if _KEPT_VARIABLES.match(k) and not _SECRET_WORDS.search(k)}
 
 
+def _literal(path: str) -> str:
+    """``path`` as a gitignore pattern that matches it alone (``logs[1]`` is no character class)."""
+    return re.sub(r"([\\\[\]*?])", r"\\\1", path)
+
+
 def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = None,
             logdirs: Sequence[PathLike] = ()) -> RLAConfig:
     """The project's rla_config.yaml, or one snapshotting the working tree but what training writes there
@@ -115,8 +120,8 @@ def _config(config_file: Optional[PathLike], system_metrics: Optional[float] = N
     else:
         config = RLAConfig()
         inside = [os.path.relpath(os.path.abspath(d)) for d in logdirs]  # those outside it are never copied
-        outputs = [*_OUTPUT_PATTERNS, *(f"/{Path(d).as_posix()}/" for d in inside
-                                        if d != os.curdir and not d.startswith(os.pardir))]
+        outputs = [*_OUTPUT_PATTERNS, *(f"/{_literal(Path(d).as_posix())}/" for d in inside
+                                        if d != os.curdir and d != os.pardir and not d.startswith(os.pardir + os.sep))]
         config.BACKUP_CONFIG = dataclasses.replace(config.BACKUP_CONFIG, backup_code_dir=["."],
                                                    ignore_code_paths=outputs)
     if system_metrics is not None:
