@@ -128,28 +128,34 @@ def test_tb_makes_the_link_folder_and_prints_the_command(db: Path, tmp_path: Pat
     assert (legacy_link / "progress.csv").is_file()  # no tb folder in that item: its log folder is linked
 
 
-def test_tb_serves_the_selected_runs_and_removes_its_link_folder_when_stopped(db: Path, tmp_path: Path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])  # SIGINT to rla alone
+def test_tb_serves_the_selected_runs_and_stops_with_its_link_folder(db: Path, tmp_path: Path, stop: int):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    runs_url = f"http://127.0.0.1:{port}/data/runs"
     env = {**subprocess_env(), "TMPDIR": str(tmp_path)}
     tb = subprocess.Popen([sys.executable, "-m", "RLA.cli", "tb", "--data-root", str(db), "-t", "walker",
                            "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+                          stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         folder = Path(tb.stderr.readline().strip().rpartition(" ")[2])  # "TensorBoard on the items linked in <folder>"
         assert folder.parent == tmp_path and folder.name.startswith("rla_tb_")
         deadline, runs = time.monotonic() + 90, []
         while time.monotonic() < deadline and len(runs) < 3:
             try:
-                runs = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5).read())
+                runs = json.loads(urllib.request.urlopen(runs_url, timeout=5).read())
             except OSError:
                 time.sleep(0.5)
         assert len(runs) == 3 and all(run.startswith("walker/") for run in runs), runs  # TensorBoard read them
-    finally:
-        tb.send_signal(signal.SIGTERM)
+        tb.send_signal(stop)
         code = tb.wait(timeout=60)
-    assert code == 0 and not folder.exists()  # TensorBoard stopped with it, the links it served are gone
+    finally:
+        if tb.poll() is None:
+            os.killpg(tb.pid, signal.SIGKILL)
+    assert code == 0 and not folder.exists()  # the links it served are gone
+    with pytest.raises(OSError):
+        urllib.request.urlopen(runs_url, timeout=5)  # TensorBoard stopped with it
     assert len(list(db.rglob("*.tfevents.*"))) >= 3  # the runs' own event files stay
 
 

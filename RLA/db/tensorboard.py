@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
 
@@ -15,6 +16,9 @@ from RLA.errors import ConflictError, SelectionError
 __all__ = ["tensorboard_links", "tensorboard_command", "launch_tensorboard"]
 
 PathLike = Union[str, os.PathLike]
+
+#: seconds TensorBoard has to stop on SIGTERM before it is killed
+STOP_SECONDS = 10
 
 
 def tensorboard_links(data_root: PathLike, task: Optional[str] = None, pattern: Optional[str] = None, *,
@@ -50,26 +54,41 @@ def tensorboard_command(link_dir: PathLike, port: int = 6006, host: Optional[str
 def launch_tensorboard(command: Sequence[str], temporary_links: Optional[PathLike] = None) -> int:
     """Run TensorBoard in the foreground until it stops (Ctrl-C, or SIGTERM, which stops TensorBoard too),
     then remove ``temporary_links``, the link folder made for this command alone."""
-    process = subprocess.Popen(list(command))
+    process: Optional[subprocess.Popen] = None
     stopped = False
 
     def stop(*_: Any) -> None:
         nonlocal stopped
         stopped = True
-        process.terminate()
+        if process is not None:
+            process.terminate()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    # SIGTERM is handled before TensorBoard starts, so it can never be left running alone (the main
+    # thread only: signals are delivered there)
+    handled = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if handled else None
     try:
-        code = process.wait()
-    except KeyboardInterrupt:  # TensorBoard, in the same process group, had the Ctrl-C too
-        process.wait()
-        stopped = True
+        process = subprocess.Popen(list(command))
+        if stopped:
+            process.terminate()
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            stopped = True
+        return 0 if stopped else code
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if process is not None and process.poll() is None:  # Ctrl-C, or an error: TensorBoard stops too
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if handled:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
         if temporary_links is not None:
             _clear_link_dir(Path(temporary_links))
             Path(temporary_links).rmdir()
-    return 0 if stopped else code
 
 
 def _clear_link_dir(folder: Path) -> None:
