@@ -99,12 +99,12 @@ def test_archive_mv_and_clean(db: Path, tmp_path: Path):
     assert json.loads(out.stdout)["count"] == 10
 
 
-
 def test_a_plan_names_where_items_go_on_one_line_to_copy(db: Path):
     out = rla("archive", "--data-root", str(db), "-t", "hopper", SEED_1, "-y", env={"COLUMNS": "80"})
     target = next(line for line in (out.stdout + out.stderr).splitlines() if line.startswith("to: "))
     path = target.removeprefix("to: ").removesuffix(" (and 9 more)")
     assert len(target) > 80 and Path(path).is_dir() and ARCHIVE_DIR in Path(path).parts
+
 
 def test_show_prints_metadata_and_backup(db: Path):
     out = rla("show", "--data-root", str(db), "-t", "hopper", "*/*/*/*lr=0.001&seed=2")
@@ -290,8 +290,6 @@ def test_ls_fits_an_80_column_terminal_one_line_per_item(db: Path):
     assert wide[3::2] == rows and sorted(line.strip() for line in wide[4::2]) == sorted(indexes)
 
 
-
-
 def test_ls_says_its_count_on_one_line_above_a_narrow_table(db: Path):
     import pandas as pd
     from rich.console import Console
@@ -309,6 +307,7 @@ def test_ls_says_its_count_on_one_line_above_a_narrow_table(db: Path):
         text = out.export_text()
         assert text.splitlines()[0].rstrip() == title and "finished" in text and "status" in text
 
+
 def test_ls_shows_long_parameter_names_whole_when_the_terminal_has_room(tmp_path: Path):
     from conftest import log_run
 
@@ -319,14 +318,15 @@ def test_ls_shows_long_parameter_names_whole_when_the_terminal_has_room(tmp_path
                                              "seed": seed}, [(0, {"r": 1.0})])
     exp_manager.finish()
     ls = ["ls", "--data-root", str(tmp_path / "db")]
-    lines = rla(*ls, env={"COLUMNS": "90"}).stdout.splitlines()
-    assert max(map(len, lines)) <= 90 and "…" not in "".join(lines)
-    header = next(i for i, line in enumerate(lines) if line.startswith("started"))
-    assert {"learning_rate", "environment_name", "seed"} <= set(lines[header].split())
-    assert "HalfCheetah-v4" in lines[header + 2].split()
-    narrow = rla(*ls, env={"COLUMNS": "86"}).stdout.splitlines()  # room for the columns only once cut
-    header = next(i for i, line in enumerate(narrow) if line.startswith("started"))
-    assert max(map(len, narrow)) <= 86 and "learning_ra…" in narrow[header] and "seed" in narrow[header]
+
+    tables = {columns: rla(*ls, env={"COLUMNS": str(columns)}).stdout.splitlines() for columns in range(60, 121)}
+    assert all(max(map(len, lines)) <= columns for columns, lines in tables.items())
+    short = {columns: next(line for line in lines if line.startswith("started")) for columns, lines in tables.items()
+             if any(line.startswith("started") for line in lines)}  # the table named by start time, not index
+    whole = [columns for columns, header in short.items()
+             if {"learning_rate", "environment_name", "seed"} <= set(header.split())]
+    assert whole and "HalfCheetah-v4" in "".join(tables[min(whole)])  # their names and values whole ...
+    assert "learning_ra…" in short[min(whole) - 4] and "seed" in short[min(whole) - 4].split()  # ... then cut
 
 
 def test_ls_leaves_out_and_names_the_parameter_columns_80_columns_cannot_hold(db: Path):

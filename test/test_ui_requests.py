@@ -59,7 +59,6 @@ def test_a_bad_curve_request_is_a_400_naming_the_argument(ui_db: Path, change: D
         assert status == 200 and len(json.loads(body)["metrics"]["perf/reward"]) == 2  # lr=1e-3 and 3e-4
 
 
-
 def test_a_filter_naming_no_table_says_so_with_the_closest(ui_db: Path):
     with running_ui(ui_db) as url:  # as `rla ls -t cheeta` does, rather than an empty table
         for path, body in [("api/runs?" + urllib.parse.urlencode({"q": "-t cheeta"}), None),
@@ -68,6 +67,7 @@ def test_a_filter_naming_no_table_says_so_with_the_closest(ui_db: Path):
             assert status == 404 and "no table 'cheeta'" in error and "did you mean cheetah" in error
         status, _, body = _call(url, "api/runs?" + urllib.parse.urlencode({"q": "-t cheetah"}))
         assert status == 200 and json.loads(body)["total"] == 6
+
 
 def test_malformed_bodies_and_arguments_are_400s(ui_db: Path):
     with running_ui(ui_db) as url:
