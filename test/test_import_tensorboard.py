@@ -152,6 +152,8 @@ def test_an_import_without_the_first_ones_name_pattern_keeps_the_parameters_it_g
     assert params_json(item)["time"] == 1700000000 and item.progress_csv.read_bytes() == rows
     assert run_json(item)["params_from"] == params_from
     assert query(db, "t", where="time == 1700000000").shape[0] == 1
+    import_runs("tensorboard", logdir, db, "t", name_pattern="{env_id}__{exp_name}__{seed}__{stamp}")
+    assert "time" not in params_json(item) and params_json(item)["stamp"] == 1700000000  # a pattern corrected
 
 
 def test_an_item_cut_by_a_crash_after_its_import_is_repaired_by_the_next(tmp_path: Path):

@@ -114,14 +114,16 @@ def store(db: Database, task: str, source: str, run: SourceRun, known: Optional[
     if kept_warning:
         warnings.append(kept_warning)
     earlier = read_json(item.params_json)
-    # what the run says now, over what earlier imports kept (an import without the --name-pattern of
-    # the first keeps the parameters that pattern gave, which the item's name still shows)
-    params = {**(earlier if isinstance(earlier, dict) else {}), **to_jsonable(run.params)}
+    earlier_from = known.run.get("params_from") or []
+    # an import that did not read every source an earlier one did (no --name-pattern this time) keeps
+    # the parameters they gave, which the item's name may show; one that read them all says them all
+    kept = earlier if isinstance(earlier, dict) and not set(earlier_from) <= set(run.params_from) else {}
+    params = {**kept, **to_jsonable(run.params)}
     new_params = params != earlier
     files = _missing_files(item, run)
     record_param = known.run.get("record_param") or []
     new_record = _record(item, source, run, list(record_param), fingerprint, warnings, progress_bytes,
-                         params_from=known.run.get("params_from") or [])
+                         params_from=earlier_from if kept else [])
     changed = rewritten or new_params or bool(files) or _differs(new_record, known.run)
     if changed and not dry_run:
         _write_files(item, run)
