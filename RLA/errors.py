@@ -68,7 +68,8 @@ class ExpressionError(RLAError, ValueError):
 
 
 class SelectionError(RLAError, ValueError):
-    """A selection is refused (it would take a whole table without ``allow_all``)."""
+    """A selection is refused: it would take a whole table without ``allow_all``, or its items are not in
+    the one table a command needs."""
 
 
 class ConflictError(RLAError, FileExistsError):

@@ -65,13 +65,14 @@ def plot_command(data_root: str, tasks: tuple, metrics: tuple, split_keys: tuple
     """Grouped learning curves of a table, saved as png and pdf (plot_func); with --aggregate,
     sample-efficiency curves over several tables."""
     from RLA.console.display import printable
+    from RLA.db.query import tables_of
     from RLA.easy_plot.aggregate import format_summary
     from RLA.easy_plot.plot_func import plot_func
     from RLA.easy_plot.results_table import parse_normalize
     from RLA.easy_plot.scores import summary_table
 
     data_root = resolve_data_root(data_root)
-    tasks = tasks or _selected_tables(data_root, regs, where, several=aggregate_stat is not None)
+    tasks = tasks or tuple(tables_of(data_root, regs, where, several=aggregate_stat is not None))
     if len(tasks) > 1 and aggregate_stat is None:
         raise click.UsageError("several tables (-t) are drawn as one sample-efficiency curve: add --aggregate iqm")
     task_table_name = tasks[0] if aggregate_stat is None else list(tasks)
@@ -95,19 +96,6 @@ def plot_command(data_root: str, tasks: tuple, metrics: tuple, split_keys: tuple
             table = summary_table(data_root, list(tasks), list(regs) or None, list(split_keys), metric,
                                   score=table_score, k=table_k, xlim=xlim, where=where)
             click.echo(f"\n{metric} ({table_score}, k={table_k})\n" + printable(format_summary(table), lines=True))
-
-
-def _selected_tables(data_root: str, regs: Sequence[str], where: str, several: bool) -> tuple:
-    """The tables with runs in the -r/-w selection, when -t names none (one unless ``several``)."""
-    from RLA.db.query import tables_of
-
-    tables = tables_of(data_root, regs, where)
-    if not tables:
-        raise click.UsageError("no run in any table matches the selection (-r/-w): check it with `rla ls`")
-    if len(tables) > 1 and not several:
-        raise click.UsageError(f"the selection has runs in {len(tables)} tables ({', '.join(tables)}): pick one "
-                               "with -t, or draw them as one curve with -t for each and --aggregate iqm")
-    return tuple(tables)
 
 
 def _figure_name(task: str, metrics: Sequence[str], split_keys: Sequence[str], selection: Sequence[str]) -> str:

@@ -14,6 +14,7 @@ from RLA.db.layout import DATA_TYPES, Database  # noqa: F401  (re-exported: quer
 from RLA.db.listing import ItemRecord, Listing, find
 from RLA.db.names import readable_name
 from RLA.db.select import ItemFilter, parse_time, parse_until, start_time
+from RLA.errors import SelectionError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,11 +41,18 @@ def select(data_root: PathLike, item_filter: ItemFilter, refresh: bool = False, 
     return list(Listing(data_root, item_filter, refresh=refresh, sizes=sizes))
 
 
-def tables_of(data_root: PathLike, patterns: Sequence[Optional[str]] = (), where: Optional[str] = None) -> List[str]:
-    """The tables that hold items matching ``where`` and one of ``patterns`` (any name when none), sorted."""
+def tables_of(data_root: PathLike, patterns: Sequence[Optional[str]] = (), where: Optional[str] = None,
+              several: bool = False) -> List[str]:
+    """The tables that hold items matching ``where`` and one of ``patterns`` (any name when none), sorted,
+    for a command that was named no table: one, or with ``several`` one or more (else a SelectionError)."""
     tables: set = set()
     for pattern in list(patterns) or [None]:
         tables.update(Listing(data_root, ItemFilter(pattern=pattern, where=where), sizes=False).tables_present())
+    if not tables:
+        raise SelectionError("no item of any table matches the selection: check it with `rla ls`")
+    if len(tables) > 1 and not several:
+        raise SelectionError(f"the selection has items in {len(tables)} tables ({', '.join(sorted(tables))}): "
+                             "name one (-t), or several as one curve (-t for each and --aggregate iqm)")
     return sorted(tables)
 
 
