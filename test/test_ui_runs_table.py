@@ -93,9 +93,13 @@ def test_sorted_and_filtered_by_the_server_with_a_metric_column(page, many_runs:
         assert set(_rendered(page)) <= {r.index for r in selected}
         page.check("#select-all")
         page.wait_for_function(f"document.querySelector('#selected-count').textContent.includes('{len(selected)}')")
-        _filter(page, "-w 'sed in [1, 2]'")  # a misspelled parameter: no run, and the page says why
+        _filter(page, "-w 'sed in [1, 2] and lrr > 0'")  # misspelled parameters: no run, and the page says why
         page.wait_for_function("document.querySelector('#runs-count').textContent === '0 runs'")
-        assert page.inner_text("#runs-notes") == "note: no item has the parameter 'sed' (did you mean seed?)"
+        assert page.inner_text("#runs-notes") == ("note: no item has the parameter 'sed' (did you mean seed?); "
+                                                  "note: no item has the parameter 'lrr' (did you mean lr?)")
+        _filter(page, "-w 'seed in [1, 2'")  # an error: said as such, with no note of the filter before
+        page.wait_for_selector("#filter-error:not([hidden])")
+        assert page.inner_text("#runs-notes") == ""
         _filter(page, "-w 'seed in [1, 2]'")
         page.wait_for_function("document.querySelector('#runs-count').textContent !== '0 runs'")
         assert page.inner_text("#runs-notes") == ""

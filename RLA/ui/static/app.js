@@ -70,6 +70,7 @@ function columnLabel(key) {
 async function loadRuns() {
   const query = new URLSearchParams({q: state.filter, cols: state.columns.join(","), limit: PAGE,
                                      sort: state.sort.key === "index" ? "" : state.sort.key, desc: state.sort.desc ? "1" : ""});
+  $("#runs-notes").textContent = "";  // a filter that fails leaves no note of the one before
   const table = await apiJson("api/runs?" + query);
   state.snapshot = table.snapshot;
   state.total = table.total;
@@ -77,7 +78,7 @@ async function loadRuns() {
   state.loading = new Set();
   state.paramKeys = table.param_keys;
   state.metricKeys = table.metric_keys;
-  $("#runs-notes").textContent = (table.notes || []).map(note => "note: " + note).join("\n");
+  $("#runs-notes").textContent = (table.notes || []).map(note => "note: " + note).join("; ");
   showError(null);
   renderHead();
   renderBody();
