@@ -124,7 +124,11 @@ def test_listing_names_each_damaged_item_and_lists_every_other(damaged: Dict[str
     assert table.exit_code == 0 and f"{SEEDS + 1 - 3} items" in table.stdout  # 3 have no readable lr
     assert "seed=\\xff is damaged:\n  its folder name is not UTF-8 text" in table.stderr
     assert "run.json is a folder, not a file" in table.stderr and "(rla rm)" in table.stderr
-    assert table.output.index(" items in ") < table.output.index("is damaged:")  # below the table
+    last_row = table.stdout.rstrip().splitlines()[-1]
+    assert table.output.index(last_row) < table.output.index("is damaged:")  # below the table
+    wrong = _cli("ls", "-d", root, "-t", "t", "-c", "statuss")  # no table: the error, and still the damage
+    assert wrong.exit_code == 2 and "unknown column(s) statuss" in wrong.stderr
+    assert "run.json is a folder, not a file" in wrong.stderr
 
 
 def test_show_names_the_damage(damaged: Dict[str, Any]):

@@ -90,7 +90,10 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     frame = query.to_frame(records)
     _say_unlogged_metrics(selected, frame, columns)
     unknown = [c for c in columns if c not in frame.columns]
+    warnings = display.warning_lines(records)
     if unknown and len(frame):
+        if warnings:  # said before the error that ends the command: what the listing found stays known
+            click.echo("\n".join(warnings), err=True)
         raise click.UsageError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(frame.columns)}; "
                                "a metric column is final:<key> (or last:, best:, min:)")
     for column in unknown:  # nothing selected: the table keeps the columns asked for
@@ -100,8 +103,8 @@ def ls_command(data_root: str, filters: Dict[str, Any], columns: Tuple[str, ...]
     title = f"{counted(selected.total, 'item')} in {data_root}"
     out = display.console(stderr=False)
     out.print(display.frame_table(frame, columns or None, title=title, out=out, wide=wide), crop=not wide)
-    for line in display.warning_lines(records):  # below the table, where the eye ends
-        click.echo(line, err=True)
+    if warnings:  # below the table, where the eye ends
+        click.echo("\n".join(warnings), err=True)
     if len(records) < selected.total:
         click.echo(f"note: the first {len(records):,} of {counted(selected.total, 'item')} shown; --limit 0 "
                    "shows every one, --json gives them to scripts", err=True)
