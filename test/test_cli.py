@@ -128,6 +128,11 @@ def test_tb_makes_the_link_folder_and_prints_the_command(db: Path, tmp_path: Pat
     assert (legacy_link / "progress.csv").is_file()  # no tb folder in that item: its log folder is linked
 
 
+def _sigint_as_from_a_terminal() -> None:
+    """SIGINT at its default in a child, also when the suite runs in the background (which ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])  # SIGINT to rla alone
 def test_tb_serves_the_selected_runs_and_stops_with_its_link_folder(db: Path, tmp_path: Path, stop: int):
     with socket.socket() as probe:
@@ -137,7 +142,8 @@ def test_tb_serves_the_selected_runs_and_stops_with_its_link_folder(db: Path, tm
     env = {**subprocess_env(), "TMPDIR": str(tmp_path)}
     tb = subprocess.Popen([sys.executable, "-m", "RLA.cli", "tb", "--data-root", str(db), "-t", "walker",
                            "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True)
+                          stderr=subprocess.PIPE, text=True, start_new_session=True,
+                          preexec_fn=_sigint_as_from_a_terminal)
     try:
         folder = Path(tb.stderr.readline().strip().rpartition(" ")[2])  # "TensorBoard on the items linked in <folder>"
         assert folder.parent == tmp_path and folder.name.startswith("rla_tb_")

@@ -20,7 +20,10 @@ TRAIN_SCRIPT = """
 import contextlib, os, signal, sys, time
 from RLA import exp_manager, logger
 mode, data_root, form = sys.argv[1], sys.argv[2], sys.argv[3]
-signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as from a terminal, even in a suite started by nohup (RLA keeps SIG_IGN)
+# as from a terminal, even in a suite started by nohup or in the background, which ignore SIGHUP or SIGINT
+# (RLA keeps a signal ignored)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 original_exit = sys.exit
 exp_manager.set_hyper_param(mode=mode)
 exp_manager.add_record_param(["mode"])
