@@ -46,7 +46,7 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
     """Which hyper-parameters explain the score: permutation importance on a random forest
     fitted to configurations (runs differing only in their seed, averaged), with 95% bootstrap
     intervals and the seeds of each configuration. Needs scikit-learn."""
-    from RLA.console.display import console, printable
+    from RLA.console.display import console, printable, titled
     from RLA.easy_plot.importance import param_importance
     from RLA.easy_plot.results_table import parse_normalize
 
@@ -66,15 +66,15 @@ def importance_command(data_root: Optional[str], tasks: List[str], selection: Di
     fewest, most = int(seeds.min()), int(seeds.max())
     spread = counted(fewest, "seed") if fewest == most else f"{fewest} to {most} seeds"
     out = console(stderr=False)
-    out.print(Text(f"{counted(len(result.configurations), 'configuration')} of {spread} each; importance: "
-                   "the drop in R² when a parameter is shuffled"))  # above the table: wrapped at 80, not at its width
+    title = (f"{counted(len(result.configurations), 'configuration')} of {spread} each; importance: "
+             "the drop in R² when a parameter is shuffled")
     table = Table(box=box.SIMPLE_HEAD)
     for name in ("parameter", "importance", "95% interval", "values"):
         table.add_column(name, overflow="fold")
     for row in result.parameters.itertuples(index=False):
         table.add_row(Text(printable(row.parameter)), f"{row.importance:.3f}",
                       Text(f"[{row.low:.3f}, {row.high:.3f}]"), str(row.values))
-    out.print(table)
+    out.print(titled(title, table))
     if show_configurations:
         configurations = Table(box=box.SIMPLE_HEAD)
         for name in result.configurations.columns:

@@ -51,21 +51,19 @@ def _command_line(data_root: str, spec: Any, fmt: Optional[str]) -> str:
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], title: Optional[str] = None,
           names: int = 1) -> Any:
     """A terminal table of rich markup whose first ``names`` columns and headers are names from the
-    database (parameter values, tables, groups): shown as they read, control characters escaped. The
-    ``title`` is a line above, wrapped at the terminal's width (a table's title wraps at the table's)."""
+    database (parameter values, tables, groups): shown as they read, control characters escaped, under
+    ``title`` (:func:`~RLA.console.display.titled`)."""
     from rich import box
-    from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
-    from RLA.console.display import as_markup
+    from RLA.console.display import as_markup, titled
 
     table = Table(box=box.SIMPLE_HEAD, show_lines=False)
     for name in header:
         table.add_column(as_markup(name), overflow="fold")
     for row in rows:
         table.add_row(*(as_markup(cell) if i < names else cell for i, cell in enumerate(row)))
-    return table if title is None else Group(Text(title), table)
+    return titled(title, table)
 
 
 def _show(table: Any) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from RLA.db.query import ItemRecord
 
 __all__ = ["console", "show_plan", "show_waiting", "report_lines", "warning_lines", "progress_bar", "progress_counter",
-           "frame_table", "size_columns", "start_labels", "human_size", "short_size",
+           "frame_table", "titled", "size_columns", "start_labels", "human_size", "short_size",
            "printable", "as_markup"]
 
 #: columns `rla ls` shows by default (parameters are added after them)
@@ -228,6 +228,15 @@ def progress_counter(description: str, quiet: bool) -> Iterator[Counter]:
         yield Counter(bar, bar.add_task(description, total=None))
 
 
+def titled(title: Optional[str], table: Any) -> Any:
+    """``table`` with ``title`` as a line of its own above it, wrapped at the terminal's width (a rich
+    table's own title wraps at the table's)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    return table if title is None else Group(Text(title), table)
+
+
 def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, title: Optional[str] = None,
                 out: Optional["Console"] = None, wide: bool = False) -> Any:
     """A rich table of a query DataFrame: the item, chosen columns and the tracked parameters.
@@ -236,8 +245,7 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
     otherwise by their start time (and table), so that a run is one line in an
     80-column terminal, and ``wide`` adds each item's full index on a line of
     its own under its row (whole, to copy). ``--json`` shows everything. The
-    ``title`` is a line of its own above, wrapped at the terminal's width (a
-    table's title would wrap at the table's).
+    ``title`` is a line of its own above (:func:`titled`).
     """
     if columns is None:
         tracked: List[str] = []
@@ -245,19 +253,19 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
             tracked += [f"params.{k}" for k in keys if f"params.{k}" not in tracked]
         tagged = ["tags"] if any(frame.get("tags", [])) else []
         columns = [c for c in (*DEFAULT_COLUMNS, *tracked, *tagged) if c in frame.columns]
-    from rich.console import Group
     from rich.measure import Measurement
     from rich.text import Text
 
-    def titled(table: Any) -> Any:
-        return table if title is None else Group(Text(title), table)
-
     full = _table(frame, columns, short_names=False)
-    if out is None or Measurement.get(out, out.options.update_width(1_000_000), full).maximum <= out.width:
-        return titled(full)
-    def fits(table: Any) -> bool:
-        return Measurement.get(out, out.options.update_width(1_000_000), table).maximum <= out.width
+    if out is None:
+        return titled(title, full)
+    terminal: "Console" = out
 
+    def fits(table: Any) -> bool:
+        return Measurement.get(terminal, terminal.options.update_width(1_000_000), table).maximum <= terminal.width
+
+    if fits(full):
+        return titled(title, full)
     columns = list(columns)
     left_out: List[str] = []
     for cut in _CUTS:  # parameter and metric cells as wide as the terminal leaves room for
@@ -272,7 +280,7 @@ def frame_table(frame: "pd.DataFrame", columns: Optional[Sequence[str]] = None, 
         names = ", ".join(_header(c, frame.columns) for c in left_out)
         short.caption = Text(printable(f"not shown: {names} (-c to choose the columns, --json for all)"))
         short.caption_justify = "left"
-    return titled(_under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short)
+    return titled(title, _under_each_row(out, short, [printable(index) for index in frame.index]) if wide else short)
 
 
 def _under_each_row(out: "Console", table: Any, lines: Sequence[str]) -> Any:
